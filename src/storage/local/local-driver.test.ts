@@ -1,0 +1,53 @@
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { describeDriverConformance } from '../conformance/describe-driver-conformance.js';
+import { LocalDriver } from './local-driver.js';
+
+describeDriverConformance(
+  'local',
+  async () => {
+    const base = await mkdtemp(join(tmpdir(), 'wharf-local-'));
+    const root = join(base, 'store');
+    await mkdir(root);
+    return {
+      driver: new LocalDriver({ root }),
+      missingStore: async () => new LocalDriver({ root: join(base, 'does-not-exist') }),
+      cleanup: () => rm(base, { recursive: true, force: true }),
+    };
+  },
+  {
+    extraTests: (get) => {
+      it('leaves no temporary files behind and prunes emptied folders', async () => {
+        const driver = get().driver;
+        const root = driver.name;
+        await driver.write('tidy/a/b/file.txt', Buffer.from('x'));
+        expect(await readdir(join(root, 'tidy/a/b'))).toEqual(['file.txt']);
+        await driver.delete(['tidy/a/b/file.txt']);
+        expect(await readdir(root)).not.toContain('tidy');
+      });
+
+      it('refuses to write through a symbolic link that leads outside the store', async () => {
+        const driver = get().driver;
+        const root = driver.name;
+        const outside = await mkdtemp(join(tmpdir(), 'wharf-outside-'));
+        await symlink(outside, join(root, 'escape-link'));
+        await expect(driver.write('escape-link/evil.txt', Buffer.from('x'))).rejects.toMatchObject({
+          code: 'INVALID_KEY',
+        });
+        expect(await readdir(outside)).toEqual([]);
+        await rm(join(root, 'escape-link'));
+        await rm(outside, { recursive: true });
+      });
+
+      it('refuses a key whose parent is a file', async () => {
+        const driver = get().driver;
+        await writeFile(join(driver.name, 'plainfile'), 'x');
+        await expect(driver.write('plainfile/child', Buffer.from('x'))).rejects.toMatchObject({
+          code: 'INVALID_KEY',
+        });
+      });
+    },
+  },
+);

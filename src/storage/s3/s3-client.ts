@@ -1,0 +1,66 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { S3Client } from '@aws-sdk/client-s3';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ResolvedS3Options, S3Credentials } from './s3-options.js';
+
+/** Give up connecting after this long (then the SDK retries). */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** Fail a request whose socket sees no traffic for this long. */
+export const SOCKET_IDLE_TIMEOUT_MS = 120_000;
+
+/**
+ * The SDK and its HTTP handler print warnings (socket pool saturated, AWS_PROFILE and env keys both set) with
+ * console.warn unless given a logger. Wharf reports what matters through its own errors, so keep them quiet.
+ */
+const quietLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** The credential provider the client uses: explicit credentials, else the SDK's node chain (with `profile`). */
+export function createCredentials(resolved: ResolvedS3Options): S3Credentials {
+  if (resolved.credentials) return resolved.credentials;
+  return fromNodeProviderChain({
+    ...(resolved.profile ? { profile: resolved.profile } : {}),
+    logger: quietLogger,
+  });
+}
+
+/**
+ * An S3Client for the resolved options: keep-alive agents limited to `maxSockets`, the standard retry strategy
+ * with `maxAttempts`, checksum behaviour as configured, path-style when asked. Share `credentials` between clients
+ * so the provider chain runs once.
+ */
+export function createS3Client(
+  resolved: ResolvedS3Options,
+  credentials: S3Credentials = createCredentials(resolved),
+  overrides: { requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' } = {},
+): S3Client {
+  const agentOptions = { keepAlive: true, maxSockets: resolved.maxSockets };
+  const requestHandler = new NodeHttpHandler({
+    httpAgent: new HttpAgent(agentOptions),
+    httpsAgent: new HttpsAgent(agentOptions),
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
+    logger: quietLogger,
+  });
+  return new S3Client({
+    region: resolved.region,
+    ...(resolved.endpoint ? { endpoint: resolved.endpoint } : {}),
+    forcePathStyle: resolved.forcePathStyle,
+    credentials,
+    maxAttempts: resolved.maxAttempts,
+    retryMode: 'standard',
+    requestChecksumCalculation: overrides.requestChecksumCalculation ?? resolved.requestChecksumCalculation,
+    responseChecksumValidation: resolved.responseChecksumValidation,
+    // On AWS a bucket may live in another region than the configured one; let the SDK follow the redirect.
+    followRegionRedirects: resolved.isAws,
+    requestHandler,
+    logger: quietLogger,
+  });
+}

@@ -1,0 +1,686 @@
+import { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  AbortedError,
+  ConflictError,
+  PreconditionFailedError,
+  throwIfAborted,
+  ValidationError,
+  WharfError,
+} from '../../core/errors.js';
+import { compareKeys } from '../../core/keys.js';
+import { normaliseEtag, quoteEtag, sameEtag } from '../etag.js';
+import { formatRange } from '../range.js';
+import type {
+  CopyOptions,
+  DriverCapabilities,
+  ListOptions,
+  ObjectInfo,
+  OpOptions,
+  PresignOptions,
+  ReadOptions,
+  StorageDriver,
+  WriteOptions,
+} from '../types.js';
+import { baseS3Capabilities, PROBE_PREFIX, probeConditionalWrites } from './s3-capabilities.js';
+import { createCredentials, createS3Client } from './s3-client.js';
+import { multipartCopy } from './s3-copy.js';
+import { deleteKeys } from './s3-delete.js';
+import {
+  assertS3Key,
+  encodeCopySource,
+  encodeMetadata,
+  lowerCaseKeys,
+  rangeHeader,
+  wholeSeconds,
+} from './s3-encoding.js';
+import type { S3ErrorContext, S3ErrorTarget } from './s3-errors.js';
+import {
+  bucketNotFound,
+  httpStatus,
+  mapS3Error,
+  mapServerError,
+  objectNotFound,
+  s3ErrorCode,
+  s3Url,
+} from './s3-errors.js';
+import {
+  bodyError,
+  choosePartSize,
+  prepend,
+  readExactly,
+  readParts,
+  untilAborted,
+  uploadMultipart,
+} from './s3-multipart.js';
+import { headOr, headToInfo, listPageEntries, writtenInfo } from './s3-object-info.js';
+import { resolveS3Options } from './s3-options.js';
+import type { ResolvedS3Options, S3Credentials, S3DriverOptions } from './s3-options.js';
+import { guardBody } from './s3-read-stream.js';
+import {
+  conditionHeaders,
+  isAsyncIterable,
+  positiveInt,
+  preconditionText,
+  toBuffer,
+  validateWriteOptions,
+} from './s3-write-options.js';
+
+export type { S3DriverOptions } from './s3-options.js';
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+/** Longest presigned URL lifetime SigV4 allows (7 days). */
+export const MAX_PRESIGN_SECONDS = 604_800;
+
+/** Sizes and fan-outs of the S3 driver; defaults suit AWS and Ceph RGW. Tests shrink them. */
+export interface S3Tuning {
+  /** A body of known size up to this many bytes is buffered and sent as one PutObject. Default 16 MiB. */
+  singlePutMaxBytes: number;
+  /** Multipart part size when the caller gives none. Default 8 MiB. */
+  partSize: number;
+  /** Parts in flight per upload when the caller gives none. Default 4. */
+  partConcurrency: number;
+  /** Objects larger than this are copied with UploadPartCopy instead of CopyObject. Default 5 GiB (S3's limit). */
+  copyMultipartThreshold: number;
+  /** Part size of multipart copies. Default 512 MiB. */
+  copyPartSize: number;
+  /** Keys per DeleteObjects request (S3 allows 1,000). */
+  deleteBatchSize: number;
+  /** DeleteObjects requests in flight. Default 4. */
+  deleteConcurrency: number;
+}
+
+export const DEFAULT_S3_TUNING: S3Tuning = {
+  singlePutMaxBytes: 16 * MIB,
+  partSize: 8 * MIB,
+  partConcurrency: 4,
+  copyMultipartThreshold: 5 * GIB,
+  copyPartSize: 512 * MIB,
+  deleteBatchSize: 1000,
+  deleteConcurrency: 4,
+};
+
+/**
+ * Opens the S3 driver for one bucket. Resolves options from the arguments, the environment and the shared AWS
+ * config (see S3DriverOptions); makes no request, so a missing bucket or bad credentials surface on first use.
+ * Throws UsageError for invalid options (bucket name, endpoint URL, numbers, checksum mode).
+ */
+export async function openS3Driver(options: S3DriverOptions): Promise<StorageDriver> {
+  return new S3Driver(await resolveS3Options(options));
+}
+
+/**
+ * A bucket on AWS S3 or an S3-compatible server (Ceph RGW, MinIO, ...) through the AWS SDK v3.
+ * Keys are used verbatim as S3 object keys. Every method maps SDK failures to WharfErrors (see s3-errors.ts):
+ * NotFoundError (missing key or bucket), AccessDeniedError (saying which credentials were used),
+ * PreconditionFailedError, NetworkError (retryable), AbortedError when `signal` fires.
+ */
+export class S3Driver implements StorageDriver {
+  readonly name: string;
+  readonly bucket: string;
+  readonly #client: S3Client;
+  readonly #credentials: S3Credentials;
+  readonly #resolved: ResolvedS3Options;
+  readonly #tuning: S3Tuning;
+  readonly #ctx: S3ErrorContext;
+  #presignClient: S3Client | undefined;
+  #capabilities: DriverCapabilities;
+  #capabilitiesDetected = false;
+  #detecting: Promise<DriverCapabilities> | undefined;
+  /** Whether CompleteMultipartUpload honours If-Match/If-None-Match: AWS does; others are probed. */
+  #multipartConditional: boolean | 'unknown';
+  /** Set once any request proved the bucket exists, so a 404 from HeadObject means "no such key". */
+  #bucketExists = false;
+  #closed = false;
+
+  constructor(resolved: ResolvedS3Options, tuning: Partial<S3Tuning> = {}) {
+    this.#resolved = resolved;
+    this.#tuning = { ...DEFAULT_S3_TUNING, ...tuning };
+    this.bucket = resolved.bucket;
+    this.name = `s3://${resolved.bucket}`;
+    this.#credentials = createCredentials(resolved);
+    this.#client = createS3Client(resolved, this.#credentials);
+    this.#ctx = {
+      bucket: resolved.bucket,
+      endpointLabel: resolved.endpointLabel,
+      endpoint: resolved.endpoint,
+      credentialSource: resolved.credentialSource,
+    };
+    this.#capabilities = baseS3Capabilities(resolved.requestChecksumCalculation === 'WHEN_SUPPORTED');
+    this.#multipartConditional = resolved.isAws ? true : 'unknown';
+  }
+
+  /** Current capabilities; `conditionalWrite` is `'unknown'` until `detectCapabilities()` has run. */
+  get capabilities(): DriverCapabilities {
+    return this.#capabilities;
+  }
+
+  /**
+   * HeadObject. Returns size, ETag (quoted), lastModified, contentType, user metadata (lower-case keys) and, when
+   * the store reports checksums, the checksums. Returns undefined when the key is absent.
+   * Throws NotFoundError if the bucket does not exist, AccessDeniedError, NetworkError, AbortedError;
+   * InvalidKeyError for an empty or over-long key.
+   */
+  async stat(key: string, options: OpOptions = {}): Promise<ObjectInfo | undefined> {
+    assertS3Key(key);
+    const head = await this.#head(key, options.signal, 'stat');
+    return head === undefined ? undefined : headToInfo(key, head);
+  }
+
+  /**
+   * ListObjectsV2, page by page (every page, following continuation tokens), in UTF-8 byte order of keys.
+   * With `delimiter: '/'`, common prefixes come as `{ key, size: 0, isPrefix: true }` merged in key order.
+   * Entries at or before `startAfter` are never yielded. Items carry key, size, etag and lastModified
+   * (floored to whole seconds so they agree with `stat`), not metadata.
+   * Throws NotFoundError if the bucket does not exist, AccessDeniedError, NetworkError, AbortedError.
+   */
+  async *list(prefix: string, options: ListOptions = {}): AsyncGenerator<ObjectInfo> {
+    const { signal, delimiter, startAfter } = options;
+    if (typeof prefix !== 'string')
+      throw new ValidationError(`list prefix must be a string, got ${typeof prefix}`);
+    if (delimiter !== undefined && delimiter !== '/') {
+      throw new ValidationError(
+        `unsupported list delimiter ${JSON.stringify(delimiter)}: only '/' is supported`,
+      );
+    }
+    const target: S3ErrorTarget = { action: 'list', prefix };
+    let token: string | undefined;
+    let lastPrefix: string | undefined;
+    do {
+      throwIfAborted(signal);
+      const page = await this.#call(
+        () =>
+          this.#client.send(
+            new ListObjectsV2Command({
+              Bucket: this.bucket,
+              Prefix: prefix === '' ? undefined : prefix,
+              Delimiter: delimiter,
+              StartAfter: token === undefined ? startAfter : undefined,
+              ContinuationToken: token,
+              EncodingType: 'url',
+            }),
+            { abortSignal: signal },
+          ),
+        signal,
+        target,
+      );
+      this.#bucketExists = true;
+      for (const entry of listPageEntries(page)) {
+        throwIfAborted(signal);
+        if (startAfter !== undefined && compareKeys(entry.key, startAfter) <= 0) continue;
+        if (entry.isPrefix) {
+          if (entry.key === lastPrefix) continue;
+          lastPrefix = entry.key;
+        }
+        yield entry;
+      }
+      const next = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (page.IsTruncated && (!next || next === token)) {
+        throw new WharfError(
+          'INTERNAL',
+          `endpoint ${this.#ctx.endpointLabel} returned a truncated listing of ${s3Url(this.bucket, prefix)} without a new continuation token`,
+        );
+      }
+      token = next;
+    } while (token !== undefined);
+  }
+
+  /**
+   * GetObject, whole or a byte range (`{start,end}` inclusive, `{start}` to the end, `{suffix}` last bytes).
+   * Ranges behave as in `resolveRange` (storage/range.ts): `end` past the object is clamped, a suffix longer than
+   * the object is the whole object, a start at or past the end is a ValidationError. `ifMatch` makes the server
+   * refuse a different version. The stream errors with NetworkError if the connection breaks, AbortedError
+   * if `signal` fires mid-body.
+   * Throws NotFoundError if the key (or bucket) is absent, PreconditionFailedError if `ifMatch` fails,
+   * ValidationError for a malformed or unsatisfiable range, AccessDeniedError, NetworkError, AbortedError.
+   */
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    assertS3Key(key);
+    const { signal, ifMatch } = options;
+    throwIfAborted(signal);
+    const range = rangeHeader(options.range);
+    const target: S3ErrorTarget = { action: 'read', key, precondition: `its ETag is not ${ifMatch}` };
+    let body: unknown;
+    try {
+      const out = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Range: range,
+          IfMatch: ifMatch === undefined ? undefined : quoteEtag(ifMatch),
+        }),
+        { abortSignal: signal },
+      );
+      body = out.Body;
+    } catch (error) {
+      // 416: the object exists but the range starts at or past its end (every range of an empty object does).
+      if ((httpStatus(error) === 416 || s3ErrorCode(error) === 'InvalidRange') && options.range) {
+        throw new ValidationError(
+          `byte range ${formatRange(options.range)} is outside the object ${s3Url(this.bucket, key)}`,
+          { cause: error },
+        );
+      }
+      throw this.#map(error, target, signal);
+    }
+    this.#bucketExists = true;
+    if (!(body instanceof Readable)) {
+      throw new WharfError('INTERNAL', `the AWS SDK returned no Node stream for ${s3Url(this.bucket, key)}`);
+    }
+    return guardBody(body, { what: s3Url(this.bucket, key), endpointLabel: this.#ctx.endpointLabel, signal });
+  }
+
+  /**
+   * Stores `body` at `key`; readers see the old or the complete new object. Uint8Array bodies, and streams whose
+   * `size` is known and at most 16 MiB, go up in one PutObject (streams are buffered first so retries can resend
+   * them). Larger or unknown-size streams go up as a multipart upload (`partSize` default 8 MiB, raised so the
+   * body fits in 10,000 parts; `partConcurrency` default 4); a failed or aborted upload is aborted on the server.
+   * A stream that ends within the first part is sent with one PutObject.
+   *
+   * Conditions: `ifNoneMatch: '*'` creates only if absent; `ifMatch` replaces only that ETag (sent unquoted,
+   * which AWS accepts and Ceph RGW requires). They are atomic for single PUTs. For multipart uploads they are
+   * checked before uploading and sent with CompleteMultipartUpload, which AWS evaluates atomically; on servers
+   * that ignore them there (Ceph RGW 16; probed by detectCapabilities) they are re-checked just before
+   * completing, which leaves a race window of one round trip.
+   *
+   * Returns key, size, ETag (after a multipart upload on servers that return an empty ETag, from a HeadObject),
+   * contentType and metadata as stored. Metadata keys are lower-cased; values that are not plain ASCII are
+   * stored RFC 2047-encoded and decoded again by `stat`.
+   * Throws PreconditionFailedError, ValidationError (bad options, body length differs from `size`),
+   * NotFoundError (bucket), AccessDeniedError, NetworkError, AbortedError.
+   */
+  async write(key: string, body: Readable | Uint8Array, options: WriteOptions = {}): Promise<ObjectInfo> {
+    assertS3Key(key);
+    const { signal } = options;
+    throwIfAborted(signal);
+    validateWriteOptions(options);
+    const metadata = encodeMetadata(options.metadata);
+    if (body instanceof Uint8Array) {
+      if (options.size !== undefined && options.size !== body.byteLength) {
+        throw new ValidationError(
+          `the upload body has ${body.byteLength} bytes but its declared size is ${options.size} bytes`,
+        );
+      }
+      return this.#putBuffer(key, toBuffer(body), options, metadata);
+    }
+    if (!isAsyncIterable(body)) {
+      throw new ValidationError('the upload body must be a Uint8Array or a Readable stream');
+    }
+    const partSize = choosePartSize(options.partSize ?? this.#tuning.partSize, options.size);
+    if (options.size !== undefined && options.size <= Math.max(this.#tuning.singlePutMaxBytes, partSize)) {
+      const reading = readExactly(body, options.size, signal);
+      const buffer = await (signal ? untilAborted(reading, signal) : reading).catch((error: unknown) => {
+        throw bodyError(error, key);
+      });
+      return this.#putBuffer(key, buffer, options, metadata);
+    }
+    const parts = readParts(body, partSize);
+    if (options.size !== undefined) return this.#writeMultipart(key, parts, options, metadata);
+    // Unknown size: look ahead one part to send small streams with a single PutObject.
+    const nextPart = async () => {
+      const pending = parts.next();
+      const next = await (signal ? untilAborted(pending, signal) : pending).catch((error: unknown) => {
+        throw bodyError(error, key);
+      });
+      throwIfAborted(signal);
+      return next;
+    };
+    const first = await nextPart();
+    if (first.done || first.value.length < partSize) {
+      return this.#putBuffer(key, first.done ? Buffer.alloc(0) : first.value, options, metadata);
+    }
+    const second = await nextPart();
+    if (second.done) return this.#putBuffer(key, first.value, options, metadata);
+    return this.#writeMultipart(key, prepend([first.value, second.value], parts), options, metadata);
+  }
+
+  /**
+   * DeleteObjects in batches of up to 1,000 keys (quiet mode, a few batches in flight). Absent keys are fine.
+   * Keys that failed are collected and thrown together as DeleteError (each with its WharfError); a batch
+   * the server refused as a whole marks its keys, and the keys not yet tried, as failed with that error.
+   * Throws NotFoundError if the bucket does not exist, AbortedError if `signal` fires.
+   */
+  async delete(keys: readonly string[], options: OpOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    await deleteKeys({
+      client: this.#client,
+      bucket: this.bucket,
+      keys,
+      batchSize: this.#tuning.deleteBatchSize,
+      concurrency: this.#tuning.deleteConcurrency,
+      ...(options.signal ? { signal: options.signal } : {}),
+      mapError: (error, target) => this.#map(error, target, options.signal),
+      mapKeyError: (failure, key) => mapServerError(failure, this.#ctx, { action: 'delete', key }),
+    });
+  }
+
+  /**
+   * Server-side copy (CopyObject; UploadPartCopy multipart above 5 GiB). Without `metadata`/`contentType` the
+   * source's are kept (MetadataDirective COPY); with either, both are replaced by the given values (REPLACE; the
+   * one not given is dropped, and S3 then applies its default content type). Copying a key onto itself without
+   * changes is a no-op. The copy is pinned to the source's ETag
+   * seen at the start. Returns the new object's info.
+   * Throws NotFoundError if `src` (or the bucket) is absent, ConflictError (retryable) if the source changed
+   * during the copy, AccessDeniedError, NetworkError, AbortedError.
+   */
+  async copy(src: string, dst: string, options: CopyOptions = {}): Promise<ObjectInfo> {
+    assertS3Key(src);
+    assertS3Key(dst);
+    const { signal } = options;
+    throwIfAborted(signal);
+    const head = await this.#head(src, signal, 'copy');
+    if (head === undefined) throw objectNotFound(this.#ctx, src);
+    const source = headToInfo(src, head);
+    // As S3's MetadataDirective: COPY keeps both; REPLACE sets both (what is not given is dropped).
+    const replace = options.metadata !== undefined || options.contentType !== undefined;
+    const contentType = replace ? options.contentType : source.contentType;
+    const metadata = replace ? (lowerCaseKeys(options.metadata) ?? {}) : (source.metadata ?? {});
+    if (src === dst && !replace) return source;
+    const target: S3ErrorTarget = { action: `copy ${s3Url(this.bucket, src)} to`, key: dst };
+    try {
+      if (source.size > this.#tuning.copyMultipartThreshold) {
+        const etag = await multipartCopy({
+          client: this.#client,
+          bucket: this.bucket,
+          src,
+          dst,
+          size: source.size,
+          ...(source.etag ? { etag: source.etag } : {}),
+          ...(contentType !== undefined ? { contentType } : {}),
+          metadata: encodeMetadata(metadata) ?? {},
+          partSize: this.#tuning.copyPartSize,
+          concurrency: this.#tuning.partConcurrency,
+          ...(signal ? { signal } : {}),
+        });
+        const after = await this.#head(dst, signal, 'copy');
+        const copied = headOr(dst, after, source.size);
+        const copiedEtag = after?.ETag ?? etag;
+        if (copiedEtag) copied.etag = quoteEtag(copiedEtag);
+        return copied;
+      }
+      const out = await this.#client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: dst,
+          CopySource: encodeCopySource(this.bucket, src),
+          CopySourceIfMatch: source.etag,
+          ...(replace
+            ? {
+                MetadataDirective: 'REPLACE' as const,
+                ContentType: contentType,
+                Metadata: encodeMetadata(metadata),
+              }
+            : {}),
+        }),
+        { abortSignal: signal },
+      );
+      const info: ObjectInfo = { key: dst, size: source.size };
+      // Ceph RGW returns the copy's ETag unquoted (and LastModified with milliseconds); answer as S3 does.
+      if (out.CopyObjectResult?.ETag) info.etag = quoteEtag(out.CopyObjectResult.ETag);
+      const lastModified = wholeSeconds(out.CopyObjectResult?.LastModified);
+      if (lastModified) info.lastModified = lastModified;
+      if (contentType !== undefined) info.contentType = contentType;
+      if (metadata !== undefined) info.metadata = metadata;
+      return info;
+    } catch (error) {
+      if (httpStatus(error) === 412) {
+        throw new ConflictError(
+          `${s3Url(this.bucket, src)} changed while it was being copied to ${dst}; copy it again`,
+          {
+            cause: error,
+            retryable: true,
+          },
+        );
+      }
+      throw this.#map(error, target, signal);
+    }
+  }
+
+  /**
+   * A presigned GET or PUT URL for `key`, valid for `expiresIn` seconds (1..604800). For PUT with
+   * `contentType`, the uploader must send that Content-Type. Signing is local (no request); URLs never carry
+   * SDK checksum parameters, so any body can be uploaded.
+   * Throws ValidationError for a bad method or lifetime, AccessDeniedError when no credentials are found.
+   */
+  async presign(key: string, options: PresignOptions): Promise<string> {
+    assertS3Key(key);
+    throwIfAborted(options.signal);
+    const { method, expiresIn } = options;
+    if (method !== 'GET' && method !== 'PUT') {
+      throw new ValidationError(`cannot presign method ${JSON.stringify(method)}: use GET or PUT`);
+    }
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGN_SECONDS) {
+      throw new ValidationError(
+        `invalid presign expiry ${String(expiresIn)}: expected whole seconds from 1 to ${MAX_PRESIGN_SECONDS} (7 days)`,
+      );
+    }
+    const command =
+      method === 'GET'
+        ? new GetObjectCommand({ Bucket: this.bucket, Key: key })
+        : new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType });
+    try {
+      // Sign Content-Type so that the uploader has to send exactly that type (the presigner leaves it out otherwise).
+      const signableHeaders =
+        method === 'PUT' && options.contentType !== undefined ? new Set(['content-type']) : undefined;
+      return await getSignedUrl(this.#signingClient(), command, {
+        expiresIn,
+        ...(signableHeaders ? { signableHeaders } : {}),
+      });
+    } catch (error) {
+      throw this.#map(error, { action: `presign ${method}`, key }, options.signal);
+    }
+  }
+
+  /**
+   * Probes conditional writes once (a throw-away object under `.wharf/probe/`, deleted afterwards) and
+   * returns the refined capabilities; later calls return the cached result. Without write permission the
+   * probe cannot run: `conditionalWrite` stays `'unknown'` and the next call tries again.
+   * Throws NotFoundError (bucket), NetworkError, AbortedError.
+   */
+  async detectCapabilities(options: OpOptions = {}): Promise<DriverCapabilities> {
+    if (this.#capabilitiesDetected) return this.#capabilities;
+    throwIfAborted(options.signal);
+    // Concurrent callers share one probe.
+    this.#detecting ??= this.#probe(options.signal).finally(() => {
+      this.#detecting = undefined;
+    });
+    return this.#detecting;
+  }
+
+  async #probe(signal: AbortSignal | undefined): Promise<DriverCapabilities> {
+    try {
+      const probe = await probeConditionalWrites(this.#client, this.bucket, signal, {
+        probeMultipart: !this.#resolved.isAws,
+      });
+      this.#capabilities = { ...this.#capabilities, conditionalWrite: probe.conditionalWrite };
+      this.#multipartConditional = probe.multipartConditionalWrite;
+      this.#capabilitiesDetected = true;
+      this.#bucketExists = true;
+      return this.#capabilities;
+    } catch (error) {
+      const mapped = this.#map(error, { action: 'probe conditional writes in', key: PROBE_PREFIX }, signal);
+      if (mapped.code === 'ACCESS_DENIED') return this.#capabilities;
+      throw mapped;
+    }
+  }
+
+  /** Destroys the HTTP agents (open sockets). The driver must not be used afterwards. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.destroy();
+    this.#presignClient?.destroy();
+  }
+
+  // ---- internals ----
+
+  /** HeadObject; undefined on 404 once the bucket is known to exist (a HEAD 404 carries no error code). */
+  async #head(
+    key: string,
+    signal: AbortSignal | undefined,
+    action: string,
+  ): Promise<HeadObjectCommandOutput | undefined> {
+    throwIfAborted(signal);
+    try {
+      const out = await this.#client.send(
+        new HeadObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(this.#capabilities.checksumAlgorithms.length > 0 ? { ChecksumMode: 'ENABLED' as const } : {}),
+        }),
+        { abortSignal: signal },
+      );
+      this.#bucketExists = true;
+      return out;
+    } catch (error) {
+      if (httpStatus(error) === 404 && s3ErrorCode(error) !== 'NoSuchBucket') {
+        await this.#assertBucketExists(signal);
+        return undefined;
+      }
+      throw this.#map(error, { action, key }, signal);
+    }
+  }
+
+  /** HeadBucket (once; a success is cached). Throws NotFoundError naming the bucket when it is missing. */
+  async #assertBucketExists(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#bucketExists) return;
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: signal });
+      this.#bucketExists = true;
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status === 404) throw bucketNotFound(this.#ctx, error);
+      // HeadBucket needs s3:ListBucket; credentials that may read objects without it get 403: assume the bucket exists.
+      if (status === 403) return;
+      throw this.#map(error, { action: 'check bucket' }, signal);
+    }
+  }
+
+  async #putBuffer(
+    key: string,
+    body: Buffer,
+    options: WriteOptions,
+    metadata: Record<string, string> | undefined,
+  ): Promise<ObjectInfo> {
+    const out = await this.#call(
+      () =>
+        this.#client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: body,
+            ContentLength: body.length,
+            ContentType: options.contentType,
+            Metadata: metadata,
+            ...conditionHeaders(options),
+          }),
+          { abortSignal: options.signal },
+        ),
+      options.signal,
+      { action: 'write', key, precondition: preconditionText(options) },
+    );
+    this.#bucketExists = true;
+    options.onProgress?.(body.length);
+    const info = writtenInfo(key, body.length, options);
+    if (out.ETag) info.etag = out.ETag;
+    else info.etag = (await this.#head(key, options.signal, 'write'))?.ETag;
+    return info;
+  }
+
+  async #writeMultipart(
+    key: string,
+    parts: AsyncIterator<Buffer>,
+    options: WriteOptions,
+    metadata: Record<string, string> | undefined,
+  ): Promise<ObjectInfo> {
+    const { signal } = options;
+    const conditions = conditionHeaders(options);
+    const conditional = options.ifMatch !== undefined || options.ifNoneMatch !== undefined;
+    // Fail before uploading gigabytes that the server would refuse at the end.
+    if (conditional) await this.#checkWriteCondition(key, options);
+    const target: S3ErrorTarget = { action: 'write', key, precondition: preconditionText(options) };
+    const result = await uploadMultipart({
+      client: this.#client,
+      bucket: this.bucket,
+      key,
+      parts,
+      concurrency: positiveInt(options.partConcurrency, this.#tuning.partConcurrency, 'partConcurrency'),
+      ...(options.size !== undefined ? { expectedSize: options.size } : {}),
+      ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      conditions,
+      ...(conditional && this.#multipartConditional !== true
+        ? { beforeComplete: () => this.#checkWriteCondition(key, options) }
+        : {}),
+      partChecksums: this.#resolved.requestChecksumCalculation === 'WHEN_SUPPORTED',
+      ...(signal ? { signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      mapError: (error, action) => this.#map(error, { ...target, action }, signal),
+    });
+    this.#bucketExists = true;
+    const info = writtenInfo(key, result.size, options);
+    const etag = result.etag ? normaliseEtag(result.etag) : '';
+    if (etag !== '') {
+      info.etag = result.etag;
+    } else {
+      // Ceph RGW answers CompleteMultipartUpload with an empty ETag; the object itself has the right one.
+      const head = await this.#head(key, signal, 'write');
+      if (head?.ETag) info.etag = head.ETag;
+      if (head?.LastModified) info.lastModified = head.LastModified;
+    }
+    return info;
+  }
+
+  /** Throws PreconditionFailedError unless the object's current state satisfies the write's condition. */
+  async #checkWriteCondition(key: string, options: WriteOptions): Promise<void> {
+    const head = await this.#head(key, options.signal, 'write');
+    const where = s3Url(this.bucket, key);
+    if (options.ifNoneMatch === '*' && head !== undefined) {
+      throw new PreconditionFailedError(
+        `precondition failed for write ${where}: an object already exists there`,
+      );
+    }
+    if (options.ifMatch !== undefined && !sameEtag(head?.ETag, options.ifMatch)) {
+      const now = head === undefined ? 'it does not exist' : `its ETag is ${head.ETag}`;
+      throw new PreconditionFailedError(
+        `precondition failed for write ${where}: ${now}, not ${options.ifMatch}`,
+      );
+    }
+  }
+
+  /**
+   * A client for presigning whose URLs carry no SDK checksum parameters: with `when_supported`, the SDK would
+   * sign a CRC32 of the empty body into PUT URLs, and every real upload would then fail its checksum.
+   */
+  #signingClient(): S3Client {
+    if (this.#resolved.requestChecksumCalculation === 'WHEN_REQUIRED') return this.#client;
+    this.#presignClient ??= createS3Client(this.#resolved, this.#credentials, {
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    return this.#presignClient;
+  }
+
+  /** Runs one SDK call, mapping its failure to a WharfError. */
+  async #call<T>(run: () => Promise<T>, signal: AbortSignal | undefined, target: S3ErrorTarget): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw this.#map(error, target, signal);
+    }
+  }
+
+  #map(error: unknown, target: S3ErrorTarget, signal: AbortSignal | undefined): WharfError {
+    if (signal?.aborted && !(error instanceof WharfError))
+      return new AbortedError(undefined, { cause: error });
+    return mapS3Error(error, this.#ctx, target);
+  }
+}

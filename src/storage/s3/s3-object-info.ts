@@ -1,0 +1,74 @@
+import type { HeadObjectCommandOutput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { compareKeys } from '../../core/keys.js';
+import type { ObjectInfo, WriteOptions } from '../types.js';
+import { checksumsOf, decodeListValue, decodeMetadata, lowerCaseKeys, wholeSeconds } from './s3-encoding.js';
+
+/** Turning S3 responses (HeadObject, ListObjectsV2, a finished write) into ObjectInfo. */
+
+/** ObjectInfo from a HeadObject response: size, ETag, lastModified, contentType, decoded metadata, checksums. */
+export function headToInfo(key: string, head: HeadObjectCommandOutput): ObjectInfo {
+  const info: ObjectInfo = { key, size: head.ContentLength ?? 0 };
+  if (head.ETag) info.etag = head.ETag;
+  if (head.LastModified) info.lastModified = head.LastModified;
+  if (head.ContentType) info.contentType = head.ContentType;
+  info.metadata = decodeMetadata(head.Metadata);
+  const checksums = checksumsOf(head);
+  if (checksums) info.checksums = checksums;
+  return info;
+}
+
+/** headToInfo, or just key and size when the object could not be read back. */
+export function headOr(key: string, head: HeadObjectCommandOutput | undefined, size: number): ObjectInfo {
+  return head ? headToInfo(key, head) : { key, size };
+}
+
+/** ObjectInfo for what `write` just stored (the ETag is added by the caller). */
+export function writtenInfo(key: string, size: number, options: WriteOptions): ObjectInfo {
+  const info: ObjectInfo = { key, size };
+  if (options.contentType !== undefined) info.contentType = options.contentType;
+  const metadata = lowerCaseKeys(options.metadata);
+  if (metadata !== undefined) info.metadata = metadata;
+  return info;
+}
+
+/**
+ * The entries of one ListObjectsV2 page: objects (key, size, etag, lastModified floored to whole seconds) and
+ * common prefixes (`isPrefix`), decoded from `encoding-type=url` and merged in UTF-8 byte order of keys.
+ */
+export function listPageEntries(page: ListObjectsV2CommandOutput): ObjectInfo[] {
+  const encoded = page.EncodingType === 'url';
+  const objects: ObjectInfo[] = (page.Contents ?? []).map((o) => {
+    const info: ObjectInfo = { key: decodeListValue(o.Key ?? '', encoded), size: o.Size ?? 0 };
+    if (o.ETag) info.etag = o.ETag;
+    const lastModified = wholeSeconds(o.LastModified);
+    if (lastModified) info.lastModified = lastModified;
+    return info;
+  });
+  const prefixes: ObjectInfo[] = (page.CommonPrefixes ?? []).map((p) => ({
+    key: decodeListValue(p.Prefix ?? '', encoded),
+    size: 0,
+    isPrefix: true,
+  }));
+  return mergeByKey(objects, prefixes);
+}
+
+/** Merges two key-sorted lists into one, in UTF-8 byte order. */
+export function mergeByKey(a: ObjectInfo[], b: ObjectInfo[]): ObjectInfo[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: ObjectInfo[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && compareKeys(x.key, y.key) <= 0)) {
+      if (x !== undefined) out.push(x);
+      i++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  return out;
+}
