@@ -97,7 +97,7 @@ export function bucketNotFound(ctx: S3ErrorContext, cause?: unknown): NotFoundEr
   const endpointFlag = ctx.endpoint ? ` --endpoint-url ${ctx.endpoint}` : '';
   return new NotFoundError(`bucket ${ctx.bucket} does not exist at endpoint ${ctx.endpointLabel}`, {
     cause,
-    hint: `create it (e.g. aws s3 mb s3://${ctx.bucket}${endpointFlag}) or check the bucket name and the endpoint (AWS_ENDPOINT_URL, --endpoint)`,
+    hint: `create it (e.g. aws s3 mb s3://${ctx.bucket}${endpointFlag}) or check the bucket name and the endpoint (AWS_ENDPOINT_URL or --endpoint-url)`,
   });
 }
 

@@ -1,0 +1,142 @@
+import type { Command } from 'commander';
+import { destinationKeyFor, resolveTarget, type Target } from '../../app/resolve-target.js';
+import { NotFoundError, UsageError, WharfError } from '../../core/errors.js';
+import { formatBytes, formatSeconds } from '../../core/units.js';
+import { copyObjects, planTreeCopy, type CopyPlan } from '../../transfer/copy-objects.js';
+import { positiveInt, type CommandContext, type RunAction } from '../context.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { createProgress } from '../progress.js';
+
+interface CpOptions {
+  recursive?: boolean;
+  concurrency?: number;
+  dryRun?: boolean;
+}
+
+export function registerCp(program: Command, run: RunAction): void {
+  program
+    .command('cp')
+    .description('copy one object, or a whole prefix with --recursive, between any two stores')
+    .argument('<src>', 'source: s3://BUCKET/KEY, file:///PATH or a local path')
+    .argument(
+      '<dst>',
+      'destination; a folder-like destination (ending in /, or an existing folder) keeps the file name',
+    )
+    .option('-r, --recursive', 'copy every object under SRC to the same relative keys under DST')
+    .option('-j, --concurrency <n>', 'objects copied at once', positiveInt('--concurrency'), 32)
+    .option('-n, --dry-run', 'show what would be copied, copy nothing')
+    .addHelpText(
+      'after',
+      `
+Files appear at their final path only when complete (temporary file + fsync + rename locally,
+atomic PUT or multipart completion on S3). Copies within one bucket run server-side.
+
+Examples:
+  wharf cp ./report.csv s3://my-bucket/reports/
+  wharf cp -r ./dataset s3://my-bucket/datasets/2024-06/
+  wharf cp -r s3://my-bucket/datasets/2024-06/ ./data
+  wharf cp s3://my-bucket/a.parquet s3://my-bucket/archive/a.parquet`,
+    )
+    .action(run((ctx: CommandContext, src: string, dst: string, opts: CpOptions) => cp(ctx, src, dst, opts)));
+}
+
+async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions): Promise<number> {
+  const { output, signal } = ctx;
+  const started = Date.now();
+  const source = await resolveTarget(src, opts.recursive ? 'folder' : 'object', ctx.storage);
+  const dest = sameBucket(
+    source,
+    await resolveTarget(dst, opts.recursive ? 'folder' : 'object', ctx.storage),
+  );
+
+  let plan: CopyPlan;
+  if (opts.recursive) {
+    plan = await planTreeCopy(source.store, source.key, dest.store, dest.key, signal);
+  } else {
+    if (source.isFolder) {
+      throw new UsageError(`${src} is a folder or prefix: add --recursive to copy everything under it`);
+    }
+    const info = await source.store.stat(source.key, { signal });
+    if (!info) throw new NotFoundError(`${source.display(source.key)} does not exist`);
+    plan = {
+      items: [{ sourceKey: source.key, destKey: destinationKeyFor(dest, source.key), size: info.size }],
+      totalBytes: info.size,
+    };
+  }
+
+  if (opts.dryRun) {
+    for (const item of plan.items) {
+      if (output.json)
+        output.record({
+          action: 'copy',
+          source: source.display(item.sourceKey),
+          dest: dest.display(item.destKey),
+          size: item.size,
+          dryRun: true,
+        });
+      else output.line(`would copy ${source.display(item.sourceKey)} -> ${dest.display(item.destKey)}`);
+    }
+    output.info(`dry run: ${plan.items.length} objects, ${formatBytes(plan.totalBytes)}; nothing copied`);
+    return EXIT.ok;
+  }
+  if (plan.items.length === 0) {
+    output.info(`nothing to copy: no objects under ${source.display(source.key)}`);
+    return EXIT.ok;
+  }
+
+  const progress = await createProgress(output, 'copy');
+  const result = await copyObjects(source.store, dest.store, plan, {
+    concurrency: opts.concurrency ?? 32,
+    signal,
+    onEvent: (event) => {
+      if (event.type === 'progress' || event.type === 'planned' || event.type === 'file-done')
+        progress.update(event.snapshot);
+      if (event.type === 'file-done' && output.json) {
+        output.record({ action: 'copy', source: source.display(event.key), size: event.size });
+      }
+      if (event.type === 'retry')
+        output.debug(`retrying ${event.key} (attempt ${event.attempt + 1}): ${event.error.message}`);
+    },
+  }).finally(() => progress.stop());
+
+  for (const failure of result.failed) {
+    output.error(
+      new WharfError(
+        failure.error.code,
+        `${source.display(failure.sourceKey)}: ${failure.error.message}`,
+        failure.error.hint ? { hint: failure.error.hint } : {},
+      ),
+    );
+  }
+  const took = formatSeconds(Date.now() - started);
+  if (output.json) {
+    output.record({
+      summary: {
+        copied: result.done.length,
+        failed: result.failed.length,
+        bytes: result.bytes,
+        seconds: (Date.now() - started) / 1000,
+      },
+    });
+  } else {
+    output.info(
+      `copied ${result.done.length} object${result.done.length === 1 ? '' : 's'} (${formatBytes(result.bytes)}) in ${took}${result.failed.length ? `; ${result.failed.length} failed` : ''}`,
+    );
+  }
+  if (result.failed.length === 0) return EXIT.ok;
+  const codes = new Set(result.failed.map((f) => f.error.code));
+  return codes.size === 1 ? exitCodeFor([...codes][0] ?? 'INTERNAL') : EXIT.failure;
+}
+
+/** Two targets in one bucket share a driver, so the copy runs server-side. */
+function sameBucket(source: Target, dest: Target): Target {
+  if (
+    source.location.kind === 's3' &&
+    dest.location.kind === 's3' &&
+    source.location.bucket === dest.location.bucket
+  ) {
+    void dest.store.close?.();
+    return { ...dest, store: source.store };
+  }
+  return dest;
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { storageOptionsFrom } from '../app/storage-config.js';
+import { AbortedError, toWharfError, UsageError } from '../core/errors.js';
+import { registerCat } from './commands/cat.js';
+import { registerCp } from './commands/cp.js';
+import { registerLs } from './commands/ls.js';
+import { registerPresign } from './commands/presign.js';
+import { registerRm } from './commands/rm.js';
+import { positiveInt, type RunAction } from './context.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
+import { Output, type GlobalFlags } from './output.js';
+
+// The SDK warns on every start that releases after 2026 need Node 22; we pin versions that support Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const controller = new AbortController();
+let exitCode: number = EXIT.ok;
+
+const run: RunAction =
+  (body) =>
+  async (...args) => {
+    const command = args[args.length - 1] as Command;
+    const flags = command.optsWithGlobals<GlobalFlags & { maxSockets?: number }>();
+    const output = new Output(flags);
+    try {
+      const storage = storageOptionsFrom({
+        ...(flags.endpointUrl !== undefined ? { endpointUrl: flags.endpointUrl } : {}),
+        ...(flags.region !== undefined ? { region: flags.region } : {}),
+        ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+        ...(flags.maxSockets !== undefined ? { maxSockets: flags.maxSockets } : {}),
+      });
+      const code = await body(
+        { output, storage, signal: controller.signal },
+        ...(args.slice(0, -1) as never[]),
+      );
+      exitCode = typeof code === 'number' ? code : EXIT.ok;
+    } catch (error) {
+      const wharfError = controller.signal.aborted ? new AbortedError('interrupted') : toWharfError(error);
+      output.error(wharfError);
+      exitCode = exitCodeFor(wharfError.code);
+    }
+  };
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function buildProgram(): Command {
+  const program = new Command('wharf')
+    .description('Datasets in S3-compatible object storage: copy, list, fetch and share them.')
+    .version(version(), '-V, --version')
+    .option('--json', 'machine-readable output: one JSON object per line on stdout')
+    .option('-q, --quiet', 'print only data and errors')
+    .option('-v, --verbose', 'print more about what happens (retries, each object)')
+    .option('--no-progress', 'no progress bars (they only show on a terminal anyway)')
+    .option(
+      '--endpoint-url <url>',
+      'S3-compatible endpoint (default: AWS_ENDPOINT_URL, the profile, else AWS)',
+    )
+    .option('--region <region>', 'AWS region (default: AWS_REGION, the profile, else us-east-1)')
+    .option(
+      '--profile <name>',
+      'named profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)',
+    )
+    .addOption(
+      new Option('--max-sockets <n>', 'most concurrent connections per endpoint')
+        .argParser(positiveInt('--max-sockets'))
+        .hideHelp(),
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`wharf: ${text.replace(/^error: /, 'error: ')}`) })
+    .addHelpText(
+      'after',
+      `
+Locations:
+  s3://BUCKET[/PREFIX]   a bucket on AWS S3 or any S3-compatible server (Ceph, MinIO, R2, ...)
+  file:///ABS/DIR        a folder on this machine used as a store
+  ./dir, /abs/dir        the same, as a plain path
+
+Credentials and endpoint come from the usual AWS places: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+AWS_PROFILE or --profile (~/.aws/credentials, ~/.aws/config), AWS_ENDPOINT_URL or --endpoint-url,
+AWS_REGION or --region, then the SDK's default chain (SSO, container, instance metadata).
+
+${EXIT_CODES_HELP}
+
+Examples:
+  wharf ls s3://my-bucket/
+  wharf cp -r ./dataset s3://my-bucket/datasets/v1/
+  wharf --endpoint-url http://127.0.0.1:7480 ls -r --json s3://my-bucket/datasets/v1/`,
+    );
+  registerLs(program, run);
+  registerCp(program, run);
+  registerRm(program, run);
+  registerCat(program, run);
+  registerPresign(program, run);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+async function main(): Promise<void> {
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    process.stderr.write('wharf: interrupted, cleaning up (press Ctrl-C again to quit at once)\n');
+    controller.abort(new AbortedError('interrupted'));
+  });
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(exitCode);
+  });
+  const program = buildProgram();
+  if (process.argv.length <= 2) {
+    program.outputHelp();
+    process.exit(EXIT.usage);
+  }
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with a CommanderError too, with exit code 0.
+      process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+    }
+    const wharfError = error instanceof UsageError ? error : toWharfError(error);
+    new Output({}).error(wharfError);
+    process.exit(exitCodeFor(wharfError.code));
+  }
+  process.exit(exitCode);
+}
+
+await main();

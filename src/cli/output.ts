@@ -1,0 +1,76 @@
+import type { WharfError } from '../core/errors.js';
+
+export interface GlobalFlags {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  progress?: boolean;
+  endpointUrl?: string;
+  region?: string;
+  profile?: string;
+}
+
+/**
+ * Where a command's output goes: data to stdout (text or one JSON object per line), messages to stderr.
+ * Progress bars only when stderr is a terminal and neither --json, --quiet nor --no-progress is set.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly showProgress: boolean;
+
+  constructor(
+    flags: GlobalFlags,
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+  ) {
+    this.json = flags.json === true;
+    this.quiet = flags.quiet === true;
+    this.verbose = flags.verbose === true;
+    this.showProgress = !this.json && !this.quiet && flags.progress !== false && this.stderr.isTTY === true;
+  }
+
+  /** A line of data (stdout). */
+  line(text: string): void {
+    this.stdout.write(`${text}\n`);
+  }
+
+  /** A JSON record (stdout, one per line). */
+  record(value: unknown): void {
+    this.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /** A human message (stderr), suppressed by --quiet and --json. */
+  info(text: string): void {
+    if (!this.quiet && !this.json) this.stderr.write(`${text}\n`);
+  }
+
+  debug(text: string): void {
+    if (this.verbose) this.stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    if (this.json) this.stderr.write(`${JSON.stringify({ warning: text })}\n`);
+    else if (!this.quiet) this.stderr.write(`wharf: warning: ${text}\n`);
+  }
+
+  /** The one line that says what failed and what to do. Errors are never suppressed. */
+  error(error: WharfError): void {
+    if (this.json) {
+      const record: Record<string, unknown> = { code: error.code, message: error.message };
+      if (error.hint) record.hint = error.hint;
+      this.stderr.write(`${JSON.stringify({ error: record })}\n`);
+      return;
+    }
+    const hint = error.hint ? ` (${error.hint})` : '';
+    this.stderr.write(`wharf: error: ${error.message}${hint}\n`);
+    if (this.verbose && error.cause instanceof Error && error.cause.stack) {
+      this.stderr.write(`${error.cause.stack}\n`);
+    }
+  }
+
+  get errorStream(): NodeJS.WritableStream {
+    return this.stderr;
+  }
+}

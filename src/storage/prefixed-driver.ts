@@ -1,0 +1,80 @@
+import type {
+  CopyOptions,
+  ListOptions,
+  ObjectInfo,
+  OpOptions,
+  PresignOptions,
+  ReadOptions,
+  StorageDriver,
+  WriteOptions,
+} from './types.js';
+import type { Readable } from 'node:stream';
+
+/**
+ * A view of a driver under a folder prefix: key `k` means `prefix + k` underneath, and listed keys come back
+ * relative to the prefix. `openStorage('s3://bucket/team/data')` returns one of these.
+ */
+export class PrefixedDriver implements StorageDriver {
+  readonly name: string;
+
+  constructor(
+    private readonly inner: StorageDriver,
+    private readonly prefix: string,
+  ) {
+    this.name = inner.name.endsWith('/') ? `${inner.name}${prefix}` : `${inner.name}/${prefix}`;
+  }
+
+  get capabilities(): StorageDriver['capabilities'] {
+    return this.inner.capabilities;
+  }
+
+  stat(key: string, options?: OpOptions): Promise<ObjectInfo | undefined> {
+    return this.inner.stat(this.prefix + key, options).then((info) => info && this.strip(info));
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
+    const inner: ListOptions = { ...options };
+    if (options.startAfter !== undefined) inner.startAfter = this.prefix + options.startAfter;
+    for await (const info of this.inner.list(this.prefix + prefix, inner)) yield this.strip(info);
+  }
+
+  read(key: string, options?: ReadOptions): Promise<Readable> {
+    return this.inner.read(this.prefix + key, options);
+  }
+
+  write(key: string, body: Readable | Uint8Array, options?: WriteOptions): Promise<ObjectInfo> {
+    return this.inner.write(this.prefix + key, body, options).then((info) => this.strip(info));
+  }
+
+  delete(keys: readonly string[], options?: OpOptions): Promise<void> {
+    return this.inner.delete(
+      keys.map((k) => this.prefix + k),
+      options,
+    );
+  }
+
+  get copy(): StorageDriver['copy'] {
+    const copy = this.inner.copy?.bind(this.inner);
+    if (!copy) return undefined;
+    return (src: string, dst: string, options?: CopyOptions) =>
+      copy(this.prefix + src, this.prefix + dst, options).then((info) => this.strip(info));
+  }
+
+  get presign(): StorageDriver['presign'] {
+    const presign = this.inner.presign?.bind(this.inner);
+    if (!presign) return undefined;
+    return (key: string, options: PresignOptions) => presign(this.prefix + key, options);
+  }
+
+  detectCapabilities(options?: OpOptions): Promise<StorageDriver['capabilities']> {
+    return this.inner.detectCapabilities?.(options) ?? Promise.resolve(this.inner.capabilities);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close?.() ?? Promise.resolve();
+  }
+
+  private strip(info: ObjectInfo): ObjectInfo {
+    return { ...info, key: info.key.slice(this.prefix.length) };
+  }
+}

@@ -1,0 +1,10 @@
+import type { ProgressSnapshot } from '../core/events.js';
+import type { WharfError } from '../core/errors.js';
+
+/** Typed events of a copy run; the CLI renders bars or JSON lines from the same stream. */
+export type CopyEvent =
+  | { type: 'planned'; snapshot: ProgressSnapshot }
+  | { type: 'progress'; snapshot: ProgressSnapshot }
+  | { type: 'file-done'; key: string; size: number; snapshot: ProgressSnapshot }
+  | { type: 'file-failed'; key: string; error: WharfError; snapshot: ProgressSnapshot }
+  | { type: 'retry'; key: string; attempt: number; error: WharfError };
