@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
- * Prints the closing line CI reads (`N passed, N failed, N skipped`) and saves it to
- * test-results/summary.txt so scripts/test.sh can repeat it as the very last line of the run.
+ * Saves the closing line CI reads (`N passed, N failed, N skipped`) to test-results/summary.txt;
+ * scripts/test.sh prints it as the very last line of the run.
  * A test file that fails to load counts as one failure.
  */
 export default class SummaryReporter implements Reporter {
@@ -23,6 +23,5 @@ export default class SummaryReporter implements Reporter {
     const line = `${passed} passed, ${failed} failed, ${skipped} skipped`;
     mkdirSync('test-results', { recursive: true });
     writeFileSync('test-results/summary.txt', `${line}\n`);
-    process.stdout.write(`\n${line}\n`);
   }
 }

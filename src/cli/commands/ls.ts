@@ -26,7 +26,7 @@ Examples:
 }
 
 async function ls(ctx: CommandContext, url: string, opts: { recursive?: boolean }): Promise<void> {
-  const { output, signal } = ctx;
+  const { signal } = ctx;
   const asObject = await resolveTarget(url, 'object', ctx.storage);
   if (!asObject.isFolder) {
     const info = await asObject.store.stat(asObject.key, { signal });

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import {
+  asFolderPrefix,
+  assertSafeRelativeKey,
+  baseName,
+  compareKeys,
+  joinKey,
+  unsafeKeyReason,
+} from './keys.js';
+
+describe('keys', () => {
+  it('accepts ordinary relative keys', () => {
+    for (const key of ['a', 'a/b/c.txt', 'with space/ü.txt', '..hidden', 'a..b/c', '.dotfile']) {
+      expect(unsafeKeyReason(key)).toBeUndefined();
+    }
+  });
+
+  it('refuses keys that could escape a folder, with the reason', () => {
+    expect(unsafeKeyReason('../x')).toMatch(/'\.\.' segment/);
+    expect(unsafeKeyReason('a/../../x')).toMatch(/'\.\.' segment/);
+    expect(unsafeKeyReason('/etc/passwd')).toMatch(/absolute/);
+    expect(unsafeKeyReason('a\0b')).toMatch(/NUL/);
+    expect(unsafeKeyReason('a//b')).toMatch(/empty path segment/);
+    expect(unsafeKeyReason('a/')).toMatch(/empty path segment/);
+    expect(unsafeKeyReason('a\\..\\b')).toMatch(/backslash/);
+    expect(unsafeKeyReason('C:x')).toMatch(/drive letter/);
+    expect(unsafeKeyReason('')).toMatch(/empty/);
+    expect(() => assertSafeRelativeKey('../x')).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
+  });
+
+  it('joins, folders and names keys', () => {
+    expect(joinKey('a/', '/b', 'c')).toBe('a/b/c');
+    expect(joinKey('', 'x')).toBe('x');
+    expect(joinKey('p/', '')).toBe('p/');
+    expect(asFolderPrefix('')).toBe('');
+    expect(asFolderPrefix('a')).toBe('a/');
+    expect(asFolderPrefix('a/')).toBe('a/');
+    expect(baseName('a/b/c.txt')).toBe('c.txt');
+    expect(baseName('c.txt')).toBe('c.txt');
+  });
+
+  it('orders keys by UTF-8 bytes as S3 does', () => {
+    const keys = ['a0', 'a/', 'a-', '\u{1F433}', '\uFFFD', 'Z', 'a'];
+    expect([...keys].sort(compareKeys)).toEqual(['Z', 'a', 'a-', 'a/', 'a0', '\uFFFD', '\u{1F433}']);
+  });
+});

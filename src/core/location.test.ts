@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { formatLocation, parseLocation } from './location.js';
+
+describe('parseLocation', () => {
+  it('parses s3 URLs into bucket and verbatim key', () => {
+    expect(parseLocation('s3://my-bucket')).toMatchObject({ kind: 's3', bucket: 'my-bucket', key: '' });
+    expect(parseLocation('s3://my-bucket/')).toMatchObject({ kind: 's3', bucket: 'my-bucket', key: '' });
+    expect(parseLocation('s3://b.c-d/a b/%20+=x')).toMatchObject({ bucket: 'b.c-d', key: 'a b/%20+=x' });
+  });
+
+  it('rejects s3 URLs without a usable bucket, naming the expected form', () => {
+    expect(() => parseLocation('s3://')).toThrow(/s3:\/\/BUCKET\[\/PREFIX\]/);
+    expect(() => parseLocation('s3:///key')).toThrow(/missing bucket name/);
+    expect(() => parseLocation('s3://ab')).toThrow(/invalid bucket name/);
+    expect(() => parseLocation('s3://Upper/x')).toThrow(/invalid bucket name/);
+    expect(() => parseLocation('s3://bucket//x')).toThrow(/unexpected '\/\/'/);
+    try {
+      parseLocation('s3://');
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'USAGE' });
+    }
+  });
+
+  it('parses file URLs and plain paths as local folders', () => {
+    expect(parseLocation('file:///tmp/data/')).toMatchObject({
+      kind: 'local',
+      path: '/tmp/data',
+      trailingSlash: true,
+    });
+    expect(parseLocation('file:///tmp/a%20b')).toMatchObject({
+      kind: 'local',
+      path: '/tmp/a b',
+      trailingSlash: false,
+    });
+    expect(parseLocation('./data', '/home/me')).toMatchObject({ kind: 'local', path: '/home/me/data' });
+    expect(parseLocation('/abs/dir/')).toMatchObject({
+      kind: 'local',
+      path: '/abs/dir',
+      trailingSlash: true,
+    });
+    expect(() => parseLocation('file://host/x')).toThrow(/invalid file URL/);
+  });
+
+  it('rejects unknown schemes and empty input', () => {
+    expect(() => parseLocation('gs://bucket/x')).toThrow(/scheme 'gs:\/\/' is not known/);
+    expect(() => parseLocation('')).toThrow(/empty location/);
+  });
+
+  it('formats locations back', () => {
+    expect(formatLocation(parseLocation('s3://bkt/p'), 'p/k')).toBe('s3://bkt/p/k');
+    expect(formatLocation(parseLocation('/tmp/x'), 'a/b')).toBe('/tmp/x/a/b');
+  });
+});

@@ -1,0 +1,279 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
+import { readTree, tempDir, writeAwkwardTree } from '../support/fixtures.js';
+import { jsonLines, wharf } from '../support/run-cli.js';
+import { s3TestEnv } from '../support/test-services.js';
+
+let bucket: string;
+let work: string;
+
+beforeAll(async () => {
+  s3TestEnv();
+  bucket = await createTestBucket('cli');
+  work = await tempDir('cli');
+});
+
+afterAll(async () => {
+  if (bucket) await deleteTestBucket(bucket);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('wharf --help', () => {
+  it('lists the commands, the location forms and the exit codes, and exits 0', async () => {
+    const r = await wharf(['--help']);
+    expect(r.code).toBe(0);
+    for (const word of [
+      'ls',
+      'cp',
+      'rm',
+      'cat',
+      'presign',
+      's3://BUCKET',
+      'Exit codes',
+      '3  not found',
+      '4  access denied',
+    ]) {
+      expect(r.stdout).toContain(word);
+    }
+  });
+
+  it('shows examples for each command', async () => {
+    for (const command of ['ls', 'cp', 'rm', 'cat', 'presign']) {
+      const r = await wharf([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Examples:');
+    }
+  });
+
+  it('treats an unknown command as a usage error (exit 2)', async () => {
+    const r = await wharf(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command/);
+  });
+});
+
+describe.each([
+  ['an S3 bucket', () => `s3://${bucket}/roundtrip/awkward`],
+  ['a file:// store', () => `${pathToFileURL(join(work, 'file-store')).href}/roundtrip/awkward`],
+])('wharf cp -r ./dir %s && wharf ls -r --json', (_label, remote) => {
+  it('round-trips names and bytes exactly for the awkward-key fixture set', async () => {
+    const source = join(work, `src-${Math.random().toString(36).slice(2)}`);
+    const files = await writeAwkwardTree(source);
+
+    const up = await wharf(['cp', '-r', source, remote()]);
+    expect(up.stderr).toContain(`copied ${files.size} objects`);
+    expect(up.code).toBe(0);
+
+    const ls = await wharf(['ls', '-r', '--json', remote()]);
+    expect(ls.code).toBe(0);
+    const listed = jsonLines(ls.stdout);
+    expect(listed.map((o) => o.key).sort()).toEqual([...files.keys()].sort());
+    for (const entry of listed) expect(entry.size).toBe(files.get(entry.key as string)?.length);
+
+    const back = join(work, `back-${Math.random().toString(36).slice(2)}`);
+    const down = await wharf(['cp', '-r', '--quiet', remote(), back]);
+    expect(down.code).toBe(0);
+    const returned = await readTree(back);
+    expect([...returned.keys()].sort()).toEqual([...files.keys()].sort());
+    for (const [key, body] of files) expect(returned.get(key)?.equals(body)).toBe(true);
+  });
+});
+
+describe('wharf ls', () => {
+  it('s3:// without a bucket is a usage error naming the expected form (exit 2)', async () => {
+    const r = await wharf(['ls', 's3://']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('s3://BUCKET[/PREFIX]');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a malformed bucket name is a usage error (exit 2)', async () => {
+    const r = await wharf(['ls', 's3://Bad_Bucket!/x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/invalid bucket name "Bad_Bucket!"/);
+  });
+
+  it('a bucket that does not exist says so, naming the endpoint (exit 3)', async () => {
+    const r = await wharf(['ls', 's3://wharf-missing-bucket-42/']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `bucket wharf-missing-bucket-42 does not exist at endpoint ${s3TestEnv().endpoint}`,
+    );
+  });
+
+  it('wrong credentials name the credential source used and how to change it (exit 4)', async () => {
+    const r = await wharf(['ls', `s3://${bucket}/`], { env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' } });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('environment variables AWS_ACCESS_KEY_ID');
+    expect(r.stderr).toMatch(/--profile|AWS_PROFILE/);
+  });
+
+  it('a profile that does not exist is a credentials error naming the profile (exit 4)', async () => {
+    const r = await wharf(['--profile', 'no-such-profile', 'ls', `s3://${bucket}/`], {
+      env: {
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      },
+    });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('no-such-profile');
+  });
+
+  it('an unreachable endpoint names the endpoint and the network error', async () => {
+    const r = await wharf(['--endpoint-url', 'http://127.0.0.1:9', 'ls', `s3://${bucket}/`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('http://127.0.0.1:9');
+    expect(r.stderr).toMatch(/ECONNREFUSED/);
+  });
+
+  it('a malformed --endpoint-url is a usage error (exit 2)', async () => {
+    const r = await wharf(['--endpoint-url', 'not a url', 'ls', `s3://${bucket}/`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid --endpoint-url');
+  });
+
+  it('lists one level with folders as PRE entries, and a missing local folder is exit 3', async () => {
+    const dir = join(work, 'ls-local');
+    await mkdir(join(dir, 'sub'), { recursive: true });
+    await writeFile(join(dir, 'a.txt'), 'aaa');
+    await writeFile(join(dir, 'sub', 'b.txt'), 'b');
+    const r = await wharf(['ls', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\s3 a\.txt\n/);
+    expect(r.stdout).toMatch(/PRE sub\/\n/);
+    expect(r.stdout).not.toContain('b.txt');
+    const missing = await wharf(['ls', join(work, 'not-there')]);
+    expect(missing.code).toBe(3);
+  });
+
+  it('--json errors are JSON on stderr', async () => {
+    const r = await wharf(['--json', 'ls', 's3://wharf-missing-bucket-42/']);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stderr.trim())).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+});
+
+describe('wharf cp', () => {
+  it('refuses a key that would escape the destination folder and writes nothing', async () => {
+    await putRaw(bucket, 'escape/ok.txt', 'fine');
+    await putRaw(bucket, 'escape/../../evil.txt', 'evil');
+    const dest = join(work, 'escape-dest', 'inner');
+    const r = await wharf(['cp', '-r', `s3://${bucket}/escape/`, dest]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("'..' segment");
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(dest, 'ok.txt'))).toBe(false);
+    expect(existsSync(join(work, 'evil.txt'))).toBe(false);
+    expect(existsSync(join(work, 'escape-dest', 'evil.txt'))).toBe(false);
+  });
+
+  it('copies one file into a folder-like destination keeping its name, and back', async () => {
+    const file = join(work, 'single.csv');
+    await writeFile(file, 'a,b\n1,2\n');
+    const up = await wharf(['cp', file, `s3://${bucket}/single/`]);
+    expect(up.code).toBe(0);
+    const cat = await wharf(['cat', `s3://${bucket}/single/single.csv`]);
+    expect(cat.stdout).toBe('a,b\n1,2\n');
+    const down = await wharf(['cp', `s3://${bucket}/single/single.csv`, join(work, 'single-back.csv')]);
+    expect(down.code).toBe(0);
+    expect(await readFile(join(work, 'single-back.csv'), 'utf8')).toBe('a,b\n1,2\n');
+  });
+
+  it('copies within one bucket (server side) and reports a missing source as exit 3', async () => {
+    await putRaw(bucket, 'same/src.txt', 'same-bucket');
+    const r = await wharf(['cp', `s3://${bucket}/same/src.txt`, `s3://${bucket}/same/dst.txt`]);
+    expect(r.code).toBe(0);
+    expect((await wharf(['cat', `s3://${bucket}/same/dst.txt`])).stdout).toBe('same-bucket');
+    const missing = await wharf(['cp', `s3://${bucket}/same/absent.txt`, join(work, 'x.txt')]);
+    expect(missing.code).toBe(3);
+    expect(existsSync(join(work, 'x.txt'))).toBe(false);
+  });
+
+  it('asks for --recursive when the source is a folder (exit 2)', async () => {
+    const r = await wharf(['cp', work, `s3://${bucket}/nope/`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--recursive');
+  });
+
+  it('--dry-run copies nothing', async () => {
+    const dir = join(work, 'dry');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'f.txt'), 'f');
+    const r = await wharf(['cp', '-r', '--dry-run', dir, `s3://${bucket}/dry/`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('would copy');
+    expect((await wharf(['ls', '-r', `s3://${bucket}/dry/`])).stdout).toBe('');
+  });
+});
+
+describe('wharf rm', () => {
+  it('--dry-run deletes nothing; -r deletes every object under the prefix', async () => {
+    for (const k of ['rm/a', 'rm/b/c', 'rm/b/d', 'rmx/keep']) await putRaw(bucket, k, k);
+    const dry = await wharf(['rm', '-r', '--dry-run', `s3://${bucket}/rm/`]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.trim().split('\n')).toHaveLength(3);
+    expect(jsonLines((await wharf(['ls', '-r', '--json', `s3://${bucket}/rm/`])).stdout)).toHaveLength(3);
+    const real = await wharf(['rm', '-r', `s3://${bucket}/rm`]);
+    expect(real.code).toBe(0);
+    expect(real.stderr).toContain('deleted 3 objects');
+    expect((await wharf(['ls', '-r', `s3://${bucket}/rm/`])).stdout).toBe('');
+    expect((await wharf(['cat', `s3://${bucket}/rmx/keep`])).stdout).toBe('rmx/keep');
+  });
+
+  it('a single missing object is exit 3; a prefix needs --recursive (exit 2)', async () => {
+    expect((await wharf(['rm', `s3://${bucket}/rm/absent`])).code).toBe(3);
+    expect((await wharf(['rm', `s3://${bucket}/rmx/`])).code).toBe(2);
+  });
+});
+
+describe('wharf cat', () => {
+  it('writes the exact bytes to stdout; a missing key is exit 3', async () => {
+    await putRaw(bucket, 'cat/hello.txt', 'hello\nworld\n');
+    const r = await wharf(['cat', `s3://${bucket}/cat/hello.txt`]);
+    expect(r).toMatchObject({ code: 0, stdout: 'hello\nworld\n' });
+    const missing = await wharf(['cat', `s3://${bucket}/cat/nope.txt`]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain(`s3://${bucket}/cat/nope.txt`);
+  });
+});
+
+describe('wharf presign', () => {
+  it('prints a GET URL that returns the object, and a PUT URL that stores one', async () => {
+    await putRaw(bucket, 'presign/doc.txt', 'presigned');
+    const get = await wharf(['presign', `s3://${bucket}/presign/doc.txt`, '--expires', '5m']);
+    expect(get.code).toBe(0);
+    const response = await fetch(get.stdout.trim());
+    expect(await response.text()).toBe('presigned');
+
+    const put = await wharf(['presign', '--put', '--json', `s3://${bucket}/presign/up.txt`]);
+    const { url, method } = JSON.parse(put.stdout) as { url: string; method: string };
+    expect(method).toBe('PUT');
+    expect((await fetch(url, { method: 'PUT', body: 'uploaded' })).status).toBe(200);
+    expect((await wharf(['cat', `s3://${bucket}/presign/up.txt`])).stdout).toBe('uploaded');
+  });
+
+  it('rejects a bad --expires (exit 2) and a local store (exit 1)', async () => {
+    expect((await wharf(['presign', `s3://${bucket}/presign/doc.txt`, '--expires', 'soon'])).code).toBe(2);
+    expect((await wharf(['presign', `s3://${bucket}/presign/doc.txt`, '--expires', '30d'])).code).toBe(2);
+    await writeFile(join(work, 'local.txt'), 'x');
+    const local = await wharf(['presign', join(work, 'local.txt')]);
+    expect(local.code).toBe(1);
+    expect(local.stderr).toContain('presigned URLs need an S3 store');
+  });
+});
+
+describe('local store writes', () => {
+  it('leave no temporary files behind after a recursive copy', async () => {
+    const dest = join(work, 'tidy');
+    const r = await wharf(['cp', '-r', `s3://${bucket}/roundtrip/`, dest]);
+    expect(r.code).toBe(0);
+    const names = await readdir(dest, { recursive: true });
+    expect(names.some((n) => String(n).includes('.wharf-tmp-'))).toBe(false);
+  });
+});
