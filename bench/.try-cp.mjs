@@ -1,0 +1,346 @@
+// bench/cp-small-files.mjs - upload many small files: wharf cp --recursive vs aws-cli, rclone,
+// s3cmd, and a bare SDK loop that shows the server's own ceiling.
+//
+//   node bench/cp-small-files.mjs [--runs 5] [--warmup 1] [--files 1000] [--size 16384] [--concurrency 32]
+//
+// Starts (or finds) the test services (scripts/test-services start), writes FILES random files of
+// SIZE bytes into a temp dir, creates a bucket bench-<random>, and times each tool uploading the
+// dir to its own fresh prefix per run (tool/rN/). After every run (untimed) it checks that the
+// prefix holds FILES objects of FILES*SIZE bytes, then deletes them, so the bucket is the same
+// size for every run and nobody profits from objects already there. The bucket and temp dir are
+// removed at the end. Needs the built CLI: npm run build. See docs/benchmarks.md.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchError, compare, log } from './lib/harness.mjs';
+import {
+  REPO,
+  createScratchBucket,
+  deleteBucket,
+  deletePrefix,
+  s3Client,
+  startTestServices,
+  summarizePrefix,
+} from './lib/s3.mjs';
+
+const USAGE = `usage: node bench/cp-small-files.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--concurrency N] [--no-start]
+  --runs 5          measured rounds (each round runs every tool once, alternating)
+  --warmup 1        unmeasured rounds first
+  --files 1000      number of files
+  --size 16384      bytes per file (random)
+  --concurrency 32  parallel requests for every tool that has the knob (wharf's default is 32)
+  --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
+
+const AWS_BIN = '/usr/bin/aws'; // Debian's awscli 2.9; another `aws` may come first in PATH
+const RCLONE_BIN = '/usr/bin/rclone';
+const S3CMD_BIN = '/usr/bin/s3cmd';
+const WHARF_MAIN = path.join(REPO, 'bench/.fake-wharf.mjs');
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      files: { type: 'string', default: '1000' },
+      size: { type: 'string', default: '16384' },
+      concurrency: { type: 'string', default: '32' },
+      'no-start': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const int = (name, min) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min) throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
+    return n;
+  };
+  const runs = int('runs', 1);
+  const warmup = int('warmup', 0);
+  const files = int('files', 1);
+  const size = int('size', 0);
+  const concurrency = int('concurrency', 1);
+
+  if (!existsSync(WHARF_MAIN)) throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
+  if (!values['no-start']) startTestServices();
+  for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+    if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
+  }
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  const region = process.env.AWS_REGION || 'us-east-1';
+  const endpointUrl = new URL(endpoint);
+  const hostPort = endpointUrl.host; // 127.0.0.1:7480
+
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-cp-small-'));
+  const client = s3Client();
+  /** @type {string | null} */
+  let bucket = null;
+  const cleanup = async () => {
+    if (bucket) await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
+    bucket = null;
+    await rm(tmp, { recursive: true, force: true });
+  };
+  const onSignal = () => {
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    // ---- data: FILES random files, flat (f0000.bin ...)
+    const dataDir = path.join(tmp, 'data');
+    await mkdir(dataDir);
+    const width = String(files - 1).length;
+    for (let i = 0; i < files; i++) {
+      await writeFile(path.join(dataDir, `f${String(i).padStart(width, '0')}.bin`), randomBytes(size));
+    }
+    bucket = await createScratchBucket(client);
+    log(`${files} x ${size} B in ${dataDir}; bucket s3://${bucket} at ${endpoint}`);
+
+    // ---- per-tool configuration, all generated into the temp dir
+    const awsConfig = path.join(tmp, 'aws-config');
+    await writeFile(
+      awsConfig,
+      [
+        '[default]',
+        `region = ${region}`,
+        's3 =',
+        `    max_concurrent_requests = ${concurrency}`,
+        '    max_queue_size = 10000',
+        '    addressing_style = path',
+        '',
+      ].join('\n'),
+    );
+    const s3cfg = path.join(tmp, 's3cfg');
+    await writeFile(
+      s3cfg,
+      [
+        '[default]',
+        `access_key = ${process.env.AWS_ACCESS_KEY_ID}`,
+        `secret_key = ${process.env.AWS_SECRET_ACCESS_KEY}`,
+        `host_base = ${hostPort}`,
+        `host_bucket = ${hostPort}`,
+        `bucket_location = ${region}`,
+        `use_https = ${endpointUrl.protocol === 'https:' ? 'True' : 'False'}`,
+        'signature_v2 = False',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+
+    /** The prefix a tool writes to in a round: fresh every time. */
+    const prefixFor = (tool, round) => `${tool}/r${round}/`;
+    const dest = (tool, round) => `s3://${bucket}/${prefixFor(tool, round)}`;
+    /** After each run: the upload must be complete; then make room for the next. */
+    const verifyAndClean = (tool) => async (label, round) => {
+      const prefix = prefixFor(tool, round);
+      const got = await summarizePrefix(client, bucket, prefix);
+      if (got.count !== files || got.bytes !== files * size) {
+        throw new BenchError(
+          `benchmark aborted: "${label}" exited 0 but s3://${bucket}/${prefix} holds ${got.count} objects / ` +
+            `${got.bytes} B, expected ${files} / ${files * size} B`,
+        );
+      }
+      await deletePrefix(client, bucket, prefix);
+    };
+
+    /** @type {import('./lib/harness.mjs').BenchCommand[]} */
+    const commands = [];
+    // Wharf first: every ratio is against it. --endpoint-url is also in the env; passed explicitly too.
+    const wharfArgs = (round) => [
+      WHARF_MAIN,
+      '--quiet',
+      '--no-progress',
+      '--endpoint-url',
+      endpoint,
+      'cp',
+      '--recursive',
+      '--concurrency',
+      String(concurrency),
+      `${dataDir}/`,
+      dest('wharf', round),
+    ];
+    commands.push(
+      roundArgs({
+        label: 'wharf cp --recursive',
+        short: 'wharf',
+        cmd: process.execPath,
+        cwd: REPO,
+        note: `node dist/cli/main.js --quiet --no-progress cp --recursive --concurrency ${concurrency}`,
+        after: verifyAndClean('wharf'),
+        argsFor: wharfArgs,
+      }),
+    );
+    if (existsSync(AWS_BIN)) {
+      commands.push(
+        roundArgs({
+          label: 'aws s3 cp --recursive',
+          short: 'aws',
+          cmd: AWS_BIN,
+          env: {
+            AWS_CONFIG_FILE: awsConfig,
+            AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'no-aws-credentials'),
+            AWS_PAGER: '',
+            AWS_EC2_METADATA_DISABLED: 'true',
+          },
+          note: `max_concurrent_requests = ${concurrency} (default 10), max_queue_size = 10000, --only-show-errors --no-progress`,
+          after: verifyAndClean('aws'),
+          argsFor: (round) => [
+            '--endpoint-url',
+            endpoint,
+            's3',
+            'cp',
+            '--recursive',
+            '--only-show-errors',
+            '--no-progress',
+            `${dataDir}/`,
+            dest('aws', round),
+          ],
+        }),
+      );
+    } else log(`${AWS_BIN} not found: aws-cli skipped (scripts/test-services start installs it)`);
+    if (existsSync(RCLONE_BIN)) {
+      commands.push(
+        roundArgs({
+          label: 'rclone copy',
+          short: 'rclone',
+          cmd: RCLONE_BIN,
+          env: {
+            RCLONE_CONFIG: '/dev/null', // no config file: the remote comes from the variables below
+            RCLONE_CONFIG_BENCH_TYPE: 's3',
+            RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph',
+            RCLONE_CONFIG_BENCH_ENV_AUTH: 'false',
+            RCLONE_CONFIG_BENCH_ENDPOINT: endpoint,
+            RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+            RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+            RCLONE_CONFIG_BENCH_REGION: region,
+            RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
+            AWS_CA_BUNDLE: undefined, // rclone 1.60 fails with LoadCustomCABundleError when it is set
+          },
+          note: `--transfers ${concurrency} --checkers ${concurrency} (defaults 4 and 8) --s3-no-check-bucket`,
+          after: verifyAndClean('rclone'),
+          argsFor: (round) => [
+            'copy',
+            '--transfers',
+            String(concurrency),
+            '--checkers',
+            String(concurrency),
+            '--s3-no-check-bucket',
+            `${dataDir}/`,
+            `bench:${bucket}/${prefixFor('rclone', round)}`,
+          ],
+        }),
+      );
+    } else log(`${RCLONE_BIN} not found: rclone skipped (scripts/test-services start installs it)`);
+    if (existsSync(S3CMD_BIN)) {
+      commands.push(
+        roundArgs({
+          label: 's3cmd put --recursive',
+          short: 's3cmd',
+          cmd: S3CMD_BIN,
+          note: 'one file at a time (s3cmd has no parallelism); --no-preserve --no-mime-magic --no-progress',
+          after: verifyAndClean('s3cmd'),
+          argsFor: (round) => [
+            '-c',
+            s3cfg,
+            'put',
+            '--recursive',
+            '--no-preserve',
+            '--no-mime-magic',
+            '--no-progress',
+            '--quiet',
+            `${dataDir}/`,
+            dest('s3cmd', round),
+          ],
+        }),
+      );
+    } else log(`${S3CMD_BIN} not found: s3cmd skipped (scripts/test-services start installs it)`);
+    commands.push(
+      roundArgs({
+        label: `raw SDK PutObject x${concurrency} (server ceiling)`,
+        short: 'raw SDK',
+        cmd: process.execPath,
+        cwd: REPO,
+        note: `bench/lib/raw-put.mjs: bare @aws-sdk/client-s3 PutObject loop, ${concurrency} at once, keep-alive`,
+        after: verifyAndClean('raw'),
+        argsFor: (round) => [
+          path.join(REPO, 'bench/lib/raw-put.mjs'),
+          `${dataDir}/`,
+          bucket,
+          prefixFor('raw', round),
+          String(concurrency),
+        ],
+      }),
+    );
+
+    await compare({
+      name: 'cp-small-files',
+      title: `wharf cp -r ${files}x${formatSize(size)}`,
+      runs,
+      warmup,
+      commands,
+      meta: {
+        files,
+        sizeBytes: size,
+        concurrency,
+        endpoint,
+        versions: {
+          node: process.version,
+          aws: version(AWS_BIN, ['--version']),
+          rclone: version(RCLONE_BIN, ['version']),
+          s3cmd: version(S3CMD_BIN, ['--version']),
+        },
+      },
+    });
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await cleanup();
+  }
+}
+
+/**
+ * A command whose arguments depend on the round (its fresh destination prefix): the `before`
+ * hook sets them, outside the timed region.
+ * @param {Omit<import('./lib/harness.mjs').BenchCommand, 'args'> & { argsFor: (round: number) => string[] }} spec
+ * @returns {import('./lib/harness.mjs').BenchCommand}
+ */
+function roundArgs(spec) {
+  const { argsFor, ...command } = spec;
+  /** @type {import('./lib/harness.mjs').BenchCommand} */
+  const c = { ...command, args: argsFor(0) };
+  c.before = (label, round) => {
+    c.args = argsFor(round);
+  };
+  return c;
+}
+
+/** @param {string} bin @param {string[]} args */
+function version(bin, args) {
+  if (!existsSync(bin)) return null;
+  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, AWS_CA_BUNDLE: '' } });
+  return (r.stdout || r.stderr || '').trim().split('\n')[0] || null;
+}
+
+/** @param {number} n */
+function formatSize(n) {
+  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20}MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
+  return `${n}B`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${err instanceof BenchError ? err.message : (err?.stack ?? err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,53 @@
+// The public library API: `import { openStorage } from 'wharf'`. Re-exports only; importing this module
+// never loads the AWS SDK (S3 stores load it on first open).
+export { openStorage, openStorageRoot } from './storage/registry.js';
+export type { OpenStorageOptions, S3ConnectionOptions } from './storage/registry.js';
+export type {
+  StorageDriver,
+  DriverCapabilities,
+  ObjectInfo,
+  OpOptions,
+  ListOptions,
+  ReadOptions,
+  WriteOptions,
+  CopyOptions as ObjectCopyOptions,
+  PresignOptions,
+  ByteRange,
+} from './storage/types.js';
+export type { S3DriverOptions } from './storage/s3/s3-options.js';
+export { MemoryDriver } from './storage/memory/memory-driver.js';
+export { LocalDriver, type LocalDriverOptions } from './storage/local/local-driver.js';
+export { PrefixedDriver } from './storage/prefixed-driver.js';
+export { DeleteError } from './storage/delete-error.js';
+export { sameEtag, normaliseEtag } from './storage/etag.js';
+export {
+  parseLocation,
+  formatLocation,
+  type Location,
+  type S3Location,
+  type LocalLocation,
+} from './core/location.js';
+export * from './core/errors.js';
+export { assertSafeRelativeKey, joinKey, asFolderPrefix, compareKeys } from './core/keys.js';
+export { runPool } from './core/pool.js';
+export { withRetry, type RetryOptions } from './core/retry.js';
+export type { ProgressSnapshot } from './core/events.js';
+export type { Logger } from './core/logger.js';
+export {
+  planTreeCopy,
+  copyObjects,
+  type CopyPlan,
+  type CopyItem,
+  type CopyResult,
+  type CopyOptions,
+} from './transfer/copy-objects.js';
+export type { CopyEvent } from './transfer/copy-events.js';
+
+import type { StorageDriver } from './storage/types.js';
+import type { S3DriverOptions } from './storage/s3/s3-options.js';
+
+/** Opens an S3 bucket with explicit options (endpoint, credentials, ...), loading the AWS SDK on first use. */
+export async function openS3(options: S3DriverOptions): Promise<StorageDriver> {
+  const { openS3Driver } = await import('./storage/s3/s3-driver.js');
+  return openS3Driver(options);
+}
