@@ -59,7 +59,8 @@ async function main() {
   }
   const int = (name, min) => {
     const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min) throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
     return n;
   };
   const runs = int('runs', 1);
@@ -68,7 +69,8 @@ async function main() {
   const size = int('size', 0);
   const concurrency = int('concurrency', 1);
 
-  if (!existsSync(WHARF_MAIN)) throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
+  if (!existsSync(WHARF_MAIN))
+    throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
   if (!values['no-start']) startTestServices();
   for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
     if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
@@ -83,7 +85,8 @@ async function main() {
   /** @type {string | null} */
   let bucket = null;
   const cleanup = async () => {
-    if (bucket) await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
+    if (bucket)
+      await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
     bucket = null;
     await rm(tmp, { recursive: true, force: true });
   };

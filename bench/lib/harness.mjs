@@ -5,19 +5,22 @@
 // Each run is one child process; the harness records its wall time and its peak RSS.
 //
 // Wall time: process.hrtime.bigint() from just before spawn() to the child's 'exit' event.
-// Peak RSS: the child runs under GNU time (`/usr/bin/time -f %M -o FILE cmd args...`, Debian
+// Peak RSS: the child runs under GNU time (`/usr/bin/time -f '%M %U %S' -o FILE cmd args...`, Debian
 //   package `time`), which reads ru_maxrss from wait4() when the child exits. That is exact (no
 //   sampling), costs the child nothing, and covers the largest process of the child's tree (the
 //   kernel folds reaped grandchildren's peak into it). Node has no API for a child's rusage
 //   (process.resourceUsage() is the caller's own), and polling /proc/PID/status VmHWM misses short
 //   peaks and processes the child forks. When /usr/bin/time is missing the harness installs it
 //   with apt-get (as root); if that fails too, RSS is reported as n/a, never guessed.
+// CPU: the same wait4() rusage gives the child's user + system CPU seconds (%U %S, including reaped
+//   children). On a small machine that shares its cores with the server under test, a client's CPU
+//   time is time the server does not get, so the table shows it next to the wall time.
 //
 // A run that exits non-zero (or is killed) aborts the whole comparison with the tail of its
 // stderr: a failed run is never reported as a time.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +65,7 @@ const TAIL_BYTES = 64 * 1024;
  * @typedef {object} RunResult
  * @property {number} seconds
  * @property {number | null} maxRssKiB
+ * @property {number | null} cpuSeconds  user + system
  */
 
 /**
@@ -72,6 +76,7 @@ const TAIL_BYTES = 64 * 1024;
  * @property {number} min
  * @property {number} max
  * @property {number | null} peakRssMiB  largest peak RSS over the measured runs
+ * @property {number | null} cpuMedian  median user + system CPU seconds
  * @property {number} ratio  this median / the first command's median
  * @property {RunResult[]} runs
  */
@@ -104,35 +109,33 @@ export async function compare(options) {
 
   if (setup) await setup();
 
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-time-'));
   /** @type {RunResult[][]} */
   const results = commands.map(() => []);
   const startedAt = new Date();
   const t0 = process.hrtime.bigint();
-  try {
-    const total = warmup + runs;
-    for (let round = 0; round < total; round++) {
-      const info = { warmup: round < warmup, index: round < warmup ? round : round - warmup };
-      const tag = info.warmup ? `warmup ${info.index + 1}/${warmup}` : `run ${info.index + 1}/${runs}`;
-      const parts = [];
-      for (let i = 0; i < commands.length; i++) {
-        const c = commands[i];
-        if (c.before) await c.before(c.label, round, info);
-        const r = await timeOnce(c, timeBin, path.join(tmp, `rss-${i}`), tag);
-        if (c.after) await c.after(c.label, round, info);
-        if (!info.warmup) results[i].push(r);
-        parts.push(`${c.short ?? c.label} ${r.seconds.toFixed(2)}s`);
-      }
-      log(`${tag}: ${parts.join(', ')}`);
+  // GNU time's report, one small file per run, deleted as soon as it is read
+  const rssFile = path.join(os.tmpdir(), `wharf-bench-time-${process.pid}`);
+  const total = warmup + runs;
+  for (let round = 0; round < total; round++) {
+    const info = { warmup: round < warmup, index: round < warmup ? round : round - warmup };
+    const tag = info.warmup ? `warmup ${info.index + 1}/${warmup}` : `run ${info.index + 1}/${runs}`;
+    const parts = [];
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[i];
+      if (c.before) await c.before(c.label, round, info);
+      const r = await timeOnce(c, timeBin, rssFile, tag);
+      if (c.after) await c.after(c.label, round, info);
+      if (!info.warmup) results[i].push(r);
+      parts.push(`${c.short ?? c.label} ${r.seconds.toFixed(2)}s`);
     }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
+    log(`${tag}: ${parts.join(', ')}`);
   }
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
 
   const stats = commands.map((c, i) => {
     const secs = results[i].map((r) => r.seconds);
     const rss = results[i].map((r) => r.maxRssKiB).filter((v) => v !== null);
+    const cpu = results[i].map((r) => r.cpuSeconds).filter((v) => v !== null);
     return {
       label: c.label,
       short: c.short ?? c.label,
@@ -140,6 +143,7 @@ export async function compare(options) {
       min: Math.min(...secs),
       max: Math.max(...secs),
       peakRssMiB: rss.length === results[i].length && rss.length > 0 ? Math.max(...rss) / 1024 : null,
+      cpuMedian: cpu.length === results[i].length && cpu.length > 0 ? median(cpu) : null,
       ratio: 0,
       runs: results[i],
     };
@@ -168,7 +172,7 @@ export async function compare(options) {
         cpuModel: os.cpus()[0]?.model ?? null,
         memoryMiB: Math.round(os.totalmem() / 2 ** 20),
       },
-      rssMethod: timeBin ? `${timeBin} -f %M (ru_maxrss at exit)` : null,
+      rssMethod: timeBin ? `${timeBin} -f '%M %U %S' (wait4 rusage: ru_maxrss, ru_utime + ru_stime)` : null,
       meta,
       summary,
       commands: stats.map((s, i) => ({
@@ -181,6 +185,7 @@ export async function compare(options) {
         minSeconds: s.min,
         maxSeconds: s.max,
         peakRssMiB: s.peakRssMiB,
+        cpuMedianSeconds: s.cpuMedian,
         ratioToFirst: s.ratio,
         runs: s.runs,
       })),
@@ -205,7 +210,9 @@ async function timeOnce(c, timeBin, rssFile, tag) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const [file, args] = timeBin ? [timeBin, ['-f', '%M', '-o', rssFile, c.cmd, ...c.args]] : [c.cmd, c.args];
+  const [file, args] = timeBin
+    ? [timeBin, ['-f', '%M %U %S', '-o', rssFile, c.cmd, ...c.args]]
+    : [c.cmd, c.args];
   await rm(rssFile, { force: true });
 
   const stdout = new Tail(TAIL_BYTES);
@@ -227,7 +234,10 @@ async function timeOnce(c, timeBin, rssFile, tag) {
   const seconds = Number(end - start) / 1e9;
 
   let timeOut = '';
-  if (timeBin) timeOut = await readFile(rssFile, 'utf8').catch(() => '');
+  if (timeBin) {
+    timeOut = await readFile(rssFile, 'utf8').catch(() => '');
+    await rm(rssFile, { force: true });
+  }
   if (error || code !== 0) {
     const why = error
       ? `could not start: ${error.message}`
@@ -237,19 +247,23 @@ async function timeOnce(c, timeBin, rssFile, tag) {
     const lines = [
       `benchmark aborted: "${c.label}" failed in ${tag} (${why})`,
       `  command: ${[c.cmd, ...c.args].join(' ')}`,
-      ...tailLines('stderr', stderr.text() + (timeOut.includes('Command') ? timeOut : '')),
+      // GNU time's own lines ("Command exited with non-zero status 3", "cannot run ...") but not the figures
+      ...tailLines('stderr', stderr.text() + timeOut.replace(/^\d+ [\d.]+ [\d.]+\s*$/m, '')),
       ...tailLines('stdout', stdout.text()),
     ];
     throw new BenchError(lines.join('\n'));
   }
 
   let maxRssKiB = null;
+  let cpuSeconds = null;
   if (timeBin) {
-    const last = timeOut.trim().split('\n').pop() ?? '';
-    const n = Number.parseInt(last, 10);
-    if (Number.isFinite(n) && /^\d+$/.test(last.trim())) maxRssKiB = n;
+    const m = /^(\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/.exec((timeOut.trim().split('\n').pop() ?? '').trim());
+    if (m) {
+      maxRssKiB = Number(m[1]);
+      cpuSeconds = Number(m[2]) + Number(m[3]);
+    }
   }
-  return { seconds, maxRssKiB };
+  return { seconds, maxRssKiB, cpuSeconds };
 }
 
 /** An error whose message is already the whole report (no stack needed). */
@@ -348,12 +362,13 @@ function fmtSec(s) {
  * @param {{ runs: number, warmup: number, elapsed: number }} info
  */
 function printTable(title, stats, commands, info) {
-  const header = ['command', 'median s', 'min s', 'max s', 'peak RSS MiB', 'vs first'];
+  const header = ['command', 'median s', 'min s', 'max s', 'CPU s', 'peak RSS MiB', 'vs first'];
   const rows = stats.map((s, i) => [
     s.label,
     s.median.toFixed(3),
     s.min.toFixed(3),
     s.max.toFixed(3),
+    s.cpuMedian === null ? 'n/a' : s.cpuMedian.toFixed(2),
     s.peakRssMiB === null ? 'n/a' : s.peakRssMiB.toFixed(1),
     i === 0 ? '1.00x' : `${s.ratio.toFixed(2)}x`,
   ]);
@@ -368,7 +383,10 @@ function printTable(title, stats, commands, info) {
   console.log(fmt(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(fmt(r));
-  console.log(`("vs first" = median / ${stats[0].label} median: above 1.00x the first command is faster)`);
+  console.log(
+    `("vs first" = median / ${stats[0].label} median: above 1.00x the first command is faster; ` +
+      `CPU s = median user+sys CPU of the client process tree; peak RSS = largest over the runs)`,
+  );
   const notes = commands.filter((c) => c.note);
   if (notes.length > 0) {
     console.log('tuning:');

@@ -110,8 +110,11 @@ export async function deletePrefix(client, bucket, prefix) {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key }));
     if (keys.length === 0) return;
-    const r = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
-    if (r.Errors?.length) throw new Error(`delete under s3://${bucket}/${prefix}: ${r.Errors[0].Code} ${r.Errors[0].Message}`);
+    const r = await client.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }),
+    );
+    if (r.Errors?.length)
+      throw new Error(`delete under s3://${bucket}/${prefix}: ${r.Errors[0].Code} ${r.Errors[0].Message}`);
   }
 }
 

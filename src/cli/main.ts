@@ -68,9 +68,9 @@ function buildProgram(): Command {
       'named profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)',
     )
     .addOption(
-      new Option('--max-sockets <n>', 'most concurrent connections per endpoint')
-        .argParser(positiveInt('--max-sockets'))
-        .hideHelp(),
+      new Option('--max-sockets <n>', 'most concurrent HTTP connections per S3 endpoint (default 64)').argParser(
+        positiveInt('--max-sockets'),
+      ),
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

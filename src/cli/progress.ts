@@ -15,7 +15,7 @@ export async function createProgress(output: Output, label: string): Promise<Pro
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} {bar} {percentage}% | {done}/{total} | {files}/{totalFiles} files | {speed}`,
+      format: `${label} {bar} {percentage}% | {doneBytes}/{totalBytes} | {files}/{totalFiles} files | {speed}`,
       stream: output.errorStream,
       hideCursor: true,
       clearOnComplete: true,
@@ -29,8 +29,8 @@ export async function createProgress(output: Output, label: string): Promise<Pro
   const payload = (s: ProgressSnapshot): Record<string, string | number> => {
     const seconds = Math.max((Date.now() - started) / 1000, 0.001);
     return {
-      done: formatBytes(s.bytes),
-      total: formatBytes(s.totalBytes ?? 0),
+      doneBytes: formatBytes(s.bytes),
+      totalBytes: formatBytes(s.totalBytes ?? 0),
       files: s.files,
       totalFiles: s.totalFiles ?? 0,
       speed: `${formatBytes(s.bytes / seconds)}/s`,
