@@ -68,9 +68,10 @@ function buildProgram(): Command {
       'named profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)',
     )
     .addOption(
-      new Option('--max-sockets <n>', 'most concurrent HTTP connections per S3 endpoint (default 64)').argParser(
-        positiveInt('--max-sockets'),
-      ),
+      new Option(
+        '--max-sockets <n>',
+        'most concurrent HTTP connections per S3 endpoint (default 64)',
+      ).argParser(positiveInt('--max-sockets')),
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
