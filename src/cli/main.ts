@@ -5,6 +5,7 @@ import { storageOptionsFrom } from '../app/storage-config.js';
 import { AbortedError, toWharfError, UsageError } from '../core/errors.js';
 import { registerCat } from './commands/cat.js';
 import { registerCp } from './commands/cp.js';
+import { registerFetch } from './commands/fetch.js';
 import { registerLs } from './commands/ls.js';
 import { registerPresign } from './commands/presign.js';
 import { registerRm } from './commands/rm.js';
@@ -97,6 +98,7 @@ Examples:
     );
   registerLs(program, run);
   registerCp(program, run);
+  registerFetch(program, run);
   registerRm(program, run);
   registerCat(program, run);
   registerPresign(program, run);

@@ -1,6 +1,8 @@
 import type {
   CopyOptions,
+  LayoutOptions,
   ListOptions,
+  MultipartLayout,
   ObjectInfo,
   OpOptions,
   PresignOptions,
@@ -38,8 +40,11 @@ export class PrefixedDriver implements StorageDriver {
     for await (const info of this.inner.list(this.prefix + prefix, inner)) yield this.strip(info);
   }
 
+  /** The inner read of `prefix + key`; `onInfo` receives the info with the key relative to the view. */
   read(key: string, options?: ReadOptions): Promise<Readable> {
-    return this.inner.read(this.prefix + key, options);
+    const onInfo = options?.onInfo;
+    if (!onInfo) return this.inner.read(this.prefix + key, options);
+    return this.inner.read(this.prefix + key, { ...options, onInfo: (info) => onInfo(this.strip(info)) });
   }
 
   write(key: string, body: Readable | Uint8Array, options?: WriteOptions): Promise<ObjectInfo> {
@@ -51,6 +56,14 @@ export class PrefixedDriver implements StorageDriver {
       keys.map((k) => this.prefix + k),
       options,
     );
+  }
+
+  /** The inner store's `multipartLayout` of `prefix + key`; absent when the inner store has none. */
+  get multipartLayout(): StorageDriver['multipartLayout'] {
+    const layout = this.inner.multipartLayout?.bind(this.inner);
+    if (!layout) return undefined;
+    return (key: string, options?: LayoutOptions): Promise<MultipartLayout | undefined> =>
+      layout(this.prefix + key, options);
   }
 
   get copy(): StorageDriver['copy'] {
@@ -74,7 +87,7 @@ export class PrefixedDriver implements StorageDriver {
     return this.inner.close?.() ?? Promise.resolve();
   }
 
-  private strip(info: ObjectInfo): ObjectInfo {
+  private strip<T extends ObjectInfo>(info: T): T {
     return { ...info, key: info.key.slice(this.prefix.length) };
   }
 }

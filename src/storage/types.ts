@@ -38,6 +38,14 @@ export interface StorageDriver {
   /** Deletes the keys; absent keys are not an error. Batched internally. Throws DeleteError listing the keys that failed. */
   delete(keys: readonly string[], options?: OpOptions): Promise<void>;
 
+  /**
+   * How a multipart object was uploaded: its part size (the size of part 1) and part count, so a client can
+   * recompute the `"<md5 of part md5s>-N"` ETag. `undefined` for an object uploaded in one piece.
+   * Optional: stores without multipart uploads do not have it. Throws NotFoundError if the key is absent,
+   * PreconditionFailedError if `ifMatch` is given and the object's ETag differs.
+   */
+  multipartLayout?(key: string, options?: LayoutOptions): Promise<MultipartLayout | undefined>;
+
   /** Server-side copy within this store (present iff `capabilities.serverSideCopy`). Throws NotFoundError if `src` is absent. */
   copy?(src: string, dst: string, options?: CopyOptions): Promise<ObjectInfo>;
 
@@ -105,6 +113,31 @@ export interface ReadOptions extends OpOptions {
   range?: ByteRange;
   /** Fail with PreconditionFailedError unless the object's ETag is this one (protects ranged reads from a concurrent overwrite). */
   ifMatch?: string;
+  /**
+   * Called once, before the body streams, with what the store said about the object in the same response:
+   * whole-object `size` (also for a range), ETag, lastModified, contentType, user metadata, `encryption`, and
+   * `checksums` (whole-object reads only). Saves a separate `stat` when a reader needs the metadata.
+   */
+  onInfo?: (info: ReadInfo) => void;
+}
+
+export interface ReadInfo extends ObjectInfo {
+  /**
+   * Server-side encryption of the object as the store reported it: `AES256`, `aws:kms`, `aws:kms:dsse`, or
+   * `SSE-C` for customer-provided keys. Objects encrypted with KMS or SSE-C have ETags that are not MD5s.
+   */
+  encryption?: string;
+}
+
+export interface LayoutOptions extends OpOptions {
+  /** Fail with PreconditionFailedError unless the object's ETag is this one. */
+  ifMatch?: string;
+}
+
+export interface MultipartLayout {
+  /** Size in bytes of every part but the last (the size of part 1). */
+  partSize: number;
+  partsCount: number;
 }
 
 export interface WriteOptions extends OpOptions {

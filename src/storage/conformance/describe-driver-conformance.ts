@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPool } from '../../core/pool.js';
 import { compareKeys } from '../../core/keys.js';
 import { sameEtag } from '../etag.js';
-import type { DriverCapabilities, ObjectInfo, StorageDriver } from '../types.js';
+import type { ByteRange, DriverCapabilities, ObjectInfo, ReadInfo, StorageDriver } from '../types.js';
 import { AWKWARD_KEYS, patternStream, readAll, sha256Of } from './test-bodies.js';
 
 export interface ConformanceHarness {
@@ -190,6 +190,110 @@ export function describeDriverConformance(
       expect(await text(key, { range: { start: 0, end: 0 } })).toBe('0');
       await expect(driver.read(key, { range: { start: 10 } })).rejects.toBeInstanceOf(Error);
     });
+
+    it('reports what the store said about the object through onInfo, whole and ranged', async () => {
+      const p = fresh('oninfo');
+      const key = `${p}info.json`;
+      await driver.write(
+        key,
+        Buffer.from('0123456789'),
+        caps.metadata
+          ? { contentType: 'application/json', metadata: { 'wharf-sha256': 'abc123', Owner: 'Team A' } }
+          : {},
+      );
+      const stat = await driver.stat(key);
+      const readWithInfo = async (range?: ByteRange): Promise<{ info: ReadInfo[]; body: string }> => {
+        const info: ReadInfo[] = [];
+        const stream = await driver.read(key, { ...(range ? { range } : {}), onInfo: (i) => info.push(i) });
+        // Called before read() resolved, and only once.
+        expect(info.length).toBe(1);
+        const body = (await readAll(stream)).toString('utf8');
+        expect(info.length).toBe(1);
+        return { info, body };
+      };
+      const whole = await readWithInfo();
+      expect(whole.body).toBe('0123456789');
+      const [info] = whole.info;
+      expect(info).toMatchObject({ key, size: 10 });
+      expect(info?.etag).toBe(stat?.etag);
+      expect(info?.lastModified?.getTime()).toBe(stat?.lastModified?.getTime());
+      expect(info?.checksums).toEqual(stat?.checksums);
+      if (caps.metadata) {
+        expect(info?.metadata).toEqual(stat?.metadata);
+        expect(info?.metadata).toMatchObject({ 'wharf-sha256': 'abc123', owner: 'Team A' });
+        expect(info?.contentType).toBe('application/json');
+      }
+      const ranges: [ByteRange, string][] = [
+        [{ start: 2, end: 5 }, '2345'],
+        [{ start: 7 }, '789'],
+        [{ suffix: 3 }, '789'],
+        [{ start: 0, end: 100 }, '0123456789'],
+      ];
+      for (const [range, expected] of ranges) {
+        const ranged = await readWithInfo(range);
+        expect(ranged.body).toBe(expected);
+        const [r] = ranged.info;
+        // The whole object's size, not the length of the range.
+        expect(r).toMatchObject({ key, size: 10 });
+        expect(r?.etag).toBe(stat?.etag);
+        expect(r?.checksums).toBeUndefined();
+        if (caps.metadata) expect(r?.metadata).toEqual(stat?.metadata);
+      }
+      // An empty object reports size 0; a failed read never calls onInfo.
+      await driver.write(`${p}empty`, new Uint8Array(0));
+      const empty: ReadInfo[] = [];
+      expect((await readAll(await driver.read(`${p}empty`, { onInfo: (i) => empty.push(i) }))).length).toBe(
+        0,
+      );
+      expect(empty).toMatchObject([{ key: `${p}empty`, size: 0 }]);
+      let calls = 0;
+      const onInfo = () => void calls++;
+      await expect(driver.read(`${p}absent`, { onInfo })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(driver.read(key, { range: { start: 10 }, onInfo })).rejects.toBeInstanceOf(Error);
+      await expect(
+        driver.read(key, { ifMatch: '"00000000000000000000000000000000"', onInfo }),
+      ).rejects.toMatchObject({
+        code: 'PRECONDITION_FAILED',
+      });
+      expect(calls).toBe(0);
+    });
+
+    it(
+      'reports the part size and count of a multipart object (if the store has multipartLayout)',
+      async (ctx) => {
+        if (!driver.multipartLayout) return ctx.skip();
+        const layoutOf = driver.multipartLayout.bind(driver);
+        const MiB = 1024 * 1024;
+        const p = fresh('layout');
+        // A stream of unknown length goes up in parts of `partSize`: 5 + 5 + 1 MiB.
+        const multi = await driver.write(`${p}multi.bin`, patternStream(11 * MiB, 7).stream, {
+          partSize: 5 * MiB,
+        });
+        const single = await driver.write(`${p}single.txt`, Buffer.from('one piece'));
+        expect(await layoutOf(`${p}single.txt`)).toBeUndefined();
+        expect(await layoutOf(`${p}single.txt`, { ifMatch: single.etag ?? '' })).toBeUndefined();
+        const wrong = '"00000000000000000000000000000000-3"';
+        for (const k of [`${p}multi.bin`, `${p}single.txt`]) {
+          await expect(layoutOf(k, { ifMatch: wrong })).rejects.toMatchObject({
+            code: 'PRECONDITION_FAILED',
+          });
+        }
+        await expect(layoutOf(`${p}absent.bin`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        // A store may be unable to tell the part size (Ceph RGW 16 ignores partNumber): UNSUPPORTED, never a guess.
+        const expected = { partSize: 5 * MiB, partsCount: 3 };
+        const answer = await layoutOf(`${p}multi.bin`).catch((error: unknown) => error);
+        if ((answer as { code?: unknown }).code === 'UNSUPPORTED') {
+          await expect(layoutOf(`${p}multi.bin`, { ifMatch: multi.etag ?? '' })).rejects.toMatchObject({
+            code: 'UNSUPPORTED',
+          });
+        } else {
+          expect(answer).toEqual(expected);
+          expect(await layoutOf(`${p}multi.bin`, { ifMatch: multi.etag ?? '' })).toEqual(expected);
+        }
+        await driver.delete([`${p}multi.bin`, `${p}single.txt`]);
+      },
+      timeout,
+    );
 
     it('overwrites an object and changes its ETag', async () => {
       const key = `${fresh('overwrite')}o.txt`;

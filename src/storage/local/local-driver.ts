@@ -145,6 +145,13 @@ export class LocalDriver implements StorageDriver {
     }
   }
 
+  /**
+   * The file's bytes, whole or a range (resolved as `resolveRange` does). `onInfo` gets the open file's stat (size,
+   * ETag, lastModified; no metadata, which this store does not keep) before this resolves; if it throws, the file
+   * is closed and `read` rejects with that error.
+   * Throws NotFoundError if the file is absent, PreconditionFailedError if `ifMatch` fails, ValidationError for a
+   * bad range, InvalidKeyError for a key that is not a safe relative path, AbortedError.
+   */
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     throwIfAborted(options.signal);
     const path = keyToPath(this.root, key);
@@ -165,6 +172,7 @@ export class LocalDriver implements StorageDriver {
         throw new PreconditionFailedError(`${path} changed (ETag is no longer ${options.ifMatch})`);
       }
       const { start, end } = resolveRange(options.range, stats.size);
+      options.onInfo?.(toInfo(key, stats));
       if (end < start) {
         await handle.close();
         return Readable.from([]);

@@ -73,6 +73,11 @@ export class MemoryDriver implements StorageDriver {
     }
   }
 
+  /**
+   * The object's bytes, whole or a range (resolved as `resolveRange` does). `onInfo` gets the object's full info
+   * (as `stat` returns it) before this resolves; if it throws, `read` rejects with that error.
+   * Throws NotFoundError if absent, PreconditionFailedError if `ifMatch` fails, ValidationError for a bad range.
+   */
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     throwIfAborted(options.signal);
     const object = this.require(key);
@@ -80,6 +85,7 @@ export class MemoryDriver implements StorageDriver {
       throw new PreconditionFailedError(`${this.name}/${key} changed (ETag is no longer ${options.ifMatch})`);
     }
     const { start, end } = resolveRange(options.range, object.data.length);
+    options.onInfo?.(this.info(key, object, true));
     return Readable.from([object.data.subarray(start, end + 1)]);
   }
 

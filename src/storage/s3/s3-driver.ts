@@ -7,7 +7,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   AbortedError,
@@ -23,7 +23,9 @@ import { formatRange } from '../range.js';
 import type {
   CopyOptions,
   DriverCapabilities,
+  LayoutOptions,
   ListOptions,
+  MultipartLayout,
   ObjectInfo,
   OpOptions,
   PresignOptions,
@@ -62,7 +64,8 @@ import {
   untilAborted,
   uploadMultipart,
 } from './s3-multipart.js';
-import { headOr, headToInfo, listPageEntries, writtenInfo } from './s3-object-info.js';
+import { layoutFromPartOneHead, partSizeUnknown } from './s3-multipart-layout.js';
+import { getToReadInfo, headOr, headToInfo, listPageEntries, writtenInfo } from './s3-object-info.js';
 import { resolveS3Options } from './s3-options.js';
 import type { ResolvedS3Options, S3Credentials, S3DriverOptions } from './s3-options.js';
 import { guardBody } from './s3-read-stream.js';
@@ -241,27 +244,34 @@ export class S3Driver implements StorageDriver {
    * the object is the whole object, a start at or past the end is a ValidationError. `ifMatch` makes the server
    * refuse a different version. The stream errors with NetworkError if the connection breaks, AbortedError
    * if `signal` fires mid-body.
+   * `onInfo` is called once, before this resolves, with the GetObject response's headers decoded as `stat` decodes
+   * a HeadObject (see `getToReadInfo`): the whole object's size (from Content-Range for a range), ETag, metadata,
+   * `encryption`, and for whole reads the checksums (requested with ChecksumMode where the store reports them).
+   * If `onInfo` throws, the response is discarded and `read` rejects with that error.
    * Throws NotFoundError if the key (or bucket) is absent, PreconditionFailedError if `ifMatch` fails,
    * ValidationError for a malformed or unsatisfiable range, AccessDeniedError, NetworkError, AbortedError.
    */
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     assertS3Key(key);
-    const { signal, ifMatch } = options;
+    const { signal, ifMatch, onInfo } = options;
     throwIfAborted(signal);
     const range = rangeHeader(options.range);
+    const wholeObject = range === undefined;
+    const wantChecksums =
+      onInfo !== undefined && wholeObject && this.#capabilities.checksumAlgorithms.length > 0;
     const target: S3ErrorTarget = { action: 'read', key, precondition: `its ETag is not ${ifMatch}` };
-    let body: unknown;
+    let out: GetObjectCommandOutput;
     try {
-      const out = await this.#client.send(
+      out = await this.#client.send(
         new GetObjectCommand({
           Bucket: this.bucket,
           Key: key,
           Range: range,
           IfMatch: ifMatch === undefined ? undefined : quoteEtag(ifMatch),
+          ...(wantChecksums ? { ChecksumMode: 'ENABLED' as const } : {}),
         }),
         { abortSignal: signal },
       );
-      body = out.Body;
     } catch (error) {
       // 416: the object exists but the range starts at or past its end (every range of an empty object does).
       if ((httpStatus(error) === 416 || s3ErrorCode(error) === 'InvalidRange') && options.range) {
@@ -273,8 +283,17 @@ export class S3Driver implements StorageDriver {
       throw this.#map(error, target, signal);
     }
     this.#bucketExists = true;
+    const body = out.Body;
     if (!(body instanceof Readable)) {
       throw new WharfError('INTERNAL', `the AWS SDK returned no Node stream for ${s3Url(this.bucket, key)}`);
+    }
+    if (onInfo) {
+      try {
+        onInfo(getToReadInfo(key, out, wholeObject));
+      } catch (error) {
+        body.destroy();
+        throw error;
+      }
     }
     return guardBody(body, { what: s3Url(this.bucket, key), endpointLabel: this.#ctx.endpointLabel, signal });
   }
@@ -361,6 +380,33 @@ export class S3Driver implements StorageDriver {
       mapError: (error, target) => this.#map(error, target, options.signal),
       mapKeyError: (failure, key) => mapServerError(failure, this.#ctx, { action: 'delete', key }),
     });
+  }
+
+  /**
+   * HeadObject with `PartNumber: 1` (and `If-Match`, quoted, when `ifMatch` is given): for a multipart object,
+   * part 1's size (ContentLength) and the part count (PartsCount); `undefined` for an object uploaded in one
+   * piece. Where the server leaves out PartsCount but did answer with part 1 only (Content-Range shorter than
+   * the object), or the ETag says one part, the count comes from the ETag's `-N` (see s3-multipart-layout.ts).
+   * Ceph RGW 16 ignores `partNumber` and returns the whole object, so for its multipart objects of two or more
+   * parts the part size is unknowable: that is an UnsupportedError, never a guessed size.
+   * Throws NotFoundError if the key (or bucket) is absent, PreconditionFailedError if `ifMatch` fails,
+   * UnsupportedError as above, InvalidKeyError for an empty or over-long key, AccessDeniedError, NetworkError,
+   * AbortedError.
+   */
+  async multipartLayout(key: string, options: LayoutOptions = {}): Promise<MultipartLayout | undefined> {
+    assertS3Key(key);
+    const { signal, ifMatch } = options;
+    const head = await this.#head(key, signal, 'read the part layout of', {
+      PartNumber: 1,
+      ...(ifMatch !== undefined
+        ? { IfMatch: quoteEtag(ifMatch), precondition: `its ETag is not ${ifMatch}` }
+        : {}),
+    });
+    if (head === undefined) throw objectNotFound(this.#ctx, key);
+    const layout = layoutFromPartOneHead(head);
+    if (layout === 'unknown')
+      throw partSizeUnknown(this.#ctx.endpointLabel, s3Url(this.bucket, key), head.ETag);
+    return layout;
   }
 
   /**
@@ -523,18 +569,24 @@ export class S3Driver implements StorageDriver {
 
   // ---- internals ----
 
-  /** HeadObject; undefined on 404 once the bucket is known to exist (a HEAD 404 carries no error code). */
+  /**
+   * HeadObject; undefined on 404 once the bucket is known to exist (a HEAD 404 carries no error code).
+   * `extra` adds PartNumber / IfMatch to the request; `precondition` describes IfMatch for a 412's message.
+   */
   async #head(
     key: string,
     signal: AbortSignal | undefined,
     action: string,
+    extra: { PartNumber?: number; IfMatch?: string; precondition?: string } = {},
   ): Promise<HeadObjectCommandOutput | undefined> {
     throwIfAborted(signal);
+    const { precondition, ...params } = extra;
     try {
       const out = await this.#client.send(
         new HeadObjectCommand({
           Bucket: this.bucket,
           Key: key,
+          ...params,
           ...(this.#capabilities.checksumAlgorithms.length > 0 ? { ChecksumMode: 'ENABLED' as const } : {}),
         }),
         { abortSignal: signal },
@@ -546,7 +598,7 @@ export class S3Driver implements StorageDriver {
         await this.#assertBucketExists(signal);
         return undefined;
       }
-      throw this.#map(error, { action, key }, signal);
+      throw this.#map(error, { action, key, ...(precondition ? { precondition } : {}) }, signal);
     }
   }
 

@@ -128,6 +128,17 @@ export function checksumsOf(fields: ChecksumFields): Record<string, string> | un
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/**
+ * The whole object's size from a `Content-Range: bytes START-END/TOTAL` response header, or undefined when the
+ * header is absent, malformed or has an unknown total (`*`).
+ */
+export function contentRangeTotal(contentRange: string | undefined): number | undefined {
+  if (contentRange === undefined) return undefined;
+  const match = /^bytes\s+(?:\d+-\d+|\*)\/(\d+)$/i.exec(contentRange.trim());
+  const total = match?.[1] === undefined ? NaN : Number(match[1]);
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
 /** S3 lists and heads report whole seconds on AWS; Ceph RGW lists with milliseconds. Floor so list and stat agree. */
 export function wholeSeconds(date: Date | undefined): Date | undefined {
   if (date === undefined) return undefined;

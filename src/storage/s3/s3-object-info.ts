@@ -1,9 +1,21 @@
-import type { HeadObjectCommandOutput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import type {
+  GetObjectCommandOutput,
+  HeadObjectCommandOutput,
+  ListObjectsV2CommandOutput,
+} from '@aws-sdk/client-s3';
 import { compareKeys } from '../../core/keys.js';
-import type { ObjectInfo, WriteOptions } from '../types.js';
-import { checksumsOf, decodeListValue, decodeMetadata, lowerCaseKeys, wholeSeconds } from './s3-encoding.js';
+import { quoteEtag } from '../etag.js';
+import type { ObjectInfo, ReadInfo, WriteOptions } from '../types.js';
+import {
+  checksumsOf,
+  contentRangeTotal,
+  decodeListValue,
+  decodeMetadata,
+  lowerCaseKeys,
+  wholeSeconds,
+} from './s3-encoding.js';
 
-/** Turning S3 responses (HeadObject, ListObjectsV2, a finished write) into ObjectInfo. */
+/** Turning S3 responses (HeadObject, GetObject, ListObjectsV2, a finished write) into ObjectInfo. */
 
 /** ObjectInfo from a HeadObject response: size, ETag, lastModified, contentType, decoded metadata, checksums. */
 export function headToInfo(key: string, head: HeadObjectCommandOutput): ObjectInfo {
@@ -13,6 +25,27 @@ export function headToInfo(key: string, head: HeadObjectCommandOutput): ObjectIn
   if (head.ContentType) info.contentType = head.ContentType;
   info.metadata = decodeMetadata(head.Metadata);
   const checksums = checksumsOf(head);
+  if (checksums) info.checksums = checksums;
+  return info;
+}
+
+/**
+ * ReadInfo for `read`'s `onInfo` from a GetObject response, decoded as `headToInfo` decodes a HeadObject: the whole
+ * object's size (for a ranged read the total from Content-Range, not the length of the range), ETag (quoted),
+ * lastModified, contentType, decoded metadata, `encryption` (`SSE-C` when the object has a customer key, else
+ * ServerSideEncryption such as `AES256` or `aws:kms`) and, for whole-object reads only, the checksums (a ranged
+ * response's checksum fields would not describe the object).
+ */
+export function getToReadInfo(key: string, out: GetObjectCommandOutput, wholeObject: boolean): ReadInfo {
+  const size = contentRangeTotal(out.ContentRange) ?? out.ContentLength ?? 0;
+  const info: ReadInfo = { key, size };
+  if (out.ETag) info.etag = quoteEtag(out.ETag);
+  if (out.LastModified) info.lastModified = out.LastModified;
+  if (out.ContentType) info.contentType = out.ContentType;
+  info.metadata = decodeMetadata(out.Metadata);
+  const encryption = out.SSECustomerAlgorithm ? 'SSE-C' : out.ServerSideEncryption;
+  if (encryption) info.encryption = encryption;
+  const checksums = wholeObject ? checksumsOf(out) : undefined;
   if (checksums) info.checksums = checksums;
   return info;
 }

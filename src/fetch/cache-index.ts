@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FileDigest } from '../transfer/download/content-hasher.js';
+
+/** What the cache knows about one fetched file: the object it came from and the local file it became. */
+export interface IndexEntry {
+  /** Key relative to the dataset prefix (= path relative to the dataset folder). */
+  path: string;
+  /** Full object key in the source store. */
+  key: string;
+  size: number;
+  etag?: string;
+  /** ISO time. */
+  lastModified?: string;
+  localSize: number;
+  localMtimeMs: number;
+  digest: FileDigest;
+}
+
+interface IndexFile {
+  version: 1;
+  source: string;
+  entries: IndexEntry[];
+}
+
+const INDEX_FILE = 'index.json';
+const JOURNAL_FILE = 'index.journal';
+
+/**
+ * The dataset folder's index, `.wharf/index.json`, plus a journal of entries recorded since it was last written.
+ * Each finished download is appended to the journal at once, so a crash or Ctrl-C keeps the record of every
+ * file that reached its final path; `save()` folds the journal into a fresh index (temp + rename).
+ */
+export class CacheIndex {
+  readonly #dir: string;
+  readonly #source: string;
+  readonly entries: Map<string, IndexEntry>;
+  #journal: FileHandle | undefined;
+  #appending: Promise<void> = Promise.resolve();
+
+  private constructor(dir: string, source: string, entries: Map<string, IndexEntry>) {
+    this.#dir = dir;
+    this.#source = source;
+    this.entries = entries;
+  }
+
+  /** Loads the index in `stateDir` (empty if none); a torn last journal line is ignored. */
+  static async load(stateDir: string, source: string): Promise<CacheIndex> {
+    const entries = new Map<string, IndexEntry>();
+    const index = await readJson(join(stateDir, INDEX_FILE));
+    if (index && index.version === 1 && Array.isArray(index.entries)) {
+      for (const e of index.entries) if (isEntry(e)) entries.set(e.path, e);
+    }
+    const journal = await readFile(join(stateDir, JOURNAL_FILE), 'utf8').catch(() => '');
+    for (const line of journal.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const record = JSON.parse(line) as { set?: unknown; remove?: unknown };
+        if (isEntry(record.set)) entries.set(record.set.path, record.set);
+        else if (typeof record.remove === 'string') entries.delete(record.remove);
+      } catch {
+        // A line cut short by a crash: everything before it counts.
+      }
+    }
+    return new CacheIndex(stateDir, source, entries);
+  }
+
+  get(path: string): IndexEntry | undefined {
+    return this.entries.get(path);
+  }
+
+  /** Records an entry in memory and in the journal (durable once the returned promise settles). */
+  record(entry: IndexEntry): Promise<void> {
+    this.entries.set(entry.path, entry);
+    return this.#append({ set: entry });
+  }
+
+  remove(path: string): Promise<void> {
+    if (!this.entries.delete(path)) return Promise.resolve();
+    return this.#append({ remove: path });
+  }
+
+  /** Writes the whole index atomically and empties the journal. */
+  async save(): Promise<void> {
+    await this.#appending;
+    const file: IndexFile = {
+      version: 1,
+      source: this.#source,
+      entries: [...this.entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    };
+    const tmp = join(this.#dir, `${INDEX_FILE}.${randomUUID()}.tmp`);
+    await writeFile(tmp, JSON.stringify(file));
+    await rename(tmp, join(this.#dir, INDEX_FILE));
+    await this.#journal?.close();
+    this.#journal = undefined;
+    await rm(join(this.#dir, JOURNAL_FILE), { force: true });
+  }
+
+  async close(): Promise<void> {
+    await this.#appending.catch(() => undefined);
+    await this.#journal?.close().catch(() => undefined);
+    this.#journal = undefined;
+  }
+
+  #append(record: object): Promise<void> {
+    const line = `${JSON.stringify(record)}\n`;
+    this.#appending = this.#appending.then(async () => {
+      this.#journal ??= await open(join(this.#dir, JOURNAL_FILE), 'a');
+      await this.#journal.write(line);
+    });
+    return this.#appending;
+  }
+}
+
+async function readJson(path: string): Promise<Partial<IndexFile> | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Partial<IndexFile>;
+  } catch {
+    return undefined;
+  }
+}
+
+function isEntry(value: unknown): value is IndexEntry {
+  const e = value as Partial<IndexEntry> | undefined;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.path === 'string' &&
+    typeof e.key === 'string' &&
+    typeof e.size === 'number' &&
+    typeof e.localSize === 'number' &&
+    typeof e.localMtimeMs === 'number' &&
+    typeof e.digest?.value === 'string'
+  );
+}

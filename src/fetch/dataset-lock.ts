@@ -1,0 +1,54 @@
+import { open, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ConflictError } from '../core/errors.js';
+
+/**
+ * An exclusive lock on a dataset folder (`.wharf/lock`, created with O_EXCL) so two fetches never write one
+ * cache at once. A lock left by a process on this host that no longer runs is taken over.
+ */
+export async function lockDatasetFolder(stateDir: string, datasetDir: string): Promise<() => Promise<void>> {
+  const path = join(stateDir, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx');
+      await fh.writeFile(
+        JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+      );
+      await fh.close();
+      return () => rm(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = await readHolder(path);
+      if (holder && holder.host === hostname() && !isRunning(holder.pid)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      throw new ConflictError(
+        `another wharf fetch (pid ${holder?.pid ?? '?'} on ${holder?.host ?? '?'}) is writing ${datasetDir}`,
+        { hint: `wait for it to finish; if it is gone, delete ${path}` },
+      );
+    }
+  }
+  throw new ConflictError(`could not lock ${datasetDir}`, { hint: `delete ${path} if no fetch is running` });
+}
+
+async function readHolder(path: string): Promise<{ pid: number; host: string } | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as { pid?: unknown; host?: unknown };
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string')
+      return { pid: parsed.pid, host: parsed.host };
+  } catch {
+    // Unreadable or half-written: treat as held by an unknown process.
+  }
+  return undefined;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

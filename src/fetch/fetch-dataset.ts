@@ -1,0 +1,468 @@
+import { mkdir, statfs } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
+import {
+  InvalidKeyError,
+  isWharfError,
+  NotFoundError,
+  toWharfError,
+  UsageError,
+  WharfError,
+} from '../core/errors.js';
+import { asFolderPrefix } from '../core/keys.js';
+import { formatLocation, parseLocation, type Location } from '../core/location.js';
+import { runPool } from '../core/pool.js';
+import { formatBytes } from '../core/units.js';
+import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
+import type { ObjectInfo, StorageDriver } from '../storage/types.js';
+import { downloadFile } from '../transfer/download/download-file.js';
+import { RequestLimiter } from '../transfer/download/request-limiter.js';
+import { CacheIndex } from './cache-index.js';
+import { assertValidDatasetId, datasetFingerprint } from './dataset-id.js';
+import { lockDatasetFolder } from './dataset-lock.js';
+import { decideFetch, type FetchReason } from './fetch-decision.js';
+import type { FetchEvent } from './fetch-events.js';
+import { instrumentStore, type RequestCounts } from './instrumented-store.js';
+import { datasetPaths, localPathOf } from './local-paths.js';
+import { deleteFromDatasetFolder, filesOutsideSelection } from './prune-dataset-folder.js';
+import { selectObjects, type SelectedObject } from './select-objects.js';
+import { checkTimestampSpread } from './timestamp-spread.js';
+
+export const FETCH_DEFAULTS = {
+  dest: './data',
+  concurrency: 32,
+  partConcurrency: 8,
+  partSize: 8 * 1024 * 1024,
+  attempts: 5,
+} as const;
+
+export interface FetchOptions {
+  /** The dataset: `s3://bucket/prefix`, `file:///dir` or a local folder path. A prefix is a folder prefix. */
+  source: string | Location;
+  /** Cache root; the dataset lands in `<dest>/<datasetId>/`. Default `./data`. */
+  dest?: string;
+  /** Glob patterns relative to the prefix (`*` within a folder, `**` across); several are OR'ed. Default: all. */
+  include?: string[];
+  /** Glob patterns that exclude keys even if included. */
+  exclude?: string[];
+  /** Folder name under `dest`. Default: a fingerprint of endpoint, store, prefix, patterns, manifest, metaFiles. */
+  datasetId?: string;
+  /** Key (relative to the prefix) of a manifest object listing the dataset's files; used when it exists. */
+  manifest?: string;
+  /** Only files with a `.<name>.meta` companion are ready to fetch. */
+  metaFiles?: boolean;
+  /** Refuse to fetch when the selected objects' LastModified times span more than this many hours. */
+  timestampToleranceHours?: number;
+  /** Files downloaded at once; also the cap on requests in flight. Default 32. */
+  concurrency?: number;
+  /** Ranged GETs in flight per large object. Default 8. */
+  partConcurrency?: number;
+  /** Bytes per ranged GET; objects above twice this size are fetched in ranges. Default 8 MiB. */
+  partSize?: number;
+  /** Download everything again. */
+  force?: boolean;
+  /** Re-hash local files and repair any that do not match what was downloaded. */
+  verify?: boolean;
+  /** Delete local files in the dataset folder that are not (any more) in the selection. */
+  delete?: boolean;
+  /** Plan only: list, select and compare, but write nothing. */
+  dryRun?: boolean;
+  /** Attempts per file or byte range for transient failures. Default 5. */
+  attempts?: number;
+  /** How to open S3 locations (endpoint, credentials) and resolve relative paths. */
+  storage?: OpenStorageOptions;
+  /** An already open store for the source's root (bucket or folder); it is not closed afterwards. */
+  store?: StorageDriver;
+  signal?: AbortSignal;
+  onEvent?: ProgressListener<FetchEvent>;
+}
+
+export type FetchStatus = 'downloaded' | 'skipped' | 'failed' | 'planned';
+
+export interface FetchedFile {
+  /** Object key in the source store. */
+  key: string;
+  /** Absolute local path. */
+  path: string;
+  size: number;
+  status: FetchStatus;
+  /** Why it was downloaded (or planned), or `up-to-date` when skipped. */
+  reason?: FetchReason;
+  /** Checks the download passed (`size`, `md5`, `etag-md5-parts`, `sha256`, `sha1`). */
+  verified?: string[];
+  error?: WharfError;
+}
+
+export interface FetchResult {
+  datasetId: string;
+  datasetDir: string;
+  /** Every selected (or refused) object, in selection order. */
+  files: FetchedFile[];
+  /** Local paths deleted (or, in a dry run, that would be) by `delete`. */
+  deleted: string[];
+  stats: {
+    listed: number;
+    selected: number;
+    downloaded: number;
+    skipped: number;
+    failed: number;
+    bytes: number;
+    resumedBytes: number;
+    requests: RequestCounts;
+    manifestUsed: boolean;
+    seconds: number;
+  };
+}
+
+/**
+ * Pulls a dataset into a local cache folder: lists the prefix completely, selects by manifest, `.meta`
+ * companions and globs, checks the timestamp spread, then downloads only new or changed objects (parallel
+ * files, parallel byte ranges for large ones, each verified and renamed into place), records them in the
+ * folder's index, and optionally deletes local files that left the selection.
+ *
+ * Per-file failures are returned in `files` (status `failed`), never thrown; setup failures throw:
+ * UsageError (bad options), NotFoundError (bucket missing, or nothing matches), PreconditionFailedError
+ * (timestamp spread), ConflictError (another fetch holds the folder), AbortedError.
+ */
+export async function fetchDataset(options: FetchOptions): Promise<FetchResult> {
+  const started = Date.now();
+  const settings = validate(options);
+  const { signal, onEvent } = options;
+  const location =
+    typeof options.source === 'string' ? parseLocation(options.source, options.storage?.cwd) : options.source;
+  const prefix = location.kind === 's3' ? asFolderPrefix(location.key) : '';
+  const root: Location =
+    location.kind === 's3' ? { ...location, key: '' } : { ...location, trailingSlash: true };
+  const display = (key: string): string => formatLocation(root, key);
+
+  const destDir = resolve(options.storage?.cwd ?? process.cwd(), options.dest ?? FETCH_DEFAULTS.dest);
+  const datasetId =
+    options.datasetId ??
+    datasetFingerprint({
+      ...(location.kind === 's3' && endpointOf(options.storage) !== undefined
+        ? { endpoint: endpointOf(options.storage) as string }
+        : {}),
+      store: location.kind === 's3' ? `s3://${location.bucket}` : location.path,
+      prefix,
+      include: options.include ?? [],
+      exclude: options.exclude ?? [],
+      ...(options.manifest !== undefined ? { manifest: options.manifest } : {}),
+      metaFiles: options.metaFiles ?? false,
+    });
+  assertValidDatasetId(datasetId);
+  const paths = datasetPaths(destDir, datasetId);
+
+  const counts: RequestCounts = { listings: 0, reads: 0, stats: 0 };
+  const opened = options.store ?? (await openStorageRoot(root, options.storage ?? {}));
+  const store = instrumentStore(opened, counts, settings.attempts);
+  try {
+    const selection = await selectObjects(store, {
+      prefix,
+      ...(options.include ? { include: options.include } : {}),
+      ...(options.exclude ? { exclude: options.exclude } : {}),
+      ...(options.manifest !== undefined ? { manifest: options.manifest } : {}),
+      metaFiles: options.metaFiles ?? false,
+      ...(location.kind === 's3' ? { bucket: location.bucket } : {}),
+      display,
+      ...(signal ? { signal } : {}),
+    });
+    if (selection.objects.length === 0 && selection.refused.length === 0) {
+      throw new NotFoundError(
+        `no objects match under ${display(prefix)} (${selection.listed} listed${describeSelection(options)})`,
+        {
+          hint: 'check the prefix and patterns with `wharf ls -r`; patterns are relative to the prefix, use ** to cross folders',
+        },
+      );
+    }
+    if (options.timestampToleranceHours !== undefined) {
+      checkTimestampSpread(selection.objects, options.timestampToleranceHours, display);
+    }
+
+    const files: FetchedFile[] = [];
+    for (const refused of selection.refused) {
+      files.push({
+        key: refused.key,
+        path: '',
+        size: 0,
+        status: 'failed',
+        error: new InvalidKeyError(refused.key, refused.reason, {
+          hint: 'nothing was written for it; rename the object in the bucket to fetch it',
+        }),
+      });
+    }
+
+    const index = await CacheIndex.load(paths.stateDir, display(prefix));
+    const plan = await decideAll(selection.objects, index, paths.datasetDir, options, signal);
+    const keep = new Set(selection.objects.map((o) => o.relativeKey));
+    const toDelete = options.delete ? await filesOutsideSelection(paths.datasetDir, keep) : [];
+    const toFetch = plan.filter((p) => p.reason !== 'up-to-date');
+    const snapshot: ProgressSnapshot = {
+      ...emptySnapshot(),
+      totalBytes: toFetch.reduce((n, p) => n + p.object.size, 0),
+      totalFiles: toFetch.length,
+    };
+    const snap = (): ProgressSnapshot => ({ ...snapshot });
+    onEvent?.({
+      type: 'planned',
+      listed: selection.listed,
+      selected: selection.objects.length,
+      toFetch: toFetch.length,
+      toDelete: toDelete.length,
+      snapshot: snap(),
+    });
+
+    let resumedBytes = 0;
+    const byKey = new Map<string, FetchedFile>();
+    for (const p of plan) {
+      const file: FetchedFile = {
+        key: p.object.key,
+        path: localPathOf(paths.datasetDir, p.object.relativeKey),
+        size: p.object.size,
+        status: p.reason === 'up-to-date' ? 'skipped' : 'planned',
+        reason: p.reason,
+      };
+      byKey.set(p.object.key, file);
+    }
+    const result = (): FetchResult => {
+      const ordered = [...files, ...selection.objects.map((o) => byKey.get(o.key) as FetchedFile)];
+      return {
+        datasetId,
+        datasetDir: paths.datasetDir,
+        files: ordered,
+        deleted: toDelete.map((r) => localPathOf(paths.datasetDir, r)),
+        stats: {
+          listed: selection.listed,
+          selected: selection.objects.length,
+          downloaded: ordered.filter((f) => f.status === 'downloaded').length,
+          skipped: ordered.filter((f) => f.status === 'skipped').length,
+          failed: ordered.filter((f) => f.status === 'failed').length,
+          bytes: snapshot.bytes,
+          resumedBytes,
+          requests: { ...counts },
+          manifestUsed: selection.manifestUsed,
+          seconds: (Date.now() - started) / 1000,
+        },
+      };
+    };
+    if (options.dryRun) return result();
+
+    await mkdir(paths.tempDir, { recursive: true });
+    await mkdir(paths.partialDir, { recursive: true });
+    const unlock = await lockDatasetFolder(paths.stateDir, paths.datasetDir);
+    try {
+      await assertFreeSpace(paths.datasetDir, snapshot.totalBytes ?? 0);
+      const limiter = new RequestLimiter(Math.max(settings.concurrency, settings.partConcurrency));
+      await runPool(
+        toFetch,
+        settings.concurrency,
+        async ({ object }) => {
+          const file = byKey.get(object.key) as FetchedFile;
+          try {
+            const downloaded = await downloadPinned(store, object, file.path, {
+              paths,
+              limiter,
+              settings,
+              signal,
+              onBytes: (delta) => {
+                snapshot.bytes += delta;
+                onEvent?.({ type: 'progress', snapshot: snap() });
+              },
+              onRetry: (error, attempt) => onEvent?.({ type: 'retry', key: object.key, attempt, error }),
+            });
+            resumedBytes += downloaded.resumedBytes;
+            await index.record({
+              path: object.relativeKey,
+              key: object.key,
+              size: downloaded.size,
+              ...(downloaded.etag !== undefined ? { etag: downloaded.etag } : {}),
+              ...(downloaded.lastModified ? { lastModified: downloaded.lastModified.toISOString() } : {}),
+              localSize: downloaded.size,
+              localMtimeMs: downloaded.localMtimeMs,
+              digest: downloaded.digest,
+            });
+            file.status = 'downloaded';
+            file.size = downloaded.size;
+            file.verified = downloaded.verified;
+            snapshot.files += 1;
+            onEvent?.({ type: 'file-done', file: { ...file }, snapshot: snap() });
+          } catch (error) {
+            const wharfError = describeFailure(error, display(object.key), file.path);
+            if (wharfError.code === 'ABORTED') throw wharfError;
+            file.status = 'failed';
+            file.error = wharfError;
+            snapshot.failedFiles += 1;
+            onEvent?.({ type: 'file-failed', file: { ...file }, error: wharfError, snapshot: snap() });
+          }
+        },
+        signal,
+      );
+      if (toDelete.length > 0) {
+        await deleteFromDatasetFolder(paths.datasetDir, toDelete);
+        for (const relative of toDelete) await index.remove(relative);
+        onEvent?.({ type: 'deleted', count: toDelete.length });
+      }
+      await index.save();
+      return result();
+    } finally {
+      await index.close();
+      await unlock();
+    }
+  } finally {
+    if (!options.store) await opened.close?.();
+  }
+}
+
+interface Settings {
+  concurrency: number;
+  partConcurrency: number;
+  partSize: number;
+  attempts: number;
+}
+
+function validate(options: FetchOptions): Settings {
+  const settings: Settings = {
+    concurrency: options.concurrency ?? FETCH_DEFAULTS.concurrency,
+    partConcurrency: options.partConcurrency ?? FETCH_DEFAULTS.partConcurrency,
+    partSize: options.partSize ?? FETCH_DEFAULTS.partSize,
+    attempts: options.attempts ?? FETCH_DEFAULTS.attempts,
+  };
+  for (const [name, value] of Object.entries(settings)) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new UsageError(`${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (settings.partSize < 64 * 1024) {
+    throw new UsageError(`part size must be at least 64 KiB, got ${formatBytes(settings.partSize)}`);
+  }
+  if (options.force && options.verify) {
+    throw new UsageError('--force and --verify do not go together: --force downloads everything anyway');
+  }
+  return settings;
+}
+
+function endpointOf(storage: OpenStorageOptions | undefined): string | undefined {
+  return storage?.s3?.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+}
+
+function describeSelection(options: FetchOptions): string {
+  const parts: string[] = [];
+  if (options.include?.length) parts.push(`include ${options.include.join(', ')}`);
+  if (options.exclude?.length) parts.push(`exclude ${options.exclude.join(', ')}`);
+  if (options.manifest !== undefined) parts.push(`manifest ${options.manifest}`);
+  if (options.metaFiles) parts.push('only files with .meta companions');
+  return parts.length ? `; ${parts.join('; ')}` : '';
+}
+
+interface Decision {
+  object: SelectedObject;
+  reason: FetchReason;
+}
+
+async function decideAll(
+  objects: SelectedObject[],
+  index: CacheIndex,
+  datasetDir: string,
+  options: FetchOptions,
+  signal: AbortSignal | undefined,
+): Promise<Decision[]> {
+  const decisions = new Array<Decision>(objects.length);
+  await runPool(
+    objects,
+    64,
+    async (object, i) => {
+      const reason = await decideFetch(
+        object,
+        index.get(object.relativeKey),
+        localPathOf(datasetDir, object.relativeKey),
+        { force: options.force ?? false, verify: options.verify ?? false },
+      );
+      decisions[i] = { object, reason };
+    },
+    signal,
+  );
+  return decisions;
+}
+
+interface PinnedOptions {
+  paths: ReturnType<typeof datasetPaths>;
+  limiter: RequestLimiter;
+  settings: Settings;
+  signal: AbortSignal | undefined;
+  onBytes: (delta: number) => void;
+  onRetry: (error: WharfError, attempt: number) => void;
+}
+
+/**
+ * Downloads one object pinned to the listed version; if it changed since the listing (the ETag no longer
+ * matches), takes the new version once instead of failing.
+ */
+async function downloadPinned(
+  store: StorageDriver,
+  object: ObjectInfo,
+  finalPath: string,
+  o: PinnedOptions,
+): ReturnType<typeof downloadFile> {
+  const run = (source: ObjectInfo): ReturnType<typeof downloadFile> =>
+    downloadFile(
+      {
+        key: source.key,
+        size: source.size,
+        ...(source.etag !== undefined ? { etag: source.etag } : {}),
+        ...(source.lastModified ? { lastModified: source.lastModified } : {}),
+      },
+      {
+        store,
+        finalPath,
+        tempDir: o.paths.tempDir,
+        partialDir: o.paths.partialDir,
+        limiter: o.limiter,
+        partSize: o.settings.partSize,
+        partConcurrency: o.settings.partConcurrency,
+        rangeThreshold: 2 * o.settings.partSize,
+        attempts: o.settings.attempts,
+        ...(o.signal ? { signal: o.signal } : {}),
+        onBytes: o.onBytes,
+        onRetry: o.onRetry,
+      },
+    );
+  try {
+    return await run(object);
+  } catch (error) {
+    if (!isWharfError(error) || error.code !== 'PRECONDITION_FAILED') throw error;
+    const current = await store.stat(object.key, o.signal ? { signal: o.signal } : {});
+    if (!current) throw new NotFoundError('it was deleted after it was listed');
+    return run(current);
+  }
+}
+
+/** Names the object in the message and turns local file-system errors into something a user can act on. */
+function describeFailure(error: unknown, what: string, path: string): WharfError {
+  const e = isWharfError(error) ? error : toWharfError(error);
+  if (e.code === 'ABORTED') return e;
+  const nodeCode = (e.cause as NodeJS.ErrnoException | undefined)?.code;
+  const localProblem: Record<string, string> = {
+    ENAMETOOLONG: `its local name ${path} is too long for this file system`,
+    EISDIR: `${path} is a folder locally (another key uses it as a folder)`,
+    ENOTDIR: `a parent of ${path} is a file locally (another key uses that name as a file)`,
+    EILSEQ: `its name is not valid on this file system`,
+    EINVAL: `its name is not valid on this file system`,
+  };
+  const problem = nodeCode ? localProblem[nodeCode] : undefined;
+  if (problem) return new WharfError('INVALID_KEY', `${what}: ${problem}`, { cause: e });
+  return new WharfError(e.code, `${what}: ${e.message}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+}
+
+/** Fails early, with a clear message, when the dataset cannot fit on the disk. */
+async function assertFreeSpace(dir: string, needed: number): Promise<void> {
+  if (needed === 0) return;
+  const fs = await statfs(dir).catch(() => undefined);
+  if (!fs) return;
+  const free = fs.bavail * fs.bsize;
+  if (free < needed) {
+    throw new WharfError(
+      'IO',
+      `not enough disk space in ${dir}: the download needs ${formatBytes(needed)}, ${formatBytes(free)} are free`,
+      { hint: 'free some space, fetch to another --dest, or narrow the selection with --include' },
+    );
+  }
+}

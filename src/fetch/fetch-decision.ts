@@ -1,0 +1,49 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { sameEtag } from '../storage/etag.js';
+import type { ObjectInfo } from '../storage/types.js';
+import { ContentHasher, sameDigest } from '../transfer/download/content-hasher.js';
+import type { IndexEntry } from './cache-index.js';
+
+/** Why a file is (re)downloaded, or that it is not. */
+export type FetchReason =
+  'new' | 'changed' | 'missing-locally' | 'modified-locally' | 'corrupt' | 'forced' | 'up-to-date';
+
+export interface DecideOptions {
+  force: boolean;
+  /** Re-hash the local file and compare with the digest recorded at download. */
+  verify: boolean;
+}
+
+/**
+ * Decides whether an object must be downloaded, without reading the object: the cache index must record the
+ * same ETag and size, and the local file must still have the size and mtime it had after download. With
+ * `verify`, the local file is also re-hashed.
+ */
+export async function decideFetch(
+  object: ObjectInfo,
+  entry: IndexEntry | undefined,
+  localPath: string,
+  options: DecideOptions,
+): Promise<FetchReason> {
+  if (options.force) return 'forced';
+  if (!entry) return 'new';
+  if (entry.size !== object.size || !sameEtag(entry.etag, object.etag)) return 'changed';
+  const local = await stat(localPath).catch(() => undefined);
+  if (!local?.isFile()) return 'missing-locally';
+  if (local.size !== entry.localSize || local.mtimeMs !== entry.localMtimeMs) return 'modified-locally';
+  if (options.verify && !(await localFileMatches(localPath, entry))) return 'corrupt';
+  return 'up-to-date';
+}
+
+async function localFileMatches(path: string, entry: IndexEntry): Promise<boolean> {
+  const hasher = new ContentHasher(
+    entry.digest.partSize !== undefined ? { md5PartSizes: [entry.digest.partSize] } : {},
+  );
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hasher.update(chunk);
+    size += chunk.length;
+  }
+  return size === entry.size && hasher.digest().md5.some((d) => sameDigest(d, entry.digest));
+}

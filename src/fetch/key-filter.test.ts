@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { GLOB_DIALECT_HELP, createKeyFilter } from './key-filter.js';
+
+const keys = ['a.csv', 'b.json', '.hidden.csv', 'sub/c.csv', 'sub/deep/d.csv', 'sub/.meta/e.csv', 'x1.txt'];
+const pick = (options: Parameters<typeof createKeyFilter>[0]) => keys.filter(createKeyFilter(options));
+
+describe('createKeyFilter', () => {
+  it('includes everything without patterns', () => {
+    expect(pick({})).toEqual(keys);
+    expect(pick({ include: [], exclude: [] })).toEqual(keys);
+  });
+
+  it('anchors patterns at the prefix: * stays within one folder, ** crosses folders', () => {
+    expect(pick({ include: ['*.csv'] })).toEqual(['a.csv', '.hidden.csv']);
+    expect(pick({ include: ['**/*.csv'] })).toEqual([
+      'a.csv',
+      '.hidden.csv',
+      'sub/c.csv',
+      'sub/deep/d.csv',
+      'sub/.meta/e.csv',
+    ]);
+    expect(pick({ include: ['sub/*.csv'] })).toEqual(['sub/c.csv']);
+    expect(pick({ include: ['sub/**'] })).toEqual(['sub/c.csv', 'sub/deep/d.csv', 'sub/.meta/e.csv']);
+    // no basename matching: a bare name does not match the same name in a sub-folder
+    expect(pick({ include: ['c.csv'] })).toEqual([]);
+  });
+
+  it("matches names starting with '.' (dot: true)", () => {
+    expect(pick({ include: ['.*'] })).toEqual(['.hidden.csv']);
+    expect(pick({ include: ['sub/*/*.csv'] })).toEqual(['sub/deep/d.csv', 'sub/.meta/e.csv']);
+  });
+
+  it('supports ?, character classes and braces', () => {
+    expect(pick({ include: ['x?.txt'] })).toEqual(['x1.txt']);
+    expect(pick({ include: ['x[0-9].txt'] })).toEqual(['x1.txt']);
+    expect(pick({ include: ['x[abc].txt'] })).toEqual([]);
+    expect(pick({ include: ['{a,b}.*'] })).toEqual(['a.csv', 'b.json']);
+  });
+
+  it('ORs several includes and lets any exclude win', () => {
+    expect(pick({ include: ['*.json', 'x*'] })).toEqual(['b.json', 'x1.txt']);
+    expect(pick({ include: ['**/*.csv'], exclude: ['sub/deep/**', '.*'] })).toEqual([
+      'a.csv',
+      'sub/c.csv',
+      'sub/.meta/e.csv',
+    ]);
+    expect(pick({ exclude: ['**/*.csv'] })).toEqual(['b.json', 'x1.txt']);
+    expect(pick({ include: ['a.csv'], exclude: ['a.csv'] })).toEqual([]);
+  });
+
+  it('refuses empty, absolute and folder-only patterns with the fix', () => {
+    expect(() => createKeyFilter({ include: [''] })).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: '--include pattern "" is empty' }),
+    );
+    expect(() => createKeyFilter({ exclude: ['   '] })).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/--exclude pattern " {3}"/) }),
+    );
+    expect(() => createKeyFilter({ include: ['/data/*.csv'] })).toThrow(
+      expect.objectContaining({
+        code: 'USAGE',
+        message: expect.stringContaining('"/data/*.csv"'),
+        hint: expect.stringContaining('"data/*.csv"'),
+      }),
+    );
+    expect(() => createKeyFilter({ include: ['data/'] })).toThrow(
+      expect.objectContaining({ code: 'USAGE', hint: expect.stringContaining('"data/**"') }),
+    );
+  });
+
+  it('turns a pattern picomatch cannot compile into a UsageError', () => {
+    expect(() => createKeyFilter({ include: ['a'.repeat(70_000)] })).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/not a valid glob/) }),
+    );
+  });
+
+  it('has a short help text', () => {
+    expect(GLOB_DIALECT_HELP).toMatch(/\*\*/);
+    expect(GLOB_DIALECT_HELP.split('\n').length).toBeLessThanOrEqual(6);
+  });
+});

@@ -1,0 +1,60 @@
+import picomatch from 'picomatch';
+import { UsageError } from '../core/errors.js';
+
+/** Include and exclude glob patterns, matched against keys relative to the dataset prefix. */
+export interface KeyFilterOptions {
+  /** Keep only keys matching at least one of these. Default: every key. */
+  include?: readonly string[];
+  /** Drop keys matching any of these; an exclude match wins over an include match. Default: none. */
+  exclude?: readonly string[];
+}
+
+/** How --include / --exclude patterns are read; shown in the CLI's help. */
+export const GLOB_DIALECT_HELP = [
+  'Patterns match keys relative to the dataset prefix, from its start (no leading /):',
+  "  *  any characters within one folder     **  any number of folders (e.g. '**/*.csv')",
+  '  ?  one character   [abc] [0-9]  one of the set   {a,b}  either alternative',
+  "Names starting with '.' match like any other. A folder's whole content: 'folder/**'.",
+  'Several --include patterns: a key matching any is kept; a key matching any --exclude is dropped.',
+].join('\n');
+
+/**
+ * Builds a predicate over relative keys: included (no include patterns, or one matches) and not excluded.
+ * Throws UsageError for a pattern that is empty, starts with '/' or ends with '/' (it could never match an
+ * object), or that picomatch cannot compile.
+ */
+export function createKeyFilter(options: KeyFilterOptions = {}): (relativeKey: string) => boolean {
+  const include = (options.include ?? []).map((p) => compile(p, '--include'));
+  const exclude = (options.exclude ?? []).map((p) => compile(p, '--exclude'));
+  return (relativeKey) => {
+    if (include.length > 0 && !include.some((matches) => matches(relativeKey))) return false;
+    return !exclude.some((matches) => matches(relativeKey));
+  };
+}
+
+function compile(pattern: string, flag: string): (key: string) => boolean {
+  const shown = JSON.stringify(pattern);
+  if (pattern.trim() === '') {
+    throw new UsageError(`${flag} pattern ${shown} is empty`, {
+      hint: `give a glob such as '**/*.csv', or leave out ${flag}`,
+    });
+  }
+  if (pattern.startsWith('/')) {
+    throw new UsageError(`${flag} pattern ${shown} starts with '/'`, {
+      hint: `patterns are relative to the dataset prefix; write ${JSON.stringify(pattern.replace(/^\/+/, ''))}`,
+    });
+  }
+  if (pattern.endsWith('/')) {
+    throw new UsageError(`${flag} pattern ${shown} ends with '/' and can never match an object`, {
+      hint: `for everything below that folder write ${JSON.stringify(`${pattern}**`)}`,
+    });
+  }
+  try {
+    return picomatch(pattern, { dot: true });
+  } catch (error) {
+    throw new UsageError(`${flag} pattern ${shown} is not a valid glob: ${(error as Error).message}`, {
+      cause: error,
+      hint: "see 'wharf fetch --help' for the pattern syntax",
+    });
+  }
+}

@@ -1,0 +1,202 @@
+import { NotFoundError, UsageError, ValidationError, throwIfAborted } from '../core/errors.js';
+import { unsafeKeyReason } from '../core/keys.js';
+import type { ObjectInfo, OpOptions, StorageDriver } from '../storage/types.js';
+import { createKeyFilter } from './key-filter.js';
+import { isMetaFile, metaCompanionOf } from './meta-files.js';
+import { parseManifest } from './remote-manifest.js';
+
+export interface SelectOptions {
+  /** Dataset prefix in the store: '' or ending in '/'. */
+  prefix: string;
+  /** Glob patterns on the key relative to the prefix (see key-filter.ts). Default: everything. */
+  include?: string[];
+  /** Glob patterns on the relative key; any match drops the key. Default: none. */
+  exclude?: string[];
+  /**
+   * Key of a manifest relative to the prefix. If that object exists, only the objects it lists are taken, in its
+   * order; if it does not, the whole listing is used and `manifestUsed` is false. Default: no manifest.
+   */
+  manifest?: string;
+  /** Take only data files whose `.name.meta` companion exists (see meta-files.ts). Default: false. */
+  metaFiles?: boolean;
+  /** Bucket the manifest's `s3://` URLs must name. Default: any bucket. */
+  bucket?: string;
+  /** How messages show a key. Default: `<store name>/<key>`. */
+  display?: (key: string) => string;
+  signal?: AbortSignal;
+}
+
+export interface SelectedObject extends ObjectInfo {
+  /** The key below the prefix; a safe relative path (no '..', no empty segments). */
+  relativeKey: string;
+}
+
+export interface Selection {
+  /** The objects to fetch: in manifest order with a manifest, else in listing (UTF-8 byte) order. */
+  objects: SelectedObject[];
+  /** Objects found under the prefix (folder markers not counted). */
+  listed: number;
+  /** True if the manifest option was given and the manifest object existed. */
+  manifestUsed: boolean;
+  /**
+   * Objects the selection would have taken but cannot be stored safely below a local folder (an unsafe relative
+   * key, or one inside the reserved `.wharf/` folder), with the reason. The caller reports them and fails.
+   */
+  refused: { key: string; reason: string }[];
+}
+
+/** Manifests larger than this are refused rather than read into memory. */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+const RESERVED_FOLDER = '.wharf';
+const MAX_NAMED = 5;
+
+/**
+ * Decides which objects under `prefix` a fetch takes. Lists the prefix completely, then applies in order:
+ * the manifest (if given and present), the meta-file rule (if `metaFiles`), include/exclude on the relative key.
+ * Keys that survive but are unsafe as local paths go to `refused` instead of `objects`.
+ *
+ * Throws UsageError for a bad prefix, pattern or manifest key (before listing), NotFoundError if the manifest
+ * lists an object that is not under the prefix, ValidationError if a manifest size differs from the listed
+ * size or the manifest is malformed, InvalidKeyError for an unsafe manifest entry; errors of the store as they come.
+ */
+export async function selectObjects(store: StorageDriver, options: SelectOptions): Promise<Selection> {
+  const { prefix, signal } = options;
+  const display = options.display ?? ((key: string) => `${store.name}/${key}`);
+  if (prefix !== '' && !prefix.endsWith('/')) {
+    throw new UsageError(`dataset prefix ${JSON.stringify(prefix)} must be empty or end with '/'`);
+  }
+  const keep = createKeyFilter({ include: options.include, exclude: options.exclude });
+  if (options.manifest !== undefined) {
+    const reason = unsafeKeyReason(options.manifest);
+    if (reason) {
+      throw new UsageError(`manifest key ${JSON.stringify(options.manifest)} is not usable: ${reason}`, {
+        hint: 'give the manifest as a key relative to the dataset prefix, e.g. manifest.json',
+      });
+    }
+  }
+
+  const listing: SelectedObject[] = [];
+  const byRelativeKey = new Map<string, SelectedObject>();
+  for await (const object of store.list(prefix, { signal })) {
+    if (
+      object.isPrefix ||
+      object.key === prefix ||
+      object.key.endsWith('/') ||
+      !object.key.startsWith(prefix)
+    ) {
+      continue;
+    }
+    const selected: SelectedObject = { ...object, relativeKey: object.key.slice(prefix.length) };
+    listing.push(selected);
+    byRelativeKey.set(selected.relativeKey, selected);
+  }
+
+  let candidates = listing;
+  let manifestUsed = false;
+  if (options.manifest !== undefined && byRelativeKey.has(options.manifest)) {
+    candidates = await applyManifest(store, options.manifest, byRelativeKey, {
+      prefix,
+      bucket: options.bucket,
+      display,
+      signal,
+    });
+    manifestUsed = true;
+  }
+  throwIfAborted(signal);
+
+  if (options.metaFiles) {
+    candidates = candidates.filter(
+      (object) => !isMetaFile(object.relativeKey) && byRelativeKey.has(metaCompanionOf(object.relativeKey)),
+    );
+  }
+
+  const objects: SelectedObject[] = [];
+  const refused: Selection['refused'] = [];
+  for (const object of candidates) {
+    if (!keep(object.relativeKey)) continue;
+    const reason = refusalReason(object.relativeKey);
+    if (reason === undefined) objects.push(object);
+    else refused.push({ key: object.key, reason });
+  }
+  return { objects, listed: listing.length, manifestUsed, refused };
+}
+
+interface ManifestContext extends OpOptions {
+  prefix: string;
+  bucket: string | undefined;
+  display: (key: string) => string;
+}
+
+async function applyManifest(
+  store: StorageDriver,
+  manifest: string,
+  byRelativeKey: ReadonlyMap<string, SelectedObject>,
+  ctx: ManifestContext,
+): Promise<SelectedObject[]> {
+  const manifestKey = ctx.prefix + manifest;
+  const shownManifest = ctx.display(manifestKey);
+  const text = await readText(store, manifestKey, shownManifest, ctx.signal);
+  const entries = parseManifest(text, {
+    manifestKey: shownManifest,
+    prefix: ctx.prefix,
+    ...(ctx.bucket === undefined ? {} : { bucket: ctx.bucket }),
+  }).filter((entry) => entry.relativeKey !== manifest);
+
+  const missing = entries.filter((entry) => !byRelativeKey.has(entry.relativeKey));
+  if (missing.length > 0) {
+    throw new NotFoundError(
+      `manifest ${shownManifest} lists ${missing.length} object(s) that do not exist: ` +
+        nameSome(missing.map((entry) => ctx.display(ctx.prefix + entry.relativeKey))),
+      {
+        hint: 'the export may be incomplete or the manifest stale; fetch again when the export has finished',
+      },
+    );
+  }
+  const selected = entries.map((entry) => byRelativeKey.get(entry.relativeKey) as SelectedObject);
+  const wrongSize = entries.find((entry, i) => entry.size !== undefined && entry.size !== selected[i]?.size);
+  if (wrongSize) {
+    const object = byRelativeKey.get(wrongSize.relativeKey) as SelectedObject;
+    throw new ValidationError(
+      `manifest ${shownManifest} says ${ctx.display(object.key)} has ${wrongSize.size} bytes, ` +
+        `but the store lists ${object.size} bytes`,
+      { hint: 'the object was changed after the manifest was written, or the export is still running' },
+    );
+  }
+  return selected;
+}
+
+async function readText(
+  store: StorageDriver,
+  key: string,
+  shown: string,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const body = await store.read(key, { signal });
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    total += buffer.length;
+    if (total > MAX_MANIFEST_BYTES) {
+      body.destroy();
+      throw new ValidationError(`manifest ${shown} is larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB`);
+    }
+    chunks.push(buffer);
+    throwIfAborted(signal);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function refusalReason(relativeKey: string): string | undefined {
+  const unsafe = unsafeKeyReason(relativeKey);
+  if (unsafe !== undefined) return unsafe;
+  if (relativeKey === RESERVED_FOLDER || relativeKey.startsWith(`${RESERVED_FOLDER}/`)) {
+    return `the ${RESERVED_FOLDER}/ folder is reserved for Wharf's cache state`;
+  }
+  return undefined;
+}
+
+function nameSome(names: string[]): string {
+  const shown = names.slice(0, MAX_NAMED).join(', ');
+  return names.length > MAX_NAMED ? `${shown} and ${names.length - MAX_NAMED} more` : shown;
+}

@@ -1,0 +1,401 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchDataset, type FetchOptions, type FetchResult } from '../../src/fetch/fetch-dataset.js';
+import { openStorageRoot } from '../../src/storage/registry.js';
+import { runPool } from '../../src/core/pool.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { adminClient, createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
+import { s3TestEnv } from '../support/test-services.js';
+
+const env = s3TestEnv();
+let bucket: string;
+let work: string;
+
+const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+
+async function put(key: string, body: Uint8Array | string): Promise<void> {
+  await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** Uploads through Wharf's own driver so big bodies go up as multipart (ETag `…-N`). */
+async function putMultipart(key: string, body: Buffer, partSize: number): Promise<string> {
+  const store = await openStorageRoot({ kind: 's3', bucket, key: '', raw: `s3://${bucket}` });
+  try {
+    const info = await store.write(key, Readable.from([body]), { partSize, size: body.length });
+    return info.etag ?? '';
+  } finally {
+    await store.close?.();
+  }
+}
+
+async function fetchInto(dest: string, options: Omit<FetchOptions, 'dest'>): Promise<FetchResult> {
+  return fetchDataset({ dest, ...options });
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string, prefix: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      if (entry.name === '.wharf') continue;
+      if (entry.isDirectory()) await walk(join(d, entry.name), `${prefix}${entry.name}/`);
+      else out.push(prefix + entry.name);
+    }
+  };
+  await walk(dir, '');
+  return out.sort();
+}
+
+beforeAll(async () => {
+  bucket = await createTestBucket('fetch');
+  work = await mkdtemp(join(tmpdir(), 'wharf-fetch-'));
+});
+
+afterAll(async () => {
+  await deleteTestBucket(bucket);
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('selection', () => {
+  it('lists past 1,000 keys, keeps nested folders, and a rerun makes zero GETs', async () => {
+    const keys = Array.from(
+      { length: 1105 },
+      (_, i) => `many/d${i % 3}/sub/f${String(i).padStart(4, '0')}.txt`,
+    );
+    await runPool(keys, 32, (key) => put(key, `body of ${key}`));
+    const dest = join(work, 'many');
+    const first = await fetchInto(dest, { source: `s3://${bucket}/many`, datasetId: 'many' });
+    expect(first.stats.selected).toBe(1105);
+    expect(first.stats.downloaded).toBe(1105);
+    expect(first.stats.failed).toBe(0);
+    const local = await filesUnder(first.datasetDir);
+    expect(local).toEqual(keys.map((k) => k.slice('many/'.length)).sort());
+    expect(await readFile(join(first.datasetDir, 'd2', 'sub', 'f0005.txt'), 'utf8')).toBe(
+      'body of many/d2/sub/f0005.txt',
+    );
+    expect(first.files.map((f) => f.key)).toEqual([...keys].sort());
+
+    const proxy = await startFaultProxy(env.endpoint);
+    try {
+      const again = await fetchInto(dest, {
+        source: `s3://${bucket}/many`,
+        datasetId: 'many',
+        storage: { s3: { endpoint: proxy.url } },
+      });
+      expect(again.stats.downloaded).toBe(0);
+      expect(again.stats.skipped).toBe(1105);
+      expect(again.stats.requests.reads).toBe(0);
+      expect(proxy.count((r) => r.isObjectGet)).toBe(0);
+      expect(proxy.count((r) => r.method === 'HEAD')).toBe(0);
+      expect(proxy.count((r) => r.isList)).toBe(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('applies include/exclude globs relative to the prefix', async () => {
+    for (const key of [
+      'globs/a.csv',
+      'globs/b.json',
+      'globs/x/c.csv',
+      'globs/x/y/d.csv',
+      'globs/x/skip.csv',
+    ]) {
+      await put(key, key);
+    }
+    const dest = join(work, 'globs');
+    const top = await fetchInto(dest, { source: `s3://${bucket}/globs/`, include: ['*.csv'] });
+    expect(await filesUnder(top.datasetDir)).toEqual(['a.csv']);
+    const deep = await fetchInto(dest, {
+      source: `s3://${bucket}/globs/`,
+      include: ['**/*.csv', '*.json'],
+      exclude: ['x/skip.csv'],
+    });
+    expect(await filesUnder(deep.datasetDir)).toEqual(['a.csv', 'b.json', 'x/c.csv', 'x/y/d.csv']);
+    expect(deep.datasetDir).not.toBe(top.datasetDir);
+  });
+
+  it('gives two different selections different cache folders, and the same one the same folder', async () => {
+    const dest = join(work, 'fp');
+    const a = await fetchInto(dest, { source: `s3://${bucket}/globs/`, include: ['*.csv'], dryRun: true });
+    const b = await fetchInto(dest, { source: `s3://${bucket}/globs/`, include: ['**'], dryRun: true });
+    const c = await fetchInto(dest, { source: `s3://${bucket}/globs/`, include: ['*.csv'], dryRun: true });
+    const d = await fetchInto(dest, {
+      source: `s3://${bucket}/globs/`,
+      exclude: ['x/**'],
+      include: ['*.csv'],
+      dryRun: true,
+    });
+    expect(a.datasetId).toBe(c.datasetId);
+    expect(new Set([a.datasetId, b.datasetId, d.datasetId]).size).toBe(3);
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('errors with NOT_FOUND when nothing matches', async () => {
+    await expect(
+      fetchInto(join(work, 'none'), { source: `s3://${bucket}/globs/`, include: ['*.parquet'] }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('no objects match') });
+  });
+
+  it('takes only the files a JSON (UNLOAD) manifest lists, and names a missing entry', async () => {
+    for (const key of ['unload/part-000', 'unload/part-001', 'unload/part-002', 'unload/stray'])
+      await put(key, key);
+    const entries = ['part-000', 'part-002'].map((name) => ({
+      url: `s3://${bucket}/unload/${name}`,
+      meta: { content_length: `unload/${name}`.length },
+    }));
+    await put('unload/manifest', JSON.stringify({ entries }));
+    const result = await fetchInto(join(work, 'unload'), {
+      source: `s3://${bucket}/unload`,
+      manifest: 'manifest',
+    });
+    expect(result.stats.manifestUsed).toBe(true);
+    expect(await filesUnder(result.datasetDir)).toEqual(['part-000', 'part-002']);
+
+    await put(
+      'unload/bad-manifest',
+      JSON.stringify({ entries: [...entries, { url: `s3://${bucket}/unload/part-404` }] }),
+    );
+    await expect(
+      fetchInto(join(work, 'unload'), { source: `s3://${bucket}/unload`, manifest: 'bad-manifest' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('part-404') });
+  });
+
+  it('takes only the files a plain-list manifest lists, in manifest order', async () => {
+    await put('unload/list.txt', 'part-002\n\npart-001\n');
+    const result = await fetchInto(join(work, 'unload'), {
+      source: `s3://${bucket}/unload`,
+      manifest: 'list.txt',
+    });
+    expect(result.files.map((f) => f.key)).toEqual(['unload/part-002', 'unload/part-001']);
+  });
+
+  it('with --meta-files takes only files whose .meta companion exists, never the .meta files', async () => {
+    await put('meta/d/files_001.json', '{"a":1}');
+    await put('meta/d/.files_001.json.meta', '');
+    await put('meta/d/files_002.json', '{"a":2}');
+    const result = await fetchInto(join(work, 'meta'), { source: `s3://${bucket}/meta`, metaFiles: true });
+    expect(await filesUnder(result.datasetDir)).toEqual(['d/files_001.json']);
+  });
+
+  it('stops before downloading anything when timestamps spread beyond the tolerance', async () => {
+    await put('spread/old.csv', 'old');
+    await new Promise((r) => setTimeout(r, 2100));
+    await put('spread/new.csv', 'new');
+    const dest = join(work, 'spread');
+    await expect(
+      fetchInto(dest, { source: `s3://${bucket}/spread`, timestampToleranceHours: 0.0002, datasetId: 's' }),
+    ).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: expect.stringMatching(/old\.csv.*new\.csv/),
+    });
+    expect(existsSync(join(dest, 's', 'old.csv'))).toBe(false);
+    const ok = await fetchInto(dest, {
+      source: `s3://${bucket}/spread`,
+      timestampToleranceHours: 1,
+      datasetId: 's',
+    });
+    expect(ok.stats.downloaded).toBe(2);
+  });
+
+  it('refuses keys that would escape the dataset folder and writes nothing outside it', async () => {
+    await putRaw(bucket, 'trav/ok.txt', 'fine');
+    await putRaw(bucket, 'trav/../../evil.txt', 'evil');
+    await putRaw(bucket, 'trav/a/../../../evil2.txt', 'evil');
+    const dest = join(work, 'trav');
+    const result = await fetchInto(dest, { source: `s3://${bucket}/trav`, datasetId: 't' });
+    expect(result.stats.downloaded).toBe(1);
+    expect(result.stats.failed).toBe(2);
+    const refused = result.files.filter((f) => f.status === 'failed');
+    expect(refused.map((f) => f.error?.code)).toEqual(['INVALID_KEY', 'INVALID_KEY']);
+    expect(await filesUnder(dest)).toEqual(['t/ok.txt']);
+    expect(existsSync(join(work, 'evil.txt'))).toBe(false);
+    expect(existsSync(join(dest, 'evil.txt'))).toBe(false);
+  });
+});
+
+describe('incremental and verified', () => {
+  it('re-downloads a changed object, repairs a tampered file with --verify, and deletes leavers with --delete', async () => {
+    await put('inc/a.txt', 'version 1');
+    await put('inc/b.txt', 'bbbbbbbb');
+    await put('inc/c.txt', 'cccc');
+    const dest = join(work, 'inc');
+    const source = `s3://${bucket}/inc`;
+    const first = await fetchInto(dest, { source, datasetId: 'i' });
+    expect(first.stats.downloaded).toBe(3);
+
+    await put('inc/a.txt', 'version 2!');
+    const second = await fetchInto(dest, { source, datasetId: 'i' });
+    expect(second.files.filter((f) => f.status === 'downloaded').map((f) => [f.key, f.reason])).toEqual([
+      ['inc/a.txt', 'changed'],
+    ]);
+    expect(await readFile(join(dest, 'i', 'a.txt'), 'utf8')).toBe('version 2!');
+
+    // Same size, same mtime, different bytes: only re-hashing can tell.
+    const bPath = join(dest, 'i', 'b.txt');
+    const before = await stat(bPath);
+    await writeFile(bPath, 'BBBBBBBB');
+    await utimes(bPath, before.atime, before.mtime);
+    const unverified = await fetchInto(dest, { source, datasetId: 'i' });
+    expect(unverified.stats.downloaded).toBe(0);
+    const verified = await fetchInto(dest, { source, datasetId: 'i', verify: true });
+    expect(verified.files.filter((f) => f.status === 'downloaded').map((f) => [f.key, f.reason])).toEqual([
+      ['inc/b.txt', 'corrupt'],
+    ]);
+    expect(await readFile(bPath, 'utf8')).toBe('bbbbbbbb');
+
+    // Truncation changes the size: noticed without --verify.
+    await writeFile(join(dest, 'i', 'c.txt'), 'cc');
+    const truncated = await fetchInto(dest, { source, datasetId: 'i' });
+    expect(truncated.files.find((f) => f.key === 'inc/c.txt')?.reason).toBe('modified-locally');
+    expect(await readFile(join(dest, 'i', 'c.txt'), 'utf8')).toBe('cccc');
+
+    await writeFile(join(dest, 'i', 'local-extra.txt'), 'mine');
+    await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: 'inc/d.txt', Body: 'd' }));
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    await adminClient().send(new DeleteObjectCommand({ Bucket: bucket, Key: 'inc/c.txt' }));
+    const dry = await fetchInto(dest, { source, datasetId: 'i', delete: true, dryRun: true });
+    expect(dry.deleted.map((p) => p.slice(join(dest, 'i').length + 1)).sort()).toEqual([
+      'c.txt',
+      'local-extra.txt',
+    ]);
+    expect(existsSync(join(dest, 'i', 'c.txt'))).toBe(true);
+    expect(existsSync(join(dest, 'i', 'd.txt'))).toBe(false);
+    await fetchInto(dest, { source, datasetId: 'i', delete: true });
+    expect(await filesUnder(join(dest, 'i'))).toEqual(['a.txt', 'b.txt', 'd.txt']);
+    expect(existsSync(join(dest, 'i', '.wharf', 'index.json'))).toBe(true);
+  });
+
+  it('verifies multipart objects (ETag -N) by their part MD5s, ranged and whole', async () => {
+    const body = randomBytes(21 * 1024 * 1024 + 123);
+    const etag = await putMultipart('mp/big.bin', body, 5 * 1024 * 1024);
+    expect(etag).toMatch(/-5"?$/);
+    const dest = join(work, 'mp');
+    const ranged = await fetchInto(dest, {
+      source: `s3://${bucket}/mp`,
+      datasetId: 'r',
+      partSize: 1024 * 1024,
+    });
+    const file = ranged.files[0];
+    expect(file?.status).toBe('downloaded');
+    expect(file?.verified).toEqual(['size', 'etag-md5-parts']);
+    expect(sha256(await readFile(join(dest, 'r', 'big.bin')))).toBe(sha256(body));
+
+    const whole = await fetchInto(dest, {
+      source: `s3://${bucket}/mp`,
+      datasetId: 'w',
+      partSize: 64 * 1024 * 1024,
+    });
+    expect(whole.files[0]?.verified).toEqual(['size', 'etag-md5-parts']);
+    expect(sha256(await readFile(join(dest, 'w', 'big.bin')))).toBe(sha256(body));
+
+    // --verify recomputes the same digest from the local file: nothing to repair.
+    const again = await fetchInto(dest, { source: `s3://${bucket}/mp`, datasetId: 'r', verify: true });
+    expect(again.stats.downloaded).toBe(0);
+  });
+
+  it('checks the SHA-256 an uploader stored in metadata, and fails a file whose bytes do not match', async () => {
+    const body = 'content with a checksum';
+    await adminClient().send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'sha/good.txt',
+        Body: body,
+        Metadata: { 'wharf-sha256': sha256(body) },
+      }),
+    );
+    await adminClient().send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'sha/bad.txt',
+        Body: body,
+        Metadata: { 'wharf-sha256': sha256('other') },
+      }),
+    );
+    const dest = join(work, 'sha');
+    const result = await fetchInto(dest, { source: `s3://${bucket}/sha`, datasetId: 's', attempts: 2 });
+    const good = result.files.find((f) => f.key === 'sha/good.txt');
+    const bad = result.files.find((f) => f.key === 'sha/bad.txt');
+    expect(good?.verified).toEqual(['size', 'md5', 'sha256']);
+    expect(bad?.status).toBe('failed');
+    expect(bad?.error?.message).toContain('SHA-256');
+    expect(existsSync(join(dest, 's', 'bad.txt'))).toBe(false);
+    expect(await readdir(join(dest, 's', '.wharf', 'tmp'))).toEqual([]);
+  });
+});
+
+describe('faults', () => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(env.endpoint);
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  it('survives a storm of 503 SlowDown and connection resets', async () => {
+    const keys = Array.from({ length: 150 }, (_, i) => `storm/f${i}.bin`);
+    const bodies = new Map(keys.map((k) => [k, randomBytes(20_000 + (k.length % 7) * 1000)]));
+    await runPool(keys, 32, (key) => put(key, bodies.get(key) as Buffer));
+    const big = randomBytes(6 * 1024 * 1024);
+    await put('storm/big.bin', big);
+    proxy.setFaults({ slowDownRate: 0.2, resetRate: 0.1, seed: 7 });
+    proxy.reset();
+    const dest = join(work, 'storm');
+    const result = await fetchInto(dest, {
+      source: `s3://${bucket}/storm`,
+      datasetId: 's',
+      partSize: 512 * 1024,
+      storage: { s3: { endpoint: proxy.url } },
+    });
+    proxy.setFaults({});
+    expect(proxy.count((r) => r.fault !== undefined)).toBeGreaterThan(20);
+    expect(result.stats.failed).toBe(0);
+    expect(result.stats.downloaded).toBe(151);
+    for (const key of keys.slice(0, 20)) {
+      expect(await readFile(join(dest, 's', key.slice('storm/'.length)))).toEqual(bodies.get(key));
+    }
+    expect(sha256(await readFile(join(dest, 's', 'big.bin')))).toBe(sha256(big));
+  });
+
+  it('reports an object it may not read, and finishes the rest', async () => {
+    await put('deny/ok.txt', 'ok');
+    await put('deny/secret.txt', 'secret');
+    proxy.setFaults({});
+    const dest = join(work, 'deny');
+    proxy.setFaults({ deny: (r) => r.key.endsWith('secret.txt') });
+    const result = await fetchInto(dest, {
+      source: `s3://${bucket}/deny`,
+      datasetId: 'd',
+      storage: { s3: { endpoint: proxy.url } },
+    });
+    proxy.setFaults({});
+    expect(result.files.map((f) => [f.key, f.status, f.error?.code])).toEqual([
+      ['deny/ok.txt', 'downloaded', undefined],
+      ['deny/secret.txt', 'failed', 'ACCESS_DENIED'],
+    ]);
+    expect(result.files[1]?.error?.message).toContain('secret.txt');
+    expect(existsSync(join(dest, 'd', 'secret.txt'))).toBe(false);
+  });
+});
+
+describe('local store as source', () => {
+  it('fetches from a folder store, incrementally', async () => {
+    const src = join(work, 'local-src');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(src, 'x'), { recursive: true });
+    await writeFile(join(src, 'x', 'one.txt'), 'one');
+    await writeFile(join(src, 'two.txt'), 'two');
+    const dest = join(work, 'local-dest');
+    const first = await fetchInto(dest, { source: src, datasetId: 'l' });
+    expect(first.stats.downloaded).toBe(2);
+    expect(await filesUnder(join(dest, 'l'))).toEqual(['two.txt', 'x/one.txt']);
+    const second = await fetchInto(dest, { source: `file://${src}`, datasetId: 'l' });
+    expect(second.stats.downloaded).toBe(0);
+  });
+});
