@@ -1,0 +1,228 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { CLI, wharf } from '../support/run-cli.js';
+import { adminClient, createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
+
+let bucket: string;
+let work: string;
+let proxy: FaultProxy;
+const big = randomBytes(24 * 1024 * 1024 + 77);
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+beforeAll(async () => {
+  bucket = await createTestBucket('fetchcli');
+  work = await mkdtemp(join(tmpdir(), 'wharf-fetch-cli-'));
+  proxy = await startFaultProxy(process.env.WHARF_TEST_S3_ENDPOINT ?? '');
+  const client = adminClient();
+  for (const key of ['ds/a.csv', 'ds/sub/b.csv', 'ds/sub/c.json']) {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `data of ${key}` }));
+  }
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'big/blob.bin', Body: big }));
+});
+
+afterAll(async () => {
+  await proxy.close();
+  await deleteTestBucket(bucket);
+  await rm(work, { recursive: true, force: true });
+});
+
+interface FetchJson {
+  datasetDir: string;
+  files: { key: string; path: string; status: string; reason?: string }[];
+  stats: {
+    downloaded: number;
+    skipped: number;
+    failed: number;
+    resumedBytes: number;
+    requests: { reads: number };
+  };
+}
+
+describe('wharf fetch', () => {
+  it('downloads with --json, then skips everything on a rerun', async () => {
+    const dest = join(work, 'json');
+    const first = await wharf(['fetch', '--json', `s3://${bucket}/ds`, dest, '--dataset-id', 'ds']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const result = JSON.parse(first.stdout) as FetchJson;
+    expect(result.files.map((f) => [f.key, f.status])).toEqual([
+      ['ds/a.csv', 'downloaded'],
+      ['ds/sub/b.csv', 'downloaded'],
+      ['ds/sub/c.json', 'downloaded'],
+    ]);
+    expect(await readFile(join(dest, 'ds', 'sub', 'b.csv'), 'utf8')).toBe('data of ds/sub/b.csv');
+    const again = await wharf(['fetch', '--json', `s3://${bucket}/ds`, dest, '--dataset-id', 'ds']);
+    const second = JSON.parse(again.stdout) as FetchJson;
+    expect(second.stats).toMatchObject({ downloaded: 0, skipped: 3, requests: { reads: 0 } });
+  });
+
+  it('--dry-run shows the plan and writes nothing', async () => {
+    const dest = join(work, 'dry');
+    const out = await wharf(['fetch', `s3://${bucket}/ds`, dest, '--include', '**/*.csv', '--dry-run']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/would download ds\/a\.csv -> .*a\.csv \(new\)/);
+    expect(out.stdout).toMatch(/would download ds\/sub\/b\.csv/);
+    expect(out.stdout).not.toMatch(/c\.json/);
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('exits 3 with one line when nothing matches, and when the bucket does not exist', async () => {
+    const none = await wharf(['fetch', `s3://${bucket}/ds`, join(work, 'none'), '--include', '*.parquet']);
+    expect(none.code).toBe(3);
+    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    expect(none.stderr).toMatch(/^wharf: error: no objects match under s3:\/\/.*\/ds\//);
+    const missing = await wharf(['fetch', `s3://${bucket}-missing/ds`, join(work, 'none')]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain(`${bucket}-missing`);
+  });
+
+  it('refuses a traversal key with exit 1 and writes nothing for it', async () => {
+    await putRaw(bucket, 'trav/p/../../evil.txt', 'evil');
+    await putRaw(bucket, 'trav/fine.txt', 'fine');
+    const dest = join(work, 'trav');
+    const out = await wharf(['fetch', `s3://${bucket}/trav`, dest, '--dataset-id', 't']);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(
+      /refusing object key "trav\/p\/\.\.\/\.\.\/evil\.txt": it contains a '\.\.' segment/,
+    );
+    expect(existsSync(join(work, 'evil.txt'))).toBe(false);
+    expect(existsSync(join(dest, 'evil.txt'))).toBe(false);
+    expect(await readFile(join(dest, 't', 'fine.txt'), 'utf8')).toBe('fine');
+  });
+
+  it('exits 2 on a malformed endpoint or bucket name, 1 naming an unreachable endpoint', async () => {
+    const badUrl = await wharf([
+      'fetch',
+      '--endpoint-url',
+      'htp:/nope',
+      `s3://${bucket}/ds`,
+      join(work, 'x'),
+    ]);
+    expect(badUrl.code).toBe(2);
+    const badBucket = await wharf(['fetch', 's3://Bad_Bucket!/ds', join(work, 'x')]);
+    expect(badBucket.code).toBe(2);
+    const unreachable = await wharf([
+      'fetch',
+      '--endpoint-url',
+      'http://127.0.0.1:9',
+      `s3://${bucket}/ds`,
+      join(work, 'x'),
+    ]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('127.0.0.1:9');
+    expect(unreachable.stderr).toContain('ECONNREFUSED');
+    expect(existsSync(join(work, 'x'))).toBe(false);
+  });
+
+  it('resumes a large download after SIGKILL from its finished ranges', async () => {
+    const dest = join(work, 'resume');
+    const partial = join(dest, 'b', '.wharf', 'partial');
+    proxy.setFaults({ bytesPerSecond: 2 * 1024 * 1024 });
+    const args = [
+      CLI,
+      'fetch',
+      '--endpoint-url',
+      proxy.url,
+      `s3://${bucket}/big`,
+      dest,
+      '--dataset-id',
+      'b',
+      '--part-size',
+      '1MiB',
+      '--part-concurrency',
+      '4',
+    ];
+    const child = spawn(process.execPath, args, { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    // Wait until at least 6 of the 25 ranges are recorded, then kill without warning.
+    await waitFor(async () => (await doneRanges(partial)) >= 6, 30_000);
+    child.kill('SIGKILL');
+    await exited;
+    const recorded = await doneRanges(partial);
+    expect(recorded).toBeGreaterThanOrEqual(6);
+    expect(recorded).toBeLessThan(25);
+    expect(existsSync(join(dest, 'b', 'blob.bin'))).toBe(false);
+
+    proxy.setFaults({});
+    proxy.reset();
+    const out = await wharf([
+      'fetch',
+      '--json',
+      '--endpoint-url',
+      proxy.url,
+      `s3://${bucket}/big`,
+      dest,
+      '--dataset-id',
+      'b',
+      '--part-size',
+      '1MiB',
+    ]);
+    expect(out.code).toBe(0);
+    const result = JSON.parse(out.stdout) as FetchJson;
+    expect(result.stats.resumedBytes).toBeGreaterThanOrEqual(recorded * 1024 * 1024);
+    const rangedGets = proxy.count((r) => r.isObjectGet && r.range !== undefined);
+    expect(rangedGets).toBeLessThanOrEqual(25 - recorded);
+    expect(sha256(await readFile(join(dest, 'b', 'blob.bin')))).toBe(sha256(big));
+    expect(await readdir(partial)).toEqual([]);
+  });
+
+  it('stops on Ctrl-C with exit 130 and leaves no file at the final path', async () => {
+    const dest = join(work, 'sigint');
+    proxy.setFaults({ bytesPerSecond: 1024 * 1024 });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'fetch',
+        '--endpoint-url',
+        proxy.url,
+        `s3://${bucket}/big`,
+        dest,
+        '--dataset-id',
+        'c',
+        '--part-size',
+        '1MiB',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await waitFor(async () => (await doneRanges(join(dest, 'c', '.wharf', 'partial'))) >= 1, 30_000);
+    const sentAt = Date.now();
+    child.kill('SIGINT');
+    expect(await code).toBe(130);
+    expect(Date.now() - sentAt).toBeLessThan(5_000);
+    proxy.setFaults({});
+    expect(stderr).toContain('interrupted');
+    expect(existsSync(join(dest, 'c', 'blob.bin'))).toBe(false);
+    expect(existsSync(join(dest, 'c', '.wharf', 'lock'))).toBe(false);
+  });
+});
+
+async function doneRanges(partialDir: string): Promise<number> {
+  const names = await readdir(partialDir).catch(() => [] as string[]);
+  const state = names.find((n) => n.endsWith('.json'));
+  if (!state) return 0;
+  try {
+    const parsed = JSON.parse(await readFile(join(partialDir, state), 'utf8')) as { done: number[] };
+    return parsed.done.length;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
