@@ -13,6 +13,9 @@ export type {
   CopyOptions as ObjectCopyOptions,
   PresignOptions,
   ByteRange,
+  ReadInfo,
+  MultipartLayout,
+  LayoutOptions,
 } from './storage/types.js';
 export type { S3DriverOptions } from './storage/s3/s3-options.js';
 export { MemoryDriver } from './storage/memory/memory-driver.js';
@@ -42,6 +45,31 @@ export {
   type CopyOptions,
 } from './transfer/copy-objects.js';
 export type { CopyEvent } from './transfer/copy-events.js';
+export {
+  downloadFile,
+  type DownloadSource,
+  type DownloadOptions,
+  type DownloadResult,
+} from './transfer/download/download-file.js';
+export { RequestLimiter } from './transfer/download/request-limiter.js';
+export { SHA256_METADATA_KEY } from './transfer/download/expectations.js';
+export {
+  fetchDataset,
+  FETCH_DEFAULTS,
+  type FetchOptions,
+  type FetchResult,
+  type FetchedFile,
+  type FetchStatus,
+} from './fetch/fetch-dataset.js';
+export type { FetchEvent } from './fetch/fetch-events.js';
+export type { FetchReason } from './fetch/fetch-decision.js';
+export {
+  selectObjects,
+  type SelectOptions,
+  type Selection,
+  type SelectedObject,
+} from './fetch/select-objects.js';
+export { datasetFingerprint } from './fetch/dataset-id.js';
 
 import type { StorageDriver } from './storage/types.js';
 import type { S3DriverOptions } from './storage/s3/s3-options.js';
