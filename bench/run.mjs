@@ -19,6 +19,21 @@ const BENCHMARKS = [
     script: 'bench/cp-small-files.mjs',
     what: 'wharf cp --recursive of 1000 x 16 KiB files vs aws-cli, rclone, s3cmd and a bare SDK loop',
   },
+  {
+    name: 'fetch-small-files',
+    script: 'bench/fetch-small-files.mjs',
+    what: 'wharf fetch of 2000 x 16 KiB objects into an empty folder vs aws-cli, rclone, s3cmd (defaults)',
+  },
+  {
+    name: 'fetch-large-object',
+    script: 'bench/fetch-large-object.mjs',
+    what: 'wharf fetch of one 1 GiB object vs aws-cli, rclone, curl on a presigned URL (MiB/s, peak RSS)',
+  },
+  {
+    name: 'fetch-refetch',
+    script: 'bench/fetch-refetch.mjs',
+    what: 'wharf fetch rerun over 10000 unchanged 1 KiB files (0 object GETs) vs rclone copy, aws s3 sync',
+  },
 ];
 
 const argv = process.argv.slice(2);
@@ -26,7 +41,8 @@ if (argv.includes('-h') || argv.includes('--help')) {
   console.log(
     'usage: npm run bench -- [NAME ...] [--no-build] [OPTIONS passed to each benchmark]\n\nbenchmarks:',
   );
-  for (const b of BENCHMARKS) console.log(`  ${b.name.padEnd(16)} ${b.what}`);
+  const width = Math.max(...BENCHMARKS.map((b) => b.name.length));
+  for (const b of BENCHMARKS) console.log(`  ${b.name.padEnd(width)}  ${b.what}`);
   process.exit(0);
 }
 const names = [];

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { storageOptionsFrom } from '../app/storage-config.js';
 import { AbortedError, toWharfError, UsageError } from '../core/errors.js';
@@ -17,6 +18,8 @@ import { Output, type GlobalFlags } from './output.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const controller = new AbortController();
+// Each request in flight listens for abort; with dozens at once Node would warn about a leak.
+setMaxListeners(0, controller.signal);
 let exitCode: number = EXIT.ok;
 
 const run: RunAction =

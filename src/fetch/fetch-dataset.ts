@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdir, statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
@@ -128,6 +129,8 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
   const started = Date.now();
   const settings = validate(options);
   const { signal, onEvent } = options;
+  // Every request in flight listens for abort on this signal; dozens at once are expected, not a leak.
+  if (signal) setMaxListeners(0, signal);
   const location =
     typeof options.source === 'string' ? parseLocation(options.source, options.storage?.cwd) : options.source;
   const prefix = location.kind === 's3' ? asFolderPrefix(location.key) : '';
@@ -251,6 +254,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     const unlock = await lockDatasetFolder(paths.stateDir, paths.datasetDir);
     try {
       await assertFreeSpace(paths.datasetDir, snapshot.totalBytes ?? 0);
+      const ensureDir = memoisedMkdir();
       const limiter = new RequestLimiter(Math.max(settings.concurrency, settings.partConcurrency));
       await runPool(
         toFetch,
@@ -261,6 +265,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
             const downloaded = await downloadPinned(store, object, file.path, {
               paths,
               limiter,
+              ensureDir,
               settings,
               signal,
               onBytes: (delta) => {
@@ -390,6 +395,21 @@ interface PinnedOptions {
   signal: AbortSignal | undefined;
   onBytes: (delta: number) => void;
   onRetry: (error: WharfError, attempt: number) => void;
+  ensureDir: (dir: string) => Promise<void>;
+}
+
+/** mkdir -p that runs once per folder: thousands of files in a few folders cost a few mkdir calls. */
+function memoisedMkdir(): (dir: string) => Promise<void> {
+  const made = new Map<string, Promise<void>>();
+  return (dir) => {
+    let pending = made.get(dir);
+    if (!pending) {
+      pending = mkdir(dir, { recursive: true }).then(() => undefined);
+      pending.catch(() => made.delete(dir));
+      made.set(dir, pending);
+    }
+    return pending;
+  };
 }
 
 /**
@@ -423,6 +443,7 @@ async function downloadPinned(
         ...(o.signal ? { signal: o.signal } : {}),
         onBytes: o.onBytes,
         onRetry: o.onRetry,
+        ensureDir: o.ensureDir,
       },
     );
   try {

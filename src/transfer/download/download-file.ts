@@ -27,6 +27,9 @@ import type { RequestLimiter } from './request-limiter.js';
 import { loadResumeState, removeResumeFiles, saveResumeState, type ResumeState } from './resume-state.js';
 import { SequentialFileHasher } from './sequential-file-hasher.js';
 
+/** Bytes gathered per positional write of a ranged download (memory bound: one batch per range in flight). */
+const WRITE_BATCH = 1024 * 1024;
+
 export interface DownloadSource {
   key: string;
   size: number;
@@ -57,6 +60,8 @@ export interface DownloadOptions {
   /** Called with bytes received (negative when a failed attempt's bytes are discounted). */
   onBytes?: (delta: number) => void;
   onRetry?: (error: WharfError, attempt: number) => void;
+  /** Creates the final path's folder; a caller fetching many files passes a memoised one. Default: mkdir -p. */
+  ensureDir?: (dir: string) => Promise<void>;
 }
 
 export interface DownloadResult {
@@ -128,7 +133,7 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
       const fh = handle as FileHandle | undefined;
       if (fh === undefined) throw new Error('download produced no file handle');
       const lastModified = result.info?.lastModified ?? source.lastModified;
-      const localMtimeMs = await finalize(fh, tmp, o.finalPath, lastModified);
+      const localMtimeMs = await finalize(fh, tmp, o.finalPath, lastModified, o.ensureDir);
       handle = undefined;
       return {
         size: result.size,
@@ -184,7 +189,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
   let lastModified = head.lastModified ?? source.lastModified;
   const expectFor = (): Expectations =>
     expectationsFor({ ...head, key: source.key, ...(encryption ? { encryption } : {}) }, layout);
-  const hasher = new SequentialFileHasher(handle, ranges, new ContentHasher(hashNeedsFor(expectFor())));
+  const hasher = new SequentialFileHasher(handle, dataPath, ranges, hashNeedsFor(expectFor()));
   hasher.markDone(done);
 
   let saving: Promise<void> = Promise.resolve();
@@ -214,16 +219,30 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
             if (info.lastModified) lastModified = info.lastModified;
           },
         });
+        // Chunks are gathered into writes of up to 1 MiB: one positional write per MiB instead of one per
+        // socket read keeps the thread pool and the event loop free for the next range.
         let position = range.start;
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        const flush = async (): Promise<void> => {
+          if (pendingBytes === 0) return;
+          const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+          pending = [];
+          pendingBytes = 0;
+          await handle.write(data, 0, data.length, position);
+          position += data.length;
+        };
         await consume(body, async (chunk) => {
-          if (position + chunk.length > range.end + 1) {
+          if (position + pendingBytes + chunk.length > range.end + 1) {
             throw new Error(`the store sent more bytes than the range ${range.start}-${range.end} asked for`);
           }
-          await handle.write(chunk, 0, chunk.length, position);
-          position += chunk.length;
+          pending.push(chunk);
+          pendingBytes += chunk.length;
           counted += chunk.length;
           o.onBytes?.(chunk.length);
+          if (pendingBytes >= WRITE_BATCH) await flush();
         });
+        await flush();
         if (position !== range.end + 1) {
           throw new NetworkError(
             `range ${range.start}-${range.end} of ${source.key} ended early at byte ${position}`,
@@ -259,7 +278,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
       o.onBytes?.(-current.size);
       throw error;
     }
-    const localMtimeMs = await finalize(handle, dataPath, o.finalPath, lastModified);
+    const localMtimeMs = await finalize(handle, dataPath, o.finalPath, lastModified, o.ensureDir);
     await removeResumeFiles(statePath);
     return {
       size: current.size,
@@ -272,6 +291,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
       ranged: true,
     };
   } catch (error) {
+    hasher.cancel();
     await saving.catch(() => undefined);
     await handle.close().catch(() => undefined);
     const wharfError = isWharfError(error) ? error : toWharfError(error);
@@ -316,19 +336,24 @@ async function finalize(
   tmpPath: string,
   finalPath: string,
   lastModified: Date | undefined,
+  ensureDir: (dir: string) => Promise<void> = mkdirP,
 ): Promise<number> {
   try {
     if (lastModified) await fh.utimes(lastModified, lastModified);
     await fh.sync();
     const mtimeMs = (await fh.stat()).mtimeMs;
     await fh.close();
-    await mkdir(dirname(finalPath), { recursive: true });
+    await ensureDir(dirname(finalPath));
     await rename(tmpPath, finalPath);
     return mtimeMs;
   } catch (error) {
     await fh.close().catch(() => undefined);
     throw error;
   }
+}
+
+async function mkdirP(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
 }
 
 async function consume(body: Readable, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {

@@ -1,0 +1,411 @@
+// bench/fetch-small-files.mjs - download many small objects into an empty folder: wharf fetch vs
+// aws-cli, rclone and s3cmd, every tool with its default settings.
+//
+//   node bench/fetch-small-files.mjs [--runs 3] [--warmup 1] [--files 2000] [--size 16384] [--no-start]
+//
+// Starts (or finds) the test services (scripts/test-services start), creates a bucket
+// bench-<random> and PUTs FILES random objects of SIZE bytes under data/ with the SDK, 32 at once
+// (untimed, once). Each round every tool downloads the whole prefix into its own fresh, empty
+// local folder, so nobody can skip a file that is "already there". After every run (untimed) the
+// script counts the files and bytes that landed (FILES files, FILES*SIZE bytes, or the benchmark
+// stops) and deletes the folder. Then it checks the issue's targets against the medians: wharf
+// at most 0.5x rclone's time and at most 0.2x aws-cli's, each printed as MET or NOT MET. The
+// bucket and temp dir are removed at the end. Needs the built CLI: npm run build. See
+// docs/benchmarks.md.
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchError, compare, log } from './lib/harness.mjs';
+import {
+  REPO,
+  createScratchBucket,
+  deleteBucket,
+  s3Client,
+  startTestServices,
+  summarizePrefix,
+} from './lib/s3.mjs';
+
+const USAGE = `usage: node bench/fetch-small-files.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--no-start]
+  --runs 3          measured rounds (each round runs every tool once, alternating)
+  --warmup 1        unmeasured rounds first
+  --files 2000      number of objects
+  --size 16384      bytes per object (random)
+  --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
+
+const AWS_BIN = '/usr/bin/aws'; // Debian's awscli 2.9; another `aws` may come first in PATH
+const RCLONE_BIN = '/usr/bin/rclone';
+const S3CMD_BIN = '/usr/bin/s3cmd';
+const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
+const PREFIX = 'data/';
+const DATASET_ID = 'x';
+/** The issue's targets: wharf's median at most this share of the peer's median. */
+const TARGETS = [
+  { peer: 'rclone', share: 0.5 },
+  { peer: 'aws', share: 0.2 },
+];
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '1' },
+      files: { type: 'string', default: '2000' },
+      size: { type: 'string', default: '16384' },
+      'no-start': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const int = (name, min) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min)
+      throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
+    return n;
+  };
+  const runs = int('runs', 1);
+  const warmup = int('warmup', 0);
+  const files = int('files', 1);
+  const size = int('size', 0);
+
+  if (!existsSync(WHARF_MAIN))
+    throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
+  if (!values['no-start']) startTestServices();
+  for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+    if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
+  }
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  const region = process.env.AWS_REGION || 'us-east-1';
+  const endpointUrl = new URL(endpoint);
+  const hostPort = endpointUrl.host; // 127.0.0.1:7480
+
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-fetch-small-'));
+  const client = s3Client();
+  /** @type {string | null} */
+  let bucket = null;
+  const cleanup = async () => {
+    if (bucket)
+      await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
+    bucket = null;
+    await rm(tmp, { recursive: true, force: true });
+  };
+  const onSignal = () => {
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    // ---- data: FILES random objects, flat (data/f0000.bin ...), uploaded once
+    bucket = await createScratchBucket(client);
+    const t0 = process.hrtime.bigint();
+    await putRandomObjects(client, bucket, PREFIX, files, size);
+    const up = await summarizePrefix(client, bucket, PREFIX);
+    if (up.count !== files || up.bytes !== files * size)
+      throw new BenchError(
+        `upload incomplete: ${up.count} objects / ${up.bytes} B under s3://${bucket}/${PREFIX}`,
+      );
+    log(
+      `${files} x ${size} B uploaded to s3://${bucket}/${PREFIX} at ${endpoint} ` +
+        `(untimed, ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s)`,
+    );
+
+    // ---- per-tool configuration, all generated into the temp dir; nothing but what is needed to connect
+    const awsConfig = path.join(tmp, 'aws-config');
+    await writeFile(awsConfig, ['[default]', `region = ${region}`, ''].join('\n'));
+    const s3cfg = path.join(tmp, 's3cfg');
+    await writeFile(
+      s3cfg,
+      [
+        '[default]',
+        `access_key = ${process.env.AWS_ACCESS_KEY_ID}`,
+        `secret_key = ${process.env.AWS_SECRET_ACCESS_KEY}`,
+        `host_base = ${hostPort}`,
+        `host_bucket = ${hostPort}`,
+        `bucket_location = ${region}`,
+        `use_https = ${endpointUrl.protocol === 'https:' ? 'True' : 'False'}`,
+        'signature_v2 = False',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+
+    /** The local folder a tool downloads into in a round: fresh and empty every time. */
+    const dirFor = (tool, round) => path.join(tmp, 'dl', `${tool}-r${round}`);
+    const source = `s3://${bucket}/${PREFIX}`;
+    const makeDir = (tool) => async (_label, round) => {
+      await mkdir(dirFor(tool, round), { recursive: true });
+    };
+    /** After each run: the download must be complete; then free the disk for the next. */
+    const verifyAndClean =
+      (tool, sub = '') =>
+      async (label, round) => {
+        const dir = dirFor(tool, round);
+        const got = await summarizeDir(path.join(dir, sub));
+        if (got.count !== files || got.bytes !== files * size) {
+          throw new BenchError(
+            `benchmark aborted: "${label}" exited 0 but ${path.join(dir, sub)} holds ${got.count} files / ` +
+              `${got.bytes} B, expected ${files} / ${files * size} B`,
+          );
+        }
+        await rm(dir, { recursive: true, force: true });
+      };
+
+    /** @type {import('./lib/harness.mjs').BenchCommand[]} */
+    const commands = [];
+    // Wharf first: every ratio is against it. --endpoint-url is also in the env; passed explicitly too.
+    commands.push(
+      roundArgs({
+        label: 'wharf fetch',
+        short: 'wharf',
+        cmd: process.execPath,
+        cwd: REPO,
+        note: 'defaults (--concurrency 32); node dist/cli/main.js --quiet --no-progress fetch SRC DIR --dataset-id x',
+        before: makeDir('wharf'),
+        after: verifyAndClean('wharf', DATASET_ID),
+        argsFor: (round) => [
+          WHARF_MAIN,
+          '--quiet',
+          '--no-progress',
+          '--endpoint-url',
+          endpoint,
+          'fetch',
+          source,
+          dirFor('wharf', round),
+          '--dataset-id',
+          DATASET_ID,
+        ],
+      }),
+    );
+    if (existsSync(AWS_BIN)) {
+      commands.push(
+        roundArgs({
+          label: 'aws s3 cp --recursive',
+          short: 'aws',
+          cmd: AWS_BIN,
+          env: {
+            AWS_CONFIG_FILE: awsConfig,
+            AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'no-aws-credentials'),
+            AWS_PAGER: '',
+            AWS_EC2_METADATA_DISABLED: 'true',
+          },
+          note: 'defaults (max_concurrent_requests 10); config holds only the region; --only-show-errors --no-progress',
+          before: makeDir('aws'),
+          after: verifyAndClean('aws'),
+          argsFor: (round) => [
+            '--endpoint-url',
+            endpoint,
+            's3',
+            'cp',
+            '--recursive',
+            '--only-show-errors',
+            '--no-progress',
+            source,
+            dirFor('aws', round),
+          ],
+        }),
+      );
+    } else log(`${AWS_BIN} not found: aws-cli skipped (scripts/test-services start installs it)`);
+    if (existsSync(RCLONE_BIN)) {
+      commands.push(
+        roundArgs({
+          label: 'rclone copy',
+          short: 'rclone',
+          cmd: RCLONE_BIN,
+          env: rcloneEnv(endpoint, region),
+          note: 'defaults (--transfers 4 --checkers 8); remote from RCLONE_CONFIG_BENCH_* variables',
+          before: makeDir('rclone'),
+          after: verifyAndClean('rclone'),
+          argsFor: (round) => ['copy', `bench:${bucket}/${PREFIX}`, dirFor('rclone', round)],
+        }),
+      );
+    } else log(`${RCLONE_BIN} not found: rclone skipped (scripts/test-services start installs it)`);
+    if (existsSync(S3CMD_BIN)) {
+      commands.push(
+        roundArgs({
+          label: 's3cmd get --recursive',
+          short: 's3cmd',
+          cmd: S3CMD_BIN,
+          note: 'defaults (one file at a time); generated .s3cfg; --no-progress --quiet',
+          before: makeDir('s3cmd'),
+          after: verifyAndClean('s3cmd'),
+          argsFor: (round) => [
+            '-c',
+            s3cfg,
+            'get',
+            '--recursive',
+            '--no-progress',
+            '--quiet',
+            source,
+            `${dirFor('s3cmd', round)}/`,
+          ],
+        }),
+      );
+    } else log(`${S3CMD_BIN} not found: s3cmd skipped (scripts/test-services start installs it)`);
+
+    const { stats, jsonPath } = await compare({
+      name: 'fetch-small-files',
+      title: `wharf fetch ${files}x${formatSize(size)}`,
+      runs,
+      warmup,
+      commands,
+      meta: {
+        files,
+        sizeBytes: size,
+        endpoint,
+        settings: 'defaults for every tool',
+        versions: {
+          node: process.version,
+          aws: version(AWS_BIN, ['--version']),
+          rclone: version(RCLONE_BIN, ['version']),
+          s3cmd: version(S3CMD_BIN, ['--version']),
+        },
+      },
+    });
+
+    // ---- the issue's targets, against this run's medians
+    const wharf = stats[0];
+    const targets = TARGETS.map(({ peer, share }) => {
+      const p = stats.find((s) => s.short === peer);
+      const target = `wharf <= ${share} x ${peer}`;
+      if (!p) return { target, met: null, line: `${target}: NOT MEASURED (${peer} is not installed)` };
+      const limit = share * p.median;
+      const met = wharf.median <= limit;
+      return {
+        target,
+        met,
+        wharfSeconds: wharf.median,
+        peerSeconds: p.median,
+        limitSeconds: limit,
+        line:
+          `${target}: wharf ${wharf.median.toFixed(3)} s vs limit ${limit.toFixed(3)} s ` +
+          `(${share} x ${p.median.toFixed(3)} s; wharf took ${(wharf.median / p.median).toFixed(2)}x ` +
+          `${peer}'s time): ${met ? 'MET' : 'NOT MET'}`,
+      };
+    });
+    console.log('targets (medians of this run):');
+    for (const t of targets) console.log(`  ${t.line}`);
+    if (jsonPath) await addToResults(jsonPath, { targets: targets.map(({ line: _line, ...t }) => t) });
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await cleanup();
+  }
+}
+
+/**
+ * PUT `count` objects of `size` random bytes under `prefix` (f0000.bin ...), 32 at once.
+ * @param {import('@aws-sdk/client-s3').S3Client} client
+ * @param {string} bucket
+ * @param {string} prefix
+ * @param {number} count
+ * @param {number} size
+ */
+async function putRandomObjects(client, bucket, prefix, count, size) {
+  const width = String(count - 1).length;
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const key = `${prefix}f${String(next++).padStart(width, '0')}.bin`;
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: randomBytes(size) }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(32, count) }, worker));
+}
+
+/**
+ * Count the regular files and their bytes under a local folder, leaving out Wharf's `.wharf/`
+ * bookkeeping folder.
+ * @param {string} dir
+ */
+async function summarizeDir(dir) {
+  let count = 0;
+  let bytes = 0;
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const file = path.join(e.parentPath ?? e.path, e.name);
+    if (path.relative(dir, file).split(path.sep)[0] === '.wharf') continue;
+    count++;
+    bytes += (await lstat(file)).size;
+  }
+  return { count, bytes };
+}
+
+/**
+ * The rclone remote `bench:`, configured only through variables.
+ * @param {string} endpoint
+ * @param {string} region
+ */
+function rcloneEnv(endpoint, region) {
+  return {
+    RCLONE_CONFIG: '/dev/null', // no config file: the remote comes from the variables below
+    RCLONE_CONFIG_BENCH_TYPE: 's3',
+    RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph',
+    RCLONE_CONFIG_BENCH_ENV_AUTH: 'false',
+    RCLONE_CONFIG_BENCH_ENDPOINT: endpoint,
+    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+    RCLONE_CONFIG_BENCH_REGION: region,
+    RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
+    AWS_CA_BUNDLE: undefined, // rclone 1.60 fails with LoadCustomCABundleError when it is set
+  };
+}
+
+/**
+ * A command whose arguments depend on the round (its fresh destination folder): the `before`
+ * hook sets them, outside the timed region, then runs the spec's own `before`.
+ * @param {Omit<import('./lib/harness.mjs').BenchCommand, 'args'> & { argsFor: (round: number) => string[] }} spec
+ * @returns {import('./lib/harness.mjs').BenchCommand}
+ */
+function roundArgs(spec) {
+  const { argsFor, before, ...command } = spec;
+  /** @type {import('./lib/harness.mjs').BenchCommand} */
+  const c = { ...command, args: argsFor(0) };
+  c.before = async (label, round, info) => {
+    c.args = argsFor(round);
+    if (before) await before(label, round, info);
+  };
+  return c;
+}
+
+/**
+ * Merge `fields` into the results JSON that compare() wrote.
+ * @param {string} jsonPath
+ * @param {Record<string, unknown>} fields
+ */
+async function addToResults(jsonPath, fields) {
+  const doc = JSON.parse(await readFile(jsonPath, 'utf8'));
+  await writeFile(jsonPath, `${JSON.stringify({ ...doc, ...fields }, null, 2)}\n`);
+}
+
+/** @param {string} bin @param {string[]} args */
+function version(bin, args) {
+  if (!existsSync(bin)) return null;
+  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, AWS_CA_BUNDLE: '' } });
+  return (r.stdout || r.stderr || '').trim().split('\n')[0] || null;
+}
+
+/** @param {number} n */
+function formatSize(n) {
+  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20}MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
+  return `${n}B`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${err instanceof BenchError ? err.message : (err?.stack ?? err)}\n`);
+    process.exit(1);
+  },
+);
