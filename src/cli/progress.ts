@@ -15,7 +15,7 @@ export async function createProgress(output: Output, label: string): Promise<Pro
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} {bar} {percentage}% | {doneBytes}/{totalBytes} | {files}/{totalFiles} files | {speed}`,
+      format: `${label} {bar} {percentage}% | {doneBytes}/{totalBytes} | {files}/{totalFiles} files | {speed} | ETA {eta_formatted}`,
       stream: output.errorStream,
       hideCursor: true,
       clearOnComplete: true,

@@ -38,6 +38,8 @@ export class CacheIndex {
   readonly entries: Map<string, IndexEntry>;
   #journal: FileHandle | undefined;
   #appending: Promise<void> = Promise.resolve();
+  /** The journal ends in a torn line: the next record must start on a new line, or it is lost with it. */
+  #tornTail = false;
 
   private constructor(dir: string, source: string, entries: Map<string, IndexEntry>) {
     this.#dir = dir;
@@ -63,7 +65,9 @@ export class CacheIndex {
         // A line cut short by a crash: everything before it counts.
       }
     }
-    return new CacheIndex(stateDir, source, entries);
+    const cache = new CacheIndex(stateDir, source, entries);
+    cache.#tornTail = journal !== '' && !journal.endsWith('\n');
+    return cache;
   }
 
   get(path: string): IndexEntry | undefined {
@@ -107,7 +111,8 @@ export class CacheIndex {
     const line = `${JSON.stringify(record)}\n`;
     this.#appending = this.#appending.then(async () => {
       this.#journal ??= await open(join(this.#dir, JOURNAL_FILE), 'a');
-      await this.#journal.write(line);
+      await this.#journal.write(this.#tornTail ? `\n${line}` : line);
+      this.#tornTail = false;
     });
     return this.#appending;
   }

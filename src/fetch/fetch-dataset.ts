@@ -449,6 +449,8 @@ async function downloadPinned(
   try {
     return await run(object);
   } catch (error) {
+    // A ranged download that fails verification discards its partial; one fresh attempt may succeed.
+    if (isWharfError(error) && error.code === 'VALIDATION' && error.retryable) return run(object);
     if (!isWharfError(error) || error.code !== 'PRECONDITION_FAILED') throw error;
     const current = await store.stat(object.key, o.signal ? { signal: o.signal } : {});
     if (!current) throw new NotFoundError('it was deleted after it was listed');
