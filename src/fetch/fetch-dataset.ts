@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { mkdir, statfs } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readdir, rm, statfs } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import {
   InvalidKeyError,
@@ -253,6 +253,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     await mkdir(paths.partialDir, { recursive: true });
     const unlock = await lockDatasetFolder(paths.stateDir, paths.datasetDir);
     try {
+      await removeLeftovers(paths);
       await assertFreeSpace(paths.datasetDir, snapshot.totalBytes ?? 0);
       const ensureDir = memoisedMkdir();
       const limiter = new RequestLimiter(Math.max(settings.concurrency, settings.partConcurrency));
@@ -473,6 +474,18 @@ function describeFailure(error: unknown, what: string, path: string): WharfError
   const problem = nodeCode ? localProblem[nodeCode] : undefined;
   if (problem) return new WharfError('INVALID_KEY', `${what}: ${problem}`, { cause: e });
   return new WharfError(e.code, `${what}: ${e.message}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+}
+
+/**
+ * Temporary files of an earlier run that was killed (we hold the lock, so no live run owns them): whole-file
+ * temps, and state files caught between write and rename. Resumable partials stay.
+ */
+async function removeLeftovers(paths: ReturnType<typeof datasetPaths>): Promise<void> {
+  for (const dir of [paths.tempDir, paths.partialDir]) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
+    }
+  }
 }
 
 /** Fails early, with a clear message, when the dataset cannot fit on the disk. */

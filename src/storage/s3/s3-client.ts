@@ -31,20 +31,33 @@ export function createCredentials(resolved: ResolvedS3Options): S3Credentials {
   });
 }
 
+/** The keep-alive connection pools of one client (and of the driver's own GetObject path, which shares them). */
+export interface S3Agents {
+  http: HttpAgent;
+  https: HttpsAgent;
+}
+
+/** Keep-alive agents allowing at most `maxSockets` connections per endpoint. */
+export function createAgents(maxSockets: number): S3Agents {
+  const agentOptions = { keepAlive: true, maxSockets };
+  return { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
+}
+
 /**
- * An S3Client for the resolved options: keep-alive agents limited to `maxSockets`, the standard retry strategy
- * with `maxAttempts`, checksum behaviour as configured, path-style when asked. Share `credentials` between clients
- * so the provider chain runs once.
+ * An S3Client for the resolved options: keep-alive agents limited to `maxSockets` (`agents`, when given, so that
+ * other requests can share the pool; `client.destroy()` destroys them), the standard retry strategy with
+ * `maxAttempts`, checksum behaviour as configured, path-style when asked. Share `credentials` between clients so
+ * the provider chain runs once.
  */
 export function createS3Client(
   resolved: ResolvedS3Options,
   credentials: S3Credentials = createCredentials(resolved),
   overrides: { requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' } = {},
+  agents: S3Agents = createAgents(resolved.maxSockets),
 ): S3Client {
-  const agentOptions = { keepAlive: true, maxSockets: resolved.maxSockets };
   const requestHandler = new NodeHttpHandler({
-    httpAgent: new HttpAgent(agentOptions),
-    httpsAgent: new HttpsAgent(agentOptions),
+    httpAgent: agents.http,
+    httpsAgent: agents.https,
     connectionTimeout: CONNECT_TIMEOUT_MS,
     socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
     logger: quietLogger,

@@ -34,7 +34,7 @@ import type {
   WriteOptions,
 } from '../types.js';
 import { baseS3Capabilities, PROBE_PREFIX, probeConditionalWrites } from './s3-capabilities.js';
-import { createCredentials, createS3Client } from './s3-client.js';
+import { createAgents, createCredentials, createS3Client } from './s3-client.js';
 import { multipartCopy } from './s3-copy.js';
 import { deleteKeys } from './s3-delete.js';
 import {
@@ -55,6 +55,8 @@ import {
   s3ErrorCode,
   s3Url,
 } from './s3-errors.js';
+import { S3FastGet } from './s3-fast-get.js';
+import type { FastGetRequest } from './s3-fast-get.js';
 import {
   bodyError,
   choosePartSize,
@@ -66,6 +68,7 @@ import {
 } from './s3-multipart.js';
 import { layoutFromPartOneHead, partSizeUnknown } from './s3-multipart-layout.js';
 import { getToReadInfo, headOr, headToInfo, listPageEntries, writtenInfo } from './s3-object-info.js';
+import type { GetObjectHeaders } from './s3-object-info.js';
 import { resolveS3Options } from './s3-options.js';
 import type { ResolvedS3Options, S3Credentials, S3DriverOptions } from './s3-options.js';
 import { guardBody } from './s3-read-stream.js';
@@ -136,6 +139,8 @@ export class S3Driver implements StorageDriver {
   readonly #resolved: ResolvedS3Options;
   readonly #tuning: S3Tuning;
   readonly #ctx: S3ErrorContext;
+  /** The lean GetObject path for `read`, unless switched off or the SDK would validate response checksums. */
+  readonly #fastGet: S3FastGet | undefined;
   #presignClient: S3Client | undefined;
   #capabilities: DriverCapabilities;
   #capabilitiesDetected = false;
@@ -152,7 +157,12 @@ export class S3Driver implements StorageDriver {
     this.bucket = resolved.bucket;
     this.name = `s3://${resolved.bucket}`;
     this.#credentials = createCredentials(resolved);
-    this.#client = createS3Client(resolved, this.#credentials);
+    const agents = createAgents(resolved.maxSockets);
+    this.#client = createS3Client(resolved, this.#credentials, {}, agents);
+    this.#fastGet =
+      resolved.fastGet && resolved.responseChecksumValidation === 'WHEN_REQUIRED'
+        ? new S3FastGet({ client: this.#client, bucket: resolved.bucket, isAws: resolved.isAws, agents })
+        : undefined;
     this.#ctx = {
       bucket: resolved.bucket,
       endpointLabel: resolved.endpointLabel,
@@ -250,6 +260,7 @@ export class S3Driver implements StorageDriver {
    * If `onInfo` throws, the response is discarded and `read` rejects with that error.
    * Throws NotFoundError if the key (or bucket) is absent, PreconditionFailedError if `ifMatch` fails,
    * ValidationError for a malformed or unsatisfiable range, AccessDeniedError, NetworkError, AbortedError.
+   * Requests without ChecksumMode go on the lean path (s3-fast-get.ts) where it applies; it answers as the SDK does.
    */
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     assertS3Key(key);
@@ -260,18 +271,17 @@ export class S3Driver implements StorageDriver {
     const wantChecksums =
       onInfo !== undefined && wholeObject && this.#capabilities.checksumAlgorithms.length > 0;
     const target: S3ErrorTarget = { action: 'read', key, precondition: `its ETag is not ${ifMatch}` };
-    let out: GetObjectCommandOutput;
+    const request: FastGetRequest = {
+      key,
+      range,
+      ifMatch: ifMatch === undefined ? undefined : quoteEtag(ifMatch),
+      signal,
+    };
+    let out: GetObjectHeaders & { Body?: unknown };
     try {
-      out = await this.#client.send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Range: range,
-          IfMatch: ifMatch === undefined ? undefined : quoteEtag(ifMatch),
-          ...(wantChecksums ? { ChecksumMode: 'ENABLED' as const } : {}),
-        }),
-        { abortSignal: signal },
-      );
+      out =
+        (wantChecksums ? undefined : await this.#fastGet?.get(request)) ??
+        (await this.#sdkGet(request, wantChecksums));
     } catch (error) {
       // 416: the object exists but the range starts at or past its end (every range of an empty object does).
       if ((httpStatus(error) === 416 || s3ErrorCode(error) === 'InvalidRange') && options.range) {
@@ -600,6 +610,20 @@ export class S3Driver implements StorageDriver {
       }
       throw this.#map(error, { action, key, ...(precondition ? { precondition } : {}) }, signal);
     }
+  }
+
+  /** GetObject through the SDK (with ChecksumMode when `checksums`). */
+  #sdkGet(request: FastGetRequest, checksums: boolean): Promise<GetObjectCommandOutput> {
+    return this.#client.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: request.key,
+        Range: request.range,
+        IfMatch: request.ifMatch,
+        ...(checksums ? { ChecksumMode: 'ENABLED' as const } : {}),
+      }),
+      { abortSignal: request.signal },
+    );
   }
 
   /** HeadBucket (once; a success is cached). Throws NotFoundError naming the bucket when it is missing. */

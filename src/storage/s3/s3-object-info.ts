@@ -6,6 +6,7 @@ import type {
 import { compareKeys } from '../../core/keys.js';
 import { quoteEtag } from '../etag.js';
 import type { ObjectInfo, ReadInfo, WriteOptions } from '../types.js';
+import type { ChecksumFields } from './s3-encoding.js';
 import {
   checksumsOf,
   contentRangeTotal,
@@ -29,6 +30,20 @@ export function headToInfo(key: string, head: HeadObjectCommandOutput): ObjectIn
   return info;
 }
 
+/** The GetObject response fields `getToReadInfo` reads (from the SDK, or from the headers on the lean path). */
+export type GetObjectHeaders = Pick<
+  GetObjectCommandOutput,
+  | 'ContentLength'
+  | 'ContentRange'
+  | 'ETag'
+  | 'LastModified'
+  | 'ContentType'
+  | 'Metadata'
+  | 'ServerSideEncryption'
+  | 'SSECustomerAlgorithm'
+> &
+  ChecksumFields;
+
 /**
  * ReadInfo for `read`'s `onInfo` from a GetObject response, decoded as `headToInfo` decodes a HeadObject: the whole
  * object's size (for a ranged read the total from Content-Range, not the length of the range), ETag (quoted),
@@ -36,7 +51,7 @@ export function headToInfo(key: string, head: HeadObjectCommandOutput): ObjectIn
  * ServerSideEncryption such as `AES256` or `aws:kms`) and, for whole-object reads only, the checksums (a ranged
  * response's checksum fields would not describe the object).
  */
-export function getToReadInfo(key: string, out: GetObjectCommandOutput, wholeObject: boolean): ReadInfo {
+export function getToReadInfo(key: string, out: GetObjectHeaders, wholeObject: boolean): ReadInfo {
   const size = contentRangeTotal(out.ContentRange) ?? out.ContentLength ?? 0;
   const info: ReadInfo = { key, size };
   if (out.ETag) info.etag = quoteEtag(out.ETag);

@@ -40,6 +40,14 @@ export interface S3DriverOptions {
   maxAttempts?: number;
   /** Explicit credentials; default: the SDK's node credential chain (env vars, profile, SSO, container, IMDS). */
   credentials?: S3Credentials;
+  /**
+   * Send plain GetObject requests (`read`) on a lean path: signed with the SDK's SigV4 signer and sent with
+   * `node:http` on the client's connection pool, skipping the SDK's middleware stack (about half the client CPU
+   * of a small GET). Used only where the SDK would send the same request (checked once per driver against a URL
+   * the SDK presigns) and where it would not validate response checksums; everything else stays on the SDK.
+   * Errors, retries and `onInfo` are the same either way. Default true.
+   */
+  fastGet?: boolean;
 }
 
 /** Options with every default applied, plus where things came from (for messages). */
@@ -64,6 +72,8 @@ export interface ResolvedS3Options {
   credentialSource: string;
   /** Human label for the endpoint in messages: the URL, or `AWS S3 (us-east-1)`. */
   endpointLabel: string;
+  /** Whether `read` may use the lean GetObject path (see S3DriverOptions.fastGet). */
+  fastGet: boolean;
 }
 
 export const DEFAULT_MAX_SOCKETS = 64;
@@ -161,6 +171,7 @@ export async function resolveS3Options(
     credentials: options.credentials,
     credentialSource: describeCredentialSource(options, env),
     endpointLabel: endpoint ?? `AWS S3 (${region})`,
+    fastGet: options.fastGet ?? true,
   };
 }
 

@@ -1,0 +1,451 @@
+import { request as httpRequest } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { S3Agents } from './s3-client.js';
+import { CONNECT_TIMEOUT_MS, SOCKET_IDLE_TIMEOUT_MS } from './s3-client.js';
+import { headerValue, s3ResponseError } from './s3-error-response.js';
+import type { S3ResponseError } from './s3-error-response.js';
+import type { GetObjectHeaders } from './s3-object-info.js';
+import { encodeKeyPath, S3RequestSigner } from './s3-sigv4-request.js';
+import type { SigV4Target } from './s3-sigv4-request.js';
+
+/**
+ * The lean GetObject path of `S3Driver.read()`: one signed `node:http(s)` GET on the client's own connection pool,
+ * with the client's credentials, clock offset and retry strategy, but without the SDK's middleware stack and
+ * schema-driven (de)serialisation, which cost about as much CPU as everything else in a small download.
+ *
+ * It answers like the SDK: success is the response's headers decoded as the SDK decodes GetObject's, plus the body
+ * stream; failures are thrown as the SDK would throw them (service exceptions shaped by s3-error-response.ts, Node
+ * socket errors as they are), after the same retries, so that `read()` maps both paths' errors with the same code.
+ *
+ * Where it would not send what the SDK sends, it steps aside (the caller then uses the SDK): the endpoint, the
+ * addressing style, the key encoding and the signing scope are taken from a URL the SDK presigns once per driver,
+ * and anything unexpected in that URL (another signing algorithm or scope, extra parameters) switches the lean path
+ * off. On AWS, a region redirect switches it off too, so that the SDK follows it.
+ */
+
+/** Where lean GETs go: the SDK's endpoint for the bucket, and the region it signs for. */
+export interface FastGetTarget extends SigV4Target {
+  /** Path before the encoded key: `''` (virtual-hosted) or `/bucket`, `/base/bucket` (path-style). */
+  basePath: string;
+  /** Signing region from the SDK's credential scope. */
+  region: string;
+}
+
+export interface FastGetRequest {
+  key: string;
+  /** Range header value (rangeHeader), if any. */
+  range: string | undefined;
+  /** If-Match header value (quoted), if any. */
+  ifMatch: string | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** A successful GetObject: the decoded headers and the body (the response stream itself). */
+export type FastGetOutput = GetObjectHeaders & { Body: IncomingMessage };
+
+/** A key whose encoding exercises every rule the path must follow (spaces, `+`, `%`, unicode, `!'()*`, `~`). */
+export const PROBE_KEY = "wharf-probe/a b+c%d=e&f;g,h/\u00e9\u65e5\u{1f433}/!'()*~._-";
+
+/** Query parameters the SDK puts on a presigned GetObject URL; any other one means the request is unusual. */
+const PRESIGN_PARAMS = new Set([
+  'X-Amz-Algorithm',
+  'X-Amz-Content-Sha256',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-Signature',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Security-Token',
+  'x-id',
+]);
+
+/** Error documents are small; read at most this much of one. */
+const MAX_ERROR_BODY = 64 * 1024;
+/** The SDK corrects its clock offset when the server's Date differs by this much (and then retries). */
+const CLOCK_SKEW_MS = 300_000;
+/** Node error codes the SDK's HTTP handler renames to TimeoutError. */
+const TIMEOUT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * The lean target from a URL the SDK presigned for `GetObject(bucket, probeKey)`, or undefined when that URL shows
+ * something the lean path does not do: a signature other than SigV4 with a `REGION/s3/aws4_request` scope, headers
+ * other than Host signed, query parameters beyond the presigning ones, or a path that is not `BASE/ENCODED-KEY`
+ * (with the bucket in the host or in BASE).
+ */
+export function targetFromPresignedUrl(
+  url: string,
+  bucket: string,
+  probeKey: string,
+): FastGetTarget | undefined {
+  const match = /^(https?:)\/\/([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/.exec(url);
+  if (!match) return undefined;
+  const [, protocol, authority, path = '/', queryText = ''] = match;
+  if ((protocol !== 'http:' && protocol !== 'https:') || authority === undefined) return undefined;
+  const query = new URLSearchParams(queryText);
+  for (const name of query.keys()) if (!PRESIGN_PARAMS.has(name)) return undefined;
+  if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') return undefined;
+  if (query.get('X-Amz-SignedHeaders') !== 'host') return undefined;
+  const xId = query.get('x-id');
+  if (xId !== null && xId !== 'GetObject') return undefined;
+  const scope = (query.get('X-Amz-Credential') ?? '').split('/');
+  const region = scope.at(-3);
+  if (scope.length < 5 || scope.at(-2) !== 's3' || scope.at(-1) !== 'aws4_request' || !region)
+    return undefined;
+  const suffix = `/${encodeKeyPath(probeKey)}`;
+  if (!path.endsWith(suffix)) return undefined;
+  const basePath = path.slice(0, -suffix.length);
+  let origin: URL;
+  try {
+    origin = new URL(`${protocol}//${authority}/`);
+  } catch {
+    return undefined;
+  }
+  if (origin.username || origin.password) return undefined;
+  const inHost = origin.hostname.startsWith(`${bucket}.`) && basePath === '';
+  const inPath = basePath.endsWith(`/${bucket}`);
+  if (!inHost && !inPath) return undefined;
+  const hostname = origin.hostname.replace(/^\[(.*)\]$/, '$1');
+  return {
+    protocol,
+    hostname,
+    host: origin.host,
+    port: origin.port === '' ? undefined : Number(origin.port),
+    basePath,
+    region,
+  };
+}
+
+/** GetObject response headers decoded as the SDK decodes them (x-amz-meta-* into Metadata, dates, numbers). */
+export function getObjectHeaders(headers: IncomingHttpHeaders): GetObjectHeaders {
+  const out: GetObjectHeaders = {};
+  const metadata: Record<string, string> = {};
+  for (const name of Object.keys(headers)) {
+    const value = headerValue(headers, name);
+    if (value === undefined) continue;
+    if (name.startsWith('x-amz-meta-')) {
+      metadata[name.slice('x-amz-meta-'.length)] = value;
+      continue;
+    }
+    switch (name) {
+      case 'content-length': {
+        const length = Number(value);
+        if (value.trim() !== '' && Number.isFinite(length)) out.ContentLength = length;
+        break;
+      }
+      case 'content-range':
+        out.ContentRange = value;
+        break;
+      case 'etag':
+        out.ETag = value;
+        break;
+      case 'last-modified': {
+        const date = new Date(value);
+        if (!Number.isNaN(date.getTime())) out.LastModified = date;
+        break;
+      }
+      case 'content-type':
+        out.ContentType = value;
+        break;
+      case 'x-amz-server-side-encryption':
+        out.ServerSideEncryption = value as GetObjectHeaders['ServerSideEncryption'];
+        break;
+      case 'x-amz-server-side-encryption-customer-algorithm':
+        out.SSECustomerAlgorithm = value;
+        break;
+      case 'x-amz-checksum-crc32':
+        out.ChecksumCRC32 = value;
+        break;
+      case 'x-amz-checksum-crc32c':
+        out.ChecksumCRC32C = value;
+        break;
+      case 'x-amz-checksum-crc64nvme':
+        out.ChecksumCRC64NVME = value;
+        break;
+      case 'x-amz-checksum-sha1':
+        out.ChecksumSHA1 = value;
+        break;
+      case 'x-amz-checksum-sha256':
+        out.ChecksumSHA256 = value;
+        break;
+    }
+  }
+  out.Metadata = metadata;
+  return out;
+}
+
+type RetryStrategy = Awaited<ReturnType<S3Client['config']['retryStrategy']>>;
+type RetryStrategyV2 = Extract<RetryStrategy, { acquireInitialRetryToken: unknown }>;
+type SdkError = Parameters<typeof isTransientError>[0];
+
+function isRetryStrategyV2(strategy: RetryStrategy): strategy is RetryStrategyV2 {
+  return 'acquireInitialRetryToken' in strategy && 'refreshRetryTokenForRetry' in strategy;
+}
+
+/** As the SDK's retry middleware classifies an error. */
+function retryErrorType(error: SdkError): 'THROTTLING' | 'TRANSIENT' | 'SERVER_ERROR' | 'CLIENT_ERROR' {
+  if (isThrottlingError(error)) return 'THROTTLING';
+  if (isTransientError(error)) return 'TRANSIENT';
+  if (isServerError(error)) return 'SERVER_ERROR';
+  return 'CLIENT_ERROR';
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+}
+
+/** Rejects with an AbortError when `signal` fires first (as the SDK's retry middleware races its waits). */
+function race<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  let cleanup = () => undefined as void;
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(abortError());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    cleanup = () => signal.removeEventListener('abort', onAbort);
+  });
+  return Promise.race([promise, aborted]).finally(cleanup);
+}
+
+export interface FastGetOptions {
+  client: S3Client;
+  bucket: string;
+  /** True on AWS S3, where a region redirect hands the request back to the SDK (which follows it). */
+  isAws: boolean;
+  /** The client's agents (shared, so the lean path and the SDK draw from one pool of `maxSockets`). */
+  agents: S3Agents;
+}
+
+export class S3FastGet {
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #isAws: boolean;
+  readonly #agents: S3Agents;
+  #planning: Promise<{ target: FastGetTarget; signer: S3RequestSigner } | undefined> | undefined;
+  #off = false;
+
+  constructor(options: FastGetOptions) {
+    this.#client = options.client;
+    this.#bucket = options.bucket;
+    this.#isAws = options.isAws;
+    this.#agents = options.agents;
+  }
+
+  /**
+   * GetObject on the lean path. Resolves with the headers and body of a 200/206 response; undefined when the
+   * request should go through the SDK instead (the lean path is off for this driver, could not be set up yet,
+   * or AWS answered with a region redirect). Rejects as the SDK would (see the module comment), after retrying
+   * as the client's retry strategy does; with an AbortError when `signal` fires before the response.
+   */
+  async get(request: FastGetRequest): Promise<FastGetOutput | undefined> {
+    const plan = await this.#plan();
+    if (!plan) return undefined;
+    const { target, signer } = plan;
+    const strategy = await this.#client.config.retryStrategy();
+    if (!isRetryStrategyV2(strategy)) {
+      this.#off = true;
+      return undefined;
+    }
+    const { signal } = request;
+    let token = await race(strategy.acquireInitialRetryToken(''), signal);
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      try {
+        const response = await this.#attempt(target, signer, request);
+        if (response === undefined) return undefined;
+        strategy.recordSuccess(token);
+        return { ...getObjectHeaders(response.headers), Body: response };
+      } catch (error) {
+        if (signal?.aborted || error === null || typeof error !== 'object') throw error;
+        const info = {
+          error: error as SdkError,
+          errorType: retryErrorType(error as SdkError),
+          ...retryAfter(error),
+        };
+        try {
+          token = await race(strategy.refreshRetryTokenForRetry(token, info), signal);
+        } catch (refused) {
+          if (signal?.aborted) throw refused;
+          const e = error as { $metadata?: Record<string, unknown> };
+          e.$metadata = { ...e.$metadata, attempts };
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Sets up the lean path once (concurrent callers share it); undefined while (or once) it cannot be used. */
+  async #plan(): Promise<{ target: FastGetTarget; signer: S3RequestSigner } | undefined> {
+    if (this.#off) return undefined;
+    this.#planning ??= this.#makePlan().then(
+      (plan) => {
+        if (!plan) this.#off = true;
+        return plan;
+      },
+      () => {
+        // No credentials yet, say: let the SDK report it, and try again next time.
+        this.#planning = undefined;
+        return undefined;
+      },
+    );
+    const plan = await this.#planning;
+    return this.#off ? undefined : plan;
+  }
+
+  async #makePlan(): Promise<{ target: FastGetTarget; signer: S3RequestSigner } | undefined> {
+    const url = await getSignedUrl(
+      this.#client,
+      new GetObjectCommand({ Bucket: this.#bucket, Key: PROBE_KEY }),
+      { expiresIn: 60 },
+    );
+    const target = targetFromPresignedUrl(url, this.#bucket, PROBE_KEY);
+    if (!target) return undefined;
+    const config = this.#client.config;
+    const signer = new S3RequestSigner(
+      target.region,
+      config.credentials,
+      () => config.systemClockOffset ?? 0,
+    );
+    return { target, signer };
+  }
+
+  /** One GET: the response of a 200/206, undefined to hand over to the SDK, or a thrown error. */
+  async #attempt(
+    target: FastGetTarget,
+    signer: S3RequestSigner,
+    request: FastGetRequest,
+  ): Promise<IncomingMessage | undefined> {
+    const path = `${target.basePath}/${encodeKeyPath(request.key)}`;
+    const headers: Record<string, string> = {};
+    if (request.range !== undefined) headers['range'] = request.range;
+    if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch;
+    const signed = await signer.sign('GET', target, path, headers);
+    const response = await this.#send(target, path, signed, request.signal);
+    const clockCorrected = this.#noteServerDate(response.headers);
+    const status = response.statusCode ?? 0;
+    if (status === 200 || status === 206) return response;
+    const body = await race(readErrorBody(response), request.signal).catch((error: unknown) => {
+      response.destroy();
+      throw error;
+    });
+    const error = s3ResponseError(status, response.headers, body);
+    const bucketRegion = response.headers['x-amz-bucket-region'];
+    if (this.#isAws && bucketRegion !== undefined && [301, 307, 400].includes(status)) {
+      // The bucket is in another region (or moving): the SDK follows that, and takes every later read if it moved.
+      if (bucketRegion !== target.region) this.#off = true;
+      return undefined;
+    }
+    // The SDK retries an error answer that corrected its clock (signed with the corrected clock).
+    if (clockCorrected) error.$metadata.clockSkewCorrected = true;
+    throw error;
+  }
+
+  /**
+   * As the SDK's signer does with every response's Date header: when it is 5 minutes or more from this machine's
+   * clock (plus the current offset), set the client's clock offset to the difference. Returns whether it changed.
+   */
+  #noteServerDate(headers: IncomingHttpHeaders): boolean {
+    const date = headers.date;
+    if (date === undefined) return false;
+    const serverTime = Date.parse(date);
+    if (Number.isNaN(serverTime)) return false;
+    const config = this.#client.config;
+    const offset = config.systemClockOffset ?? 0;
+    if (Math.abs(Date.now() + offset - serverTime) < CLOCK_SKEW_MS) return false;
+    config.systemClockOffset = serverTime - Date.now();
+    return true;
+  }
+
+  /** Sends the GET; resolves with the response head (any status). Socket errors reject as the SDK's handler does. */
+  #send(
+    target: FastGetTarget,
+    path: string,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<IncomingMessage> {
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(abortError());
+        return;
+      }
+      const https = target.protocol === 'https:';
+      const options: RequestOptions = {
+        method: 'GET',
+        host: target.hostname,
+        path,
+        headers,
+        agent: https ? this.#agents.https : this.#agents.http,
+      };
+      if (target.port !== undefined) options.port = target.port;
+      let response: IncomingMessage | undefined;
+      let connectTimer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        const error = abortError();
+        response?.destroy(error);
+        req.destroy();
+        reject(error);
+      };
+      const done = () => {
+        if (connectTimer !== undefined) clearTimeout(connectTimer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const req: ClientRequest = (https ? httpsRequest : httpRequest)(options, (res) => {
+        response = res;
+        done();
+        resolve(res);
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        done();
+        if (error.code !== undefined && TIMEOUT_CODES.has(error.code)) error.name = 'TimeoutError';
+        reject(error);
+      });
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        connectTimer = setTimeout(() => {
+          const error = Object.assign(
+            new Error(
+              `the request socket did not establish a connection with the server within ${CONNECT_TIMEOUT_MS} ms`,
+            ),
+            { name: 'TimeoutError' },
+          );
+          req.destroy();
+          reject(error);
+        }, CONNECT_TIMEOUT_MS);
+        socket.once('connect', () => clearTimeout(connectTimer));
+      });
+      req.setTimeout(SOCKET_IDLE_TIMEOUT_MS, () => {
+        const error = Object.assign(
+          new Error(`the request socket timed out after ${SOCKET_IDLE_TIMEOUT_MS} ms of inactivity`),
+          { name: 'TimeoutError' },
+        );
+        response?.destroy(error);
+        req.destroy();
+        reject(error);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.end();
+    });
+  }
+}
+
+/** The Retry-After hint of an error response, as the SDK's retry middleware reads it. */
+function retryAfter(error: unknown): { retryAfterHint?: Date } {
+  const hint = getRetryAfterHint((error as Partial<S3ResponseError> | null)?.$response);
+  return hint ? { retryAfterHint: hint } : {};
+}
+
+/** The (small) body of an error response as text; the rest of an oversized one is drained, not kept. */
+async function readErrorBody(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    if (size < MAX_ERROR_BODY) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
