@@ -9,13 +9,21 @@
 // prefix holds FILES objects of FILES*SIZE bytes, then deletes them, so the bucket is the same
 // size for every run and nobody profits from objects already there. The bucket and temp dir are
 // removed at the end. Needs the built CLI: npm run build. See docs/benchmarks.md.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  AWS_BIN,
+  RCLONE_BIN,
+  S3CMD_BIN,
+  formatSize,
+  roundArgs,
+  version,
+  writeS3cmdConfig,
+} from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
 import {
   REPO,
@@ -35,9 +43,6 @@ const USAGE = `usage: node bench/cp-small-files.mjs [--runs N] [--warmup N] [--f
   --concurrency 32  parallel requests for every tool that has the knob (wharf's default is 32)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const AWS_BIN = '/usr/bin/aws'; // Debian's awscli 2.9; another `aws` may come first in PATH
-const RCLONE_BIN = '/usr/bin/rclone';
-const S3CMD_BIN = '/usr/bin/s3cmd';
 const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 
 async function main() {
@@ -78,7 +83,6 @@ async function main() {
   const endpoint = process.env.AWS_ENDPOINT_URL;
   const region = process.env.AWS_REGION || 'us-east-1';
   const endpointUrl = new URL(endpoint);
-  const hostPort = endpointUrl.host; // 127.0.0.1:7480
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-cp-small-'));
   const client = s3Client();
@@ -121,22 +125,7 @@ async function main() {
         '',
       ].join('\n'),
     );
-    const s3cfg = path.join(tmp, 's3cfg');
-    await writeFile(
-      s3cfg,
-      [
-        '[default]',
-        `access_key = ${process.env.AWS_ACCESS_KEY_ID}`,
-        `secret_key = ${process.env.AWS_SECRET_ACCESS_KEY}`,
-        `host_base = ${hostPort}`,
-        `host_bucket = ${hostPort}`,
-        `bucket_location = ${region}`,
-        `use_https = ${endpointUrl.protocol === 'https:' ? 'True' : 'False'}`,
-        'signature_v2 = False',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    const s3cfg = await writeS3cmdConfig(path.join(tmp, 's3cfg'), endpointUrl, region);
 
     /** The prefix a tool writes to in a round: fresh every time. */
     const prefixFor = (tool, round) => `${tool}/r${round}/`;
@@ -308,36 +297,6 @@ async function main() {
     process.removeListener('SIGTERM', onSignal);
     await cleanup();
   }
-}
-
-/**
- * A command whose arguments depend on the round (its fresh destination prefix): the `before`
- * hook sets them, outside the timed region.
- * @param {Omit<import('./lib/harness.mjs').BenchCommand, 'args'> & { argsFor: (round: number) => string[] }} spec
- * @returns {import('./lib/harness.mjs').BenchCommand}
- */
-function roundArgs(spec) {
-  const { argsFor, ...command } = spec;
-  /** @type {import('./lib/harness.mjs').BenchCommand} */
-  const c = { ...command, args: argsFor(0) };
-  c.before = (label, round) => {
-    c.args = argsFor(round);
-  };
-  return c;
-}
-
-/** @param {string} bin @param {string[]} args */
-function version(bin, args) {
-  if (!existsSync(bin)) return null;
-  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, AWS_CA_BUNDLE: '' } });
-  return (r.stdout || r.stderr || '').trim().split('\n')[0] || null;
-}
-
-/** @param {number} n */
-function formatSize(n) {
-  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20}MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
-  return `${n}B`;
 }
 
 main().then(

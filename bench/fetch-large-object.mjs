@@ -21,11 +21,21 @@ import {
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import {
+  AWS_BIN,
+  CURL_BIN,
+  RCLONE_BIN,
+  addToResults,
+  formatSize,
+  rcloneEnv,
+  roundArgs,
+  version,
+} from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
 import { REPO, createScratchBucket, deleteBucket, s3Client, startTestServices } from './lib/s3.mjs';
 
@@ -35,9 +45,6 @@ const USAGE = `usage: node bench/fetch-large-object.mjs [--runs N] [--warmup N] 
   --size 1GiB       object size: bytes, or a number with KiB, MiB or GiB (at least 1 byte)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const AWS_BIN = '/usr/bin/aws'; // Debian's awscli 2.9; another `aws` may come first in PATH
-const RCLONE_BIN = '/usr/bin/rclone';
-const CURL_BIN = '/usr/bin/curl';
 const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 const PREFIX = 'large/';
 const NAME = 'object.bin';
@@ -417,68 +424,6 @@ function parseSize(text) {
   const unit = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[m[2].toLowerCase().charAt(0) || ''];
   const n = Math.round(Number(m[1]) * unit);
   return Number.isSafeInteger(n) ? n : null;
-}
-
-/**
- * The rclone remote `bench:`, configured only through variables.
- * @param {string} endpoint
- * @param {string} region
- */
-function rcloneEnv(endpoint, region) {
-  return {
-    RCLONE_CONFIG: '/dev/null', // no config file: the remote comes from the variables below
-    RCLONE_CONFIG_BENCH_TYPE: 's3',
-    RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph',
-    RCLONE_CONFIG_BENCH_ENV_AUTH: 'false',
-    RCLONE_CONFIG_BENCH_ENDPOINT: endpoint,
-    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
-    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
-    RCLONE_CONFIG_BENCH_REGION: region,
-    RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
-    AWS_CA_BUNDLE: undefined, // rclone 1.60 fails with LoadCustomCABundleError when it is set
-  };
-}
-
-/**
- * A command whose arguments depend on the round (its fresh destination folder): the `before`
- * hook sets them, outside the timed region, then runs the spec's own `before`.
- * @param {Omit<import('./lib/harness.mjs').BenchCommand, 'args'> & { argsFor: (round: number) => string[] }} spec
- * @returns {import('./lib/harness.mjs').BenchCommand}
- */
-function roundArgs(spec) {
-  const { argsFor, before, ...command } = spec;
-  /** @type {import('./lib/harness.mjs').BenchCommand} */
-  const c = { ...command, args: argsFor(0) };
-  c.before = async (label, round, info) => {
-    c.args = argsFor(round);
-    if (before) await before(label, round, info);
-  };
-  return c;
-}
-
-/**
- * Merge `fields` into the results JSON that compare() wrote.
- * @param {string} jsonPath
- * @param {Record<string, unknown>} fields
- */
-async function addToResults(jsonPath, fields) {
-  const doc = JSON.parse(await readFile(jsonPath, 'utf8'));
-  await writeFile(jsonPath, `${JSON.stringify({ ...doc, ...fields }, null, 2)}\n`);
-}
-
-/** @param {string} bin @param {string[]} args */
-function version(bin, args) {
-  if (!existsSync(bin)) return null;
-  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, AWS_CA_BUNDLE: '' } });
-  return (r.stdout || r.stderr || '').trim().split('\n')[0] || null;
-}
-
-/** @param {number} n */
-function formatSize(n) {
-  if (n >= 2 ** 30 && n % 2 ** 30 === 0) return `${n / 2 ** 30}GiB`;
-  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20}MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
-  return `${n}B`;
 }
 
 main().then(

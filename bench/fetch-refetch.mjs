@@ -17,10 +17,19 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  AWS_BIN,
+  RCLONE_BIN,
+  addToResults,
+  formatSize,
+  rcloneEnv,
+  summarizeDir,
+  version,
+} from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
 import {
   REPO,
@@ -38,8 +47,6 @@ const USAGE = `usage: node bench/fetch-refetch.mjs [--runs N] [--warmup N] [--fi
   --size 1024       bytes per object (random)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const AWS_BIN = '/usr/bin/aws'; // Debian's awscli 2.9; another `aws` may come first in PATH
-const RCLONE_BIN = '/usr/bin/rclone';
 const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 const PREFIX = 'data/';
 const DATASET_ID = 'x';
@@ -358,69 +365,6 @@ async function putRandomObjects(client, bucket, prefix, count, size) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(32, count) }, worker));
-}
-
-/**
- * Count the regular files and their bytes under a local folder, leaving out Wharf's `.wharf/`
- * bookkeeping folder.
- * @param {string} dir
- */
-async function summarizeDir(dir) {
-  let count = 0;
-  let bytes = 0;
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    if (!e.isFile()) continue;
-    const file = path.join(e.parentPath ?? e.path, e.name);
-    if (path.relative(dir, file).split(path.sep)[0] === '.wharf') continue;
-    count++;
-    bytes += (await lstat(file)).size;
-  }
-  return { count, bytes };
-}
-
-/**
- * The rclone remote `bench:`, configured only through variables.
- * @param {string} endpoint
- * @param {string} region
- */
-function rcloneEnv(endpoint, region) {
-  return {
-    RCLONE_CONFIG: '/dev/null', // no config file: the remote comes from the variables below
-    RCLONE_CONFIG_BENCH_TYPE: 's3',
-    RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph',
-    RCLONE_CONFIG_BENCH_ENV_AUTH: 'false',
-    RCLONE_CONFIG_BENCH_ENDPOINT: endpoint,
-    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
-    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
-    RCLONE_CONFIG_BENCH_REGION: region,
-    RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
-    AWS_CA_BUNDLE: undefined, // rclone 1.60 fails with LoadCustomCABundleError when it is set
-  };
-}
-
-/**
- * Merge `fields` into the results JSON that compare() wrote.
- * @param {string} jsonPath
- * @param {Record<string, unknown>} fields
- */
-async function addToResults(jsonPath, fields) {
-  const doc = JSON.parse(await readFile(jsonPath, 'utf8'));
-  await writeFile(jsonPath, `${JSON.stringify({ ...doc, ...fields }, null, 2)}\n`);
-}
-
-/** @param {string} bin @param {string[]} args */
-function version(bin, args) {
-  if (!existsSync(bin)) return null;
-  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, AWS_CA_BUNDLE: '' } });
-  return (r.stdout || r.stderr || '').trim().split('\n')[0] || null;
-}
-
-/** @param {number} n */
-function formatSize(n) {
-  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20}MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
-  return `${n}B`;
 }
 
 main().then(

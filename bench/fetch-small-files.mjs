@@ -13,13 +13,24 @@
 // bucket and temp dir are removed at the end. Needs the built CLI: npm run build. See
 // docs/benchmarks.md.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  AWS_BIN,
+  RCLONE_BIN,
+  S3CMD_BIN,
+  addToResults,
+  formatSize,
+  rcloneEnv,
+  roundArgs,
+  summarizeDir,
+  version,
+  writeS3cmdConfig,
+} from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
 import {
   REPO,
@@ -37,9 +48,6 @@ const USAGE = `usage: node bench/fetch-small-files.mjs [--runs N] [--warmup N] [
   --size 16384      bytes per object (random)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const AWS_BIN = '/usr/bin/aws'; // Debian's awscli 2.9; another `aws` may come first in PATH
-const RCLONE_BIN = '/usr/bin/rclone';
-const S3CMD_BIN = '/usr/bin/s3cmd';
 const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 const PREFIX = 'data/';
 const DATASET_ID = 'x';
@@ -85,7 +93,6 @@ async function main() {
   const endpoint = process.env.AWS_ENDPOINT_URL;
   const region = process.env.AWS_REGION || 'us-east-1';
   const endpointUrl = new URL(endpoint);
-  const hostPort = endpointUrl.host; // 127.0.0.1:7480
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-fetch-small-'));
   const client = s3Client();
@@ -121,22 +128,7 @@ async function main() {
     // ---- per-tool configuration, all generated into the temp dir; nothing but what is needed to connect
     const awsConfig = path.join(tmp, 'aws-config');
     await writeFile(awsConfig, ['[default]', `region = ${region}`, ''].join('\n'));
-    const s3cfg = path.join(tmp, 's3cfg');
-    await writeFile(
-      s3cfg,
-      [
-        '[default]',
-        `access_key = ${process.env.AWS_ACCESS_KEY_ID}`,
-        `secret_key = ${process.env.AWS_SECRET_ACCESS_KEY}`,
-        `host_base = ${hostPort}`,
-        `host_bucket = ${hostPort}`,
-        `bucket_location = ${region}`,
-        `use_https = ${endpointUrl.protocol === 'https:' ? 'True' : 'False'}`,
-        'signature_v2 = False',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    const s3cfg = await writeS3cmdConfig(path.join(tmp, 's3cfg'), endpointUrl, region);
 
     /** The local folder a tool downloads into in a round: fresh and empty every time. */
     const dirFor = (tool, round) => path.join(tmp, 'dl', `${tool}-r${round}`);
@@ -320,86 +312,6 @@ async function putRandomObjects(client, bucket, prefix, count, size) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(32, count) }, worker));
-}
-
-/**
- * Count the regular files and their bytes under a local folder, leaving out Wharf's `.wharf/`
- * bookkeeping folder.
- * @param {string} dir
- */
-async function summarizeDir(dir) {
-  let count = 0;
-  let bytes = 0;
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    if (!e.isFile()) continue;
-    const file = path.join(e.parentPath ?? e.path, e.name);
-    if (path.relative(dir, file).split(path.sep)[0] === '.wharf') continue;
-    count++;
-    bytes += (await lstat(file)).size;
-  }
-  return { count, bytes };
-}
-
-/**
- * The rclone remote `bench:`, configured only through variables.
- * @param {string} endpoint
- * @param {string} region
- */
-function rcloneEnv(endpoint, region) {
-  return {
-    RCLONE_CONFIG: '/dev/null', // no config file: the remote comes from the variables below
-    RCLONE_CONFIG_BENCH_TYPE: 's3',
-    RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph',
-    RCLONE_CONFIG_BENCH_ENV_AUTH: 'false',
-    RCLONE_CONFIG_BENCH_ENDPOINT: endpoint,
-    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
-    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
-    RCLONE_CONFIG_BENCH_REGION: region,
-    RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
-    AWS_CA_BUNDLE: undefined, // rclone 1.60 fails with LoadCustomCABundleError when it is set
-  };
-}
-
-/**
- * A command whose arguments depend on the round (its fresh destination folder): the `before`
- * hook sets them, outside the timed region, then runs the spec's own `before`.
- * @param {Omit<import('./lib/harness.mjs').BenchCommand, 'args'> & { argsFor: (round: number) => string[] }} spec
- * @returns {import('./lib/harness.mjs').BenchCommand}
- */
-function roundArgs(spec) {
-  const { argsFor, before, ...command } = spec;
-  /** @type {import('./lib/harness.mjs').BenchCommand} */
-  const c = { ...command, args: argsFor(0) };
-  c.before = async (label, round, info) => {
-    c.args = argsFor(round);
-    if (before) await before(label, round, info);
-  };
-  return c;
-}
-
-/**
- * Merge `fields` into the results JSON that compare() wrote.
- * @param {string} jsonPath
- * @param {Record<string, unknown>} fields
- */
-async function addToResults(jsonPath, fields) {
-  const doc = JSON.parse(await readFile(jsonPath, 'utf8'));
-  await writeFile(jsonPath, `${JSON.stringify({ ...doc, ...fields }, null, 2)}\n`);
-}
-
-/** @param {string} bin @param {string[]} args */
-function version(bin, args) {
-  if (!existsSync(bin)) return null;
-  const r = spawnSync(bin, args, { encoding: 'utf8', env: { ...process.env, AWS_CA_BUNDLE: '' } });
-  return (r.stdout || r.stderr || '').trim().split('\n')[0] || null;
-}
-
-/** @param {number} n */
-function formatSize(n) {
-  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20}MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
-  return `${n}B`;
 }
 
 main().then(
