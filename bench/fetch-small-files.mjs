@@ -219,6 +219,61 @@ async function main() {
           argsFor: (round) => ['copy', `bench:${bucket}/${PREFIX}`, dirFor('rclone', round)],
         }),
       );
+      // Server-capacity probe (not a peer row for the targets): a client tuned for many small files, and
+      // the same load split between two client processes at once. If two clients together are no faster
+      // than one, the server (which shares this machine's cores) is the limit, not the client.
+      const width = String(files - 1).length;
+      const names = Array.from({ length: files }, (_, i) => `f${String(i).padStart(width, '0')}.bin`);
+      const half = Math.ceil(files / 2);
+      const lists = [path.join(tmp, 'first-half.txt'), path.join(tmp, 'second-half.txt')];
+      await writeFile(lists[0], `${names.slice(0, half).join('\n')}\n`);
+      await writeFile(lists[1], `${names.slice(half).join('\n')}\n`);
+      commands.push(
+        roundArgs({
+          label: 'rclone copy --transfers 64',
+          short: 'rclone t64',
+          cmd: RCLONE_BIN,
+          env: rcloneEnv(endpoint, region),
+          note: 'server-capacity probe: rclone tuned for small files (64 transfers)',
+          before: makeDir('rclone-t64'),
+          after: verifyAndClean('rclone-t64'),
+          argsFor: (round) => [
+            'copy',
+            '--transfers',
+            '64',
+            `bench:${bucket}/${PREFIX}`,
+            dirFor('rclone-t64', round),
+          ],
+        }),
+      );
+      const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+      commands.push(
+        roundArgs({
+          label: '2 x rclone copy --transfers 32 at once',
+          short: 'rclone 2x32',
+          cmd: '/bin/sh',
+          env: rcloneEnv(endpoint, region),
+          note: 'server-capacity probe: two rclone processes at once, each copying half the files (--files-from)',
+          before: makeDir('rclone-2x32'),
+          after: verifyAndClean('rclone-2x32'),
+          argsFor: (round) => {
+            const one = (list) =>
+              [
+                RCLONE_BIN,
+                'copy',
+                '--transfers',
+                '32',
+                '--files-from',
+                list,
+                `bench:${bucket}/${PREFIX}`,
+                dirFor('rclone-2x32', round),
+              ]
+                .map(quote)
+                .join(' ');
+            return ['-c', `${one(lists[0])} & a=$!; ${one(lists[1])}; b=$?; wait $a && exit $b`];
+          },
+        }),
+      );
     } else log(`${RCLONE_BIN} not found: rclone skipped (scripts/test-services start installs it)`);
     if (existsSync(S3CMD_BIN)) {
       commands.push(
@@ -285,7 +340,40 @@ async function main() {
     });
     console.log('targets (medians of this run):');
     for (const t of targets) console.log(`  ${t.line}`);
-    if (jsonPath) await addToResults(jsonPath, { targets: targets.map(({ line: _line, ...t }) => t) });
+
+    // ---- is the server the limit? files per second of the capacity probes vs what the targets need
+    const rate = (s) => files / s.median;
+    const probes = stats.filter((s) => s.short === 'rclone t64' || s.short === 'rclone 2x32');
+    /** @type {Record<string, unknown> | undefined} */
+    let server;
+    if (probes.length > 0) {
+      const best = probes.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+      const needed = targets
+        .filter((t) => t.limitSeconds !== undefined)
+        .map((t) => ({ target: t.target, filesPerSecond: files / t.limitSeconds }));
+      console.log("server capacity (the S3 server shares this machine's cores with the client):");
+      for (const p of probes) console.log(`  ${p.label}: ${rate(p).toFixed(0)} files/s`);
+      console.log(`  wharf fetch: ${rate(wharf).toFixed(0)} files/s`);
+      for (const n of needed) {
+        const beyond = n.filesPerSecond > rate(best);
+        console.log(
+          `  "${n.target}" needs ${n.filesPerSecond.toFixed(0)} files/s: ` +
+            (beyond
+              ? `more than the best probe (${best.label}, ${rate(best).toFixed(0)} files/s): SERVER-BOUND here`
+              : `within what the server delivered to ${best.label} (${rate(best).toFixed(0)} files/s)`),
+        );
+      }
+      server = {
+        probes: Object.fromEntries(probes.map((p) => [p.label, rate(p)])),
+        wharfFilesPerSecond: rate(wharf),
+        needed: needed.map((n) => ({ ...n, serverBound: n.filesPerSecond > rate(best) })),
+      };
+    }
+    if (jsonPath)
+      await addToResults(jsonPath, {
+        targets: targets.map(({ line: _line, ...t }) => t),
+        ...(server ? { serverCapacity: server } : {}),
+      });
     return 0;
   } finally {
     process.removeListener('SIGINT', onSignal);
