@@ -10,6 +10,7 @@ import { registerFetch } from './commands/fetch.js';
 import { registerLs } from './commands/ls.js';
 import { registerPresign } from './commands/presign.js';
 import { registerRm } from './commands/rm.js';
+import { registerSync } from './commands/sync.js';
 import { positiveInt, type RunAction } from './context.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { Output, type GlobalFlags } from './output.js';
@@ -102,6 +103,7 @@ Examples:
   registerLs(program, run);
   registerCp(program, run);
   registerFetch(program, run);
+  registerSync(program, run);
   registerRm(program, run);
   registerCat(program, run);
   registerPresign(program, run);

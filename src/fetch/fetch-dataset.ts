@@ -20,7 +20,7 @@ import { downloadFile } from '../transfer/download/download-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import { CacheIndex } from './cache-index.js';
 import { assertValidDatasetId, datasetFingerprint } from './dataset-id.js';
-import { lockDatasetFolder } from './dataset-lock.js';
+import { lockFolder } from '../core/folder-lock.js';
 import { decideFetch, type FetchReason } from './fetch-decision.js';
 import type { FetchEvent } from './fetch-events.js';
 import { instrumentStore, type RequestCounts } from './instrumented-store.js';
@@ -251,7 +251,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
 
     await mkdir(paths.tempDir, { recursive: true });
     await mkdir(paths.partialDir, { recursive: true });
-    const unlock = await lockDatasetFolder(paths.stateDir, paths.datasetDir);
+    const unlock = await lockFolder(paths.stateDir, paths.datasetDir, 'wharf fetch');
     try {
       await removeLeftovers(paths);
       await assertFreeSpace(paths.datasetDir, snapshot.totalBytes ?? 0);

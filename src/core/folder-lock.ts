@@ -1,13 +1,18 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ConflictError } from '../core/errors.js';
+import { ConflictError } from './errors.js';
 
 /**
- * An exclusive lock on a dataset folder (`.wharf/lock`, created with O_EXCL) so two fetches never write one
- * cache at once. A lock left by a process on this host that no longer runs is taken over.
+ * An exclusive lock on a folder Wharf manages (`<stateDir>/lock`, created with O_EXCL) so two runs never write
+ * one folder at once. A lock left by a process on this host that no longer runs is taken over. `command`
+ * names the kind of run in messages (`wharf fetch`, `wharf sync`).
  */
-export async function lockDatasetFolder(stateDir: string, datasetDir: string): Promise<() => Promise<void>> {
+export async function lockFolder(
+  stateDir: string,
+  folder: string,
+  command = 'wharf',
+): Promise<() => Promise<void>> {
   const path = join(stateDir, 'lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -25,12 +30,12 @@ export async function lockDatasetFolder(stateDir: string, datasetDir: string): P
         continue;
       }
       throw new ConflictError(
-        `another wharf fetch (pid ${holder?.pid ?? '?'} on ${holder?.host ?? '?'}) is writing ${datasetDir}`,
+        `another ${command} (pid ${holder?.pid ?? '?'} on ${holder?.host ?? '?'}) is writing ${folder}`,
         { hint: `wait for it to finish; if it is gone, delete ${path}` },
       );
     }
   }
-  throw new ConflictError(`could not lock ${datasetDir}`, { hint: `delete ${path} if no fetch is running` });
+  throw new ConflictError(`could not lock ${folder}`, { hint: `delete ${path} if no ${command} is running` });
 }
 
 async function readHolder(path: string): Promise<{ pid: number; host: string } | undefined> {

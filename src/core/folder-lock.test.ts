@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lockDatasetFolder } from './dataset-lock.js';
+import { lockFolder } from './folder-lock.js';
 
 let stateDir: string;
 let lockPath: string;
@@ -33,7 +33,7 @@ async function exists(path: string): Promise<boolean> {
 
 describe('lockDatasetFolder', () => {
   it('writes a lock naming this process and removes it on release', async () => {
-    const release = await lockDatasetFolder(stateDir, '/data/ds');
+    const release = await lockFolder(stateDir, '/data/ds');
     const holder = JSON.parse(await readFile(lockPath, 'utf8')) as {
       pid: number;
       host: string;
@@ -47,22 +47,22 @@ describe('lockDatasetFolder', () => {
   });
 
   it('refuses a second lock with CONFLICT while the first is held, and allows one after release', async () => {
-    const release = await lockDatasetFolder(stateDir, '/data/ds');
-    const second = lockDatasetFolder(stateDir, '/data/ds');
+    const release = await lockFolder(stateDir, '/data/ds');
+    const second = lockFolder(stateDir, '/data/ds');
     await expect(second).rejects.toMatchObject({ code: 'CONFLICT' });
-    await expect(lockDatasetFolder(stateDir, '/data/ds')).rejects.toThrow(`pid ${process.pid}`);
+    await expect(lockFolder(stateDir, '/data/ds')).rejects.toThrow(`pid ${process.pid}`);
     // The refused attempt did not disturb the holder's lock.
     expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
     await release();
 
-    const again = await lockDatasetFolder(stateDir, '/data/ds');
+    const again = await lockFolder(stateDir, '/data/ds');
     await again();
   });
 
   it('takes over a lock left by a dead process on this host', async () => {
     const pid = deadPid();
     await writeFile(lockPath, JSON.stringify({ pid, host: hostname(), since: '2020-01-01T00:00:00.000Z' }));
-    const release = await lockDatasetFolder(stateDir, '/data/ds');
+    const release = await lockFolder(stateDir, '/data/ds');
     expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject({
       pid: process.pid,
       host: hostname(),
@@ -73,24 +73,24 @@ describe('lockDatasetFolder', () => {
   it('does not take over a lock of a live process on this host', async () => {
     // The parent of this process is alive for as long as the test runs.
     await writeFile(lockPath, JSON.stringify({ pid: process.ppid, host: hostname(), since: 'x' }));
-    await expect(lockDatasetFolder(stateDir, '/data/ds')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(lockFolder(stateDir, '/data/ds')).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject({ pid: process.ppid });
   });
 
   it('does not take over a lock from another host, whose processes it cannot see', async () => {
     const pid = deadPid();
     await writeFile(lockPath, JSON.stringify({ pid, host: `${hostname()}-elsewhere`, since: 'x' }));
-    await expect(lockDatasetFolder(stateDir, '/data/ds')).rejects.toThrow(`${hostname()}-elsewhere`);
+    await expect(lockFolder(stateDir, '/data/ds')).rejects.toThrow(`${hostname()}-elsewhere`);
   });
 
   it('treats an unreadable lock as held', async () => {
     await writeFile(lockPath, '{"pid": 12');
-    await expect(lockDatasetFolder(stateDir, '/data/ds')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(lockFolder(stateDir, '/data/ds')).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await readFile(lockPath, 'utf8')).toBe('{"pid": 12');
   });
 
   it('fails with the file-system error when the state folder is missing', async () => {
-    await expect(lockDatasetFolder(join(stateDir, 'missing'), '/data/ds')).rejects.toMatchObject({
+    await expect(lockFolder(join(stateDir, 'missing'), '/data/ds')).rejects.toMatchObject({
       code: 'ENOENT',
     });
   });

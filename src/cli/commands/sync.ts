@@ -1,0 +1,525 @@
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { Option, type Command } from 'commander';
+import { ConflictError, UsageError, ValidationError } from '../../core/errors.js';
+import { formatBytes, parseDurationSeconds } from '../../core/units.js';
+import {
+  initSync,
+  listTrash,
+  openLinked,
+  purgeTrash,
+  resetSync,
+  restoreFromTrash,
+  syncLog,
+} from '../../sync/sync-admin.js';
+import { syncFolder, type SyncResult } from '../../sync/sync-folder.js';
+import { parseMaxDelete } from '../../sync/sync-guards.js';
+import type { Direction, Prefer, SyncAction, SyncPlan } from '../../sync/types.js';
+import { positiveInt, type CommandContext, type RunAction } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { createProgress } from '../progress.js';
+
+interface SyncFlags {
+  direction?: Direction;
+  dryRun?: boolean;
+  yes?: boolean;
+  planOut?: string;
+  prefer?: Prefer;
+  maxDelete?: string;
+  force?: boolean;
+  concurrency?: number;
+}
+
+export function registerSync(program: Command, run: RunAction): void {
+  const sync = program
+    .command('sync')
+    .description('keep a folder in step with a bucket prefix shared by a team: push, pull, conflicts, trash')
+    .argument('[dir]', 'the linked folder', '.')
+    .addOption(
+      new Option('--direction <dir>', 'both: push and pull; push: only send; pull: only receive')
+        .choices(['both', 'push', 'pull'])
+        .default('both'),
+    )
+    .option('-n, --dry-run', 'show the plan and change nothing')
+    .option('-y, --yes', 'apply the plan without asking')
+    .option(
+      '--plan-out <file>',
+      'write the plan to FILE (JSON) and stop; apply it later with `wharf sync apply FILE`',
+    )
+    .addOption(
+      new Option(
+        '--prefer <side>',
+        'resolve edit-vs-edit conflicts: local, remote or newer (default: keep both)',
+      ).choices(['local', 'remote', 'newer']),
+    )
+    .option(
+      '--max-delete <n|p%>',
+      'refuse plans deleting more files than this (default 50% of tracked, at most 1000)',
+    )
+    .option('--force', 'go ahead even when a guard trips (mass delete, empty folder, everything changed)')
+    .option('-j, --concurrency <n>', 'files transferred at once (default 16)', positiveInt('--concurrency'))
+    .addHelpText(
+      'after',
+      `
+A sync compares the folder, this member's base (the remote index at its last sync) and the remote index by
+SHA-256 content hashes, never by times. Changes on one side are copied to the other; deletions go to a trash
+(.wharf/trash/ on both sides); a file edited on both sides keeps both versions: the remote one at the path,
+yours as NAME.conflict-<member>-<YYYYMMDD-hhmmss>.EXT. The shared index is committed with compare-and-swap
+(If-Match), so two members can never overwrite each other's commit; the output says which guarantee held.
+.wharfignore in the folder takes gitignore patterns.
+
+Subcommands: init, status, apply, log, trash list|purge, restore, reset (see wharf sync <cmd> --help).
+
+Examples:
+  wharf sync init ./team-data s3://team-bucket/projects/alpha --member alice
+  wharf sync ./team-data                # shows the plan, asks, applies
+  wharf sync ./team-data --dry-run --json | jq '.plan.counts'
+  wharf sync ./team-data --yes --direction pull
+  wharf sync ./team-data --plan-out plan.json && wharf sync apply plan.json`,
+    )
+    .action(run((ctx: CommandContext, dir: string, flags: SyncFlags) => runSync(ctx, dir, flags)));
+
+  sync
+    .command('init')
+    .description('link a folder to a remote prefix')
+    .argument('<dir>', 'the folder to link (created if missing)')
+    .argument('<remote>', 's3://BUCKET/PREFIX or a local folder')
+    .option('--member <name>', 'your name in the journal and in conflict file names (default: user@host)')
+    .action(
+      run(async (ctx: CommandContext, dir: string, remote: string, flags: { member?: string }) => {
+        const config = await initSync({
+          dir,
+          remote,
+          storage: ctx.storage,
+          ...(flags.member ? { member: flags.member } : {}),
+        });
+        if (ctx.output.json) ctx.output.record({ dir, remote: config.remote, member: config.member });
+        ctx.output.info(`linked ${dir} to ${config.remote} as ${config.member}; run \`wharf sync ${dir}\``);
+        return EXIT.ok;
+      }),
+    );
+
+  sync
+    .command('status')
+    .description('what a sync would do now (reads the remote, writes nothing)')
+    .argument('[dir]', 'the linked folder', '.')
+    .action(run((ctx: CommandContext, dir: string) => runSync(ctx, dir, { dryRun: true })));
+
+  sync
+    .command('apply')
+    .description('apply a plan saved with --plan-out, if nothing it touches changed since')
+    .argument('<file>', 'the plan file')
+    .option('-j, --concurrency <n>', 'files transferred at once (default 16)', positiveInt('--concurrency'))
+    .action(
+      run((ctx: CommandContext, file: string, flags: { concurrency?: number }) =>
+        applySaved(ctx, file, flags),
+      ),
+    );
+
+  sync
+    .command('log')
+    .description('who changed what, when (from the shared journal)')
+    .argument('[path]', 'only commits touching this path')
+    .option('-C, --dir <dir>', 'the linked folder', '.')
+    .action(
+      run(async (ctx: CommandContext, path: string | undefined, flags: { dir: string }) => {
+        const linked = await openLinked(flags.dir, ctx.storage);
+        try {
+          const records = await syncLog(linked, path, ctx.signal);
+          if (ctx.output.json) ctx.output.record({ commits: records });
+          else
+            for (const r of records) {
+              for (const c of r.changes) {
+                const what = c.action === 'move' ? `move ${c.from} -> ${c.path}` : `${c.action} ${c.path}`;
+                ctx.output.line(`${r.at}  #${r.generation}  ${r.member}  ${what}`);
+              }
+            }
+          return EXIT.ok;
+        } finally {
+          await linked.close();
+        }
+      }),
+    );
+
+  const trash = sync.command('trash').description('files a sync deleted or replaced');
+  trash
+    .command('list')
+    .description('trashed files, newest first (remote and this folder)')
+    .option('-C, --dir <dir>', 'the linked folder', '.')
+    .action(
+      run(async (ctx: CommandContext, flags: { dir: string }) => {
+        const linked = await openLinked(flags.dir, ctx.storage);
+        try {
+          const items = await listTrash(linked, ctx.signal);
+          if (ctx.output.json) ctx.output.record({ trash: items });
+          else
+            for (const i of items)
+              ctx.output.line(
+                `${i.stamp}  ${i.where.padEnd(6)}  ${formatBytes(i.size).padStart(9)}  ${i.path}`,
+              );
+          return EXIT.ok;
+        } finally {
+          await linked.close();
+        }
+      }),
+    );
+  trash
+    .command('purge')
+    .description('delete trashed files older than a duration')
+    .requiredOption('--older-than <duration>', 'e.g. 30d, 12h')
+    .option('-C, --dir <dir>', 'the linked folder', '.')
+    .option('-n, --dry-run', 'only count')
+    .action(
+      run(async (ctx: CommandContext, flags: { dir: string; olderThan: string; dryRun?: boolean }) => {
+        const seconds = parseDurationSeconds(flags.olderThan, '--older-than');
+        const linked = await openLinked(flags.dir, ctx.storage);
+        try {
+          if (flags.dryRun) {
+            const cutoff = Date.now() - seconds * 1000;
+            const n = (await listTrash(linked, ctx.signal)).filter((i) => stampMs(i.stamp) < cutoff).length;
+            ctx.output.info(`dry run: ${n} trashed files older than ${flags.olderThan} would be deleted`);
+            if (ctx.output.json) ctx.output.record({ dryRun: true, purged: n });
+            return EXIT.ok;
+          }
+          const n = await purgeTrash(linked, seconds * 1000, ctx.signal);
+          if (ctx.output.json) ctx.output.record({ purged: n });
+          ctx.output.info(`purged ${n} trashed files older than ${flags.olderThan}`);
+          return EXIT.ok;
+        } finally {
+          await linked.close();
+        }
+      }),
+    );
+
+  sync
+    .command('restore')
+    .description('bring a trashed file back into the folder (the next sync uploads it)')
+    .argument('<path>', 'the file path relative to the folder')
+    .option(
+      '--from <timestamp>',
+      'the trash stamp (or its prefix, e.g. 20261123) to restore from; default newest',
+    )
+    .option('-C, --dir <dir>', 'the linked folder', '.')
+    .action(
+      run(async (ctx: CommandContext, path: string, flags: { dir: string; from?: string }) => {
+        const linked = await openLinked(flags.dir, ctx.storage);
+        try {
+          const item = await restoreFromTrash(linked, path, {
+            ...(flags.from ? { stamp: flags.from } : {}),
+            signal: ctx.signal,
+          });
+          if (ctx.output.json) ctx.output.record({ restored: item });
+          ctx.output.info(`restored ${path} from the ${item.where} trash of ${item.stamp}; sync to share it`);
+          return EXIT.ok;
+        } finally {
+          await linked.close();
+        }
+      }),
+    );
+
+  sync
+    .command('reset')
+    .description("forget this folder's sync state (with --remote also the shared index and journal)")
+    .argument('[dir]', 'the linked folder', '.')
+    .option('--remote', 'also remove the remote .wharf/ index, journal and lease (the trash is kept)')
+    .option('-y, --yes', 'do not ask')
+    .action(
+      run(async (ctx: CommandContext, dir: string, flags: { remote?: boolean; yes?: boolean }) => {
+        const linked = await openLinked(dir, ctx.storage);
+        try {
+          const what = flags.remote
+            ? `the sync state of ${linked.paths.dir} AND the shared index and journal under ${linked.config.remote}`
+            : `the sync state of ${linked.paths.dir}`;
+          if (!flags.yes) {
+            requireTerminal('reset');
+            const answer = await ask(`This removes ${what}.\nType ${linked.config.remote} to confirm: `);
+            if (answer.trim() !== linked.config.remote) {
+              ctx.output.info('not confirmed; nothing changed');
+              return EXIT.conflict;
+            }
+          }
+          const r = await resetSync(linked, { remote: flags.remote ?? false, signal: ctx.signal });
+          if (ctx.output.json)
+            ctx.output.record({
+              reset: true,
+              remote: flags.remote ?? false,
+              removedRemoteKeys: r.removedRemoteKeys,
+            });
+          ctx.output.info(`reset ${what}; the next sync compares by content`);
+          return EXIT.ok;
+        } finally {
+          await linked.close();
+        }
+      }),
+    );
+}
+
+async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags): Promise<number> {
+  const { output } = ctx;
+  const planOnly = flags.dryRun === true || flags.planOut !== undefined;
+  const progress = await createProgress(output, 'sync');
+  let bytes = 0;
+  let files = 0;
+  let total = 0;
+  let result: SyncResult;
+  try {
+    result = await syncFolder({
+      dir,
+      storage: ctx.storage,
+      signal: ctx.signal,
+      direction: flags.direction ?? 'both',
+      ...(flags.prefer ? { prefer: flags.prefer } : {}),
+      ...(flags.maxDelete !== undefined ? { maxDelete: parseMaxDelete(flags.maxDelete) } : {}),
+      force: flags.force ?? false,
+      dryRun: planOnly,
+      ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+      confirm: async (plan) => {
+        if (flags.yes) return true;
+        showPlan(output, plan);
+        requireTerminal('sync');
+        const answer = await ask(`Apply these ${plan.actions.length} changes? [y/N] `);
+        return /^y(es)?$/i.test(answer.trim());
+      },
+      onEvent: (event) => {
+        if (event.type === 'planned') {
+          total = event.plan.actions.filter((a) => a.kind !== 'adopt' && a.kind !== 'forget').length;
+        } else if (event.type === 'bytes') {
+          bytes += event.delta;
+          progress.update({ bytes, totalBytes: undefined, files, totalFiles: total, failedFiles: 0 });
+        } else if (event.type === 'file') {
+          files += 1;
+          progress.update({ bytes, totalBytes: undefined, files, totalFiles: total, failedFiles: 0 });
+        } else if (event.type === 'retry') {
+          output.info(`${event.reason}; re-reading and re-planning (attempt ${event.attempt + 1})`);
+        } else if (event.type === 'scanned') {
+          for (const w of event.warnings) output.warn(w);
+        }
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  if (flags.planOut !== undefined && result.guards.length === 0) {
+    await writeFile(flags.planOut, `${JSON.stringify(savedPlan(result, flags), null, 2)}\n`);
+  }
+  return report(output, result, { planOnly, planOut: flags.planOut, yes: flags.yes ?? false });
+}
+
+function report(
+  output: Output,
+  result: SyncResult,
+  o: { planOnly: boolean; planOut?: string | undefined; yes: boolean },
+): number {
+  if (output.json) output.record(resultRecord(result));
+  for (const g of result.guards) output.error(new ValidationError(`guard ${g.guard}: ${g.message}`));
+  if (result.guards.length > 0 && !result.applied) return EXIT.conflict;
+  if (o.planOnly || o.yes || result.declined) {
+    if (!output.json && (o.planOnly || result.applied)) showPlan(output, result.plan);
+  }
+  for (const f of result.failed) output.error(f.error);
+  for (const c of result.conflicts)
+    output.warn(`conflict on ${c.path}: your version is kept as ${c.conflictPath}`);
+  const guarantee =
+    result.guarantee === 'compare-and-swap'
+      ? 'index committed with compare-and-swap'
+      : 'store has no conditional writes: commits serialised by a lease (weaker; see docs/sync.md)';
+  if (o.planOnly) {
+    output.info(
+      `${o.planOut ? `plan written to ${o.planOut}` : 'dry run'}: ${summary(result.plan)}; nothing changed`,
+    );
+    return EXIT.ok;
+  }
+  if (result.declined) {
+    output.info('not applied; nothing changed');
+    return EXIT.conflict;
+  }
+  if (result.plan.actions.length === 0) {
+    output.info(`up to date with ${result.remote} (generation ${result.generation})`);
+    return EXIT.ok;
+  }
+  output.info(
+    `${summary(result.plan)}${result.failed.length ? `, ${result.failed.length} failed` : ''}; ` +
+      `${result.committed ? `generation ${result.generation}, ${guarantee}` : 'nothing to commit'}`,
+  );
+  return result.failed.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
+function showPlan(output: Output, plan: SyncPlan): void {
+  if (output.json) return;
+  const lines = plan.actions.filter((a) => a.kind !== 'adopt' && a.kind !== 'forget').map(describeAction);
+  for (const s of plan.skipped) lines.push(`  skip      ${s.path} (${s.reason})`);
+  const text = [`Plan: ${summary(plan)}`, ...lines].join('\n');
+  const rows = process.stdout.rows ?? 0;
+  if (process.stdout.isTTY && process.stdin.isTTY && rows > 0 && lines.length > rows - 3) {
+    const pager = process.env.PAGER || 'less';
+    const r = spawnSync(pager, pager === 'less' ? ['-FRX'] : [], {
+      input: `${text}\n`,
+      stdio: ['pipe', 'inherit', 'inherit'],
+    });
+    if (r.status === 0) return;
+  }
+  process.stderr.write(`${text}\n`);
+}
+
+function describeAction(a: SyncAction): string {
+  switch (a.kind) {
+    case 'upload':
+      return `  upload    ${a.path} (${a.reason}, ${formatBytes(a.local.size)})`;
+    case 'download':
+      return `  download  ${a.path} (${a.reason} by ${a.remote.modifiedBy}, ${formatBytes(a.remote.size)})`;
+    case 'delete-remote':
+      return `  delete    ${a.path} on the remote (to the remote trash)`;
+    case 'delete-local':
+      return `  delete    ${a.path} here (to .wharf/trash; deleted by a member)`;
+    case 'move-remote':
+      return `  move      ${a.from} -> ${a.to} on the remote`;
+    case 'move-local':
+      return `  move      ${a.from} -> ${a.to} here`;
+    case 'conflict':
+      return a.resolution === 'keep-both'
+        ? `  CONFLICT  ${a.path}: both changed; yours becomes ${a.conflictPath}`
+        : `  CONFLICT  ${a.path}: both changed; keeping the ${a.resolution} version (the other goes to the trash)`;
+    case 'adopt':
+      return `  same      ${a.path}`;
+    case 'forget':
+      return `  gone      ${a.path}`;
+  }
+}
+
+function summary(plan: SyncPlan): string {
+  const c = plan.counts;
+  const parts = [
+    c.upload ? `${c.upload} to upload` : '',
+    c.download ? `${c.download} to download` : '',
+    c['delete-remote'] ? `${c['delete-remote']} to delete remotely` : '',
+    c['delete-local'] ? `${c['delete-local']} to delete locally` : '',
+    c['move-remote'] + c['move-local'] ? `${c['move-remote'] + c['move-local']} moved` : '',
+    c.conflict ? `${c.conflict} conflicts` : '',
+    plan.skipped.length ? `${plan.skipped.length} skipped` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'nothing to do';
+}
+
+function resultRecord(r: SyncResult): Record<string, unknown> {
+  return {
+    dir: r.dir,
+    remote: r.remote,
+    member: r.member,
+    plan: planRecord(r.plan),
+    applied: r.applied,
+    declined: r.declined,
+    committed: r.committed,
+    generation: r.generation,
+    guarantee: r.guarantee,
+    guards: r.guards,
+    conflicts: r.conflicts,
+    failed: r.failed.map((f) => ({ path: f.path, code: f.error.code, message: f.error.message })),
+    warnings: r.warnings,
+    attempts: r.attempts,
+  };
+}
+
+function planRecord(plan: SyncPlan): Record<string, unknown> {
+  return {
+    counts: plan.counts,
+    tracked: plan.tracked,
+    deletions: plan.deletions,
+    actions: plan.actions.map(actionRecord),
+    skipped: plan.skipped,
+  };
+}
+
+function actionRecord(a: SyncAction): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: a.kind };
+  if ('path' in a) out.path = a.path;
+  if ('from' in a) Object.assign(out, { from: a.from, to: a.to });
+  if ('reason' in a) out.reason = a.reason;
+  if (a.kind === 'conflict') Object.assign(out, { resolution: a.resolution, conflictPath: a.conflictPath });
+  if ('local' in a && a.local) out.localSha256 = a.local.sha256;
+  if ('remote' in a && a.remote) out.remoteSha256 = a.remote.sha256;
+  return out;
+}
+
+/** A plan file: the folder and the actions, each with the content hashes it was planned against. */
+interface SavedPlan {
+  format: 'wharf-sync-plan';
+  dir: string;
+  direction: Direction;
+  prefer?: Prefer;
+  actions: Record<string, unknown>[];
+}
+
+function savedPlan(r: SyncResult, flags: SyncFlags): SavedPlan {
+  return {
+    format: 'wharf-sync-plan',
+    dir: r.dir,
+    direction: flags.direction ?? 'both',
+    ...(flags.prefer ? { prefer: flags.prefer } : {}),
+    actions: r.plan.actions.map(actionRecord),
+  };
+}
+
+async function applySaved(
+  ctx: CommandContext,
+  file: string,
+  flags: { concurrency?: number },
+): Promise<number> {
+  let saved: SavedPlan;
+  try {
+    saved = JSON.parse(await readFile(file, 'utf8')) as SavedPlan;
+  } catch (error) {
+    throw new UsageError(`cannot read the plan ${file}: ${(error as Error).message}`);
+  }
+  if (saved.format !== 'wharf-sync-plan' || !Array.isArray(saved.actions))
+    throw new UsageError(`${file} is not a plan written by wharf sync --plan-out`);
+  const expected = new Set(saved.actions.map((a) => JSON.stringify(a)));
+  const result = await syncFolder({
+    dir: saved.dir,
+    storage: ctx.storage,
+    signal: ctx.signal,
+    direction: saved.direction,
+    ...(saved.prefer ? { prefer: saved.prefer } : {}),
+    ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+    // Re-validation: the plan made now must be the saved one, action for action, hashes included.
+    confirm: async (plan) => {
+      const now = plan.actions.map((a) => JSON.stringify(actionRecord(a)));
+      const changed = now.filter((a) => !expected.has(a));
+      if (changed.length > 0 || now.length !== expected.size) {
+        throw new ConflictError(
+          `the folder or the remote changed since ${file} was written (${Math.max(changed.length, Math.abs(now.length - expected.size))} actions differ); nothing was applied`,
+          { hint: 'make a new plan with wharf sync --plan-out' },
+        );
+      }
+      return true;
+    },
+  });
+  return report(ctx.output, result, { planOnly: false, yes: true });
+}
+
+function requireTerminal(what: string): void {
+  if (!process.stdin.isTTY) {
+    throw new UsageError(
+      `wharf ${what} needs confirmation, but stdin is not a terminal; nothing was changed`,
+      {
+        hint: 'pass --yes to apply without asking, or --dry-run to only see the plan',
+      },
+    );
+  }
+}
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+function stampMs(stamp: string): number {
+  const iso = stamp.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})/, '$1-$2-$3T$4:$5:$6');
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? 0 : t;
+}

@@ -1,0 +1,411 @@
+import { lstat, mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PreconditionFailedError, throwIfAborted, type WharfError } from '../core/errors.js';
+import { lockFolder } from '../core/folder-lock.js';
+import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
+import type { StorageDriver } from '../storage/types.js';
+import { applyPlan, type ApplyResult } from './apply-plan.js';
+import { IgnoreRules } from './ignore-rules.js';
+import { readBase, readConfig, syncPaths, trashStamp, writeBase, type SyncPaths } from './local-state.js';
+import { planSync } from './plan-sync.js';
+import { commitRemoteIndex, readRemoteIndex, writeJournal, type IndexSnapshot } from './remote-index.js';
+import { loadStatCache, saveStatCache, scanFolder, type StatCacheEntry } from './scan-folder.js';
+import { checkGuards, type GuardTrip, type MaxDelete } from './sync-guards.js';
+import { acquireLease, type Lease } from './sync-lease.js';
+import type {
+  CommitRecord,
+  Direction,
+  EntryMap,
+  LocalSnapshot,
+  Prefer,
+  SyncIndex,
+  SyncPlan,
+} from './types.js';
+
+export interface SyncOptions {
+  /** The linked folder (see `initSync`). */
+  dir: string;
+  /** An open store rooted at the remote prefix (tests, library use); otherwise opened from the folder's config. */
+  store?: StorageDriver;
+  storage?: OpenStorageOptions;
+  /** Default 'both'. */
+  direction?: Direction;
+  /** Edit-vs-edit conflicts: default keep both (the local copy under a conflict name). */
+  prefer?: Prefer;
+  /** Delete guard; default 50 % of tracked files or 1,000, whichever is smaller. */
+  maxDelete?: MaxDelete;
+  /** Go ahead even when a guard trips. */
+  force?: boolean;
+  /** Plan only: no writes anywhere (the local state included). */
+  dryRun?: boolean;
+  /**
+   * Asked once with the plan before anything changes; resolve false to stop. Default: go ahead.
+   * Not asked for an empty plan.
+   */
+  confirm?: (plan: SyncPlan) => Promise<boolean>;
+  /** Files transferred at once (default 16). */
+  concurrency?: number;
+  /** Default 8 MiB. */
+  partSize?: number;
+  /** Default 4. */
+  partConcurrency?: number;
+  /** Attempts per transfer (default 5). */
+  attempts?: number;
+  /** Commit attempts when other members commit in between (default 10). */
+  commitAttempts?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: SyncEvent) => void;
+}
+
+export type SyncEvent =
+  | { type: 'scanned'; files: number; hashed: number; warnings: string[] }
+  | { type: 'planned'; plan: SyncPlan; attempt: number }
+  | { type: 'bytes'; delta: number }
+  | { type: 'file'; path: string; ok: boolean }
+  | { type: 'retry'; attempt: number; reason: string };
+
+/** Which concurrency guarantee the run had. */
+export type SyncGuarantee = 'compare-and-swap' | 'lease';
+
+export interface SyncResult {
+  dir: string;
+  remote: string;
+  member: string;
+  plan: SyncPlan;
+  /** False when the plan was only shown (dry run, declined, a guard tripped, nothing to do). */
+  applied: boolean;
+  declined: boolean;
+  guards: GuardTrip[];
+  /** Remote index generation after the run. */
+  generation: number;
+  committed: boolean;
+  guarantee: SyncGuarantee;
+  failed: { path: string; error: WharfError }[];
+  conflicts: { path: string; conflictPath: string }[];
+  warnings: string[];
+  attempts: number;
+}
+
+const DEFAULTS = {
+  concurrency: 16,
+  partSize: 8 * 1024 * 1024,
+  partConcurrency: 4,
+  attempts: 5,
+  commitAttempts: 10,
+};
+
+/**
+ * One sync of a linked folder with its remote prefix: scan (stat cache), read the remote index, 3-way plan
+ * against this member's base, guards, confirmation, apply, then commit the new index with compare-and-swap.
+ * When another member commits in between, everything is re-read and re-planned (uploads already made are
+ * recognised by their SHA-256 and not repeated). The base moves only after a successful commit.
+ */
+export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
+  const dir = resolve(options.dir);
+  const paths = syncPaths(dir);
+  const config = await readConfig(paths);
+  const settings = { ...DEFAULTS, ...definedOnly(options) };
+  const store = options.store ?? (await openStorage(config.remote, options.storage ?? {}));
+  const signal = options.signal;
+  const emit = options.onEvent ?? (() => undefined);
+  const guarantee = await guaranteeOf(store, signal);
+  const unlock = options.dryRun ? async () => undefined : await lockFolder(paths.stateDir, dir, 'wharf sync');
+  let lease: Lease | undefined;
+  try {
+    if (guarantee === 'lease' && !options.dryRun) lease = await acquireLease(store, config.member, signal);
+    let confirmed: SyncPlan | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const state = await readState(dir, paths, store, signal);
+      emit({ type: 'scanned', files: state.local.size, hashed: state.hashed, warnings: state.warnings });
+      const plan = planSync({
+        local: state.local,
+        base: state.base,
+        remote: new Map(Object.entries(state.remote.index.entries)),
+        isIgnored: (p) => state.rules.ignores(p),
+        member: config.member,
+        now: new Date(),
+        direction: options.direction ?? 'both',
+        ...(options.prefer ? { prefer: options.prefer } : {}),
+      });
+      emit({ type: 'planned', plan, attempt });
+      const result: SyncResult = {
+        dir,
+        remote: config.remote,
+        member: config.member,
+        plan,
+        applied: false,
+        declined: false,
+        guards: [],
+        generation: state.remote.index.generation,
+        committed: false,
+        guarantee,
+        failed: [],
+        conflicts: [],
+        warnings: state.warnings,
+        attempts: attempt,
+      };
+      const folderExists = await lstat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      result.guards = checkGuards({
+        plan,
+        localFileCount: state.local.size,
+        folderExists,
+        ...(options.maxDelete ? { maxDelete: options.maxDelete } : {}),
+      });
+      if (result.guards.length > 0 && !options.force) return result;
+      if (options.dryRun) return result;
+      if (plan.actions.length === 0) {
+        if (!options.dryRun) await saveStatCache(paths.statCacheFile, state.statCache);
+        await updateBase(
+          paths,
+          state,
+          state.remote.index,
+          new Map([...state.local].map(([p, f]) => [p, f.sha256])),
+        );
+        return result;
+      }
+      if (confirmed === undefined) {
+        if (options.confirm && !(await options.confirm(plan))) return { ...result, declined: true };
+        confirmed = plan;
+      } else if (widens(plan, confirmed)) {
+        // Other members' commits changed the plan: deletions or conflicts nobody agreed to need a new yes.
+        if (options.confirm && !(await options.confirm(plan))) return { ...result, declined: true };
+        confirmed = plan;
+      }
+      throwIfAborted(signal);
+      await mkdir(paths.partialDir, { recursive: true });
+      await removeTempFiles(paths.tempDir);
+      const applied = await applyPlan(plan.actions, state.local, {
+        store,
+        paths,
+        member: config.member,
+        stamp: trashStamp(new Date()),
+        concurrency: settings.concurrency,
+        partSize: settings.partSize,
+        partConcurrency: settings.partConcurrency,
+        attempts: settings.attempts,
+        ...(signal ? { signal } : {}),
+        onBytes: (delta) => emit({ type: 'bytes', delta }),
+        onFileDone: (path, ok) => emit({ type: 'file', path, ok }),
+      });
+      Object.assign(result, { applied: true, failed: applied.failed, conflicts: applied.conflicts });
+      const next = nextIndex(state.remote.index, applied, config.member);
+      if (next !== undefined) {
+        if (lease) await lease.renew();
+        const outcome = await commitRemoteIndex(store, state.remote, next, signal);
+        if (!outcome.committed) {
+          if (attempt >= settings.commitAttempts) {
+            throw new PreconditionFailedError(
+              `other members kept committing to ${store.name}: gave up after ${attempt} attempts`,
+              { hint: 'sync again; nothing was lost (uploads made so far are reused)' },
+            );
+          }
+          emit({ type: 'retry', attempt, reason: 'another member committed first' });
+          await sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()), signal);
+          continue;
+        }
+        result.committed = true;
+        result.generation = next.generation;
+        await afterCommit(store, applied, next, signal, result);
+      }
+      await updateBase(paths, state, next ?? state.remote.index, applied.localAfter);
+      await saveStatCache(
+        paths.statCacheFile,
+        await refreshStatCache(dir, state.statCache, applied.localAfter),
+      );
+      return result;
+    }
+  } finally {
+    await lease?.release().catch(() => undefined);
+    await unlock();
+    if (!options.store) await store.close?.();
+  }
+}
+
+interface ReadState {
+  local: LocalSnapshot;
+  statCache: Map<string, StatCacheEntry>;
+  hashed: number;
+  warnings: string[];
+  rules: IgnoreRules;
+  base: EntryMap;
+  remote: IndexSnapshot;
+}
+
+async function readState(
+  dir: string,
+  paths: SyncPaths,
+  store: StorageDriver,
+  signal: AbortSignal | undefined,
+): Promise<ReadState> {
+  const rules = await IgnoreRules.load(dir);
+  const [scan, remote, base] = await Promise.all([
+    (async () => {
+      const cache = await loadStatCache(paths.statCacheFile);
+      const exists = await lstat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!exists) return { files: new Map(), statCache: new Map(), hashed: 0, hashedBytes: 0, warnings: [] };
+      return scanFolder(dir, { rules, statCache: cache, ...(signal ? { signal } : {}) });
+    })(),
+    readRemoteIndex(store, signal),
+    readBase(paths),
+  ]);
+  return {
+    local: scan.files,
+    statCache: scan.statCache,
+    hashed: scan.hashed,
+    warnings: scan.warnings,
+    rules,
+    base: base.entries,
+    remote,
+  };
+}
+
+/** The remote index with this run's remote-side changes, or undefined when there are none. */
+export function nextIndex(current: SyncIndex, applied: ApplyResult, member: string): SyncIndex | undefined {
+  if (applied.remoteChanges.length === 0) return undefined;
+  const at = new Date().toISOString();
+  const entries = { ...current.entries };
+  for (const { change, entry } of applied.remoteChanges) {
+    if (change.action === 'delete') delete entries[change.path];
+    if (change.action === 'move' && change.from !== undefined) delete entries[change.from];
+    if (entry) {
+      const before = current.entries[change.path] ?? (change.from ? current.entries[change.from] : undefined);
+      entries[change.path] = {
+        ...entry,
+        version: (before?.version ?? 0) + 1,
+        modifiedBy: member,
+        modifiedAt: at,
+      };
+    }
+  }
+  const generation = current.generation + 1;
+  const lastCommit: CommitRecord = {
+    generation,
+    member,
+    at,
+    changes: applied.remoteChanges.map((c) => c.change),
+  };
+  return { format: 'wharf-sync-index', version: 1, generation, entries, lastCommit };
+}
+
+/** Once committed: remove deleted and moved-away keys (their content is in the trash or at the new key) and journal it. */
+async function afterCommit(
+  store: StorageDriver,
+  applied: ApplyResult,
+  committed: SyncIndex,
+  signal: AbortSignal | undefined,
+  result: SyncResult,
+): Promise<void> {
+  const keys = applied.remoteChanges
+    .map((c) => c.deleteAfterCommit)
+    .filter((k): k is string => k !== undefined && committed.entries[k] === undefined);
+  try {
+    if (keys.length > 0) await store.delete(keys, signal ? { signal } : {});
+  } catch (error) {
+    result.warnings.push(
+      `could not remove ${keys.length} deleted objects (they are no longer in the index): ${(error as Error).message}`,
+    );
+  }
+  if (committed.lastCommit) {
+    await writeJournal(store, committed.lastCommit, signal).catch((error: Error) => {
+      result.warnings.push(`could not write the journal entry: ${error.message}`);
+    });
+  }
+}
+
+/**
+ * The new base: a path whose local content now equals the committed index's takes the index entry; every other
+ * path keeps its old base entry (skipped, failed or ignored changes stay pending for the next sync).
+ */
+async function updateBase(
+  paths: SyncPaths,
+  state: ReadState,
+  index: SyncIndex,
+  localAfter: Map<string, string>,
+): Promise<void> {
+  const base: EntryMap = new Map(state.base);
+  const all = new Set([...base.keys(), ...Object.keys(index.entries), ...localAfter.keys()]);
+  for (const path of all) {
+    if (state.rules.ignores(path)) continue;
+    const remote = index.entries[path];
+    const local = localAfter.get(path);
+    if (remote === undefined && local === undefined) base.delete(path);
+    else if (remote !== undefined && local === remote.sha256) base.set(path, remote);
+  }
+  await writeBase(paths, { generation: index.generation, entries: base });
+}
+
+/** Adds the files a sync wrote (downloads, renames) to the stat cache so the next scan does not re-hash them. */
+async function refreshStatCache(
+  dir: string,
+  cache: Map<string, StatCacheEntry>,
+  localAfter: Map<string, string>,
+): Promise<Map<string, StatCacheEntry>> {
+  const next = new Map<string, StatCacheEntry>();
+  for (const [path, sha256] of localAfter) {
+    const known = cache.get(path);
+    const s = await lstat(join(dir, ...path.split('/'))).catch(() => undefined);
+    if (!s?.isFile()) continue;
+    if (
+      known &&
+      known.sha256 === sha256 &&
+      known.size === s.size &&
+      known.mtimeMs === s.mtimeMs &&
+      known.ino === s.ino
+    )
+      next.set(path, known);
+    else next.set(path, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, sha256 });
+  }
+  return next;
+}
+
+async function guaranteeOf(store: StorageDriver, signal: AbortSignal | undefined): Promise<SyncGuarantee> {
+  let conditional = store.capabilities.conditionalWrite;
+  if (conditional === 'unknown' && store.detectCapabilities) {
+    conditional = (await store.detectCapabilities(signal ? { signal } : {})).conditionalWrite;
+  }
+  return conditional === true ? 'compare-and-swap' : 'lease';
+}
+
+/** A re-plan that deletes or conflicts on paths the user did not confirm needs a new confirmation. */
+function widens(plan: SyncPlan, confirmed: SyncPlan): boolean {
+  const risky = (p: SyncPlan) =>
+    new Set(
+      p.actions
+        .filter((a) => a.kind === 'delete-local' || a.kind === 'delete-remote' || a.kind === 'conflict')
+        .map((a) => `${a.kind}:${'path' in a ? a.path : ''}`),
+    );
+  const before = risky(confirmed);
+  return [...risky(plan)].some((k) => !before.has(k));
+}
+
+/** Temp files of downloads a killed run left behind (resumable partials live in partial/ and stay). */
+async function removeTempFiles(tempDir: string): Promise<void> {
+  await rm(tempDir, { recursive: true, force: true });
+  await mkdir(tempDir, { recursive: true });
+}
+
+function definedOnly(o: SyncOptions): Partial<typeof DEFAULTS> {
+  const out: Partial<typeof DEFAULTS> = {};
+  for (const k of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolveSleep, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolveSleep();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
