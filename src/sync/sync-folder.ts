@@ -121,7 +121,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         local: state.local,
         base: state.base,
         remote: new Map(Object.entries(state.remote.index.entries)),
-        isIgnored: (p) => state.rules.ignores(p),
+        isIgnored: state.isLeftAlone,
         member: config.member,
         now: new Date(),
         direction: options.direction ?? 'both',
@@ -226,6 +226,8 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
 
 interface ReadState {
   local: LocalSnapshot;
+  /** Ignored paths, and paths the scan could not read this time: no action, no base change. */
+  isLeftAlone: (path: string) => boolean;
   statCache: Map<string, StatCacheEntry>;
   hashed: number;
   warnings: string[];
@@ -248,14 +250,28 @@ async function readState(
         (s) => s.isDirectory(),
         () => false,
       );
-      if (!exists) return { files: new Map(), statCache: new Map(), hashed: 0, hashedBytes: 0, warnings: [] };
+      if (!exists)
+        return {
+          files: new Map(),
+          statCache: new Map(),
+          hashed: 0,
+          hashedBytes: 0,
+          warnings: [],
+          incomplete: [],
+        };
       return scanFolder(dir, { rules, statCache: cache, ...(signal ? { signal } : {}) });
     })(),
     readRemoteIndex(store, signal),
     readBase(paths),
   ]);
+  // Unreadable files and folders (and files that kept changing) are unknown, not deleted.
+  const unknownFiles = new Set(scan.incomplete.filter((p) => !p.endsWith('/')));
+  const unknownFolders = scan.incomplete.filter((p) => p.endsWith('/'));
+  const isLeftAlone = (path: string): boolean =>
+    rules.ignores(path) || unknownFiles.has(path) || unknownFolders.some((folder) => path.startsWith(folder));
   return {
     local: scan.files,
+    isLeftAlone,
     statCache: scan.statCache,
     hashed: scan.hashed,
     warnings: scan.warnings,
@@ -331,7 +347,7 @@ async function updateBase(
   const base: EntryMap = new Map(state.base);
   const all = new Set([...base.keys(), ...Object.keys(index.entries), ...localAfter.keys()]);
   for (const path of all) {
-    if (state.rules.ignores(path)) continue;
+    if (state.isLeftAlone(path)) continue;
     const remote = index.entries[path];
     const local = localAfter.get(path);
     if (remote === undefined && local === undefined) base.delete(path);
