@@ -70,6 +70,35 @@ export {
   type SelectedObject,
 } from './fetch/select-objects.js';
 export { datasetFingerprint } from './fetch/dataset-id.js';
+export {
+  syncFolder,
+  type SyncOptions,
+  type SyncResult,
+  type SyncEvent,
+  type SyncGuarantee,
+} from './sync/sync-folder.js';
+export {
+  initSync,
+  openLinked,
+  resetSync,
+  listTrash,
+  restoreFromTrash,
+  purgeTrash,
+  syncLog,
+  type InitOptions,
+  type TrashItem,
+} from './sync/sync-admin.js';
+export { planSync, conflictName, type PlanInput } from './sync/plan-sync.js';
+export { parseMaxDelete, type MaxDelete } from './sync/sync-guards.js';
+export type {
+  SyncPlan,
+  SyncAction,
+  IndexEntry as SyncIndexEntry,
+  SyncIndex,
+  CommitRecord,
+  Direction as SyncDirection,
+  Prefer as SyncPrefer,
+} from './sync/types.js';
 
 import type { StorageDriver } from './storage/types.js';
 import type { S3DriverOptions } from './storage/s3/s3-options.js';
