@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
+import { asFolderPrefix } from '../core/keys.js';
 import { formatLocation, parseLocation } from '../core/location.js';
 import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -29,7 +30,8 @@ export interface InitOptions {
 export async function initSync(options: InitOptions): Promise<SyncConfig> {
   const dir = resolve(options.dir);
   const location = parseLocation(options.remote);
-  const remote = formatLocation(location);
+  // Keep the prefix: `s3://bucket/team` is stored as `s3://bucket/team/` (formatLocation alone drops it).
+  const remote = formatLocation(location, location.kind === 's3' ? asFolderPrefix(location.key) : '');
   const member = options.member ?? defaultMemberName();
   if (member.trim() === '' || /[\n\r]/.test(member))
     throw new UsageError('--member must be a non-empty single line');
