@@ -1,0 +1,75 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryDriver } from '../storage/memory/memory-driver.js';
+import type { StorageDriver, WriteOptions } from '../storage/types.js';
+import { readRemoteIndex } from './remote-index.js';
+import { initSync } from './sync-admin.js';
+import { syncFolder } from './sync-folder.js';
+
+/** A store that says it has no conditional writes and ignores the conditions (like an old S3 clone). */
+function withoutConditionalWrites(inner: MemoryDriver): StorageDriver {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'capabilities') return { ...target.capabilities, conditionalWrite: false };
+      if (prop === 'write')
+        return (key: string, body: Uint8Array, o: WriteOptions = {}) => {
+          const { ifMatch: _m, ifNoneMatch: _n, ...rest } = o;
+          return target.write(key, body, rest);
+        };
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe('syncFolder on in-memory stores', () => {
+  let work: string;
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'wharf-sync-unit-'));
+  });
+  afterEach(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function member(name: string, store: StorageDriver): Promise<string> {
+    const dir = join(work, name);
+    await mkdir(dir, { recursive: true });
+    await initSync({ dir, remote: 's3://unit/team', member: name, store });
+    return dir;
+  }
+
+  it('commits with compare-and-swap where the store has conditional writes', async () => {
+    const store = new MemoryDriver();
+    const a = await member('alice', store);
+    const b = await member('bob', store);
+    await writeFile(join(a, 'x.txt'), 'from alice');
+    const first = await syncFolder({ dir: a, store });
+    expect(first).toMatchObject({ committed: true, generation: 1, guarantee: 'compare-and-swap' });
+    const second = await syncFolder({ dir: b, store });
+    expect(second.plan.counts.download).toBe(1);
+    expect(await readFile(join(b, 'x.txt'), 'utf8')).toBe('from alice');
+  });
+
+  it('falls back to the lease, says so, and leaves no lease behind', async () => {
+    const inner = new MemoryDriver();
+    const store = withoutConditionalWrites(inner);
+    const a = await member('alice', store);
+    await writeFile(join(a, 'x.txt'), 'from alice');
+    const result = await syncFolder({ dir: a, store });
+    expect(result).toMatchObject({ committed: true, guarantee: 'lease' });
+    expect((await readRemoteIndex(inner)).index.entries['x.txt']?.modifiedBy).toBe('alice');
+    expect(await inner.stat('.wharf/lease.json')).toBeUndefined();
+  });
+
+  it('declining the plan changes nothing anywhere', async () => {
+    const store = new MemoryDriver();
+    const a = await member('alice', store);
+    await writeFile(join(a, 'x.txt'), 'data');
+    const result = await syncFolder({ dir: a, store, confirm: async () => false });
+    expect(result).toMatchObject({ declined: true, applied: false, committed: false });
+    expect(await store.stat('x.txt')).toBeUndefined();
+    expect(await store.stat('.wharf/index.json')).toBeUndefined();
+  });
+});
