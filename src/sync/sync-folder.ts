@@ -108,11 +108,12 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
   const store = options.store ?? (await openStorage(config.remote, options.storage ?? {}));
   const signal = options.signal;
   const emit = options.onEvent ?? (() => undefined);
-  const guarantee = await guaranteeOf(store, signal);
+  // Detected only when something is about to change: a no-change sync or a dry run writes nothing (the S3
+  // probe for conditional writes PUTs a throw-away object).
+  let guarantee: SyncGuarantee | undefined;
   const unlock = options.dryRun ? async () => undefined : await lockFolder(paths.stateDir, dir, 'wharf sync');
   let lease: Lease | undefined;
   try {
-    if (guarantee === 'lease' && !options.dryRun) lease = await acquireLease(store, config.member, signal);
     let confirmed: SyncPlan | undefined;
     for (let attempt = 1; ; attempt++) {
       const state = await readState(dir, paths, store, signal);
@@ -138,7 +139,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         guards: [],
         generation: state.remote.index.generation,
         committed: false,
-        guarantee,
+        guarantee: guarantee ?? assumedGuarantee(store),
         failed: [],
         conflicts: [],
         warnings: state.warnings,
@@ -165,6 +166,15 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
           new Map([...state.local].map(([p, f]) => [p, f.sha256])),
         );
         return result;
+      }
+      if (guarantee === undefined) {
+        guarantee = await guaranteeOf(store, signal);
+        if (guarantee === 'lease') {
+          // Without compare-and-swap the plan only holds if made while holding the lease: take it, plan again.
+          lease = await acquireLease(store, config.member, signal);
+          attempt -= 1;
+          continue;
+        }
       }
       if (confirmed === undefined) {
         if (options.confirm && !(await options.confirm(plan))) return { ...result, declined: true };
@@ -378,6 +388,10 @@ async function refreshStatCache(
     else next.set(path, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, sha256 });
   }
   return next;
+}
+
+function assumedGuarantee(store: StorageDriver): SyncGuarantee {
+  return store.capabilities.conditionalWrite === false ? 'lease' : 'compare-and-swap';
 }
 
 async function guaranteeOf(store: StorageDriver, signal: AbortSignal | undefined): Promise<SyncGuarantee> {

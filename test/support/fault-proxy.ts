@@ -9,12 +9,13 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 /**
  * A fault-injecting HTTP proxy for integration tests: it sits in front of the real S3 server (path-style
  * requests only), forwards every request unchanged (the client's Host header too, which SigV4 signs) and
  * streams bodies both ways, while it can answer some requests with 503 SlowDown, reset connections before
- * or in the middle of a response, and throttle response bodies.
+ * or in the middle of a response, throttle response and request bodies, and hold requests unanswered.
  */
 export interface FaultSettings {
   /** Share (0..1) of requests answered with 503 SlowDown (S3 XML error body) without reaching the server. */
@@ -33,6 +34,17 @@ export interface FaultSettings {
   resetRate?: number;
   /** Throttle response bodies to this many bytes per second per response (for tests that kill a process mid-download). */
   bytesPerSecond?: number;
+  /**
+   * Throttle request bodies (uploads) to this many bytes per second per request on their way to the server
+   * (for tests that kill a process mid-upload). Applies to every forwarded request, like `bytesPerSecond`.
+   */
+  uploadBytesPerSecond?: number;
+  /**
+   * Requests matching this are held: their body is read and dropped, they never reach the server and are never
+   * answered, until the client gives up (or is killed) or the proxy closes. For tests that kill a process while
+   * it waits on one particular request (e.g. a commit). Checked before every other fault; independent of `match`.
+   */
+  hold?: (r: ProxiedRequest) => boolean;
   /** Only inject faults into requests matching this predicate (default: all). */
   match?: (r: ProxiedRequest) => boolean;
   /** Seed for the fault dice (a small PRNG); without one, Math.random. Rates 0 and 1 are exact either way. */
@@ -53,7 +65,7 @@ export interface ProxiedRequest {
   /** GET of an object body (not a listing) */
   isObjectGet: boolean;
   range?: string;
-  fault?: 'slowdown' | 'denied' | 'reset-before' | 'reset-mid';
+  fault?: 'slowdown' | 'denied' | 'reset-before' | 'reset-mid' | 'held';
   /** Status the client received (the upstream's, or 503 for 'slowdown'); unset when reset before the head. */
   status?: number;
 }
@@ -193,17 +205,46 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Resolves when `res` can take more data, or has closed. */
-function drained(res: ServerResponse): Promise<void> {
+/** Resolves when `stream` (a response to the client, or a request to the server) can take more data, or has closed. */
+function drained(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
+      stream.off('drain', done);
+      stream.off('close', done);
       resolve();
     };
-    res.on('drain', done);
-    res.on('close', done);
+    stream.on('drain', done);
+    stream.on('close', done);
   });
+}
+
+/** Copies a request body to the server at most `bytesPerSecond`; a client that goes away cuts the upstream request. */
+async function pumpRequest(
+  req: IncomingMessage,
+  upstreamReq: Writable,
+  bytesPerSecond: number,
+): Promise<void> {
+  const sliceSize = Math.max(1, Math.floor(bytesPerSecond / 20));
+  const start = Date.now();
+  let sent = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      let rest = chunk;
+      while (rest.length > 0) {
+        const n = Math.min(rest.length, sliceSize);
+        const slice = rest.subarray(0, n);
+        rest = rest.subarray(n);
+        const wait = start + ((sent + n) / bytesPerSecond) * 1000 - Date.now();
+        if (wait > 0) await sleep(wait);
+        if (upstreamReq.destroyed) return;
+        sent += n;
+        if (!upstreamReq.write(slice)) await drained(upstreamReq);
+      }
+    }
+    upstreamReq.end();
+  } catch {
+    upstreamReq.destroy();
+  }
 }
 
 function errorBody(code: string, message: string, resource: string, requestId: string): string {
@@ -319,6 +360,12 @@ export async function startFaultProxy(target: string, settings: FaultSettings = 
   const server = createServer((req, res) => {
     const record = describe(req);
     requests.push(record);
+    if (faults.hold?.(record)) {
+      // Never forwarded, never answered: the client waits until it gives up, is killed, or the proxy closes.
+      record.fault = 'held';
+      req.resume();
+      return;
+    }
     const fault = chooseFault(record);
     if (fault !== undefined) record.fault = fault;
     if (fault === 'slowdown') {
@@ -374,7 +421,12 @@ export async function startFaultProxy(target: string, settings: FaultSettings = 
     });
     res.on('error', () => resetSocket(res.socket));
     req.on('error', () => upstreamReq.destroy());
-    req.pipe(upstreamReq);
+    const uploadBytesPerSecond =
+      faults.uploadBytesPerSecond && faults.uploadBytesPerSecond > 0
+        ? faults.uploadBytesPerSecond
+        : undefined;
+    if (uploadBytesPerSecond) void pumpRequest(req, upstreamReq, uploadBytesPerSecond);
+    else req.pipe(upstreamReq);
   });
   server.keepAliveTimeout = 30_000;
 
