@@ -34,6 +34,16 @@ const BENCHMARKS = [
     script: 'bench/fetch-refetch.mjs',
     what: 'wharf fetch rerun over 10000 unchanged 1 KiB files (0 object GETs) vs rclone copy, aws s3 sync',
   },
+  {
+    name: 'sync-push',
+    script: 'bench/sync-push.mjs',
+    what: 'wharf sync first push of 2000 x 16 KiB files into an empty prefix vs rclone sync, aws s3 sync (defaults)',
+  },
+  {
+    name: 'sync-nochange',
+    script: 'bench/sync-nochange.mjs',
+    what: 'wharf sync with nothing changed over 100000 tracked files (<= 5 s, <= 300 MB RSS) vs rclone sync, aws s3 sync',
+  },
 ];
 
 const argv = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { BenchError } from './harness.mjs';
 
 export const AWS_BIN = '/usr/bin/aws'; // Debian's awscli 2.9; another `aws` may come first in PATH
 export const RCLONE_BIN = '/usr/bin/rclone';
@@ -101,6 +102,30 @@ export /**
 async function addToResults(jsonPath, fields) {
   const doc = JSON.parse(await readFile(jsonPath, 'utf8'));
   await writeFile(jsonPath, `${JSON.stringify({ ...doc, ...fields }, null, 2)}\n`);
+}
+
+export /**
+ * Run a benchmark command once, untimed (a first full copy, a seed, a `sync init`), with the command's
+ * env merged over process.env as the harness does. Throws a BenchError with the tail of its output
+ * unless it exits 0. Returns its stdout.
+ * @param {Pick<import('./harness.mjs').BenchCommand, 'label' | 'cmd' | 'args' | 'env' | 'cwd'>} c
+ * @returns {string}
+ */
+function runOnce(c) {
+  const env = { ...process.env };
+  for (const [k, v] of Object.entries(c.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const r = spawnSync(c.cmd, c.args, { cwd: c.cwd, env, encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  if (r.status !== 0) {
+    const tail = `${r.stderr ?? ''}${r.stdout ?? ''}`.trimEnd().split('\n').slice(-20).join('\n    ');
+    throw new BenchError(
+      `benchmark aborted: the untimed "${c.label}" failed (${r.error?.message ?? r.signal ?? `exit ${r.status}`})\n` +
+        `  command: ${[c.cmd, ...c.args].join(' ')}\n    ${tail}`,
+    );
+  }
+  return r.stdout ?? '';
 }
 
 export /** @param {string} bin @param {string[]} args */

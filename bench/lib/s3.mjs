@@ -76,14 +76,18 @@ export async function createScratchBucket(client) {
 }
 
 /**
- * Count the objects and bytes under a prefix.
+ * Count the objects and bytes under a prefix. With `exclude` (a key prefix relative to `prefix`, e.g.
+ * `.wharf/` for Wharf sync's index and journal), the objects under it are counted apart, as `excluded`.
  * @param {S3Client} client
  * @param {string} bucket
  * @param {string} prefix
+ * @param {{ exclude?: string }} [options]
  */
-export async function summarizePrefix(client, bucket, prefix) {
+export async function summarizePrefix(client, bucket, prefix, options = {}) {
+  const skip = options.exclude === undefined ? null : prefix + options.exclude;
   let count = 0;
   let bytes = 0;
+  let excluded = 0;
   /** @type {string | undefined} */
   let token;
   do {
@@ -91,12 +95,16 @@ export async function summarizePrefix(client, bucket, prefix) {
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const o of page.Contents ?? []) {
+      if (skip !== null && o.Key?.startsWith(skip)) {
+        excluded++;
+        continue;
+      }
       count++;
       bytes += o.Size ?? 0;
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return { count, bytes };
+  return { count, bytes, excluded };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type {
   CopyOptions,
+  DetectOptions,
   LayoutOptions,
   ListOptions,
   MultipartLayout,
@@ -79,8 +80,9 @@ export class PrefixedDriver implements StorageDriver {
     return (key: string, options: PresignOptions) => presign(this.prefix + key, options);
   }
 
-  detectCapabilities(options?: OpOptions): Promise<StorageDriver['capabilities']> {
-    return this.inner.detectCapabilities?.(options) ?? Promise.resolve(this.inner.capabilities);
+  detectCapabilities(options: DetectOptions = {}): Promise<StorageDriver['capabilities']> {
+    const inner = { ...options, probePrefix: this.prefix + (options.probePrefix ?? '') };
+    return this.inner.detectCapabilities?.(inner) ?? Promise.resolve(this.inner.capabilities);
   }
 
   close(): Promise<void> {

@@ -53,7 +53,7 @@ export interface StorageDriver {
   presign?(key: string, options: PresignOptions): Promise<string>;
 
   /** Probes the store for optional features (conditional writes, checksums) and returns refined capabilities. */
-  detectCapabilities?(options?: OpOptions): Promise<DriverCapabilities>;
+  detectCapabilities?(options?: DetectOptions): Promise<DriverCapabilities>;
 
   /** Releases sockets and handles. The driver must not be used afterwards. */
   close?(): Promise<void>;
@@ -94,6 +94,14 @@ export interface ObjectInfo {
 
 export interface OpOptions {
   signal?: AbortSignal;
+}
+
+export interface DetectOptions extends OpOptions {
+  /**
+   * Folder (ending in '/', or '') under which a probe may write its throw-away object, for callers whose
+   * permissions cover only a prefix. Default: the store's root.
+   */
+  probePrefix?: string;
 }
 
 export interface ListOptions extends OpOptions {

@@ -98,7 +98,8 @@ const DEFAULTS = {
  * One sync of a linked folder with its remote prefix: scan (stat cache), read the remote index, 3-way plan
  * against this member's base, guards, confirmation, apply, then commit the new index with compare-and-swap.
  * When another member commits in between, everything is re-read and re-planned (uploads already made are
- * recognised by their SHA-256 and not repeated). The base moves only after a successful commit.
+ * recognised by their SHA-256 and not repeated). Remote changes enter the base only after a successful commit;
+ * local ones (downloads, local deletes) as soon as they are done.
  */
 export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
   const dir = resolve(options.dir);
@@ -206,6 +207,10 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         if (lease) await lease.renew();
         const outcome = await commitRemoteIndex(store, state.remote, next, signal);
         if (!outcome.committed) {
+          // What this attempt changed locally (downloads, local deletes and moves) stays done: the base takes the
+          // index entries the folder now matches, or the re-plan would take a downloaded file for a local edit
+          // (a spurious conflict copy when its owner changed it again meanwhile). Uploads stay pending.
+          await updateBase(paths, state, state.remote.index, applied.localAfter);
           if (attempt >= settings.commitAttempts) {
             throw new PreconditionFailedError(
               `other members kept committing to ${store.name}: gave up after ${attempt} attempts`,

@@ -277,7 +277,7 @@ async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags): Prom
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       confirm: async (plan) => {
         if (flags.yes) return true;
-        showPlan(output, plan);
+        showPlan(output, plan, true);
         requireTerminal('sync');
         const answer = await ask(`Apply these ${plan.actions.length} changes? [y/N] `);
         return /^y(es)?$/i.test(answer.trim());
@@ -346,8 +346,9 @@ function report(
   return result.failed.length > 0 ? EXIT.failure : EXIT.ok;
 }
 
-function showPlan(output: Output, plan: SyncPlan): void {
-  if (output.json) return;
+/** The plan on stderr (paged on a terminal). `--quiet` hides it, except when the user is asked to confirm it. */
+function showPlan(output: Output, plan: SyncPlan, forConfirmation = false): void {
+  if (output.json || (output.quiet && !forConfirmation)) return;
   const lines = plan.actions.filter((a) => a.kind !== 'adopt' && a.kind !== 'forget').map(describeAction);
   for (const s of plan.skipped) lines.push(`  skip      ${s.path} (${s.reason})`);
   const text = [`Plan: ${summary(plan)}`, ...lines].join('\n');

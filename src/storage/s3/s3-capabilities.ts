@@ -51,9 +51,9 @@ export async function probeConditionalWrites(
   client: S3Client,
   bucket: string,
   signal: AbortSignal | undefined,
-  options: { probeMultipart: boolean } = { probeMultipart: true },
+  options: { probeMultipart: boolean; keyPrefix?: string } = { probeMultipart: true },
 ): Promise<ConditionalWriteProbe> {
-  const key = `${PROBE_PREFIX}${randomUUID()}`;
+  const key = `${options.keyPrefix ?? ''}${PROBE_PREFIX}${randomUUID()}`;
   const opts = { abortSignal: signal };
   const put = (conditions: { IfNoneMatch?: string; IfMatch?: string }) =>
     client.send(

@@ -27,6 +27,7 @@ import type {
   ListOptions,
   MultipartLayout,
   ObjectInfo,
+  DetectOptions,
   OpOptions,
   PresignOptions,
   ReadOptions,
@@ -542,20 +543,21 @@ export class S3Driver implements StorageDriver {
    * probe cannot run: `conditionalWrite` stays `'unknown'` and the next call tries again.
    * Throws NotFoundError (bucket), NetworkError, AbortedError.
    */
-  async detectCapabilities(options: OpOptions = {}): Promise<DriverCapabilities> {
+  async detectCapabilities(options: DetectOptions = {}): Promise<DriverCapabilities> {
     if (this.#capabilitiesDetected) return this.#capabilities;
     throwIfAborted(options.signal);
     // Concurrent callers share one probe.
-    this.#detecting ??= this.#probe(options.signal).finally(() => {
+    this.#detecting ??= this.#probe(options.signal, options.probePrefix ?? '').finally(() => {
       this.#detecting = undefined;
     });
     return this.#detecting;
   }
 
-  async #probe(signal: AbortSignal | undefined): Promise<DriverCapabilities> {
+  async #probe(signal: AbortSignal | undefined, probePrefix: string): Promise<DriverCapabilities> {
     try {
       const probe = await probeConditionalWrites(this.#client, this.bucket, signal, {
         probeMultipart: !this.#resolved.isAws,
+        keyPrefix: probePrefix,
       });
       this.#capabilities = { ...this.#capabilities, conditionalWrite: probe.conditionalWrite };
       this.#multipartConditional = probe.multipartConditionalWrite;
