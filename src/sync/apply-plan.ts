@@ -3,12 +3,13 @@ import { lstat, mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isWharfError, toWharfError, WharfError, type WharfError as WharfErrorType } from '../core/errors.js';
 import { runPool } from '../core/pool.js';
+import { sameEtag } from '../storage/etag.js';
 import type { StorageDriver } from '../storage/types.js';
 import { downloadFile } from '../transfer/download/download-file.js';
 import { SHA256_METADATA_KEY } from '../transfer/download/expectations.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import type { SyncPaths } from './local-state.js';
-import { TRASH_PREFIX } from './remote-index.js';
+import { TRASH_PREFIX, versionKey } from './remote-index.js';
 import type { ChangeRecord, IndexEntry, LocalFile, LocalSnapshot, SyncAction } from './types.js';
 
 /** Metadata key naming the member that uploaded an object (lets a member reclaim its own uncommitted upload). */
@@ -27,6 +28,11 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   onBytes?: (delta: number) => void;
   onFileDone?: (path: string, ok: boolean) => void;
+  /**
+   * Called once local work on a path is done and the folder matches `entry` of the remote index the plan was
+   * made against (undefined: the path is gone on both sides). The caller records it in the base at once.
+   */
+  onLocalSettled?: (path: string, entry: IndexEntry | undefined) => Promise<void>;
 }
 
 /** A remote-side change that the commit records; `entry` is the new index entry (absent for deletes). */
@@ -108,6 +114,7 @@ class ActionRunner {
       case 'download':
         await this.download(action.path, action.remote, action.local);
         result.localAfter.set(action.path, action.remote.sha256);
+        await this.o.onLocalSettled?.(action.path, action.remote);
         return;
       case 'delete-remote': {
         const trashKey = await this.copyToTrash(action.path, action.remote);
@@ -120,6 +127,7 @@ class ActionRunner {
       case 'delete-local':
         await this.moveToLocalTrash(action.path, action.local);
         result.localAfter.delete(action.path);
+        await this.o.onLocalSettled?.(action.path, undefined);
         return;
       case 'move-remote': {
         const info = await this.copyTo(action.from, action.to, action.remote);
@@ -134,6 +142,8 @@ class ActionRunner {
         await this.renameLocal(action.from, action.to, action.local);
         result.localAfter.delete(action.from);
         result.localAfter.set(action.to, action.remote.sha256);
+        await this.o.onLocalSettled?.(action.from, undefined);
+        await this.o.onLocalSettled?.(action.to, action.remote);
         return;
       case 'conflict':
         return this.resolveConflict(action, result);
@@ -162,6 +172,7 @@ class ActionRunner {
       });
       await this.download(path, remote, undefined);
       result.localAfter.set(path, remote.sha256);
+      await this.o.onLocalSettled?.(path, remote);
     } else if (action.resolution === 'local') {
       const trashKey = await this.copyToTrash(path, remote);
       const entry = await this.upload(path, local, remote);
@@ -174,79 +185,134 @@ class ActionRunner {
       result.localAfter.delete(path);
       await this.download(path, remote, undefined);
       result.localAfter.set(path, remote.sha256);
+      await this.o.onLocalSettled?.(path, remote);
     }
   }
 
   /**
-   * Uploads a local file: `If-Match` the ETag the index records (or `If-None-Match: *` for a new path). A 412
-   * is fine when the object already holds this content (our own earlier, uncommitted upload) and is retried once
-   * over an object this member uploaded but never committed; anything else is another member's change.
+   * Uploads a local file to its path. Whatever object is there first (the committed version, or another run's
+   * upload that was never committed) is copied to `.wharf/versions/<its sha256>` before it is replaced, so no
+   * content anyone may still need disappears before the index says so; the write is conditional on that
+   * object's ETag (`If-None-Match: *` when there is none) so a concurrent writer is never overwritten unseen.
+   * An object that already holds this content (an earlier, uncommitted upload of ours) is adopted as it is.
    */
   async upload(
     path: string,
     local: LocalFile,
     remote: IndexEntry | undefined,
   ): Promise<RemoteChange['entry'] & object> {
-    const file = this.localPath(path);
-    const condition = remote ? { ifMatch: remote.etag } : { ifNoneMatch: '*' as const };
-    const put = (cond: { ifMatch: string } | { ifNoneMatch: '*' }): Promise<string> =>
-      this.limiter.run(async () => {
-        await this.assertUnchanged(path, local);
-        let sent = 0;
-        const info = await this.o.store.write(path, createReadStream(file), {
-          ...cond,
-          size: local.size,
-          partSize: this.o.partSize,
-          partConcurrency: this.o.partConcurrency,
-          metadata: { [SHA256_METADATA_KEY]: local.sha256, [MEMBER_METADATA_KEY]: this.o.member },
-          ...(this.o.signal ? { signal: this.o.signal } : {}),
-          onProgress: (bytes) => {
-            this.o.onBytes?.(bytes - sent);
-            sent = bytes;
-          },
-        });
-        // A file edited while it was read may have gone up torn: never commit that.
-        await this.assertUnchanged(path, local);
-        return info.etag ?? '';
-      }, this.o.signal);
-    let etag: string;
-    try {
-      etag = await put(condition);
-    } catch (error) {
-      if (!(isWharfError(error) && error.code === 'PRECONDITION_FAILED')) throw error;
-      const current = await this.o.store.stat(path, this.signalOpt());
-      if (current?.metadata?.[SHA256_METADATA_KEY] === local.sha256 && current.etag) etag = current.etag;
-      else if (current?.etag && current.metadata?.[MEMBER_METADATA_KEY] === this.o.member)
-        etag = await put({ ifMatch: current.etag });
-      else
-        throw new WharfError(
-          'CONFLICT',
-          `${this.o.store.name}/${path} changed on the remote outside a committed sync (another member is syncing it now)`,
-          { hint: 'sync again in a moment; your local file is untouched', retryable: true },
+    for (let attempt = 1; ; attempt++) {
+      // A path the index does not have is normally free: try to create it without looking first.
+      const look = remote !== undefined || attempt > 1;
+      const current = look
+        ? await this.limiter.run(() => this.o.store.stat(path, this.signalOpt()), this.o.signal)
+        : undefined;
+      const currentSha = current?.metadata?.[SHA256_METADATA_KEY];
+      if (current?.etag && currentSha === local.sha256 && current.size === local.size) {
+        return { size: local.size, sha256: local.sha256, etag: current.etag };
+      }
+      if (current?.etag) {
+        const sha = currentSha ?? (remote && sameEtag(remote.etag, current.etag) ? remote.sha256 : undefined);
+        await this.preserve(path, current.etag, sha);
+      }
+      try {
+        const etag = await this.put(
+          path,
+          local,
+          current?.etag ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
         );
+        return { size: local.size, sha256: local.sha256, etag };
+      } catch (error) {
+        // Someone wrote the path between our look and our write: look again (and keep what they wrote).
+        if (!(isWharfError(error) && error.code === 'PRECONDITION_FAILED') || attempt >= 3) throw error;
+      }
     }
-    return { size: local.size, sha256: local.sha256, etag };
   }
 
+  async put(
+    path: string,
+    local: LocalFile,
+    condition: { ifMatch: string } | { ifNoneMatch: '*' },
+  ): Promise<string> {
+    return this.limiter.run(async () => {
+      await this.assertUnchanged(path, local);
+      let sent = 0;
+      const info = await this.o.store.write(path, createReadStream(this.localPath(path)), {
+        ...condition,
+        size: local.size,
+        partSize: this.o.partSize,
+        partConcurrency: this.o.partConcurrency,
+        metadata: { [SHA256_METADATA_KEY]: local.sha256, [MEMBER_METADATA_KEY]: this.o.member },
+        ...this.signalOpt(),
+        onProgress: (bytes) => {
+          this.o.onBytes?.(bytes - sent);
+          sent = bytes;
+        },
+      });
+      // A file edited while it was read may have gone up torn: never commit that.
+      await this.assertUnchanged(path, local);
+      return info.etag ?? '';
+    }, this.o.signal);
+  }
+
+  /** Server-side copy of the object at `path` (pinned to `etag`) to `.wharf/versions/<sha256>` (or `<etag>`). */
+  async preserve(path: string, etag: string, sha256: string | undefined): Promise<void> {
+    const key = versionKey(sha256 ?? `etag-${etag.replace(/[^0-9A-Za-z-]/g, '')}`);
+    const store = this.o.store;
+    await this.limiter.run(async () => {
+      if (await store.stat(key, this.signalOpt())) return; // content-addressed: already kept
+      if (store.copy) await store.copy(path, key, this.signalOpt());
+      else {
+        const info = await store.stat(path, this.signalOpt());
+        const body = await store.read(path, { ifMatch: etag, ...this.signalOpt() });
+        await store.write(key, body, {
+          ...(info?.size !== undefined ? { size: info.size } : {}),
+          ...(info?.metadata ? { metadata: info.metadata } : {}),
+          ...this.signalOpt(),
+        });
+      }
+    }, this.o.signal);
+  }
+
+  /**
+   * Downloads the committed version: the object at the path, pinned to the index's ETag; if the path holds
+   * something else by now (an upload another member has not committed yet), the copy kept under
+   * `.wharf/versions/<sha256>`.
+   */
   async download(path: string, remote: IndexEntry, local: LocalFile | undefined): Promise<void> {
     if (local) await this.assertUnchanged(path, local);
     else await this.assertAbsent(path);
-    await downloadFile(
-      { key: path, size: remote.size, etag: remote.etag },
-      {
-        store: this.o.store,
-        finalPath: this.localPath(path),
-        tempDir: this.o.paths.tempDir,
-        partialDir: this.o.paths.partialDir,
-        limiter: this.limiter,
-        partSize: this.o.partSize,
-        partConcurrency: this.o.partConcurrency,
-        rangeThreshold: 2 * this.o.partSize,
-        attempts: this.o.attempts,
-        ...this.signalOpt(),
-        ...(this.o.onBytes ? { onBytes: this.o.onBytes } : {}),
-      },
-    );
+    try {
+      await this.fetchObject({ key: path, size: remote.size, etag: remote.etag }, path);
+    } catch (error) {
+      if (!(isWharfError(error) && error.code === 'PRECONDITION_FAILED')) throw error;
+      const kept = await this.o.store.stat(versionKey(remote.sha256), this.signalOpt());
+      if (!kept || kept.metadata?.[SHA256_METADATA_KEY] !== remote.sha256) {
+        throw new WharfError(
+          'CONFLICT',
+          `${this.o.store.name}/${path} no longer holds the committed version (sha256 ${remote.sha256.slice(0, 12)}…) and no copy of it was kept`,
+          { hint: 'another member may be syncing it right now; sync again in a moment', retryable: true },
+        );
+      }
+      const key = versionKey(remote.sha256);
+      await this.fetchObject({ key, size: kept.size, ...(kept.etag ? { etag: kept.etag } : {}) }, path);
+    }
+  }
+
+  async fetchObject(source: { key: string; size: number; etag?: string }, path: string): Promise<void> {
+    await downloadFile(source, {
+      store: this.o.store,
+      finalPath: this.localPath(path),
+      tempDir: this.o.paths.tempDir,
+      partialDir: this.o.paths.partialDir,
+      limiter: this.limiter,
+      partSize: this.o.partSize,
+      partConcurrency: this.o.partConcurrency,
+      rangeThreshold: 2 * this.o.partSize,
+      attempts: this.o.attempts,
+      ...this.signalOpt(),
+      ...(this.o.onBytes ? { onBytes: this.o.onBytes } : {}),
+    });
   }
 
   async copyToTrash(path: string, remote: IndexEntry): Promise<string> {

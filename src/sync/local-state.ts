@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { isIndexEntry } from './remote-index.js';
-import type { EntryMap } from './types.js';
+import type { EntryMap, IndexEntry } from './types.js';
 
 /** A member's state inside the synced folder (always ignored by the scan). */
 export const LOCAL_STATE_FOLDER = '.wharf';
@@ -14,6 +14,8 @@ export interface SyncPaths {
   stateDir: string;
   configFile: string;
   baseFile: string;
+  /** Base changes made since base.json was written (local downloads, deletes, moves that finished). */
+  baseJournalFile: string;
   statCacheFile: string;
   /** `.wharf/trash/<timestamp>/<path>`: local copies a sync removed or replaced. */
   trashDir: string;
@@ -29,6 +31,7 @@ export function syncPaths(dir: string): SyncPaths {
     stateDir,
     configFile: join(stateDir, 'sync.json'),
     baseFile: join(stateDir, 'base.json'),
+    baseJournalFile: join(stateDir, 'base.journal'),
     statCacheFile: join(stateDir, 'stat-cache.json'),
     trashDir: join(stateDir, 'trash'),
     tempDir: join(stateDir, 'tmp'),
@@ -97,7 +100,11 @@ export async function readBase(paths: SyncPaths): Promise<BaseState> {
   try {
     text = await readFile(paths.baseFile, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { generation: 0, entries: new Map() };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const entries: EntryMap = new Map();
+      await applyBaseJournal(paths, entries);
+      return { generation: 0, entries };
+    }
     throw error;
   }
   const parsed = parseJson(text, paths.baseFile) as { generation?: unknown; entries?: unknown };
@@ -108,12 +115,40 @@ export async function readBase(paths: SyncPaths): Promise<BaseState> {
       entries.set(path, entry);
     }
   } else throw corruptBase(paths);
+  await applyBaseJournal(paths, entries);
   return { generation: typeof parsed.generation === 'number' ? parsed.generation : 0, entries };
+}
+
+/** One line of base.journal: a path the folder now agrees on with the remote index (or no longer has). */
+type BaseJournalRecord = { set: string; entry: IndexEntry } | { remove: string };
+
+/**
+ * Records that local work finished (a download, a local delete or move) right away, so a sync killed before
+ * its end does not take those files for local edits next time. Lines are appended; a torn last line is ignored.
+ */
+export async function appendBaseJournal(paths: SyncPaths, records: BaseJournalRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await appendFile(paths.baseJournalFile, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+}
+
+async function applyBaseJournal(paths: SyncPaths, entries: EntryMap): Promise<void> {
+  const text = await readFile(paths.baseJournalFile, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const record = JSON.parse(line) as Partial<{ set: string; entry: unknown; remove: string }>;
+      if (typeof record.set === 'string' && isIndexEntry(record.entry)) entries.set(record.set, record.entry);
+      else if (typeof record.remove === 'string') entries.delete(record.remove);
+    } catch {
+      // A line cut short by a crash: the records before it count.
+    }
+  }
 }
 
 export async function writeBase(paths: SyncPaths, base: BaseState): Promise<void> {
   const entries = Object.fromEntries([...base.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   await writeFileAtomic(paths.baseFile, JSON.stringify({ generation: base.generation, entries }));
+  await rm(paths.baseJournalFile, { force: true });
 }
 
 /** `20261123T165500.123Z`: sortable, and safe as a folder name everywhere. */

@@ -8,6 +8,12 @@ export const INDEX_KEY = '.wharf/index.json';
 export const JOURNAL_PREFIX = '.wharf/journal/';
 export const TRASH_PREFIX = '.wharf/trash/';
 export const LEASE_KEY = '.wharf/lease.json';
+/** Content that was replaced at its path, by SHA-256: what a member downloads while the path holds an uncommitted upload. */
+export const VERSIONS_PREFIX = '.wharf/versions/';
+
+export function versionKey(sha256: string): string {
+  return `${VERSIONS_PREFIX}${sha256}`;
+}
 
 /** The remote index as read, with the ETag a commit must match (undefined: there is no index yet). */
 export interface IndexSnapshot {

@@ -90,7 +90,8 @@ export async function resetSync(
   options: { remote: boolean; signal?: AbortSignal },
 ): Promise<{ removedRemoteKeys: number }> {
   const { paths, store } = linked;
-  for (const file of [paths.baseFile, paths.statCacheFile]) await rm(file, { force: true });
+  for (const file of [paths.baseFile, paths.baseJournalFile, paths.statCacheFile])
+    await rm(file, { force: true });
   for (const folder of [paths.tempDir, paths.partialDir]) await rm(folder, { recursive: true, force: true });
   let removedRemoteKeys = 0;
   if (options.remote) {

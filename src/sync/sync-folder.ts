@@ -6,7 +6,15 @@ import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import type { StorageDriver } from '../storage/types.js';
 import { applyPlan, type ApplyResult } from './apply-plan.js';
 import { IgnoreRules } from './ignore-rules.js';
-import { readBase, readConfig, syncPaths, trashStamp, writeBase, type SyncPaths } from './local-state.js';
+import {
+  appendBaseJournal,
+  readBase,
+  readConfig,
+  syncPaths,
+  trashStamp,
+  writeBase,
+  type SyncPaths,
+} from './local-state.js';
 import { planSync } from './plan-sync.js';
 import { commitRemoteIndex, readRemoteIndex, writeJournal, type IndexSnapshot } from './remote-index.js';
 import { loadStatCache, saveStatCache, scanFolder, type StatCacheEntry } from './scan-folder.js';
@@ -16,6 +24,7 @@ import type {
   CommitRecord,
   Direction,
   EntryMap,
+  IndexEntry,
   LocalSnapshot,
   Prefer,
   SyncIndex,
@@ -188,6 +197,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       throwIfAborted(signal);
       await mkdir(paths.partialDir, { recursive: true });
       await removeTempFiles(paths.tempDir);
+      const baseJournal = new BaseJournal(paths);
       const applied = await applyPlan(plan.actions, state.local, {
         store,
         paths,
@@ -200,7 +210,9 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         ...(signal ? { signal } : {}),
         onBytes: (delta) => emit({ type: 'bytes', delta }),
         onFileDone: (path, ok) => emit({ type: 'file', path, ok }),
+        onLocalSettled: (path, entry) => baseJournal.record(path, entry),
       });
+      await baseJournal.flushed();
       Object.assign(result, { applied: true, failed: applied.failed, conflicts: applied.conflicts });
       const next = nextIndex(state.remote.index, applied, config.member);
       if (next !== undefined) {
@@ -417,6 +429,28 @@ function widens(plan: SyncPlan, confirmed: SyncPlan): boolean {
     );
   const before = risky(confirmed);
   return [...risky(plan)].some((k) => !before.has(k));
+}
+
+/** Appends base changes as local work finishes; records arriving during a write go out in the next one. */
+class BaseJournal {
+  #pending: Parameters<typeof appendBaseJournal>[1] = [];
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly paths: SyncPaths) {}
+
+  record(path: string, entry: IndexEntry | undefined): Promise<void> {
+    this.#pending.push(entry ? { set: path, entry } : { remove: path });
+    this.#writing = this.#writing.then(async () => {
+      const records = this.#pending;
+      this.#pending = [];
+      await appendBaseJournal(this.paths, records);
+    });
+    return this.#writing;
+  }
+
+  flushed(): Promise<void> {
+    return this.#writing;
+  }
 }
 
 /** Temp files of downloads a killed run left behind (resumable partials live in partial/ and stay). */

@@ -422,6 +422,16 @@ describe('downloadFile, ranged objects', () => {
     expect(await readdir(partialDir)).toEqual([]);
   });
 
+  it('is pinned to the ETag the caller asked for: a newer object is a 412, not a silent switch', async () => {
+    const memory = new MemoryDriver();
+    await memory.write('big.bin', randomBytes(BIG));
+    const asked = await sourceOf(memory, 'big.bin');
+    await memory.write('big.bin', randomBytes(BIG)); // replaced after the caller looked
+
+    await expect(downloadFile(asked, options(memory))).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' });
+    expect(await exists(finalPath)).toBe(false);
+  });
+
   it('fails with VALIDATION when a range was damaged in transit, leaving no file and starting over next time', async () => {
     const memory = new MemoryDriver();
     const data = randomBytes(BIG);

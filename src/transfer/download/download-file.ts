@@ -6,12 +6,14 @@ import {
   isWharfError,
   NetworkError,
   NotFoundError,
+  PreconditionFailedError,
   throwIfAborted,
   toWharfError,
   type WharfError,
 } from '../../core/errors.js';
 import { runPool } from '../../core/pool.js';
 import { withRetry } from '../../core/retry.js';
+import { sameEtag } from '../../storage/etag.js';
 import type { MultipartLayout, ReadInfo, StorageDriver } from '../../storage/types.js';
 import { ContentHasher, type FileDigest } from './content-hasher.js';
 import {
@@ -162,7 +164,13 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
   );
   if (head === undefined)
     throw new NotFoundError(`${store.name}/${source.key} was deleted after it was listed`);
-  // The HEAD is newer than the listing; pin the download to what it says.
+  // Pinned like a whole-object GET with If-Match: another version than the caller asked for is a 412 (the
+  // caller decides whether to take the newer one), never a silent switch.
+  if (source.etag !== undefined && head.etag !== undefined && !sameEtag(head.etag, source.etag)) {
+    throw new PreconditionFailedError(
+      `${store.name}/${source.key} changed: its ETag is ${head.etag}, not ${source.etag}`,
+    );
+  }
   const etag = head.etag ?? source.etag ?? '';
   const layout = await layoutFor(store, { ...source, etag }, signal);
   const base = join(o.partialDir, createHash('sha256').update(source.key).digest('hex').slice(0, 40));
@@ -358,7 +366,12 @@ async function mkdirP(dir: string): Promise<void> {
 }
 
 /** Writes `chunks` (`length` bytes in all) at `position`, however many calls the kernel needs. */
-export async function writeAllAt(handle: FileHandle, chunks: Buffer[], length: number, position: number): Promise<void> {
+export async function writeAllAt(
+  handle: FileHandle,
+  chunks: Buffer[],
+  length: number,
+  position: number,
+): Promise<void> {
   let written = 0;
   let rest = chunks;
   while (written < length) {
