@@ -15,7 +15,7 @@ import {
   type SyncConfig,
   type SyncPaths,
 } from './local-state.js';
-import { readJournal, REMOTE_STATE_PREFIX, TRASH_PREFIX } from './remote-index.js';
+import { readJournal, REMOTE_STATE_PREFIX, TRASH_PREFIX, VERSIONS_PREFIX } from './remote-index.js';
 import type { CommitRecord } from './types.js';
 
 export interface InitOptions {
@@ -180,7 +180,10 @@ export async function restoreFromTrash(
   return item;
 }
 
-/** Removes trash (remote and local) older than `olderThanMs`. Returns how many files went. */
+/**
+ * Removes trash (remote and local) older than `olderThanMs`, and replaced versions kept under
+ * `.wharf/versions/` that are as old. Returns how many trashed files went.
+ */
 export async function purgeTrash(
   linked: LinkedStore,
   olderThanMs: number,
@@ -189,6 +192,9 @@ export async function purgeTrash(
   const cutoff = Date.now() - olderThanMs;
   const old = (await listTrash(linked, signal)).filter((i) => stampTime(i.stamp) < cutoff);
   const remote = old.filter((i) => i.where === 'remote').map((i) => `${TRASH_PREFIX}${i.stamp}/${i.path}`);
+  for await (const o of linked.store.list(VERSIONS_PREFIX, signal ? { signal } : {})) {
+    if ((o.lastModified?.getTime() ?? 0) < cutoff) remote.push(o.key);
+  }
   if (remote.length > 0) await linked.store.delete(remote, signal ? { signal } : {});
   for (const i of old.filter((x) => x.where === 'local')) {
     await rm(join(linked.paths.trashDir, i.stamp, ...i.path.split('/')), { force: true });
