@@ -168,13 +168,12 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       if (result.guards.length > 0 && !options.force) return result;
       if (options.dryRun) return result;
       if (plan.actions.length === 0) {
-        if (!options.dryRun) await saveStatCache(paths.statCacheFile, state.statCache);
-        await updateBase(
-          paths,
-          state,
-          state.remote.index,
-          new Map([...state.local].map(([p, f]) => [p, f.sha256])),
-        );
+        // Nothing to do: rewrite the state files only if they are out of date (a 100,000-file base is ~20 MB).
+        if (state.statCacheChanged) await saveStatCache(paths.statCacheFile, state.statCache);
+        if (await fileExists(paths.baseJournalFile)) {
+          const local = new Map([...state.local].map(([p, f]) => [p, f.sha256]));
+          await updateBase(paths, state, state.remote.index, local);
+        }
         return result;
       }
       if (guarantee === undefined) {
@@ -253,6 +252,8 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
 
 interface ReadState {
   local: LocalSnapshot;
+  /** The scan hashed files or found files gone: the stat cache on disk is out of date. */
+  statCacheChanged: boolean;
   /** Ignored paths, and paths the scan could not read this time: no action, no base change. */
   isLeftAlone: (path: string) => boolean;
   statCache: Map<string, StatCacheEntry>;
@@ -270,9 +271,11 @@ async function readState(
   signal: AbortSignal | undefined,
 ): Promise<ReadState> {
   const rules = await IgnoreRules.load(dir);
+  let cacheSizeBefore = 0;
   const [scan, remote, base] = await Promise.all([
     (async () => {
       const cache = await loadStatCache(paths.statCacheFile);
+      cacheSizeBefore = cache.size;
       const exists = await lstat(dir).then(
         (s) => s.isDirectory(),
         () => false,
@@ -298,6 +301,7 @@ async function readState(
     rules.ignores(path) || unknownFiles.has(path) || unknownFolders.some((folder) => path.startsWith(folder));
   return {
     local: scan.files,
+    statCacheChanged: scan.hashed > 0 || scan.statCache.size !== cacheSizeBefore,
     isLeftAlone,
     statCache: scan.statCache,
     hashed: scan.hashed,
@@ -429,6 +433,13 @@ function widens(plan: SyncPlan, confirmed: SyncPlan): boolean {
     );
   const before = risky(confirmed);
   return [...risky(plan)].some((k) => !before.has(k));
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Appends base changes as local work finishes; records arriving during a write go out in the next one. */
