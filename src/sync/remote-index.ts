@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { isWharfError, ValidationError } from '../core/errors.js';
 import type { StorageDriver } from '../storage/types.js';
 import type { CommitRecord, IndexEntry, SyncIndex } from './types.js';
@@ -159,8 +160,11 @@ async function firstKey(store: StorageDriver, signal: AbortSignal | undefined): 
   return undefined;
 }
 
+/** The body as UTF-8 text, decoded chunk by chunk (no second copy of a 20 MB index in a Buffer). */
 export async function readText(body: AsyncIterable<unknown>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
+  const decoder = new StringDecoder('utf8');
+  const parts: string[] = [];
+  for await (const chunk of body) parts.push(Buffer.isBuffer(chunk) ? decoder.write(chunk) : String(chunk));
+  parts.push(decoder.end());
+  return parts.join('');
 }

@@ -216,7 +216,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       const next = nextIndex(state.remote.index, applied, config.member);
       if (next !== undefined) {
         if (lease) await lease.renew();
-        const outcome = await commitRemoteIndex(store, state.remote, next, signal);
+        const outcome = await commitRemoteIndex(store, state.remote, withShortLastCommit(next), signal);
         if (!outcome.committed) {
           // What this attempt changed locally (downloads, local deletes and moves) stays done: the base takes the
           // index entries the folder now matches, or the re-plan would take a downloaded file for a local edit
@@ -338,6 +338,19 @@ export function nextIndex(current: SyncIndex, applied: ApplyResult, member: stri
     changes: applied.remoteChanges.map((c) => c.change),
   };
   return { format: 'wharf-sync-index', version: 1, generation, entries, lastCommit };
+}
+
+/** Changes kept in the index's `lastCommit` at most; the journal record always has them all. */
+const INDEX_CHANGES_LIMIT = 1000;
+
+/**
+ * The index as written: a big commit's change list (100,000 paths on a first push) would make every member
+ * read it on every sync, so only its size is kept there; `wharf sync log` reads the journal.
+ */
+function withShortLastCommit(index: SyncIndex): SyncIndex {
+  const commit = index.lastCommit;
+  if (!commit || commit.changes.length <= INDEX_CHANGES_LIMIT) return index;
+  return { ...index, lastCommit: { ...commit, changes: [], changeCount: commit.changes.length } };
 }
 
 /** Once committed: remove deleted and moved-away keys (their content is in the trash or at the new key) and journal it. */

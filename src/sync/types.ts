@@ -37,6 +37,8 @@ export interface CommitRecord {
   /** ISO 8601. */
   at: string;
   changes: ChangeRecord[];
+  /** In the index only, for commits too big to list there: how many changes the journal record has. */
+  changeCount?: number;
 }
 
 /** `PREFIX/.wharf/index.json`. */
@@ -46,7 +48,7 @@ export interface SyncIndex {
   /** 0 for an index that was never committed; +1 on every commit. */
   generation: number;
   entries: Record<string, IndexEntry>;
-  /** The commit that produced this generation (so a missing journal object can be rewritten from it). */
+  /** The commit that produced this generation (its change list only when short; the journal has it all). */
   lastCommit?: CommitRecord;
 }
 
