@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { isWharfError, ValidationError } from '../core/errors.js';
 import type { StorageDriver } from '../storage/types.js';
-import type { CommitRecord, IndexEntry, SyncIndex } from './types.js';
+import type { CommitRecord, EntryMap, IndexEntry, SyncIndex } from './types.js';
 
 /** Wharf's state under the synced prefix. */
 export const REMOTE_STATE_PREFIX = '.wharf/';
@@ -18,7 +18,8 @@ export function versionKey(sha256: string): string {
 
 /** The remote index as read, with the ETag a commit must match (undefined: there is no index yet). */
 export interface IndexSnapshot {
-  index: SyncIndex;
+  generation: number;
+  entries: EntryMap;
   etag: string | undefined;
 }
 
@@ -28,6 +29,15 @@ export function emptyIndex(): SyncIndex {
 
 /** Reads `.wharf/index.json`; an absent index is an empty one at generation 0. */
 export async function readRemoteIndex(store: StorageDriver, signal?: AbortSignal): Promise<IndexSnapshot> {
+  const { index, etag } = await readIndexDocument(store, signal);
+  return { generation: index.generation, entries: new Map(Object.entries(index.entries)), etag };
+}
+
+/** The index document as stored, with its ETag (an absent index: an empty one, no ETag). */
+export async function readIndexDocument(
+  store: StorageDriver,
+  signal?: AbortSignal,
+): Promise<{ index: SyncIndex; etag: string | undefined }> {
   let etag: string | undefined;
   let text: string;
   try {
@@ -47,6 +57,15 @@ export async function readRemoteIndex(store: StorageDriver, signal?: AbortSignal
     throw error;
   }
   return { index: parseIndex(text, `${store.name}/${INDEX_KEY}`), etag };
+}
+
+/** The index's current ETag (a HEAD), undefined when there is none. */
+export async function remoteIndexEtag(
+  store: StorageDriver,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  const info = await store.stat(INDEX_KEY, signal ? { signal } : {});
+  return info?.etag;
 }
 
 /** Validates an index document; anything else is a ValidationError naming the object. */

@@ -252,8 +252,9 @@ class FolderScan {
     }
   }
 
+  /** The snapshot and the new cache share the entry (a LocalFile with the inode): one object per file. */
   #keep(path: string, entry: StatCacheEntry): void {
-    this.#files.set(path, { size: entry.size, sha256: entry.sha256, mtimeMs: entry.mtimeMs });
+    this.#files.set(path, entry);
     this.#statCache.set(path, entry);
   }
 

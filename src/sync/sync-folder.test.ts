@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryDriver } from '../storage/memory/memory-driver.js';
 import type { StorageDriver, WriteOptions } from '../storage/types.js';
-import { readRemoteIndex } from './remote-index.js';
+import { readIndexDocument } from './remote-index.js';
 import { initSync } from './sync-admin.js';
 import { syncFolder } from './sync-folder.js';
 
@@ -22,6 +22,17 @@ function withoutConditionalWrites(inner: MemoryDriver): StorageDriver {
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** Counts reads of one key (the store keeps working as before). */
+function countReads(store: MemoryDriver, key: string): { count: number } {
+  const counter = { count: 0 };
+  const read = store.read.bind(store);
+  store.read = (k, o) => {
+    if (k === key) counter.count += 1;
+    return read(k, o);
+  };
+  return counter;
 }
 
 describe('syncFolder on in-memory stores', () => {
@@ -52,6 +63,30 @@ describe('syncFolder on in-memory stores', () => {
     expect(await readFile(join(b, 'x.txt'), 'utf8')).toBe('from alice');
   });
 
+  it('takes the base for the index while the index keeps its ETag, and reads it again once it changes', async () => {
+    const store = new MemoryDriver();
+    const indexReads = countReads(store, '.wharf/index.json');
+    const a = await member('alice', store);
+    const b = await member('bob', store);
+    await writeFile(join(a, 'x.txt'), 'one');
+    await syncFolder({ dir: a, store });
+    await syncFolder({ dir: b, store });
+    const base = JSON.parse(await readFile(join(b, '.wharf', 'base.json'), 'utf8')) as { indexEtag?: string };
+    expect(base.indexEtag).toBe((await store.stat('.wharf/index.json'))?.etag);
+
+    indexReads.count = 0;
+    const idle = await syncFolder({ dir: b, store });
+    expect(idle.plan.actions).toEqual([]);
+    expect(indexReads.count).toBe(0);
+
+    await writeFile(join(a, 'x.txt'), 'two');
+    await syncFolder({ dir: a, store });
+    const pulled = await syncFolder({ dir: b, store });
+    expect(indexReads.count).toBe(1);
+    expect(pulled.plan.counts.download).toBe(1);
+    expect(await readFile(join(b, 'x.txt'), 'utf8')).toBe('two');
+  });
+
   it('falls back to the lease, says so, and leaves no lease behind', async () => {
     const inner = new MemoryDriver();
     const store = withoutConditionalWrites(inner);
@@ -59,7 +94,7 @@ describe('syncFolder on in-memory stores', () => {
     await writeFile(join(a, 'x.txt'), 'from alice');
     const result = await syncFolder({ dir: a, store });
     expect(result).toMatchObject({ committed: true, guarantee: 'lease' });
-    expect((await readRemoteIndex(inner)).index.entries['x.txt']?.modifiedBy).toBe('alice');
+    expect((await readIndexDocument(inner)).index.entries['x.txt']?.modifiedBy).toBe('alice');
     expect(await inner.stat('.wharf/lease.json')).toBeUndefined();
   });
 

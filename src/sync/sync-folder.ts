@@ -3,12 +3,14 @@ import { join, resolve } from 'node:path';
 import { PreconditionFailedError, throwIfAborted, type WharfError } from '../core/errors.js';
 import { lockFolder } from '../core/folder-lock.js';
 import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
+import { sameEtag } from '../storage/etag.js';
 import type { StorageDriver } from '../storage/types.js';
 import { applyPlan, type ApplyResult } from './apply-plan.js';
 import { IgnoreRules } from './ignore-rules.js';
 import {
   appendBaseJournal,
   readBase,
+  type BaseState,
   readConfig,
   syncPaths,
   trashStamp,
@@ -16,7 +18,13 @@ import {
   type SyncPaths,
 } from './local-state.js';
 import { planSync } from './plan-sync.js';
-import { commitRemoteIndex, readRemoteIndex, writeJournal, type IndexSnapshot } from './remote-index.js';
+import {
+  commitRemoteIndex,
+  readRemoteIndex,
+  remoteIndexEtag,
+  writeJournal,
+  type IndexSnapshot,
+} from './remote-index.js';
 import { loadStatCache, saveStatCache, scanFolder, type StatCacheEntry } from './scan-folder.js';
 import { checkGuards, type GuardTrip, type MaxDelete } from './sync-guards.js';
 import { acquireLease, type Lease } from './sync-lease.js';
@@ -131,7 +139,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       const plan = planSync({
         local: state.local,
         base: state.base,
-        remote: new Map(Object.entries(state.remote.index.entries)),
+        remote: state.remote.entries,
         isIgnored: state.isLeftAlone,
         member: config.member,
         now: new Date(),
@@ -147,7 +155,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         applied: false,
         declined: false,
         guards: [],
-        generation: state.remote.index.generation,
+        generation: state.remote.generation,
         committed: false,
         guarantee: guarantee ?? assumedGuarantee(store),
         failed: [],
@@ -170,9 +178,9 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       if (plan.actions.length === 0) {
         // Nothing to do: rewrite the state files only if they are out of date (a 100,000-file base is ~20 MB).
         if (state.statCacheChanged) await saveStatCache(paths.statCacheFile, state.statCache);
-        if (await fileExists(paths.baseJournalFile)) {
+        if ((await fileExists(paths.baseJournalFile)) || state.baseIndexEtag === undefined) {
           const local = new Map([...state.local].map(([p, f]) => [p, f.sha256]));
-          await updateBase(paths, state, state.remote.index, local);
+          await updateBase(paths, state, state.remote, local);
         }
         return result;
       }
@@ -197,6 +205,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       await mkdir(paths.partialDir, { recursive: true });
       await removeTempFiles(paths.tempDir);
       const baseJournal = new BaseJournal(paths);
+      let outcomeEtag: string | undefined;
       const applied = await applyPlan(plan.actions, state.local, {
         store,
         paths,
@@ -213,15 +222,16 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       });
       await baseJournal.flushed();
       Object.assign(result, { applied: true, failed: applied.failed, conflicts: applied.conflicts });
-      const next = nextIndex(state.remote.index, applied, config.member);
+      const next = nextIndex(state.remote, applied, config.member);
       if (next !== undefined) {
         if (lease) await lease.renew();
         const outcome = await commitRemoteIndex(store, state.remote, withShortLastCommit(next), signal);
+        if (outcome.committed) outcomeEtag = outcome.etag === '' ? undefined : outcome.etag;
         if (!outcome.committed) {
           // What this attempt changed locally (downloads, local deletes and moves) stays done: the base takes the
           // index entries the folder now matches, or the re-plan would take a downloaded file for a local edit
           // (a spurious conflict copy when its owner changed it again meanwhile). Uploads stay pending.
-          await updateBase(paths, state, state.remote.index, applied.localAfter);
+          await updateBase(paths, state, state.remote, applied.localAfter);
           if (attempt >= settings.commitAttempts) {
             throw new PreconditionFailedError(
               `other members kept committing to ${store.name}: gave up after ${attempt} attempts`,
@@ -236,7 +246,14 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         result.generation = next.generation;
         await afterCommit(store, applied, next, signal, result);
       }
-      await updateBase(paths, state, next ?? state.remote.index, applied.localAfter);
+      const committed: IndexSnapshot = next
+        ? {
+            generation: next.generation,
+            entries: new Map(Object.entries(next.entries)),
+            etag: result.committed ? outcomeEtag : undefined,
+          }
+        : state.remote;
+      await updateBase(paths, state, committed, applied.localAfter);
       await saveStatCache(
         paths.statCacheFile,
         await refreshStatCache(dir, state.statCache, applied.localAfter),
@@ -261,6 +278,8 @@ interface ReadState {
   warnings: string[];
   rules: IgnoreRules;
   base: EntryMap;
+  /** The index ETag base.json says it equals (see BaseState.indexEtag). */
+  baseIndexEtag: string | undefined;
   remote: IndexSnapshot;
 }
 
@@ -272,6 +291,7 @@ async function readState(
 ): Promise<ReadState> {
   const rules = await IgnoreRules.load(dir);
   let cacheSizeBefore = 0;
+  const basePromise = readBase(paths);
   const [scan, remote, base] = await Promise.all([
     (async () => {
       const cache = await loadStatCache(paths.statCacheFile);
@@ -291,8 +311,8 @@ async function readState(
         };
       return scanFolder(dir, { rules, statCache: cache, ...(signal ? { signal } : {}) });
     })(),
-    readRemoteIndex(store, signal),
-    readBase(paths),
+    basePromise.then((b) => readRemote(store, b, signal)),
+    basePromise,
   ]);
   // Unreadable files and folders (and files that kept changing) are unknown, not deleted.
   const unknownFiles = new Set(scan.incomplete.filter((p) => !p.endsWith('/')));
@@ -308,20 +328,43 @@ async function readState(
     warnings: scan.warnings,
     rules,
     base: base.entries,
+    baseIndexEtag: base.indexEtag,
     remote,
   };
 }
 
+/**
+ * The remote index; when it still has the ETag the base was taken from, the base itself (one HEAD instead of
+ * downloading and parsing the whole index: what keeps a no-change sync of 100,000 files fast and small).
+ */
+async function readRemote(
+  store: StorageDriver,
+  base: BaseState,
+  signal: AbortSignal | undefined,
+): Promise<IndexSnapshot> {
+  if (base.indexEtag !== undefined) {
+    const etag = await remoteIndexEtag(store, signal);
+    if (etag !== undefined && sameEtag(etag, base.indexEtag))
+      return { generation: base.generation, entries: base.entries, etag };
+  }
+  return readRemoteIndex(store, signal);
+}
+
 /** The remote index with this run's remote-side changes, or undefined when there are none. */
-export function nextIndex(current: SyncIndex, applied: ApplyResult, member: string): SyncIndex | undefined {
+export function nextIndex(
+  current: Pick<IndexSnapshot, 'generation' | 'entries'>,
+  applied: ApplyResult,
+  member: string,
+): SyncIndex | undefined {
   if (applied.remoteChanges.length === 0) return undefined;
   const at = new Date().toISOString();
-  const entries = { ...current.entries };
+  const entries = Object.fromEntries(current.entries);
   for (const { change, entry } of applied.remoteChanges) {
     if (change.action === 'delete') delete entries[change.path];
     if (change.action === 'move' && change.from !== undefined) delete entries[change.from];
     if (entry) {
-      const before = current.entries[change.path] ?? (change.from ? current.entries[change.from] : undefined);
+      const before =
+        current.entries.get(change.path) ?? (change.from ? current.entries.get(change.from) : undefined);
       entries[change.path] = {
         ...entry,
         version: (before?.version ?? 0) + 1,
@@ -385,19 +428,43 @@ async function afterCommit(
 async function updateBase(
   paths: SyncPaths,
   state: ReadState,
-  index: SyncIndex,
+  index: IndexSnapshot,
   localAfter: Map<string, string>,
 ): Promise<void> {
   const base: EntryMap = new Map(state.base);
-  const all = new Set([...base.keys(), ...Object.keys(index.entries), ...localAfter.keys()]);
+  const all = new Set([...base.keys(), ...index.entries.keys(), ...localAfter.keys()]);
   for (const path of all) {
     if (state.isLeftAlone(path)) continue;
-    const remote = index.entries[path];
+    const remote = index.entries.get(path);
     const local = localAfter.get(path);
     if (remote === undefined && local === undefined) base.delete(path);
     else if (remote !== undefined && local === remote.sha256) base.set(path, remote);
   }
-  await writeBase(paths, { generation: index.generation, entries: base });
+  const exact = index.etag !== undefined && sameEntries(base, index.entries);
+  await writeBase(paths, {
+    generation: index.generation,
+    entries: base,
+    ...(exact ? { indexEtag: index.etag } : {}),
+  });
+}
+
+function sameEntries(a: EntryMap, b: EntryMap): boolean {
+  if (a.size !== b.size) return false;
+  for (const [path, x] of a) {
+    const y = b.get(path);
+    if (
+      y === undefined ||
+      (x !== y &&
+        (x.sha256 !== y.sha256 ||
+          x.size !== y.size ||
+          x.etag !== y.etag ||
+          x.version !== y.version ||
+          x.modifiedBy !== y.modifiedBy ||
+          x.modifiedAt !== y.modifiedAt))
+    )
+      return false;
+  }
+  return true;
 }
 
 /** Adds the files a sync wrote (downloads, renames) to the stat cache so the next scan does not re-hash them. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPool } from '../../src/core/pool.js';
 import type { StorageDriver } from '../../src/storage/types.js';
-import { readRemoteIndex, TRASH_PREFIX } from '../../src/sync/remote-index.js';
+import { readIndexDocument, TRASH_PREFIX } from '../../src/sync/remote-index.js';
 import { listTrash, purgeTrash, resetSync, restoreFromTrash, syncLog } from '../../src/sync/sync-admin.js';
 import type { SyncIndex, SyncAction } from '../../src/sync/types.js';
 import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
@@ -61,7 +61,7 @@ async function team(names: string[]): Promise<Team> {
   const members = await createMembers(join(work, prefix), remote, names);
   const store = await openRemote(remote);
   stores.push(store);
-  return { remote, store, members, index: async () => (await readRemoteIndex(store)).index };
+  return { remote, store, members, index: async () => (await readIndexDocument(store)).index };
 }
 
 /** Two members sharing `files` (alice pushes them, bob pulls them). */

@@ -18,6 +18,7 @@ import { parseMaxDelete } from '../../sync/sync-guards.js';
 import type { Direction, Prefer, SyncAction, SyncPlan } from '../../sync/types.js';
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { favourSmallHeap } from '../heap-tuning.js';
 import type { Output } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -257,6 +258,7 @@ Examples:
 }
 
 async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags): Promise<number> {
+  favourSmallHeap();
   const { output } = ctx;
   const planOnly = flags.dryRun === true || flags.planOut !== undefined;
   const progress = await createProgress(output, 'sync');
@@ -467,6 +469,7 @@ async function applySaved(
   file: string,
   flags: { concurrency?: number },
 ): Promise<number> {
+  favourSmallHeap();
   let saved: SavedPlan;
   try {
     saved = JSON.parse(await readFile(file, 'utf8')) as SavedPlan;
