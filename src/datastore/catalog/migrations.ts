@@ -1,0 +1,186 @@
+/**
+ * The catalog's schema, as numbered migrations. They run in order at start (see `migrate.ts`), each once,
+ * in its own transaction; an applied migration must never change (its checksum is recorded and checked).
+ * To change the schema, append a migration. Statements are unqualified: they run with `search_path` set
+ * to the catalog's schema.
+ *
+ * The first migration designs the whole of issue 5 — datasets with versions, metadata history, registry
+ * entries, the release workflow, access grants, API tokens and the audit log — even where the service does
+ * not use a table yet, so that later sessions add code, not schema churn.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const RELEASE_STATUS = `'NOT_RELEASED', 'PENDING', 'RELEASED'`;
+const DATASET_ROLES = `'metadata-read', 'metadata-write', 'data-read', 'data-write', 'admin'`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'datastore foundation',
+    sql: `
+-- Persistent handle ids PREFIX/N: one counter per prefix; numbers are committed as they are handed out,
+-- so a number is never handed out twice (a failed mint leaves a gap, never a reuse).
+CREATE TABLE id_counters (
+  prefix      text PRIMARY KEY,
+  last_value  bigint NOT NULL CHECK (last_value >= 0)
+);
+
+-- Organisations and people that dataset metadata refers to.
+CREATE TABLE registry_entries (
+  id            text PRIMARY KEY,
+  kind          text NOT NULL CHECK (kind IN ('organisation', 'person')),
+  display_name  text NOT NULL,
+  data          jsonb NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  created_by    text NOT NULL,
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX registry_entries_kind_name ON registry_entries (kind, lower(display_name), id);
+
+CREATE TABLE datasets (
+  seq                 bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  id                  text PRIMARY KEY,
+  folder              text NOT NULL UNIQUE,
+  owner               text NOT NULL,
+  metadata            jsonb NOT NULL,
+  -- denormalised from metadata for sorting, filtering and search
+  display_name        text NOT NULL,
+  keywords_text       text NOT NULL DEFAULT '',
+  description_text    text NOT NULL DEFAULT '',
+  organisation_id     text NOT NULL REFERENCES registry_entries (id),
+  publisher_id        text NOT NULL REFERENCES registry_entries (id),
+  data_custodian_id   text REFERENCES registry_entries (id),
+  metadata_public     boolean NOT NULL DEFAULT false,
+  -- versions: a chain linked both ways; only the latest (next_version_id IS NULL) may be versioned
+  version_number      integer NOT NULL DEFAULT 1 CHECK (version_number >= 1),
+  previous_version_id text UNIQUE REFERENCES datasets (id),
+  next_version_id     text UNIQUE REFERENCES datasets (id) DEFERRABLE INITIALLY DEFERRED,
+  version_reason      text,
+  -- release workflow
+  release_status      text NOT NULL DEFAULT 'NOT_RELEASED' CHECK (release_status IN (${RELEASE_STATUS})),
+  release_approver    text,
+  release_requester   text,
+  release_timestamp   timestamptz,
+  -- optimistic concurrency: +1 on every change of the row
+  revision            bigint NOT NULL DEFAULT 1,
+  created_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+  -- full-text search, weighted id (A) > name (B) > keywords (C) > description (D)
+  search_vector       tsvector GENERATED ALWAYS AS (
+                        setweight(to_tsvector('simple'::regconfig, id), 'A') ||
+                        setweight(to_tsvector('english'::regconfig, display_name), 'B') ||
+                        setweight(to_tsvector('english'::regconfig, keywords_text), 'C') ||
+                        setweight(to_tsvector('english'::regconfig, description_text), 'D')) STORED,
+  -- what fuzzy (trigram) matching compares against
+  fuzzy_text          text GENERATED ALWAYS AS (lower(display_name || ' ' || keywords_text)) STORED,
+  CHECK ((version_number = 1) = (previous_version_id IS NULL))
+);
+CREATE INDEX datasets_created ON datasets (created_at, seq);
+CREATE INDEX datasets_updated ON datasets (updated_at, seq);
+CREATE INDEX datasets_display_name ON datasets (lower(display_name), seq);
+CREATE INDEX datasets_release_time ON datasets ((coalesce(release_timestamp, '-infinity'::timestamptz)), seq);
+CREATE INDEX datasets_release_status ON datasets (release_status, created_at, seq);
+CREATE INDEX datasets_release_approver ON datasets (release_approver, created_at, seq) WHERE release_approver IS NOT NULL;
+CREATE INDEX datasets_owner ON datasets (owner);
+CREATE INDEX datasets_search ON datasets USING gin (search_vector);
+
+-- Every metadata change, append-only: entry 1 is the minted metadata; a revert appends a copy.
+CREATE TABLE metadata_history (
+  dataset_id  text NOT NULL REFERENCES datasets (id),
+  history_id  integer NOT NULL CHECK (history_id >= 1),
+  timestamp   timestamptz NOT NULL DEFAULT clock_timestamp(),
+  reason      text NOT NULL,
+  username    text NOT NULL,
+  snapshot    jsonb NOT NULL,
+  PRIMARY KEY (dataset_id, history_id)
+);
+
+-- Release workflow: the reviewer pool, every action, and the content manifest recorded on release.
+CREATE TABLE reviewers (
+  username   text PRIMARY KEY,
+  added_by   text NOT NULL,
+  added_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE release_history (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  dataset_id  text NOT NULL REFERENCES datasets (id),
+  action      text NOT NULL CHECK (action IN ('REQUEST', 'APPROVE', 'REJECT')),
+  actor       text NOT NULL,
+  approver    text NOT NULL,
+  notes       text NOT NULL,
+  timestamp   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX release_history_dataset ON release_history (dataset_id, id);
+CREATE TABLE release_manifests (
+  dataset_id          text NOT NULL REFERENCES datasets (id),
+  release_history_id  bigint NOT NULL REFERENCES release_history (id),
+  path                text NOT NULL,
+  size                bigint NOT NULL,
+  sha256              text NOT NULL,
+  PRIMARY KEY (release_history_id, path)
+);
+
+-- Access: system roles, groups, and per-dataset grants to users or groups.
+CREATE TABLE system_roles (
+  username    text NOT NULL,
+  role        text NOT NULL CHECK (role IN ('sys-admin', 'reviewer')),
+  granted_by  text NOT NULL,
+  granted_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (username, role)
+);
+CREATE TABLE group_members (
+  group_name  text NOT NULL,
+  username    text NOT NULL,
+  added_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_name, username)
+);
+CREATE INDEX group_members_user ON group_members (username);
+CREATE TABLE dataset_grants (
+  dataset_id      text NOT NULL REFERENCES datasets (id),
+  principal_kind  text NOT NULL CHECK (principal_kind IN ('user', 'group')),
+  principal       text NOT NULL,
+  role            text NOT NULL CHECK (role IN (${DATASET_ROLES})),
+  granted_by      text NOT NULL,
+  granted_at      timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (dataset_id, principal_kind, principal)
+);
+CREATE INDEX dataset_grants_principal ON dataset_grants (principal_kind, principal);
+
+-- Bearer API tokens: only a SHA-256 of the secret is stored; token_id is the public, non-secret part.
+CREATE TABLE api_tokens (
+  token_id      text PRIMARY KEY,
+  token_hash    bytea NOT NULL UNIQUE,
+  username      text NOT NULL,
+  name          text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  expires_at    timestamptz,
+  revoked_at    timestamptz,
+  last_used_at  timestamptz
+);
+CREATE INDEX api_tokens_user ON api_tokens (username);
+
+-- Every mutating call: who, what, on what, when, and how it ended.
+CREATE TABLE audit_log (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+  actor      text NOT NULL,
+  action     text NOT NULL,
+  target     text,
+  outcome    text NOT NULL CHECK (outcome IN ('ok', 'denied', 'error')),
+  details    jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX audit_log_target ON audit_log (target, id);
+
+-- Settings every replica must share (e.g. the HMAC key of local presigned URLs).
+CREATE TABLE service_settings (
+  key         text PRIMARY KEY,
+  value       jsonb NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
+];

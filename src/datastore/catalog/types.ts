@@ -1,0 +1,153 @@
+import type {
+  DatasetRecord,
+  HistoryEntry,
+  RegistryEntry,
+  ReleaseAction,
+  ReleaseHistoryEntry,
+  ReleaseStatus,
+  SortField,
+} from '../model/dataset.js';
+import type { DatasetMetadata } from '../model/metadata.js';
+
+/**
+ * What the datastore service needs from its catalog (the database). The PostgreSQL implementation is
+ * `PgCatalog`; the service sees only this interface. Reads outside a transaction see committed data;
+ * everything that must be atomic runs inside `transaction()`.
+ */
+export interface Catalog {
+  /** Whether fuzzy (trigram) search is available; without it search falls back to prefix matching. */
+  readonly fuzzySearch: boolean;
+
+  /**
+   * The next number for ids `PREFIX/N`, committed at once: never handed out twice, even when the caller's
+   * later work fails (that leaves a gap).
+   */
+  allocateNumber(prefix: string): Promise<number>;
+
+  /** Runs `work` in one database transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: CatalogTransaction) => Promise<T>): Promise<T>;
+
+  getDataset(id: string): Promise<DatasetRecord | undefined>;
+  listHistory(datasetId: string): Promise<HistoryEntry[]>;
+  listReleaseHistory(datasetId: string): Promise<ReleaseHistoryEntry[]>;
+  getReleaseManifest(releaseHistoryId: number): Promise<ManifestEntry[]>;
+  listDatasets(params: ListParams): Promise<ListResult>;
+  searchDatasets(query: string, limit: number): Promise<CatalogSearchHit[]>;
+
+  getRegistryEntry(id: string): Promise<RegistryEntry | undefined>;
+  listRegistryEntries(kind: RegistryEntry['kind']): Promise<RegistryEntry[]>;
+  listReviewers(): Promise<string[]>;
+  /** Audit entries, oldest first (for tests and an admin view). */
+  listAudit(filter?: { target?: string; limit?: number }): Promise<AuditEntry[]>;
+
+  /** Appends to the audit log outside any transaction (for calls that failed). */
+  audit(entry: NewAuditEntry): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export interface CatalogTransaction {
+  /** The dataset, locked against concurrent changes until the transaction ends. */
+  lockDataset(id: string): Promise<DatasetRecord | undefined>;
+  insertDataset(row: NewDatasetRow): Promise<DatasetRecord>;
+  /** Changes the given fields, increments `revision`, sets `updatedAt`; returns the new record. */
+  updateDataset(id: string, patch: DatasetPatch): Promise<DatasetRecord>;
+
+  appendHistory(datasetId: string, entry: NewHistoryEntry): Promise<HistoryEntry>;
+  getHistoryEntry(datasetId: string, historyId: number): Promise<HistoryEntry | undefined>;
+
+  insertRegistryEntry(entry: Omit<RegistryEntry, 'createdAt'>): Promise<RegistryEntry>;
+  /** Kinds of those of `ids` that exist (absent ids are missing from the map). */
+  registryKinds(ids: readonly string[]): Promise<Map<string, RegistryEntry['kind']>>;
+
+  appendReleaseHistory(datasetId: string, entry: NewReleaseEntry): Promise<ReleaseHistoryEntry>;
+  insertManifest(
+    datasetId: string,
+    releaseHistoryId: number,
+    entries: readonly ManifestEntry[],
+  ): Promise<void>;
+  isReviewer(username: string): Promise<boolean>;
+  addReviewer(username: string, addedBy: string): Promise<boolean>;
+  removeReviewer(username: string): Promise<boolean>;
+
+  audit(entry: NewAuditEntry): Promise<void>;
+}
+
+export interface NewDatasetRow {
+  id: string;
+  folder: string;
+  owner: string;
+  metadata: DatasetMetadata;
+  versionNumber: number;
+  previousVersion: string | null;
+  versionReason: string | null;
+}
+
+export interface DatasetPatch {
+  metadata?: DatasetMetadata;
+  nextVersion?: string;
+  release?: {
+    status: ReleaseStatus;
+    approver: string | null;
+    requester: string | null;
+    /** Set the release timestamp to now (true) or keep it. */
+    touchTimestamp: boolean;
+  };
+}
+
+export interface NewHistoryEntry {
+  reason: string;
+  username: string;
+  snapshot: DatasetMetadata;
+}
+
+export interface NewReleaseEntry {
+  action: ReleaseAction;
+  actor: string;
+  approver: string;
+  notes: string;
+}
+
+export interface ManifestEntry {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: 'ok' | 'denied' | 'error';
+  details: Record<string, unknown>;
+}
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
+
+/** A position in a keyset-ordered listing: the sort value (as text) and the row's insertion sequence. */
+export interface KeysetPosition {
+  value: string;
+  seq: string;
+}
+
+export interface ListParams {
+  sortBy: SortField;
+  ascending: boolean;
+  limit: number;
+  after?: KeysetPosition;
+  releaseStatus?: ReleaseStatus;
+  approver?: string;
+}
+
+export interface ListResult {
+  items: DatasetRecord[];
+  /** Position of the last item, when more may follow. */
+  next?: KeysetPosition;
+}
+
+export interface CatalogSearchHit {
+  record: DatasetRecord;
+  score: number;
+  match: 'fulltext' | 'fuzzy';
+}

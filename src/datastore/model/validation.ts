@@ -1,0 +1,86 @@
+import type { z } from 'zod';
+import { ValidationError, type WharfErrorOptions } from '../../core/errors.js';
+
+/** One failing field: a dotted path (`datasetInfo.createdDate.value`, `datasetInfo.keywords[2]`) and what is wrong. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** A ValidationError that lists every failing field; `message` names them all, one per line after the first. */
+export class FieldValidationError extends ValidationError {
+  readonly issues: readonly FieldIssue[];
+  constructor(what: string, issues: readonly FieldIssue[], options?: WharfErrorOptions) {
+    super(
+      `${what} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n'),
+      { hint: 'fix the fields listed and send it again', ...options },
+    );
+    this.issues = issues;
+  }
+}
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] };
+
+/** `a.b[2].c` from a zod path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+/**
+ * Validates `input` against `schema` and returns every failing field (never only the first). Messages are
+ * short and say what is needed: `required`, `must not be empty`, `unknown field (remove it)`, ...
+ */
+export function validateWith<S extends z.ZodType>(schema: S, input: unknown): ValidationResult<z.output<S>> {
+  const result = schema.safeParse(input, {
+    error: (issue) => {
+      if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+      if (issue.code === 'invalid_type')
+        return `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
+      return undefined;
+    },
+  });
+  if (result.success) return { ok: true, value: result.data };
+  const issues: FieldIssue[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        issues.push({ path: formatPath([...issue.path, key]), message: 'unknown field (remove it)' });
+      }
+    } else {
+      issues.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  issues.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { ok: false, issues };
+}
+
+/** Like `validateWith` but throws FieldValidationError naming `what` and every failing field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = validateWith(schema, input);
+  if (!result.ok) throw new FieldValidationError(what, result.issues);
+  return result.value;
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * A schema-level message for format problems that leaves type problems (including a missing value, which
+ * validateWith reports as `required`) to the generic wording.
+ */
+export function onlyFormat(message: string): { error: (issue: { code: string }) => string | undefined } {
+  return { error: (issue) => (issue.code === 'invalid_type' ? undefined : message) };
+}

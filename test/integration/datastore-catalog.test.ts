@@ -1,0 +1,144 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from '../../src/datastore/catalog/migrate.js';
+import { MIGRATIONS } from '../../src/datastore/catalog/migrations.js';
+import { openPgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
+
+function pgUrl(): string {
+  const url = process.env.WHARF_TEST_PG_URL;
+  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
+  return url;
+}
+
+let db: ScratchDatabase;
+
+beforeAll(async () => {
+  db = await createScratchDatabase(pgUrl(), 'ds_catalog');
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function withClient<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('datastore catalog migrations', () => {
+  it('run once, in order, and a second run applies nothing', async () => {
+    const first = await withClient((c) => runMigrations(c, 'twice'));
+    expect(first.applied).toEqual(MIGRATIONS.map((m) => m.version));
+    const second = await withClient((c) => runMigrations(c, 'twice'));
+    expect(second.applied).toEqual([]);
+    const tables = await withClient(async (c) =>
+      (
+        await c.query<{ table_name: string }>(
+          `SELECT table_name FROM information_schema.tables WHERE table_schema = 'twice' ORDER BY table_name`,
+        )
+      ).rows.map((r) => r.table_name),
+    );
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'api_tokens',
+        'audit_log',
+        'dataset_grants',
+        'datasets',
+        'group_members',
+        'id_counters',
+        'metadata_history',
+        'registry_entries',
+        'release_history',
+        'release_manifests',
+        'reviewers',
+        'schema_migrations',
+        'service_settings',
+        'system_roles',
+      ]),
+    );
+  });
+
+  it('are safe when several starters run them at the same moment (advisory lock)', async () => {
+    const reports = await Promise.all(
+      [1, 2, 3, 4].map(() => withClient((c) => runMigrations(c, 'concurrent'))),
+    );
+    const applied = reports.map((r) => r.applied);
+    expect(applied.filter((a) => a.length > 0)).toEqual([MIGRATIONS.map((m) => m.version)]);
+    expect(applied.filter((a) => a.length === 0)).toHaveLength(3);
+    const recorded = await withClient(
+      async (c) => (await c.query('SELECT version FROM concurrent.schema_migrations ORDER BY version')).rows,
+    );
+    expect(recorded).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+  });
+
+  it('are also safe when whole catalogs open concurrently, and a later migration applies on top', async () => {
+    const catalogs = await Promise.all(
+      [1, 2].map(() => openPgCatalog({ connectionString: db.url, schema: 'replicas' })),
+    );
+    expect(catalogs.map((c) => c.migration.applied.length).sort()).toEqual([0, MIGRATIONS.length]);
+    await Promise.all(catalogs.map((c) => c.close()));
+    const extra = [...MIGRATIONS, { version: 99, name: 'later', sql: 'CREATE TABLE later_table (x int)' }];
+    const report = await withClient((c) => runMigrations(c, 'replicas', extra));
+    expect(report.applied).toEqual([99]);
+  });
+
+  it('refuse to start when an applied migration was edited', async () => {
+    await withClient((c) => runMigrations(c, 'edited'));
+    const edited = MIGRATIONS.map((m) => (m.version === 1 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
+    await expect(withClient((c) => runMigrations(c, 'edited', edited))).rejects.toThrow(
+      /migration 1 .* differs from the one applied/,
+    );
+  });
+
+  it('enable pg_trgm fuzzy search when the database allows it (it does on the test server)', async () => {
+    const catalog = await openPgCatalog({ connectionString: db.url, schema: 'trgm' });
+    try {
+      // The scratch database is owned by the test user, and pg_trgm is trusted (PostgreSQL >= 13).
+      expect(catalog.fuzzySearch).toBe(true);
+      expect(catalog.migration.trigramSchema).toBeTruthy();
+    } finally {
+      await catalog.close();
+    }
+    // A second catalog in another schema of the same database finds the extension where it is.
+    const other = await openPgCatalog({ connectionString: db.url, schema: 'trgm_other' });
+    try {
+      expect(other.fuzzySearch).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuse schema names that are not plain identifiers', async () => {
+    await expect(openPgCatalog({ connectionString: db.url, schema: 'x"; DROP TABLE y; --' })).rejects.toThrow(
+      /invalid catalog schema name/,
+    );
+  });
+});
+
+describe('datastore catalog id numbers', () => {
+  it('never hands out a number twice, under concurrency and after failed transactions', async () => {
+    const catalog = await openPgCatalog({ connectionString: db.url, schema: 'ids', poolSize: 8 });
+    try {
+      const numbers = await Promise.all(Array.from({ length: 60 }, () => catalog.allocateNumber('10378.1')));
+      expect(new Set(numbers).size).toBe(60);
+      expect(Math.min(...numbers)).toBe(1);
+      expect(Math.max(...numbers)).toBe(60);
+      // A number taken by a call that then fails is gone for good.
+      await expect(
+        catalog.transaction(async () => {
+          await catalog.allocateNumber('10378.1');
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await catalog.allocateNumber('10378.1')).toBe(62);
+      expect(await catalog.allocateNumber('other')).toBe(1);
+    } finally {
+      await catalog.close();
+    }
+  });
+});

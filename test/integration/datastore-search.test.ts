@@ -1,0 +1,228 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPgCatalog, type PgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
+import type { DatasetRecord } from '../../src/datastore/model/dataset.js';
+import type { DatasetMetadataInput } from '../../src/datastore/model/metadata.js';
+import { DatastoreService } from '../../src/datastore/service/datastore-service.js';
+import { openStorage } from '../../src/storage/registry.js';
+
+function pgUrl(): string {
+  const url = process.env.WHARF_TEST_PG_URL;
+  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
+  return url;
+}
+
+const alice = { actor: 'alice' };
+let db: ScratchDatabase;
+let catalog: PgCatalog;
+let service: DatastoreService;
+let dir: string;
+let orgId: string;
+
+function metadata(
+  name: string,
+  extra: { keywords?: string[]; description?: string } = {},
+): DatasetMetadataInput {
+  const check = () => ({ relevant: false, obtained: false });
+  return {
+    associations: { organisationId: orgId },
+    approvals: {
+      ethicsRegistration: check(),
+      ethicsAccess: check(),
+      indigenousKnowledge: check(),
+      exportControls: check(),
+    },
+    datasetInfo: {
+      name,
+      description: extra.description ?? 'Plain description',
+      accessInfo: { reposited: true },
+      publisherId: orgId,
+      createdDate: { relevant: false },
+      publishedDate: { relevant: false },
+      license: 'https://creativecommons.org/licenses/by/4.0/',
+      keywords: extra.keywords ?? [],
+    },
+  };
+}
+
+beforeAll(async () => {
+  db = await createScratchDatabase(pgUrl(), 'ds_search');
+  catalog = await openPgCatalog({ connectionString: db.url, schema: 'wharf' });
+  dir = await mkdtemp(join(tmpdir(), 'wharf-ds-search-'));
+  service = new DatastoreService({ catalog, store: await openStorage(dir), idPrefix: 'T1' });
+  orgId = (await service.registerOrganisation({ name: 'Org' }, alice)).id;
+});
+
+afterAll(async () => {
+  await catalog?.close();
+  await db?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('datastore search', () => {
+  it('ranks a match in the id above name, name above keywords, keywords above description', async () => {
+    const description = await service.mintDataset(
+      metadata('Alpha', { description: 'Notes on kelp growth' }),
+      alice,
+    );
+    const keywords = await service.mintDataset(metadata('Beta', { keywords: ['kelp', 'reef'] }), alice);
+    const name = await service.mintDataset(metadata('Kelp canopy survey'), alice);
+    const hits = await service.searchDatasets({ query: 'kelp' });
+    expect(hits.map((h) => h.id)).toEqual([name.id, keywords.id, description.id]);
+    expect(hits.every((h) => h.match === 'fulltext')).toBe(true);
+    expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+    expect(hits[1]!.score).toBeGreaterThan(hits[2]!.score);
+
+    // The id itself outranks the same text in a name, keywords or description.
+    const target = await service.mintDataset(metadata('Gamma'), alice);
+    const inDescription = await service.mintDataset(
+      metadata('Delta', { description: `Supersedes ${target.id}` }),
+      alice,
+    );
+    const inKeywords = await service.mintDataset(metadata('Epsilon', { keywords: [target.id] }), alice);
+    const inName = await service.mintDataset(metadata(`Copy of ${target.id}`), alice);
+    const byId = await service.searchDatasets({ query: target.id });
+    expect(byId.map((h) => h.id)).toEqual([target.id, inName.id, inKeywords.id, inDescription.id]);
+  });
+
+  it('matches stems, word prefixes and, with pg_trgm, typos (ranked below full-text hits)', async () => {
+    const ocean = await service.mintDataset(
+      metadata('Ocean temperature records', { keywords: ['salinity'] }),
+      alice,
+    );
+    expect((await service.searchDatasets({ query: 'temperatures' })).map((h) => h.id)).toContain(ocean.id);
+    expect((await service.searchDatasets({ query: 'salin' })).map((h) => h.id)).toContain(ocean.id);
+    const typo = await service.searchDatasets({ query: 'temperture' });
+    if (catalog.fuzzySearch) {
+      expect(typo[0]).toMatchObject({ id: ocean.id, match: 'fuzzy' });
+      expect(typo[0]!.score).toBeGreaterThan(0.5);
+    } else {
+      expect(typo).toEqual([]);
+    }
+    expect(await service.searchDatasets({ query: 'zzqqxx' })).toEqual([]);
+    await expect(service.searchDatasets({ query: '' })).rejects.toThrow(/query: must not be empty/);
+    const limited = await service.searchDatasets({ query: 'plain description', limit: 2 });
+    expect(limited).toHaveLength(2);
+  });
+});
+
+describe('datastore list', () => {
+  let all: DatasetRecord[];
+
+  beforeAll(async () => {
+    // A separate prefix keeps the listing assertions independent of the search datasets above.
+    for (let i = 0; i < 30; i += 1) {
+      await service.mintDataset(metadata(`List item ${String(30 - i).padStart(2, '0')}`), alice);
+    }
+    all = [];
+    for await (const record of service.listAllDatasets({ sortBy: 'created', ascending: true }))
+      all.push(record);
+  });
+
+  it('pages 20 at a time by default, newest first, with an opaque key', async () => {
+    const first = await service.listDatasets();
+    expect(first.items).toHaveLength(20);
+    expect(first.paginationKey).toMatch(/^[A-Za-z0-9_-]+$/);
+    const created = first.items.map((r) => Date.parse(r.createdAt));
+    expect([...created].sort((a, b) => b - a)).toEqual(created);
+    expect(first.items[0]!.id).toBe(all.at(-1)!.id);
+    const ids: string[] = [];
+    for await (const r of service.listAllDatasets()) ids.push(r.id);
+    expect(ids).toEqual(all.map((r) => r.id).reverse());
+  });
+
+  it('sorts by display name and updated time, both directions', async () => {
+    const names: string[] = [];
+    for await (const r of service.listAllDatasets({ sortBy: 'displayName', ascending: true, pageSize: 7 })) {
+      names.push(r.metadata.datasetInfo.name);
+    }
+    expect(names).toEqual([...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase(), 'en')));
+    const desc = (await service.listDatasets({ sortBy: 'displayName', ascending: false, pageSize: 3 })).items;
+    expect(desc.map((r) => r.metadata.datasetInfo.name)).toEqual([...names].reverse().slice(0, 3));
+
+    const touched = all[3]!;
+    await service.updateDatasetMetadata(
+      touched.id,
+      'touch',
+      metadata(touched.metadata.datasetInfo.name),
+      alice,
+    );
+    const updated = await service.listDatasets({ sortBy: 'updated', pageSize: 1 });
+    expect(updated.items[0]!.id).toBe(touched.id);
+  });
+
+  it('stays stable while datasets are inserted between pages: every existing dataset exactly once', async () => {
+    for (const sortBy of ['created', 'displayName'] as const) {
+      for (const ascending of [true, false]) {
+        const before: string[] = [];
+        for await (const r of service.listAllDatasets({ sortBy, ascending })) before.push(r.id);
+        const seen: string[] = [];
+        let key: string | undefined;
+        let inserted = 0;
+        do {
+          const page = await service.listDatasets({
+            sortBy,
+            ascending,
+            pageSize: 6,
+            ...(key ? { paginationKey: key } : {}),
+          });
+          seen.push(...page.items.map((r) => r.id));
+          key = page.paginationKey;
+          // Concurrent writers: two new datasets land on both sides of the cursor while we page.
+          await Promise.all([
+            service.mintDataset(metadata(`AAA inserted ${sortBy} ${inserted}`), alice),
+            service.mintDataset(metadata(`zzz inserted ${sortBy} ${inserted}`), alice),
+          ]);
+          inserted += 1;
+        } while (key !== undefined);
+        expect(new Set(seen).size).toBe(seen.length);
+        const seenSet = new Set(seen);
+        expect(before.filter((id) => !seenSet.has(id))).toEqual([]);
+        // And the pre-existing ones came in the same order as a quiet listing.
+        expect(seen.filter((id) => before.includes(id))).toEqual(before);
+      }
+    }
+  });
+
+  it('filters by release status and approver, and sorts by release time', async () => {
+    await service.addDatasetReviewer('rita', alice);
+    await service.addDatasetReviewer('ravi', alice);
+    const [a, b, c] = all;
+    await service.datasetApprovalRequest(a!.id, 'rita', 'r1', alice);
+    await service.datasetApprovalRequest(b!.id, 'ravi', 'r2', alice);
+    await service.datasetApprovalRequest(c!.id, 'rita', 'r3', alice);
+    await service.actionApprovalRequest(c!.id, 'approve', 'ok', { actor: 'rita' });
+
+    const pending = await service.listDatasets({ releaseStatus: 'PENDING' });
+    expect(pending.items.map((r) => r.id).sort()).toEqual([a!.id, b!.id].sort());
+    const rita = await service.listDatasets({ approver: 'rita' });
+    expect(rita.items.map((r) => r.id).sort()).toEqual([a!.id, c!.id].sort());
+    const released = await service.listDatasets({ releaseStatus: 'RELEASED', approver: 'rita' });
+    expect(released.items.map((r) => r.id)).toEqual([c!.id]);
+    const byRelease = await service.listDatasets({ sortBy: 'releaseTime', pageSize: 3 });
+    expect(byRelease.items.map((r) => r.id)).toEqual([c!.id, b!.id, a!.id]);
+    // Paging through never-released datasets (sorted as -infinity) loses and repeats nothing.
+    const total = (await service.listDatasets({ pageSize: 1000 })).items.length;
+    const ids: string[] = [];
+    for await (const r of service.listAllDatasets({ sortBy: 'releaseTime', ascending: true, pageSize: 4 })) {
+      ids.push(r.id);
+    }
+    expect(new Set(ids).size).toBe(total);
+    expect(ids.slice(-3)).toEqual([a!.id, b!.id, c!.id]);
+  });
+
+  it('refuses a tampered key or one from another sort order, and bad query options', async () => {
+    const page = await service.listDatasets({ pageSize: 2 });
+    await expect(service.listDatasets({ paginationKey: 'garbage!' })).rejects.toThrow(
+      /not a key this service returned/,
+    );
+    await expect(
+      service.listDatasets({ sortBy: 'displayName', paginationKey: page.paginationKey! }),
+    ).rejects.toThrow(/another sort order or filter/);
+    await expect(service.listDatasets({ pageSize: 0 })).rejects.toThrow(/pageSize/);
+    await expect(service.listDatasets({ sortBy: 'size' as never })).rejects.toThrow(/sortBy/);
+  });
+});
