@@ -1,0 +1,464 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ProgressListener } from '../core/events.js';
+import { isWharfError, NotFoundError, UsageError, WharfError } from '../core/errors.js';
+import { asFolderPrefix, joinKey } from '../core/keys.js';
+import { formatLocation, parseLocation, type Location } from '../core/location.js';
+import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch-dataset.js';
+import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
+import { DuckError, DuckSession, sqlIdentifier, sqlString, type ColumnInfo } from './duckdb-session.js';
+import { prepareInputs, type BadFile, type LocalSourceFile, type TableInput } from './prepare-inputs.js';
+import { FILE_COLUMN, readAllSql, readerCall, sourceExpression } from './read-sql.js';
+import type { TableEvent } from './table-events.js';
+import { DEFAULT_TABLE_INCLUDE, SUPPORTED_NAMES_HELP, type TableFormat } from './table-format.js';
+
+/** The column naming each row's source file (unless `sourceColumn: false`). */
+export const SOURCE_COLUMN = '_source_file';
+
+const ROW_COLUMN = '__wharf_row';
+const ORD_COLUMN = '__wharf_ord';
+
+export interface BuildTableOptions {
+  /** The folder of the table's files: `s3://bucket/prefix`, `file:///dir` or a local folder. */
+  source: string | Location;
+  /** The table's name, for the default output file. Default: the last folder of `source`. */
+  name?: string;
+  /** Glob patterns relative to the prefix (as `wharf fetch`). Default: every .json/.ndjson/.jsonl/.csv(.gz)/.zip. */
+  include?: string[];
+  exclude?: string[];
+  /** Row format of every file; `auto` (default) tells it from each file's name. */
+  format?: TableFormat;
+  /** Only files with a `.<name>.meta` companion are ready (Pega's export convention). */
+  metaFiles?: boolean;
+  /** Where the Parquet file goes: a local path or `s3://bucket/key.parquet`; a folder gets `<name>.parquet`. Default `./<name>.parquet`. */
+  to?: string;
+  /** Keep one row per combination of these columns: the last one in source order (file name order, then row order). */
+  dedupeOn?: string[];
+  /** Add the `_source_file` column. Default true. */
+  sourceColumn?: boolean;
+  /** Leave out files that cannot be parsed (reported in `badFiles`) instead of failing. Default false. */
+  skipBad?: boolean;
+  /** Fetch cache root (as `wharf fetch DEST`). Default `./data`. */
+  cache?: string;
+  /** Folder name in the cache. Default: the fetch engine's fingerprint of the selection. */
+  datasetId?: string;
+  /** Files fetched at once. Default: the fetch engine's (32). */
+  concurrency?: number;
+  /** Refuse when the selected files' LastModified times span more than this many hours. */
+  timestampToleranceHours?: number;
+  /** Files per DuckDB read statement (memory grows ~60 KiB per file in one statement). Default 1000. */
+  batchFiles?: number;
+  storage?: OpenStorageOptions;
+  signal?: AbortSignal;
+  onEvent?: ProgressListener<TableEvent>;
+}
+
+export interface TableSourceFile {
+  /** Object key in the source store. */
+  key: string;
+  /** The local copy in the fetch cache. */
+  path: string;
+  size: number;
+  /** `downloaded` in this build, or `skipped` (already in the cache, unchanged). */
+  status: FetchStatus;
+}
+
+export interface BuildTableResult {
+  /** The Parquet file: an absolute local path or an `s3://` URL. */
+  path: string;
+  rows: number;
+  columns: ColumnInfo[];
+  /** Every selected source file and whether this build downloaded it. */
+  sourceFiles: TableSourceFile[];
+  /** Files left out because they could not be parsed (only with `skipBad`). */
+  badFiles: BadFile[];
+  /** Empty files (and zip members): nothing to read. */
+  emptyFiles: string[];
+  /** Size of the Parquet file in bytes. */
+  bytes: number;
+  datasetDir: string;
+  fetch: FetchResult['stats'];
+  seconds: number;
+}
+
+/**
+ * Builds one Parquet table (zstd) from the many small files under a prefix. Source files come through the fetch
+ * engine (cached, incremental, verified), so a rebuild downloads only new or changed files. Files are read by
+ * DuckDB: `.json` (array, object or lines), `.ndjson`/`.jsonl`, `.csv`, each optionally `.gz`, and `.zip`
+ * archives of them; columns are unioned by name. The file appears at `to` only when complete (temp + rename
+ * locally, one atomic write to S3).
+ *
+ * Throws NotFoundError (nothing selected, nothing readable), WharfError IO naming a file that cannot be parsed
+ * (unless `skipBad`) or could not be fetched, UsageError (bad options, unknown --dedupe-on column), AbortedError.
+ */
+export async function buildTable(options: BuildTableOptions): Promise<BuildTableResult> {
+  const started = Date.now();
+  const { signal, onEvent } = options;
+  const cwd = options.storage?.cwd ?? process.cwd();
+  const location = typeof options.source === 'string' ? parseLocation(options.source, cwd) : options.source;
+  const name = options.name ?? defaultName(location);
+  const output = resolveOutput(options.to ?? `${name}.parquet`, name, cwd);
+  const dedupeOn = (options.dedupeOn ?? []).map((c) => c.trim()).filter((c) => c !== '');
+  if (options.dedupeOn && dedupeOn.length === 0)
+    throw new UsageError('--dedupe-on needs at least one column name');
+
+  let fetched: FetchResult;
+  try {
+    fetched = await fetchDataset({
+      source: location,
+      include: options.include ?? [...DEFAULT_TABLE_INCLUDE],
+      ...(options.exclude ? { exclude: options.exclude } : {}),
+      metaFiles: options.metaFiles ?? false,
+      ...(options.cache !== undefined ? { dest: options.cache } : {}),
+      ...(options.datasetId !== undefined ? { datasetId: options.datasetId } : {}),
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(options.timestampToleranceHours !== undefined
+        ? { timestampToleranceHours: options.timestampToleranceHours }
+        : {}),
+      ...(options.storage ? { storage: options.storage } : {}),
+      ...(signal ? { signal } : {}),
+      onEvent: (event) => onEvent?.({ type: 'fetch', event }),
+    });
+  } catch (error) {
+    // The default selection is long; say what was looked for in words.
+    if (
+      isWharfError(error) &&
+      error.code === 'NOT_FOUND' &&
+      !options.include &&
+      /^no objects match/.test(error.message)
+    ) {
+      throw new NotFoundError(
+        `no files to build ${name} from under ${formatLocation(location, location.kind === 's3' ? asFolderPrefix(location.key) : '')} (looked for ${SUPPORTED_NAMES_HELP})`,
+        { hint: 'check the location with `wharf ls -r`, or select files with --include', cause: error },
+      );
+    }
+    throw error;
+  }
+  const failed = fetched.files.filter((f) => f.status === 'failed');
+  if (failed.length > 0) {
+    const first = failed[0] as (typeof failed)[number];
+    throw new WharfError(
+      first.error?.code ?? 'IO',
+      `${failed.length} source file(s) could not be fetched, so no table was written; first: ${first.error?.message ?? first.key}`,
+      {
+        hint: 'run the build again (only the missing files are fetched); `wharf fetch --verbose` shows each failure',
+      },
+    );
+  }
+  const prefix = location.kind === 's3' ? asFolderPrefix(location.key) : '';
+  const sourceFiles: TableSourceFile[] = fetched.files.map((f) => ({
+    key: f.key,
+    path: f.path,
+    size: f.size,
+    status: f.status,
+  }));
+  const locals: LocalSourceFile[] = fetched.files.map((f) => ({
+    name: f.key.startsWith(prefix) ? f.key.slice(prefix.length) : f.key,
+    path: f.path,
+    size: f.size,
+  }));
+
+  const work = await mkdtemp(join(tmpdir(), 'wharf-table-'));
+  let session: DuckSession | undefined;
+  try {
+    const prepared = await prepareInputs(locals, fetched.datasetDir, work, options.format ?? 'auto', signal);
+    const badFiles: BadFile[] = [];
+    const reportBad = (file: BadFile): void => {
+      if (!options.skipBad) throw unreadable(file);
+      badFiles.push(file);
+      onEvent?.({ type: 'bad-file', file });
+    };
+    prepared.bad.forEach(reportBad);
+    onEvent?.({ type: 'reading', files: prepared.inputs.length });
+    session = await DuckSession.open({ tempDir: join(work, 'duckdb'), ...(signal ? { signal } : {}) });
+    const { inputs, groups } = await loadRaw(
+      session,
+      prepared.inputs,
+      reportBad,
+      locals.length,
+      options.batchFiles ?? BATCH_FILES,
+    );
+
+    const columns = (await session.query(`DESCRIBE raw`)).rows.map((r) => String(r[0]));
+    for (const column of dedupeOn) {
+      if (!columns.includes(column)) {
+        const similar = columns.find((c) => c.toLowerCase() === column.toLowerCase());
+        throw new UsageError(
+          `--dedupe-on: the table has no column ${JSON.stringify(column)}${similar ? ` (did you mean ${JSON.stringify(similar)}?)` : ''}`,
+          { hint: `its columns: ${columns.filter((c) => c !== FILE_COLUMN).join(', ')}` },
+        );
+      }
+    }
+    const withSource = options.sourceColumn !== false;
+    const hidden = [FILE_COLUMN, ...(withSource && columns.includes(SOURCE_COLUMN) ? [SOURCE_COLUMN] : [])];
+    let from = 'raw';
+    let params: Record<string, string[]> | undefined;
+    let tail = '';
+    if (dedupeOn.length > 0 || groups > 1) {
+      // Source order (file, then row) is needed: join each row to its file's number.
+      hidden.push(ROW_COLUMN, ORD_COLUMN);
+      from =
+        `(SELECT raw.*, raw.rowid AS ${ROW_COLUMN}, f.ord AS ${ORD_COLUMN} FROM raw JOIN ` +
+        `(SELECT unnest($paths) AS path, generate_subscripts($paths, 1) AS ord) f ON raw.${FILE_COLUMN} = f.path)`;
+      params = { paths: inputs.map((i) => i.path) };
+      if (dedupeOn.length > 0) {
+        tail += ` QUALIFY row_number() OVER (PARTITION BY ${dedupeOn.map(sqlIdentifier).join(', ')} ORDER BY ${ORD_COLUMN} DESC, ${ROW_COLUMN} DESC) = 1`;
+      }
+      tail += ` ORDER BY ${ORD_COLUMN}, ${ROW_COLUMN}`;
+    }
+    const select = [
+      `* EXCLUDE (${hidden.map(sqlIdentifier).join(', ')})`,
+      ...(withSource ? [`${sourceExpression(prepared.roots)} AS ${sqlIdentifier(SOURCE_COLUMN)}`] : []),
+    ].join(', ');
+    const local = output.kind === 'local' ? output.path : join(work, 'out.parquet');
+    const target = output.kind === 'local' ? tempBeside(local) : local;
+    if (output.kind === 'local') await mkdir(dirname(local), { recursive: true });
+    let rows: number;
+    let outColumns: ColumnInfo[];
+    try {
+      rows = await session.run(
+        `COPY (SELECT ${select} FROM ${from}${tail}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`,
+        params,
+      );
+      onEvent?.({ type: 'writing', rows });
+      outColumns = (
+        await session.query(`DESCRIBE SELECT * FROM read_parquet(${sqlString(target)})`)
+      ).rows.map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+      if (output.kind === 'local') {
+        const fh = await open(target, 'r');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(target, local);
+      }
+    } catch (error) {
+      if (output.kind === 'local') await rm(target, { force: true });
+      throw error;
+    }
+    const bytes = (await stat(local)).size;
+    let path = local;
+    if (output.kind === 's3') {
+      path = await upload(local, output, bytes, options, onEvent);
+    }
+    return {
+      path,
+      rows,
+      columns: outColumns,
+      sourceFiles,
+      badFiles,
+      emptyFiles: prepared.empty,
+      bytes,
+      datasetDir: fetched.datasetDir,
+      fetch: fetched.stats,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    session?.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Files per DuckDB statement. DuckDB keeps ~60 KiB of reader state per file of a multi-file scan until the
+ * statement ends (5,000 files: ~280 MiB), so large selections are read in batches and appended.
+ */
+const BATCH_FILES = 1000;
+
+/**
+ * Reads every input into the temp table `raw` (plus FILE_COLUMN), batch by batch in source order. When a file
+ * cannot be parsed, finds it (from DuckDB's message, else by reading the files one by one), reports it, and
+ * reads the batch again without it. Returns the inputs that were read and the most format groups in a batch.
+ */
+async function loadRaw(
+  session: DuckSession,
+  all: TableInput[],
+  reportBad: (file: BadFile) => void,
+  selected: number,
+  batchFiles: number,
+): Promise<{ inputs: TableInput[]; groups: number }> {
+  const read: TableInput[] = [];
+  let groups = 0;
+  for (let start = 0; start < all.length; start += batchFiles) {
+    const batch = await loadBatch(session, all.slice(start, start + batchFiles), reportBad);
+    if (batch.inputs.length === 0) continue;
+    if (read.length === 0) await session.run(`ALTER TABLE batch RENAME TO raw`);
+    else await appendBatch(session);
+    read.push(...batch.inputs);
+    groups = Math.max(groups, batch.groups);
+  }
+  if (read.length === 0) {
+    throw new NotFoundError(
+      `no rows to build a table from: all ${selected} selected file(s) are empty or unreadable`,
+    );
+  }
+  return { inputs: read, groups };
+}
+
+/** Reads some inputs into the temp table `batch`, leaving out (and reporting) files that cannot be parsed. */
+async function loadBatch(
+  session: DuckSession,
+  some: TableInput[],
+  reportBad: (file: BadFile) => void,
+): Promise<{ inputs: TableInput[]; groups: number }> {
+  let inputs = some;
+  let rounds = 0;
+  let probed = false;
+  while (inputs.length > 0) {
+    const { sql, groups } = readAllSql(inputs);
+    try {
+      await session.run(`CREATE OR REPLACE TEMP TABLE batch AS ${sql}`);
+      return { inputs, groups };
+    } catch (error) {
+      if (!(error instanceof DuckError)) throw error;
+      rounds += 1;
+      let culprits = namedInputs(error.detail, inputs);
+      if (culprits.length === 0 || (rounds > 2 && !probed)) {
+        culprits = await probe(session, inputs);
+        probed = true;
+        // Every file failing on its own means the statement, not the files, is the problem.
+        if (culprits.length === inputs.length && inputs.length > 1) culprits = [];
+      }
+      if (culprits.length === 0) {
+        throw new WharfError(
+          'IO',
+          `cannot combine the source files into one table: ${reasonOf(error.detail, inputs)}`,
+          {
+            cause: error,
+            hint: 'the files may disagree on a column type; narrow the selection with --include',
+          },
+        );
+      }
+      for (const c of culprits) reportBad(c.bad);
+      const out = new Set(culprits.map((c) => c.input.ord));
+      inputs = inputs.filter((i) => !out.has(i.ord));
+    }
+  }
+  return { inputs, groups: 0 };
+}
+
+/**
+ * Appends `batch` to `raw` by column name, as union_by_name would have combined them: new columns are added,
+ * a column whose types differ gets the type DuckDB's UNION gives both.
+ */
+async function appendBatch(session: DuckSession): Promise<void> {
+  const types = async (table: string): Promise<Map<string, string>> =>
+    new Map((await session.query(`DESCRIBE ${table}`)).rows.map((r) => [String(r[0]), String(r[1])]));
+  const have = await types('raw');
+  for (const [column, type] of await types('batch')) {
+    const current = have.get(column);
+    if (current === undefined) {
+      await session.run(`ALTER TABLE raw ADD COLUMN ${sqlIdentifier(column)} ${type}`);
+    } else if (current !== type) {
+      const common = await session.query(
+        `DESCRIBE SELECT NULL::${current} AS c UNION ALL SELECT NULL::${type}`,
+      );
+      const target = String(common.rows[0]?.[1]);
+      if (target !== current) {
+        await session.run(`ALTER TABLE raw ALTER COLUMN ${sqlIdentifier(column)} TYPE ${target}`);
+      }
+    }
+  }
+  await session.run(`INSERT INTO raw BY NAME SELECT * FROM batch`);
+  await session.run(`DROP TABLE batch`);
+}
+
+interface Culprit {
+  input: TableInput;
+  bad: BadFile;
+}
+
+/** Inputs named in a DuckDB error message (by their path; the longest match wins, `a.json` vs `a.json.gz`). */
+function namedInputs(detail: string, inputs: readonly TableInput[]): Culprit[] {
+  let best: TableInput | undefined;
+  for (const input of inputs) {
+    if (detail.includes(input.path) && (!best || input.path.length > best.path.length)) best = input;
+  }
+  return best ? [{ input: best, bad: { source: best.source, reason: reasonOf(detail, [best]) } }] : [];
+}
+
+/** Reads each input on its own; returns those that fail. Used when DuckDB's message names no file. */
+async function probe(session: DuckSession, inputs: readonly TableInput[]): Promise<Culprit[]> {
+  const culprits: Culprit[] = [];
+  for (const input of inputs) {
+    try {
+      await session.run(`SELECT count(*) FROM ${readerCall(input.format, input.gzip, [input.path])}`);
+    } catch (error) {
+      if (!(error instanceof DuckError)) throw error;
+      culprits.push({ input, bad: { source: input.source, reason: reasonOf(error.detail, [input]) } });
+    }
+  }
+  return culprits;
+}
+
+/** DuckDB's message with input paths replaced by source names and the error class dropped. */
+function reasonOf(detail: string, inputs: readonly TableInput[]): string {
+  let text = detail;
+  for (const input of [...inputs].sort((a, b) => b.path.length - a.path.length)) {
+    if (text.includes(input.path)) text = text.split(input.path).join(input.source);
+  }
+  return text.replace(/^[A-Za-z ]*Error: /, '');
+}
+
+function unreadable(file: BadFile): WharfError {
+  return new WharfError('IO', `cannot parse ${file.source}: ${file.reason}`, {
+    hint: 'fix or remove the file, or pass --skip-bad to build the table without files that cannot be parsed',
+  });
+}
+
+type Output =
+  { kind: 'local'; path: string } | { kind: 's3'; location: Location & { kind: 's3' }; key: string };
+
+function resolveOutput(to: string, name: string, cwd: string): Output {
+  const location = parseLocation(to, cwd);
+  if (location.kind === 's3') {
+    const key =
+      location.key === '' || location.key.endsWith('/')
+        ? joinKey(location.key, `${name}.parquet`)
+        : location.key;
+    return { kind: 's3', location, key };
+  }
+  const isFolder =
+    location.trailingSlash || statSync(location.path, { throwIfNoEntry: false })?.isDirectory() === true;
+  const path = isFolder ? join(location.path, `${name}.parquet`) : location.path;
+  return { kind: 'local', path: resolve(path) };
+}
+
+/** A hidden temp name in the target's folder, so the rename is atomic (same file system). */
+function tempBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+async function upload(
+  file: string,
+  output: Output & { kind: 's3' },
+  size: number,
+  options: BuildTableOptions,
+  onEvent: ProgressListener<TableEvent> | undefined,
+): Promise<string> {
+  const root: Location = { ...output.location, key: '' };
+  const store = await openStorageRoot(root, options.storage ?? {});
+  try {
+    onEvent?.({ type: 'uploading', bytes: 0, totalBytes: size });
+    await store.write(output.key, createReadStream(file), {
+      size,
+      contentType: 'application/vnd.apache.parquet',
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (bytes) => onEvent?.({ type: 'uploading', bytes, totalBytes: size }),
+    });
+  } finally {
+    await store.close?.();
+  }
+  return formatLocation(root, output.key);
+}
+
+function defaultName(location: Location): string {
+  const text = location.kind === 's3' ? location.key : location.path;
+  const parts = text.split(/[/\\]/).filter((p) => p !== '');
+  const last = parts[parts.length - 1];
+  return last ?? (location.kind === 's3' ? location.bucket : 'table');
+}

@@ -1,0 +1,196 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { dirname, join } from 'node:path';
+import { isAbortLike } from '../core/errors.js';
+import { runPool } from '../core/pool.js';
+import { fileKind, SUPPORTED_NAMES_HELP, type RowFormat, type TableFormat } from './table-format.js';
+import { extractZip } from './zip-archive.js';
+
+/** A local source file as the fetch left it. */
+export interface LocalSourceFile {
+  /** Name shown to users and stored in `_source_file`: the key relative to the table's prefix. */
+  name: string;
+  path: string;
+  size: number;
+}
+
+/**
+ * One file DuckDB reads, at a path from which its source name follows by string operations alone (see
+ * `roots`): the fetched file itself (`<datasetDir>/<name>`), a zip member extracted to
+ * `<workDir>/zip/<archive name>/<member>`, or, for names with DuckDB glob characters (`*`, `?`, `[`, `{`), a
+ * symlink `<workDir>/link/<name, percent-encoded>`.
+ */
+export interface TableInput {
+  /** 0, 1, 2, ... in source order (file name order, then member order within an archive). */
+  ord: number;
+  path: string;
+  /** Name of the source file, or `archive.zip/member` for a member of a zip archive. */
+  source: string;
+  format: RowFormat;
+  gzip: boolean;
+}
+
+/** A file that cannot be read, and why. */
+export interface BadFile {
+  source: string;
+  reason: string;
+}
+
+/** Folders under which an input's path, relative to the folder, is its source name. */
+export interface InputRoots {
+  /** The fetch cache's dataset folder. */
+  dataset: string;
+  /** Extracted zip members. */
+  zip: string;
+  /** Symlinks named by the percent-encoded source name (names DuckDB would take for glob patterns). */
+  link: string;
+}
+
+export interface PreparedInputs {
+  roots: InputRoots;
+  inputs: TableInput[];
+  bad: BadFile[];
+  /** Empty files and members (no rows, nothing to read). */
+  empty: string[];
+}
+
+interface Candidate {
+  source: string;
+  target: string;
+  size: number;
+  format: RowFormat;
+  gzip: boolean;
+}
+
+/**
+ * Turns fetched files into numbered inputs: classifies each by name (or the forced format), extracts the
+ * readable members of zip archives, and sets aside empty files, files of unknown format and broken archives
+ * (the last two as `bad`, with the reason).
+ */
+export async function prepareInputs(
+  files: readonly LocalSourceFile[],
+  datasetDir: string,
+  workDir: string,
+  format: TableFormat,
+  signal?: AbortSignal,
+): Promise<PreparedInputs> {
+  const roots: InputRoots = { dataset: datasetDir, zip: join(workDir, 'zip'), link: join(workDir, 'link') };
+  await mkdir(roots.link, { recursive: true });
+  const result: PreparedInputs = { roots, inputs: [], bad: [], empty: [] };
+  const candidates: Candidate[] = [];
+  for (const file of files) {
+    const kind = fileKind(file.name, format);
+    if (kind.kind === 'rows') {
+      candidates.push({
+        source: file.name,
+        target: file.path,
+        size: file.size,
+        format: kind.format,
+        gzip: kind.gzip,
+      });
+    } else if (kind.kind === 'unknown') {
+      result.bad.push({
+        source: file.name,
+        reason: `cannot tell its format from the name (expected ${SUPPORTED_NAMES_HELP}); pass --format`,
+      });
+    } else {
+      const dir = join(roots.zip, file.name);
+      const members: Candidate[] = [];
+      try {
+        await extractZip(
+          file.path,
+          (name) => fileKind(name, format).kind === 'rows',
+          async (member) => {
+            const memberKind = fileKind(member.name, format);
+            // yauzl refuses absolute member names and '..' segments, so this stays inside `dir`.
+            const target = join(dir, member.name);
+            await mkdir(dirname(target), { recursive: true });
+            members.push({
+              source: `${file.name}/${member.name}`,
+              target,
+              size: member.size,
+              format: memberKind.kind === 'rows' ? memberKind.format : 'json',
+              gzip: memberKind.kind === 'rows' && memberKind.gzip,
+            });
+            return target;
+          },
+          signal,
+        );
+        candidates.push(...members);
+      } catch (error) {
+        if (isAbortLike(error) || signal?.aborted) throw error;
+        result.bad.push({
+          source: file.name,
+          reason: `not a readable zip archive: ${(error as Error).message}`,
+        });
+      }
+    }
+  }
+  // DuckDB reads a truncated gzip stream without complaint (rows silently missing); check each one whole.
+  const broken = new Map<Candidate, string>();
+  await runPool(
+    candidates.filter((c) => c.gzip && c.size > 0),
+    8,
+    async (c) => {
+      const problem = await gzipProblem(c.target, c.size);
+      if (problem !== undefined) broken.set(c, problem);
+    },
+    signal,
+  );
+  const links: { path: string; target: string }[] = [];
+  for (const c of candidates) {
+    const problem = broken.get(c);
+    if (problem !== undefined) {
+      result.bad.push({ source: c.source, reason: `not a complete gzip stream: ${problem}` });
+      continue;
+    }
+    if (c.size === 0) {
+      result.empty.push(c.source);
+      continue;
+    }
+    let path = c.target;
+    const underRoot = path === join(roots.dataset, c.source) || path === join(roots.zip, c.source);
+    if (GLOB_CHARACTERS.test(path) || !underRoot) {
+      path = join(roots.link, encodeName(c.source));
+      links.push({ path, target: c.target });
+    }
+    result.inputs.push({ ord: result.inputs.length, path, source: c.source, format: c.format, gzip: c.gzip });
+  }
+  await runPool(links, 16, ({ path, target }) => symlink(target, path), signal);
+  return result;
+}
+
+/** Characters that make DuckDB treat a path as a glob pattern. */
+const GLOB_CHARACTERS = /[*?[\]{}]/;
+
+/** The source name as one file name without glob characters; DuckDB's url_decode() restores it. */
+export function encodeName(name: string): string {
+  return name.replace(
+    /[%*?[\]{}/\\]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+}
+
+/** Why a gzip file cannot be decompressed completely (bad header, truncated, CRC mismatch), or undefined. */
+async function gzipProblem(path: string, size: number): Promise<string | undefined> {
+  try {
+    if (size <= SMALL_GZIP) {
+      // Small files (the usual export) in one piece: far fewer callbacks than a stream per file.
+      gunzipSync(await readFile(path));
+    } else {
+      await pipeline(
+        createReadStream(path),
+        createGunzip(),
+        new Writable({ write: (_chunk, _encoding, done) => done() }),
+      );
+    }
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+const SMALL_GZIP = 1024 * 1024;

@@ -1,0 +1,56 @@
+import type { InputRoots, TableInput } from './prepare-inputs.js';
+import { sqlString } from './duckdb-session.js';
+
+/** Column DuckDB adds with each row's input path (`<inDir>/<ord>`); dropped before writing. */
+export const FILE_COLUMN = '__wharf_file';
+
+/**
+ * The SQL expression giving a row's source name from FILE_COLUMN: the path relative to its root, percent-decoded
+ * for links (see TableInput). String operations only, so it keeps the rows' order and costs little.
+ */
+export function sourceExpression(roots: InputRoots): string {
+  const after = (root: string): string => `substr(${FILE_COLUMN}, ${[...root].length + 2})`;
+  return (
+    `CASE WHEN starts_with(${FILE_COLUMN}, ${sqlString(`${roots.dataset}/`)}) THEN ${after(roots.dataset)} ` +
+    `WHEN starts_with(${FILE_COLUMN}, ${sqlString(`${roots.zip}/`)}) THEN ${after(roots.zip)} ` +
+    `ELSE url_decode(${after(roots.link)}) END`
+  );
+}
+
+/** One DuckDB reader call over inputs of the same format and compression. */
+export function readerCall(format: TableInput['format'], gzip: boolean, paths: readonly string[]): string {
+  const list = `[${paths.map(sqlString).join(', ')}]`;
+  const common = `union_by_name = true, filename = '${FILE_COLUMN}', compression = '${gzip ? 'gzip' : 'uncompressed'}'`;
+  switch (format) {
+    case 'csv':
+      return `read_csv(${list}, ${common})`;
+    case 'ndjson':
+      return `read_json(${list}, format = 'newline_delimited', ${common})`;
+    case 'json':
+      // 'auto' reads a top-level array of records, one object per file, or one object per line.
+      return `read_json(${list}, format = 'auto', ${common})`;
+  }
+}
+
+/**
+ * A SELECT over every input: one reader call per (format, compression) group, each unioning its files' columns
+ * by name, the groups combined with UNION ALL BY NAME (a column missing from a file is NULL).
+ */
+export function readAllSql(inputs: readonly TableInput[]): { sql: string; groups: number } {
+  const groups = new Map<string, TableInput[]>();
+  for (const input of inputs) {
+    const key = `${input.format}:${input.gzip}`;
+    const group = groups.get(key);
+    if (group) group.push(input);
+    else groups.set(key, [input]);
+  }
+  const parts = [...groups.values()].map((group) => {
+    const first = group[0] as TableInput;
+    return `SELECT * FROM ${readerCall(
+      first.format,
+      first.gzip,
+      group.map((i) => i.path),
+    )}`;
+  });
+  return { sql: parts.join('\nUNION ALL BY NAME\n'), groups: parts.length };
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { knownTableNames, resolveTable, validateTablesConfig } from './table-config.js';
+
+describe('resolveTable', () => {
+  it('maps pega-datamart names under --from and the datamart folder', () => {
+    expect(resolveTable('modelSnapshot', { from: 's3://b' })).toEqual({
+      name: 'modelSnapshot',
+      source: 's3://b/datamart/Data-Decision-ADM-ModelSnapshot_pzModelSnapshots/',
+      origin: 'pega-datamart',
+    });
+    expect(resolveTable('histogram', { from: 's3://b/exports/', datamartFolder: 'dm' }).source).toBe(
+      's3://b/exports/dm/Data-DM-Histogram/',
+    );
+    expect(() => resolveTable('snapshot')).toThrow(
+      /table "snapshot" needs a base location: it lives under datamart\/Data-DM-Snapshot\//,
+    );
+  });
+
+  it('prefers config definitions; relative prefixes go under from', () => {
+    const config = validateTablesConfig(
+      {
+        from: 's3://b',
+        define: {
+          orders: { prefix: 'exports/orders', include: ['**/*.csv.gz'], format: 'csv' },
+          snapshot: { prefix: 's3://other/snap/' },
+        },
+      },
+      'wharf.config.json',
+    );
+    expect(resolveTable('orders', { config })).toEqual({
+      name: 'orders',
+      source: 's3://b/exports/orders',
+      origin: 'config',
+      include: ['**/*.csv.gz'],
+      format: 'csv',
+    });
+    expect(resolveTable('snapshot', { config }).source).toBe('s3://other/snap/');
+    expect(knownTableNames(config).slice(0, 3)).toEqual(['orders', 'snapshot', 'modelSnapshot']);
+  });
+
+  it('takes locations as they are and names the table after the last folder', () => {
+    expect(resolveTable('s3://b/x/sales/')).toMatchObject({
+      name: 'sales',
+      source: 's3://b/x/sales/',
+      origin: 'location',
+    });
+    expect(resolveTable('./exports/q1')).toMatchObject({ name: 'q1', source: './exports/q1' });
+  });
+
+  it('names the known tables when a name is unknown', () => {
+    expect(() => resolveTable('modelsnapshot', { from: 's3://b' })).toThrow(
+      /unknown table "modelsnapshot"; known names: modelSnapshot, predictorSnapshot/,
+    );
+  });
+});
+
+describe('validateTablesConfig', () => {
+  it('names the field that is wrong', () => {
+    expect(() => validateTablesConfig({ define: { t: { prefix: 'x', format: 'xml' } } }, 'cfg.json')).toThrow(
+      'cfg.json: tables.define.t.format must be one of auto, json, ndjson, csv',
+    );
+    expect(() => validateTablesConfig({ define: { t: {} } }, 'cfg.json')).toThrow(
+      'tables.define.t.prefix must be a non-empty string',
+    );
+    expect(() => validateTablesConfig({ form: 's3://b' }, 'cfg.json')).toThrow(
+      'tables.form is not a known setting',
+    );
+  });
+});

@@ -1,0 +1,205 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPool } from '../../src/core/pool.js';
+import { buildTable, type BuildTableOptions } from '../../src/tables/build-table.js';
+import { queryTable } from '../../src/tables/inspect-table.js';
+import { listTables } from '../../src/tables/list-tables.js';
+import { resolveTable } from '../../src/tables/table-config.js';
+import { adminClient, createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
+import { zipFile } from '../support/zip-file.js';
+
+const FOLDER = 'datamart/Data-Decision-ADM-ModelSnapshot_pzModelSnapshots/';
+const FILES = 2000;
+const client = adminClient();
+let bucket: string;
+let work: string;
+
+async function put(key: string, body: string | Uint8Array): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+const snapKey = (i: number): string => `${FOLDER}snap_${String(i).padStart(5, '0')}.json.gz`;
+
+/**
+ * Two rows per file; ModelIDs repeat every 500 files. Schema drift: files from 1000 on add Performance (a
+ * double); every fourth file lacks Channel.
+ */
+function snapFile(i: number): Buffer {
+  const lines = [0, 1].map((j) => {
+    const n = i * 2 + j;
+    const row: Record<string, unknown> = {
+      pyModelID: `m${n % 1000}`,
+      pySnapshotTime: `2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`,
+      Positives: n,
+    };
+    if (i % 4 !== 0) row.Channel = 'Web';
+    if (i >= 1000) row.Performance = 0.5 + (n % 100) / 1000;
+    return JSON.stringify(row);
+  });
+  return gzipSync(`${lines.join('\n')}\n`);
+}
+
+function options(extra: Partial<BuildTableOptions> = {}): BuildTableOptions {
+  const table = resolveTable('modelSnapshot', { from: `s3://${bucket}` });
+  return {
+    source: table.source,
+    name: table.name,
+    cache: join(work, 'cache'),
+    to: join(work, 'out', 'modelSnapshot.parquet'),
+    ...extra,
+  };
+}
+
+async function one(path: string, sql: string): Promise<unknown[]> {
+  return (await queryTable(path, sql)).rows[0] ?? [];
+}
+
+beforeAll(async () => {
+  bucket = await createTestBucket('tables');
+  work = await mkdtemp(join(tmpdir(), 'wharf-tables-'));
+  const bodies = Array.from({ length: FILES }, (_, i) => i);
+  await runPool(bodies, 32, (i) => put(snapKey(i), snapFile(i)));
+  await put(
+    `${FOLDER}export_2024.zip`,
+    zipFile({
+      'data.json': ['z1', 'z2', 'z3']
+        .map((id, k) => JSON.stringify({ pyModelID: id, Positives: k, Extra: 'zip' }))
+        .join('\n'),
+    }),
+  );
+  await put(
+    `${FOLDER}snap_corrupt.json.gz`,
+    gzipSync('{"pyModelID":"bad","Positives":1}\n'.repeat(200)).subarray(0, 40),
+  );
+  await put(`${FOLDER}.snap_00000.json.gz.meta`, '');
+});
+
+afterAll(async () => {
+  await deleteTestBucket(bucket);
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('buildTable against S3', () => {
+  it('names a corrupt file and writes nothing', async () => {
+    const o = options();
+    await expect(buildTable(o)).rejects.toThrow(/^cannot parse snap_corrupt\.json\.gz: /);
+    await expect(queryTable(o.to as string, 'SELECT 1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('with skipBad builds one zstd table from 2,000 drifting gzipped NDJSON files and a zip, from the cache', async () => {
+    const result = await buildTable(options({ skipBad: true }));
+    expect(result.badFiles).toHaveLength(1);
+    expect(result.badFiles[0]?.source).toBe('snap_corrupt.json.gz');
+    expect(result.badFiles[0]?.reason).toMatch(/^not a complete gzip stream: unexpected end of file/);
+    // Everything came from the cache filled by the failed build.
+    expect(result.fetch.downloaded).toBe(0);
+    expect(result.sourceFiles).toHaveLength(FILES + 2);
+    expect(result.rows).toBe(FILES * 2 + 3);
+    expect(result.columns).toEqual([
+      { name: 'pyModelID', type: 'VARCHAR' },
+      { name: 'Positives', type: 'BIGINT' },
+      { name: 'Extra', type: 'VARCHAR' },
+      { name: 'pySnapshotTime', type: 'TIMESTAMP' }, // UTC instants (isAdjustedToUTC)
+      { name: 'Channel', type: 'VARCHAR' },
+      { name: 'Performance', type: 'DOUBLE' },
+      { name: '_source_file', type: 'VARCHAR' },
+    ]);
+    expect(
+      await one(
+        result.path,
+        `SELECT count(*) FILTER (WHERE Channel IS NULL), count(*) FILTER (WHERE Performance IS NULL),
+                count(DISTINCT _source_file), max(Positives)
+         FROM t`,
+      ),
+    ).toEqual([(FILES / 4) * 2 + 3, 1000 * 2 + 3, FILES + 1, FILES * 2 - 1]);
+    expect(
+      await one(
+        result.path,
+        `SELECT Positives, Channel, _source_file FROM t WHERE pyModelID = 'm5' AND Positives = 2005`,
+      ),
+    ).toEqual([2005, 'Web', 'snap_01002.json.gz']);
+    expect(await one(result.path, `SELECT _source_file, Extra FROM t WHERE pyModelID = 'z2'`)).toEqual([
+      'export_2024.zip/data.json',
+      'zip',
+    ]);
+    expect(
+      await one(result.path, `SELECT DISTINCT compression FROM parquet_metadata('${result.path}')`),
+    ).toEqual(['ZSTD']);
+  });
+
+  it('a rebuild after new exports fetches only the new files', async () => {
+    const added = [FILES, FILES + 1, FILES + 2, FILES + 3, FILES + 4];
+    for (const i of added) await put(snapKey(i), snapFile(i));
+    const result = await buildTable(options({ skipBad: true }));
+    const downloaded = result.sourceFiles.filter((f) => f.status === 'downloaded').map((f) => f.key);
+    expect(downloaded).toEqual(added.map(snapKey));
+    expect(result.sourceFiles.filter((f) => f.status === 'skipped')).toHaveLength(FILES + 2);
+    expect(result.fetch.requests.reads).toBe(added.length);
+    expect(result.rows).toBe((FILES + added.length) * 2 + 3);
+  });
+
+  it('dedupes on a column: the row from the latest file wins', async () => {
+    const result = await buildTable(
+      options({ skipBad: true, dedupeOn: ['pyModelID'], to: join(work, 'out', 'dedupe.parquet') }),
+    );
+    expect(result.rows).toBe(1000 + 3);
+    expect(await one(result.path, `SELECT count(*), count(DISTINCT pyModelID) FROM t`)).toEqual([1003, 1003]);
+    // m0 and m9 last appear in the added files (4000, 4009); m10 last in snap_01505 (3010).
+    expect(
+      (
+        await queryTable(
+          result.path,
+          `SELECT pyModelID, Positives, _source_file FROM t WHERE pyModelID IN ('m0', 'm9', 'm10') ORDER BY 1`,
+        )
+      ).rows,
+    ).toEqual([
+      ['m0', 4000, 'snap_02000.json.gz'],
+      ['m10', 3010, 'snap_01505.json.gz'],
+      ['m9', 4009, 'snap_02004.json.gz'],
+    ]);
+  });
+
+  it('writes to S3 in one atomic upload, and queries the table there', async () => {
+    const to = `s3://${bucket}/tables/modelSnapshot.parquet`;
+    const result = await buildTable(options({ skipBad: true, to, sourceColumn: false }));
+    expect(result.path).toBe(to);
+    expect(result.fetch.downloaded).toBe(0);
+    const { columns, rows } = await queryTable(
+      to,
+      'SELECT Channel, count(*) AS n FROM modelSnapshot GROUP BY 1 ORDER BY 1 NULLS FIRST',
+    );
+    expect(columns.map((c) => c.name)).toEqual(['Channel', 'n']);
+    expect(rows).toEqual([
+      // Files 0, 4, ..., 2004 lack Channel (502 files, 2 rows each), and so do the zip's 3 rows.
+      [null, 2 * 502 + 3],
+      ['Web', (FILES + 5) * 2 - 2 * 502],
+    ]);
+    expect((await queryTable(to, 'SELECT * FROM t LIMIT 1')).columns.map((c) => c.name)).not.toContain(
+      '_source_file',
+    );
+  });
+
+  it('lists the datamart names and which have files', async () => {
+    const tables = await listTables({ from: `s3://${bucket}` });
+    expect(tables.map((t) => [t.name, t.hasFiles])).toEqual([
+      ['modelSnapshot', true],
+      ['predictorSnapshot', false],
+      ['binaryDistribution', false],
+      ['contingencyTable', false],
+      ['histogram', false],
+      ['snapshot', false],
+      ['notification', false],
+    ]);
+    expect(tables[0]?.source).toBe(`s3://${bucket}/${FOLDER}`);
+  });
+
+  it('with metaFiles reads only files whose .meta companion exists', async () => {
+    const result = await buildTable(options({ metaFiles: true, to: join(work, 'out', 'meta.parquet') }));
+    expect(result.sourceFiles.map((f) => f.key)).toEqual([snapKey(0)]);
+    expect(result.rows).toBe(2);
+  });
+});
