@@ -1,0 +1,216 @@
+/**
+ * Postgres catalog types -> the Parquet schema (as DuckDB types), decided from the catalog only, never from
+ * the rows, so every file of a table has the same schema. Each column also gets the expression Postgres
+ * selects for COPY (CSV) and the expression DuckDB turns that CSV field back into the typed value with.
+ * See docs/ingest.md for the table.
+ */
+
+/** One column as the catalog describes it (domains already resolved to their base type). */
+export interface CatalogColumn {
+  name: string;
+  /** `format_type()` of the declared type, e.g. `numeric(12,4)`, `mood`, `integer[]`. */
+  declared: string;
+  /** pg_type.typname of the base type (`int4`, `numeric`, `_int4` for arrays, the enum's name). */
+  base: string;
+  /** pg_type.typtype of the base type: b base, e enum, c composite, r range, m multirange. */
+  kind: string;
+  /** For arrays: the element's typname and typtype. */
+  element?: { base: string; kind: string } | undefined;
+  /** atttypmod (the element's for arrays): numeric precision/scale, varchar length, time precision. */
+  typmod: number;
+}
+
+export interface ColumnPlan {
+  name: string;
+  declared: string;
+  /** The DuckDB type written to Parquet. */
+  parquetType: string;
+  /** Postgres expression for the COPY select, given the quoted column. */
+  pgExpr(quoted: string): string;
+  /** Type of the CSV field as DuckDB reads it. */
+  csvType: string;
+  /** DuckDB expression turning the CSV field (given its quoted name) into the Parquet value. */
+  duckExpr(field: string): string;
+}
+
+/** Element types that become a Parquet LIST of the same scalar type; other arrays are written as JSON. */
+const LIST_ELEMENTS = new Set([
+  'int2',
+  'int4',
+  'int8',
+  'float4',
+  'float8',
+  'numeric',
+  'bool',
+  'text',
+  'varchar',
+  'bpchar',
+  'name',
+  'citext',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'uuid',
+]);
+
+/** DuckDB's DECIMAL holds at most 38 digits. */
+const MAX_DECIMAL_PRECISION = 38;
+
+/** numeric(p,s) from a typmod, or undefined for an unbounded numeric. */
+export function numericPrecision(typmod: number): { precision: number; scale: number } | undefined {
+  if (typmod < 4) return undefined;
+  const packed = typmod - 4;
+  const precision = (packed >> 16) & 0xffff;
+  let scale = packed & 0x7ff;
+  if (scale & 0x400) scale -= 0x800; // PostgreSQL 15+ allows a negative scale (11-bit two's complement)
+  return { precision, scale };
+}
+
+/** The exact scalar DuckDB type for a Postgres base type, or undefined when it has none (kept as text). */
+export function scalarType(base: string, kind: string, typmod: number): string | undefined {
+  if (kind === 'e') return 'VARCHAR';
+  switch (base) {
+    case 'int2':
+      return 'SMALLINT';
+    case 'int4':
+      return 'INTEGER';
+    case 'int8':
+      return 'BIGINT';
+    case 'float4':
+      return 'FLOAT';
+    case 'float8':
+      return 'DOUBLE';
+    case 'numeric': {
+      const p = numericPrecision(typmod);
+      if (!p || p.precision > MAX_DECIMAL_PRECISION || p.scale < 0 || p.scale > p.precision) return undefined;
+      return `DECIMAL(${p.precision},${p.scale})`;
+    }
+    case 'bool':
+      return 'BOOLEAN';
+    case 'text':
+    case 'varchar':
+    case 'bpchar':
+    case 'name':
+    case 'citext':
+      return 'VARCHAR';
+    case 'date':
+      return 'DATE';
+    case 'time':
+      return 'TIME';
+    case 'timestamp':
+      return 'TIMESTAMP';
+    case 'timestamptz':
+      return 'TIMESTAMPTZ';
+    case 'uuid':
+      return 'UUID';
+    default:
+      return undefined;
+  }
+}
+
+const INTERVAL_STRUCT = 'STRUCT(months INTEGER, days INTEGER, micros BIGINT)';
+
+export function planColumn(column: CatalogColumn): ColumnPlan {
+  const common = { name: column.name, declared: column.declared };
+  const text = (): ColumnPlan => ({
+    ...common,
+    parquetType: 'VARCHAR',
+    pgExpr: (q) => `${q}::text`,
+    csvType: 'VARCHAR',
+    duckExpr: (f) => f,
+  });
+  if (column.element) {
+    const elementType = LIST_ELEMENTS.has(column.element.base)
+      ? scalarType(column.element.base, column.element.kind, column.typmod)
+      : column.element.kind === 'e'
+        ? 'VARCHAR'
+        : undefined;
+    if (elementType) {
+      // Elements travel as JSON strings (Postgres' own text form of each element): exact for numeric,
+      // which a JSON number would round through a double.
+      return {
+        ...common,
+        parquetType: `${elementType}[]`,
+        pgExpr: (q) => `array_to_json(${q}::text[])::text`,
+        csvType: 'VARCHAR',
+        duckExpr: (f) => `CAST(CAST(${f} AS JSON) AS ${elementType}[])`,
+      };
+    }
+    return {
+      ...common,
+      parquetType: 'JSON',
+      pgExpr: (q) => `array_to_json(${q})::text`,
+      csvType: 'VARCHAR',
+      duckExpr: (f) => `CAST(${f} AS JSON)`,
+    };
+  }
+  switch (column.base) {
+    case 'json':
+    case 'jsonb':
+      return {
+        ...common,
+        parquetType: 'JSON',
+        pgExpr: (q) => `${q}::text`,
+        csvType: 'VARCHAR',
+        duckExpr: (f) => `CAST(${f} AS JSON)`,
+      };
+    case 'bytea':
+      // bytea_output = hex: '\x' followed by two hex digits a byte.
+      return {
+        ...common,
+        parquetType: 'BLOB',
+        pgExpr: (q) => q,
+        csvType: 'VARCHAR',
+        duckExpr: (f) => `unhex(substr(${f}, 3))`,
+      };
+    case 'interval':
+      // Parquet's INTERVAL holds milliseconds; Postgres keeps microseconds. A struct of Postgres' own three
+      // fields is exact (docs/ingest.md shows how to turn it back into an INTERVAL).
+      return {
+        ...common,
+        parquetType: INTERVAL_STRUCT,
+        pgExpr: (q) =>
+          `CASE WHEN ${q} IS NULL THEN NULL ELSE json_build_object(` +
+          `'months', (extract(year FROM ${q}) * 12 + extract(month FROM ${q}))::int, ` +
+          `'days', extract(day FROM ${q})::int, ` +
+          `'micros', (extract(hour FROM ${q}) * 3600000000 + extract(minute FROM ${q}) * 60000000 + extract(microseconds FROM ${q}))::bigint)::text END`,
+        csvType: 'VARCHAR',
+        duckExpr: (f) => `CAST(CAST(${f} AS JSON) AS ${INTERVAL_STRUCT})`,
+      };
+    default: {
+      const scalar = scalarType(column.base, column.kind, column.typmod);
+      if (!scalar) return text();
+      return {
+        ...common,
+        parquetType: scalar,
+        pgExpr: (q) => (column.kind === 'e' ? `${q}::text` : q),
+        csvType: scalar,
+        duckExpr: (f) => f,
+      };
+    }
+  }
+}
+
+/** `{name, type}` pairs as stored in the state file, for schema-change detection. */
+export function schemaOf(plans: readonly ColumnPlan[]): { name: string; type: string }[] {
+  return plans.map((p) => ({ name: p.name, type: p.parquetType }));
+}
+
+export interface SchemaChange {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+export function diffSchema(
+  before: readonly { name: string; type: string }[],
+  after: readonly { name: string; type: string }[],
+): SchemaChange | undefined {
+  const old = new Map(before.map((c) => [c.name, c.type]));
+  const now = new Map(after.map((c) => [c.name, c.type]));
+  const added = after.filter((c) => !old.has(c.name)).map((c) => c.name);
+  const removed = before.filter((c) => !now.has(c.name)).map((c) => c.name);
+  const changed = after.filter((c) => old.has(c.name) && old.get(c.name) !== c.type).map((c) => c.name);
+  return added.length + removed.length + changed.length === 0 ? undefined : { added, removed, changed };
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryDriver } from '../storage/memory/memory-driver.js';
+import { ingestTablesDetailed, normaliseInstant } from './ingest-tables.js';
+
+describe('ingest options', () => {
+  it('normalises instants to UTC with microseconds', () => {
+    expect(normaliseInstant('2000-01-01T00:00:00Z', 'x')).toBe('2000-01-01T00:00:00.000000Z');
+    expect(normaliseInstant('2000-01-01T02:00:00.5+02:00', 'x')).toBe('2000-01-01T00:00:00.500000Z');
+    expect(normaliseInstant('2000-01-01', 'x')).toBe('2000-01-01T00:00:00.000000Z');
+    expect(normaliseInstant('-infinity', 'x')).toBe('-infinity');
+    expect(() => normaliseInstant('2000-01-01T00:00:00', '--initial')).toThrow(
+      /--initial must be an ISO instant with a zone/,
+    );
+  });
+
+  it('validates eagerly, before connecting to anything', async () => {
+    const store = new MemoryDriver();
+    await expect(ingestTablesDetailed({ dest: 'x', store })).rejects.toThrow(/--tables a,b/);
+    await expect(ingestTablesDetailed({ dest: 'x', store, tables: ['t'], lagSeconds: -1 })).rejects.toThrow(
+      /--lag/,
+    );
+    await expect(ingestTablesDetailed({ dest: 'x', store, tables: ['t'], maxFileSize: 10 })).rejects.toThrow(
+      /--max-file-size/,
+    );
+    await expect(
+      ingestTablesDetailed({ dest: 'x', store, tables: ['t'], layout: '{table}/x.parquet' }),
+    ).rejects.toThrow(/layout/);
+  });
+});
