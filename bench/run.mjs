@@ -44,6 +44,16 @@ const BENCHMARKS = [
     script: 'bench/sync-nochange.mjs',
     what: 'wharf sync with nothing changed over 100000 tracked files (<= 5 s, <= 300 MB RSS) vs rclone sync, aws s3 sync',
   },
+  {
+    name: 'ingest',
+    script: 'bench/ingest.mjs',
+    what: 'wharf ingest of a 1M-row mixed-type table (PostgreSQL -> Parquet -> S3) vs psql \\copy to a CSV file (rows/s, peak RSS)',
+  },
+  {
+    name: 'tables',
+    script: 'bench/tables.mjs',
+    what: 'wharf table build of 5000 small gzipped NDJSON files into one Parquet table vs naive per-file appends (cached and cold)',
+  },
 ];
 
 const argv = process.argv.slice(2);

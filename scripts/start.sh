@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
-# npm start: the main job. Until the datastore service lands (issue 5) it builds Wharf, shows the CLI's help
-# and runs a local demo: a folder copied into a local-folder store under ./.wharf-data, then listed.
+# npm start: the main job — the datastore service (issue 5) on the embedded defaults. Installs if needed,
+# builds, then runs `wharf serve`: dataset folders in ./.wharf-data/store, the catalog in an embedded
+# PostgreSQL in ./.wharf-data/postgres. The first start prints an admin API token once (stderr).
+# PORT (default 8080), HOST (default 127.0.0.1), WHARF_DATA_DIR (default ./.wharf-data) and
+# WHARF_ADMIN_TOKEN (a fixed admin token) change it. Ctrl-C stops the service and the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm install --no-audit --no-fund
 npm run --silent build
-wharf() { node dist/cli/main.js "$@"; }
-
-wharf --help
-echo
-store=.wharf-data/demo-store
-echo "== demo: wharf cp -r ./docs $store/docs" >&2
-wharf cp -r ./docs "$store/docs"
-echo "== demo: wharf ls -r $store" >&2
-wharf ls -r "$store"
-echo "== demo: wharf cat $store/docs/architecture.md | head -5" >&2
-wharf cat "$store/docs/architecture.md" | head -5
+exec node dist/cli/main.js serve \
+  --data-dir "${WHARF_DATA_DIR:-.wharf-data}" \
+  --port "${PORT:-8080}" \
+  --host "${HOST:-127.0.0.1}" \
+  "$@"

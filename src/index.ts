@@ -102,9 +102,92 @@ export type {
 
 import type { StorageDriver } from './storage/types.js';
 import type { S3DriverOptions } from './storage/s3/s3-options.js';
+import type { DatastoreServeOptions } from './app/datastore-config.js';
+import type { RunningDatastore } from './server/start-datastore.js';
 
 /** Opens an S3 bucket with explicit options (endpoint, credentials, ...), loading the AWS SDK on first use. */
 export async function openS3(options: S3DriverOptions): Promise<StorageDriver> {
   const { openS3Driver } = await import('./storage/s3/s3-driver.js');
   return openS3Driver(options);
 }
+
+// Datastore (issue 5): dataset registry library — metadata schemas, PostgreSQL catalog, domain service.
+export {
+  DatastoreService,
+  openPgCatalog,
+  startEmbeddedPostgres,
+  collectionFormatSchema,
+  datastoreJsonSchemas,
+  datasetMetadataJsonSchema,
+  validateWith as validateDatastoreInput,
+  FieldValidationError,
+  datasetFolder,
+  type DatastoreServiceOptions,
+  type PgCatalogOptions,
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  type Catalog as DatastoreCatalog,
+  type DatasetMetadata,
+  type DatasetMetadataInput,
+  type DatasetRecord,
+  type HistoryEntry as DatasetHistoryEntry,
+  type RegistryEntry,
+  type ReleaseStatus,
+  type ReleaseHistoryEntry,
+  type ListQuery as DatasetListQuery,
+  type ListPage as DatasetListPage,
+  type SearchQuery as DatasetSearchQuery,
+  type SearchHit as DatasetSearchHit,
+  type FieldIssue,
+} from './datastore/index.js';
+export type { DatastoreServeOptions } from './app/datastore-config.js';
+export type { RunningDatastore } from './server/start-datastore.js';
+
+/** Runs the datastore's HTTP API (what `wharf serve` runs), loading the HTTP server on first use. */
+export async function startDatastore(
+  options: DatastoreServeOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningDatastore> {
+  const { startDatastore: start } = await import('./server/start-datastore.js');
+  return start(options, env);
+}
+
+export {
+  ingestTables,
+  ingestTablesDetailed,
+  IngestFailedError,
+  INGEST_DEFAULTS,
+  type IngestOptions,
+  type IngestEvent,
+  type IngestReport,
+  type TableReport as IngestTableReport,
+} from './ingest/ingest-tables.js';
+export type { SourceSpec, SecretSource, PgConnectionConfig } from './ingest/source-config.js';
+export { createJsonLogger, type IngestLogger } from './ingest/json-logger.js';
+export { DEFAULT_LAYOUT as INGEST_DEFAULT_LAYOUT } from './ingest/layout.js';
+export type { IngestState, PendingRun } from './ingest/state.js';
+
+// Tables (issue 8): one Parquet table from many small export files. DuckDB loads on first use.
+export {
+  buildTable,
+  SOURCE_COLUMN,
+  type BuildTableOptions,
+  type BuildTableResult,
+  type TableSourceFile,
+} from './tables/build-table.js';
+export type { TableEvent } from './tables/table-events.js';
+export type { BadFile } from './tables/prepare-inputs.js';
+export type { ColumnInfo, JsonValue, QueryResult } from './tables/duckdb-session.js';
+export { showTable, queryTable, streamQuery, type TableSummary } from './tables/inspect-table.js';
+export { listTables, type KnownTable, type ListTablesOptions } from './tables/list-tables.js';
+export {
+  resolveTable,
+  knownTableNames,
+  type ResolvedTable,
+  type ResolveTableOptions,
+  type TableDefinition,
+  type TablesConfig,
+} from './tables/table-config.js';
+export { PEGA_DATAMART_TABLES, DEFAULT_DATAMART_FOLDER } from './tables/presets.js';
+export { DEFAULT_TABLE_INCLUDE, type TableFormat } from './tables/table-format.js';
+export { loadWharfConfig, type WharfConfig } from './app/wharf-config.js';

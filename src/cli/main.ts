@@ -8,9 +8,13 @@ import { registerCat } from './commands/cat.js';
 import { registerCp } from './commands/cp.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerLs } from './commands/ls.js';
+import { registerIngest } from './commands/ingest.js';
 import { registerPresign } from './commands/presign.js';
 import { registerRm } from './commands/rm.js';
+import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
+import { registerToken } from './commands/token.js';
+import { registerTable } from './commands/table.js';
 import { positiveInt, type RunAction } from './context.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { Output, type GlobalFlags } from './output.js';
@@ -107,6 +111,10 @@ Examples:
   registerRm(program, run);
   registerCat(program, run);
   registerPresign(program, run);
+  registerTable(program, run);
+  registerIngest(program, run);
+  registerServe(program, run);
+  registerToken(program, run);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -138,6 +146,8 @@ async function main(): Promise<void> {
     new Output({}).error(wharfError);
     process.exit(exitCodeFor(wharfError.code));
   }
+  // process.exit drops what a slow reader has not taken yet: `--json` output to a pipe was cut at 64 KiB.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(exitCode);
 }
 

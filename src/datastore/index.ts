@@ -4,6 +4,7 @@ export * from './model/dataset.js';
 export * from './model/validation.js';
 export * from './model/json-schema.js';
 export type * from './catalog/types.js';
+export { DATASET_ROLES, SYSTEM_ROLES } from './catalog/types.js';
 export { openPgCatalog, PgCatalog, type PgCatalogOptions } from './catalog/pg-catalog.js';
 export { runMigrations, type MigrationReport } from './catalog/migrate.js';
 export { MIGRATIONS, type Migration } from './catalog/migrations.js';
@@ -21,5 +22,7 @@ export {
   type VersionOptions,
   type VersionResult,
   type ReleaseDecision,
+  type ReadScope,
 } from './service/datastore-service.js';
+export { PgAccessCatalog } from './catalog/pg-access.js';
 export { datasetFolder, METADATA_FILE, type FolderCopyResult } from './service/dataset-folder.js';

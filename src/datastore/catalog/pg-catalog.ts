@@ -11,6 +11,7 @@ import type {
 } from '../model/dataset.js';
 import type { DatasetMetadata } from '../model/metadata.js';
 import { quoteIdent, runMigrations, type MigrationReport } from './migrate.js';
+import { PgAccessCatalog, visibilityCondition } from './pg-access.js';
 import type {
   AuditEntry,
   Catalog,
@@ -25,6 +26,7 @@ import type {
   NewDatasetRow,
   NewHistoryEntry,
   NewReleaseEntry,
+  Visibility,
 } from './types.js';
 
 export interface PgCatalogOptions {
@@ -364,6 +366,8 @@ class PgTransaction implements CatalogTransaction {
 
 export class PgCatalog implements Catalog {
   readonly fuzzySearch: boolean;
+  /** Tokens, system roles, groups and dataset grants (for the HTTP service). */
+  readonly access: PgAccessCatalog;
   private readonly reader: PgTransaction;
 
   constructor(
@@ -375,6 +379,7 @@ export class PgCatalog implements Catalog {
   ) {
     this.fuzzySearch = migration.trigram;
     this.reader = new PgTransaction(pool);
+    this.access = new PgAccessCatalog(pool);
   }
 
   async allocateNumber(prefix: string): Promise<number> {
@@ -450,6 +455,7 @@ export class PgCatalog implements Catalog {
     const where: string[] = [];
     if (params.releaseStatus) where.push(`release_status = ${param(params.releaseStatus)}`);
     if (params.approver) where.push(`release_approver = ${param(params.approver)}`);
+    if (params.visibleTo) where.push(visibilityCondition('datasets', params.visibleTo, param));
     if (params.after) {
       const op = params.ascending ? '>' : '<';
       where.push(
@@ -471,10 +477,19 @@ export class PgCatalog implements Catalog {
     return next ? { items: rows.map(toRecord), next } : { items: rows.map(toRecord) };
   }
 
-  async searchDatasets(query: string, limit: number): Promise<CatalogSearchHit[]> {
+  async searchDatasets(query: string, limit: number, visibleTo?: Visibility): Promise<CatalogSearchHit[]> {
     const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
     const prefixQuery = words.map((w) => `${w}:*`).join(' & ');
     const fuzzy = this.fuzzySearch && words.length > 0;
+    const values: unknown[] = fuzzy
+      ? [query, prefixQuery, limit, query.toLowerCase()]
+      : [query, prefixQuery, limit];
+    const visible = visibleTo
+      ? `AND ${visibilityCondition('d', visibleTo, (v) => {
+          values.push(v);
+          return `$${values.length}`;
+        })}`
+      : '';
     const r = await this.pool.query<
       DatasetRow & { rank: number; fulltext: boolean; similarity: number | null }
     >(
@@ -486,12 +501,12 @@ export class PgCatalog implements Catalog {
                 ts_rank(d.search_vector, q.tsq) AS rank,
                 ${fuzzy ? 'word_similarity($4, d.fuzzy_text)' : 'NULL::real'} AS similarity
          FROM datasets d, q
-         WHERE d.id = $1 OR d.search_vector @@ q.tsq ${fuzzy ? 'OR $4 <% d.fuzzy_text' : ''}
+         WHERE (d.id = $1 OR d.search_vector @@ q.tsq ${fuzzy ? 'OR $4 <% d.fuzzy_text' : ''}) ${visible}
        )
        SELECT ${DATASET_COLUMNS}, rank, fulltext OR exact AS fulltext, similarity FROM hits
        ORDER BY exact DESC, (fulltext OR exact) DESC, rank DESC, similarity DESC NULLS LAST, seq DESC
        LIMIT $3`,
-      fuzzy ? [query, prefixQuery, limit, query.toLowerCase()] : [query, prefixQuery, limit],
+      values,
     );
     return r.rows.map((row) => ({
       record: toRecord(row),

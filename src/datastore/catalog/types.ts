@@ -32,7 +32,7 @@ export interface Catalog {
   listReleaseHistory(datasetId: string): Promise<ReleaseHistoryEntry[]>;
   getReleaseManifest(releaseHistoryId: number): Promise<ManifestEntry[]>;
   listDatasets(params: ListParams): Promise<ListResult>;
-  searchDatasets(query: string, limit: number): Promise<CatalogSearchHit[]>;
+  searchDatasets(query: string, limit: number, visibleTo?: Visibility): Promise<CatalogSearchHit[]>;
 
   getRegistryEntry(id: string): Promise<RegistryEntry | undefined>;
   listRegistryEntries(kind: RegistryEntry['kind']): Promise<RegistryEntry[]>;
@@ -138,6 +138,8 @@ export interface ListParams {
   after?: KeysetPosition;
   releaseStatus?: ReleaseStatus;
   approver?: string;
+  /** Only datasets this user may read (owner, a grant, or metadata-public). Absent: all. */
+  visibleTo?: Visibility;
 }
 
 export interface ListResult {
@@ -150,4 +152,104 @@ export interface CatalogSearchHit {
   record: DatasetRecord;
   score: number;
   match: 'fulltext' | 'fuzzy';
+}
+
+/** Per-dataset roles, weakest first; each implies those before it. */
+export const DATASET_ROLES = ['metadata-read', 'metadata-write', 'data-read', 'data-write', 'admin'] as const;
+export type DatasetRole = (typeof DATASET_ROLES)[number];
+export const SYSTEM_ROLES = ['sys-admin', 'reviewer'] as const;
+export type SystemRole = (typeof SYSTEM_ROLES)[number];
+export type PrincipalKind = 'user' | 'group';
+
+export interface ApiTokenInfo {
+  tokenId: string;
+  username: string;
+  name: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface NewApiToken {
+  tokenId: string;
+  /** SHA-256 of the whole token string. */
+  hash: Buffer;
+  username: string;
+  name: string;
+  expiresAt: Date | null;
+}
+
+export interface DatasetGrant {
+  principalKind: PrincipalKind;
+  principal: string;
+  role: DatasetRole;
+  grantedBy: string;
+  grantedAt: string;
+}
+
+/** What an authorisation decision on one dataset needs, in one query. */
+export interface DatasetAccessFacts {
+  owner: string;
+  metadataPublic: boolean;
+  /** The strongest role granted to the user or one of their groups, if any. */
+  grantedRole: DatasetRole | null;
+  releaseApprover: string | null;
+}
+
+/** Who a user is beyond their name: system roles (reviewer = in the reviewer pool) and groups. */
+export interface UserFacts {
+  systemRoles: SystemRole[];
+  groups: string[];
+}
+
+/**
+ * Access data of the HTTP service (tokens, system roles, groups, dataset grants), kept in the same catalog.
+ * Every method runs on its own (no transaction needed); mutations are single statements.
+ */
+export interface AccessCatalog {
+  /** `SELECT 1`; throws when the database is unreachable. */
+  ping(): Promise<void>;
+
+  createToken(token: NewApiToken): Promise<ApiTokenInfo>;
+  /** The active (not revoked, not expired) token with this hash; marks it used. */
+  findActiveToken(hash: Buffer): Promise<ApiTokenInfo | undefined>;
+  listTokens(username?: string): Promise<ApiTokenInfo[]>;
+  getToken(tokenId: string): Promise<ApiTokenInfo | undefined>;
+  /** Revokes the token; false when there is no such active token. */
+  revokeToken(tokenId: string): Promise<boolean>;
+  /**
+   * Creates `token` as a sys-admin's token when the catalog holds no token at all (a fresh catalog),
+   * serialised across replicas; returns whether it did.
+   */
+  bootstrapAdminToken(token: NewApiToken): Promise<boolean>;
+  /** Creates or replaces (same token id) a sys-admin's token, e.g. from WHARF_ADMIN_TOKEN. */
+  upsertAdminToken(token: NewApiToken): Promise<void>;
+
+  userFacts(username: string): Promise<UserFacts>;
+  grantSystemRole(username: string, role: 'sys-admin', grantedBy: string): Promise<boolean>;
+  revokeSystemRole(username: string, role: 'sys-admin'): Promise<boolean>;
+  addGroupMember(group: string, username: string): Promise<boolean>;
+  removeGroupMember(group: string, username: string): Promise<boolean>;
+  listGroupMembers(group: string): Promise<string[]>;
+
+  datasetAccessFacts(datasetId: string, username: string | null): Promise<DatasetAccessFacts | undefined>;
+  listDatasetGrants(datasetId: string): Promise<DatasetGrant[]>;
+  grantDatasetRole(
+    datasetId: string,
+    principalKind: PrincipalKind,
+    principal: string,
+    role: DatasetRole,
+    grantedBy: string,
+  ): Promise<void>;
+  revokeDatasetRole(datasetId: string, principalKind: PrincipalKind, principal: string): Promise<boolean>;
+  setMetadataPublic(datasetId: string, value: boolean): Promise<void>;
+  /** Copies grants and metadata-public from one dataset to another (a new version keeps its audience). */
+  copyDatasetAccess(fromId: string, toId: string, grantedBy: string): Promise<void>;
+}
+
+/** Restricts listing and search to what a user may see (absent: everything). */
+export interface Visibility {
+  /** null: anonymous (metadata-public datasets only). */
+  username: string | null;
 }

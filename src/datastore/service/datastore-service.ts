@@ -6,7 +6,7 @@ import {
   isWharfError,
 } from '../../core/errors.js';
 import type { StorageDriver } from '../../storage/types.js';
-import type { Catalog, CatalogTransaction, ManifestEntry } from '../catalog/types.js';
+import type { Catalog, CatalogTransaction, ManifestEntry, Visibility } from '../catalog/types.js';
 import {
   ID_PREFIX,
   listQuerySchema,
@@ -74,6 +74,11 @@ export interface VersionResult {
 }
 
 export type ReleaseDecision = 'approve' | 'reject';
+
+/** Limits listing and search to the datasets a user may read (the server passes the caller). */
+export interface ReadScope {
+  visibleTo?: Visibility;
+}
 
 /**
  * The datastore's domain: mint, fetch, update (optimistic concurrency), history and revert, versions,
@@ -297,7 +302,7 @@ export class DatastoreService {
   }
 
   /** One page of datasets; pass `paginationKey` from a page to get the next one. */
-  async listDatasets(query: ListQuery = {}): Promise<ListPage> {
+  async listDatasets(query: ListQuery = {}, scope: ReadScope = {}): Promise<ListPage> {
     const q = parse(listQuerySchema, query, 'list query');
     const shape = {
       sortBy: q.sortBy,
@@ -313,6 +318,7 @@ export class DatastoreService {
       ...(after ? { after } : {}),
       ...(q.releaseStatus ? { releaseStatus: q.releaseStatus } : {}),
       ...(q.approver ? { approver: q.approver } : {}),
+      ...(scope.visibleTo ? { visibleTo: scope.visibleTo } : {}),
     });
     return result.next
       ? { items: result.items, paginationKey: encodePaginationKey(shape, result.next) }
@@ -335,9 +341,9 @@ export class DatastoreService {
    * Full-text search, ranked id > name > keywords > description, with prefix matching of every word and,
    * where pg_trgm is available, fuzzy (typo-tolerant) matching of name and keywords below full-text hits.
    */
-  async searchDatasets(query: SearchQuery): Promise<SearchHit[]> {
+  async searchDatasets(query: SearchQuery, scope: ReadScope = {}): Promise<SearchHit[]> {
     const q = parse(searchQuerySchema, query, 'search query');
-    const hits = await this.catalog.searchDatasets(q.query.trim(), q.limit);
+    const hits = await this.catalog.searchDatasets(q.query.trim(), q.limit, scope.visibleTo);
     return hits.map((h) => ({ id: h.record.id, score: h.score, match: h.match, dataset: h.record }));
   }
 

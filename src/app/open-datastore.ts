@@ -1,0 +1,98 @@
+import { mkdir } from 'node:fs/promises';
+import { parseLocation } from '../core/location.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../datastore/catalog/embedded-postgres.js';
+import { openPgCatalog, type PgCatalog } from '../datastore/catalog/pg-catalog.js';
+import type { AccessCatalog } from '../datastore/catalog/types.js';
+import { DatastoreService } from '../datastore/service/datastore-service.js';
+import { openStorage } from '../storage/registry.js';
+import type { StorageDriver } from '../storage/types.js';
+import { ADMIN_USERNAME, ENV_ADMIN_TOKEN_ID, generateApiToken, hashApiToken } from './api-tokens.js';
+import { redactUrl, type DatastoreConfig } from './datastore-config.js';
+
+/** The datastore's parts, composed from a configuration; `close()` releases them in reverse order. */
+export interface OpenedDatastore {
+  config: DatastoreConfig;
+  service: DatastoreService;
+  catalog: PgCatalog;
+  access: AccessCatalog;
+  store: StorageDriver;
+  /** Where the catalog and the store are, for the start-up message (no passwords). */
+  describe: { database: string; store: string };
+  /**
+   * The admin token when this start created one (a fresh catalog without WHARF_ADMIN_TOKEN): the only
+   * time it is ever shown.
+   */
+  createdAdminToken: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens store, catalog (embedded PostgreSQL unless a database URL is configured; migrations run here) and
+ * the service, and makes sure an administrator can get in: WHARF_ADMIN_TOKEN is stored as the `admin`
+ * token; otherwise a fresh catalog gets a generated admin token, returned once.
+ */
+export async function openDatastore(config: DatastoreConfig): Promise<OpenedDatastore> {
+  const cleanup: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const step of cleanup.reverse().splice(0)) await step().catch(() => undefined);
+  };
+  try {
+    let databaseUrl: string;
+    let embedded: EmbeddedPostgres | undefined;
+    if (config.database.kind === 'embedded') {
+      embedded = await startEmbeddedPostgres({ dataDir: config.database.dataDir });
+      cleanup.push(() => embedded!.stop());
+      databaseUrl = embedded.url;
+    } else {
+      databaseUrl = config.database.url;
+    }
+    const location = parseLocation(config.store);
+    if (location.kind === 'local') await mkdir(location.path, { recursive: true });
+    const store = await openStorage(location, config.storage);
+    cleanup.push(async () => {
+      await store.close?.();
+    });
+    const catalog = await openPgCatalog({ connectionString: databaseUrl, schema: config.schema });
+    cleanup.push(() => catalog.close());
+    const service = new DatastoreService({ catalog, store, idPrefix: config.idPrefix });
+
+    let createdAdminToken: string | undefined;
+    if (config.adminToken !== undefined) {
+      await catalog.access.upsertAdminToken({
+        tokenId: ENV_ADMIN_TOKEN_ID,
+        hash: hashApiToken(config.adminToken),
+        username: ADMIN_USERNAME,
+        name: 'WHARF_ADMIN_TOKEN',
+        expiresAt: null,
+      });
+    } else {
+      const generated = generateApiToken();
+      const created = await catalog.access.bootstrapAdminToken({
+        tokenId: generated.tokenId,
+        hash: generated.hash,
+        username: ADMIN_USERNAME,
+        name: 'first-start admin token',
+        expiresAt: null,
+      });
+      if (created) createdAdminToken = generated.token;
+    }
+    return {
+      config,
+      service,
+      catalog,
+      access: catalog.access,
+      store,
+      describe: {
+        database: embedded
+          ? `embedded PostgreSQL in ${config.database.kind === 'embedded' ? config.database.dataDir : ''}/postgres (port ${embedded.port})`
+          : redactUrl(databaseUrl),
+        store: config.store,
+      },
+      createdAdminToken,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

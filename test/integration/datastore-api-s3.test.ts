@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
+import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
+import { adminClient, createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
+
+/** The datastore API with its dataset folders on the real S3 server (Ceph RGW), and /health failing there. */
+
+function pgUrl(): string {
+  const url = process.env.WHARF_TEST_PG_URL;
+  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
+  return url;
+}
+
+const ADMIN = 'test-admin-token-s3-0123456789abcdef';
+let db: ScratchDatabase;
+let bucket: string;
+let server: RunningDatastore;
+
+async function call(method: string, path: string, body?: unknown, srv = server) {
+  const response = await fetch(`${srv.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+beforeAll(async () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  db = await createScratchDatabase(pgUrl(), 'api_s3');
+  bucket = await createTestBucket('dsapi');
+  server = await startDatastore(
+    { database: db.url, store: `s3://${bucket}/registry/`, port: 0, adminToken: ADMIN },
+    {},
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await db?.drop();
+  if (bucket) await deleteTestBucket(bucket);
+});
+
+describe('datastore API on the S3 store', () => {
+  it('mint, release with a manifest of the files, version with a server-side copy', async () => {
+    expect((await call('GET', '/health')).body).toEqual({ status: 'ok', database: 'ok', store: 'ok' });
+    const org = await call('POST', '/organisations', { name: 'CSIRO' });
+    const check = () => ({ relevant: false, obtained: false });
+    const minted = await call('POST', '/datasets', {
+      associations: { organisationId: org.body.id },
+      approvals: {
+        ethicsRegistration: check(),
+        ethicsAccess: check(),
+        indigenousKnowledge: check(),
+        exportControls: check(),
+      },
+      datasetInfo: {
+        name: 'On S3',
+        description: 'folder in a bucket',
+        accessInfo: { reposited: true },
+        publisherId: org.body.id,
+        createdDate: { relevant: false },
+        publishedDate: { relevant: false },
+        license: 'https://creativecommons.org/licenses/by/4.0/',
+      },
+    });
+    expect(minted.status).toBe(201);
+    const id = minted.body.id as string;
+    const folder = `registry/${minted.body.folder as string}`;
+    const metadataJson = await adminClient().send(
+      new GetObjectCommand({ Bucket: bucket, Key: `${folder}metadata.json` }),
+    );
+    expect(JSON.parse(await metadataJson.Body!.transformToString()).id).toBe(id);
+    await putRaw(bucket, `${folder}data/obs.csv`, 'a,b\n1,2\n');
+
+    expect((await call('PUT', '/reviewers/admin')).status).toBe(204);
+    expect((await call('POST', `/datasets/${id}/release/request`, { approver: 'admin' })).status).toBe(200);
+    expect((await call('POST', `/datasets/${id}/release/approve`, { notes: 'ok' })).body.release.status).toBe(
+      'RELEASED',
+    );
+    expect((await call('GET', `/datasets/${id}/release/manifest`)).body.items).toEqual([
+      { path: 'data/obs.csv', size: 8, sha256: createHash('sha256').update('a,b\n1,2\n').digest('hex') },
+    ]);
+
+    const version = await call('POST', `/datasets/${id}/versions`, { reason: 'next' });
+    expect(version.status).toBe(201);
+    const newFolder = `registry/${version.body.dataset.folder as string}`;
+    const listed = await adminClient().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: newFolder }));
+    expect((listed.Contents ?? []).map((o) => o.Key!.slice(newFolder.length)).sort()).toEqual([
+      'data/obs.csv',
+      'metadata.json',
+    ]);
+  });
+
+  it('/health answers 503 naming the store when the bucket is unreachable', async () => {
+    const broken = await startDatastore(
+      { database: db.url, store: `s3://${bucket}-missing/x/`, port: 0, adminToken: ADMIN },
+      {},
+    );
+    try {
+      const r = await call('GET', '/health', undefined, broken);
+      expect(r.status).toBe(503);
+      expect(r.body.status).toBe('unavailable');
+      expect(r.body.database).toBe('ok');
+      expect(r.body.store).toMatch(/^unreachable: /);
+    } finally {
+      await broken.close();
+    }
+  });
+});
