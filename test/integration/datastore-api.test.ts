@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import type { DatasetMetadataInput } from '../../src/datastore/model/metadata.js';
+import { sampleMetadata } from '../support/datastore-fixtures.js';
 import {
   createdTokenSchema,
   datasetPageSchema,
@@ -82,26 +83,7 @@ function metadata(
   name: string,
   extra: { keywords?: string[]; description?: string } = {},
 ): DatasetMetadataInput {
-  const check = () => ({ relevant: false, obtained: false });
-  return {
-    associations: { organisationId: orgId, dataCustodianId: personId },
-    approvals: {
-      ethicsRegistration: check(),
-      ethicsAccess: check(),
-      indigenousKnowledge: check(),
-      exportControls: check(),
-    },
-    datasetInfo: {
-      name,
-      description: extra.description ?? `About ${name}`,
-      accessInfo: { reposited: true },
-      publisherId: orgId,
-      createdDate: { relevant: true, value: '2024-05-01' },
-      publishedDate: { relevant: false },
-      license: 'https://creativecommons.org/licenses/by/4.0/',
-      keywords: extra.keywords ?? ['test'],
-    },
-  };
+  return sampleMetadata(name, { organisationId: orgId, dataCustodianId: personId, ...extra });
 }
 
 /** `/datasets/PREFIX/N` of an id. */

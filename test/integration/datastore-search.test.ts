@@ -6,6 +6,7 @@ import { openPgCatalog, type PgCatalog } from '../../src/datastore/catalog/pg-ca
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import type { DatasetRecord } from '../../src/datastore/model/dataset.js';
 import type { DatasetMetadataInput } from '../../src/datastore/model/metadata.js';
+import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { DatastoreService } from '../../src/datastore/service/datastore-service.js';
 import { openStorage } from '../../src/storage/registry.js';
 
@@ -26,26 +27,13 @@ function metadata(
   name: string,
   extra: { keywords?: string[]; description?: string } = {},
 ): DatasetMetadataInput {
-  const check = () => ({ relevant: false, obtained: false });
-  return {
-    associations: { organisationId: orgId },
-    approvals: {
-      ethicsRegistration: check(),
-      ethicsAccess: check(),
-      indigenousKnowledge: check(),
-      exportControls: check(),
-    },
-    datasetInfo: {
-      name,
-      description: extra.description ?? 'Plain description',
-      accessInfo: { reposited: true },
-      publisherId: orgId,
-      createdDate: { relevant: false },
-      publishedDate: { relevant: false },
-      license: 'https://creativecommons.org/licenses/by/4.0/',
-      keywords: extra.keywords ?? [],
-    },
-  };
+  return sampleMetadata(name, {
+    organisationId: orgId,
+    description: 'Plain description',
+    createdDate: null,
+    keywords: [],
+    ...extra,
+  });
 }
 
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import { ConflictError } from '../../src/core/errors.js';
 import { openPgCatalog, type PgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import type { DatasetMetadataInput } from '../../src/datastore/model/metadata.js';
+import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { FieldValidationError } from '../../src/datastore/model/validation.js';
 import { DatastoreService } from '../../src/datastore/service/datastore-service.js';
 import { openStorage } from '../../src/storage/registry.js';
@@ -32,26 +33,7 @@ function metadata(
   name: string,
   extra: { keywords?: string[]; description?: string } = {},
 ): DatasetMetadataInput {
-  const check = () => ({ relevant: false, obtained: false });
-  return {
-    associations: { organisationId: orgId, dataCustodianId: personId },
-    approvals: {
-      ethicsRegistration: check(),
-      ethicsAccess: check(),
-      indigenousKnowledge: check(),
-      exportControls: check(),
-    },
-    datasetInfo: {
-      name,
-      description: extra.description ?? `About ${name}`,
-      accessInfo: { reposited: true },
-      publisherId: orgId,
-      createdDate: { relevant: true, value: '2024-05-01' },
-      publishedDate: { relevant: false },
-      license: 'https://creativecommons.org/licenses/by/4.0/',
-      keywords: extra.keywords ?? ['test'],
-    },
-  };
+  return sampleMetadata(name, { organisationId: orgId, dataCustodianId: personId, ...extra });
 }
 
 async function readText(store: StorageDriver, key: string): Promise<string> {
