@@ -10,6 +10,7 @@ import { AuthorizationError, toHttpError, UnauthenticatedError } from './http-er
 import { buildOpenApiDocument } from './openapi.js';
 import { registerRoutes, requestErrors, type RouteSpec } from './route.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { dataRoutes, presignRoutes } from './routes/presign.js';
 import { registryRoutes } from './routes/registry.js';
 import { reviewRoutes } from './routes/review.js';
 import { systemRoutes } from './routes/system.js';
@@ -55,12 +56,20 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
       process.stderr.write(
         `wharf serve: internal error in ${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       ));
-  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 4 * 1024 * 1024,
+    return503OnClosing: true,
+    // Presigned-URL tokens (/data/{token}) are one path segment of a few hundred characters.
+    routerOptions: { maxParamLength: 4096 },
+  });
 
   let openApi: Record<string, unknown> | undefined;
   const routes: RouteSpec[] = [
     ...systemRoutes(() => (openApi ??= buildOpenApiDocument(routes, packageVersion()))),
     ...datasetRoutes,
+    ...presignRoutes,
+    ...dataRoutes,
     ...reviewRoutes,
     ...registryRoutes,
     ...tokenRoutes,
@@ -104,7 +113,17 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
       },
     }),
   );
-  registerRoutes(app, ctx, routes);
+  registerRoutes(
+    app,
+    ctx,
+    routes.filter((r) => !dataRoutes.includes(r)),
+  );
+  // Presigned uploads and downloads: any content type, the body streamed to the store (no body limit).
+  await app.register(async (child) => {
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    registerRoutes(child, ctx, dataRoutes);
+  });
   await app.ready();
   return app;
 }

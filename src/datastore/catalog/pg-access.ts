@@ -66,6 +66,19 @@ export class PgAccessCatalog implements AccessCatalog {
     await this.pool.query('SELECT 1');
   }
 
+  async sharedSetting(key: string, create: () => string): Promise<string> {
+    await this.pool.query(
+      'INSERT INTO service_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
+      [key, JSON.stringify(create())],
+    );
+    const r = await this.pool.query<{ value: unknown }>('SELECT value FROM service_settings WHERE key = $1', [
+      key,
+    ]);
+    const value = r.rows[0]?.value;
+    if (typeof value !== 'string') throw new Error(`service setting ${key} is not a string`);
+    return value;
+  }
+
   async createToken(token: NewApiToken): Promise<ApiTokenInfo> {
     const r = await this.pool.query<TokenRow>(
       `INSERT INTO api_tokens (token_id, token_hash, username, name, expires_at) VALUES ($1, $2, $3, $4, $5)

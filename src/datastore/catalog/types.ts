@@ -210,6 +210,11 @@ export interface UserFacts {
 export interface AccessCatalog {
   /** `SELECT 1`; throws when the database is unreachable. */
   ping(): Promise<void>;
+  /**
+   * The value of a setting every replica shares (`service_settings`), created from `create()` when absent.
+   * Concurrent first calls agree on one value (insert-if-absent, then read).
+   */
+  sharedSetting(key: string, create: () => string): Promise<string>;
 
   createToken(token: NewApiToken): Promise<ApiTokenInfo>;
   /** The active (not revoked, not expired) token with this hash; marks it used. */

@@ -1,0 +1,261 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { UsageError } from '../../core/errors.js';
+import { assertSafeRelativeKey } from '../../core/keys.js';
+import type { AccessCatalog } from '../../datastore/catalog/types.js';
+import { datasetFolder, METADATA_FILE } from '../../datastore/service/dataset-folder.js';
+import { AuthorizationError } from '../http-errors.js';
+import { route, type RouteSpec } from '../route.js';
+import type { ServerContext } from '../context.js';
+import { handleId, handleParams, nonEmpty } from './params.js';
+
+/** Presigned URL lifetimes: 1 s to 24 h, default 3 h. */
+export const PRESIGN_MIN_SECONDS = 1;
+export const PRESIGN_MAX_SECONDS = 24 * 3600;
+export const PRESIGN_DEFAULT_SECONDS = 3 * 3600;
+
+/** `service_settings` key of the HMAC key of local presigned URLs (base64url, 32 random bytes). */
+export const PRESIGN_KEY_SETTING = 'presign-hmac-key';
+
+export const presignRequest = z
+  .strictObject({
+    path: nonEmpty
+      .max(1024)
+      .describe("A relative path inside the dataset's folder, e.g. raw/obs.csv (no '..', no leading '/')."),
+    method: z.enum(['GET', 'PUT']).describe('GET downloads the file, PUT uploads (replaces) it.'),
+    expiresIn: z
+      .number()
+      .int()
+      .min(PRESIGN_MIN_SECONDS)
+      .max(PRESIGN_MAX_SECONDS)
+      .default(PRESIGN_DEFAULT_SECONDS)
+      .describe('Seconds until the URL stops working: 1 to 86400, default 10800 (3 h).'),
+  })
+  .meta({ title: 'PresignRequest' });
+
+export const presignResultSchema = z
+  .strictObject({
+    url: z.string().describe('Use it with the method, without an Authorization header.'),
+    method: z.enum(['GET', 'PUT']),
+    datasetId: z.string(),
+    path: z.string(),
+    expiresAt: z.string().describe('ISO 8601 time after which the URL is refused.'),
+  })
+  .meta({ title: 'PresignResult' });
+
+export const dataTokenParams = z.strictObject({
+  token: nonEmpty.max(4096).describe('The signed token of a presigned URL.'),
+});
+
+const putResultSchema = z
+  .strictObject({ datasetId: z.string(), path: z.string(), size: z.number(), etag: z.string().optional() })
+  .meta({ title: 'PresignedUploadResult' });
+
+/** What a local presigned URL grants: one method on one path of one dataset until `e` (Unix seconds). */
+interface TokenPayload {
+  m: 'GET' | 'PUT';
+  d: string;
+  p: string;
+  e: number;
+  /** Who asked for the URL (for the audit log). */
+  u: string;
+}
+
+const keys = new WeakMap<AccessCatalog, Promise<Buffer>>();
+
+/** The deployment's HMAC key, generated once and kept in the catalog so every replica signs alike. */
+function hmacKey(access: AccessCatalog): Promise<Buffer> {
+  let key = keys.get(access);
+  if (!key) {
+    key = access
+      .sharedSetting(PRESIGN_KEY_SETTING, () => randomBytes(32).toString('base64url'))
+      .then((value) => Buffer.from(value, 'base64url'));
+    key.catch(() => keys.delete(access));
+    keys.set(access, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA256 over method, dataset id, path, expiry and issuer, one per line (none may contain '\n'). */
+function sign(key: Buffer, p: TokenPayload): Buffer {
+  return createHmac('sha256', key)
+    .update(['wharf-presign-v1', p.m, p.d, p.p, String(p.e), p.u].join('\n'))
+    .digest();
+}
+
+export function encodeToken(key: Buffer, payload: TokenPayload): string {
+  const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+  return `${body}.${sign(key, payload).toString('base64url')}`;
+}
+
+const payloadSchema = z.strictObject({
+  m: z.enum(['GET', 'PUT']),
+  d: z.string().min(1),
+  p: z.string().min(1),
+  e: z.number().int(),
+  u: z.string().min(1),
+});
+
+/** The payload of a token whose signature is right, whose method matches and which has not expired; else 403. */
+async function verifyToken(
+  access: AccessCatalog,
+  token: string,
+  method: 'GET' | 'PUT',
+): Promise<TokenPayload> {
+  const refuse = (why: string) =>
+    new AuthorizationError(`presigned URL refused: ${why}`, null, {
+      hint: 'ask for a new presigned URL (POST /datasets/{prefix}/{number}/presign)',
+    });
+  const [body, signature, extra] = token.split('.');
+  if (body === undefined || signature === undefined || extra !== undefined) throw refuse('malformed token');
+  let payload: TokenPayload;
+  try {
+    const parsed = payloadSchema.safeParse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
+    if (!parsed.success) throw refuse('malformed token');
+    payload = parsed.data;
+  } catch {
+    throw refuse('malformed token');
+  }
+  const expected = sign(await hmacKey(access), payload);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw refuse('bad signature');
+  if (payload.m !== method) throw refuse(`the URL is for ${payload.m}, not ${method}`);
+  if (Date.now() / 1000 > payload.e) throw refuse(`expired at ${new Date(payload.e * 1000).toISOString()}`);
+  // Signed paths were checked when the URL was made; check again so a key change can never widen them.
+  assertSafeRelativeKey(payload.p);
+  return payload;
+}
+
+function assertPutAllowed(path: string): void {
+  if (path === METADATA_FILE) {
+    throw new UsageError(`${METADATA_FILE} is written by the service and cannot be uploaded`, {
+      hint: 'change the metadata with PUT /datasets/{prefix}/{number}/metadata',
+    });
+  }
+}
+
+async function localUrl(ctx: ServerContext, origin: string, payload: TokenPayload): Promise<string> {
+  return `${origin}/data/${encodeToken(await hmacKey(ctx.access), payload)}`;
+}
+
+const DATA_ERRORS = [403, 404];
+
+/** `POST …/presign` (in the route table with the dataset routes). */
+export const presignRoutes: RouteSpec[] = [
+  route({
+    method: 'POST',
+    path: '/datasets/{prefix}/{number}/presign',
+    operationId: 'generateDatasetPresignedUrl',
+    tag: 'data',
+    summary: 'A URL that GETs (data-read) or PUTs (data-write) one file of the dataset without a token',
+    description:
+      'S3 store: an S3 presigned URL. Local store: a URL to /data/{token}, HMAC-signed with the ' +
+      "deployment's key. PUT is refused (409) while the dataset is PENDING or RELEASED, and for metadata.json.",
+    params: handleParams,
+    body: presignRequest,
+    errors: [...DATA_ERRORS, 409],
+    success: {
+      status: 200,
+      description: '{ url, method, datasetId, path, expiresAt }',
+      schema: presignResultSchema,
+    },
+    handler: async ({ params, body, principal, auth, ctx, request }) => {
+      const id = handleId(params);
+      await auth.requireDatasetRole(principal, id, body.method === 'GET' ? 'data-read' : 'data-write');
+      assertSafeRelativeKey(body.path);
+      if (body.method === 'PUT') {
+        assertPutAllowed(body.path);
+        await ctx.service.assertDataWritable(id);
+      }
+      const key = `${datasetFolder(id)}${body.path}`;
+      const expiresAt = new Date(Date.now() + body.expiresIn * 1000);
+      const url =
+        ctx.store.capabilities.presign && ctx.store.presign
+          ? await ctx.store.presign(key, { method: body.method, expiresIn: body.expiresIn })
+          : await localUrl(ctx, `${request.protocol}://${request.host}`, {
+              m: body.method,
+              d: id,
+              p: body.path,
+              e: Math.floor(expiresAt.getTime() / 1000),
+              u: principal!.username,
+            });
+      await ctx.catalog.audit({
+        actor: principal!.username,
+        action: 'dataset.presign',
+        target: id,
+        outcome: 'ok',
+        details: { method: body.method, path: body.path, expiresIn: body.expiresIn },
+      });
+      return { url, method: body.method, datasetId: id, path: body.path, expiresAt: expiresAt.toISOString() };
+    },
+  }),
+];
+
+/**
+ * `GET|PUT /data/{token}`: the local store's presigned download and upload. Registered in their own fastify
+ * context (any content type, streamed, no body limit).
+ */
+export const dataRoutes: RouteSpec[] = [
+  route({
+    method: 'GET',
+    path: '/data/{token}',
+    operationId: 'presignedDownload',
+    tag: 'data',
+    summary: 'Download the file a presigned GET URL names (local store)',
+    params: dataTokenParams,
+    auth: 'optional',
+    errors: DATA_ERRORS,
+    success: { status: 200, description: 'The file (application/octet-stream unless stored otherwise).' },
+    handler: async ({ params, ctx, reply }) => {
+      const payload = await verifyToken(ctx.access, params.token, 'GET');
+      let size: number | undefined;
+      let type: string | undefined;
+      const stream: Readable = await ctx.store.read(`${datasetFolder(payload.d)}${payload.p}`, {
+        onInfo: (info) => {
+          size = info.size;
+          type = info.contentType;
+        },
+      });
+      reply.type(type ?? 'application/octet-stream');
+      if (size !== undefined) reply.header('content-length', String(size));
+      return stream;
+    },
+  }),
+  route({
+    method: 'PUT',
+    path: '/data/{token}',
+    operationId: 'presignedUpload',
+    tag: 'data',
+    summary: 'Upload (replace atomically) the file a presigned PUT URL names (local store)',
+    description: 'Refused (409) if the dataset became PENDING or RELEASED after the URL was made.',
+    params: dataTokenParams,
+    auth: 'optional',
+    errors: [...DATA_ERRORS, 409],
+    success: { status: 200, description: '{ datasetId, path, size, etag }', schema: putResultSchema },
+    handler: async ({ params, ctx, request }) => {
+      const payload = await verifyToken(ctx.access, params.token, 'PUT');
+      assertPutAllowed(payload.p);
+      await ctx.service.assertDataWritable(payload.d);
+      const length = Number(request.headers['content-length']);
+      const contentType = request.headers['content-type'];
+      const info = await ctx.store.write(`${datasetFolder(payload.d)}${payload.p}`, request.raw, {
+        ...(Number.isSafeInteger(length) && length >= 0 ? { size: length } : {}),
+        ...(contentType ? { contentType } : {}),
+      });
+      await ctx.catalog.audit({
+        actor: payload.u,
+        action: 'dataset.presigned-upload',
+        target: payload.d,
+        outcome: 'ok',
+        details: { path: payload.p, size: info.size },
+      });
+      return {
+        datasetId: payload.d,
+        path: payload.p,
+        size: info.size,
+        ...(info.etag !== undefined ? { etag: info.etag } : {}),
+      };
+    },
+  }),
+];
