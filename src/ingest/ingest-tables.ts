@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,8 +15,10 @@ import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import { sameEtag } from '../storage/etag.js';
 import type { StorageDriver } from '../storage/types.js';
 import { diffSchema, planColumn, schemaOf, type ColumnPlan, type SchemaChange } from './column-types.js';
+import { csvBytesPerRow, makePipe, openPipeForWriting } from './csv-pipe.js';
 import { silentIngestLogger, type IngestLogger } from './json-logger.js';
 import { DEFAULT_LAYOUT, isInstant, runKeys, tableFolder, validateLayout } from './layout.js';
+import type { CsvToParquetResult } from './parquet/duckdb-writer.js';
 import type { PgSource, TableInfo, WindowBound } from './postgres/pg-source.js';
 import { resolveSource, type SourceSpec } from './source-config.js';
 import {
@@ -412,10 +414,47 @@ async function runWindow(
   try {
     const t0 = Date.now();
     const csv = join(temp, 'rows.csv');
-    const extracted = await source.copyWindow(info, plans, from, to, csv, {
-      signal,
-      onBytes: (bytes) => emit({ type: 'extract-progress', table: name, bytes }),
-    });
+    const outDir = join(temp, 'parquet');
+    await mkdir(outDir);
+    const toParquet = async (bytesPerRow: number): Promise<CsvToParquetResult> => {
+      const { csvToParquet } = await import('./parquet/duckdb-writer.js');
+      return csvToParquet({
+        csv,
+        csvBytesPerRow: bytesPerRow,
+        plans,
+        outDir,
+        tempDir: join(temp, 'duckdb'),
+        maxFileSize: settings.maxFileSize,
+        cursor: info.cursor.name,
+        cursorIsUtc: info.cursor.base === 'timestamptz',
+        primaryKey: info.primaryKey,
+      });
+    };
+    // Through a named pipe DuckDB writes Parquet while COPY still runs; it starts at the first batch of rows
+    // (never for an empty window). Without pipes: COPY into a temp file, then DuckDB.
+    const piped = process.env.WHARF_INGEST_PIPE !== '0' && (await makePipe(csv));
+    let parquet: Promise<CsvToParquetResult> | undefined;
+    const openSink = piped
+      ? (first: Buffer): Promise<FileHandle> => {
+          parquet = toParquet(csvBytesPerRow(first));
+          parquet.catch(() => undefined);
+          return openPipeForWriting(csv, parquet);
+        }
+      : (): Promise<FileHandle> => open(csv, 'w');
+    let extracted: { rows: number; bytes: number };
+    try {
+      extracted = await source.copyWindow(info, plans, from, to, openSink, {
+        signal,
+        onBytes: (bytes) => emit({ type: 'extract-progress', table: name, bytes }),
+      });
+    } catch (error) {
+      // DuckDB failing mid-stream breaks the pipe under COPY: its own error says more.
+      const duckdbError = await parquet?.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      throw duckdbError ?? error;
+    }
     emit({ type: 'extracted', table: name, rows: extracted.rows, bytes: extracted.bytes });
     log.info(
       { table: name, from, to, rows: extracted.rows, bytes: extracted.bytes, ms: Date.now() - t0 },
@@ -425,22 +464,15 @@ async function runWindow(
     let lastRow: IngestState['lastRow'] = state?.value.lastRow ?? null;
     if (extracted.rows > 0) {
       const t1 = Date.now();
-      const outDir = join(temp, 'parquet');
-      await mkdir(outDir);
-      const { csvToParquet } = await import('./parquet/duckdb-writer.js');
-      const written = await csvToParquet({
-        csv,
-        csvBytes: extracted.bytes,
-        rows: extracted.rows,
-        plans,
-        outDir,
-        tempDir: join(temp, 'duckdb'),
-        maxFileSize: settings.maxFileSize,
-        cursor: info.cursor.name,
-        cursorIsUtc: info.cursor.base === 'timestamptz',
-        primaryKey: info.primaryKey,
-      });
+      const written = await (parquet ?? toParquet(extracted.bytes / extracted.rows));
       await rm(csv, { force: true });
+      const total = written.files.reduce((n, f) => n + f.rows, 0);
+      if (total !== extracted.rows) {
+        throw new WharfError(
+          'INTERNAL',
+          `the Parquet files hold ${total} rows but COPY sent ${extracted.rows}; nothing was uploaded`,
+        );
+      }
       lastRow = written.lastRow ?? lastRow;
       const bytes = written.files.reduce((n, f) => n + f.size, 0);
       emit({ type: 'written', table: name, files: written.files.length, bytes });

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +40,15 @@ const INSTANT_SQL = (expr: string): string =>
 
 /** Report extraction progress every this many bytes. */
 const PROGRESS_STEP = 8 * 1024 * 1024;
+/** Writes all of `chunk` (a write to a pipe may take only part of it). */
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
 /** Bytes per write to the CSV temp file. */
 const WRITE_BATCH = 1024 * 1024;
 
@@ -263,15 +272,17 @@ export class PgSource {
   }
 
   /**
-   * Streams the window's rows as CSV into `file` with constant memory
-   * (COPY TO STDOUT via pg-copy-streams, backpressure through the pipeline). Returns rows and bytes.
+   * Streams the window's rows as COPY CSV into the file `openSink` opens, with constant memory (COPY TO STDOUT
+   * via pg-copy-streams, backpressure through the pipeline). `openSink` is called with the first batch before it
+   * is written, and not at all when the window is empty; the handle it returns is closed here, on failure too
+   * (for a pipe, that is the reader's end of input). Returns rows and bytes.
    */
   async copyWindow(
     info: TableInfo,
     plans: readonly ColumnPlan[],
     from: string,
     to: string,
-    file: string,
+    openSink: (firstBatch: Buffer) => Promise<FileHandle>,
     options: { signal?: AbortSignal | undefined; onBytes?: (bytes: number) => void } = {},
   ): Promise<{ rows: number; bytes: number }> {
     await this.setBounds(from, to);
@@ -306,12 +317,18 @@ export class PgSource {
         done(null, pending > 0 ? Buffer.concat(parts, pending) : undefined);
       },
     });
-    await pipeline(
-      stream,
-      batch,
-      createWriteStream(file),
-      ...((options.signal ? [{ signal: options.signal }] : []) as []),
-    );
+    const sink = async (batches: AsyncIterable<Buffer>): Promise<void> => {
+      let handle: FileHandle | undefined;
+      try {
+        for await (const chunk of batches) {
+          handle ??= await openSink(chunk);
+          await writeAll(handle, chunk);
+        }
+      } finally {
+        await handle?.close();
+      }
+    };
+    await pipeline(stream, batch, sink, ...((options.signal ? [{ signal: options.signal }] : []) as []));
     return { rows: stream.rowCount, bytes };
   }
 
