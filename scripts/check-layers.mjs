@@ -16,9 +16,10 @@ const LAYERS = {
   tables: ['core', 'storage', 'transfer', 'fetch'],
   datastore: ['core', 'storage', 'transfer'],
   app: ['core', 'storage', 'transfer', 'fetch', 'sync', 'ingest', 'tables', 'datastore'],
-  cli: ['core', 'storage', 'transfer', 'fetch', 'sync', 'ingest', 'tables', 'datastore', 'app'],
+  cli: ['core', 'storage', 'transfer', 'fetch', 'sync', 'ingest', 'tables', 'datastore', 'app', 'client'],
   server: ['core', 'storage', 'transfer', 'fetch', 'sync', 'ingest', 'tables', 'datastore', 'app'],
-  client: ['core'],
+  // The SDK: core, the transfer engines (storage, transfer, fetch) and datastore/model only (checked below).
+  client: ['core', 'storage', 'transfer', 'fetch', 'datastore'],
 };
 const PACKAGE_HOMES = [
   [/^@aws-sdk\/|^@smithy\//, ['storage/s3/', 'datastore/access/']],
@@ -56,6 +57,8 @@ for (const file of files) {
       if (rel === 'cli/commands/serve.ts' && targetLayer === 'server') continue;
       if (allowed && !allowed.includes(targetLayer))
         problems.push(`${rel}: ${layer} may not import ${targetLayer} (${spec})`);
+      if (layer === 'client' && targetLayer === 'datastore' && !target.startsWith('datastore/model/'))
+        problems.push(`${rel}: client may import only datastore/model of the datastore (${spec})`);
       // storage drivers never import each other; the registry and conformance suite may.
       const [, driver] = rel.split('/');
       const [, targetDriver] = target.split('/');

@@ -12,6 +12,7 @@ step "lint (eslint), format (prettier), typecheck (tsc), layers"
 npx eslint .
 npx prettier --check --log-level warn .
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p web/tsconfig.json --noEmit
 node scripts/check-layers.mjs
 
 step "build"

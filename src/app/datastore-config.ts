@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import type { OidcOptions } from '../datastore/access/oidc.js';
 import type { OpenStorageOptions } from '../storage/registry.js';
 
 /** What `wharf serve` accepts (flags), before defaults. */
@@ -24,6 +25,23 @@ export interface DatastoreServeOptions {
   storage?: OpenStorageOptions;
   /** Resolve relative paths against this folder. Default: the working directory. */
   cwd?: string;
+  /**
+   * Role that scoped S3 credentials assume (STS AssumeRole with a session policy); S3 stores only. Default:
+   * WHARF_STS_ROLE_ARN. Without it, credentials are scoped `wds_` tokens for Wharf's own file routes.
+   */
+  stsRoleArn?: string;
+  /** STS endpoint URL. Default: WHARF_STS_ENDPOINT, else the S3 endpoint (AWS STS when that is AWS). */
+  stsEndpoint?: string;
+  /** Accept OIDC JWTs verified against this JWKS URL. Default: WHARF_OIDC_JWKS_URL; none: no OIDC. */
+  oidcJwksUrl?: string;
+  /** Required `iss` of OIDC tokens. Default: WHARF_OIDC_ISSUER; none: not checked. */
+  oidcIssuer?: string;
+  /** Required `aud` of OIDC tokens. Default: WHARF_OIDC_AUDIENCE; none: not checked. */
+  oidcAudience?: string;
+  /** Claim naming the user. Default: WHARF_OIDC_USERNAME_CLAIM, else `preferred_username` (then `sub`). */
+  oidcUsernameClaim?: string;
+  /** Claim listing the user's groups. Default: WHARF_OIDC_GROUPS_CLAIM, else `groups`. */
+  oidcGroupsClaim?: string;
 }
 
 export interface DatastoreConfig {
@@ -36,6 +54,10 @@ export interface DatastoreConfig {
   adminToken: string | undefined;
   schema: string;
   storage: OpenStorageOptions;
+  /** STS for scoped S3 credentials (used with an S3 store only). */
+  sts: { roleArn: string; endpoint: string | undefined } | undefined;
+  /** OIDC JWT authentication. */
+  oidc: OidcOptions | undefined;
 }
 
 /** The service checks this too (`ID_PREFIX` in datastore/model); repeated here so the CLI need not load zod. */
@@ -89,6 +111,7 @@ export function resolveDatastoreConfig(
       : /^[a-z][a-z0-9+.-]*:\/\//i.test(options.store) || isAbsolute(options.store)
         ? options.store
         : resolve(cwd, options.store);
+  const { sts, oidc } = resolveAccessOptions(options, env, store);
   return {
     dataDir,
     store,
@@ -99,6 +122,86 @@ export function resolveDatastoreConfig(
     adminToken,
     schema: options.schema ?? 'wharf',
     storage: options.storage ?? {},
+    sts,
+    oidc,
+  };
+}
+
+const ROLE_ARN = /^arn:[a-z-]+:(iam|sts)::[0-9]*:[A-Za-z0-9+=,.@/_-]+$/;
+
+function httpUrl(value: string, flag: string, example: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // fall through
+  }
+  throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: expected an http(s) URL, e.g. ${example}`);
+}
+
+/** STS and OIDC settings: flags first, then WHARF_STS_* / WHARF_OIDC_* environment variables. */
+function resolveAccessOptions(
+  options: DatastoreServeOptions,
+  env: NodeJS.ProcessEnv,
+  store: string,
+): Pick<DatastoreConfig, 'sts' | 'oidc'> {
+  const isS3 = /^s3:\/\//i.test(store);
+  const roleArn = options.stsRoleArn ?? (env.WHARF_STS_ROLE_ARN || undefined);
+  if (options.stsRoleArn !== undefined && !isS3) {
+    throw new UsageError('--sts-role-arn needs an S3 store (--store s3://BUCKET/PREFIX)', {
+      hint: 'with a local store, credentials are scoped wds_ tokens for the file routes: drop --sts-role-arn',
+    });
+  }
+  if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
+    throw new UsageError(
+      `invalid --sts-role-arn / WHARF_STS_ROLE_ARN ${JSON.stringify(roleArn)}: expected arn:aws:iam::ACCOUNT:role/NAME`,
+    );
+  }
+  const stsEndpoint = options.stsEndpoint ?? (env.WHARF_STS_ENDPOINT || undefined);
+  if (stsEndpoint !== undefined)
+    httpUrl(stsEndpoint, '--sts-endpoint / WHARF_STS_ENDPOINT', 'https://sts.example.org');
+  // A role in the environment with a local store is ignored: credentials are wds_ tokens there.
+  const sts = roleArn !== undefined && isS3 ? { roleArn, endpoint: stsEndpoint } : undefined;
+
+  const jwksUrl = options.oidcJwksUrl ?? (env.WHARF_OIDC_JWKS_URL || undefined);
+  const issuer = options.oidcIssuer ?? (env.WHARF_OIDC_ISSUER || undefined);
+  const audience = options.oidcAudience ?? (env.WHARF_OIDC_AUDIENCE || undefined);
+  const usernameClaim = options.oidcUsernameClaim ?? (env.WHARF_OIDC_USERNAME_CLAIM || undefined);
+  const groupsClaim = options.oidcGroupsClaim ?? (env.WHARF_OIDC_GROUPS_CLAIM || undefined);
+  if (jwksUrl === undefined) {
+    if (
+      issuer !== undefined ||
+      audience !== undefined ||
+      usernameClaim !== undefined ||
+      groupsClaim !== undefined
+    ) {
+      throw new UsageError('--oidc-issuer, --oidc-audience and the claim options need --oidc-jwks-url', {
+        hint: "set --oidc-jwks-url / WHARF_OIDC_JWKS_URL to the identity provider's JWKS (its jwks_uri)",
+      });
+    }
+    return { sts, oidc: undefined };
+  }
+  httpUrl(
+    jwksUrl,
+    '--oidc-jwks-url / WHARF_OIDC_JWKS_URL',
+    'https://idp.example.org/realms/x/protocol/openid-connect/certs',
+  );
+  for (const [flag, value] of [
+    ['--oidc-username-claim', usernameClaim],
+    ['--oidc-groups-claim', groupsClaim],
+  ] as const) {
+    if (value !== undefined && !/^\S+$/.test(value))
+      throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}`);
+  }
+  return {
+    sts,
+    oidc: {
+      jwksUrl,
+      ...(issuer !== undefined ? { issuer } : {}),
+      ...(audience !== undefined ? { audience } : {}),
+      ...(usernameClaim !== undefined ? { usernameClaim } : {}),
+      ...(groupsClaim !== undefined ? { groupsClaim } : {}),
+    },
   };
 }
 

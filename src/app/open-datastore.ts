@@ -1,5 +1,8 @@
 import { mkdir } from 'node:fs/promises';
+import { asFolderPrefix } from '../core/keys.js';
 import { parseLocation } from '../core/location.js';
+import { OidcVerifier } from '../datastore/access/oidc.js';
+import type { StsCredentialIssuer } from '../datastore/access/sts-credentials.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../datastore/catalog/embedded-postgres.js';
 import { openPgCatalog, type PgCatalog } from '../datastore/catalog/pg-catalog.js';
 import type { AccessCatalog } from '../datastore/catalog/types.js';
@@ -16,8 +19,12 @@ export interface OpenedDatastore {
   catalog: PgCatalog;
   access: AccessCatalog;
   store: StorageDriver;
-  /** Where the catalog and the store are, for the start-up message (no passwords). */
-  describe: { database: string; store: string };
+  /** STS issuer of scoped S3 credentials (S3 store with an STS role configured). */
+  sts: StsCredentialIssuer | undefined;
+  /** OIDC JWT verifier (a JWKS URL configured). */
+  oidc: OidcVerifier | undefined;
+  /** Where the catalog and the store are, and how data access works, for the start-up message (no passwords). */
+  describe: { database: string; store: string; credentials: string; oidc: string | undefined };
   /**
    * The admin token when this start created one (a fresh catalog without WHARF_ADMIN_TOKEN): the only
    * time it is ever shown.
@@ -56,6 +63,32 @@ export async function openDatastore(config: DatastoreConfig): Promise<OpenedData
     cleanup.push(() => catalog.close());
     const service = new DatastoreService({ catalog, store, idPrefix: config.idPrefix });
 
+    let sts: StsCredentialIssuer | undefined;
+    let credentials = 'scoped credentials: wds_ tokens for the file routes';
+    if (config.sts && location.kind === 's3') {
+      // The AWS SDK is already loaded for the S3 store; STS assumes the role with the store's own credentials.
+      const [{ resolveS3Options }, { createCredentials }, { StsCredentialIssuer }] = await Promise.all([
+        import('../storage/s3/s3-options.js'),
+        import('../storage/s3/s3-client.js'),
+        import('../datastore/access/sts-credentials.js'),
+      ]);
+      const resolved = await resolveS3Options({ ...config.storage.s3, bucket: location.bucket });
+      const issuer = new StsCredentialIssuer({
+        roleArn: config.sts.roleArn,
+        stsEndpoint: config.sts.endpoint ?? resolved.endpoint,
+        region: resolved.region,
+        credentials: createCredentials(resolved),
+        bucket: location.bucket,
+        storePrefix: asFolderPrefix(location.key),
+        s3Endpoint: resolved.endpoint ?? null,
+      });
+      cleanup.push(async () => issuer.close());
+      sts = issuer;
+      const stsEndpoint = config.sts.endpoint ?? resolved.endpoint ?? `AWS STS (${resolved.region})`;
+      credentials = `scoped credentials: STS AssumeRole of ${config.sts.roleArn} at ${stsEndpoint}`;
+    }
+    const oidc = config.oidc ? new OidcVerifier(config.oidc) : undefined;
+
     let createdAdminToken: string | undefined;
     if (config.adminToken !== undefined) {
       await catalog.access.upsertAdminToken({
@@ -82,11 +115,15 @@ export async function openDatastore(config: DatastoreConfig): Promise<OpenedData
       catalog,
       access: catalog.access,
       store,
+      sts,
+      oidc,
       describe: {
         database: embedded
           ? `embedded PostgreSQL in ${config.database.kind === 'embedded' ? config.database.dataDir : ''}/postgres (port ${embedded.port})`
           : redactUrl(databaseUrl),
         store: config.store,
+        credentials,
+        oidc: config.oidc ? `OIDC: JWTs verified against ${config.oidc.jwksUrl}` : undefined,
       },
       createdAdminToken,
       close,

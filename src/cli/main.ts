@@ -14,6 +14,10 @@ import { registerRm } from './commands/rm.js';
 import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerToken } from './commands/token.js';
+import { registerLogin } from './commands/login.js';
+import { registerDataset } from './commands/dataset.js';
+import { registerReview } from './commands/review.js';
+import { registerReviewer } from './commands/reviewer.js';
 import { registerTable } from './commands/table.js';
 import { positiveInt, type RunAction } from './context.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
@@ -115,6 +119,10 @@ Examples:
   registerIngest(program, run);
   registerServe(program, run);
   registerToken(program, run);
+  registerLogin(program, run);
+  registerDataset(program, run);
+  registerReview(program, run);
+  registerReviewer(program, run);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

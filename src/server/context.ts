@@ -1,3 +1,4 @@
+import type { IssueRequest, S3ScopedCredentials } from '../datastore/access/sts-credentials.js';
 import type { AccessCatalog, Catalog } from '../datastore/catalog/types.js';
 import type { DatastoreService } from '../datastore/service/datastore-service.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -10,4 +11,11 @@ export interface ServerContext {
   access: AccessCatalog;
   store: StorageDriver;
   auth: Authorizer;
+  /** Issues STS credentials for a dataset folder (S3 store with `--sts-role-arn`); absent: scoped wds_ tokens. */
+  sts?: ScopedS3CredentialIssuer;
+}
+
+/** What the credentials route needs from the STS issuer (datastore/access/sts-credentials.ts). */
+export interface ScopedS3CredentialIssuer {
+  issue(request: IssueRequest): Promise<S3ScopedCredentials>;
 }

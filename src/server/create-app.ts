@@ -1,26 +1,35 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { isWharfError } from '../core/errors.js';
+import type { OidcVerifier } from '../datastore/access/oidc.js';
 import type { AccessCatalog, Catalog } from '../datastore/catalog/types.js';
 import type { DatastoreService } from '../datastore/service/datastore-service.js';
 import type { StorageDriver } from '../storage/types.js';
 import { Authorizer, type Principal } from './auth.js';
-import type { ServerContext } from './context.js';
+import type { ScopedS3CredentialIssuer, ServerContext } from './context.js';
 import { AuthorizationError, toHttpError, UnauthenticatedError } from './http-errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { registerRoutes, requestErrors, type RouteSpec } from './route.js';
+import { credentialRoutes } from './routes/credentials.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { fileRoutes, fileRoutesForFastify, SCOPED_TOKEN_ROUTES } from './routes/files.js';
+import { registerStatusOverride } from './routes/object-io.js';
 import { dataRoutes, presignRoutes } from './routes/presign.js';
 import { registryRoutes } from './routes/registry.js';
 import { reviewRoutes } from './routes/review.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { registerWebUi } from './routes/web-ui.js';
 
 export interface CreateAppOptions {
   service: DatastoreService;
   catalog: Catalog;
   access: AccessCatalog;
   store: StorageDriver;
+  /** STS credentials for dataset folders (S3 store + `--sts-role-arn`); without it, scoped wds_ tokens. */
+  sts?: ScopedS3CredentialIssuer;
+  /** Accept OIDC JWTs verified against this JWKS (`--oidc-jwks-url`). */
+  oidc?: OidcVerifier;
   /** Receives unexpected (5xx) errors with their stack; clients never see those details. Default: stderr. */
   onInternalError?: (error: unknown, where: string) => void;
 }
@@ -42,13 +51,14 @@ function packageVersion(): string {
  * routes' zod schemas, Swagger UI at `/docs`. Not listening yet: call `listen()` (or `inject()` in tests).
  */
 export async function createApp(options: CreateAppOptions): Promise<FastifyInstance> {
-  const auth = new Authorizer(options.access, options.catalog);
+  const auth = new Authorizer(options.access, options.catalog, options.oidc ? { oidc: options.oidc } : {});
   const ctx: ServerContext = {
     service: options.service,
     catalog: options.catalog,
     access: options.access,
     store: options.store,
     auth,
+    ...(options.sts ? { sts: options.sts } : {}),
   };
   const onInternalError =
     options.onInternalError ??
@@ -70,6 +80,8 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     ...datasetRoutes,
     ...presignRoutes,
     ...dataRoutes,
+    ...fileRoutes,
+    ...credentialRoutes,
     ...reviewRoutes,
     ...registryRoutes,
     ...tokenRoutes,
@@ -113,17 +125,46 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
       },
     }),
   );
+  // A scoped (wds_) token may call only its dataset's file routes and GET of its record: 403 elsewhere.
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    const url = request.routeOptions.url;
+    if (!header || !/^Bearer\s+wds_/i.test(header) || url === undefined) return;
+    const principal = await auth.authenticate(header);
+    (request as { principal?: Principal | null }).principal = principal;
+    const scope = principal?.scope;
+    if (!scope) return;
+    const params = request.params as { prefix?: string; number?: string };
+    if (!SCOPED_TOKEN_ROUTES.get(url)?.includes(request.method)) {
+      throw new AuthorizationError(
+        `a scoped token may only use the file routes of dataset ${scope.datasetId} (and GET its record), not ${request.method} ${url.replace(/:(\w+)/g, '{$1}')}`,
+        scope.datasetId,
+        { hint: 'use an API token (or OIDC sign-in) for other calls' },
+      );
+    }
+    if (`${params.prefix}/${params.number}` !== scope.datasetId) {
+      throw new AuthorizationError(
+        `this scoped token is valid only for dataset ${scope.datasetId}, not ${params.prefix}/${params.number}`,
+        scope.datasetId,
+        { hint: 'ask for credentials of that dataset: POST /datasets/{prefix}/{number}/credentials' },
+      );
+    }
+  });
   registerRoutes(
     app,
     ctx,
-    routes.filter((r) => !dataRoutes.includes(r)),
+    routes.filter((r) => !dataRoutes.includes(r) && !fileRoutes.includes(r)),
   );
-  // Presigned uploads and downloads: any content type, the body streamed to the store (no body limit).
+  // Presigned uploads and downloads and dataset files: any content type, the body streamed to the store
+  // (no body limit); 206/416 answers set their status through registerStatusOverride.
   await app.register(async (child) => {
     child.removeAllContentTypeParsers();
     child.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    registerRoutes(child, ctx, dataRoutes);
+    registerStatusOverride(child);
+    registerRoutes(child, ctx, [...dataRoutes, ...fileRoutesForFastify]);
   });
+  // The web UI (issue 6): `/` and `/ui/*`, the static files of dist/web.
+  registerWebUi(app);
   await app.ready();
   return app;
 }

@@ -28,6 +28,8 @@ export async function startDatastore(
       catalog: datastore.catalog,
       access: datastore.access,
       store: datastore.store,
+      ...(datastore.sts ? { sts: datastore.sts } : {}),
+      ...(datastore.oidc ? { oidc: datastore.oidc } : {}),
     });
     try {
       await app.listen({ port: config.port, host: config.host });

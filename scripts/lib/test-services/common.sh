@@ -133,6 +133,11 @@ ensure_packages() {
       [ -z "$missing" ] || die "install S3 clients" "still missing after apt-get: ${missing//$'\n'/ }" "$STATE/apt.log"
     fi
   fi
+  # The web UI's end-to-end test drives Debian's Chromium (playwright-core never downloads a browser).
+  if [ "${WHARF_TEST_INSTALL_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+    apt_install "$STATE/apt.log" chromium
+    [ -x /usr/bin/chromium ] || die "install chromium" "still no /usr/bin/chromium after apt-get" "$STATE/apt.log"
+  fi
   missing=$(missing_cmds node runuser setsid flock useradd)
   [ -z "$missing" ] || die "check tools" "missing ${missing//$'\n'/ } (node 20 and util-linux/passwd are required)"
 }

@@ -10,6 +10,13 @@ interface ServeFlags {
   port: number;
   host: string;
   idPrefix: string;
+  stsRoleArn?: string;
+  stsEndpoint?: string;
+  oidcJwksUrl?: string;
+  oidcIssuer?: string;
+  oidcAudience?: string;
+  oidcUsernameClaim?: string;
+  oidcGroupsClaim?: string;
 }
 
 const port = (value: string): number => {
@@ -43,6 +50,22 @@ export function registerServe(program: Command, run: RunAction): void {
     )
     .option('--host <host>', 'interface to listen on', DATASTORE_DEFAULTS.host)
     .option('--id-prefix <prefix>', 'PREFIX of minted ids PREFIX/N', DATASTORE_DEFAULTS.idPrefix)
+    .option(
+      '--sts-role-arn <arn>',
+      'S3 store: role that scoped credentials assume (STS AssumeRole + session policy) [env WHARF_STS_ROLE_ARN]',
+    )
+    .option('--sts-endpoint <url>', 'STS endpoint (default: the S3 endpoint) [env WHARF_STS_ENDPOINT]')
+    .option('--oidc-jwks-url <url>', 'accept OIDC JWTs signed by keys of this JWKS [env WHARF_OIDC_JWKS_URL]')
+    .option('--oidc-issuer <iss>', 'required iss of OIDC tokens [env WHARF_OIDC_ISSUER]')
+    .option('--oidc-audience <aud>', 'required aud of OIDC tokens [env WHARF_OIDC_AUDIENCE]')
+    .option(
+      '--oidc-username-claim <claim>',
+      'claim with the user name (default preferred_username, then sub) [env WHARF_OIDC_USERNAME_CLAIM]',
+    )
+    .option(
+      '--oidc-groups-claim <claim>',
+      'claim with the groups (default groups) [env WHARF_OIDC_GROUPS_CLAIM]',
+    )
     .addHelpText(
       'after',
       `
@@ -53,7 +76,9 @@ token once (on stderr); set WHARF_ADMIN_TOKEN to fix it instead (scripted setups
 Examples:
   wharf serve
   wharf serve --port 9000 --data-dir /srv/wharf
-  wharf serve --database postgres://wharf:secret@db:5432/wharf --store s3://datasets/registry/`,
+  wharf serve --database postgres://wharf:secret@db:5432/wharf --store s3://datasets/registry/
+  wharf serve --store s3://datasets/registry/ --sts-role-arn arn:aws:iam::123456789012:role/wharf-datasets
+  wharf serve --oidc-jwks-url https://idp.example.org/certs --oidc-issuer https://idp.example.org --oidc-audience wharf`,
     )
     .action(
       run(async (ctx, flags: ServeFlags) => {
@@ -68,6 +93,13 @@ Examples:
           host: flags.host,
           idPrefix: flags.idPrefix,
           storage: ctx.storage,
+          ...(flags.stsRoleArn !== undefined ? { stsRoleArn: flags.stsRoleArn } : {}),
+          ...(flags.stsEndpoint !== undefined ? { stsEndpoint: flags.stsEndpoint } : {}),
+          ...(flags.oidcJwksUrl !== undefined ? { oidcJwksUrl: flags.oidcJwksUrl } : {}),
+          ...(flags.oidcIssuer !== undefined ? { oidcIssuer: flags.oidcIssuer } : {}),
+          ...(flags.oidcAudience !== undefined ? { oidcAudience: flags.oidcAudience } : {}),
+          ...(flags.oidcUsernameClaim !== undefined ? { oidcUsernameClaim: flags.oidcUsernameClaim } : {}),
+          ...(flags.oidcGroupsClaim !== undefined ? { oidcGroupsClaim: flags.oidcGroupsClaim } : {}),
         });
         const err = ctx.output.errorStream;
         if (running.createdAdminToken) {
@@ -89,6 +121,8 @@ Examples:
         const { describe } = running.datastore;
         ctx.output.info(`wharf: catalog: ${describe.database}`);
         ctx.output.info(`wharf: store: ${describe.store}`);
+        ctx.output.info(`wharf: ${describe.credentials}`);
+        if (describe.oidc) ctx.output.info(`wharf: ${describe.oidc}`);
         if (ctx.output.json) ctx.output.record({ url: running.url, docs: `${running.url}/docs` });
         else ctx.output.line(`wharf: datastore listening on ${running.url} (API docs: ${running.url}/docs)`);
 

@@ -1,74 +1,14 @@
 import { Option, type Command } from 'commander';
-import { NetworkError, WharfError, type ErrorCode } from '../../core/errors.js';
+import { connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
 import { positiveInt, type RunAction } from '../context.js';
 
-interface ServerFlags {
-  server?: string;
-  token?: string;
-}
-
-const DEFAULT_SERVER = 'http://127.0.0.1:8080';
-const KNOWN_CODES = new Set<string>([
-  'USAGE',
-  'VALIDATION',
-  'INVALID_KEY',
-  'NOT_FOUND',
-  'ACCESS_DENIED',
-  'PRECONDITION_FAILED',
-  'CONFLICT',
-  'UNSUPPORTED',
-  'NETWORK',
-  'ABORTED',
-  'IO',
-  'INTERNAL',
-]);
-
-/** Calls the datastore API; an error answer becomes a WharfError with the server's code, message and hint. */
+/**
+ * Calls the datastore API through the SDK's HTTP client (server and token resolved like every datastore
+ * command); an error answer becomes a WharfError with the server's code, message and hint.
+ */
 async function api(flags: ServerFlags, method: string, path: string, body?: unknown): Promise<unknown> {
-  const server = (flags.server ?? process.env.WHARF_SERVER ?? DEFAULT_SERVER).replace(/\/+$/, '');
-  const token = flags.token ?? process.env.WHARF_TOKEN;
-  let response: Response;
-  try {
-    response = await fetch(`${server}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (error) {
-    throw new NetworkError(`cannot reach the datastore at ${server}`, {
-      cause: error,
-      hint: 'is `wharf serve` running? Set --server or WHARF_SERVER',
-    });
-  }
-  const text = await response.text();
-  const parsed: unknown = text === '' ? undefined : JSON.parse(text);
-  if (!response.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string; hint?: string } } | undefined)
-      ?.error;
-    const code: ErrorCode =
-      error?.code === 'UNAUTHENTICATED'
-        ? 'ACCESS_DENIED'
-        : KNOWN_CODES.has(error?.code ?? '')
-          ? (error!.code as ErrorCode)
-          : 'INTERNAL';
-    throw new WharfError(code, error?.message ?? `HTTP ${response.status}`, {
-      ...(error?.hint
-        ? { hint: error.hint }
-        : error?.code === 'UNAUTHENTICATED'
-          ? { hint: 'set --token or WHARF_TOKEN' }
-          : {}),
-    });
-  }
-  return parsed;
-}
-
-function withServerOptions(command: Command): Command {
-  return command
-    .option('--server <url>', `datastore URL (default: WHARF_SERVER, else ${DEFAULT_SERVER})`)
-    .option('--token <token>', 'API token (default: WHARF_TOKEN)');
+  const datastore = await connect(flags);
+  return datastore.http.request(method, path, body !== undefined ? { body } : {});
 }
 
 interface TokenInfo {

@@ -1,13 +1,13 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { UsageError } from '../../core/errors.js';
 import { assertSafeRelativeKey } from '../../core/keys.js';
+import { SERVICE_HMAC_KEY_SETTING, serviceHmacKey } from '../../datastore/access/service-key.js';
 import type { AccessCatalog } from '../../datastore/catalog/types.js';
-import { datasetFolder, METADATA_FILE } from '../../datastore/service/dataset-folder.js';
+import { datasetFolder } from '../../datastore/service/dataset-folder.js';
 import { AuthorizationError } from '../http-errors.js';
 import { route, type RouteSpec } from '../route.js';
 import type { ServerContext } from '../context.js';
+import { assertClientWritable, expectedSha256, sendObject, writeRequestBody } from './object-io.js';
 import { handleId, handleParams, nonEmpty } from './params.js';
 
 /** Presigned URL lifetimes: 1 s to 24 h, default 3 h. */
@@ -16,7 +16,7 @@ export const PRESIGN_MAX_SECONDS = 24 * 3600;
 export const PRESIGN_DEFAULT_SECONDS = 3 * 3600;
 
 /** `service_settings` key of the HMAC key of local presigned URLs (base64url, 32 random bytes). */
-export const PRESIGN_KEY_SETTING = 'presign-hmac-key';
+export const PRESIGN_KEY_SETTING = SERVICE_HMAC_KEY_SETTING;
 
 export const presignRequest = z
   .strictObject({
@@ -62,20 +62,8 @@ interface TokenPayload {
   u: string;
 }
 
-const keys = new WeakMap<AccessCatalog, Promise<Buffer>>();
-
-/** The deployment's HMAC key, generated once and kept in the catalog so every replica signs alike. */
-function hmacKey(access: AccessCatalog): Promise<Buffer> {
-  let key = keys.get(access);
-  if (!key) {
-    key = access
-      .sharedSetting(PRESIGN_KEY_SETTING, () => randomBytes(32).toString('base64url'))
-      .then((value) => Buffer.from(value, 'base64url'));
-    key.catch(() => keys.delete(access));
-    keys.set(access, key);
-  }
-  return key;
-}
+/** The deployment's HMAC key (shared by every replica through the catalog; see service-key.ts). */
+const hmacKey = serviceHmacKey;
 
 /** HMAC-SHA256 over method, dataset id, path, expiry and issuer, one per line (none may contain '\n'). */
 function sign(key: Buffer, p: TokenPayload): Buffer {
@@ -127,14 +115,6 @@ async function verifyToken(
   return payload;
 }
 
-function assertPutAllowed(path: string): void {
-  if (path === METADATA_FILE) {
-    throw new UsageError(`${METADATA_FILE} is written by the service and cannot be uploaded`, {
-      hint: 'change the metadata with PUT /datasets/{prefix}/{number}/metadata',
-    });
-  }
-}
-
 async function localUrl(ctx: ServerContext, origin: string, payload: TokenPayload): Promise<string> {
   return `${origin}/data/${encodeToken(await hmacKey(ctx.access), payload)}`;
 }
@@ -165,7 +145,7 @@ export const presignRoutes: RouteSpec[] = [
       await auth.requireDatasetRole(principal, id, body.method === 'GET' ? 'data-read' : 'data-write');
       assertSafeRelativeKey(body.path);
       if (body.method === 'PUT') {
-        assertPutAllowed(body.path);
+        assertClientWritable(body.path);
         await ctx.service.assertDataWritable(id);
       }
       const key = `${datasetFolder(id)}${body.path}`;
@@ -207,19 +187,9 @@ export const dataRoutes: RouteSpec[] = [
     auth: 'optional',
     errors: DATA_ERRORS,
     success: { status: 200, description: 'The file (application/octet-stream unless stored otherwise).' },
-    handler: async ({ params, ctx, reply }) => {
+    handler: async ({ params, ctx, request, reply }) => {
       const payload = await verifyToken(ctx.access, params.token, 'GET');
-      let size: number | undefined;
-      let type: string | undefined;
-      const stream: Readable = await ctx.store.read(`${datasetFolder(payload.d)}${payload.p}`, {
-        onInfo: (info) => {
-          size = info.size;
-          type = info.contentType;
-        },
-      });
-      reply.type(type ?? 'application/octet-stream');
-      if (size !== undefined) reply.header('content-length', String(size));
-      return stream;
+      return sendObject(ctx.store, `${datasetFolder(payload.d)}${payload.p}`, payload.p, request, reply);
     },
   }),
   route({
@@ -235,14 +205,14 @@ export const dataRoutes: RouteSpec[] = [
     success: { status: 200, description: '{ datasetId, path, size, etag }', schema: putResultSchema },
     handler: async ({ params, ctx, request }) => {
       const payload = await verifyToken(ctx.access, params.token, 'PUT');
-      assertPutAllowed(payload.p);
+      assertClientWritable(payload.p);
       await ctx.service.assertDataWritable(payload.d);
-      const length = Number(request.headers['content-length']);
-      const contentType = request.headers['content-type'];
-      const info = await ctx.store.write(`${datasetFolder(payload.d)}${payload.p}`, request.raw, {
-        ...(Number.isSafeInteger(length) && length >= 0 ? { size: length } : {}),
-        ...(contentType ? { contentType } : {}),
-      });
+      const info = await writeRequestBody(
+        ctx.store,
+        `${datasetFolder(payload.d)}${payload.p}`,
+        request,
+        expectedSha256(request),
+      );
       await ctx.catalog.audit({
         actor: payload.u,
         action: 'dataset.presigned-upload',

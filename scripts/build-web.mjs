@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Builds the datastore web UI (web/) into dist/web/: index.html, app.js, app.css. Offline: esbuild bundles
+// Preact from node_modules; nothing is fetched. `wharf serve` serves the result at / (src/server/routes/web-ui.ts).
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'dist', 'web');
+
+const started = Date.now();
+await rm(OUT, { recursive: true, force: true });
+await mkdir(OUT, { recursive: true });
+
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints: { app: 'web/src/main.tsx' },
+  outdir: OUT,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  tsconfig: 'web/tsconfig.json',
+});
+if (result.errors.length > 0) process.exit(1);
+
+const js = await readFile(join(OUT, 'app.js'));
+const css = await readFile(join(OUT, 'app.css'));
+const hash = (b) => createHash('sha256').update(b).digest('hex').slice(0, 12);
+const html = (await readFile(join(ROOT, 'web', 'index.html'), 'utf8'))
+  .replace('/ui/app.css', `/ui/app.css?v=${hash(css)}`)
+  .replace('/ui/app.js', `/ui/app.js?v=${hash(js)}`);
+await writeFile(join(OUT, 'index.html'), html);
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+process.stderr.write(
+  `build-web: dist/web/ (app.js ${kb(js.length)}, app.css ${kb(css.length)}) in ${Date.now() - started} ms\n`,
+);

@@ -1,0 +1,71 @@
+import type { DatasetRecord } from '../datastore/model/dataset.js';
+
+/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
+export function renderTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** One line of text, at most `width` characters. */
+export function clip(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
+
+/** `2024-05-01T10:11:12.123Z` → `2024-05-01 10:11`. */
+export function shortTime(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  return iso.replace('T', ' ').slice(0, 16);
+}
+
+/** The table of `wharf dataset list` and `search`. */
+export function datasetRows(records: DatasetRecord[]): string[][] {
+  return records.map((r) => [
+    r.id,
+    `v${r.versioning.version}`,
+    r.release.status,
+    r.owner,
+    shortTime(r.updatedAt),
+    clip(r.metadata.datasetInfo.name, 60),
+  ]);
+}
+export const DATASET_HEADER = ['ID', 'VERSION', 'STATUS', 'OWNER', 'UPDATED', 'NAME'];
+
+/** `wharf dataset show`: the record as labelled lines. */
+export function describeDataset(r: DatasetRecord): string {
+  const info = r.metadata.datasetInfo;
+  const lines: [string, string][] = [
+    ['id', r.id],
+    ['name', info.name],
+    ['description', clip(info.description, 200)],
+    ['owner', r.owner],
+    ['version', String(r.versioning.version)],
+    ['previous version', r.versioning.previousVersion ?? '-'],
+    ['next version', r.versioning.nextVersion ?? '-'],
+    [
+      'release',
+      `${r.release.status}${r.release.approver ? ` (approver ${r.release.approver})` : ''}${
+        r.release.timestamp ? ` since ${shortTime(r.release.timestamp)}` : ''
+      }`,
+    ],
+    ['revision', String(r.revision)],
+    ['organisation', r.metadata.associations.organisationId],
+    ['license', info.license],
+    ['keywords', info.keywords.length ? info.keywords.join(', ') : '-'],
+    ['folder', r.folder],
+    ['created', shortTime(r.createdAt)],
+    ['updated', shortTime(r.updatedAt)],
+  ];
+  const width = Math.max(...lines.map(([label]) => label.length));
+  return lines.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join('\n');
+}
+
+/** A value for a POSIX shell: single-quoted unless it is plainly safe. */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,39 @@
+/**
+ * The datastore SDK: `import { Datastore } from 'wharf/client'`. Loads neither the server nor the AWS SDK
+ * (S3 transfers load it when they start).
+ */
+export {
+  Datastore,
+  ReviewApi,
+  InteractiveDataset,
+  type DatastoreOptions,
+  type RevisionOptions,
+  type VersionOptions,
+  type PresignOptions,
+  type CredentialOptions,
+  type DatasetTransferOptions,
+} from './datastore.js';
+export { HttpClient, normaliseEndpoint, type FetchFunction, type HttpClientOptions } from './http.js';
+export { errorFromResponse, TransferFailedError, type FailedTransfer } from './errors.js';
+export { DatasetFilesDriver } from './dataset-files-driver.js';
+export type {
+  TransferEvent,
+  TransferOptions,
+  DownloadResult,
+  DownloadedFile,
+  UploadResult,
+  UploadedFile,
+} from './transfers.js';
+export type * from './types.js';
+export {
+  WharfError,
+  ConflictError,
+  NotFoundError,
+  AccessDeniedError,
+  ValidationError,
+  UsageError,
+  NetworkError,
+  isWharfError,
+  type ErrorCode,
+} from '../core/errors.js';
+export { FieldValidationError } from '../datastore/model/validation.js';

@@ -1,0 +1,301 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
+import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
+import { sampleMetadata } from '../support/datastore-fixtures.js';
+import { CLI, jsonLines, wharf, type CliResult } from '../support/run-cli.js';
+
+/**
+ * The built CLI's datastore commands (`npm run build` first) against a running datastore: login (stored with
+ * mode 0600, token from stdin), mint from a file and stdin, validate with every failing field and exit 2,
+ * show/list/search --json, update with a stale revision (exit 5), history and revert, upload and download
+ * (the three path forms), presign, credentials --env, review request/approve, reviewer add/list/rm.
+ */
+
+function pgUrl(): string {
+  const url = process.env.WHARF_TEST_PG_URL;
+  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
+  return url;
+}
+
+const ADMIN = 'test-admin-token-dataset-cli-0123456789';
+
+/** The CLI with `input` on stdin. */
+function wharfWithStdin(args: string[], input: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('wharf dataset / review / reviewer / login (built CLI)', () => {
+  let db: ScratchDatabase;
+  let server: RunningDatastore;
+  let dir: string;
+  let aliceToken: string;
+  let ritaToken: string;
+  let org: string;
+  // Each user has their own config folder (the stored login); no WHARF_* variables leak in from outside.
+  const envFor = (who: string): NodeJS.ProcessEnv => ({
+    XDG_CONFIG_HOME: join(dir, `config-${who}`),
+    HOME: join(dir, `home-${who}`),
+    WHARF_SERVER: '',
+    WHARF_TOKEN: '',
+  });
+  const alice = (args: string[]) => wharf(args, { env: envFor('alice'), cwd: dir });
+  const rita = (args: string[]) => wharf(args, { env: envFor('rita'), cwd: dir });
+  const admin = (args: string[]) => wharf([...args, '--server', server.url, '--token', ADMIN], { cwd: dir });
+
+  beforeAll(async () => {
+    db = await createScratchDatabase(pgUrl(), 'dataset_cli');
+    dir = await mkdtemp(join(tmpdir(), 'wharf-dataset-cli-'));
+    server = await startDatastore(
+      { database: db.url, store: join(dir, 'store'), port: 0, adminToken: ADMIN },
+      {},
+    );
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(r.status, path).toBe(201);
+      return (await r.json()) as Record<string, string>;
+    };
+    aliceToken = (await post('/tokens', { name: 'cli', username: 'alice' })).token!;
+    ritaToken = (await post('/tokens', { name: 'cli', username: 'rita' })).token!;
+    org = (await post('/organisations', { name: 'CSIRO' })).id!;
+    await writeFile(
+      join(dir, 'meta.json'),
+      JSON.stringify(sampleMetadata('Kelp forest survey', { organisationId: org, keywords: ['kelp'] })),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('login verifies the token, stores it with mode 0600 and later commands use it', async () => {
+    const bad = await alice(['login', server.url, '--token', 'wharf_nope_nope']);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toMatch(/wharf: error: /);
+
+    const r = await alice(['login', `${server.url}/`, '--token', aliceToken]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('as alice');
+    const file = join(dir, 'config-alice', 'wharf', 'credentials.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ server: server.url, token: aliceToken });
+
+    const viaStdin = await wharfWithStdin(
+      ['login', server.url, '--token', '-', '--json'],
+      `${ritaToken}\n`,
+      envFor('rita'),
+    );
+    expect(viaStdin.code, viaStdin.stderr).toBe(0);
+    expect(jsonLines(viaStdin.stdout)[0]).toMatchObject({ server: server.url, username: 'rita' });
+
+    // `wharf token` resolves the server and token the same way.
+    const tokens = await alice(['token', 'list', '--json']);
+    expect(tokens.code, tokens.stderr).toBe(0);
+    expect(jsonLines(tokens.stdout).every((t) => t.username === 'alice')).toBe(true);
+    // The stored token is never sent to another server.
+    const elsewhere = await alice(['dataset', 'list', '--server', 'http://127.0.0.1:1']);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain('cannot reach the datastore at http://127.0.0.1:1');
+  });
+
+  it('validate prints every failing field path and exits 2; mint from a file and from stdin', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const bad = sampleMetadata('Bad', { organisationId: org }) as Record<string, any>;
+    bad.datasetInfo.createdDate = { relevant: true };
+    bad.datasetInfo.license = 'not a url';
+    bad.associations.nickname = 'x';
+    bad.datasetInfo.keywords = ['ok', ''];
+    await writeFile(join(dir, 'bad.json'), JSON.stringify(bad));
+    const v = await alice(['dataset', 'validate', 'bad.json']);
+    expect(v.code).toBe(2);
+    for (const path of [
+      'associations.nickname',
+      'datasetInfo.createdDate.value',
+      'datasetInfo.keywords[1]',
+      'datasetInfo.license',
+    ]) {
+      expect(v.stdout).toContain(`${path}: `);
+    }
+    expect(v.stderr).toMatch(/bad\.json is invalid \(4 problems\)/);
+    const vj = await alice(['dataset', 'validate', 'bad.json', '--json']);
+    expect(vj.code).toBe(2);
+    expect((jsonLines(vj.stdout)[0]!.issues as unknown[]).length).toBe(4);
+    const good = await alice(['dataset', 'validate', 'meta.json']);
+    expect(good.code).toBe(0);
+    expect(good.stdout.trim()).toBe('valid');
+
+    const refused = await alice(['dataset', 'mint', 'bad.json']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('datasetInfo.license');
+    const notJson = await alice(['dataset', 'mint', 'missing.json']);
+    expect(notJson.code).toBe(2);
+
+    const minted = await alice(['dataset', 'mint', 'meta.json']);
+    expect(minted.code, minted.stderr).toBe(0);
+    expect(minted.stdout.trim()).toMatch(/^10378\.1\/\d+$/);
+    const fromStdin = await wharfWithStdin(
+      ['dataset', 'mint', '-', '--json'],
+      JSON.stringify(sampleMetadata('Seagrass meadows', { organisationId: org })),
+      envFor('alice'),
+    );
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(jsonLines(fromStdin.stdout)[0]).toMatchObject({ owner: 'alice', revision: 1 });
+  });
+
+  it('show, list, search (--json and tables); update with a stale revision exits 5; history and revert', async () => {
+    const id = (await alice(['dataset', 'mint', 'meta.json'])).stdout.trim();
+    const show = await alice(['dataset', 'show', id, '--json']);
+    expect(show.code).toBe(0);
+    expect(jsonLines(show.stdout)[0]).toMatchObject({ id, owner: 'alice' });
+    const human = await alice(['dataset', 'show', id]);
+    expect(human.stdout).toMatch(/name:\s+Kelp forest survey/);
+    expect(human.stdout).toMatch(/release:\s+NOT_RELEASED/);
+
+    const list = await alice(['dataset', 'list', '--json', '--page-size', '1']);
+    const lines = jsonLines(list.stdout);
+    expect(lines[0]).toHaveProperty('id');
+    expect(lines[lines.length - 1]).toHaveProperty('paginationKey');
+    const all = jsonLines((await alice(['dataset', 'list', '--all', '--json', '--page-size', '1'])).stdout);
+    expect(all.map((r) => r.id)).toContain(id);
+    expect(all.some((r) => 'paginationKey' in r)).toBe(false);
+    const table = await alice(['dataset', 'list', '--sort', 'name', '--asc']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+VERSION\s+STATUS\s+OWNER\s+UPDATED\s+NAME$/);
+    expect(table.stdout).toContain('Kelp forest survey');
+    expect((await alice(['dataset', 'list', '--sort', 'bogus'])).code).toBe(2);
+
+    const search = await alice(['dataset', 'search', 'seagrass', '--json']);
+    expect(search.code).toBe(0);
+    expect(
+      (jsonLines(search.stdout)[0]!.dataset as { metadata: { datasetInfo: { name: string } } }).metadata
+        .datasetInfo.name,
+    ).toBe('Seagrass meadows');
+
+    await writeFile(
+      join(dir, 'renamed.json'),
+      JSON.stringify(sampleMetadata('Kelp forest survey 2024', { organisationId: org })),
+    );
+    const upd = await alice([
+      'dataset',
+      'update',
+      id,
+      'renamed.json',
+      '--reason',
+      'rename',
+      '--expected-revision',
+      '1',
+    ]);
+    expect(upd.code, upd.stderr).toBe(0);
+    const stale = await alice([
+      'dataset',
+      'update',
+      id,
+      'meta.json',
+      '--reason',
+      'stale',
+      '--expected-revision',
+      '1',
+    ]);
+    expect(stale.code).toBe(5);
+    expect(stale.stderr).toMatch(/wharf: error: .*revision/);
+    const history = await alice(['dataset', 'history', id]);
+    expect(history.stdout).toMatch(/^ID\s+TIME\s+USER\s+REASON/);
+    expect(history.stdout).toContain('rename');
+    const rev = await alice(['dataset', 'revert', id, '1', '--reason', 'undo', '--json']);
+    expect(rev.code, rev.stderr).toBe(0);
+    expect(jsonLines(rev.stdout)[0]).toMatchObject({ revision: 3 });
+    expect(jsonLines((await alice(['dataset', 'history', id, '--json'])).stdout)).toHaveLength(3);
+    expect((await alice(['dataset', 'show', '10378.1/999999'])).code).toBe(3);
+  });
+
+  it('upload and download (the three path forms), presign, credentials --env; review and reviewers', async () => {
+    const id = (await alice(['dataset', 'mint', 'meta.json'])).stdout.trim();
+    const src = join(dir, 'src');
+    const big = randomBytes(300_000);
+    await mkdir(join(src, 'raw', 'deep'), { recursive: true });
+    await writeFile(join(src, 'readme.txt'), 'hello\n');
+    await writeFile(join(src, 'raw', 'obs.csv'), 'x,y\n1,2\n');
+    await writeFile(join(src, 'raw', 'deep', 'big.bin'), big);
+    const up = await alice(['dataset', 'upload', id, 'src', '--json']);
+    expect(up.code, up.stderr).toBe(0);
+    const upLines = jsonLines(up.stdout);
+    expect(
+      upLines
+        .filter((l) => l.action === 'upload')
+        .map((l) => l.path)
+        .sort(),
+    ).toEqual(['raw/deep/big.bin', 'raw/obs.csv', 'readme.txt']);
+    expect(upLines[upLines.length - 1]).toMatchObject({ summary: { uploaded: 3 } });
+
+    const all = await alice(['dataset', 'download', id, '/', 'everything']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr).toMatch(/downloaded 3 files/);
+    expect(Buffer.compare(await readFile(join(dir, 'everything', 'raw', 'deep', 'big.bin')), big)).toBe(0);
+    const defaultDest = await alice(['dataset', 'download', id]);
+    expect(defaultDest.code, defaultDest.stderr).toBe(0);
+    expect(await readFile(join(dir, id.replace('/', '-'), 'readme.txt'), 'utf8')).toBe('hello\n');
+    await alice(['dataset', 'download', id, 'raw/obs.csv', 'one']);
+    expect(await readFile(join(dir, 'one', 'obs.csv'), 'utf8')).toBe('x,y\n1,2\n');
+    await alice(['dataset', 'download', id, 'raw', 'folder']);
+    expect(await readFile(join(dir, 'folder', 'raw', 'obs.csv'), 'utf8')).toBe('x,y\n1,2\n');
+    await alice(['dataset', 'download', id, 'raw/', 'contents']);
+    expect(await readFile(join(dir, 'contents', 'deep', 'big.bin'))).toEqual(big);
+    const escape = await alice(['dataset', 'download', id, '../x', 'nope']);
+    expect(escape.code).toBe(1);
+    expect(escape.stderr).toContain("'..'");
+    expect((await alice(['dataset', 'download', id, 'missing/', 'nope'])).code).toBe(3);
+
+    const presigned = await alice(['dataset', 'presign', id, 'raw/obs.csv', '--expires-in', '10m']);
+    expect(presigned.code, presigned.stderr).toBe(0);
+    expect(await (await fetch(presigned.stdout.trim())).text()).toBe('x,y\n1,2\n');
+    const creds = await alice(['dataset', 'credentials', id, '--env']);
+    expect(creds.code, creds.stderr).toBe(0);
+    expect(creds.stdout).toMatch(/^export WHARF_DATASET_TOKEN=wds_/m);
+    const credsJson = jsonLines(
+      (await alice(['dataset', 'credentials', id, '--write', '--duration', '15m', '--json'])).stdout,
+    )[0]!;
+    expect(credsJson).toMatchObject({ kind: 'wharf', access: 'write', datasetId: id });
+
+    // Reviewers (sys-admin), then the release workflow.
+    expect((await alice(['reviewer', 'add', 'rita'])).code).toBe(4);
+    expect((await admin(['reviewer', 'add', 'rita'])).code).toBe(0);
+    expect((await alice(['reviewer', 'list'])).stdout.split('\n')).toContain('rita');
+    expect(jsonLines((await alice(['reviewer', 'list', '--json'])).stdout)).toContainEqual({
+      username: 'rita',
+    });
+
+    const req = await alice(['review', 'request', id, '--approver', 'rita', '--notes', 'ready']);
+    expect(req.code, req.stderr).toBe(0);
+    expect(req.stdout).toContain(`${id}\tPENDING`);
+    const frozen = await alice(['dataset', 'upload', id, 'src']);
+    expect(frozen.code).toBe(5);
+    expect(frozen.stderr).toMatch(/version/);
+    expect((await alice(['review', 'approve', id])).code).toBe(4);
+    const ok = await rita(['review', 'approve', id, '--notes', 'checked', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(jsonLines(ok.stdout)[0]).toMatchObject({ id, release: { status: 'RELEASED', approver: 'rita' } });
+    const v2 = await alice(['dataset', 'version', id, '--reason', 'next']);
+    expect(v2.code, v2.stderr).toBe(0);
+    expect(v2.stdout.trim()).toMatch(/^10378\.1\/\d+$/);
+
+    expect((await admin(['reviewer', 'rm', 'rita'])).code).toBe(0);
+    expect((await admin(['reviewer', 'rm', 'rita'])).code).toBe(3);
+  }, 120_000);
+});

@@ -1,0 +1,338 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerWebUi } from '../../src/server/routes/web-ui.js';
+import { CLI } from '../support/run-cli.js';
+
+/**
+ * The datastore web UI (issue 6) in real Chromium (Debian's /usr/bin/chromium, installed by
+ * scripts/test-services; playwright-core never downloads a browser), against the built `wharf serve` on the
+ * embedded defaults (local store + embedded PostgreSQL) in a temporary data folder. Screenshots of each page
+ * go to test-output/screenshots/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = join(ROOT, 'test-output', 'screenshots');
+const ADMIN_TOKEN = 'web-ui-test-admin-token-0123456789';
+const STEP_MS = 60_000;
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function serve(dataDir: string): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
+    env: { ...process.env, WHARF_ADMIN_TOKEN: ADMIN_TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 120 s: ${stderr}`)), 120_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!.replace(/\/$/, ''), stderr: () => stderr, exit });
+      }
+    });
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+let dir: string;
+let served: Served | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/test-services start (it apt-installs chromium)`);
+  }
+  if (!existsSync(join(ROOT, 'dist', 'web', 'app.js')) || !existsSync(CLI)) {
+    throw new Error('the web UI or the CLI is not built: run npm run build first');
+  }
+  await mkdir(SHOTS, { recursive: true });
+  dir = await mkdtemp(join(tmpdir(), 'wharf-web-ui-'));
+  await chmod(dir, 0o755); // as root the embedded PostgreSQL runs as "postgres" and must enter it
+  served = await serve(join(dir, 'data'));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    timeout: 120_000,
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  if (served && served.child.exitCode === null) {
+    served.child.kill('SIGTERM');
+    await served.exit;
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 120_000);
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(`${served!.url}/#/signin`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+async function noHorizontalOverflow(page: Page): Promise<{ scroll: number; client: number }> {
+  // Evaluated in the page (a string: the test's own TypeScript has no DOM types).
+  return page.evaluate<{ scroll: number; client: number }>(
+    '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+  );
+}
+
+describe('web UI static files', () => {
+  it('serves index.html and the hashed assets with their content types and cache headers', async () => {
+    const index = await fetch(`${served!.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await index.text();
+    const js = /src="(\/ui\/app\.js\?v=[0-9a-f]+)"/.exec(html)?.[1];
+    const css = /href="(\/ui\/app\.css\?v=[0-9a-f]+)"/.exec(html)?.[1];
+    expect(js && css, html).toBeTruthy();
+    expect(html).not.toMatch(/https?:\/\//); // nothing from a CDN
+
+    const script = await fetch(`${served!.url}${js!}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const etag = script.headers.get('etag')!;
+    await script.arrayBuffer();
+    const again = await fetch(`${served!.url}${js!}`, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    const style = await fetch(`${served!.url}${css!}`);
+    expect(style.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    await style.arrayBuffer();
+
+    const missing = await fetch(`${served!.url}/ui/other.js`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    // The API keeps its own 404 for unknown paths.
+    expect((await fetch(`${served!.url}/no-such-route`)).status).toBe(404);
+  });
+
+  it('answers / with a plain message to run npm run build when dist/web is missing', async () => {
+    const app = Fastify();
+    registerWebUi(app, { dir: join(dir, 'no-web-here/') });
+    const r = await app.inject({ method: 'GET', url: '/' });
+    expect(r.statusCode).toBe(503);
+    expect(r.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(r.body).toContain('npm run build');
+    await app.close();
+  });
+});
+
+describe('web UI in Chromium', () => {
+  it('admin page, mint with a corrected validation error, upload, request approval, approve as the reviewer, released, search, download', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_MS);
+    const consoleErrors: string[] = [];
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+    // ---- sign in: a bad token gives a readable message, the admin token works
+    await page.goto(`${served!.url}/`);
+    await page.getByLabel('API token').fill('wharf_000000000000_not-a-real-token-at-all-xxxxxxxxxxxxxxxxxxx');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/does not accept this token/);
+    await shot(page, 'signin');
+    await signIn(page, ADMIN_TOKEN);
+    await expect.poll(() => page.locator('.who .user').textContent()).toBe('admin');
+
+    // ---- admin page: a token for the reviewer "rita", and rita in the reviewer pool
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByLabel('Token name').fill('rita laptop');
+    await page.getByLabel('For user').fill('rita');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const ritaToken = await page.locator('#new-token').inputValue();
+    expect(ritaToken).toMatch(/^wharf_[0-9a-f]{12}_/);
+    await page.getByLabel('User name', { exact: true }).fill('rita');
+    await page.getByRole('button', { name: 'Add reviewer' }).click();
+    await page.locator('li[data-reviewer="rita"]').waitFor();
+    await page.locator('tr', { hasText: 'rita laptop' }).waitFor();
+    await shot(page, 'admin');
+
+    // ---- mint through the form: register an organisation, then a licence that is not a URL
+    await page.getByRole('link', { name: 'Register dataset' }).click();
+    await page.getByText('Register an organisation or person').click();
+    await page.getByLabel('Organisation name').fill('CSIRO');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    const registered = await page.locator('.quick-add .notice').textContent();
+    const orgId = /as (\S+?)\.$/.exec(registered ?? '')?.[1];
+    expect(orgId, registered ?? '').toMatch(/^10378\.1\/\d+$/);
+    const name = `Kelp forest survey ${Date.now()}`;
+    await page.locator('#f-associations-organisationId').selectOption(orgId!);
+    await page.locator('#f-datasetInfo-publisherId').selectOption(orgId!);
+    expect(await page.locator('label[for="f-datasetInfo-name"]').textContent()).toMatch(/^Name/);
+    await page.locator('#f-datasetInfo-name').fill(name);
+    await page
+      .locator('#f-datasetInfo-description')
+      .fill('Kelp cover along the Tasmanian coast, 2019 to 2023.');
+    await page.getByLabel('Keywords').fill('kelp, ocean');
+    await page.locator('#f-datasetInfo-license').fill('not a licence url');
+    await page.getByRole('button', { name: 'Register dataset' }).click();
+    const licenseError = page.locator('#f-datasetInfo-license-error');
+    await licenseError.waitFor();
+    expect(await licenseError.textContent()).toMatch(/URL/i);
+    expect(await page.locator('#f-datasetInfo-license').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#f-datasetInfo-license').getAttribute('aria-describedby')).toContain(
+      'f-datasetInfo-license-error',
+    );
+    // The error sits in the licence field's own block, beside its input.
+    expect(
+      await page
+        .locator('.field', { has: page.locator('#f-datasetInfo-license') })
+        .locator('.field-error')
+        .count(),
+    ).toBe(1);
+    await shot(page, 'mint-validation-error');
+    await page.locator('#f-datasetInfo-license').fill('https://creativecommons.org/licenses/by/4.0/');
+    await page.getByRole('button', { name: 'Register dataset' }).click();
+    await page.waitForURL(/#\/datasets\/10378\.1\/\d+$/);
+    const datasetId = /#\/datasets\/(10378\.1\/\d+)$/.exec(page.url())![1]!;
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+
+    // ---- upload a file with the upload control (presigned PUT)
+    const bytes = Buffer.from(`site,cover\nA,0.42\nB,0.17\n${'x'.repeat(3000)}\n`);
+    await page
+      .locator('#upload-files')
+      .setInputFiles({ name: 'obs.csv', mimeType: 'text/csv', buffer: bytes });
+    const fileRow = page.locator('tr[data-path="obs.csv"]');
+    await fileRow.waitFor();
+    expect(await fileRow.locator('td[data-size]').getAttribute('data-size')).toBe(String(bytes.length));
+    expect(await fileRow.locator('a.download').getAttribute('href')).toBeTruthy();
+
+    // ---- edit the metadata through the form, see the change in the history diff, revert it
+    await page.getByRole('link', { name: 'Edit metadata' }).click();
+    await page.locator('#f-datasetInfo-keywords').waitFor();
+    expect(await page.locator('#f-datasetInfo-keywords').inputValue()).toBe('kelp, ocean');
+    await page.getByLabel('Reason for the change').fill('add a keyword');
+    await page.locator('#f-datasetInfo-keywords').fill('kelp, ocean, tasmania');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#metadata').getByText('kelp, ocean, tasmania').waitFor();
+    const diff = page.locator('table.diff');
+    await diff.waitFor();
+    expect(await diff.textContent()).toContain('datasetInfo.keywords');
+    expect(await diff.locator('td.added').textContent()).toContain('tasmania');
+    await shot(page, 'dataset-history-diff');
+    await page.getByLabel('Reason for reverting to entry #1').fill('keep the keywords as minted');
+    await page.getByRole('button', { name: 'Revert to #1' }).click();
+    await page.getByText('Reverted to history entry #1.').waitFor();
+    await page.locator('#history table.history tbody tr').nth(2).waitFor();
+    await expect.poll(() => page.locator('#metadata').textContent()).not.toContain('tasmania');
+
+    // ---- request approval naming rita
+    await page.locator('#approver').selectOption('rita');
+    await page.getByLabel('Notes for the reviewer').fill('please review the 2023 survey');
+    await page.getByRole('button', { name: 'Request approval' }).click();
+    await page.locator('.dataset-head [data-status="PENDING"]').waitFor();
+    expect(await page.locator('#upload-files').count()).toBe(0); // frozen while pending
+    await shot(page, 'dataset-pending');
+
+    // ---- sign out, sign in as rita, approve in the queue
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('wharf.token')")).toBeNull();
+    await signIn(page, ritaToken);
+    await page.getByRole('link', { name: 'Review queue' }).click();
+    const queued = page.locator(`tr[data-id="${datasetId}"]`);
+    await queued.waitFor();
+    await shot(page, 'review-queue');
+    await queued.getByLabel('Review notes').fill('looks good');
+    await queued.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText(`${datasetId}: Approved`).waitFor();
+    await page.getByText('Nothing waits for your review.').waitFor();
+
+    // ---- the dataset is RELEASED and the upload controls are gone
+    await page.goto(`${served!.url}/#/datasets/${datasetId}`);
+    await page.locator('.dataset-head [data-status="RELEASED"]').waitFor();
+    await page.locator('#release').getByText('looks good').waitFor();
+    expect(await page.locator('#upload').count()).toBe(0);
+    expect(await page.locator('#upload-files').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Edit metadata' }).count()).toBe(0);
+
+    await shot(page, 'dataset-released-reviewer');
+
+    // ---- keyboard only: Tab from the top of the list page to the search box, type, Enter
+    await page.goto(`${served!.url}/#/datasets`);
+    await page.getByRole('heading', { level: 1, name: 'Datasets' }).waitFor();
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    let reached = false;
+    for (let i = 0; i < 30 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate<boolean>("document.activeElement?.id === 'search'");
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.type('kelp survey');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/q=kelp/);
+    await page.locator(`tr[data-id="${datasetId}"]`).waitFor();
+    expect(await page.locator(`tr[data-id="${datasetId}"] [data-status="RELEASED"]`).count()).toBe(1);
+    await shot(page, 'datasets-search');
+
+    // ---- back as the admin (a writer): RELEASED, no upload controls, the download link gives the exact bytes
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${served!.url}/#/datasets/${datasetId}`);
+    await page.locator('.dataset-head [data-status="RELEASED"]').waitFor();
+    const link = page.locator('tr[data-path="obs.csv"] a.download');
+    await link.waitFor();
+    expect(await page.locator('#upload').count()).toBe(0);
+    expect(await page.locator('#upload-files').count()).toBe(0);
+    const href = await link.getAttribute('href');
+    const download = await fetch(new URL(href!, served!.url));
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+    await shot(page, 'dataset-released');
+
+    // ---- 375 px wide: no horizontal overflow on the list and the dataset page
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`${served!.url}/#/datasets`);
+    await page.locator(`tr[data-id="${datasetId}"]`).waitFor();
+    const list = await noHorizontalOverflow(page);
+    expect(list.scroll, JSON.stringify(list)).toBeLessThanOrEqual(list.client);
+    await shot(page, 'datasets-375');
+    await page.goto(`${served!.url}/#/datasets/${datasetId}`);
+    await page.locator('tr[data-path="obs.csv"]').waitFor();
+    await page.locator('#history table.diff').waitFor();
+    const detail = await noHorizontalOverflow(page);
+    expect(detail.scroll, JSON.stringify(detail)).toBeLessThanOrEqual(detail.client);
+    await shot(page, 'dataset-375');
+
+    // ---- an API error is a readable message, not JSON or a blank page
+    await page.goto(`${served!.url}/#/datasets/10378.1/999999`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).not.toMatch(/[{}]/);
+    expect(await alert.textContent()).toMatch(/999999/);
+
+    expect(consoleErrors).toEqual([]);
+    await context.close();
+  }, 600_000);
+});

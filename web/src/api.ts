@@ -1,0 +1,254 @@
+/** The datastore API as the UI uses it: same origin, bearer token from sessionStorage, readable errors. */
+
+const TOKEN_KEY = 'wharf.token';
+
+export function getToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token: string | null): void {
+  if (token === null) sessionStorage.removeItem(TOKEN_KEY);
+  else sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** An API error as `{ error: { code, message, hint?, issues? } }`, or a network failure, made readable. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+
+  /** One or two sentences for a person: the message (first line) and what to do about it. */
+  get readable(): string {
+    const first = this.message.split('\n')[0] ?? this.message;
+    const hint = this.hint ? ` — ${this.hint}` : '';
+    return `${first}${hint}`;
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'The request was not accepted',
+  401: 'You are not signed in, or your token is no longer valid',
+  403: 'You may not do this',
+  404: 'Not found',
+  409: 'Conflict',
+  412: 'Precondition failed',
+  413: 'Too large',
+  500: 'The server failed (see its log)',
+  501: 'Not supported by this server',
+  503: 'The service is unavailable',
+};
+
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) return error.readable;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined | null>;
+  headers?: Record<string, string>;
+  /** Send no Authorization header. */
+  anonymous?: boolean;
+}
+
+/** Listeners told when the API answers 401 (the token was revoked or expired). */
+const unauthenticated = new Set<() => void>();
+export function onUnauthenticated(listener: () => void): () => void {
+  unauthenticated.add(listener);
+  return () => unauthenticated.delete(listener);
+}
+
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(options.query ?? {})) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
+  }
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  const token = getToken();
+  if (token && !options.anonymous) headers.authorization = `Bearer ${token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch (error) {
+    throw new ApiError(
+      0,
+      'NETWORK',
+      `Cannot reach the Wharf service (${error instanceof Error ? error.message : String(error)})`,
+      'check that wharf serve is running and reload the page',
+    );
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const err = (
+      json as { error?: { code?: string; message?: string; hint?: string; issues?: FieldIssue[] } }
+    )?.error;
+    if (response.status === 401 && token) for (const l of unauthenticated) l();
+    throw new ApiError(
+      response.status,
+      err?.code ?? `HTTP_${response.status}`,
+      err?.message ?? STATUS_TEXT[response.status] ?? `The server answered ${response.status}`,
+      err?.hint,
+      Array.isArray(err?.issues) ? err.issues : [],
+    );
+  }
+  if (json === undefined && text) {
+    throw new ApiError(response.status, 'BAD_RESPONSE', 'The server sent something that is not JSON');
+  }
+  return json as T;
+}
+
+// ------------------------------------------------------------------ types (the parts the UI reads)
+
+export type ReleaseStatus = 'NOT_RELEASED' | 'PENDING' | 'RELEASED';
+export type DatasetRole = 'metadata-read' | 'metadata-write' | 'data-read' | 'data-write' | 'admin';
+export const ROLE_ORDER: DatasetRole[] = [
+  'metadata-read',
+  'metadata-write',
+  'data-read',
+  'data-write',
+  'admin',
+];
+export const hasRole = (role: DatasetRole | undefined, needed: DatasetRole): boolean =>
+  role !== undefined && ROLE_ORDER.indexOf(role) >= ROLE_ORDER.indexOf(needed);
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Metadata = { [key: string]: Json };
+
+export interface DatasetRecord {
+  id: string;
+  metadata: Metadata & { datasetInfo: { name: string; description?: string; keywords?: string[] } };
+  owner: string;
+  folder: string;
+  versioning: {
+    version: number;
+    previousVersion: string | null;
+    nextVersion: string | null;
+    reason: string | null;
+  };
+  release: {
+    status: ReleaseStatus;
+    approver: string | null;
+    requester: string | null;
+    timestamp: string | null;
+  };
+  revision: number;
+  etag: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DatasetPage {
+  items: DatasetRecord[];
+  paginationKey?: string;
+}
+
+export interface SearchResults {
+  items: { id: string; score: number; match: 'fulltext' | 'fuzzy'; dataset: DatasetRecord }[];
+}
+
+export interface HistoryEntry {
+  id: number;
+  timestamp: string;
+  reason: string;
+  username: string;
+  snapshot: Metadata;
+}
+
+export interface ReleaseState {
+  status: ReleaseStatus;
+  approver: string | null;
+  requester: string | null;
+  timestamp: string | null;
+  history: {
+    id: number;
+    action: 'REQUEST' | 'APPROVE' | 'REJECT';
+    timestamp: string;
+    actor: string;
+    approver: string;
+    notes: string;
+  }[];
+}
+
+export interface DatasetAccess {
+  owner: string;
+  metadataPublic: boolean;
+  yourRole: DatasetRole;
+}
+
+export interface Me {
+  username: string;
+  tokenId: string | null;
+  systemRoles: string[];
+  groups: string[];
+}
+
+export interface FileEntry {
+  path: string;
+  size: number;
+  lastModified: string;
+  etag: string | null;
+}
+
+export interface FileList {
+  files: FileEntry[];
+  nextPaginationKey: string | null;
+}
+
+export interface TokenInfo {
+  tokenId: string;
+  username: string;
+  name: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface RegistryEntry {
+  id: string;
+  kind: 'organisation' | 'person';
+  displayName: string;
+}
+
+/** `10378.1/5` -> `/datasets/10378.1/5` (the id is two path segments; each is encoded). */
+export const datasetPath = (id: string): string =>
+  `/datasets/${id
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/')}`;
+
+/** A file path inside a dataset, each segment encoded. */
+export const filePath = (path: string): string =>
+  path
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/');

@@ -1,0 +1,221 @@
+import './app.css';
+import { render, type ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, errorText, getToken, onUnauthenticated, setToken, type Me } from './api.js';
+import { AdminPage } from './pages/admin.js';
+import { DatasetPage } from './pages/dataset.js';
+import { DatasetsPage } from './pages/datasets.js';
+import { MetadataFormPage } from './pages/metadata-form.js';
+import { ReviewPage } from './pages/review.js';
+import { ErrorMessage, Loading, navigate, useAction, useRoute, type Route } from './ui.js';
+
+function SignIn({ onSignedIn, reason }: { onSignedIn: (me: Me) => void; reason: string | null }) {
+  const [token, setValue] = useState('');
+  const action = useAction();
+  return (
+    <section class="signin">
+      <h1 tabIndex={-1}>Sign in</h1>
+      <p>
+        Sign in with a Wharf API token (<code>wharf token create</code>, or the admin token{' '}
+        <code>wharf serve</code> printed at its first start). The token stays in this browser tab only.
+      </p>
+      {reason ? <div class="notice">{reason}</div> : null}
+      <form
+        class="stack-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void action.run(async () => {
+            const value = token.trim();
+            if (!value) throw new Error('Paste an API token first.');
+            setToken(value);
+            try {
+              const me = await api<Me>('/me');
+              setValue('');
+              onSignedIn(me);
+            } catch (error) {
+              setToken(null);
+              if (error instanceof ApiError && error.status === 401) {
+                throw new Error('The service does not accept this token (unknown, revoked or expired).');
+              }
+              throw error;
+            }
+          });
+        }}
+      >
+        <div class="field">
+          <label for="token">API token</label>
+          <input
+            id="token"
+            type="password"
+            autoComplete="off"
+            spellcheck={false}
+            value={token}
+            placeholder="wharf_…"
+            onInput={(e) => setValue((e.currentTarget as HTMLInputElement).value)}
+          />
+        </div>
+        <button type="submit" disabled={action.busy}>
+          Sign in
+        </button>
+        <ErrorMessage error={action.error} />
+      </form>
+      <p class="muted">
+        Without signing in you can <a href="#/datasets">browse public datasets</a>. The API is documented at{' '}
+        <a href="/docs">/docs</a>.
+      </p>
+    </section>
+  );
+}
+
+function page(route: Route, me: Me | null): { key: string; view: ComponentChildren } {
+  const [first, ...rest] = route.path;
+  if (first === 'datasets' && rest[0] === 'new')
+    return { key: 'mint', view: me ? <MetadataFormPage /> : null };
+  if (first === 'datasets' && rest.length >= 2) {
+    const id = `${rest[0]}/${rest[1]}`;
+    if (rest[2] === 'edit') return { key: `edit ${id}`, view: me ? <MetadataFormPage id={id} /> : null };
+    return { key: `dataset ${id}`, view: <DatasetPage id={id} me={me} /> };
+  }
+  if (first === 'review') return { key: 'review', view: me ? <ReviewPage me={me} /> : null };
+  if (first === 'admin') return { key: 'admin', view: me ? <AdminPage me={me} /> : null };
+  if (first === 'signin') return { key: 'signin', view: null };
+  if (first === undefined || first === 'datasets')
+    return { key: 'list', view: <DatasetsPage route={route} /> };
+  return {
+    key: 'missing',
+    view: (
+      <section>
+        <h1 tabIndex={-1}>Page not found</h1>
+        <p>
+          There is no page <code>#/{route.path.join('/')}</code>. Go to the <a href="#/datasets">datasets</a>.
+        </p>
+      </section>
+    ),
+  };
+}
+
+function App() {
+  const route = useRoute();
+  const [me, setMe] = useState<Me | null>(null);
+  const [checking, setChecking] = useState(() => getToken() !== null);
+  const [startError, setStartError] = useState<unknown>(null);
+  const [signedOutReason, setSignedOutReason] = useState<string | null>(null);
+  const main = useRef<HTMLElement>(null);
+
+  useEffect(() => {
+    if (getToken() === null) return;
+    api<Me>('/me').then(
+      (who) => {
+        setMe(who);
+        setChecking(false);
+      },
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status === 401) {
+          setToken(null);
+          setSignedOutReason('Your token is no longer accepted; sign in again.');
+        } else setStartError(error);
+        setChecking(false);
+      },
+    );
+  }, []);
+
+  useEffect(
+    () =>
+      onUnauthenticated(() => {
+        setToken(null);
+        setMe(null);
+        setSignedOutReason('The service no longer accepts your token (revoked or expired); sign in again.');
+      }),
+    [],
+  );
+
+  const { key, view } = page(route, me);
+  // Move focus to the new page's heading, so keyboard and screen-reader users start there.
+  useEffect(() => {
+    const h1 = main.current?.querySelector('h1');
+    if (h1 && document.activeElement === document.body) h1.focus();
+    else if (h1 && !main.current?.contains(document.activeElement)) h1.focus();
+  }, [key, me?.username, checking]);
+
+  const signOut = () => {
+    setToken(null);
+    setMe(null);
+    setSignedOutReason('You are signed out.');
+    navigate('#/signin');
+  };
+
+  const showSignIn = !checking && !me && (view === null || key === 'signin' || route.path.length === 0);
+  const nav = (href: string, label: string, active: boolean) => (
+    <a href={href} aria-current={active ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+
+  return (
+    <>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          main.current?.querySelector('h1')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <header class="top">
+        <a class="brand" href="#/datasets">
+          Wharf datastore
+        </a>
+        <nav aria-label="Main">
+          {nav('#/datasets', 'Datasets', key === 'list')}
+          {me ? nav('#/datasets/new', 'Register dataset', key === 'mint') : null}
+          {me ? nav('#/review', 'Review queue', key === 'review') : null}
+          {me ? nav('#/admin', 'Admin', key === 'admin') : null}
+        </nav>
+        <div class="who">
+          {me ? (
+            <>
+              <span class="user" title={me.systemRoles.join(', ')}>
+                {me.username}
+              </span>
+              <button type="button" class="secondary small" onClick={signOut}>
+                Sign out
+              </button>
+            </>
+          ) : !checking ? (
+            <a href="#/signin">Sign in</a>
+          ) : null}
+        </div>
+      </header>
+      <main id="main" ref={main}>
+        {startError ? (
+          <section>
+            <h1 tabIndex={-1}>The service cannot be reached</h1>
+            <ErrorMessage error={startError} />
+            <p>{errorText(startError).includes('reach') ? 'Reload the page when it is back.' : null}</p>
+          </section>
+        ) : checking ? (
+          <Loading what="your session" />
+        ) : showSignIn ? (
+          <SignIn
+            reason={signedOutReason}
+            onSignedIn={(who) => {
+              setMe(who);
+              setSignedOutReason(null);
+              if (key === 'signin') navigate('#/datasets');
+            }}
+          />
+        ) : (
+          view
+        )}
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById('app');
+if (root) {
+  root.textContent = '';
+  render(<App />, root);
+}
