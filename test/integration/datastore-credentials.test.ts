@@ -436,6 +436,15 @@ describe('scoped credentials on the S3 store (kind s3: STS AssumeRole on Ceph RG
     ).toBe(denied);
     expect(await outcome(s3.send(new ListObjectsV2Command({ Bucket: bucket })))).toBe(denied);
     expect((await call('GET', `/datasets/${ds2}/files/secret.csv`, 'bob')).text).toBe('secret\n');
+    // The service's metadata.json copy in the folder is readable but neither replaced nor deleted.
+    expect(
+      await outcome(
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}metadata.json`, Body: '{}' })),
+      ),
+    ).toBe(denied);
+    expect(
+      await outcome(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}metadata.json` }))),
+    ).toBe(denied);
 
     const audit = (await call('GET', `/audit?target=${encodeURIComponent(ds1)}`, 'admin')).body
       .items as Json[];

@@ -38,6 +38,12 @@ describe('buildSessionPolicy', () => {
     ]);
     expect(policy.Statement[0].Resource).toEqual(['arn:aws-cn:s3:::b-1/10378.1-7/*']);
     expect(policy.Statement[1].Action).toEqual(['s3:ListBucket']);
+    expect(policy.Statement[2]).toEqual({
+      Sid: 'ServiceMetadataCopy',
+      Effect: 'Deny',
+      Action: ['s3:PutObject', 's3:DeleteObject'],
+      Resource: ['arn:aws-cn:s3:::b-1/10378.1-7/metadata.json'],
+    });
   });
 
   it('refuses prefixes that would widen or break the scope', () => {

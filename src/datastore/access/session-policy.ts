@@ -1,3 +1,4 @@
+import { METADATA_FILE } from '../service/dataset-folder.js';
 import type { ScopedAccess } from './scoped-token.js';
 
 /** Object actions read credentials get on `<prefix>*`. */
@@ -25,7 +26,8 @@ export interface SessionPolicyInput {
  * pretty-printed policies in some versions; AWS counts the packed size against a 2,048-byte limit):
  * object actions only on `arn:aws:s3:::<bucket>/<prefix>*`, and `s3:ListBucket` on the bucket only with
  * `StringLike s3:prefix <prefix>*`, so the holder can neither read nor list anything outside the folder
- * (listing the bucket root or a sibling folder is AccessDenied). The effective permissions are the
+ * (listing the bucket root or a sibling folder is AccessDenied); write credentials may not overwrite or delete the
+ * folder's `metadata.json` (the service's copy of the record). The effective permissions are the
  * intersection with the role's own policy.
  */
 export function buildSessionPolicy(input: SessionPolicyInput): string {
@@ -61,6 +63,18 @@ export function buildSessionPolicy(input: SessionPolicyInput): string {
         Resource: [`arn:${partition}:s3:::${bucket}`],
         Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } },
       },
+      // The folder's metadata.json is the service's copy of the record: writers change metadata through the
+      // API (validated, in the history), never by overwriting or deleting that file.
+      ...(access === 'write'
+        ? [
+            {
+              Sid: 'ServiceMetadataCopy',
+              Effect: 'Deny',
+              Action: ['s3:PutObject', 's3:DeleteObject'],
+              Resource: [`arn:${partition}:s3:::${bucket}/${prefix}${METADATA_FILE}`],
+            },
+          ]
+        : []),
     ],
   };
   return JSON.stringify(policy);
