@@ -54,6 +54,11 @@ const BENCHMARKS = [
     script: 'bench/tables.mjs',
     what: 'wharf table build of 5000 small gzipped NDJSON files into one Parquet table vs naive per-file appends (cached and cold)',
   },
+  {
+    name: 'datastore',
+    script: 'bench/datastore.mjs',
+    what: 'wharf serve with 100,000 seeded datasets, 50 connections on list, search and fetch (req/s, p50/p99 <= 50 ms)',
+  },
 ];
 
 const argv = process.argv.slice(2);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type {
   AccessCatalog,
@@ -17,6 +18,13 @@ const ROLE_ORDER = `ARRAY['metadata-read','metadata-write','data-read','data-wri
 /** Token usage is recorded at most this often per token (a write per request would be wasteful). */
 const LAST_USED_RESOLUTION = `interval '60 seconds'`;
 const BOOTSTRAP_LOCK = `hashtext('wharf.datastore.bootstrap-admin-token')`;
+/**
+ * How long one process reuses a token lookup and a user's system roles and groups (every authenticated
+ * request needs both). Changes made through this process (revoking a token, granting sys-admin, group
+ * membership, the reviewer pool) take effect at once; changes made through another replica within this
+ * time: at most this late. A token's expiry is checked on every use.
+ */
+export const AUTH_CACHE_MS = 1000;
 
 interface TokenRow {
   token_id: string;
@@ -44,23 +52,104 @@ function toToken(row: TokenRow): ApiTokenInfo {
 /**
  * SQL condition: the dataset (table alias `alias`) is readable by the user — they own it, they or one of
  * their groups hold any grant on it (every role implies metadata-read), or it is metadata-public.
+ *
+ * Two plans for the grants: `hash` (default) reads the user's and their groups' grants once per query (two
+ * index scans) and hashes them — best when many rows are checked (search ranks every hit). `probe` looks up
+ * each row's grants by the dataset's primary-key prefix — best when the query stops early (a list page walks
+ * an index only until the page is full, while hashing costs as much as the user has grants).
  */
 export function visibilityCondition(
   alias: string,
   visibility: Visibility,
   param: (value: unknown) => string,
+  plan: 'hash' | 'probe' = 'hash',
 ): string {
   if (visibility.username === null) return `${alias}.metadata_public`;
   const user = param(visibility.username);
-  return `(${alias}.metadata_public OR ${alias}.owner = ${user} OR EXISTS (
-    SELECT 1 FROM dataset_grants g WHERE g.dataset_id = ${alias}.id AND (
-      (g.principal_kind = 'user' AND g.principal = ${user}) OR
-      (g.principal_kind = 'group' AND g.principal IN (SELECT group_name FROM group_members WHERE username = ${user})))))`;
+  const groups = `SELECT group_name FROM group_members WHERE username = ${user}`;
+  if (plan === 'probe') {
+    // A scalar subquery with LIMIT: PostgreSQL cannot turn it into a hashed semi-join as it does with EXISTS.
+    return `(${alias}.metadata_public OR ${alias}.owner = ${user} OR coalesce((
+      SELECT true FROM dataset_grants g WHERE g.dataset_id = ${alias}.id AND (
+        (g.principal_kind = 'user' AND g.principal = ${user}) OR
+        (g.principal_kind = 'group' AND g.principal IN (${groups}))) LIMIT 1), false))`;
+  }
+  // Not one EXISTS with an OR inside: that gets planned as a filter over every group grant of everyone.
+  return `(${alias}.metadata_public OR ${alias}.owner = ${user} OR ${alias}.id IN (
+    SELECT g.dataset_id FROM dataset_grants g WHERE g.principal_kind = 'user' AND g.principal = ${user}
+    UNION ALL
+    SELECT g.dataset_id FROM dataset_grants g WHERE g.principal_kind = 'group' AND g.principal IN (${groups})))`;
 }
 
-/** AccessCatalog over the catalog's pool (same schema and session settings). */
+const statementNames = new Map<string, string>();
+
+/**
+ * A named query for the hot read paths: node-postgres prepares it once per connection, so PostgreSQL parses
+ * it once and may reuse its plan — planning took longer than running these indexed reads. Only for
+ * statements whose text comes in a few shapes. (Named statements need session pooling if a pooler such as
+ * pgbouncer sits in between.)
+ */
+export function named(text: string, values: unknown[]): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `wharf_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
+}
+
+/** A small map whose entries expire after `ttlMs` (checked on read; at most `max` entries). */
+class TtlCache<K, V> {
+  private readonly entries = new Map<K, { value: V; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 10_000,
+  ) {}
+
+  get(key: K): V | undefined {
+    const hit = this.entries.get(key);
+    if (hit === undefined) return undefined;
+    if (hit.until > Date.now()) return hit.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: K, value: V): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(key, { value, until: Date.now() + this.ttlMs });
+  }
+
+  delete(predicate: (key: K, value: V) => boolean): void {
+    for (const [key, { value }] of this.entries) if (predicate(key, value)) this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/**
+ * AccessCatalog over the catalog's pool (same schema and session settings). Token lookups and user facts are
+ * cached for `cacheMs` (default AUTH_CACHE_MS; 0: off) — see AUTH_CACHE_MS for what that means for revocation.
+ */
 export class PgAccessCatalog implements AccessCatalog {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly tokens: TtlCache<string, ApiTokenInfo>;
+  private readonly facts: TtlCache<string, UserFacts>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    cacheMs: number = AUTH_CACHE_MS,
+  ) {
+    this.tokens = new TtlCache(cacheMs);
+    this.facts = new TtlCache(cacheMs);
+  }
+
+  /** Forget cached facts about `username` (their roles or groups changed), or about everyone. */
+  invalidateUser(username?: string): void {
+    if (username === undefined) this.facts.clear();
+    else this.facts.delete((key) => key === username);
+  }
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
@@ -89,19 +178,26 @@ export class PgAccessCatalog implements AccessCatalog {
   }
 
   async findActiveToken(hash: Buffer): Promise<ApiTokenInfo | undefined> {
+    const key = hash.toString('hex');
+    const cached = this.tokens.get(key);
+    if (cached && (cached.expiresAt === null || Date.parse(cached.expiresAt) > Date.now())) return cached;
     const r = await this.pool.query<TokenRow & { stale: boolean }>(
-      `SELECT ${TOKEN_COLUMNS},
-              (last_used_at IS NULL OR last_used_at < now() - ${LAST_USED_RESOLUTION}) AS stale
-       FROM api_tokens
-       WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
-      [hash],
+      named(
+        `SELECT ${TOKEN_COLUMNS},
+                (last_used_at IS NULL OR last_used_at < now() - ${LAST_USED_RESOLUTION}) AS stale
+         FROM api_tokens
+         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+        [hash],
+      ),
     );
     const row = r.rows[0];
     if (!row) return undefined;
     if (row.stale) {
       await this.pool.query('UPDATE api_tokens SET last_used_at = now() WHERE token_id = $1', [row.token_id]);
     }
-    return toToken(row);
+    const info = toToken(row);
+    this.tokens.set(key, info);
+    return info;
   }
 
   async listTokens(username?: string): Promise<ApiTokenInfo[]> {
@@ -121,10 +217,13 @@ export class PgAccessCatalog implements AccessCatalog {
   }
 
   async revokeToken(tokenId: string): Promise<boolean> {
+    this.tokens.delete((_, info) => info.tokenId === tokenId);
     const r = await this.pool.query(
       'UPDATE api_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL',
       [tokenId],
     );
+    // Again after the change: a request that read the token while it was being revoked cached it.
+    this.tokens.delete((_, info) => info.tokenId === tokenId);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -140,6 +239,7 @@ export class PgAccessCatalog implements AccessCatalog {
       }
       await insertAdminToken(client, token);
       await client.query('COMMIT');
+      this.invalidateUser(token.username);
       return true;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -161,6 +261,8 @@ export class PgAccessCatalog implements AccessCatalog {
       ]);
       await insertAdminToken(client, token);
       await client.query('COMMIT');
+      this.tokens.clear();
+      this.facts.clear();
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -170,14 +272,19 @@ export class PgAccessCatalog implements AccessCatalog {
   }
 
   async userFacts(username: string): Promise<UserFacts> {
+    const cached = this.facts.get(username);
+    if (cached) return { systemRoles: [...cached.systemRoles], groups: [...cached.groups] };
     const r = await this.pool.query<{ roles: SystemRole[]; groups: string[] }>(
-      `SELECT
-         ARRAY(SELECT role FROM system_roles WHERE username = $1
-               UNION SELECT 'reviewer' FROM reviewers WHERE username = $1 ORDER BY 1) AS roles,
-         ARRAY(SELECT group_name FROM group_members WHERE username = $1 ORDER BY 1) AS groups`,
-      [username],
+      named(
+        `SELECT
+           ARRAY(SELECT role FROM system_roles WHERE username = $1
+                 UNION SELECT 'reviewer' FROM reviewers WHERE username = $1 ORDER BY 1) AS roles,
+           ARRAY(SELECT group_name FROM group_members WHERE username = $1 ORDER BY 1) AS groups`,
+        [username],
+      ),
     );
     const row = r.rows[0]!;
+    this.facts.set(username, { systemRoles: [...row.roles], groups: [...row.groups] });
     return { systemRoles: row.roles, groups: row.groups };
   }
 
@@ -186,6 +293,7 @@ export class PgAccessCatalog implements AccessCatalog {
       `INSERT INTO system_roles (username, role, granted_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
       [username, role, grantedBy],
     );
+    this.invalidateUser(username);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -194,6 +302,7 @@ export class PgAccessCatalog implements AccessCatalog {
       username,
       role,
     ]);
+    this.invalidateUser(username);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -202,6 +311,7 @@ export class PgAccessCatalog implements AccessCatalog {
       'INSERT INTO group_members (group_name, username) VALUES ($1, $2) ON CONFLICT DO NOTHING',
       [group, username],
     );
+    this.invalidateUser(username);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -210,6 +320,7 @@ export class PgAccessCatalog implements AccessCatalog {
       group,
       username,
     ]);
+    this.invalidateUser(username);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -231,14 +342,16 @@ export class PgAccessCatalog implements AccessCatalog {
       release_approver: string | null;
       granted_role: DatasetRole | null;
     }>(
-      `SELECT d.owner, d.metadata_public, d.release_approver,
+      named(
+        `SELECT d.owner, d.metadata_public, d.release_approver,
          (SELECT g.role FROM dataset_grants g
           WHERE g.dataset_id = d.id AND $2::text IS NOT NULL AND (
             (g.principal_kind = 'user' AND g.principal = $2) OR
             (g.principal_kind = 'group' AND g.principal IN (SELECT group_name FROM group_members WHERE username = $2)))
           ORDER BY array_position(${ROLE_ORDER}, g.role) DESC LIMIT 1) AS granted_role
        FROM datasets d WHERE d.id = $1`,
-      [datasetId, username],
+        [datasetId, username],
+      ),
     );
     const row = r.rows[0];
     if (!row) return undefined;

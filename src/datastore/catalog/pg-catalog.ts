@@ -11,7 +11,7 @@ import type {
 } from '../model/dataset.js';
 import type { DatasetMetadata } from '../model/metadata.js';
 import { quoteIdent, runMigrations, type MigrationReport } from './migrate.js';
-import { PgAccessCatalog, visibilityCondition } from './pg-access.js';
+import { named, PgAccessCatalog, visibilityCondition } from './pg-access.js';
 import type {
   AuditEntry,
   Catalog,
@@ -207,7 +207,11 @@ const SORT_EXPRESSIONS: Record<SortField, { expr: string; type: string }> = {
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
 class PgTransaction implements CatalogTransaction {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    /** Users whose system roles this transaction changes (their cached facts are dropped after the commit). */
+    readonly changedUsers = new Set<string>(),
+  ) {}
 
   async lockDataset(id: string): Promise<DatasetRecord | undefined> {
     const r = await this.db.query<DatasetRow>(
@@ -348,11 +352,13 @@ class PgTransaction implements CatalogTransaction {
       'INSERT INTO reviewers (username, added_by) VALUES ($1, $2) ON CONFLICT (username) DO NOTHING',
       [username, addedBy],
     );
+    this.changedUsers.add(username);
     return (r.rowCount ?? 0) > 0;
   }
 
   async removeReviewer(username: string): Promise<boolean> {
     const r = await this.db.query('DELETE FROM reviewers WHERE username = $1', [username]);
+    this.changedUsers.add(username);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -398,8 +404,10 @@ export class PgCatalog implements Catalog {
     try {
       await client.query('BEGIN');
       try {
-        const result = await work(new PgTransaction(client));
+        const tx = new PgTransaction(client);
+        const result = await work(tx);
         await client.query('COMMIT');
+        for (const username of tx.changedUsers) this.access.invalidateUser(username);
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {
@@ -413,9 +421,9 @@ export class PgCatalog implements Catalog {
   }
 
   async getDataset(id: string): Promise<DatasetRecord | undefined> {
-    const r = await this.pool.query<DatasetRow>(`SELECT ${DATASET_COLUMNS} FROM datasets WHERE id = $1`, [
-      id,
-    ]);
+    const r = await this.pool.query<DatasetRow>(
+      named(`SELECT ${DATASET_COLUMNS} FROM datasets WHERE id = $1`, [id]),
+    );
     return r.rows[0] ? toRecord(r.rows[0]) : undefined;
   }
 
@@ -455,7 +463,7 @@ export class PgCatalog implements Catalog {
     const where: string[] = [];
     if (params.releaseStatus) where.push(`release_status = ${param(params.releaseStatus)}`);
     if (params.approver) where.push(`release_approver = ${param(params.approver)}`);
-    if (params.visibleTo) where.push(visibilityCondition('datasets', params.visibleTo, param));
+    if (params.visibleTo) where.push(visibilityCondition('datasets', params.visibleTo, param, 'probe'));
     if (params.after) {
       const op = params.ascending ? '>' : '<';
       where.push(
@@ -464,11 +472,13 @@ export class PgCatalog implements Catalog {
     }
     const limit = param(params.limit + 1);
     const r = await this.pool.query<DatasetRow & { sort_value: string }>(
-      `SELECT ${DATASET_COLUMNS}, (${expr})::text AS sort_value FROM datasets
-       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY ${expr} ${direction}, seq ${direction}
-       LIMIT ${limit}`,
-      values,
+      named(
+        `SELECT ${DATASET_COLUMNS}, (${expr})::text AS sort_value FROM datasets
+         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY ${expr} ${direction}, seq ${direction}
+         LIMIT ${limit}`,
+        values,
+      ),
     );
     const rows = r.rows.slice(0, params.limit);
     const last = rows.at(-1);
@@ -477,6 +487,12 @@ export class PgCatalog implements Catalog {
     return next ? { items: rows.map(toRecord), next } : { items: rows.map(toRecord) };
   }
 
+  /**
+   * Full-text hits first (an exact id match, then ts_rank, then newest), then — only when there are fewer
+   * than `limit` of them — fuzzy hits (ts_rank, word similarity, newest). Ranking works on the narrow columns
+   * and reads whole rows only for the page; the trigram scan (the costly part: word_similarity on every
+   * candidate) is skipped by a one-time filter when full-text hits fill the page.
+   */
   async searchDatasets(query: string, limit: number, visibleTo?: Visibility): Promise<CatalogSearchHit[]> {
     const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
     const prefixQuery = words.map((w) => `${w}:*`).join(' & ');
@@ -490,21 +506,34 @@ export class PgCatalog implements Catalog {
           return `$${values.length}`;
         })}`
       : '';
+    const fuzzyHits = fuzzy
+      ? `UNION ALL (
+           SELECT d.id, d.seq, false, ts_rank(d.search_vector, q.tsq), false, word_similarity($4, d.fuzzy_text)
+           FROM datasets d, q
+           WHERE (SELECT count(*) FROM ft) < $3 AND $4 <% d.fuzzy_text
+             AND NOT (d.id = $1 OR d.search_vector @@ q.tsq) ${visible}
+           ORDER BY 4 DESC, 6 DESC, 2 DESC
+           LIMIT $3)`
+      : '';
     const r = await this.pool.query<
       DatasetRow & { rank: number; fulltext: boolean; similarity: number | null }
     >(
-      `WITH q AS (
+      `WITH q AS MATERIALIZED (
          SELECT websearch_to_tsquery('english', $1) || websearch_to_tsquery('simple', $1)
                 || (CASE WHEN $2 = '' THEN ''::tsquery ELSE to_tsquery('simple', $2) END) AS tsq
-       ), hits AS (
-         SELECT d.*, (d.id = $1) AS exact, (d.search_vector @@ q.tsq) AS fulltext,
-                ts_rank(d.search_vector, q.tsq) AS rank,
-                ${fuzzy ? 'word_similarity($4, d.fuzzy_text)' : 'NULL::real'} AS similarity
+       ), ft AS MATERIALIZED (
+         SELECT d.id, d.seq, (d.id = $1) AS exact, ts_rank(d.search_vector, q.tsq) AS rank
          FROM datasets d, q
-         WHERE (d.id = $1 OR d.search_vector @@ q.tsq ${fuzzy ? 'OR $4 <% d.fuzzy_text' : ''}) ${visible}
+         WHERE (d.id = $1 OR d.search_vector @@ q.tsq) ${visible}
+         ORDER BY 3 DESC, 4 DESC, 2 DESC
+         LIMIT $3
+       ), hits (id, seq, exact, rank, fulltext, similarity) AS (
+         SELECT id, seq, exact, rank, true, NULL::real FROM ft
+         ${fuzzyHits}
        )
-       SELECT ${DATASET_COLUMNS}, rank, fulltext OR exact AS fulltext, similarity FROM hits
-       ORDER BY exact DESC, (fulltext OR exact) DESC, rank DESC, similarity DESC NULLS LAST, seq DESC
+       SELECT ${DATASET_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1d.$2')}, h.rank, h.fulltext, h.similarity
+       FROM hits h JOIN datasets d ON d.id = h.id
+       ORDER BY h.fulltext DESC, h.exact DESC, h.rank DESC, h.similarity DESC NULLS LAST, h.seq DESC
        LIMIT $3`,
       values,
     );
