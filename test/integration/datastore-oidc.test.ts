@@ -201,6 +201,19 @@ describe('OIDC JWT authentication', () => {
       (await call(withOidc, member, 'POST', `/datasets/${id}/credentials`, { access: 'read' })).status,
     ).toBe(200);
     expect((await call(withOidc, outsider, 'GET', `/datasets/${id}/files/data.csv`)).status).toBe(403);
+    // Listing and search filter by the same groups.
+    const listed = (token: string) =>
+      call(withOidc, token, 'GET', '/datasets?pageSize=100').then((r) =>
+        (r.body.items as { id: string }[]).map((d) => d.id),
+      );
+    expect(await listed(member)).toContain(id);
+    expect(await listed(outsider)).not.toContain(id);
+    const found = (token: string) =>
+      call(withOidc, token, 'GET', `/datasets/search?query=${encodeURIComponent(id)}`).then((r) =>
+        (r.body.items as { id: string }[]).map((d) => d.id),
+      );
+    expect(await found(member)).toContain(id);
+    expect(await found(outsider)).not.toContain(id);
 
     // A catalog group and a token group together: the strongest grant wins.
     expect((await call(withOidc, ADMIN, 'PUT', '/groups/writers/members/oscar')).status).toBe(204);

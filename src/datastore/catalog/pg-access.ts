@@ -66,7 +66,10 @@ export function visibilityCondition(
 ): string {
   if (visibility.username === null) return `${alias}.metadata_public`;
   const user = param(visibility.username);
-  const groups = `SELECT group_name FROM group_members WHERE username = ${user}`;
+  const groups =
+    visibility.groups === undefined
+      ? `SELECT group_name FROM group_members WHERE username = ${user}`
+      : `SELECT unnest(${param([...visibility.groups])}::text[])`;
   if (plan === 'probe') {
     // A scalar subquery with LIMIT: PostgreSQL cannot turn it into a hashed semi-join as it does with EXISTS.
     return `(${alias}.metadata_public OR ${alias}.owner = ${user} OR coalesce((

@@ -257,4 +257,9 @@ export interface AccessCatalog {
 export interface Visibility {
   /** null: anonymous (metadata-public datasets only). */
   username: string | null;
+  /**
+   * The caller's groups, when the caller knows them (catalog groups plus groups an OIDC token asserts);
+   * without it the catalog's group memberships are used.
+   */
+  groups?: readonly string[];
 }

@@ -418,5 +418,7 @@ export const datasetRoutes: RouteSpec[] = [
 function visibility(principal: Principal | null, sysAdmin: boolean) {
   if (sysAdmin) return {};
   if (principal?.systemRoles.includes('reviewer')) return {};
-  return { visibleTo: { username: principal?.username ?? null } };
+  return {
+    visibleTo: principal ? { username: principal.username, groups: principal.groups } : { username: null },
+  };
 }
