@@ -663,34 +663,14 @@ function HistorySection(props: {
           {items.length > 1 && from && to ? (
             <div class="diff-box">
               <div class="toolbar">
-                <div class="field">
-                  <label for="diff-from">Compare entry</label>
-                  <select
-                    id="diff-from"
-                    value={String(from.id)}
-                    onChange={(e) => setFromId(Number((e.currentTarget as HTMLSelectElement).value))}
-                  >
-                    {items.map((h) => (
-                      <option key={h.id} value={String(h.id)}>
-                        #{h.id} {h.reason}
-                      </option>
-                    ))}
-                  </select>
-                </div>
-                <div class="field">
-                  <label for="diff-to">with entry</label>
-                  <select
-                    id="diff-to"
-                    value={String(to.id)}
-                    onChange={(e) => setToId(Number((e.currentTarget as HTMLSelectElement).value))}
-                  >
-                    {items.map((h) => (
-                      <option key={h.id} value={String(h.id)}>
-                        #{h.id} {h.reason}
-                      </option>
-                    ))}
-                  </select>
-                </div>
+                <EntryPicker
+                  id="diff-from"
+                  label="Compare entry"
+                  items={items}
+                  value={from.id}
+                  onPick={setFromId}
+                />
+                <EntryPicker id="diff-to" label="with entry" items={items} value={to.id} onPick={setToId} />
               </div>
               <Diff rows={diffSnapshots(from.snapshot, to.snapshot)} />
             </div>
@@ -731,6 +711,31 @@ function HistorySection(props: {
         </>
       )}
     </Section>
+  );
+}
+
+function EntryPicker(props: {
+  id: string;
+  label: string;
+  items: HistoryEntry[];
+  value: number;
+  onPick: (id: number) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select
+        id={props.id}
+        value={String(props.value)}
+        onChange={(e) => props.onPick(Number((e.currentTarget as HTMLSelectElement).value))}
+      >
+        {props.items.map((h) => (
+          <option key={h.id} value={String(h.id)}>
+            #{h.id} {h.reason}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
