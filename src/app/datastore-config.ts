@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import type { OidcOptions } from '../datastore/access/oidc.js';
+import type { OidcBrowserOptions, OidcOptions } from '../datastore/access/oidc.js';
 import type { OpenStorageOptions } from '../storage/registry.js';
 
 /** What `wharf serve` accepts (flags), before defaults. */
@@ -42,6 +42,14 @@ export interface DatastoreServeOptions {
   oidcUsernameClaim?: string;
   /** Claim listing the user's groups. Default: WHARF_OIDC_GROUPS_CLAIM, else `groups`. */
   oidcGroupsClaim?: string;
+  /** Public client id for browser sign-in (web UI). Default: WHARF_OIDC_CLIENT_ID; none: API tokens only. */
+  oidcClientId?: string;
+  /** The provider's authorization endpoint. Default: WHARF_OIDC_AUTHORIZATION_URL. */
+  oidcAuthorizationUrl?: string;
+  /** The provider's token endpoint (must allow CORS). Default: WHARF_OIDC_TOKEN_URL. */
+  oidcTokenUrl?: string;
+  /** Scopes the web UI asks for. Default: WHARF_OIDC_SCOPES, else `openid profile`. */
+  oidcScopes?: string;
 }
 
 export interface DatastoreConfig {
@@ -127,6 +135,9 @@ export function resolveDatastoreConfig(
   };
 }
 
+/** Scopes the web UI asks the identity provider for when --oidc-scopes is not set. */
+export const OIDC_DEFAULT_SCOPES = 'openid profile';
+
 const ROLE_ARN = /^arn:[a-z-]+:(iam|sts)::[0-9]*:[A-Za-z0-9+=,.@/_-]+$/;
 
 function httpUrl(value: string, flag: string, example: string): string {
@@ -168,7 +179,13 @@ function resolveAccessOptions(
   const audience = options.oidcAudience ?? (env.WHARF_OIDC_AUDIENCE || undefined);
   const usernameClaim = options.oidcUsernameClaim ?? (env.WHARF_OIDC_USERNAME_CLAIM || undefined);
   const groupsClaim = options.oidcGroupsClaim ?? (env.WHARF_OIDC_GROUPS_CLAIM || undefined);
+  const browser = resolveBrowserOptions(options, env);
   if (jwksUrl === undefined) {
+    if (browser !== undefined) {
+      throw new UsageError('browser sign-in (--oidc-client-id and the endpoint URLs) needs --oidc-jwks-url', {
+        hint: "set --oidc-jwks-url / WHARF_OIDC_JWKS_URL to the identity provider's JWKS (its jwks_uri), so that the service can verify the tokens the browser gets",
+      });
+    }
     if (
       issuer !== undefined ||
       audience !== undefined ||
@@ -201,7 +218,61 @@ function resolveAccessOptions(
       ...(audience !== undefined ? { audience } : {}),
       ...(usernameClaim !== undefined ? { usernameClaim } : {}),
       ...(groupsClaim !== undefined ? { groupsClaim } : {}),
+      ...(browser !== undefined ? { browser } : {}),
     },
+  };
+}
+
+/**
+ * The web UI's sign-in settings: none of them set is no browser sign-in; some set needs all of client id,
+ * authorization URL and token URL (a UsageError names the missing ones).
+ */
+function resolveBrowserOptions(
+  options: DatastoreServeOptions,
+  env: NodeJS.ProcessEnv,
+): OidcBrowserOptions | undefined {
+  const clientId = options.oidcClientId ?? (env.WHARF_OIDC_CLIENT_ID || undefined);
+  const authorizationUrl = options.oidcAuthorizationUrl ?? (env.WHARF_OIDC_AUTHORIZATION_URL || undefined);
+  const tokenUrl = options.oidcTokenUrl ?? (env.WHARF_OIDC_TOKEN_URL || undefined);
+  const scopes = options.oidcScopes ?? (env.WHARF_OIDC_SCOPES || undefined);
+  const given = { clientId, authorizationUrl, tokenUrl, scopes };
+  if (Object.values(given).every((v) => v === undefined)) return undefined;
+  const missing = [
+    clientId === undefined ? '--oidc-client-id / WHARF_OIDC_CLIENT_ID' : undefined,
+    authorizationUrl === undefined ? '--oidc-authorization-url / WHARF_OIDC_AUTHORIZATION_URL' : undefined,
+    tokenUrl === undefined ? '--oidc-token-url / WHARF_OIDC_TOKEN_URL' : undefined,
+  ].filter((m): m is string => m !== undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`browser sign-in (OIDC) also needs ${missing.join(' and ')}`, {
+      hint: "set the web UI's public client id and the provider's authorization_endpoint and token_endpoint (from its .well-known/openid-configuration), or drop the --oidc-client-id / --oidc-*-url / --oidc-scopes settings",
+    });
+  }
+  if (!/^[\x21-\x7e]{1,200}$/.test(clientId!)) {
+    throw new UsageError(
+      `invalid --oidc-client-id ${JSON.stringify(clientId)}: expected printable ASCII without spaces`,
+    );
+  }
+  httpUrl(
+    authorizationUrl!,
+    '--oidc-authorization-url / WHARF_OIDC_AUTHORIZATION_URL',
+    'https://idp.example.org/realms/x/protocol/openid-connect/auth',
+  );
+  httpUrl(
+    tokenUrl!,
+    '--oidc-token-url / WHARF_OIDC_TOKEN_URL',
+    'https://idp.example.org/realms/x/protocol/openid-connect/token',
+  );
+  const scopeList = (scopes ?? OIDC_DEFAULT_SCOPES).trim().split(/\s+/);
+  if (scopeList.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
+    throw new UsageError(
+      `invalid --oidc-scopes ${JSON.stringify(scopes)}: expected space-separated scopes, e.g. "openid profile"`,
+    );
+  }
+  return {
+    clientId: clientId!,
+    authorizationUrl: authorizationUrl!,
+    tokenUrl: tokenUrl!,
+    scopes: scopeList.join(' '),
   };
 }
 

@@ -10,6 +10,7 @@ import type { ScopedS3CredentialIssuer, ServerContext } from './context.js';
 import { AuthorizationError, toHttpError, UnauthenticatedError } from './http-errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { registerRoutes, requestErrors, type RouteSpec } from './route.js';
+import { authConfigRoutes } from './routes/auth-config.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { fileRoutes, fileRoutesForFastify, SCOPED_TOKEN_ROUTES } from './routes/files.js';
@@ -85,6 +86,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     ...reviewRoutes,
     ...registryRoutes,
     ...tokenRoutes,
+    ...authConfigRoutes(options.oidc?.options.browser),
   ];
 
   app.setErrorHandler(async (error, request, reply) => {

@@ -287,6 +287,15 @@ describe('OIDC JWT authentication', () => {
     expect((await call(withoutOidc, ADMIN, 'GET', '/me')).status).toBe(200);
   });
 
+  it('GET /auth/config offers no browser sign-in without the client settings (JWKS alone or nothing)', async () => {
+    // With them: test/e2e/web-ui-oidc.test.ts.
+    for (const server of [withOidc, withoutOidc]) {
+      const answer = await call(server, undefined, 'GET', '/auth/config');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ oidc: null });
+    }
+  });
+
   it('an unreachable JWKS is the server’s problem (unavailable), not the token’s', async () => {
     const verifier = new OidcVerifier({ jwksUrl: 'http://127.0.0.1:9/jwks.json' });
     const check = await verifier.verify(await sign({ preferred_username: 'olga' }));

@@ -7,17 +7,41 @@ import { DatasetPage } from './pages/dataset.js';
 import { DatasetsPage } from './pages/datasets.js';
 import { MetadataFormPage } from './pages/metadata-form.js';
 import { ReviewPage } from './pages/review.js';
+import { completeSignIn, fetchOidcConfig, isSignInAnswer, startSignIn, type OidcConfig } from './oidc.js';
 import { ErrorMessage, Loading, navigate, useAction, useRoute, type Route } from './ui.js';
 
-function SignIn({ onSignedIn, reason }: { onSignedIn: (me: Me) => void; reason: string | null }) {
+function SignIn({
+  onSignedIn,
+  reason,
+  oidc,
+  ssoError,
+}: {
+  onSignedIn: (me: Me) => void;
+  reason: string | null;
+  oidc: OidcConfig | null;
+  ssoError: unknown;
+}) {
   const [token, setValue] = useState('');
   const action = useAction();
+  const sso = useAction();
   return (
     <section class="signin">
       <h1 tabIndex={-1}>Sign in</h1>
+      {oidc ? (
+        <div class="stack-form sso">
+          <p>Sign in with your organisation's account (single sign-on).</p>
+          <button type="button" disabled={sso.busy} onClick={() => void sso.run(() => startSignIn(oidc))}>
+            Sign in with single sign-on
+          </button>
+          <ErrorMessage error={sso.error ?? ssoError} />
+        </div>
+      ) : (
+        <ErrorMessage error={ssoError} />
+      )}
       <p>
-        Sign in with a Wharf API token (<code>wharf token create</code>, or the admin token{' '}
-        <code>wharf serve</code> printed at its first start). The token stays in this browser tab only.
+        {oidc ? 'Or sign in ' : 'Sign in '}
+        with a Wharf API token (<code>wharf token create</code>, or the admin token <code>wharf serve</code>{' '}
+        printed at its first start). The token stays in this browser tab only.
       </p>
       {reason ? <div class="notice">{reason}</div> : null}
       <form
@@ -97,13 +121,59 @@ function page(route: Route, me: Me | null): { key: string; view: ComponentChildr
 function App() {
   const route = useRoute();
   const [me, setMe] = useState<Me | null>(null);
-  const [checking, setChecking] = useState(() => getToken() !== null);
+  // Whether this page load is the identity provider's answer (read before the address is cleaned up).
+  const [returning] = useState(isSignInAnswer);
+  const [checking, setChecking] = useState(() => getToken() !== null || returning);
   const [startError, setStartError] = useState<unknown>(null);
   const [signedOutReason, setSignedOutReason] = useState<string | null>(null);
+  const [oidc, setOidc] = useState<OidcConfig | null>(null);
+  const [ssoError, setSsoError] = useState<unknown>(null);
   const main = useRef<HTMLElement>(null);
 
   useEffect(() => {
-    if (getToken() === null) return;
+    // Without the endpoint (an older server) or when it fails, the page offers API tokens only.
+    fetchOidcConfig().then(setOidc, () => setOidc(null));
+  }, []);
+
+  useEffect(() => {
+    if (!returning) return;
+    // Back from the identity provider: exchange the code, then check the token with the service.
+    void (async () => {
+      let returnTo = '#/datasets';
+      try {
+        const done = await completeSignIn();
+        returnTo = done.returnTo;
+        setToken(done.token);
+      } catch (error) {
+        setToken(null);
+        setSsoError(error);
+        setChecking(false);
+        navigate('#/signin');
+        return;
+      }
+      try {
+        const who = await api<Me>('/me');
+        setMe(who);
+        setSignedOutReason(null);
+        navigate(returnTo);
+      } catch (error) {
+        setToken(null);
+        setSignedOutReason(null);
+        setSsoError(
+          error instanceof ApiError && error.status === 401
+            ? new Error(
+                `Single sign-on failed: the service does not accept the identity provider's token: ${errorText(error)}`,
+              )
+            : error,
+        );
+        navigate('#/signin');
+      }
+      setChecking(false);
+    })();
+  }, []);
+
+  useEffect(() => {
+    if (getToken() === null || returning) return;
     api<Me>('/me').then(
       (who) => {
         setMe(who);
@@ -140,6 +210,7 @@ function App() {
   const signOut = () => {
     setToken(null);
     setMe(null);
+    setSsoError(null);
     setSignedOutReason('You are signed out.');
     navigate('#/signin');
   };
@@ -200,9 +271,12 @@ function App() {
         ) : showSignIn ? (
           <SignIn
             reason={signedOutReason}
+            oidc={oidc}
+            ssoError={ssoError}
             onSignedIn={(who) => {
               setMe(who);
               setSignedOutReason(null);
+              setSsoError(null);
               if (key === 'signin') navigate('#/datasets');
             }}
           />

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { DATASTORE_DEFAULTS } from '../../app/datastore-config.js';
+import { DATASTORE_DEFAULTS, OIDC_DEFAULT_SCOPES } from '../../app/datastore-config.js';
 import type { RunAction } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -17,6 +17,10 @@ interface ServeFlags {
   oidcAudience?: string;
   oidcUsernameClaim?: string;
   oidcGroupsClaim?: string;
+  oidcClientId?: string;
+  oidcAuthorizationUrl?: string;
+  oidcTokenUrl?: string;
+  oidcScopes?: string;
 }
 
 const port = (value: string): number => {
@@ -66,6 +70,22 @@ export function registerServe(program: Command, run: RunAction): void {
       '--oidc-groups-claim <claim>',
       'claim with the groups (default groups) [env WHARF_OIDC_GROUPS_CLAIM]',
     )
+    .option(
+      '--oidc-client-id <id>',
+      'web UI sign-in: public client id (no secret; PKCE) [env WHARF_OIDC_CLIENT_ID]',
+    )
+    .option(
+      '--oidc-authorization-url <url>',
+      "web UI sign-in: the provider's authorization endpoint [env WHARF_OIDC_AUTHORIZATION_URL]",
+    )
+    .option(
+      '--oidc-token-url <url>',
+      "web UI sign-in: the provider's token endpoint (must allow CORS) [env WHARF_OIDC_TOKEN_URL]",
+    )
+    .option(
+      '--oidc-scopes <scopes>',
+      `web UI sign-in: scopes to ask for (default "${OIDC_DEFAULT_SCOPES}") [env WHARF_OIDC_SCOPES]`,
+    )
     .addHelpText(
       'after',
       `
@@ -78,7 +98,9 @@ Examples:
   wharf serve --port 9000 --data-dir /srv/wharf
   wharf serve --database postgres://wharf:secret@db:5432/wharf --store s3://datasets/registry/
   wharf serve --store s3://datasets/registry/ --sts-role-arn arn:aws:iam::123456789012:role/wharf-datasets
-  wharf serve --oidc-jwks-url https://idp.example.org/certs --oidc-issuer https://idp.example.org --oidc-audience wharf`,
+  wharf serve --oidc-jwks-url https://idp.example.org/certs --oidc-issuer https://idp.example.org --oidc-audience wharf
+  wharf serve --oidc-jwks-url https://idp.example.org/certs --oidc-audience wharf-web --oidc-client-id wharf-web \\
+    --oidc-authorization-url https://idp.example.org/auth --oidc-token-url https://idp.example.org/token`,
     )
     .action(
       run(async (ctx, flags: ServeFlags) => {
@@ -100,6 +122,12 @@ Examples:
           ...(flags.oidcAudience !== undefined ? { oidcAudience: flags.oidcAudience } : {}),
           ...(flags.oidcUsernameClaim !== undefined ? { oidcUsernameClaim: flags.oidcUsernameClaim } : {}),
           ...(flags.oidcGroupsClaim !== undefined ? { oidcGroupsClaim: flags.oidcGroupsClaim } : {}),
+          ...(flags.oidcClientId !== undefined ? { oidcClientId: flags.oidcClientId } : {}),
+          ...(flags.oidcAuthorizationUrl !== undefined
+            ? { oidcAuthorizationUrl: flags.oidcAuthorizationUrl }
+            : {}),
+          ...(flags.oidcTokenUrl !== undefined ? { oidcTokenUrl: flags.oidcTokenUrl } : {}),
+          ...(flags.oidcScopes !== undefined ? { oidcScopes: flags.oidcScopes } : {}),
         });
         const err = ctx.output.errorStream;
         if (running.createdAdminToken) {

@@ -13,6 +13,17 @@ export interface OidcOptions {
   usernameClaim?: string;
   /** Claim holding the groups (array of strings, or one string). Default `groups`. */
   groupsClaim?: string;
+  /** Browser sign-in (authorization code + PKCE) that the web UI offers, advertised by `GET /auth/config`. */
+  browser?: OidcBrowserOptions;
+}
+
+/** A public OIDC client (no secret) the web UI signs in with; served as-is by `GET /auth/config`. */
+export interface OidcBrowserOptions {
+  clientId: string;
+  authorizationUrl: string;
+  tokenUrl: string;
+  /** Space-separated scopes (default `openid profile`). */
+  scopes: string;
 }
 
 export const OIDC_DEFAULT_USERNAME_CLAIM = 'preferred_username';
