@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, wharf } from '../support/run-cli.js';
+import { wharf } from '../support/run-cli.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 /**
  * `wharf serve` as users run it: the built CLI on the embedded defaults (local-folder store and embedded
@@ -11,38 +11,11 @@ import { CLI, wharf } from '../support/run-cli.js';
  * WHARF_ADMIN_TOKEN fixing the token.
  */
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
+type Served = ServeProcess;
 
-function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, WHARF_ADMIN_TOKEN: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s: ${stderr}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!, stderr: () => stderr, exit });
-      }
-    });
-    void exit.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${stderr}`));
-    });
-  });
-}
+/** `wharf serve` as a user starts it: no WHARF_ADMIN_TOKEN unless the test sets one. */
+const serve = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> =>
+  startServeProcess(args, { WHARF_ADMIN_TOKEN: '', ...env }, 60_000);
 
 async function stop(served: Served): Promise<number | null> {
   served.child.kill('SIGTERM');

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +13,7 @@ import { resolveDatastoreConfig } from '../../src/app/datastore-config.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { CLI, wharf } from '../support/run-cli.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 /**
  * Web UI sign-in through an identity provider (issue 6): the built `wharf serve` with the OIDC browser
@@ -182,38 +182,10 @@ async function startIdp(): Promise<Idp> {
   return state;
 }
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
+type Served = ServeProcess;
 
-function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, WHARF_ADMIN_TOKEN: ADMIN_TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 120 s: ${stderr}`)), 120_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!.replace(/\/$/, ''), stderr: () => stderr, exit });
-      }
-    });
-    void exit.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${stderr}`));
-    });
-  });
-}
+const serve = (args: string[]): Promise<Served> =>
+  startServeProcess(args, { WHARF_ADMIN_TOKEN: ADMIN_TOKEN });
 
 async function call(
   token: string | undefined,

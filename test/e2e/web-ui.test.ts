@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWebUi } from '../../src/server/routes/web-ui.js';
 import { CLI } from '../support/run-cli.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 /**
  * The datastore web UI (issue 6) in real Chromium (Debian's /usr/bin/chromium, installed by
@@ -23,38 +23,10 @@ const SHOTS = join(ROOT, 'test-output', 'screenshots');
 const ADMIN_TOKEN = 'web-ui-test-admin-token-0123456789';
 const STEP_MS = 60_000;
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
+type Served = ServeProcess;
 
-function serve(dataDir: string): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, WHARF_ADMIN_TOKEN: ADMIN_TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 120 s: ${stderr}`)), 120_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!.replace(/\/$/, ''), stderr: () => stderr, exit });
-      }
-    });
-    void exit.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${stderr}`));
-    });
-  });
-}
+const serve = (dataDir: string): Promise<Served> =>
+  startServeProcess(['--data-dir', dataDir], { WHARF_ADMIN_TOKEN: ADMIN_TOKEN });
 
 let dir: string;
 let served: Served | undefined;
