@@ -50,6 +50,8 @@ export interface DatastoreServeOptions {
   oidcTokenUrl?: string;
   /** Scopes the web UI asks for. Default: WHARF_OIDC_SCOPES, else `openid profile`. */
   oidcScopes?: string;
+  /** MiB of memory for cached list and search answers; 0 turns the cache off. Default 32. */
+  responseCacheMb?: number;
 }
 
 export interface DatastoreConfig {
@@ -66,6 +68,8 @@ export interface DatastoreConfig {
   sts: { roleArn: string; endpoint: string | undefined } | undefined;
   /** OIDC JWT authentication. */
   oidc: OidcOptions | undefined;
+  /** Bytes of cached list and search answers (0: off). */
+  responseCacheBytes: number;
 }
 
 /** The service checks this too (`ID_PREFIX` in datastore/model); repeated here so the CLI need not load zod. */
@@ -76,6 +80,7 @@ export const DATASTORE_DEFAULTS = {
   port: 8080,
   host: '127.0.0.1',
   idPrefix: '10378.1',
+  responseCacheMb: 32,
 } as const;
 
 /**
@@ -120,6 +125,10 @@ export function resolveDatastoreConfig(
         ? options.store
         : resolve(cwd, options.store);
   const { sts, oidc } = resolveAccessOptions(options, env, store);
+  const cacheMb = options.responseCacheMb ?? DATASTORE_DEFAULTS.responseCacheMb;
+  if (!Number.isFinite(cacheMb) || cacheMb < 0 || cacheMb > 65536) {
+    throw new UsageError(`invalid --response-cache-mb ${String(cacheMb)}: expected 0-65536 (0 turns it off)`);
+  }
   return {
     dataDir,
     store,
@@ -132,6 +141,7 @@ export function resolveDatastoreConfig(
     storage: options.storage ?? {},
     sts,
     oidc,
+    responseCacheBytes: Math.round(cacheMb * 1024 * 1024),
   };
 }
 

@@ -3,6 +3,7 @@ import type { AccessCatalog, Catalog } from '../datastore/catalog/types.js';
 import type { DatastoreService } from '../datastore/service/datastore-service.js';
 import type { StorageDriver } from '../storage/types.js';
 import type { Authorizer } from './auth.js';
+import type { ResponseCache } from './response-cache.js';
 
 /** What every route handler works with. */
 export interface ServerContext {
@@ -11,6 +12,8 @@ export interface ServerContext {
   access: AccessCatalog;
   store: StorageDriver;
   auth: Authorizer;
+  /** Cached answers of list and search, valid while the catalog's generation holds. */
+  responses: ResponseCache;
   /** Issues STS credentials for a dataset folder (S3 store with `--sts-role-arn`); absent: scoped wds_ tokens. */
   sts?: ScopedS3CredentialIssuer;
 }

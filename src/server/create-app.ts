@@ -9,6 +9,7 @@ import { Authorizer, type Principal } from './auth.js';
 import type { ScopedS3CredentialIssuer, ServerContext } from './context.js';
 import { AuthorizationError, toHttpError, UnauthenticatedError } from './http-errors.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { ResponseCache } from './response-cache.js';
 import { registerRoutes, requestErrors, type RouteSpec } from './route.js';
 import { authConfigRoutes } from './routes/auth-config.js';
 import { credentialRoutes } from './routes/credentials.js';
@@ -31,9 +32,13 @@ export interface CreateAppOptions {
   sts?: ScopedS3CredentialIssuer;
   /** Accept OIDC JWTs verified against this JWKS (`--oidc-jwks-url`). */
   oidc?: OidcVerifier;
+  /** Memory for cached list and search answers (JSON text), in bytes; 0 turns the cache off. Default 32 MiB. */
+  responseCacheBytes?: number;
   /** Receives unexpected (5xx) errors with their stack; clients never see those details. Default: stderr. */
   onInternalError?: (error: unknown, where: string) => void;
 }
+
+export const DEFAULT_RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
 
 function packageVersion(): string {
   try {
@@ -59,6 +64,10 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     access: options.access,
     store: options.store,
     auth,
+    responses: new ResponseCache(
+      () => options.catalog.generation(),
+      options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES,
+    ),
     ...(options.sts ? { sts: options.sts } : {}),
   };
   const onInternalError =

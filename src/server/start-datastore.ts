@@ -28,6 +28,7 @@ export async function startDatastore(
       catalog: datastore.catalog,
       access: datastore.access,
       store: datastore.store,
+      responseCacheBytes: config.responseCacheBytes,
       ...(datastore.sts ? { sts: datastore.sts } : {}),
       ...(datastore.oidc ? { oidc: datastore.oidc } : {}),
     });

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgCatalog, type PgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
@@ -94,6 +95,57 @@ describe('datastore search', () => {
     await expect(service.searchDatasets({ query: '' })).rejects.toThrow(/query: must not be empty/);
     const limited = await service.searchDatasets({ query: 'plain description', limit: 2 });
     expect(limited).toHaveLength(2);
+  });
+});
+
+describe('datastore search: typos and generation', () => {
+  it('corrects each misspelt word towards the words of names and keywords', async () => {
+    const reef = await service.mintDataset(
+      metadata('Seagrass meadow mapping', { keywords: ['bathymetry'] }),
+      alice,
+    );
+    const hits = await service.searchDatasets({ query: 'seagras medow' });
+    if (!catalog.fuzzySearch) return;
+    expect(hits[0]).toMatchObject({ id: reef.id, match: 'fuzzy' });
+    // One word right and one misspelt: the right one stays as typed.
+    expect((await service.searchDatasets({ query: 'seagrass bathymetri' }))[0]?.id).toBe(reef.id);
+    // A word nothing resembles finds nothing rather than everything.
+    expect(await service.searchDatasets({ query: 'qqqzzzxxx' })).toEqual([]);
+  });
+
+  it('moves the generation once per committed change of datasets or grants, never on reads', async () => {
+    const before = BigInt(await catalog.generation());
+    const record = await service.mintDataset(metadata('Generation probe'), alice);
+    const afterMint = BigInt(await catalog.generation());
+    expect(afterMint).toBe(before + 1n);
+    await service.searchDatasets({ query: 'generation probe' });
+    await service.listDatasets();
+    await service.fetchDataset(record.id);
+    expect(BigInt(await catalog.generation())).toBe(afterMint);
+    await catalog.access.grantDatasetRole(record.id, 'user', 'bob', 'metadata-read', 'alice');
+    const afterGrant = BigInt(await catalog.generation());
+    expect(afterGrant).toBe(afterMint + 1n);
+    await catalog.access.addGroupMember('surveyors', 'bob');
+    expect(BigInt(await catalog.generation())).toBe(afterGrant + 1n);
+    // Several changes in one transaction move it once; a rolled-back change not at all.
+    const client = new pg.Client({ connectionString: db.url, options: '-c search_path=wharf' });
+    await client.connect();
+    try {
+      const grant = `INSERT INTO dataset_grants (dataset_id, principal_kind, principal, role, granted_by)
+                     VALUES ($1, 'user', $2, 'data-read', 'alice')`;
+      await client.query('BEGIN');
+      await client.query(grant, [record.id, 'carl']);
+      await client.query(grant, [record.id, 'dora']);
+      await client.query(`UPDATE datasets SET owner = owner WHERE id = $1`, [record.id]);
+      await client.query('COMMIT');
+      expect(BigInt(await catalog.generation())).toBe(afterGrant + 2n);
+      await client.query('BEGIN');
+      await client.query(grant, [record.id, 'erin']);
+      await client.query('ROLLBACK');
+    } finally {
+      await client.end();
+    }
+    expect(BigInt(await catalog.generation())).toBe(afterGrant + 2n);
   });
 });
 

@@ -863,6 +863,55 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
     });
   });
 
+  describe('cached list and search answers', () => {
+    it('follow every change of datasets and grants, whichever replica makes it', async () => {
+      const search = (as: string, server: RunningDatastore) =>
+        call('GET', '/datasets/search?query=quokkanomics', { as, server });
+      const ids = (r: Answer) => r.body.items.map((h: { id: string }) => h.id);
+      // Asked twice on replica a before anything exists: the second answer comes from a's cache.
+      for (let i = 0; i < 2; i += 1) {
+        expect(ids(await search('alice', a))).toEqual([]);
+        expect(ids(await search('bob', a))).toEqual([]);
+      }
+      const created = await call('POST', '/datasets', {
+        as: 'alice',
+        body: metadata('Quokkanomics survey'),
+        server: b,
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id as string;
+      const found = await search('alice', a);
+      expect(found.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(ids(found)).toEqual([id]);
+      expect(ids(await search('bob', a))).toEqual([]);
+
+      const grant = await call('PUT', `${at(id)}/access/grants`, {
+        as: 'alice',
+        server: b,
+        body: { principal: 'bob', role: 'metadata-read' },
+      });
+      expect(grant.status).toBe(204);
+      expect(ids(await search('bob', a))).toEqual([id]);
+      const listed = async () =>
+        (await call('GET', '/datasets?pageSize=1', { as: 'bob', server: a })).body.items[0];
+      expect((await listed()).metadata.datasetInfo.name).toBe('Quokkanomics survey');
+
+      const renamed = await call('PUT', `${at(id)}/metadata`, {
+        as: 'alice',
+        server: b,
+        body: { reason: 'rename', metadata: metadata('Quokkanomics census') },
+      });
+      expect(renamed.status).toBe(200);
+      expect((await listed()).metadata.datasetInfo.name).toBe('Quokkanomics census');
+      expect((await search('bob', a)).body.items[0].dataset.revision).toBe(2);
+
+      const revoke = await call('DELETE', `${at(id)}/access/grants/user/bob`, { as: 'alice', server: b });
+      expect(revoke.status).toBe(204);
+      expect(ids(await search('bob', a))).toEqual([]);
+      expect(ids(await search('alice', a))).toEqual([id]);
+    });
+  });
+
   describe('first start', () => {
     it('two replicas starting on a fresh catalog create exactly one admin token', async () => {
       const fresh = await createScratchDatabase(pgUrl(), 'api_boot');

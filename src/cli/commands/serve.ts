@@ -21,7 +21,15 @@ interface ServeFlags {
   oidcAuthorizationUrl?: string;
   oidcTokenUrl?: string;
   oidcScopes?: string;
+  responseCacheMb: number;
 }
+
+const megabytes = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 65536)
+    throw new Error(`--response-cache-mb must be 0-65536, got ${JSON.stringify(value)}`);
+  return n;
+};
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -86,6 +94,14 @@ export function registerServe(program: Command, run: RunAction): void {
       '--oidc-scopes <scopes>',
       `web UI sign-in: scopes to ask for (default "${OIDC_DEFAULT_SCOPES}") [env WHARF_OIDC_SCOPES]`,
     )
+    .addOption(
+      new Option(
+        '--response-cache-mb <n>',
+        'memory for cached list and search answers, kept until the catalog changes (0: off)',
+      )
+        .default(DATASTORE_DEFAULTS.responseCacheMb)
+        .argParser(megabytes),
+    )
     .addHelpText(
       'after',
       `
@@ -128,6 +144,7 @@ Examples:
             : {}),
           ...(flags.oidcTokenUrl !== undefined ? { oidcTokenUrl: flags.oidcTokenUrl } : {}),
           ...(flags.oidcScopes !== undefined ? { oidcScopes: flags.oidcScopes } : {}),
+          responseCacheMb: flags.responseCacheMb,
         });
         const err = ctx.output.errorStream;
         if (running.createdAdminToken) {

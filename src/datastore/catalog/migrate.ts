@@ -121,7 +121,7 @@ async function enableTrigram(client: pg.ClientBase, schema: string): Promise<str
   }
   await client.query(`SET search_path TO ${quoteIdent(schema)}, ${quoteIdent(location)}`);
   await client.query(
-    'CREATE INDEX IF NOT EXISTS datasets_fuzzy ON datasets USING gin (fuzzy_text gin_trgm_ops)',
+    'CREATE INDEX IF NOT EXISTS search_words_fuzzy ON search_words USING gin (word gin_trgm_ops)',
   );
   return location;
 }

@@ -183,4 +183,60 @@ CREATE TABLE service_settings (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'catalog generation and search vocabulary',
+    sql: `
+-- A number that moves whenever something a dataset listing or search shows may have changed: datasets,
+-- grants, group memberships. The service's response cache keeps an answer only while the number it read
+-- before computing it is still current. A deferred trigger bumps it once per transaction, at commit, after
+-- every other lock the transaction takes, so it never joins a deadlock; the bump becomes visible together
+-- with the change.
+CREATE TABLE catalog_generation (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  n         bigint NOT NULL
+);
+INSERT INTO catalog_generation (n) VALUES (1);
+
+CREATE FUNCTION bump_catalog_generation() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  IF current_setting('wharf.catalog_generation_bumped', true) IS DISTINCT FROM 'yes' THEN
+    UPDATE catalog_generation SET n = n + 1;
+    PERFORM set_config('wharf.catalog_generation_bumped', 'yes', true);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER datasets_generation AFTER INSERT OR UPDATE OR DELETE ON datasets
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_catalog_generation();
+CREATE CONSTRAINT TRIGGER dataset_grants_generation AFTER INSERT OR UPDATE OR DELETE ON dataset_grants
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_catalog_generation();
+CREATE CONSTRAINT TRIGGER group_members_generation AFTER INSERT OR UPDATE OR DELETE ON group_members
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_catalog_generation();
+
+-- The words of dataset names and keywords (what fuzzy search corrects typos towards): a misspelt query word
+-- is matched by trigram similarity against this small table, not against every dataset. Words are added as
+-- datasets are written and never removed (a word no dataset uses any more only finds nothing).
+CREATE TABLE search_words (
+  word text PRIMARY KEY
+);
+CREATE FUNCTION add_search_words() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO search_words (word)
+    SELECT DISTINCT w FROM changed, regexp_split_to_table(lower(changed.fuzzy_text), '[^[:alnum:]]+') AS w
+    WHERE length(w) BETWEEN 3 AND 40
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER datasets_words_insert AFTER INSERT ON datasets
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION add_search_words();
+CREATE TRIGGER datasets_words_update AFTER UPDATE ON datasets
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION add_search_words();
+-- Earlier versions matched typos with a trigram index over every dataset's fuzzy_text; no longer used.
+DROP INDEX IF EXISTS datasets_fuzzy;
+INSERT INTO search_words (word)
+  SELECT DISTINCT w FROM datasets, regexp_split_to_table(lower(datasets.fuzzy_text), '[^[:alnum:]]+') AS w
+  WHERE length(w) BETWEEN 3 AND 40
+ON CONFLICT DO NOTHING;
+`,
+  },
 ];

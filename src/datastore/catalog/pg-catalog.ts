@@ -196,6 +196,18 @@ function derivedColumns(metadata: DatasetMetadata): unknown[] {
   ];
 }
 
+/**
+ * The words of a query as a `simple` tsquery with the last word as a prefix (`soil & moist:*`), or '' when
+ * there is none. A short number as the last word stays whole: `1:*` would expand to every number in the
+ * catalog (ids, years, counts) and cost more than the whole search.
+ */
+function prefixTsquery(words: readonly string[]): string {
+  if (words.length === 0) return '';
+  const last = words.at(-1)!;
+  const prefix = /\p{L}/u.test(last) || last.length >= 3 ? `${last}:*` : last;
+  return [...words.slice(0, -1), prefix].join(' & ');
+}
+
 /** The SQL expression a sort field orders by, and its type for casting pagination values back. */
 const SORT_EXPRESSIONS: Record<SortField, { expr: string; type: string }> = {
   created: { expr: 'created_at', type: 'timestamptz' },
@@ -489,31 +501,48 @@ export class PgCatalog implements Catalog {
 
   /**
    * Full-text hits first (an exact id match, then ts_rank, then newest), then — only when there are fewer
-   * than `limit` of them — fuzzy hits (ts_rank, word similarity, newest). Ranking works on the narrow columns
-   * and reads whole rows only for the page; the trigram scan (the costly part: word_similarity on every
-   * candidate) is skipped by a one-time filter when full-text hits fill the page.
+   * than `limit` of them — fuzzy hits: each query word of 3+ letters is corrected to the closest words of the
+   * dataset names and keywords (trigram similarity against the `search_words` vocabulary, a few thousand
+   * rows, not every dataset), and datasets matching the corrected query follow, ranked by ts_rank. The last
+   * word also matches as a prefix (search as you type); earlier words match whole (stemmed), so a word in
+   * the middle of a query does not expand to every lexeme it starts.
    */
   async searchDatasets(query: string, limit: number, visibleTo?: Visibility): Promise<CatalogSearchHit[]> {
     const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-    const prefixQuery = words.map((w) => `${w}:*`).join(' & ');
-    const fuzzy = this.fuzzySearch && words.length > 0;
-    const values: unknown[] = fuzzy
-      ? [query, prefixQuery, limit, query.toLowerCase()]
-      : [query, prefixQuery, limit];
+    const fuzzyWords = [...new Set(words.filter((w) => w.length >= 3 && w.length <= 40))];
+    const fuzzy = this.fuzzySearch && fuzzyWords.length > 0;
+    const values: unknown[] = [query, prefixTsquery(words), limit];
+    if (fuzzy) values.push(fuzzyWords);
     const visible = visibleTo
       ? `AND ${visibilityCondition('d', visibleTo, (v) => {
           values.push(v);
           return `$${values.length}`;
         })}`
       : '';
+    // Corrections within 0.15 of a word's best one, so an exact word (similarity 1) stands alone.
     const fuzzyHits = fuzzy
       ? `UNION ALL (
-           SELECT d.id, d.seq, false, ts_rank(d.search_vector, q.tsq), false, word_similarity($4, d.fuzzy_text)
-           FROM datasets d, q
-           WHERE (SELECT count(*) FROM ft) < $3 AND $4 <% d.fuzzy_text
+           SELECT d.id, d.seq, false, ts_rank(d.search_vector, fq.tsq), false, fq.similarity
+           FROM datasets d, q, fq
+           WHERE fq.tsq IS NOT NULL AND d.search_vector @@ fq.tsq
              AND NOT (d.id = $1 OR d.search_vector @@ q.tsq) ${visible}
-           ORDER BY 4 DESC, 6 DESC, 2 DESC
+           ORDER BY 4 DESC, 2 DESC
            LIMIT $3)`
+      : '';
+    const fuzzyQuery = fuzzy
+      ? `, candidates AS MATERIALIZED (
+           SELECT qw.i, c.word, c.similarity, max(c.similarity) OVER (PARTITION BY qw.i) AS best
+           FROM unnest($4::text[]) WITH ORDINALITY AS qw (word, i)
+           CROSS JOIN LATERAL (
+             SELECT s.word, similarity(s.word, qw.word) AS similarity FROM search_words s
+             WHERE s.word % qw.word ORDER BY 2 DESC, 1 LIMIT 3) c
+           WHERE (SELECT count(*) FROM ft) < $3
+         ), fq AS MATERIALIZED (
+           SELECT to_tsquery('english', string_agg('(' || alternatives || ')', ' & ')) AS tsq,
+                  avg(best)::real AS similarity
+           FROM (SELECT i, string_agg(word, ' | ') AS alternatives, max(best) AS best FROM candidates
+                 WHERE similarity >= best - 0.15 GROUP BY i) per_word
+         )`
       : '';
     const r = await this.pool.query<
       DatasetRow & { rank: number; fulltext: boolean; similarity: number | null }
@@ -527,13 +556,13 @@ export class PgCatalog implements Catalog {
          WHERE (d.id = $1 OR d.search_vector @@ q.tsq) ${visible}
          ORDER BY 3 DESC, 4 DESC, 2 DESC
          LIMIT $3
-       ), hits (id, seq, exact, rank, fulltext, similarity) AS (
+       )${fuzzyQuery}, hits (id, seq, exact, rank, fulltext, similarity) AS (
          SELECT id, seq, exact, rank, true, NULL::real FROM ft
          ${fuzzyHits}
        )
        SELECT ${DATASET_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1d.$2')}, h.rank, h.fulltext, h.similarity
        FROM hits h JOIN datasets d ON d.id = h.id
-       ORDER BY h.fulltext DESC, h.exact DESC, h.rank DESC, h.similarity DESC NULLS LAST, h.seq DESC
+       ORDER BY h.fulltext DESC, h.exact DESC, h.rank DESC, h.seq DESC
        LIMIT $3`,
       values,
     );
@@ -542,6 +571,12 @@ export class PgCatalog implements Catalog {
       score: row.fulltext ? Number(row.rank) : Number(row.similarity ?? 0),
       match: row.fulltext ? 'fulltext' : 'fuzzy',
     }));
+  }
+
+  /** Moves whenever a listing or search may show something else (see migration 2). */
+  async generation(): Promise<string> {
+    const r = await this.pool.query<{ n: string }>(named('SELECT n FROM catalog_generation', []));
+    return r.rows[0]!.n;
   }
 
   async getRegistryEntry(id: string): Promise<RegistryEntry | undefined> {

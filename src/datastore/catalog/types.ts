@@ -33,6 +33,12 @@ export interface Catalog {
   getReleaseManifest(releaseHistoryId: number): Promise<ManifestEntry[]>;
   listDatasets(params: ListParams): Promise<ListResult>;
   searchDatasets(query: string, limit: number, visibleTo?: Visibility): Promise<CatalogSearchHit[]>;
+  /**
+   * A value that changes whenever a listing or search may answer differently (datasets, grants, group
+   * memberships changed). Read it before computing an answer to cache; the answer stays valid while the
+   * value is unchanged.
+   */
+  generation(): Promise<string>;
 
   getRegistryEntry(id: string): Promise<RegistryEntry | undefined>;
   listRegistryEntries(kind: RegistryEntry['kind']): Promise<RegistryEntry[]>;

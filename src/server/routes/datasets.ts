@@ -3,7 +3,9 @@ import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { DATASET_ROLES } from '../../datastore/catalog/types.js';
 import { releaseStatusSchema, SORT_FIELDS, type DatasetRecord } from '../../datastore/model/dataset.js';
 import { collectionFormatSchema } from '../../datastore/model/metadata.js';
+import type { FastifyReply } from 'fastify';
 import type { Principal } from '../auth.js';
+import type { ServerContext } from '../context.js';
 import {
   datasetAccessSchema,
   datasetPageSchema,
@@ -170,8 +172,12 @@ export const datasetRoutes: RouteSpec[] = [
       description: '{ items, paginationKey? }; pass paginationKey back for the next page.',
       schema: datasetPageSchema,
     },
-    handler: ({ query, principal, auth, ctx }) =>
-      ctx.service.listDatasets(query, visibility(principal, auth.isSysAdmin(principal))),
+    handler: ({ query, principal, auth, ctx, reply }) => {
+      const scope = visibility(principal, auth.isSysAdmin(principal));
+      return cachedJson(reply, ctx, ['listDatasets', query, scope], () =>
+        ctx.service.listDatasets(query, scope),
+      );
+    },
   }),
   route({
     method: 'GET',
@@ -186,9 +192,12 @@ export const datasetRoutes: RouteSpec[] = [
       description: '{ items: [{ id, score, match, dataset }] }, best first.',
       schema: searchResultsSchema,
     },
-    handler: async ({ query, principal, auth, ctx }) => ({
-      items: await ctx.service.searchDatasets(query, visibility(principal, auth.isSysAdmin(principal))),
-    }),
+    handler: ({ query, principal, auth, ctx, reply }) => {
+      const scope = visibility(principal, auth.isSysAdmin(principal));
+      return cachedJson(reply, ctx, ['searchDatasets', query, scope], async () => ({
+        items: await ctx.service.searchDatasets(query, scope),
+      }));
+    },
   }),
   route({
     method: 'GET',
@@ -415,6 +424,21 @@ export const datasetRoutes: RouteSpec[] = [
 ];
 
 /** Sys-admins see everything; others what they may read; anonymous callers metadata-public datasets. */
+/**
+ * The answer as JSON text through the response cache: `key` must hold everything the answer depends on
+ * (the operation, the validated query and what the caller may see).
+ */
+async function cachedJson(
+  reply: FastifyReply,
+  ctx: ServerContext,
+  key: unknown[],
+  compute: () => Promise<unknown>,
+): Promise<string> {
+  const body = await ctx.responses.json(JSON.stringify(key), compute);
+  reply.type('application/json; charset=utf-8');
+  return body;
+}
+
 function visibility(principal: Principal | null, sysAdmin: boolean) {
   if (sysAdmin) return {};
   if (principal?.systemRoles.includes('reviewer')) return {};
