@@ -519,7 +519,8 @@ export class PgCatalog implements Catalog {
           return `$${values.length}`;
         })}`
       : '';
-    // Corrections within 0.15 of a word's best one, so an exact word (similarity 1) stands alone.
+    // Corrections within 0.15 of a word's best one, so an exact word (similarity 1) stands alone; when no
+    // word needs one, the corrected query would find only what full text found: no fuzzy pass at all.
     const fuzzyHits = fuzzy
       ? `UNION ALL (
            SELECT d.id, d.seq, false, ts_rank(d.search_vector, fq.tsq), false, fq.similarity
@@ -531,17 +532,20 @@ export class PgCatalog implements Catalog {
       : '';
     const fuzzyQuery = fuzzy
       ? `, candidates AS MATERIALIZED (
-           SELECT qw.i, c.word, c.similarity, max(c.similarity) OVER (PARTITION BY qw.i) AS best
+           SELECT qw.i, qw.word AS typed, c.word, c.similarity,
+                  max(c.similarity) OVER (PARTITION BY qw.i) AS best
            FROM unnest($4::text[]) WITH ORDINALITY AS qw (word, i)
            CROSS JOIN LATERAL (
              SELECT s.word, similarity(s.word, qw.word) AS similarity FROM search_words s
              WHERE s.word % qw.word ORDER BY 2 DESC, 1 LIMIT 3) c
            WHERE (SELECT count(*) FROM ft) < $3
          ), fq AS MATERIALIZED (
-           SELECT to_tsquery('english', string_agg('(' || alternatives || ')', ' & ')) AS tsq,
+           SELECT CASE WHEN bool_and(unchanged) THEN NULL
+                       ELSE to_tsquery('english', string_agg('(' || alternatives || ')', ' & ')) END AS tsq,
                   avg(best)::real AS similarity
-           FROM (SELECT i, string_agg(word, ' | ') AS alternatives, max(best) AS best FROM candidates
-                 WHERE similarity >= best - 0.15 GROUP BY i) per_word
+           FROM (SELECT i, string_agg(word, ' | ') AS alternatives, max(best) AS best,
+                        bool_and(word = typed) AS unchanged
+                 FROM candidates WHERE similarity >= best - 0.15 GROUP BY i) per_word
          )`
       : '';
     const r = await this.pool.query<
