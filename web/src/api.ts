@@ -1,4 +1,14 @@
 /** The datastore API as the UI uses it: same origin, bearer token from sessionStorage, readable errors. */
+// The answers' types are the server's own (type-only imports: nothing of the server reaches the bundle).
+import type {
+  DatasetRecord,
+  DatasetRole,
+  HistoryEntry,
+  ListPage as DatasetPage,
+  ReleaseStatus,
+  SearchHit,
+} from '../../src/datastore/model/dataset.js';
+import type { ReleaseState as ServerReleaseState } from '../../src/datastore/model/api-schemas.js';
 
 const TOKEN_KEY = 'wharf.token';
 
@@ -128,75 +138,25 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
 
 // ------------------------------------------------------------------ types (the parts the UI reads)
 
-export type ReleaseStatus = 'NOT_RELEASED' | 'PENDING' | 'RELEASED';
-export type DatasetRole = 'metadata-read' | 'metadata-write' | 'data-read' | 'data-write' | 'admin';
-export const ROLE_ORDER: DatasetRole[] = [
+export type { DatasetPage, DatasetRecord, HistoryEntry, ReleaseStatus };
+export type { DatasetRole };
+export const ROLE_ORDER: readonly DatasetRole[] = [
   'metadata-read',
   'metadata-write',
   'data-read',
   'data-write',
   'admin',
 ];
+export interface SearchResults {
+  items: SearchHit[];
+}
 export const hasRole = (role: DatasetRole | undefined, needed: DatasetRole): boolean =>
   role !== undefined && ROLE_ORDER.indexOf(role) >= ROLE_ORDER.indexOf(needed);
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Metadata = { [key: string]: Json };
 
-export interface DatasetRecord {
-  id: string;
-  metadata: Metadata & { datasetInfo: { name: string; description?: string; keywords?: string[] } };
-  owner: string;
-  folder: string;
-  versioning: {
-    version: number;
-    previousVersion: string | null;
-    nextVersion: string | null;
-    reason: string | null;
-  };
-  release: {
-    status: ReleaseStatus;
-    approver: string | null;
-    requester: string | null;
-    timestamp: string | null;
-  };
-  revision: number;
-  etag: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface DatasetPage {
-  items: DatasetRecord[];
-  paginationKey?: string;
-}
-
-export interface SearchResults {
-  items: { id: string; score: number; match: 'fulltext' | 'fuzzy'; dataset: DatasetRecord }[];
-}
-
-export interface HistoryEntry {
-  id: number;
-  timestamp: string;
-  reason: string;
-  username: string;
-  snapshot: Metadata;
-}
-
-export interface ReleaseState {
-  status: ReleaseStatus;
-  approver: string | null;
-  requester: string | null;
-  timestamp: string | null;
-  history: {
-    id: number;
-    action: 'REQUEST' | 'APPROVE' | 'REJECT';
-    timestamp: string;
-    actor: string;
-    approver: string;
-    notes: string;
-  }[];
-}
+export type ReleaseState = ServerReleaseState;
 
 export interface DatasetAccess {
   owner: string;

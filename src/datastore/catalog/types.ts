@@ -1,5 +1,6 @@
 import type {
   DatasetRecord,
+  DatasetRole,
   HistoryEntry,
   RegistryEntry,
   ReleaseAction,
@@ -160,9 +161,7 @@ export interface CatalogSearchHit {
   match: 'fulltext' | 'fuzzy';
 }
 
-/** Per-dataset roles, weakest first; each implies those before it. */
-export const DATASET_ROLES = ['metadata-read', 'metadata-write', 'data-read', 'data-write', 'admin'] as const;
-export type DatasetRole = (typeof DATASET_ROLES)[number];
+export { DATASET_ROLES, type DatasetRole } from '../model/dataset.js';
 export const SYSTEM_ROLES = ['sys-admin', 'reviewer'] as const;
 export type SystemRole = (typeof SYSTEM_ROLES)[number];
 export type PrincipalKind = 'user' | 'group';

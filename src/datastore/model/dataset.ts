@@ -58,6 +58,10 @@ export type RegistryEntry =
       createdBy: string;
     };
 
+/** Per-dataset roles, weakest first; each implies those before it. */
+export const DATASET_ROLES = ['metadata-read', 'metadata-write', 'data-read', 'data-write', 'admin'] as const;
+export type DatasetRole = (typeof DATASET_ROLES)[number];
+
 export const RELEASE_STATUSES = ['NOT_RELEASED', 'PENDING', 'RELEASED'] as const;
 export const releaseStatusSchema = z.enum(RELEASE_STATUSES);
 export type ReleaseStatus = z.output<typeof releaseStatusSchema>;
@@ -145,7 +149,7 @@ export type SearchQuery = z.input<typeof searchQuerySchema>;
 export interface SearchHit {
   id: string;
   score: number;
-  /** `fulltext` when the words matched, `fuzzy` when only trigram similarity did. */
+  /** `fulltext` when the words matched, `fuzzy` when only the query with misspelt words corrected did. */
   match: 'fulltext' | 'fuzzy';
   dataset: DatasetRecord;
 }
