@@ -15,6 +15,14 @@ export type {
 export type { DatasetMetadata, DatasetMetadataInput } from '../datastore/model/metadata.js';
 export type { FieldIssue } from '../datastore/model/validation.js';
 export type {
+  AccessKind,
+  DatasetCredentials,
+  DatasetFile,
+  PresignedUrl,
+  S3DatasetCredentials,
+  WharfDatasetCredentials,
+} from '../datastore/model/data-access-schemas.js';
+export type {
   ReleaseState,
   VersionResponse,
   MetadataValidationResult,
@@ -40,59 +48,6 @@ export interface ListDatasetsOptions {
 export interface ForAllDatasetsOptions extends Omit<ListDatasetsOptions, 'paginationKey'> {
   /** Stop after this many datasets (default: all). */
   totalLimit?: number;
-}
-
-/** `POST /datasets/{p}/{n}/presign`. */
-export interface PresignedUrl {
-  /** Use it with `method` and no Authorization header. */
-  url: string;
-  method: 'GET' | 'PUT';
-  datasetId: string;
-  path: string;
-  /** ISO time after which the URL is refused. */
-  expiresAt: string;
-}
-
-export type AccessKind = 'read' | 'write';
-
-/** Temporary S3 credentials limited to the dataset's folder (S3 store with an STS role configured). */
-export interface S3DatasetCredentials {
-  kind: 's3';
-  access: AccessKind;
-  datasetId: string;
-  /** S3 endpoint URL; null for AWS S3 itself. */
-  endpoint: string | null;
-  region: string;
-  bucket: string;
-  /** The dataset's folder in the bucket, ending in '/'; the credentials reach nothing outside it. */
-  prefix: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  expiration: string;
-}
-
-/** A short-lived bearer token valid only for the dataset's `/files` routes and its record (local store). */
-export interface WharfDatasetCredentials {
-  kind: 'wharf';
-  access: AccessKind;
-  datasetId: string;
-  /** The datastore's URL as the server saw the request. */
-  endpoint: string;
-  /** `wds_…`: send as `Authorization: Bearer …`. */
-  token: string;
-  expiration: string;
-}
-
-/** `POST /datasets/{p}/{n}/credentials`. */
-export type DatasetCredentials = S3DatasetCredentials | WharfDatasetCredentials;
-
-/** `GET /datasets/{p}/{n}/files`: one file of the dataset. */
-export interface DatasetFile {
-  path: string;
-  size: number;
-  lastModified: string;
-  etag: string | null;
 }
 
 /** `GET /me`. */

@@ -16,7 +16,7 @@ import { encodeScopedToken } from '../../src/datastore/access/scoped-token.js';
 import { serviceHmacKey } from '../../src/datastore/access/service-key.js';
 import { StsCredentialIssuer } from '../../src/datastore/access/sts-credentials.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
-import { credentialsResultSchema } from '../../src/server/routes/credentials.js';
+import { credentialsResultSchema } from '../../src/datastore/model/data-access-schemas.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
-import { presignResultSchema } from '../../src/server/routes/presign.js';
+import { presignResultSchema } from '../../src/datastore/model/data-access-schemas.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';

@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import type { WharfError } from '../../src/client/index.js';
 import {
   AccessDeniedError,
@@ -11,16 +10,11 @@ import {
   Datastore,
   FieldValidationError,
   NotFoundError,
-  type DatasetCredentials,
-  type DatasetFile,
   type DatasetRecord,
-  type PresignedUrl,
 } from '../../src/client/index.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import { openDatasetDriver } from '../../src/client/transfers.js';
-import { credentialsResultSchema } from '../../src/server/routes/credentials.js';
-import type { datasetFileSchema } from '../../src/server/routes/files.js';
-import type { presignResultSchema } from '../../src/server/routes/presign.js';
+import { credentialsResultSchema } from '../../src/datastore/model/data-access-schemas.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
@@ -30,13 +24,6 @@ import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
  * (transfers through the /files routes with a dataset token) and on the S3 store on Ceph RGW with an STS role
  * (transfers with scoped S3 keys through the S3 driver).
  */
-
-// The SDK's answer types are the server's schemas (compile-time drift checks).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const same = <T extends true>(value: T) => value;
-same<Same<PresignedUrl, z.output<typeof presignResultSchema>>>(true);
-same<Same<DatasetCredentials, z.output<typeof credentialsResultSchema>>>(true);
-same<Same<DatasetFile, z.output<typeof datasetFileSchema>>>(true);
 
 function pgUrl(): string {
   const url = process.env.WHARF_TEST_PG_URL;

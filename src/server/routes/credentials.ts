@@ -7,6 +7,7 @@ import {
   CREDENTIALS_MIN_SECONDS,
 } from '../../datastore/access/sts-credentials.js';
 import { datasetFolder } from '../../datastore/service/dataset-folder.js';
+import { credentialsResultSchema } from '../../datastore/model/data-access-schemas.js';
 import { route, type RouteSpec } from '../route.js';
 import { handleId, handleParams } from './params.js';
 
@@ -22,41 +23,6 @@ export const credentialsRequest = z
       .describe('Lifetime: 900 to 43200 seconds, default 3600.'),
   })
   .meta({ title: 'CredentialsRequest' });
-
-export const s3CredentialsSchema = z
-  .strictObject({
-    kind: z.literal('s3'),
-    access: z.enum(['read', 'write']),
-    datasetId: z.string(),
-    endpoint: z.string().nullable().describe('S3 endpoint URL; null: AWS S3 in `region`.'),
-    region: z.string(),
-    bucket: z.string(),
-    prefix: z.string().describe("The dataset folder's key prefix in the bucket, ending in '/'."),
-    accessKeyId: z.string(),
-    secretAccessKey: z.string(),
-    sessionToken: z.string(),
-    expiration: z.string().describe('ISO 8601.'),
-  })
-  .meta({ title: 'S3ScopedCredentials' });
-
-export const wharfCredentialsSchema = z
-  .strictObject({
-    kind: z.literal('wharf'),
-    access: z.enum(['read', 'write']),
-    datasetId: z.string(),
-    endpoint: z.string().describe('The Wharf server to send the token to.'),
-    token: z
-      .string()
-      .describe(
-        "Authorization: Bearer wds_…; valid only for this dataset's /files routes and GET of its record.",
-      ),
-    expiration: z.string().describe('ISO 8601.'),
-  })
-  .meta({ title: 'WharfScopedCredentials' });
-
-export const credentialsResultSchema = z
-  .discriminatedUnion('kind', [s3CredentialsSchema, wharfCredentialsSchema])
-  .meta({ title: 'ScopedCredentials' });
 
 /** `POST /datasets/{p}/{n}/credentials`: temporary credentials for one dataset's folder. */
 export const credentialRoutes: RouteSpec[] = [

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.js';
 import { assertSafeRelativeKey } from '../../core/keys.js';
+import { fileListSchema, filePutResultSchema } from '../../datastore/model/data-access-schemas.js';
+import type { DatasetFile } from '../../datastore/model/data-access-schemas.js';
 import { datasetFolder, METADATA_FILE } from '../../datastore/service/dataset-folder.js';
 import type { Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -35,34 +37,6 @@ export const listFilesQuery = z
     paginationKey: nonEmpty.max(4096).optional().describe('The nextPaginationKey of the previous page.'),
   })
   .meta({ title: 'ListFilesQuery' });
-
-export const datasetFileSchema = z
-  .strictObject({
-    path: z.string().describe("Relative to the dataset's folder."),
-    size: z.number(),
-    lastModified: z.string().describe('ISO 8601.'),
-    etag: z.string().nullable(),
-  })
-  .meta({ title: 'DatasetFile' });
-
-export const fileListSchema = z
-  .strictObject({
-    files: z.array(datasetFileSchema),
-    nextPaginationKey: z
-      .string()
-      .nullable()
-      .describe('Pass back as paginationKey for the next page; null: last page.'),
-  })
-  .meta({ title: 'DatasetFileList' });
-
-export const filePutResultSchema = z
-  .strictObject({
-    datasetId: z.string(),
-    path: z.string(),
-    size: z.number(),
-    etag: z.string().nullable(),
-  })
-  .meta({ title: 'DatasetFileUploadResult' });
 
 /** Opaque listing position: base64url JSON of the last path returned. */
 function encodeKey(after: string): string {
@@ -138,7 +112,7 @@ export const fileRoutes: RouteSpec[] = [
       const pageSize = query.pageSize ?? FILES_DEFAULT_PAGE_SIZE;
       const folder = datasetFolder(id);
       const after = query.paginationKey === undefined ? undefined : decodeKey(query.paginationKey);
-      const files: z.output<typeof datasetFileSchema>[] = [];
+      const files: DatasetFile[] = [];
       let more = false;
       const listing = ctx.store.list(
         `${folder}${prefix}`,

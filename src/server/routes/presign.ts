@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { assertSafeRelativeKey } from '../../core/keys.js';
 import { SERVICE_HMAC_KEY_SETTING, serviceHmacKey } from '../../datastore/access/service-key.js';
 import type { AccessCatalog } from '../../datastore/catalog/types.js';
+import { presignResultSchema } from '../../datastore/model/data-access-schemas.js';
 import { datasetFolder } from '../../datastore/service/dataset-folder.js';
 import { AuthorizationError } from '../http-errors.js';
 import { route, type RouteSpec } from '../route.js';
@@ -33,16 +34,6 @@ export const presignRequest = z
       .describe('Seconds until the URL stops working: 1 to 86400, default 10800 (3 h).'),
   })
   .meta({ title: 'PresignRequest' });
-
-export const presignResultSchema = z
-  .strictObject({
-    url: z.string().describe('Use it with the method, without an Authorization header.'),
-    method: z.enum(['GET', 'PUT']),
-    datasetId: z.string(),
-    path: z.string(),
-    expiresAt: z.string().describe('ISO 8601 time after which the URL is refused.'),
-  })
-  .meta({ title: 'PresignResult' });
 
 export const dataTokenParams = z.strictObject({
   token: nonEmpty.max(4096).describe('The signed token of a presigned URL.'),
