@@ -11,10 +11,8 @@
 // removed at the end. Needs the built CLI: npm run build. See docs/benchmarks.md.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   AWS_BIN,
   RCLONE_BIN,
@@ -25,15 +23,8 @@ import {
   writeS3cmdConfig,
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
-import {
-  REPO,
-  createScratchBucket,
-  deleteBucket,
-  deletePrefix,
-  s3Client,
-  startTestServices,
-  summarizePrefix,
-} from './lib/s3.mjs';
+import { REPO, deletePrefix, summarizePrefix } from './lib/s3.mjs';
+import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/cp-small-files.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--concurrency N] [--no-start]
   --runs 5          measured rounds (each round runs every tool once, alternating)
@@ -43,62 +34,24 @@ const USAGE = `usage: node bench/cp-small-files.mjs [--runs N] [--warmup N] [--f
   --concurrency 32  parallel requests for every tool that has the knob (wharf's default is 32)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
-
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
+  const args = parseBenchArgs(
+    USAGE,
+    {
       files: { type: 'string', default: '1000' },
       size: { type: 'string', default: '16384' },
       concurrency: { type: 'string', default: '32' },
-      'no-start': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const int = (name, min) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min)
-      throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
-    return n;
-  };
-  const runs = int('runs', 1);
-  const warmup = int('warmup', 0);
+    { runs: '5' },
+  );
+  if (!args) return 0;
+  const { values, int, runs, warmup } = args;
   const files = int('files', 1);
   const size = int('size', 0);
   const concurrency = int('concurrency', 1);
 
-  if (!existsSync(WHARF_MAIN))
-    throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
-  if (!values['no-start']) startTestServices();
-  for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-    if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
-  }
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  const region = process.env.AWS_REGION || 'us-east-1';
-  const endpointUrl = new URL(endpoint);
-
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-cp-small-'));
-  const client = s3Client();
-  /** @type {string | null} */
-  let bucket = null;
-  const cleanup = async () => {
-    if (bucket)
-      await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
-    bucket = null;
-    await rm(tmp, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const bench = await openS3Bench({ name: 'cp-small', noStart: values['no-start'] });
+  const { endpoint, endpointUrl, region, tmp, client } = bench;
 
   try {
     // ---- data: FILES random files, flat (f0000.bin ...)
@@ -108,7 +61,7 @@ async function main() {
     for (let i = 0; i < files; i++) {
       await writeFile(path.join(dataDir, `f${String(i).padStart(width, '0')}.bin`), randomBytes(size));
     }
-    bucket = await createScratchBucket(client);
+    const bucket = await bench.createBucket();
     log(`${files} x ${size} B in ${dataDir}; bucket s3://${bucket} at ${endpoint}`);
 
     // ---- per-tool configuration, all generated into the temp dir
@@ -293,9 +246,7 @@ async function main() {
     });
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await cleanup();
+    await bench.close();
   }
 }
 

@@ -21,11 +21,9 @@ import {
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import {
   AWS_BIN,
   CURL_BIN,
@@ -37,7 +35,8 @@ import {
   version,
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
-import { REPO, createScratchBucket, deleteBucket, s3Client, startTestServices } from './lib/s3.mjs';
+import { REPO } from './lib/s3.mjs';
+import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/fetch-large-object.mjs [--runs N] [--warmup N] [--size SIZE] [--no-start]
   --runs 3          measured rounds (each round runs every tool once, alternating)
@@ -45,7 +44,6 @@ const USAGE = `usage: node bench/fetch-large-object.mjs [--runs N] [--warmup N] 
   --size 1GiB       object size: bytes, or a number with KiB, MiB or GiB (at least 1 byte)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 const PREFIX = 'large/';
 const NAME = 'object.bin';
 const KEY = `${PREFIX}${NAME}`;
@@ -59,60 +57,21 @@ const PEERS = ['aws', 'rclone', 'curl'];
 const MiB = 2 ** 20;
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '3' },
-      warmup: { type: 'string', default: '1' },
-      size: { type: 'string', default: '1GiB' },
-      'no-start': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  const args = parseBenchArgs(USAGE, {
+    size: { type: 'string', default: '1GiB' },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const int = (name, min) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min)
-      throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
-    return n;
-  };
-  const runs = int('runs', 1);
-  const warmup = int('warmup', 0);
+  if (!args) return 0;
+  const { values, runs, warmup } = args;
   const size = parseSize(values.size);
   if (size === null || size < 1)
     throw new BenchError(`--size: expected e.g. 1GiB, 64MiB or 1048576\n${USAGE}`);
 
-  if (!existsSync(WHARF_MAIN))
-    throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
-  if (!values['no-start']) startTestServices();
-  for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-    if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
-  }
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  const region = process.env.AWS_REGION || 'us-east-1';
-
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-fetch-large-'));
-  const client = s3Client();
-  /** @type {string | null} */
-  let bucket = null;
-  const cleanup = async () => {
-    if (bucket)
-      await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
-    bucket = null;
-    await rm(tmp, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const bench = await openS3Bench({ name: 'fetch-large', noStart: values['no-start'] });
+  const { endpoint, region, tmp, client } = bench;
 
   try {
     // ---- data: one object of SIZE random bytes, uploaded once (multipart)
-    bucket = await createScratchBucket(client);
+    const bucket = await bench.createBucket();
     const t0 = process.hrtime.bigint();
     const sha256 = await putRandomObject(client, bucket, KEY, size);
     log(
@@ -393,9 +352,7 @@ async function main() {
     }
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await cleanup();
+    await bench.close();
   }
 }
 

@@ -17,10 +17,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   AWS_BIN,
   RCLONE_BIN,
@@ -31,14 +29,8 @@ import {
   version,
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
-import {
-  REPO,
-  createScratchBucket,
-  deleteBucket,
-  s3Client,
-  startTestServices,
-  summarizePrefix,
-} from './lib/s3.mjs';
+import { REPO, summarizePrefix } from './lib/s3.mjs';
+import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/fetch-refetch.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--no-start]
   --runs 3          measured rounds (each round runs every tool once, alternating)
@@ -47,67 +39,27 @@ const USAGE = `usage: node bench/fetch-refetch.mjs [--runs N] [--warmup N] [--fi
   --size 1024       bytes per object (random)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 const PREFIX = 'data/';
 const DATASET_ID = 'x';
 /** The issue's target: a rerun with nothing changed takes at most this long (median). */
 const TARGET_SECONDS = 2;
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '3' },
-      warmup: { type: 'string', default: '1' },
-      files: { type: 'string', default: '10000' },
-      size: { type: 'string', default: '1024' },
-      'no-start': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  const args = parseBenchArgs(USAGE, {
+    files: { type: 'string', default: '10000' },
+    size: { type: 'string', default: '1024' },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const int = (name, min) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min)
-      throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
-    return n;
-  };
-  const runs = int('runs', 1);
-  const warmup = int('warmup', 0);
+  if (!args) return 0;
+  const { values, int, runs, warmup } = args;
   const files = int('files', 1);
   const size = int('size', 0);
 
-  if (!existsSync(WHARF_MAIN))
-    throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
-  if (!values['no-start']) startTestServices();
-  for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-    if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
-  }
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  const region = process.env.AWS_REGION || 'us-east-1';
-
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-fetch-refetch-'));
-  const client = s3Client();
-  /** @type {string | null} */
-  let bucket = null;
-  const cleanup = async () => {
-    if (bucket)
-      await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
-    bucket = null;
-    await rm(tmp, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const bench = await openS3Bench({ name: 'fetch-refetch', noStart: values['no-start'] });
+  const { endpoint, region, tmp, client } = bench;
 
   try {
     // ---- data: FILES random objects, flat (data/f00000.bin ...), uploaded once
-    bucket = await createScratchBucket(client);
+    const bucket = await bench.createBucket();
     let t0 = process.hrtime.bigint();
     await putRandomObjects(client, bucket, PREFIX, files, size);
     const up = await summarizePrefix(client, bucket, PREFIX);
@@ -320,9 +272,7 @@ async function main() {
     }
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await cleanup();
+    await bench.close();
   }
 }
 

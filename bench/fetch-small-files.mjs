@@ -15,10 +15,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   AWS_BIN,
   RCLONE_BIN,
@@ -32,14 +30,8 @@ import {
   writeS3cmdConfig,
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
-import {
-  REPO,
-  createScratchBucket,
-  deleteBucket,
-  s3Client,
-  startTestServices,
-  summarizePrefix,
-} from './lib/s3.mjs';
+import { REPO, summarizePrefix } from './lib/s3.mjs';
+import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/fetch-small-files.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--no-start]
   --runs 3          measured rounds (each round runs every tool once, alternating)
@@ -48,7 +40,6 @@ const USAGE = `usage: node bench/fetch-small-files.mjs [--runs N] [--warmup N] [
   --size 16384      bytes per object (random)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 const PREFIX = 'data/';
 const DATASET_ID = 'x';
 /** The issue's targets: wharf's median at most this share of the peer's median. */
@@ -58,61 +49,21 @@ const TARGETS = [
 ];
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '3' },
-      warmup: { type: 'string', default: '1' },
-      files: { type: 'string', default: '2000' },
-      size: { type: 'string', default: '16384' },
-      'no-start': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  const args = parseBenchArgs(USAGE, {
+    files: { type: 'string', default: '2000' },
+    size: { type: 'string', default: '16384' },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const int = (name, min) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min)
-      throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
-    return n;
-  };
-  const runs = int('runs', 1);
-  const warmup = int('warmup', 0);
+  if (!args) return 0;
+  const { values, int, runs, warmup } = args;
   const files = int('files', 1);
   const size = int('size', 0);
 
-  if (!existsSync(WHARF_MAIN))
-    throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
-  if (!values['no-start']) startTestServices();
-  for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-    if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
-  }
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  const region = process.env.AWS_REGION || 'us-east-1';
-  const endpointUrl = new URL(endpoint);
-
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-fetch-small-'));
-  const client = s3Client();
-  /** @type {string | null} */
-  let bucket = null;
-  const cleanup = async () => {
-    if (bucket)
-      await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
-    bucket = null;
-    await rm(tmp, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const bench = await openS3Bench({ name: 'fetch-small', noStart: values['no-start'] });
+  const { endpoint, endpointUrl, region, tmp, client } = bench;
 
   try {
     // ---- data: FILES random objects, flat (data/f0000.bin ...), uploaded once
-    bucket = await createScratchBucket(client);
+    const bucket = await bench.createBucket();
     const t0 = process.hrtime.bigint();
     await putRandomObjects(client, bucket, PREFIX, files, size);
     const up = await summarizePrefix(client, bucket, PREFIX);
@@ -376,9 +327,7 @@ async function main() {
       });
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await cleanup();
+    await bench.close();
   }
 }
 

@@ -17,10 +17,8 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   AWS_BIN,
   RCLONE_BIN,
@@ -32,15 +30,8 @@ import {
   version,
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
-import {
-  REPO,
-  createScratchBucket,
-  deleteBucket,
-  deletePrefix,
-  s3Client,
-  startTestServices,
-  summarizePrefix,
-} from './lib/s3.mjs';
+import { REPO, deletePrefix, summarizePrefix } from './lib/s3.mjs';
+import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/sync-push.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--no-start]
   --runs 3          measured rounds (each round runs every tool once, alternating)
@@ -49,62 +40,22 @@ const USAGE = `usage: node bench/sync-push.mjs [--runs N] [--warmup N] [--files 
   --size 16384      bytes per file (random)
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 /** Wharf sync's state under the remote prefix (index, journal); not data. */
 const WHARF_STATE = '.wharf/';
 const MEMBER = 'bench';
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '3' },
-      warmup: { type: 'string', default: '1' },
-      files: { type: 'string', default: '2000' },
-      size: { type: 'string', default: '16384' },
-      'no-start': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  const args = parseBenchArgs(USAGE, {
+    files: { type: 'string', default: '2000' },
+    size: { type: 'string', default: '16384' },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const int = (name, min) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min)
-      throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
-    return n;
-  };
-  const runs = int('runs', 1);
-  const warmup = int('warmup', 0);
+  if (!args) return 0;
+  const { values, int, runs, warmup } = args;
   const files = int('files', 1);
   const size = int('size', 0);
 
-  if (!existsSync(WHARF_MAIN))
-    throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
-  if (!values['no-start']) startTestServices();
-  for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-    if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
-  }
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  const region = process.env.AWS_REGION || 'us-east-1';
-
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-sync-push-'));
-  const client = s3Client();
-  /** @type {string | null} */
-  let bucket = null;
-  const cleanup = async () => {
-    if (bucket)
-      await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
-    bucket = null;
-    await rm(tmp, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const bench = await openS3Bench({ name: 'sync-push', noStart: values['no-start'] });
+  const { endpoint, region, tmp, client } = bench;
 
   try {
     // ---- data: FILES random files, flat (f0000.bin ...); wharf's folder holds hard links to them
@@ -118,7 +69,7 @@ async function main() {
       await writeFile(path.join(dataDir, name), randomBytes(size));
       await link(path.join(dataDir, name), path.join(wharfDir, name));
     }
-    bucket = await createScratchBucket(client);
+    const bucket = await bench.createBucket();
     log(
       `${files} x ${size} B in ${dataDir} (and linked into ${wharfDir}); bucket s3://${bucket} at ${endpoint}`,
     );
@@ -294,9 +245,7 @@ async function main() {
     if (jsonPath) await addToResults(jsonPath, { ratios });
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await cleanup();
+    await bench.close();
   }
 }
 
