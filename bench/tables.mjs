@@ -16,14 +16,12 @@
 //           every object with the SDK (32 at once, as pdstools' async download).
 // After every run the output is checked (row count) and removed. Needs the built CLI: npm run build.
 import { GetObjectCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BenchError, compare, log } from './lib/harness.mjs';
-import { REPO, createScratchBucket, deleteBucket, s3Client, startTestServices } from './lib/s3.mjs';
+import { REPO, s3Client } from './lib/s3.mjs';
+import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/tables.mjs [--files N] [--runs N] [--warmup N] [--scenario both|warm|cold] [--no-start]
   --files 5000      number of source files (use e.g. 500 for a quick run)
@@ -32,7 +30,6 @@ const USAGE = `usage: node bench/tables.mjs [--files N] [--runs N] [--warmup N] 
   --scenario both   warm (files already cached), cold (empty cache), or both
   --no-start        don't run scripts/test-services start; use AWS_ENDPOINT_URL etc. from the env`;
 
-const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 const SELF = path.join(REPO, 'bench/tables.mjs');
 const PREFIX = 'datamart/Data-Decision-ADM-ModelSnapshot_pzModelSnapshots/';
 const DATASET_ID = 'bench';
@@ -61,54 +58,21 @@ function fileBody(i, files) {
 async function main() {
   const argv = process.argv.slice(2);
   if (argv[0] === '--naive') return naive(argv.slice(1));
-  const { values } = parseArgs({
-    options: {
-      files: { type: 'string', default: '5000' },
-      runs: { type: 'string', default: '3' },
-      warmup: { type: 'string', default: '1' },
-      scenario: { type: 'string', default: 'both' },
-      'no-start': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
+  const args = parseBenchArgs(USAGE, {
+    files: { type: 'string', default: '5000' },
+    scenario: { type: 'string', default: 'both' },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const int = (name, min) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min)
-      throw new BenchError(`--${name} must be an integer >= ${min}\n${USAGE}`);
-    return n;
-  };
+  if (!args) return 0;
+  const { values, int, runs, warmup } = args;
   const files = int('files', 1);
-  const runs = int('runs', 1);
-  const warmup = int('warmup', 0);
   if (!['both', 'warm', 'cold'].includes(values.scenario))
     throw new BenchError(`--scenario must be both, warm or cold\n${USAGE}`);
-  if (!existsSync(WHARF_MAIN))
-    throw new BenchError(`${WHARF_MAIN} is missing: build the CLI first (npm run build)`);
-  if (!values['no-start']) startTestServices();
-  for (const v of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-    if (!process.env[v]) throw new BenchError(`${v} is not set (run without --no-start, or export it)`);
-  }
+  const bench = await openS3Bench({ name: 'tables', noStart: values['no-start'] });
+  const { client, tmp } = bench;
   const expectedRows = Array.from({ length: files }, (_, i) => rowsIn(i)).reduce((a, b) => a + b, 0);
 
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-tables-'));
-  const client = s3Client();
-  let bucket = null;
-  const cleanup = async () => {
-    if (bucket)
-      await deleteBucket(client, bucket).catch((e) => log(`could not delete bucket ${bucket}: ${e.message}`));
-    bucket = null;
-    await rm(tmp, { recursive: true, force: true });
-  };
-  const onSignal = () => void cleanup().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
-    bucket = await createScratchBucket(client);
+    const bucket = await bench.createBucket();
     const t0 = Date.now();
     let next = 0;
     let bytes = 0;
@@ -271,9 +235,7 @@ async function main() {
     for (const s of summaries) console.log(s);
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await cleanup();
+    await bench.close();
   }
 }
 let commandsCold = [];

@@ -1,5 +1,6 @@
 import type { AssumeRoleCommand, STSClient, STSClientConfig } from '@aws-sdk/client-sts';
 import { ValidationError, WharfError } from '../../core/errors.js';
+import type { S3DatasetCredentials } from '../model/data-access-schemas.js';
 import type { ScopedAccess } from './scoped-token.js';
 import { buildSessionPolicy } from './session-policy.js';
 
@@ -28,18 +29,16 @@ export interface StsIssuerOptions {
   s3Endpoint: string | null;
 }
 
-/** Temporary credentials for one dataset folder, as the HTTP API returns them (minus `kind`). */
-export interface S3ScopedCredentials {
-  endpoint: string | null;
-  region: string;
-  bucket: string;
-  /** `<store prefix><dataset folder>`, ending in '/'. */
-  prefix: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
+/**
+ * Temporary credentials for one dataset folder: the HTTP answer's S3 fields (the route adds `kind`, `access`
+ * and `datasetId`), with the expiry as a Date. `prefix` is `<store prefix><dataset folder>`, ending in '/'.
+ */
+export type S3ScopedCredentials = Omit<
+  S3DatasetCredentials,
+  'kind' | 'access' | 'datasetId' | 'expiration'
+> & {
   expiration: Date;
-}
+};
 
 export interface IssueRequest {
   /** The dataset folder relative to the store (`10378.1-42/`). */
