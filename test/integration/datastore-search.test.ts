@@ -113,6 +113,20 @@ describe('datastore search: typos and generation', () => {
     expect(await service.searchDatasets({ query: 'qqqzzzxxx' })).toEqual([]);
   });
 
+  it('follows renames and visibility changes (the search table is kept by triggers)', async () => {
+    const record = await service.mintDataset(metadata('Wombat burrow census'), alice);
+    expect((await service.searchDatasets({ query: 'wombat' })).map((h) => h.id)).toContain(record.id);
+    await service.updateDatasetMetadata(record.id, 'rename', metadata('Echidna burrow census'), alice);
+    expect((await service.searchDatasets({ query: 'wombat' })).map((h) => h.id)).not.toContain(record.id);
+    expect((await service.searchDatasets({ query: 'echidna' })).map((h) => h.id)).toEqual([record.id]);
+    const anonymous = { visibleTo: { username: null } };
+    expect(await service.searchDatasets({ query: 'echidna' }, anonymous)).toEqual([]);
+    await catalog.access.setMetadataPublic(record.id, true);
+    expect((await service.searchDatasets({ query: 'echidna' }, anonymous)).map((h) => h.id)).toEqual([
+      record.id,
+    ]);
+  });
+
   it('moves the generation once per committed change of datasets or grants, never on reads', async () => {
     const before = BigInt(await catalog.generation());
     const record = await service.mintDataset(metadata('Generation probe'), alice);

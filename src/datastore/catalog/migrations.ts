@@ -239,4 +239,57 @@ INSERT INTO search_words (word)
 ON CONFLICT DO NOTHING;
 `,
   },
+  {
+    version: 3,
+    name: 'narrow search table',
+    sql: `
+-- What search reads, apart from the wide dataset rows (whose metadata makes them ~4 KB): ranking every
+-- match reads each match's row, and on rows a quarter of the width that costs half as much. Kept by row
+-- triggers on datasets; visibility filtering needs id, owner and metadata_public, ranking the vector.
+CREATE TABLE dataset_search (
+  seq              bigint PRIMARY KEY,
+  id               text NOT NULL UNIQUE,
+  owner            text NOT NULL,
+  metadata_public  boolean NOT NULL,
+  -- weighted id (A) > name (B) > keywords (C) > description (D)
+  search_vector    tsvector NOT NULL
+);
+
+CREATE FUNCTION dataset_search_vector(id text, display_name text, keywords_text text, description_text text)
+  RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT setweight(to_tsvector('simple'::regconfig, id), 'A') ||
+         setweight(to_tsvector('english'::regconfig, display_name), 'B') ||
+         setweight(to_tsvector('english'::regconfig, keywords_text), 'C') ||
+         setweight(to_tsvector('english'::regconfig, description_text), 'D')
+$$;
+
+CREATE FUNCTION sync_dataset_search() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    DELETE FROM dataset_search WHERE seq = OLD.seq;
+  ELSE
+    INSERT INTO dataset_search (seq, id, owner, metadata_public, search_vector)
+    VALUES (NEW.seq, NEW.id, NEW.owner, NEW.metadata_public,
+            dataset_search_vector(NEW.id, NEW.display_name, NEW.keywords_text, NEW.description_text))
+    ON CONFLICT (seq) DO UPDATE SET id = EXCLUDED.id, owner = EXCLUDED.owner,
+      metadata_public = EXCLUDED.metadata_public, search_vector = EXCLUDED.search_vector;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER datasets_search_insert AFTER INSERT ON datasets
+  FOR EACH ROW EXECUTE FUNCTION sync_dataset_search();
+CREATE TRIGGER datasets_search_update
+  AFTER UPDATE OF id, owner, metadata_public, display_name, keywords_text, description_text ON datasets
+  FOR EACH ROW EXECUTE FUNCTION sync_dataset_search();
+CREATE TRIGGER datasets_search_delete AFTER DELETE ON datasets
+  FOR EACH ROW EXECUTE FUNCTION sync_dataset_search();
+
+INSERT INTO dataset_search (seq, id, owner, metadata_public, search_vector)
+  SELECT seq, id, owner, metadata_public, dataset_search_vector(id, display_name, keywords_text, description_text)
+  FROM datasets;
+CREATE INDEX dataset_search_vector_gin ON dataset_search USING gin (search_vector);
+-- The wide table's vector and its index are no longer read.
+ALTER TABLE datasets DROP COLUMN search_vector;
+`,
+  },
 ];

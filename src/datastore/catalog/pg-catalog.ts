@@ -505,7 +505,8 @@ export class PgCatalog implements Catalog {
    * dataset names and keywords (trigram similarity against the `search_words` vocabulary, a few thousand
    * rows, not every dataset), and datasets matching the corrected query follow, ranked by ts_rank. The last
    * word also matches as a prefix (search as you type); earlier words match whole (stemmed), so a word in
-   * the middle of a query does not expand to every lexeme it starts.
+   * the middle of a query does not expand to every lexeme it starts. Matching and ranking read the narrow
+   * `dataset_search` table (migration 3); whole rows are read only for the page.
    */
   async searchDatasets(query: string, limit: number, visibleTo?: Visibility): Promise<CatalogSearchHit[]> {
     const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
@@ -524,7 +525,7 @@ export class PgCatalog implements Catalog {
     const fuzzyHits = fuzzy
       ? `UNION ALL (
            SELECT d.id, d.seq, false, ts_rank(d.search_vector, fq.tsq), false, fq.similarity
-           FROM datasets d, q, fq
+           FROM dataset_search d, q, fq
            WHERE fq.tsq IS NOT NULL AND d.search_vector @@ fq.tsq
              AND NOT (d.id = $1 OR d.search_vector @@ q.tsq) ${visible}
            ORDER BY 4 DESC, 2 DESC
@@ -556,7 +557,7 @@ export class PgCatalog implements Catalog {
                 || (CASE WHEN $2 = '' THEN ''::tsquery ELSE to_tsquery('simple', $2) END) AS tsq
        ), ft AS MATERIALIZED (
          SELECT d.id, d.seq, (d.id = $1) AS exact, ts_rank(d.search_vector, q.tsq) AS rank
-         FROM datasets d, q
+         FROM dataset_search d, q
          WHERE (d.id = $1 OR d.search_vector @@ q.tsq) ${visible}
          ORDER BY 3 DESC, 4 DESC, 2 DESC
          LIMIT $3
