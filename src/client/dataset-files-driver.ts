@@ -23,7 +23,7 @@ import type {
 import { SHA256_METADATA_KEY } from '../transfer/download/expectations.js';
 import { errorFromResponse } from './errors.js';
 import type { HttpClient } from './http.js';
-import type { DatasetFile } from './types.js';
+import type { DatasetFileList } from './types.js';
 
 /** Page size of `GET …/files` listings (the route's maximum is 10,000). */
 const LIST_PAGE_SIZE = 1000;
@@ -76,14 +76,10 @@ export class DatasetFilesDriver implements StorageDriver {
     let paginationKey: string | undefined;
     const seenFolders = new Set<string>();
     do {
-      const page = await this.#http.request<{ files: DatasetFile[]; nextPaginationKey: string | null }>(
-        'GET',
-        this.#base,
-        {
-          query: { prefix, pageSize: LIST_PAGE_SIZE, paginationKey },
-          ...(options.signal ? { signal: options.signal } : {}),
-        },
-      );
+      const page = await this.#http.request<DatasetFileList>('GET', this.#base, {
+        query: { prefix, pageSize: LIST_PAGE_SIZE, paginationKey },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       for (const file of page.files) {
         if (options.startAfter !== undefined && file.path <= options.startAfter) continue;
         if (options.delimiter === '/') {

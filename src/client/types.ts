@@ -18,6 +18,7 @@ export type {
   AccessKind,
   DatasetCredentials,
   DatasetFile,
+  DatasetFileList,
   PresignedUrl,
   S3DatasetCredentials,
   WharfDatasetCredentials,

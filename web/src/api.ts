@@ -9,6 +9,7 @@ import type {
   SearchHit,
 } from '../../src/datastore/model/dataset.js';
 import type { ReleaseState as ServerReleaseState } from '../../src/datastore/model/api-schemas.js';
+import type { DatasetFileList } from '../../src/datastore/model/data-access-schemas.js';
 
 const TOKEN_KEY = 'wharf.token';
 
@@ -171,17 +172,7 @@ export interface Me {
   groups: string[];
 }
 
-export interface FileEntry {
-  path: string;
-  size: number;
-  lastModified: string;
-  etag: string | null;
-}
-
-export interface FileList {
-  files: FileEntry[];
-  nextPaginationKey: string | null;
-}
+export type { DatasetFileList as FileList };
 
 export interface TokenInfo {
   tokenId: string;

@@ -124,6 +124,13 @@ export interface WharfDatasetCredentials {
 /** `POST /datasets/{p}/{n}/credentials`. */
 export type DatasetCredentials = S3DatasetCredentials | WharfDatasetCredentials;
 
+/** `GET /datasets/{p}/{n}/files`: one page of the dataset's files. */
+export interface DatasetFileList {
+  files: DatasetFile[];
+  /** Pass back as `paginationKey` for the next page; null on the last page. */
+  nextPaginationKey: string | null;
+}
+
 /** `GET /datasets/{p}/{n}/files`: one file of the dataset. */
 export interface DatasetFile {
   path: string;
@@ -139,3 +146,4 @@ same<Same<z.output<typeof presignResultSchema>, PresignedUrl>>(true);
 same<Same<z.output<typeof s3CredentialsSchema>, S3DatasetCredentials>>(true);
 same<Same<z.output<typeof wharfCredentialsSchema>, WharfDatasetCredentials>>(true);
 same<Same<z.output<typeof datasetFileSchema>, DatasetFile>>(true);
+same<Same<z.output<typeof fileListSchema>, DatasetFileList>>(true);
