@@ -87,6 +87,34 @@ describe('datastore catalog migrations', () => {
     expect(report.applied).toEqual([99]);
   });
 
+  it('upgrade a catalog made by migration 1 alone: its datasets become searchable, typos included', async () => {
+    await withClient(async (c) => {
+      await runMigrations(c, 'upgrade', MIGRATIONS.slice(0, 1));
+      await c.query(`INSERT INTO upgrade.registry_entries (id, kind, display_name, data, created_by)
+                     VALUES ('T/1', 'organisation', 'Org', '{}', 'alice')`);
+      await c.query(
+        `INSERT INTO upgrade.datasets (id, folder, owner, metadata, display_name, keywords_text,
+           description_text, organisation_id, publisher_id)
+         VALUES ('T/2', 'T-2/', 'alice', '{}', 'Seagrass meadow survey', 'seagrass bathymetry',
+           'Quadrats along the shore', 'T/1', 'T/1')`,
+      );
+    });
+    const catalog = await openPgCatalog({ connectionString: db.url, schema: 'upgrade' });
+    try {
+      expect(catalog.migration.applied).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+      const ids = async (q: string) => (await catalog.searchDatasets(q, 25)).map((h) => h.record.id);
+      expect(await ids('seagrass')).toEqual(['T/2']);
+      expect(await ids('quadrat')).toEqual(['T/2']);
+      if (catalog.fuzzySearch) {
+        const typo = await catalog.searchDatasets('bathymtery', 25);
+        expect(typo.map((h) => [h.record.id, h.match])).toEqual([['T/2', 'fuzzy']]);
+      }
+      expect(Number(await catalog.generation())).toBeGreaterThanOrEqual(1);
+    } finally {
+      await catalog.close();
+    }
+  });
+
   it('refuse to start when an applied migration was edited', async () => {
     await withClient((c) => runMigrations(c, 'edited'));
     const edited = MIGRATIONS.map((m) => (m.version === 1 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
