@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors.js';
 import type { OpenStorageOptions } from '../storage/registry.js';
 import type { Output } from './output.js';
 
@@ -20,7 +21,7 @@ export function positiveInt(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1)
-      throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+      throw new UsageError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
     return n;
   };
 }

@@ -147,6 +147,10 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     expect(refused.stderr).toContain('datasetInfo.license');
     const notJson = await alice(['dataset', 'mint', 'missing.json']);
     expect(notJson.code).toBe(2);
+    // A bad option value is a usage error too: one line naming it, exit 2, before anything is sent.
+    const badPage = await alice(['dataset', 'list', '--page-size', '0']);
+    expect(badPage.code).toBe(2);
+    expect(badPage.stderr.trim()).toBe('wharf: error: --page-size must be a positive integer, got "0"');
 
     const minted = await alice(['dataset', 'mint', 'meta.json']);
     expect(minted.code, minted.stderr).toBe(0);

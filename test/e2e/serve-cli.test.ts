@@ -54,6 +54,14 @@ describe('wharf serve', () => {
     expect(r.stderr).toMatch(/invalid --database/);
     const p = await wharf(['serve', '--id-prefix', 'a/b', '--data-dir', join(dir, 'unused')]);
     expect(p.stderr).toMatch(/invalid --id-prefix/);
+    for (const [flag, value, message] of [
+      ['--port', '99999', '--port must be 0-65535, got "99999"'],
+      ['--response-cache-mb', '-1', '--response-cache-mb must be 0-65536, got "-1"'],
+    ] as const) {
+      const bad = await wharf(['serve', flag, value, '--data-dir', join(dir, 'unused')]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim()).toBe(`wharf: error: ${message}`);
+    }
   });
 
   it('embedded defaults: health, OpenAPI, docs, mint with the printed admin token; restart keeps the data; wharf token create|list|revoke', async () => {

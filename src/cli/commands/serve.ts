@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { DATASTORE_DEFAULTS, OIDC_DEFAULT_SCOPES } from '../../app/datastore-config.js';
+import { UsageError } from '../../core/errors.js';
 import type { RunAction } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -27,14 +28,14 @@ interface ServeFlags {
 const megabytes = (value: string): number => {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 65536)
-    throw new Error(`--response-cache-mb must be 0-65536, got ${JSON.stringify(value)}`);
+    throw new UsageError(`--response-cache-mb must be 0-65536, got ${JSON.stringify(value)}`);
   return n;
 };
 
 const port = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new Error(`--port must be 0-65535, got ${JSON.stringify(value)}`);
+    throw new UsageError(`--port must be 0-65535, got ${JSON.stringify(value)}`);
   return n;
 };
 
