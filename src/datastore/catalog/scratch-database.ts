@@ -33,10 +33,35 @@ export async function createScratchDatabase(serverUrl: string, label = 'scratch'
       const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
       try {
-        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+        await dropDatabase(client, name);
       } finally {
         await client.end();
       }
     },
   };
+}
+
+/**
+ * `DROP DATABASE … WITH (FORCE)` terminates the database's sessions, but a non-superuser may not terminate an
+ * autovacuum worker that happens to be in it ("permission denied to terminate process", 42501); a plain DROP
+ * cancels autovacuum itself and fails only while a client is still connected (55006). So: FORCE, else plain,
+ * a few times over a few seconds.
+ */
+async function dropDatabase(client: pg.Client, name: string): Promise<void> {
+  const retryable = new Set(['42501', '55006']);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if (!retryable.has((error as { code?: string }).code ?? '')) throw error;
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+        return;
+      } catch (again) {
+        if (attempt >= 20 || !retryable.has((again as { code?: string }).code ?? '')) throw again;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
