@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wharf } from '../support/run-cli.js';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 /**
  * `wharf serve` as users run it: the built CLI on the embedded defaults (local-folder store and embedded
@@ -17,11 +17,6 @@ type Served = ServeProcess;
 const serve = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> =>
   startServeProcess(args, { WHARF_ADMIN_TOKEN: '', ...env }, 60_000);
 
-async function stop(served: Served): Promise<number | null> {
-  served.child.kill('SIGTERM');
-  return served.exit;
-}
-
 let dir: string;
 let running: Served | undefined;
 
@@ -32,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (running && running.child.exitCode === null) await stop(running);
+  if (running && running.child.exitCode === null) await stopServeProcess(running);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -111,14 +106,14 @@ describe('wharf serve', () => {
     expect(minted.status).toBe(201);
     const id = ((await minted.json()) as { id: string }).id;
     expect(id).toMatch(/^10378\.1\/\d+$/);
-    expect(await stop(running)).toBe(0);
+    expect(await stopServeProcess(running)).toBe(0);
 
     // Second start on the same data folder: no new token is printed, the old one and the data are still there.
     running = await serve(['--data-dir', dataDir]);
     expect(running.stderr()).not.toContain('ADMIN API TOKEN');
     const again = await fetch(`${running.url}/datasets/${id}`, { headers: auth });
     expect(again.status).toBe(200);
-    expect(await stop(running)).toBe(0);
+    expect(await stopServeProcess(running)).toBe(0);
 
     // WHARF_ADMIN_TOKEN fixes the admin token (scripted setups).
     const fixed = 'fixed-admin-token-for-scripts-0001';
@@ -144,6 +139,6 @@ describe('wharf serve', () => {
     const revoked = await wharf(['token', 'list', ...server, '--token', bobToken]);
     expect(revoked.code).toBe(4);
     expect(revoked.stderr.trim().split('\n')).toHaveLength(1);
-    expect(await stop(running)).toBe(0);
+    expect(await stopServeProcess(running)).toBe(0);
   }, 120_000);
 });

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDatastoreConfig } from '../../src/app/datastore-config.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { CLI, wharf } from '../support/run-cli.js';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 /**
  * Web UI sign-in through an identity provider (issue 6): the built `wharf serve` with the OIDC browser
@@ -22,7 +23,6 @@ import { startServeProcess, type ServeProcess } from '../support/serve-process.j
  * runs for real: the IdP checks the S256 challenge against the verifier the browser sends.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-output', 'screenshots');
 const ADMIN_TOKEN = 'web-ui-oidc-test-admin-token-0123456789';
@@ -206,9 +206,6 @@ async function call(
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/test-services start (it apt-installs chromium)`);
-  }
   if (!existsSync(join(ROOT, 'dist', 'web', 'app.js')) || !existsSync(CLI)) {
     throw new Error('the web UI or the CLI is not built: run npm run build first');
   }
@@ -235,19 +232,12 @@ beforeAll(async () => {
     '--oidc-token-url',
     `${idp.url}/token`,
   ]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 120_000,
-  });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  if (served && served.child.exitCode === null) {
-    served.child.kill('SIGTERM');
-    await served.exit;
-  }
+  await stopServeProcess(served);
   await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
   await new Promise((resolve) => idp?.server.close(resolve));

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWebUi } from '../../src/server/routes/web-ui.js';
 import { CLI } from '../support/run-cli.js';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 /**
  * The datastore web UI (issue 6) in real Chromium (Debian's /usr/bin/chromium, installed by
@@ -17,7 +18,6 @@ import { startServeProcess, type ServeProcess } from '../support/serve-process.j
  * go to test-output/screenshots/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-output', 'screenshots');
 const ADMIN_TOKEN = 'web-ui-test-admin-token-0123456789';
@@ -33,9 +33,6 @@ let served: Served | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run scripts/test-services start (it apt-installs chromium)`);
-  }
   if (!existsSync(join(ROOT, 'dist', 'web', 'app.js')) || !existsSync(CLI)) {
     throw new Error('the web UI or the CLI is not built: run npm run build first');
   }
@@ -43,19 +40,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wharf-web-ui-'));
   await chmod(dir, 0o755); // as root the embedded PostgreSQL runs as "postgres" and must enter it
   served = await serve(join(dir, 'data'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 120_000,
-  });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  if (served && served.child.exitCode === null) {
-    served.child.kill('SIGTERM');
-    await served.exit;
-  }
+  await stopServeProcess(served);
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 120_000);
 

@@ -10,6 +10,14 @@ export interface ServeProcess {
   exit: Promise<number | null>;
 }
 
+/** SIGTERM, then its exit code; nothing when it has already exited (or was never started). */
+export async function stopServeProcess(served: ServeProcess | undefined): Promise<number | null> {
+  if (!served) return null;
+  if (served.child.exitCode !== null || served.child.signalCode !== null) return served.exit;
+  served.child.kill('SIGTERM');
+  return served.exit;
+}
+
 /**
  * Starts `wharf serve --port 0 ARGS` with `env` over the test's environment and resolves once it prints
  * "listening on URL"; rejects with its stderr if it exits first or does not start within `timeoutMs`.

@@ -9,6 +9,7 @@ import type {
   SearchHit,
 } from '../../src/datastore/model/dataset.js';
 import type { ReleaseState as ServerReleaseState } from '../../src/datastore/model/api-schemas.js';
+import type { ApiTokenInfo } from '../../src/datastore/model/api-token.js';
 import type { DatasetFileList } from '../../src/datastore/model/data-access-schemas.js';
 
 const TOKEN_KEY = 'wharf.token';
@@ -174,15 +175,7 @@ export interface Me {
 
 export type { DatasetFileList as FileList };
 
-export interface TokenInfo {
-  tokenId: string;
-  username: string;
-  name: string;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+export type { ApiTokenInfo as TokenInfo };
 
 export interface RegistryEntry {
   id: string;

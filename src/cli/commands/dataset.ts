@@ -6,17 +6,10 @@ import type { TransferEvent } from '../../client/transfers.js';
 import type { DatasetRecord } from '../../datastore/model/dataset.js';
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
 import { CONNECTION_HELP, connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
-import {
-  DATASET_HEADER,
-  clip,
-  datasetRows,
-  describeDataset,
-  renderTable,
-  shellQuote,
-  shortTime,
-} from '../datastore-render.js';
+import { DATASET_HEADER, datasetRows, describeDataset, shellQuote, shortTime } from '../datastore-render.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { createProgress } from '../progress.js';
+import { clip, renderTable } from '../text-table.js';
 
 /** Reads a JSON document from a file, or from stdin for `-`. */
 export async function readJsonInput(file: string, what: string): Promise<unknown> {

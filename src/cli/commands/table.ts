@@ -10,6 +10,7 @@ import { SUPPORTED_NAMES_HELP, type TableFormat } from '../../tables/table-forma
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { createProgress } from '../progress.js';
+import { clip, renderTable } from '../text-table.js';
 
 // DuckDB loads only inside the actions (the tables modules import it on first use), so `wharf --help` stays fast.
 
@@ -368,19 +369,4 @@ function cellText(value: JsonValue): string {
 
 function csvCell(text: string): string {
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function clip(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
-}
-
-function renderTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }

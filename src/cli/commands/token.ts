@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { ApiTokenInfo } from '../../datastore/model/api-token.js';
 import { connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
 import { positiveInt, type RunAction } from '../context.js';
 
@@ -11,16 +12,8 @@ async function api(flags: ServerFlags, method: string, path: string, body?: unkn
   return datastore.http.request(method, path, body !== undefined ? { body } : {});
 }
 
-interface TokenInfo {
-  token?: string;
-  tokenId: string;
-  username: string;
-  name: string;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+/** A token as `POST /tokens` (with `token`, shown once) and `GET /tokens` answer it. */
+type TokenInfo = ApiTokenInfo & { token?: string };
 
 export function registerToken(program: Command, run: RunAction): void {
   const token = program

@@ -8,6 +8,7 @@ import type {
   ReleaseStatus,
   SortField,
 } from '../model/dataset.js';
+import type { ApiTokenInfo } from '../model/api-token.js';
 import type { DatasetMetadata } from '../model/metadata.js';
 
 /**
@@ -166,15 +167,7 @@ export const SYSTEM_ROLES = ['sys-admin', 'reviewer'] as const;
 export type SystemRole = (typeof SYSTEM_ROLES)[number];
 export type PrincipalKind = 'user' | 'group';
 
-export interface ApiTokenInfo {
-  tokenId: string;
-  username: string;
-  name: string;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+export type { ApiTokenInfo } from '../model/api-token.js';
 
 export interface NewApiToken {
   tokenId: string;
