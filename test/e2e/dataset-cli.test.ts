@@ -8,6 +8,7 @@ import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { CLI, jsonLines, wharf, type CliResult } from '../support/run-cli.js';
+import { testPgUrl } from '../support/test-services.js';
 
 /**
  * The built CLI's datastore commands (`npm run build` first) against a running datastore: login (stored with
@@ -15,12 +16,6 @@ import { CLI, jsonLines, wharf, type CliResult } from '../support/run-cli.js';
  * show/list/search --json, update with a stale revision (exit 5), history and revert, upload and download
  * (the three path forms), presign, credentials --env, review request/approve, reviewer add/list/rm.
  */
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
 
 const ADMIN = 'test-admin-token-dataset-cli-0123456789';
 
@@ -56,7 +51,7 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
   const admin = (args: string[]) => wharf([...args, '--server', server.url, '--token', ADMIN], { cwd: dir });
 
   beforeAll(async () => {
-    db = await createScratchDatabase(pgUrl(), 'dataset_cli');
+    db = await createScratchDatabase(testPgUrl(), 'dataset_cli');
     dir = await mkdtemp(join(tmpdir(), 'wharf-dataset-cli-'));
     server = await startDatastore(
       { database: db.url, store: join(dir, 'store'), port: 0, adminToken: ADMIN },

@@ -15,6 +15,7 @@ import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { CLI, wharf } from '../support/run-cli.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../support/serve-process.js';
+import { testPgUrl } from '../support/test-services.js';
 
 /**
  * Web UI sign-in through an identity provider (issue 6): the built `wharf serve` with the OIDC browser
@@ -51,12 +52,6 @@ let db: ScratchDatabase;
 let dir: string;
 let served: Served | undefined;
 let browser: Browser | undefined;
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
 
 const readBody = (request: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -212,7 +207,7 @@ beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   keys = await generateKeyPair('RS256', { extractable: true });
   idp = await startIdp();
-  db = await createScratchDatabase(pgUrl(), 'weboidc');
+  db = await createScratchDatabase(testPgUrl(), 'weboidc');
   dir = await mkdtemp(join(tmpdir(), 'wharf-web-oidc-'));
   served = await serve([
     '--database',

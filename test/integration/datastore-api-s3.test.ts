@@ -4,14 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { adminClient, createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
+import { testPgUrl } from '../support/test-services.js';
 
 /** The datastore API with its dataset folders on the real S3 server (Ceph RGW), and /health failing there. */
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
 
 const ADMIN = 'test-admin-token-s3-0123456789abcdef';
 let db: ScratchDatabase;
@@ -33,7 +28,7 @@ async function call(method: string, path: string, body?: unknown, srv = server) 
 
 beforeAll(async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  db = await createScratchDatabase(pgUrl(), 'api_s3');
+  db = await createScratchDatabase(testPgUrl(), 'api_s3');
   bucket = await createTestBucket('dsapi');
   server = await startDatastore(
     { database: db.url, store: `s3://${bucket}/registry/`, port: 0, adminToken: ADMIN },

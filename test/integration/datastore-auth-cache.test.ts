@@ -9,23 +9,19 @@ import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore
 import { DatastoreService } from '../../src/datastore/service/datastore-service.js';
 import { openStorage } from '../../src/storage/registry.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
+import { testPgUrl } from '../support/test-services.js';
 
 /**
  * The access catalog caches token lookups and user facts for AUTH_CACHE_MS (every authenticated request needs
  * both). Changes through the same process apply at once; through another replica, within AUTH_CACHE_MS.
  */
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
 
 let db: ScratchDatabase;
 let a: PgCatalog;
 let b: PgCatalog; // a second replica on the same catalog
 
 beforeAll(async () => {
-  db = await createScratchDatabase(pgUrl(), 'ds_auth_cache');
+  db = await createScratchDatabase(testPgUrl(), 'ds_auth_cache');
   a = await openPgCatalog({ connectionString: db.url });
   b = await openPgCatalog({ connectionString: db.url });
 });

@@ -4,17 +4,12 @@ import { runMigrations } from '../../src/datastore/catalog/migrate.js';
 import { MIGRATIONS } from '../../src/datastore/catalog/migrations.js';
 import { openPgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
+import { testPgUrl } from '../support/test-services.js';
 
 let db: ScratchDatabase;
 
 beforeAll(async () => {
-  db = await createScratchDatabase(pgUrl(), 'ds_catalog');
+  db = await createScratchDatabase(testPgUrl(), 'ds_catalog');
 });
 afterAll(async () => {
   await db?.drop();

@@ -20,25 +20,13 @@ import { credentialsResultSchema } from '../../src/datastore/model/data-access-s
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
-import { s3TestEnv } from '../support/test-services.js';
+import { s3TestEnv, testPgUrl, testStsRoleArn } from '../support/test-services.js';
 
 /**
  * Scoped temporary credentials (`POST /datasets/{p}/{n}/credentials`): wds_ tokens on the local store, enforced
  * by Wharf's own routes; STS AssumeRole credentials with an inline session policy on the S3 store, enforced by
  * the real S3 server (Ceph RGW) — used with the AWS SDK and with the aws CLI.
  */
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
-
-function roleArn(): string {
-  const arn = process.env.WHARF_TEST_STS_ROLE_ARN;
-  if (!arn) throw new Error('WHARF_TEST_STS_ROLE_ARN is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return arn;
-}
 
 const ADMIN = 'test-admin-token-credentials-0123456789';
 
@@ -121,12 +109,12 @@ describe('scoped credentials on the local store (kind wharf)', () => {
   let ds2: string;
 
   beforeAll(async () => {
-    db = await createScratchDatabase(pgUrl(), 'credentials_local');
+    db = await createScratchDatabase(testPgUrl(), 'credentials_local');
     dir = await mkdtemp(join(tmpdir(), 'wharf-credentials-'));
     // A role in the environment does not apply to a local store: credentials stay wds_ tokens.
     server = await startDatastore(
       { database: db.url, store: join(dir, 'store'), port: 0, adminToken: ADMIN },
-      { WHARF_STS_ROLE_ARN: roleArn() },
+      { WHARF_STS_ROLE_ARN: testStsRoleArn() },
     );
     ({ ds1, ds2 } = await seed(call, tokens));
   }, 120_000);
@@ -299,7 +287,7 @@ describe('scoped credentials on the S3 store (kind s3: STS AssumeRole on Ceph RG
 
   beforeAll(async () => {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    db = await createScratchDatabase(pgUrl(), 'credentials_s3');
+    db = await createScratchDatabase(testPgUrl(), 'credentials_s3');
     bucket = await createTestBucket('dscreds');
     server = await startDatastore(
       {
@@ -307,7 +295,7 @@ describe('scoped credentials on the S3 store (kind s3: STS AssumeRole on Ceph RG
         store: `s3://${bucket}/registry/`,
         port: 0,
         adminToken: ADMIN,
-        stsRoleArn: roleArn(),
+        stsRoleArn: testStsRoleArn(),
       },
       {},
     );
@@ -577,7 +565,7 @@ describe('scoped credentials on the S3 store (kind s3: STS AssumeRole on Ceph RG
     expect(e1.hint).toMatch(/--sts-role-arn/);
     const unreachable = new StsCredentialIssuer({
       ...base,
-      roleArn: roleArn(),
+      roleArn: testStsRoleArn(),
       stsEndpoint: 'http://127.0.0.1:9',
     });
     const e2 = await failure(unreachable.issue(request));

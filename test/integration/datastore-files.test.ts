@@ -9,18 +9,13 @@ import { fileListSchema, filePutResultSchema } from '../../src/datastore/model/d
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
+import { testPgUrl } from '../support/test-services.js';
 
 /**
  * The dataset file routes (`/datasets/{p}/{n}/files[/<path>]`) over real HTTP, on the local folder store and
  * on the S3 driver against Ceph RGW: listing, ranged GET/HEAD, streamed PUT with SHA-256 check, DELETE, the
  * frozen (PENDING) refusal, roles and unsafe paths.
  */
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
 
 const ADMIN = 'test-admin-token-files-0123456789abcdef';
 
@@ -98,7 +93,7 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
 
   beforeAll(async () => {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    db = await createScratchDatabase(pgUrl(), `files_${kind}`);
+    db = await createScratchDatabase(testPgUrl(), `files_${kind}`);
     let store: string;
     if (kind === 'local') {
       dir = await mkdtemp(join(tmpdir(), 'wharf-files-'));

@@ -10,18 +10,13 @@ import { OidcVerifier } from '../../src/datastore/access/oidc.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
+import { testPgUrl } from '../support/test-services.js';
 
 /**
  * OIDC JWT authentication against a real JWKS served over HTTP by the test (node:http), with tokens signed
  * here: the user name and groups come from the claims; groups count in dataset grants like catalog groups;
  * wrong issuer, audience, expiry, key or algorithm are 401; without OIDC configured a JWT is 401 with a hint.
  */
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
 
 const ADMIN = 'test-admin-token-oidc-0123456789abcdef';
 const ISSUER = 'https://idp.test/realms/wharf';
@@ -116,7 +111,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
   jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
 
-  db = await createScratchDatabase(pgUrl(), 'oidc');
+  db = await createScratchDatabase(testPgUrl(), 'oidc');
   dir = await mkdtemp(join(tmpdir(), 'wharf-oidc-'));
   const common = { database: db.url, store: join(dir, 'store'), port: 0, adminToken: ADMIN };
   withOidc = await startDatastore(

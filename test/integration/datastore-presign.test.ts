@@ -8,17 +8,12 @@ import { presignResultSchema } from '../../src/datastore/model/data-access-schem
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
+import { testPgUrl } from '../support/test-services.js';
 
 /**
  * Presigned GET/PUT URLs of one file of a dataset, fetched with plain HTTP (no token): on the local store
  * (Wharf's own HMAC-signed /data/{token} route, two replicas sharing the key) and on the real S3 server.
  */
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
 
 const ADMIN = 'test-admin-token-presign-0123456789abcdef';
 
@@ -73,7 +68,7 @@ describe('presigned URLs on the local store', () => {
   let id: string;
 
   beforeAll(async () => {
-    db = await createScratchDatabase(pgUrl(), 'presign');
+    db = await createScratchDatabase(testPgUrl(), 'presign');
     dir = await mkdtemp(join(tmpdir(), 'wharf-presign-'));
     const options = { database: db.url, store: join(dir, 'store'), port: 0, adminToken: ADMIN };
     [a, b] = await Promise.all([startDatastore(options, {}), startDatastore(options, {})]);
@@ -197,7 +192,7 @@ describe('presigned URLs on the S3 store', () => {
 
   beforeAll(async () => {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    db = await createScratchDatabase(pgUrl(), 'presign_s3');
+    db = await createScratchDatabase(testPgUrl(), 'presign_s3');
     bucket = await createTestBucket('dspresign');
     server = await startDatastore(
       { database: db.url, store: `s3://${bucket}/registry/`, port: 0, adminToken: ADMIN },

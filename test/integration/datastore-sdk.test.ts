@@ -18,18 +18,13 @@ import { credentialsResultSchema } from '../../src/datastore/model/data-access-s
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
+import { testPgUrl } from '../support/test-services.js';
 
 /**
  * The SDK (`wharf/client`) end to end against an in-process `wharf serve` over real HTTP: on the local store
  * (transfers through the /files routes with a dataset token) and on the S3 store on Ceph RGW with an STS role
  * (transfers with scoped S3 keys through the S3 driver).
  */
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
 
 const ADMIN = 'test-admin-token-sdk-0123456789abcdef';
 
@@ -94,7 +89,7 @@ describe.each(cases)('SDK on the $name', (c) => {
     sampleMetadata(name, { organisationId: org, dataCustodianId: person, ...extra });
 
   beforeAll(async () => {
-    db = await createScratchDatabase(pgUrl(), `sdk_${c.kind}`);
+    db = await createScratchDatabase(testPgUrl(), `sdk_${c.kind}`);
     const store = await c.setup();
     cleanup = store.cleanup;
     work = await mkdtemp(join(tmpdir(), 'wharf-sdk-'));

@@ -10,12 +10,7 @@ import type { DatasetMetadataInput } from '../../src/datastore/model/metadata.js
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { DatastoreService } from '../../src/datastore/service/datastore-service.js';
 import { openStorage } from '../../src/storage/registry.js';
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
+import { testPgUrl } from '../support/test-services.js';
 
 const alice = { actor: 'alice' };
 let db: ScratchDatabase;
@@ -38,7 +33,7 @@ function metadata(
 }
 
 beforeAll(async () => {
-  db = await createScratchDatabase(pgUrl(), 'ds_search');
+  db = await createScratchDatabase(testPgUrl(), 'ds_search');
   catalog = await openPgCatalog({ connectionString: db.url, schema: 'wharf' });
   dir = await mkdtemp(join(tmpdir(), 'wharf-ds-search-'));
   service = new DatastoreService({ catalog, store: await openStorage(dir), idPrefix: 'T1' });

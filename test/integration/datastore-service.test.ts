@@ -13,12 +13,7 @@ import { DatastoreService } from '../../src/datastore/service/datastore-service.
 import { openStorage } from '../../src/storage/registry.js';
 import type { StorageDriver } from '../../src/storage/types.js';
 import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
-
-function pgUrl(): string {
-  const url = process.env.WHARF_TEST_PG_URL;
-  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-  return url;
-}
+import { testPgUrl } from '../support/test-services.js';
 
 const PREFIX = '10378.1';
 const alice = { actor: 'alice' };
@@ -62,7 +57,7 @@ function withoutCopy(store: StorageDriver): StorageDriver {
 }
 
 beforeAll(async () => {
-  db = await createScratchDatabase(pgUrl(), 'ds_service');
+  db = await createScratchDatabase(testPgUrl(), 'ds_service');
   catalog = await openPgCatalog({ connectionString: db.url, schema: 'wharf' });
   const setup = new DatastoreService({
     catalog,

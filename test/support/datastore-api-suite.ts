@@ -21,6 +21,7 @@ import {
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 
 import { createTestBucket, deleteTestBucket } from './s3-buckets.js';
+import { testPgUrl } from './test-services.js';
 
 /**
  * The datastore HTTP API over real HTTP (fetch) against two in-process servers sharing one scratch
@@ -28,12 +29,6 @@ import { createTestBucket, deleteTestBucket } from './s3-buckets.js';
  * route, the authorization matrix, the release workflow and the replicas run on both.
  */
 export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
-  function pgUrl(): string {
-    const url = process.env.WHARF_TEST_PG_URL;
-    if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
-    return url;
-  }
-
   /** The documented (strict) response schema describes the real answer. */
   function expectShape(schema: z.ZodType, body: unknown): void {
     const result = schema.safeParse(body);
@@ -110,7 +105,7 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
   const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'rita', 'pager'];
 
   beforeAll(async () => {
-    db = await createScratchDatabase(pgUrl(), 'api');
+    db = await createScratchDatabase(testPgUrl(), 'api');
     dir = await mkdtemp(join(tmpdir(), 'wharf-api-'));
     if (storeKind === 's3') bucket = await createTestBucket('dsmatrix');
     const options = {
@@ -914,7 +909,7 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
 
   describe('first start', () => {
     it('two replicas starting on a fresh catalog create exactly one admin token', async () => {
-      const fresh = await createScratchDatabase(pgUrl(), 'api_boot');
+      const fresh = await createScratchDatabase(testPgUrl(), 'api_boot');
       const options = { database: fresh.url, store: storeFor('boot-store'), port: 0 };
       const servers = await Promise.all([startDatastore(options, {}), startDatastore(options, {})]);
       try {

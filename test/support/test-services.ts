@@ -21,3 +21,17 @@ export function s3TestEnv(): S3TestEnv {
   }
   return { endpoint, accessKeyId, secretAccessKey, region: process.env.AWS_REGION ?? 'us-east-1' };
 }
+
+/** The test PostgreSQL server's URL (a database the tests may create scratch databases next to). */
+export function testPgUrl(): string {
+  const url = process.env.WHARF_TEST_PG_URL;
+  if (!url) throw new Error('WHARF_TEST_PG_URL is not set: run `source /tmp/svc-env.sh` or `npm test`');
+  return url;
+}
+
+/** The role the test S3 server's STS lets the tests assume (scoped credentials). */
+export function testStsRoleArn(): string {
+  const arn = process.env.WHARF_TEST_STS_ROLE_ARN;
+  if (!arn) throw new Error('WHARF_TEST_STS_ROLE_ARN is not set: run `source /tmp/svc-env.sh` or `npm test`');
+  return arn;
+}
