@@ -27,11 +27,16 @@ export function instrumentStore(
         return (prefix: string, options: ListOptions = {}) =>
           resumableList(target, prefix, options, counts, listAttempts);
       }
-      if (property === 'read' || property === 'stat' || property === 'multipartLayout') {
+      if (
+        property === 'read' ||
+        property === 'readInto' ||
+        property === 'stat' ||
+        property === 'multipartLayout'
+      ) {
         const method = Reflect.get(target, property, receiver) as unknown;
         if (typeof method !== 'function') return method;
         return (...args: unknown[]) => {
-          if (property === 'read') counts.reads += 1;
+          if (property === 'read' || property === 'readInto') counts.reads += 1;
           else counts.stats += 1;
           return (method as (...a: unknown[]) => unknown).apply(target, args);
         };

@@ -29,6 +29,14 @@ export interface StorageDriver {
   read(key: string, options?: ReadOptions): Promise<Readable>;
 
   /**
+   * As `read`, but the body is handed to `sink` in borrowed buffers (valid only until the sink returns; a returned
+   * promise pauses the transfer until it settles), so a store can read into reused memory instead of allocating a
+   * buffer per chunk. Resolves once every byte went to the sink. `onInfo` runs before the first byte. Errors as
+   * `read`; what the sink throws is rethrown as it is. Optional: callers fall back to `read`.
+   */
+  readInto?(key: string, options: ReadOptions, sink: (bytes: Buffer) => void | Promise<void>): Promise<void>;
+
+  /**
    * Stores `body` at `key`. Visibility is atomic: readers see the old object or the complete new one, never a part.
    * `ifNoneMatch: '*'` creates only if absent; `ifMatch` replaces only the version with that ETag; either failing
    * throws PreconditionFailedError. Large streamed bodies go up as multipart uploads where the store has them.

@@ -191,6 +191,45 @@ export function describeDriverConformance(
       await expect(driver.read(key, { range: { start: 10 } })).rejects.toBeInstanceOf(Error);
     });
 
+    it('readInto hands the same bytes as read to a sink, info first (if the driver has readInto)', async (ctx) => {
+      const readInto = driver.readInto?.bind(driver);
+      if (!readInto) return ctx.skip();
+      const key = `${fresh('read-into')}body.bin`;
+      const body = randomBytes(3 * 1024 * 1024 + 17);
+      const written = await driver.write(key, body);
+      const collect = async (o: Parameters<StorageDriver['read']>[1] = {}): Promise<Buffer> => {
+        const copies: Buffer[] = [];
+        let infoFirst: boolean | undefined;
+        let slow = false;
+        await readInto(key, { ...o, onInfo: () => (infoFirst ??= copies.length === 0) }, (bytes) => {
+          infoFirst ??= false;
+          copies.push(Buffer.from(bytes)); // borrowed: copy before returning
+          // Every other chunk answers later, as a sink waiting for a disk does.
+          slow = !slow;
+          return slow ? new Promise((resolve) => setTimeout(resolve, 1)) : undefined;
+        });
+        expect(infoFirst).toBe(true);
+        return Buffer.concat(copies);
+      };
+      expect((await collect()).equals(body)).toBe(true);
+      const ranged = await collect({ range: { start: 1000, end: 2 * 1024 * 1024 }, ifMatch: written.etag });
+      expect(ranged.equals(body.subarray(1000, 2 * 1024 * 1024 + 1))).toBe(true);
+      await expect(readInto(`${key}-absent`, {}, () => undefined)).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      await expect(
+        readInto(key, { ifMatch: '"0123456789abcdef0123456789abcdef"' }, () => undefined),
+      ).rejects.toMatchObject({
+        code: 'PRECONDITION_FAILED',
+      });
+      const disk = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      await expect(
+        readInto(key, {}, () => {
+          throw disk;
+        }),
+      ).rejects.toBe(disk);
+    });
+
     it('reports what the store said about the object through onInfo, whole and ranged', async () => {
       const p = fresh('oninfo');
       const key = `${p}info.json`;

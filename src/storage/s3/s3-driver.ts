@@ -310,6 +310,80 @@ export class S3Driver implements StorageDriver {
   }
 
   /**
+   * `read` into a sink (see StorageDriver.readInto): on the lean path each connection reads into one reused buffer
+   * (raw-http-get.ts), which for large transfers costs a fraction of the CPU of a stream; otherwise `read`'s stream
+   * is handed to the sink chunk by chunk. A connection lost mid-body is a NetworkError (retryable by the caller).
+   */
+  async readInto(
+    key: string,
+    options: ReadOptions,
+    sink: (bytes: Buffer) => void | Promise<void>,
+  ): Promise<void> {
+    assertS3Key(key);
+    const { signal, ifMatch, onInfo } = options;
+    throwIfAborted(signal);
+    const range = rangeHeader(options.range);
+    const wholeObject = range === undefined;
+    const wantChecksums =
+      onInfo !== undefined && wholeObject && this.#capabilities.checksumAlgorithms.length > 0;
+    const fastGet = wantChecksums ? undefined : this.#fastGet;
+    let sinkError: { error: unknown } | undefined;
+    const guardedSink = async (bytes: Buffer): Promise<void> => {
+      try {
+        await sink(bytes);
+      } catch (error) {
+        sinkError = { error };
+        throw error;
+      }
+    };
+    let done: GetObjectHeaders | undefined;
+    try {
+      done = await fastGet?.getInto(
+        { key, range, ifMatch: ifMatch === undefined ? undefined : quoteEtag(ifMatch), signal },
+        (bytes) => {
+          // A sink that finished synchronously keeps the connection reading without a promise turn per read.
+          try {
+            const result = sink(bytes);
+            if (result instanceof Promise) {
+              return result.catch((error: unknown) => {
+                sinkError = { error };
+                throw error;
+              });
+            }
+          } catch (error) {
+            sinkError = { error };
+            throw error;
+          }
+          return undefined;
+        },
+        (headers) => onInfo?.(getToReadInfo(key, headers, wholeObject)),
+      );
+    } catch (error) {
+      if (sinkError) throw sinkError.error;
+      if ((httpStatus(error) === 416 || s3ErrorCode(error) === 'InvalidRange') && options.range) {
+        throw new ValidationError(
+          `byte range ${formatRange(options.range)} is outside the object ${s3Url(this.bucket, key)}`,
+          { cause: error },
+        );
+      }
+      if ((error as { bodyStarted?: boolean } | null)?.bodyStarted === true && !signal?.aborted) {
+        throw new WharfError(
+          'NETWORK',
+          `lost the connection to ${this.#ctx.endpointLabel} while reading ${s3Url(this.bucket, key)}: ${(error as Error).message}`,
+          { cause: error, retryable: true },
+        );
+      }
+      throw this.#map(error, { action: 'read', key, precondition: `its ETag is not ${ifMatch}` }, signal);
+    }
+    if (done !== undefined) {
+      this.#bucketExists = true;
+      return;
+    }
+    const body = await this.read(key, options);
+    for await (const chunk of body as AsyncIterable<Buffer>) await guardedSink(chunk);
+  }
+
+  /**
    * Stores `body` at `key`; readers see the old or the complete new object. Uint8Array bodies, and streams whose
    * `size` is known and at most 16 MiB, go up in one PutObject (streams are buffered first so retries can resend
    * them). Larger or unknown-size streams go up as a multipart upload (`partSize` default 8 MiB, raised so the
@@ -577,6 +651,7 @@ export class S3Driver implements StorageDriver {
     this.#closed = true;
     this.#client.destroy();
     this.#presignClient?.destroy();
+    this.#fastGet?.close();
   }
 
   // ---- internals ----

@@ -11,6 +11,7 @@ import { headerValue, s3ResponseError } from './s3-error-response.js';
 import type { S3ResponseError } from './s3-error-response.js';
 import type { GetObjectHeaders } from './s3-object-info.js';
 import { encodeKeyPath, S3RequestSigner } from './s3-sigv4-request.js';
+import { RawHttpGet, type BodySink } from './raw-http-get.js';
 import type { SigV4Target } from './s3-sigv4-request.js';
 
 /**
@@ -218,6 +219,8 @@ export interface FastGetOptions {
   isAws: boolean;
   /** The client's agents (shared, so the lean path and the SDK draw from one pool of `maxSockets`). */
   agents: S3Agents;
+  /** Read bodies for `getInto` into reused memory (raw-http-get.ts); default true. */
+  rawGet?: boolean;
 }
 
 export class S3FastGet {
@@ -227,12 +230,19 @@ export class S3FastGet {
   readonly #agents: S3Agents;
   #planning: Promise<{ target: FastGetTarget; signer: S3RequestSigner } | undefined> | undefined;
   #off = false;
+  readonly #raw: RawHttpGet | undefined;
+  /** Set when the server answered in a way the raw path does not read (then `getInto` always declines). */
+  #rawOff = false;
 
   constructor(options: FastGetOptions) {
     this.#client = options.client;
     this.#bucket = options.bucket;
     this.#isAws = options.isAws;
     this.#agents = options.agents;
+    this.#raw =
+      options.rawGet === false
+        ? undefined
+        : new RawHttpGet({ connectTimeoutMs: CONNECT_TIMEOUT_MS, socketTimeoutMs: SOCKET_IDLE_TIMEOUT_MS });
   }
 
   /**
@@ -244,24 +254,102 @@ export class S3FastGet {
   async get(request: FastGetRequest): Promise<FastGetOutput | undefined> {
     const plan = await this.#plan();
     if (!plan) return undefined;
-    const { target, signer } = plan;
+    return this.#retrying(
+      request.signal,
+      async () => {
+        const response = await this.#attempt(plan.target, plan.signer, request);
+        return response === undefined ? undefined : { ...getObjectHeaders(response.headers), Body: response };
+      },
+      () => true,
+    );
+  }
+
+  /**
+   * GetObject with the body read into reused memory and handed to `sink` (see raw-http-get.ts): `onHeaders` sees
+   * the decoded headers of the 200/206 answer before the first byte goes to the sink. Resolves with those headers
+   * once the whole body went to the sink; undefined when the request should go through `get` or the SDK instead
+   * (then nothing reached the sink). Errors and retries as `get`, except that a failure after bytes reached the
+   * sink is thrown at once (with `bodyStarted: true`): the caller starts over.
+   */
+  async getInto(
+    request: FastGetRequest,
+    sink: BodySink,
+    onHeaders?: (headers: GetObjectHeaders) => void,
+  ): Promise<GetObjectHeaders | undefined> {
+    const raw = this.#raw;
+    if (!raw || this.#rawOff) return undefined;
+    const plan = await this.#plan();
+    if (!plan) return undefined;
+    let bodyStarted = false;
+    return this.#retrying(
+      request.signal,
+      async () => {
+        const { target, signer } = plan;
+        const path = `${target.basePath}/${encodeKeyPath(request.key)}`;
+        let decoded: GetObjectHeaders | undefined;
+        const outcome = await raw.get({
+          target,
+          path,
+          headers: await signer.sign('GET', target, path, requestHeaders(request)),
+          signal: request.signal,
+          sinkFor: (head) => {
+            if (head.status !== 200 && head.status !== 206) return undefined;
+            decoded = getObjectHeaders(head.headers);
+            onHeaders?.(decoded);
+            return (bytes) => {
+              bodyStarted = true;
+              return sink(bytes);
+            };
+          },
+        });
+        if (outcome.kind === 'unsupported') {
+          this.#rawOff = true;
+          return undefined;
+        }
+        const clockCorrected = this.#noteServerDate(outcome.head.headers);
+        if (outcome.kind === 'body') return decoded;
+        return this.#errorAnswer(
+          outcome.head.status,
+          outcome.head.headers,
+          outcome.body,
+          target,
+          clockCorrected,
+        );
+      },
+      () => !bodyStarted,
+    );
+  }
+
+  /** Closes the idle connections of the raw path. */
+  close(): void {
+    this.#raw?.close();
+  }
+
+  /**
+   * Runs `attempt` under the client's retry strategy, as the SDK's retry middleware would: an error is retried
+   * while the strategy grants a retry token and `retryable()` agrees. Undefined from an attempt is passed on.
+   */
+  async #retrying<T>(
+    signal: AbortSignal | undefined,
+    attempt: () => Promise<T | undefined>,
+    retryable: () => boolean,
+  ): Promise<T | undefined> {
     const strategy = await this.#client.config.retryStrategy();
     if (!isRetryStrategyV2(strategy)) {
       this.#off = true;
       return undefined;
     }
-    const { signal } = request;
     let token = await race(strategy.acquireInitialRetryToken(''), signal);
     let attempts = 0;
     for (;;) {
       attempts += 1;
       try {
-        const response = await this.#attempt(target, signer, request);
-        if (response === undefined) return undefined;
+        const result = await attempt();
+        if (result === undefined) return undefined;
         strategy.recordSuccess(token);
-        return { ...getObjectHeaders(response.headers), Body: response };
+        return result;
       } catch (error) {
-        if (signal?.aborted || error === null || typeof error !== 'object') throw error;
+        if (signal?.aborted || error === null || typeof error !== 'object' || !retryable()) throw error;
         const info = {
           error: error as SdkError,
           errorType: retryErrorType(error as SdkError),
@@ -321,10 +409,7 @@ export class S3FastGet {
     request: FastGetRequest,
   ): Promise<IncomingMessage | undefined> {
     const path = `${target.basePath}/${encodeKeyPath(request.key)}`;
-    const headers: Record<string, string> = {};
-    if (request.range !== undefined) headers['range'] = request.range;
-    if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch;
-    const signed = await signer.sign('GET', target, path, headers);
+    const signed = await signer.sign('GET', target, path, requestHeaders(request));
     const response = await this.#send(target, path, signed, request.signal);
     const clockCorrected = this.#noteServerDate(response.headers);
     const status = response.statusCode ?? 0;
@@ -333,8 +418,19 @@ export class S3FastGet {
       response.destroy();
       throw error;
     });
-    const error = s3ResponseError(status, response.headers, body);
-    const bucketRegion = response.headers['x-amz-bucket-region'];
+    return this.#errorAnswer(status, response.headers, body, target, clockCorrected);
+  }
+
+  /** An error answer: undefined to hand the request to the SDK (AWS region redirect), else the error to throw. */
+  #errorAnswer(
+    status: number,
+    headers: IncomingHttpHeaders,
+    body: string,
+    target: FastGetTarget,
+    clockCorrected: boolean,
+  ): undefined {
+    const error = s3ResponseError(status, headers, body);
+    const bucketRegion = headers['x-amz-bucket-region'];
     if (this.#isAws && bucketRegion !== undefined && [301, 307, 400].includes(status)) {
       // The bucket is in another region (or moving): the SDK follows that, and takes every later read if it moved.
       if (bucketRegion !== target.region) this.#off = true;
@@ -434,6 +530,13 @@ export class S3FastGet {
 }
 
 /** The Retry-After hint of an error response, as the SDK's retry middleware reads it. */
+function requestHeaders(request: FastGetRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (request.range !== undefined) headers['range'] = request.range;
+  if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch;
+  return headers;
+}
+
 function retryAfter(error: unknown): { retryAfterHint?: Date } {
   const hint = getRetryAfterHint((error as Partial<S3ResponseError> | null)?.$response);
   return hint ? { retryAfterHint: hint } : {};

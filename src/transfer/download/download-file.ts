@@ -28,8 +28,11 @@ import { planRanges, type PlannedRange } from './range-plan.js';
 import type { RequestLimiter } from './request-limiter.js';
 import { loadResumeState, removeResumeFiles, saveResumeState, type ResumeState } from './resume-state.js';
 import { SequentialFileHasher } from './sequential-file-hasher.js';
+import { BatchedFileWriter, BufferPool } from './batched-writer.js';
 
-/** Bytes gathered per positional write of a ranged download (memory bound: one batch per range in flight). */
+export { writeAllAt } from './batched-writer.js';
+
+/** Bytes per positional write of a ranged download (memory bound: two such buffers per range in flight). */
 const WRITE_BATCH = 1024 * 1024;
 /** How often finished ranges of a ranged download are synced and recorded for resuming. */
 const CHECKPOINT_INTERVAL_MS = 1000;
@@ -111,25 +114,42 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
     try {
       const result = await o.limiter.run(async () => {
         let info: ReadInfo | undefined;
-        const body = await store.read(source.key, {
+        let expect: Expectations | undefined;
+        let hasher: ContentHasher | undefined;
+        const begin = (): ContentHasher => {
+          expect = expectationsFor({ ...source, ...info, key: source.key }, layout);
+          hasher = new ContentHasher(hashNeedsFor(expect));
+          return hasher;
+        };
+        const readOptions = {
           ...(signal ? { signal } : {}),
           ...(source.etag !== undefined ? { ifMatch: source.etag } : {}),
-          onInfo: (i) => {
+          onInfo: (i: ReadInfo) => {
             info = i;
           },
-        });
-        const expect = expectationsFor({ ...source, ...info, key: source.key }, layout);
-        const hasher = new ContentHasher(hashNeedsFor(expect));
+        };
         handle = await open(tmp, 'wx');
-        const fh = handle;
+        // One buffer the size of a small object (or 1 MiB) while another is written: a small file is one write.
+        const batch = Math.min(WRITE_BATCH, Math.max(source.size, 1));
+        const writer = new BatchedFileWriter(handle, 0, new BufferPool(batch, 2));
         let size = 0;
-        await consume(body, async (chunk) => {
-          hasher.update(chunk);
-          await fh.write(chunk, 0, chunk.length, size);
-          size += chunk.length;
-          counted += chunk.length;
-          o.onBytes?.(chunk.length);
-        });
+        const take = (bytes: Buffer): void | Promise<void> => {
+          (hasher ?? begin()).update(bytes);
+          size += bytes.length;
+          counted += bytes.length;
+          o.onBytes?.(bytes.length);
+          return writer.write(bytes);
+        };
+        try {
+          if (store.readInto) await store.readInto(source.key, readOptions, take);
+          else await consume(await store.read(source.key, readOptions), async (chunk) => take(chunk));
+          await writer.end();
+        } catch (error) {
+          await writer.abandon();
+          throw error;
+        }
+        hasher ??= begin();
+        if (expect === undefined) throw new Error('download expectations were not set');
         const hashes = hasher.digest();
         const check = checkDownload(`${store.name}/${source.key}`, expect, size, hashes);
         return { size, check, info };
@@ -232,46 +252,47 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
     if (Date.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS) void checkpoint();
   };
 
+  // Two write buffers per range in flight: one being written while the other fills.
+  const batches = new BufferPool(WRITE_BATCH, 2 * o.partConcurrency);
   const fetchRange = async (range: PlannedRange): Promise<void> => {
     let counted = 0;
     await withRetry(async () => {
       o.onBytes?.(-counted);
       counted = 0;
       await o.limiter.run(async () => {
-        const body = await store.read(source.key, {
+        const readOptions = {
           ...opt(signal),
           range: { start: range.start, end: range.end },
           ifMatch: etag,
-          onInfo: (info) => {
+          onInfo: (info: ReadInfo) => {
             if (info.encryption !== undefined) encryption = info.encryption;
             if (info.lastModified) lastModified = info.lastModified;
           },
-        });
-        // Chunks are gathered into vectored writes of about 1 MiB: one positional write per MiB instead of one per
-        // socket read keeps the thread pool and the event loop free, and writev copies nothing.
-        let position = range.start;
-        let pending: Buffer[] = [];
-        let pendingBytes = 0;
-        const flush = async (): Promise<void> => {
-          if (pendingBytes === 0) return;
-          const chunks = pending;
-          const length = pendingBytes;
-          pending = [];
-          pendingBytes = 0;
-          await writeAllAt(handle, chunks, length, position);
-          position += length;
         };
-        await consume(body, async (chunk) => {
-          if (position + pendingBytes + chunk.length > range.end + 1) {
+        let position = range.start;
+        const tooMany = (length: number): void => {
+          if (position + length > range.end + 1) {
             throw new Error(`the store sent more bytes than the range ${range.start}-${range.end} asked for`);
           }
-          pending.push(chunk);
-          pendingBytes += chunk.length;
-          counted += chunk.length;
-          o.onBytes?.(chunk.length);
-          if (pendingBytes >= WRITE_BATCH) await flush();
-        });
-        await flush();
+        };
+        // Chunks are copied into pooled 1 MiB buffers that are written positionally while the next one fills: the
+        // store may read into reused memory (StorageDriver.readInto), and the thread pool sees one write per MiB.
+        const writer = new BatchedFileWriter(handle, range.start, batches);
+        const take = (bytes: Buffer): void | Promise<void> => {
+          tooMany(bytes.length);
+          position += bytes.length;
+          counted += bytes.length;
+          o.onBytes?.(bytes.length);
+          return writer.write(bytes);
+        };
+        try {
+          if (store.readInto) await store.readInto(source.key, readOptions, take);
+          else await consume(await store.read(source.key, readOptions), async (chunk) => take(chunk));
+          await writer.end();
+        } catch (error) {
+          await writer.abandon();
+          throw error;
+        }
         if (position !== range.end + 1) {
           throw new NetworkError(
             `range ${range.start}-${range.end} of ${source.key} ended early at byte ${position}`,
@@ -385,23 +406,6 @@ async function finalize(
 
 async function mkdirP(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-}
-
-/** Writes `chunks` (`length` bytes in all) at `position`, however many calls the kernel needs. */
-export async function writeAllAt(
-  handle: FileHandle,
-  chunks: Buffer[],
-  length: number,
-  position: number,
-): Promise<void> {
-  let written = 0;
-  let rest = chunks;
-  while (written < length) {
-    const { bytesWritten } = await handle.writev(rest, position + written);
-    if (bytesWritten <= 0) throw new Error(`writing at byte ${position + written} made no progress`);
-    written += bytesWritten;
-    if (written < length) rest = [Buffer.concat(rest).subarray(bytesWritten)];
-  }
 }
 
 async function consume(body: Readable, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
