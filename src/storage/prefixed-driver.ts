@@ -7,6 +7,7 @@ import type {
   ObjectInfo,
   OpOptions,
   PresignOptions,
+  ReadInfo,
   ReadOptions,
   StorageDriver,
   WriteOptions,
@@ -57,6 +58,17 @@ export class PrefixedDriver implements StorageDriver {
       keys.map((k) => this.prefix + k),
       options,
     );
+  }
+
+  /** The inner store's `readInto` of `prefix + key` (onInfo as in `read`); absent when the inner store has none. */
+  get readInto(): StorageDriver['readInto'] {
+    const readInto = this.inner.readInto?.bind(this.inner);
+    if (!readInto) return undefined;
+    return (key, options, sink) => {
+      const onInfo = options.onInfo;
+      const inner = onInfo ? { ...options, onInfo: (info: ReadInfo) => onInfo(this.strip(info)) } : options;
+      return readInto(this.prefix + key, inner, sink);
+    };
   }
 
   /** The inner store's `multipartLayout` of `prefix + key`; absent when the inner store has none. */

@@ -162,7 +162,13 @@ export class S3Driver implements StorageDriver {
     this.#client = createS3Client(resolved, this.#credentials, {}, agents);
     this.#fastGet =
       resolved.fastGet && resolved.responseChecksumValidation === 'WHEN_REQUIRED'
-        ? new S3FastGet({ client: this.#client, bucket: resolved.bucket, isAws: resolved.isAws, agents })
+        ? new S3FastGet({
+            client: this.#client,
+            bucket: resolved.bucket,
+            isAws: resolved.isAws,
+            agents,
+            maxIdleSockets: resolved.maxSockets,
+          })
         : undefined;
     this.#ctx = {
       bucket: resolved.bucket,

@@ -221,6 +221,8 @@ export interface FastGetOptions {
   agents: S3Agents;
   /** Read bodies for `getInto` into reused memory (raw-http-get.ts); default true. */
   rawGet?: boolean;
+  /** Idle keep-alive connections the raw path keeps (as the agents' `maxSockets`). */
+  maxIdleSockets?: number;
 }
 
 export class S3FastGet {
@@ -242,7 +244,11 @@ export class S3FastGet {
     this.#raw =
       options.rawGet === false
         ? undefined
-        : new RawHttpGet({ connectTimeoutMs: CONNECT_TIMEOUT_MS, socketTimeoutMs: SOCKET_IDLE_TIMEOUT_MS });
+        : new RawHttpGet({
+            connectTimeoutMs: CONNECT_TIMEOUT_MS,
+            socketTimeoutMs: SOCKET_IDLE_TIMEOUT_MS,
+            ...(options.maxIdleSockets !== undefined ? { maxIdlePerHost: options.maxIdleSockets } : {}),
+          });
   }
 
   /**
