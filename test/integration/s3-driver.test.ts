@@ -48,7 +48,7 @@ describe('a prefixed view of the S3 driver', () => {
       expect(infoKey).toBe('nested/file.bin');
       expect(Buffer.concat(copies).equals(body.subarray(10))).toBe(true);
     } finally {
-      await driver.close();
+      await driver.close?.();
       await deleteTestBucket(bucket);
     }
   });
