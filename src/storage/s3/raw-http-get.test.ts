@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -71,6 +72,26 @@ function request(
     ...extra,
   };
 }
+
+// A self-signed certificate for 127.0.0.1 (P-256, valid until 2126), made with
+// openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost -days 36500 \
+//   -addext "subjectAltName=IP:127.0.0.1,DNS:localhost"
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSmTO64LI4LjBaxin
+4fTpt3kCXaIIYfDi+VjzpGInL8qhRANCAAR2RGxJ6CYj3eyMu0clSLyNKdfwGNb0
+XiRYxWQ4LB+AkCFu9UQ9ekj9M82q+/0VtS9ooo0/7pXHkZNyCXjJc7yw
+-----END PRIVATE KEY-----`;
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIUDu1eS42ocx1GooLMYeikWt7cO74wCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyNDAzMzA1NVoYDzIxMjYxMDMx
+MDMzMDU1WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAR2RGxJ6CYj3eyMu0clSLyNKdfwGNb0XiRYxWQ4LB+AkCFu9UQ9ekj9
+M82q+/0VtS9ooo0/7pXHkZNyCXjJc7ywo28wbTAdBgNVHQ4EFgQUKLyYCzcSu5OB
+GmD1+HRVe8LmbBkwHwYDVR0jBBgwFoAUKLyYCzcSu5OBGmD1+HRVe8LmbBkwDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARhwR/AAABgglsb2NhbGhvc3QwCgYIKoZI
+zj0EAwIDSAAwRQIgORH4XTiTvr6FBe4WcjU4k/DjH5wfi11+jCpE8Z8y6GkCIQDL
+JtfOWA1zkkFkH3k4oKaHn3yKHHy3pUVkJDkCP4frjg==
+-----END CERTIFICATE-----`;
 
 const payload = Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 7) % 251));
 
@@ -234,6 +255,38 @@ describe('RawHttpGet', () => {
         }),
       ),
     ).rejects.toBe(disk);
+  });
+
+  it('speaks TLS to https targets, verifying the certificate against the CA it is given', async () => {
+    const server = createHttpsServer({ key: TEST_KEY, cert: TEST_CERT }, (_req, res) => {
+      res.writeHead(200, { 'content-length': payload.length });
+      res.end(payload);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    });
+    const { port } = server.address() as AddressInfo;
+    const target: RawGetTarget = { protocol: 'https:', hostname: '127.0.0.1', port };
+    const trusting = new RawHttpGet({
+      connectTimeoutMs: 2000,
+      socketTimeoutMs: 5000,
+      tls: { ca: TEST_CERT },
+    });
+    closers.push(() => Promise.resolve(trusting.close()));
+    const copies: Buffer[] = [];
+    const outcome = await trusting.get(request(target, (b) => void copies.push(Buffer.from(b))));
+    expect(outcome.kind).toBe('body');
+    expect(Buffer.concat(copies).equals(payload)).toBe(true);
+    // Without that CA the self-signed certificate is refused, as node:https refuses it.
+    const refused = await newClient()
+      .get(request(target, () => undefined))
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    expect((refused as Error).name).not.toBe('TimeoutError'); // not retried as a network hiccup
   });
 
   it('times out a silent server', async () => {

@@ -65,6 +65,8 @@ export interface RawHttpGetOptions {
 export const MAX_ERROR_BODY = 64 * 1024;
 /** A response head larger than this is refused. */
 const MAX_HEAD = 64 * 1024;
+/** Node error codes the SDK's HTTP handler renames to TimeoutError (retryable). */
+const RETRYABLE_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 /** Bytes read per socket read; one buffer per connection. */
 const READ_BUFFER = 256 * 1024;
 
@@ -131,7 +133,10 @@ class Connection {
       onEnd?.(this.#ended);
     };
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      end(connectionError(error.message, error.code ?? 'ECONNRESET'));
+      // As the SDK's HTTP handler: resets and refusals are retryable timeouts; others (a certificate the
+      // machine does not trust, say) stay what they are.
+      if (error.code !== undefined && RETRYABLE_SOCKET_CODES.has(error.code)) error.name = 'TimeoutError';
+      end(error);
     });
     socket.on('end', () => end(connectionError('the server closed the connection', 'ECONNRESET')));
     socket.on('close', () => end(connectionError('the connection closed', 'ECONNRESET')));
