@@ -111,7 +111,7 @@ async function main() {
         short: 'wharf',
         cmd: process.execPath,
         cwd: REPO,
-        note: 'defaults (--concurrency 32); node dist/cli/main.js --quiet --no-progress fetch SRC DIR --dataset-id x',
+        note: 'defaults (--concurrency 64); node dist/cli/main.js --quiet --no-progress fetch SRC DIR --dataset-id x',
         before: makeDir('wharf'),
         after: verifyAndClean('wharf', DATASET_ID),
         argsFor: (round) => [

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadWharfConfig } from '../../app/wharf-config.js';
 import { UsageError } from '../../core/errors.js';
 import { formatBytes, formatSeconds } from '../../core/units.js';
+import { FETCH_DEFAULTS } from '../../fetch/fetch-dataset.js';
 import type { BuildTableResult } from '../../tables/build-table.js';
 import type { ColumnInfo, JsonValue } from '../../tables/duckdb-session.js';
 import { PEGA_DATAMART_PRESET } from '../../tables/presets.js';
@@ -104,7 +105,11 @@ export function registerTable(program: Command, run: RunAction): void {
     )
     .option('--cache <dir>', 'fetch cache folder, as `wharf fetch DEST` (default ./data)')
     .option('--dataset-id <id>', 'folder name in the cache (default: a fingerprint of the selection)')
-    .option('-j, --concurrency <n>', 'files fetched at once (default 32)', positiveInt('--concurrency'))
+    .option(
+      '-j, --concurrency <n>',
+      `files fetched at once (default ${FETCH_DEFAULTS.concurrency})`,
+      positiveInt('--concurrency'),
+    )
     .option(
       '--timestamp-tolerance <hours>',
       'refuse if the files were last modified more than HOURS apart',
