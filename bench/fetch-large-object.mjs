@@ -210,68 +210,68 @@ async function main() {
           throw new BenchError(`wharf presign failed (exit ${r.status}): ${(r.stderr ?? '').trim()}`);
         return url;
       };
-      const curl = roundArgs({
-        label: 'curl presigned GET',
-        short: 'curl',
-        cmd: CURL_BIN,
-        note: 'curl -s -f -o FILE "$(wharf presign s3://B/KEY)": one stream; -f makes an HTTP error a failure',
-        before: makeDir('curl'),
-        after: verifyAndClean('curl', NAME),
-        argsFor: (round) => ['-s', '-f', '-o', path.join(dirFor('curl', round), NAME), 'URL'],
-      });
-      const setArgs = curl.before;
-      curl.before = async (label, round, info) => {
-        await setArgs(label, round, info);
-        curl.args[curl.args.length - 1] = presign();
+      /** A round-args row whose last argument becomes a fresh presigned URL before each round. */
+      const withFreshUrl = (row) => {
+        const setArgs = row.before;
+        row.before = async (label, round, info) => {
+          await setArgs(label, round, info);
+          row.args[row.args.length - 1] = presign();
+        };
+        return row;
       };
+      const curl = withFreshUrl(
+        roundArgs({
+          label: 'curl presigned GET',
+          short: 'curl',
+          cmd: CURL_BIN,
+          note: 'curl -s -f -o FILE "$(wharf presign s3://B/KEY)": one stream; -f makes an HTTP error a failure',
+          before: makeDir('curl'),
+          after: verifyAndClean('curl', NAME),
+          argsFor: (round) => ['-s', '-f', '-o', path.join(dirFor('curl', round), NAME), 'URL'],
+        }),
+      );
       commands.push(curl);
       // Wharf fsyncs every file before renaming it into place (the issue's safety rule); curl does not, so its
       // time ends while the bytes may still be in the page cache. This row times curl until the file is durable
       // too (coreutils `sync -d FILE`: fdatasync), the like-for-like peer for a tool that must fsync.
-      const durable = roundArgs({
-        label: 'curl presigned GET + fdatasync',
-        short: 'curl+sync',
-        cmd: '/bin/sh',
-        note: "sh -c 'curl -s -f -o FILE URL && sync -d FILE': curl, then the file made durable as wharf makes it",
-        before: makeDir('curl-sync'),
-        after: verifyAndClean('curl-sync', NAME),
-        argsFor: (round) => [
-          '-c',
-          'curl -s -f -o "$1" "$2" && sync -d "$1"',
-          'sh',
-          path.join(dirFor('curl-sync', round), NAME),
-          'URL',
-        ],
-      });
-      const setDurableArgs = durable.before;
-      durable.before = async (label, round, info) => {
-        await setDurableArgs(label, round, info);
-        durable.args[durable.args.length - 1] = presign();
-      };
+      const durable = withFreshUrl(
+        roundArgs({
+          label: 'curl presigned GET + fdatasync',
+          short: 'curl+sync',
+          cmd: '/bin/sh',
+          note: "sh -c 'curl -s -f -o FILE URL && sync -d FILE': curl, then the file made durable as wharf makes it",
+          before: makeDir('curl-sync'),
+          after: verifyAndClean('curl-sync', NAME),
+          argsFor: (round) => [
+            '-c',
+            'curl -s -f -o "$1" "$2" && sync -d "$1"',
+            'sh',
+            path.join(dirFor('curl-sync', round), NAME),
+            'URL',
+          ],
+        }),
+      );
       commands.push(durable);
       // The issue also asks Wharf to verify the bytes: the multipart ETag is an MD5 over every byte (of each part),
       // which standard tools can only do alongside the download. This row hashes the stream as Wharf does, so the
       // three rows show what durability and verification cost any client on this machine.
-      const verified = roundArgs({
-        label: 'curl | tee | md5sum, + fdatasync',
-        short: 'curl+md5+sync',
-        cmd: '/bin/sh',
-        note: "sh -c 'curl -s -f URL | tee FILE | md5sum && sync -d FILE': every byte hashed while it arrives, then the file made durable",
-        before: makeDir('curl-md5-sync'),
-        after: verifyAndClean('curl-md5-sync', NAME),
-        argsFor: (round) => [
-          '-c',
-          'curl -s -f "$2" | tee "$1" | md5sum > /dev/null && sync -d "$1"',
-          'sh',
-          path.join(dirFor('curl-md5-sync', round), NAME),
-          'URL',
-        ],
-      });
-      const setVerifiedArgs = verified.before;
-      verified.before = async (label, round, info) => {
-        await setVerifiedArgs(label, round, info);
-        verified.args[verified.args.length - 1] = presign();
-      };
+      const verified = withFreshUrl(
+        roundArgs({
+          label: 'curl | tee | md5sum, + fdatasync',
+          short: 'curl+md5+sync',
+          cmd: '/bin/sh',
+          note: "sh -c 'curl -s -f URL | tee FILE | md5sum && sync -d FILE': every byte hashed while it arrives, then the file made durable",
+          before: makeDir('curl-md5-sync'),
+          after: verifyAndClean('curl-md5-sync', NAME),
+          argsFor: (round) => [
+            '-c',
+            'curl -s -f "$2" | tee "$1" | md5sum > /dev/null && sync -d "$1"',
+            'sh',
+            path.join(dirFor('curl-md5-sync', round), NAME),
+            'URL',
+          ],
+        }),
+      );
       commands.push(verified);
     } else log(`${CURL_BIN} not found: curl skipped`);
     commands.push(

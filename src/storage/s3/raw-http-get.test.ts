@@ -1,5 +1,10 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,11 +23,8 @@ afterEach(async () => {
   while (closers.length > 0) await closers.pop()?.();
 });
 
-/** A local HTTP server; counts the TCP connections it accepted. */
-async function serve(handler: Handler): Promise<{ target: RawGetTarget; connections: () => number }> {
-  const server = createServer(handler);
-  let connections = 0;
-  server.on('connection', () => (connections += 1));
+/** Listens on a free loopback port (returned) and closes the server, connections and all, after the test. */
+async function listenUntilTeardown(server: HttpServer): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   closers.push(async () => {
@@ -30,7 +32,15 @@ async function serve(handler: Handler): Promise<{ target: RawGetTarget; connecti
     server.close();
     await once(server, 'close');
   });
-  const { port } = server.address() as AddressInfo;
+  return (server.address() as AddressInfo).port;
+}
+
+/** A local HTTP server; counts the TCP connections it accepted. */
+async function serve(handler: Handler): Promise<{ target: RawGetTarget; connections: () => number }> {
+  const server = createServer(handler);
+  let connections = 0;
+  server.on('connection', () => (connections += 1));
+  const port = await listenUntilTeardown(server);
   return { target: { protocol: 'http:', hostname: '127.0.0.1', port }, connections: () => connections };
 }
 
@@ -262,14 +272,7 @@ describe('RawHttpGet', () => {
       res.writeHead(200, { 'content-length': payload.length });
       res.end(payload);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    closers.push(async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    });
-    const { port } = server.address() as AddressInfo;
+    const port = await listenUntilTeardown(server);
     const target: RawGetTarget = { protocol: 'https:', hostname: '127.0.0.1', port };
     const trusting = new RawHttpGet({
       connectTimeoutMs: 2000,

@@ -270,34 +270,15 @@ export class S3Driver implements StorageDriver {
    * Requests without ChecksumMode go on the lean path (s3-fast-get.ts) where it applies; it answers as the SDK does.
    */
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
-    assertS3Key(key);
-    const { signal, ifMatch, onInfo } = options;
-    throwIfAborted(signal);
-    const range = rangeHeader(options.range);
-    const wholeObject = range === undefined;
-    const wantChecksums =
-      onInfo !== undefined && wholeObject && this.#capabilities.checksumAlgorithms.length > 0;
-    const target: S3ErrorTarget = { action: 'read', key, precondition: `its ETag is not ${ifMatch}` };
-    const request: FastGetRequest = {
-      key,
-      range,
-      ifMatch: ifMatch === undefined ? undefined : quoteEtag(ifMatch),
-      signal,
-    };
+    const { signal, onInfo } = options;
+    const { request, wholeObject, wantChecksums } = this.#getRequest(key, options);
     let out: GetObjectHeaders & { Body?: unknown };
     try {
       out =
         (wantChecksums ? undefined : await this.#fastGet?.get(request)) ??
         (await this.#sdkGet(request, wantChecksums));
     } catch (error) {
-      // 416: the object exists but the range starts at or past its end (every range of an empty object does).
-      if ((httpStatus(error) === 416 || s3ErrorCode(error) === 'InvalidRange') && options.range) {
-        throw new ValidationError(
-          `byte range ${formatRange(options.range)} is outside the object ${s3Url(this.bucket, key)}`,
-          { cause: error },
-        );
-      }
-      throw this.#map(error, target, signal);
+      throw this.#readFailure(error, key, options);
     }
     this.#bucketExists = true;
     const body = out.Body;
@@ -325,18 +306,19 @@ export class S3Driver implements StorageDriver {
     options: ReadOptions,
     sink: (bytes: Buffer) => void | Promise<void>,
   ): Promise<void> {
-    assertS3Key(key);
-    const { signal, ifMatch, onInfo } = options;
-    throwIfAborted(signal);
-    const range = rangeHeader(options.range);
-    const wholeObject = range === undefined;
-    const wantChecksums =
-      onInfo !== undefined && wholeObject && this.#capabilities.checksumAlgorithms.length > 0;
-    const fastGet = wantChecksums ? undefined : this.#fastGet;
+    const { signal, onInfo } = options;
+    const { request, wholeObject, wantChecksums } = this.#getRequest(key, options);
+    // What the sink throws (a full disk, say) is passed on as it is, never mapped as an S3 error. A sink that
+    // finished synchronously keeps the connection reading without a promise turn per read.
     let sinkError: { error: unknown } | undefined;
-    const guardedSink = async (bytes: Buffer): Promise<void> => {
+    const recordingSink = (bytes: Buffer): void | Promise<void> => {
       try {
-        await sink(bytes);
+        const result = sink(bytes);
+        if (!(result instanceof Promise)) return undefined;
+        return result.catch((error: unknown) => {
+          sinkError = { error };
+          throw error;
+        });
       } catch (error) {
         sinkError = { error };
         throw error;
@@ -344,34 +326,11 @@ export class S3Driver implements StorageDriver {
     };
     let done: GetObjectHeaders | undefined;
     try {
-      done = await fastGet?.getInto(
-        { key, range, ifMatch: ifMatch === undefined ? undefined : quoteEtag(ifMatch), signal },
-        (bytes) => {
-          // A sink that finished synchronously keeps the connection reading without a promise turn per read.
-          try {
-            const result = sink(bytes);
-            if (result instanceof Promise) {
-              return result.catch((error: unknown) => {
-                sinkError = { error };
-                throw error;
-              });
-            }
-          } catch (error) {
-            sinkError = { error };
-            throw error;
-          }
-          return undefined;
-        },
-        (headers) => onInfo?.(getToReadInfo(key, headers, wholeObject)),
+      done = await (wantChecksums ? undefined : this.#fastGet)?.getInto(request, recordingSink, (headers) =>
+        onInfo?.(getToReadInfo(key, headers, wholeObject)),
       );
     } catch (error) {
       if (sinkError) throw sinkError.error;
-      if ((httpStatus(error) === 416 || s3ErrorCode(error) === 'InvalidRange') && options.range) {
-        throw new ValidationError(
-          `byte range ${formatRange(options.range)} is outside the object ${s3Url(this.bucket, key)}`,
-          { cause: error },
-        );
-      }
       if ((error as { bodyStarted?: boolean } | null)?.bodyStarted === true && !signal?.aborted) {
         throw new WharfError(
           'NETWORK',
@@ -379,14 +338,48 @@ export class S3Driver implements StorageDriver {
           { cause: error, retryable: true },
         );
       }
-      throw this.#map(error, { action: 'read', key, precondition: `its ETag is not ${ifMatch}` }, signal);
+      throw this.#readFailure(error, key, options);
     }
     if (done !== undefined) {
       this.#bucketExists = true;
       return;
     }
     const body = await this.read(key, options);
-    for await (const chunk of body as AsyncIterable<Buffer>) await guardedSink(chunk);
+    for await (const chunk of body as AsyncIterable<Buffer>) await recordingSink(chunk);
+  }
+
+  /** The GetObject request of a read, and whether the SDK must validate checksums (whole object, onInfo). */
+  #getRequest(
+    key: string,
+    options: ReadOptions,
+  ): { request: FastGetRequest; wholeObject: boolean; wantChecksums: boolean } {
+    assertS3Key(key);
+    const { signal, ifMatch, onInfo } = options;
+    throwIfAborted(signal);
+    const range = rangeHeader(options.range);
+    const wholeObject = range === undefined;
+    const wantChecksums =
+      onInfo !== undefined && wholeObject && this.#capabilities.checksumAlgorithms.length > 0;
+    const request: FastGetRequest = {
+      key,
+      range,
+      ifMatch: ifMatch === undefined ? undefined : quoteEtag(ifMatch),
+      signal,
+    };
+    return { request, wholeObject, wantChecksums };
+  }
+
+  /** The WharfError for a failed GetObject. */
+  #readFailure(error: unknown, key: string, options: ReadOptions): WharfError {
+    // 416: the object exists but the range starts at or past its end (every range of an empty object does).
+    if ((httpStatus(error) === 416 || s3ErrorCode(error) === 'InvalidRange') && options.range) {
+      return new ValidationError(
+        `byte range ${formatRange(options.range)} is outside the object ${s3Url(this.bucket, key)}`,
+        { cause: error },
+      );
+    }
+    const target: S3ErrorTarget = { action: 'read', key, precondition: `its ETag is not ${options.ifMatch}` };
+    return this.#map(error, target, options.signal);
   }
 
   /**

@@ -14,7 +14,7 @@ import {
 import { runPool } from '../../core/pool.js';
 import { withRetry } from '../../core/retry.js';
 import { sameEtag } from '../../storage/etag.js';
-import type { MultipartLayout, ReadInfo, StorageDriver } from '../../storage/types.js';
+import type { MultipartLayout, ReadInfo, ReadOptions, StorageDriver } from '../../storage/types.js';
 import { ContentHasher, type FileDigest } from './content-hasher.js';
 import {
   checkDownload,
@@ -144,14 +144,7 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
           o.onBytes?.(bytes.length);
           return writer.write(bytes);
         };
-        try {
-          if (store.readInto) await store.readInto(source.key, readOptions, take);
-          else await consume(await store.read(source.key, readOptions), async (chunk) => take(chunk));
-          await writer.end();
-        } catch (error) {
-          await writer.abandon();
-          throw error;
-        }
+        await readThrough(store, source.key, readOptions, writer, take);
         hasher ??= begin();
         if (expect === undefined) throw new Error('download expectations were not set');
         const hashes = hasher.digest();
@@ -289,14 +282,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
           o.onBytes?.(bytes.length);
           return writer.write(bytes);
         };
-        try {
-          if (store.readInto) await store.readInto(source.key, readOptions, take);
-          else await consume(await store.read(source.key, readOptions), async (chunk) => take(chunk));
-          await writer.end();
-        } catch (error) {
-          await writer.abandon();
-          throw error;
-        }
+        await readThrough(store, source.key, readOptions, writer, take);
         if (position !== range.end + 1) {
           throw new NetworkError(
             `range ${range.start}-${range.end} of ${source.key} ended early at byte ${position}`,
@@ -410,6 +396,27 @@ async function finalize(
 
 async function mkdirP(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
+}
+
+/**
+ * Reads an object (or a range of it) through `take` into `writer`, by `readInto` when the store has it, else
+ * through `read`'s stream; then waits for the writes. After a failure the writer's buffers go back to the pool.
+ */
+async function readThrough(
+  store: StorageDriver,
+  key: string,
+  options: ReadOptions,
+  writer: BatchedFileWriter,
+  take: (bytes: Buffer) => void | Promise<void>,
+): Promise<void> {
+  try {
+    if (store.readInto) await store.readInto(key, options, take);
+    else await consume(await store.read(key, options), async (chunk) => take(chunk));
+    await writer.end();
+  } catch (error) {
+    await writer.abandon();
+    throw error;
+  }
 }
 
 async function consume(body: Readable, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
