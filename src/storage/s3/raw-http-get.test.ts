@@ -154,6 +154,18 @@ describe('RawHttpGet', () => {
     expect(connections()).toBe(1);
   });
 
+  it('does not keep a connection the server said it will close', async () => {
+    const { target, connections } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': 2, connection: 'close' });
+      res.end('ok');
+    });
+    const client = newClient();
+    for (let round = 0; round < 2; round++) {
+      expect((await client.get(request(target, () => undefined))).kind).toBe('body');
+    }
+    expect(connections()).toBe(2);
+  });
+
   it('pauses while the sink is busy and still delivers every byte in order', async () => {
     const { target } = await serve((_req, res) => {
       res.writeHead(200, { 'content-length': payload.length });
