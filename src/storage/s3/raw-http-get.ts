@@ -337,9 +337,7 @@ export class RawHttpGet {
         head = parsed.head;
         const length = contentLengthFraming(head.headers);
         if (head.status < 200 || length === undefined) {
-          settled = true;
-          connection.detach();
-          request.signal?.removeEventListener('abort', onAbort);
+          cleanup();
           socket.destroy();
           resolve({
             kind: 'unsupported',

@@ -286,7 +286,6 @@ export class S3FastGet {
     if (!raw || this.#rawOff) return undefined;
     const plan = await this.#plan();
     if (!plan) return undefined;
-    let bodyStarted = false;
     return this.#retrying(
       request.signal,
       async () => {
@@ -302,10 +301,7 @@ export class S3FastGet {
             if (head.status !== 200 && head.status !== 206) return undefined;
             decoded = getObjectHeaders(head.headers);
             onHeaders?.(decoded);
-            return (bytes) => {
-              bodyStarted = true;
-              return sink(bytes);
-            };
+            return sink;
           },
         });
         if (outcome.kind === 'unsupported') {
@@ -322,7 +318,7 @@ export class S3FastGet {
           clockCorrected,
         );
       },
-      () => !bodyStarted,
+      (error) => (error as { bodyStarted?: boolean }).bodyStarted !== true,
     );
   }
 
@@ -333,12 +329,12 @@ export class S3FastGet {
 
   /**
    * Runs `attempt` under the client's retry strategy, as the SDK's retry middleware would: an error is retried
-   * while the strategy grants a retry token and `retryable()` agrees. Undefined from an attempt is passed on.
+   * while the strategy grants a retry token and `retryable(error)` agrees. Undefined from an attempt is passed on.
    */
   async #retrying<T>(
     signal: AbortSignal | undefined,
     attempt: () => Promise<T | undefined>,
-    retryable: () => boolean,
+    retryable: (error: object) => boolean,
   ): Promise<T | undefined> {
     const strategy = await this.#client.config.retryStrategy();
     if (!isRetryStrategyV2(strategy)) {
@@ -355,7 +351,7 @@ export class S3FastGet {
         strategy.recordSuccess(token);
         return result;
       } catch (error) {
-        if (signal?.aborted || error === null || typeof error !== 'object' || !retryable()) throw error;
+        if (signal?.aborted || error === null || typeof error !== 'object' || !retryable(error)) throw error;
         const info = {
           error: error as SdkError,
           errorType: retryErrorType(error as SdkError),

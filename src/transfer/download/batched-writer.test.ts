@@ -1,8 +1,8 @@
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BatchedFileWriter, BufferPool } from './batched-writer.js';
+import { BatchedFileWriter, BufferPool, writeAllAt } from './batched-writer.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -58,5 +58,32 @@ describe('BatchedFileWriter', () => {
     const writer = new BatchedFileWriter(handle, 0, new BufferPool(4, 1));
     await writer.write(Buffer.from('abcd'));
     await expect(writer.end()).rejects.toMatchObject({ code: 'EBADF' });
+  });
+});
+
+describe('writeAllAt', () => {
+  it('finishes a vectored write the kernel took only part of, at the right offsets', async () => {
+    const file = Buffer.alloc(32, '.');
+    const calls: number[] = [];
+    // A handle whose writev accepts at most 5 bytes per call, as a short write would.
+    const handle = {
+      writev: async (buffers: Buffer[], position: number) => {
+        const data = Buffer.concat(buffers).subarray(0, 5);
+        data.copy(file, position);
+        calls.push(position);
+        return { bytesWritten: data.length, buffers };
+      },
+    } as unknown as FileHandle;
+    const chunks = [Buffer.from('abcdefg'), Buffer.from('hij'), Buffer.from('klmnop')];
+    await writeAllAt(handle, chunks, 16, 10);
+    expect(file.toString()).toBe('..........abcdefghijklmnop......');
+    expect(calls).toEqual([10, 15, 20, 25]);
+  });
+
+  it('fails instead of looping when a write makes no progress', async () => {
+    const handle = {
+      writev: async (buffers: Buffer[]) => ({ bytesWritten: 0, buffers }),
+    } as unknown as FileHandle;
+    await expect(writeAllAt(handle, [Buffer.from('abc')], 3, 0)).rejects.toThrow(/made no progress/);
   });
 });

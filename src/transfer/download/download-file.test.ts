@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import type { WharfError } from '../../core/errors.js';
 import { LocalDriver } from '../../storage/local/local-driver.js';
 import { MemoryDriver } from '../../storage/memory/memory-driver.js';
 import type { ReadOptions, StorageDriver } from '../../storage/types.js';
-import { downloadFile, writeAllAt, type DownloadOptions, type DownloadSource } from './download-file.js';
+import { downloadFile, type DownloadOptions, type DownloadSource } from './download-file.js';
 import { RequestLimiter } from './request-limiter.js';
 import type { ResumeState } from './resume-state.js';
 
@@ -488,32 +487,5 @@ describe('downloadFile, ranged objects', () => {
     expect(calls).toHaveLength(RANGES + 1);
     await expectFileBytes(data);
     expect(result.verified).toEqual(['size', 'md5']);
-  });
-});
-
-describe('writeAllAt', () => {
-  it('finishes a vectored write the kernel took only part of, at the right offsets', async () => {
-    const file = Buffer.alloc(32, '.');
-    const calls: number[] = [];
-    // A handle whose writev accepts at most 5 bytes per call, as a short write would.
-    const handle = {
-      writev: async (buffers: Buffer[], position: number) => {
-        const data = Buffer.concat(buffers).subarray(0, 5);
-        data.copy(file, position);
-        calls.push(position);
-        return { bytesWritten: data.length, buffers };
-      },
-    } as unknown as FileHandle;
-    const chunks = [Buffer.from('abcdefg'), Buffer.from('hij'), Buffer.from('klmnop')];
-    await writeAllAt(handle, chunks, 16, 10);
-    expect(file.toString()).toBe('..........abcdefghijklmnop......');
-    expect(calls).toEqual([10, 15, 20, 25]);
-  });
-
-  it('fails instead of looping when a write makes no progress', async () => {
-    const handle = {
-      writev: async (buffers: Buffer[]) => ({ bytesWritten: 0, buffers }),
-    } as unknown as FileHandle;
-    await expect(writeAllAt(handle, [Buffer.from('abc')], 3, 0)).rejects.toThrow(/made no progress/);
   });
 });

@@ -30,8 +30,6 @@ import { loadResumeState, removeResumeFiles, saveResumeState, type ResumeState }
 import { SequentialFileHasher } from './sequential-file-hasher.js';
 import { BatchedFileWriter, BufferPool } from './batched-writer.js';
 
-export { writeAllAt } from './batched-writer.js';
-
 /**
  * Bytes per positional write (two such buffers per range in flight). Measured on the 1 GiB benchmark: 1 MiB
  * buffers made the kernel's copy into the page cache several times slower (a fifth of all CPU samples, against
