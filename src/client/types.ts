@@ -28,6 +28,8 @@ export type {
   VersionResponse,
   MetadataValidationResult,
   HealthCheck,
+  DatasetAccess,
+  WhoAmI,
 } from '../datastore/model/api-schemas.js';
 import type { ReleaseStatus, SortField } from '../datastore/model/dataset.js';
 
@@ -49,12 +51,4 @@ export interface ListDatasetsOptions {
 export interface ForAllDatasetsOptions extends Omit<ListDatasetsOptions, 'paginationKey'> {
   /** Stop after this many datasets (default: all). */
   totalLimit?: number;
-}
-
-/** `GET /me`. */
-export interface WhoAmI {
-  username: string;
-  tokenId: string;
-  systemRoles: string[];
-  groups: string[];
 }

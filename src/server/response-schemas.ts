@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { ApiTokenInfo, DatasetGrant } from '../datastore/catalog/types.js';
+import type { grantSchema, WhoAmI } from '../datastore/model/api-schemas.js';
+import type { Principal } from './auth.js';
 
 /**
  * Response bodies, for the OpenAPI document. The dataset-related ones live in `datastore/model/api-schemas.ts`
- * (the SDK types its answers with them) and are re-exported here; tokens, grants and access stay here. The
+ * (the SDK types its answers with them) and are re-exported here; tokens stay here. The
  * `Same<…>` checks at the bottom make the compiler fail if a schema here and its interface drift apart.
  */
 export {
@@ -15,6 +17,8 @@ export {
   versionResultSchema,
   validationResultSchema,
   healthSchema,
+  datasetAccessSchema,
+  whoAmISchema,
 } from '../datastore/model/api-schemas.js';
 
 const isoTime = z.string().describe('ISO 8601 time (UTC).');
@@ -36,24 +40,9 @@ export const tokenListSchema = z
   .strictObject({ items: z.array(tokenInfoSchema) })
   .meta({ title: 'TokenList' });
 
-const grantSchema = z.strictObject({
-  principalKind: z.enum(['user', 'group']),
-  principal: z.string(),
-  role: z.enum(['metadata-read', 'metadata-write', 'data-read', 'data-write', 'admin']),
-  grantedBy: z.string(),
-  grantedAt: isoTime,
-});
-export const datasetAccessSchema = z
-  .strictObject({
-    owner: z.string(),
-    metadataPublic: z.boolean(),
-    yourRole: grantSchema.shape.role,
-    grants: z.array(grantSchema).optional().describe('Only for admins of the dataset.'),
-  })
-  .meta({ title: 'DatasetAccess' });
-
 // ------------------------------------------------------------------ drift checks (compile time only)
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const same = <T extends true>(value: T) => value;
 same<Same<z.output<typeof tokenInfoSchema>, ApiTokenInfo>>(true);
 same<Same<z.output<typeof grantSchema>, DatasetGrant>>(true);
+same<Same<WhoAmI, Principal>>(true);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDatastoreConfig } from '../../src/app/datastore-config.js';
 import { OidcVerifier } from '../../src/datastore/access/oidc.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
+import { whoAmISchema } from '../../src/datastore/model/api-schemas.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { testPgUrl } from '../support/test-services.js';
@@ -145,6 +146,7 @@ describe('OIDC JWT authentication', () => {
       systemRoles: [],
       groups: ['hydrology', 'staff'],
     });
+    expect(whoAmISchema.safeParse(me.body).success).toBe(true);
 
     const minted = await mintAs(token);
     expect(minted.status, JSON.stringify(minted.body)).toBe(201);

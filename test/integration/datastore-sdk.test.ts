@@ -14,6 +14,7 @@ import {
 } from '../../src/client/index.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import { openDatasetDriver } from '../../src/client/transfers.js';
+import { whoAmISchema } from '../../src/datastore/model/api-schemas.js';
 import { credentialsResultSchema } from '../../src/datastore/model/data-access-schemas.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { sampleMetadata } from '../support/datastore-fixtures.js';
@@ -128,7 +129,11 @@ describe.each(cases)('SDK on the $name', (c) => {
 
   it('health, identity and errors as WharfErrors with the server code, message and hint', async () => {
     expect(await alice.getHealthCheck()).toEqual({ status: 'ok', database: 'ok', store: 'ok' });
-    expect((await alice.whoAmI()).username).toBe('alice');
+    const me = await alice.whoAmI();
+    // The answer is what the schema the OpenAPI document and the SDK's WhoAmI type come from says.
+    expect(whoAmISchema.parse(me)).toEqual(me);
+    expect(me).toMatchObject({ username: 'alice', systemRoles: [] });
+    expect(me.tokenId).toMatch(/\S/);
     await expect(alice.fetchDataset('10378.1/999999')).rejects.toBeInstanceOf(NotFoundError);
     const anonymous = new Datastore({ endpoint: server.url });
     const denied = await anonymous.mintDataset(meta('x')).catch((e: unknown) => e);

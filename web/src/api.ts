@@ -8,7 +8,11 @@ import type {
   ReleaseStatus,
   SearchHit,
 } from '../../src/datastore/model/dataset.js';
-import type { ReleaseState as ServerReleaseState } from '../../src/datastore/model/api-schemas.js';
+import type {
+  DatasetAccess,
+  ReleaseState as ServerReleaseState,
+  WhoAmI,
+} from '../../src/datastore/model/api-schemas.js';
 import type { ApiTokenInfo } from '../../src/datastore/model/api-token.js';
 import type { DatasetFileList } from '../../src/datastore/model/data-access-schemas.js';
 
@@ -160,18 +164,7 @@ export type Metadata = { [key: string]: Json };
 
 export type ReleaseState = ServerReleaseState;
 
-export interface DatasetAccess {
-  owner: string;
-  metadataPublic: boolean;
-  yourRole: DatasetRole;
-}
-
-export interface Me {
-  username: string;
-  tokenId: string | null;
-  systemRoles: string[];
-  groups: string[];
-}
+export type { DatasetAccess, WhoAmI as Me };
 
 export type { DatasetFileList as FileList };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  DATASET_ROLES,
   releaseStatusSchema,
   type DatasetRecord,
   type HistoryEntry,
@@ -112,6 +113,41 @@ export const healthSchema = z
   })
   .meta({ title: 'Health' });
 
+export const grantSchema = z.strictObject({
+  principalKind: z.enum(['user', 'group']),
+  principal: z.string(),
+  role: z.enum(DATASET_ROLES),
+  grantedBy: z.string(),
+  grantedAt: isoTime,
+});
+export const datasetAccessSchema = z
+  .strictObject({
+    owner: z.string(),
+    metadataPublic: z.boolean(),
+    yourRole: grantSchema.shape.role,
+    grants: z.array(grantSchema).optional().describe('Only for admins of the dataset.'),
+  })
+  .meta({ title: 'DatasetAccess' });
+
+export const whoAmISchema = z
+  .strictObject({
+    username: z.string(),
+    tokenId: z
+      .string()
+      .describe('The API token\'s id; "scoped" for a scoped data token, "oidc" for an OIDC JWT.'),
+    systemRoles: z.array(z.enum(['sys-admin', 'reviewer'])),
+    groups: z.array(z.string()),
+    scope: z
+      .strictObject({ datasetId: z.string(), access: z.enum(['read', 'write']), expiresAt: isoTime })
+      .optional()
+      .describe('Only for a scoped data token: the one dataset it may reach, and how.'),
+  })
+  .meta({ title: 'WhoAmI' });
+
+/** `GET /datasets/{p}/{n}/access`. */
+export type DatasetAccess = z.output<typeof datasetAccessSchema>;
+/** `GET /me`: the caller. */
+export type WhoAmI = z.output<typeof whoAmISchema>;
 /** `GET /datasets/{p}/{n}/release`. */
 export type ReleaseState = z.output<typeof releaseStateSchema>;
 /** `POST /datasets/{p}/{n}/versions`. */

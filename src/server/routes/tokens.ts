@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { generateApiToken } from '../../app/api-tokens.js';
 import { NotFoundError } from '../../core/errors.js';
-import { createdTokenSchema, tokenListSchema } from '../response-schemas.js';
+import { createdTokenSchema, tokenListSchema, whoAmISchema } from '../response-schemas.js';
 import { route, type RouteSpec } from '../route.js';
 import { nonEmpty, queryInt, username } from './params.js';
 
@@ -110,7 +110,11 @@ export const tokenRoutes: RouteSpec[] = [
     operationId: 'whoAmI',
     tag: 'tokens',
     summary: 'The caller: user name, token id, system roles, groups',
-    success: { status: 200, description: '{ username, tokenId, systemRoles, groups }' },
+    success: {
+      status: 200,
+      description: '{ username, tokenId, systemRoles, groups, scope? }',
+      schema: whoAmISchema,
+    },
     handler: async ({ principal }) => principal,
   }),
   ...(['PUT', 'DELETE'] as const).map((method) =>
