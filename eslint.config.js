@@ -21,5 +21,24 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
+          message: 'Only src/cli/main.ts may call process.exit.',
+        },
+        {
+          selector:
+            "CallExpression[callee.name=/^mkdir(Sync)?$/] > ObjectExpression > Property[key.name='recursive']",
+          message:
+            "Use makeDir from core/make-dir.ts: Node's recursive mkdir never settles on procfs-like paths.",
+        },
+      ],
+    },
+  },
   { files: ['src/cli/main.ts', 'scripts/**', 'bench/**'], rules: { 'no-restricted-syntax': 'off' } },
 );

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { asFolderPrefix } from '../core/keys.js';
 import { parseLocation } from '../core/location.js';
 import { OidcVerifier } from '../datastore/access/oidc.js';
@@ -11,6 +10,7 @@ import { openStorage } from '../storage/registry.js';
 import type { StorageDriver } from '../storage/types.js';
 import { ADMIN_USERNAME, ENV_ADMIN_TOKEN_ID, generateApiToken, hashApiToken } from './api-tokens.js';
 import { redactUrl, type DatastoreConfig } from './datastore-config.js';
+import { makeDir } from '../core/make-dir.js';
 
 /** The datastore's parts, composed from a configuration; `close()` releases them in reverse order. */
 export interface OpenedDatastore {
@@ -54,7 +54,7 @@ export async function openDatastore(config: DatastoreConfig): Promise<OpenedData
       databaseUrl = config.database.url;
     }
     const location = parseLocation(config.store);
-    if (location.kind === 'local') await mkdir(location.path, { recursive: true });
+    if (location.kind === 'local') await makeDir(location.path);
     const store = await openStorage(location, config.storage);
     cleanup.push(async () => {
       await store.close?.();

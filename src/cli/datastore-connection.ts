@@ -1,10 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { UsageError } from '../core/errors.js';
 import type { Datastore } from '../client/datastore.js';
+import { makeDir } from '../core/make-dir.js';
 
 /** Where `wharf serve` listens by default. */
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -54,7 +55,7 @@ export async function readStoredLogin(
 /** Writes the login file atomically, readable by its owner only (0600, folder 0700). */
 export async function storeLogin(login: StoredLogin, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const file = credentialsFile(env);
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makeDir(dirname(file), { mode: 0o700 });
   const previous = process.umask(0o077);
   try {
     await writeFileAtomic(file, `${JSON.stringify(login, null, 2)}\n`);

@@ -123,24 +123,105 @@ export function toWharfError(error: unknown, context?: string): WharfError {
   if (error instanceof WharfError) return error;
   if (isAbortLike(error)) return new AbortedError(undefined, { cause: error });
   const nodeCode = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
   const prefix = context ? `${context}: ` : '';
+  if (nodeCode === 'ENOSPC') {
+    return new WharfError('IO', `${prefix}no space left on device`, {
+      cause: error,
+      hint: 'free some disk space and run the command again; nothing was written at the final path',
+    });
+  }
+  const fs = describeFileSystemError(error);
+  // A caller's context names what was being done (`reading the stat cache F`); then the reason alone follows it.
+  const message = fs
+    ? context
+      ? `${context}: ${fs.reason}`
+      : `${fs.action} ${fs.target}: ${fs.reason}`
+    : `${prefix}${error instanceof Error ? error.message : String(error)}`;
+  const options = { cause: error, ...(fs?.hint ? { hint: fs.hint } : {}) };
   switch (nodeCode) {
     case 'ENOENT':
-      return new NotFoundError(`${prefix}${message}`, { cause: error });
+      return new NotFoundError(message, options);
     case 'EACCES':
     case 'EPERM':
-      return new AccessDeniedError(`${prefix}${message}`, { cause: error });
-    case 'ENOSPC':
-      return new WharfError('IO', `${prefix}no space left on device`, {
-        cause: error,
-        hint: 'free some disk space and run the command again; nothing was written at the final path',
-      });
+    case 'EROFS':
+      return new AccessDeniedError(message, options);
     default:
-      return new WharfError('INTERNAL', `${prefix}${message}`, { cause: error });
+      return new WharfError(fs ? 'IO' : 'INTERNAL', message, options);
   }
 }
 
+const FS_ACTIONS: Record<string, string> = {
+  mkdir: 'cannot create the folder',
+  open: 'cannot open',
+  read: 'cannot read',
+  write: 'cannot write',
+  rename: 'cannot move',
+  link: 'cannot link',
+  copyfile: 'cannot copy',
+  unlink: 'cannot delete',
+  rmdir: 'cannot remove the folder',
+  scandir: 'cannot list the folder',
+  opendir: 'cannot list the folder',
+  stat: 'cannot read',
+  lstat: 'cannot read',
+  fstat: 'cannot read',
+  fsync: 'cannot flush to disk',
+  fdatasync: 'cannot flush to disk',
+  ftruncate: 'cannot resize',
+  utime: 'cannot set the time of',
+  futime: 'cannot set the time of',
+  access: 'cannot access',
+  realpath: 'cannot resolve',
+  statfs: 'cannot read the free space of',
+};
+
+const FS_REASONS: Record<string, { reason: string; hint: string }> = {
+  ENOENT: {
+    reason: 'no such file or folder',
+    hint: 'check the path; its parent folder must exist and hold files',
+  },
+  EACCES: { reason: 'permission denied', hint: 'choose a path you may write to, or change its permissions' },
+  EPERM: {
+    reason: 'operation not permitted',
+    hint: 'choose a path you may write to, or change its permissions',
+  },
+  EROFS: { reason: 'the file system is read-only', hint: 'choose a path on a writable disk' },
+  ENOTDIR: {
+    reason: 'part of the path is a file, not a folder',
+    hint: 'move the file out of the way or choose another path',
+  },
+  EISDIR: { reason: 'it is a folder', hint: 'move the folder out of the way or choose another path' },
+  EEXIST: { reason: 'something is already there', hint: 'move it out of the way or choose another path' },
+  EMFILE: {
+    reason: 'too many open files',
+    hint: 'raise the open-file limit (ulimit -n) or lower --concurrency',
+  },
+  EXDEV: { reason: 'the two paths are on different disks', hint: 'keep both on one file system' },
+  EIO: {
+    reason: 'the disk reported an I/O error',
+    hint: 'check the disk; nothing was written at the final path',
+  },
+  ENAMETOOLONG: { reason: 'the name is too long for the file system', hint: 'choose a shorter path' },
+};
+
+/**
+ * Node's file-system errors say `ENOENT: no such file or directory, mkdir '/x'`; this gives `cannot create the
+ * folder`, `/x` and `no such file or folder`, with what to do. Undefined for errors not from a file-system call.
+ */
+function describeFileSystemError(
+  error: unknown,
+): { action: string; target: string; reason: string; hint?: string } | undefined {
+  const e = error as { code?: unknown; syscall?: unknown; path?: unknown; dest?: unknown } | null;
+  if (typeof e?.code !== 'string' || typeof e.syscall !== 'string' || typeof e.path !== 'string')
+    return undefined;
+  const known = FS_REASONS[e.code];
+  return {
+    action: FS_ACTIONS[e.syscall] ?? `${e.syscall} failed on`,
+    target: typeof e.dest === 'string' ? `${e.path} to ${e.dest}` : e.path,
+    reason: known?.reason ?? e.code,
+    ...(known ? { hint: known.hint } : {}),
+  };
+}
 export function isAbortLike(error: unknown): boolean {
   if (error instanceof AbortedError) return true;
   const name = (error as { name?: unknown } | null)?.name;

@@ -46,6 +46,17 @@ describe('parseLocation', () => {
     expect(() => parseLocation('')).toThrow(/empty location/);
   });
 
+  it('rejects a URL with a slash missing instead of taking it for a folder, and says how to name such a folder', () => {
+    expect(() => parseLocation('s3:/bucket/x')).toThrow(
+      /malformed location "s3:\/bucket\/x": expected s3:\/\/BUCKET\[\/PREFIX\] \(with '\/\/' after 's3:'\)/,
+    );
+    expect(() => parseLocation('S3:bucket')).toThrow(/malformed location/);
+    expect(() => parseLocation('file:/tmp/x')).toThrow(/expected file:\/\/\/DIR/);
+    expect(() => parseLocation('https:/host/x')).toThrow(/malformed location/);
+    expect(parseLocation('./s3:odd', '/work')).toMatchObject({ kind: 'local', path: '/work/s3:odd' });
+    expect(parseLocation('s3-data', '/work')).toMatchObject({ kind: 'local', path: '/work/s3-data' });
+  });
+
   it('formats locations back', () => {
     expect(formatLocation(parseLocation('s3://bkt/p'), 'p/k')).toBe('s3://bkt/p/k');
     expect(formatLocation(parseLocation('/tmp/x'), 'a/b')).toBe('/tmp/x/a/b');

@@ -37,7 +37,17 @@ export function parseLocation(input: string, cwd: string = process.cwd()): Locat
     throw new UsageError('empty location: expected s3://BUCKET[/PREFIX], file:///DIR or a local path');
   }
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(input)?.[1]?.toLowerCase();
-  if (scheme === undefined) return parseLocalPath(input, cwd);
+  if (scheme === undefined) {
+    // `s3:/bucket`, `s3:bucket`: a URL with a slash missing, not a folder named "s3:" (write ./s3:… for that).
+    const typo = /^(s3|file|https?):/i.exec(input)?.[1]?.toLowerCase();
+    if (typo !== undefined) {
+      const example = typo === 's3' ? S3_FORM : typo === 'file' ? 'file:///DIR' : `${typo}://HOST/PATH`;
+      throw new UsageError(
+        `malformed location ${JSON.stringify(input)}: expected ${example} (with '//' after '${typo}:'); for a local folder whose name starts with '${typo}:', write ./${input}`,
+      );
+    }
+    return parseLocalPath(input, cwd);
+  }
   if (scheme === 's3') return parseS3(input);
   if (scheme === 'file') return parseFileUrl(input);
   throw new UsageError(

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { mkdir, readdir, rm, statfs } from 'node:fs/promises';
+import { readdir, rm, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import {
@@ -28,6 +28,7 @@ import { datasetPaths, localPathOf } from './local-paths.js';
 import { deleteFromDatasetFolder, filesOutsideSelection } from './prune-dataset-folder.js';
 import { selectObjects, type SelectedObject } from './select-objects.js';
 import { checkTimestampSpread } from './timestamp-spread.js';
+import { makeDir } from '../core/make-dir.js';
 
 export const FETCH_DEFAULTS = {
   dest: './data',
@@ -251,8 +252,8 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     };
     if (options.dryRun) return result();
 
-    await mkdir(paths.tempDir, { recursive: true });
-    await mkdir(paths.partialDir, { recursive: true });
+    await makeDir(paths.tempDir);
+    await makeDir(paths.partialDir);
     const unlock = await lockFolder(paths.stateDir, paths.datasetDir, 'wharf fetch');
     try {
       await removeLeftovers(paths);
@@ -407,7 +408,7 @@ function memoisedMkdir(): (dir: string) => Promise<void> {
   return (dir) => {
     let pending = made.get(dir);
     if (!pending) {
-      pending = mkdir(dir, { recursive: true }).then(() => undefined);
+      pending = makeDir(dir);
       pending.catch(() => made.delete(dir));
       made.set(dir, pending);
     }

@@ -31,6 +31,7 @@ import {
   type IngestState,
   type PendingRun,
 } from './state.js';
+import { makeDir } from '../core/make-dir.js';
 
 export const INGEST_DEFAULTS = {
   cursorColumn: 'last_updated',
@@ -409,7 +410,7 @@ async function runWindow(
   const { ctx, name, info, plans, folder, report } = run;
   const { source, store, settings, log, emit, signal } = ctx;
   const op = signal ? { signal } : {};
-  await mkdir(settings.tempDir, { recursive: true });
+  await makeDir(settings.tempDir);
   const temp = await mkdtemp(join(settings.tempDir, 'wharf-ingest-'));
   try {
     const t0 = Date.now();

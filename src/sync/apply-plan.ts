@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, rename } from 'node:fs/promises';
+import { lstat, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isWharfError, toWharfError, WharfError, type WharfError as WharfErrorType } from '../core/errors.js';
 import { runPool } from '../core/pool.js';
@@ -11,6 +11,7 @@ import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import type { SyncPaths } from './local-state.js';
 import { TRASH_PREFIX, versionKey } from './remote-index.js';
 import type { ChangeRecord, IndexEntry, LocalFile, LocalSnapshot, SyncAction } from './types.js';
+import { makeDir } from '../core/make-dir.js';
 
 /** Metadata key naming the member that uploaded an object (lets a member reclaim its own uncommitted upload). */
 export const MEMBER_METADATA_KEY = 'wharf-member';
@@ -342,7 +343,7 @@ class ActionRunner {
   async moveToLocalTrash(path: string, local: LocalFile): Promise<void> {
     await this.assertUnchanged(path, local);
     const target = join(this.o.paths.trashDir, this.o.stamp, ...path.split('/'));
-    await mkdir(dirname(target), { recursive: true });
+    await makeDir(dirname(target));
     await rename(this.localPath(path), target);
   }
 
@@ -350,7 +351,7 @@ class ActionRunner {
     await this.assertUnchanged(from, local);
     await this.assertAbsent(to);
     const target = this.localPath(to);
-    await mkdir(dirname(target), { recursive: true });
+    await makeDir(dirname(target));
     await rename(this.localPath(from), target);
   }
 

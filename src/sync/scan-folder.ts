@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, lstatSync, type Dirent, type Stats } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { isAbortLike, throwIfAborted, toWharfError } from '../core/errors.js';
@@ -8,6 +8,7 @@ import { unsafeKeyReason } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import type { IgnoreRules } from './ignore-rules.js';
 import type { LocalSnapshot } from './types.js';
+import { makeDir } from '../core/make-dir.js';
 
 /** What the last scan saw of a file; a file whose size, mtime and inode still match is not read again. */
 export interface StatCacheEntry {
@@ -81,7 +82,7 @@ export async function loadStatCache(file: string): Promise<Map<string, StatCache
 export async function saveStatCache(file: string, cache: Map<string, StatCacheEntry>): Promise<void> {
   const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await mkdir(dirname(file), { recursive: true });
+    await makeDir(dirname(file));
     await writeFile(temp, serializeStatCache(cache));
     await rename(temp, file);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
 import { asFolderPrefix } from '../core/keys.js';
@@ -17,6 +17,7 @@ import {
 } from './local-state.js';
 import { readJournal, REMOTE_STATE_PREFIX, TRASH_PREFIX, VERSIONS_PREFIX } from './remote-index.js';
 import type { CommitRecord } from './types.js';
+import { makeDir } from '../core/make-dir.js';
 
 export interface InitOptions {
   dir: string;
@@ -49,7 +50,7 @@ export async function initSync(options: InitOptions): Promise<SyncConfig> {
   } finally {
     if (!options.store) await store.close?.();
   }
-  await mkdir(paths.stateDir, { recursive: true });
+  await makeDir(paths.stateDir);
   const config: SyncConfig = existing ?? {
     format: 'wharf-sync-config',
     version: 1,
@@ -156,12 +157,12 @@ export async function restoreFromTrash(
   }
   if (item.where === 'local') {
     const { rename } = await import('node:fs/promises');
-    await mkdir(join(target, '..'), { recursive: true });
+    await makeDir(join(target, '..'));
     await rename(join(linked.paths.trashDir, item.stamp, ...path.split('/')), target);
     return item;
   }
-  await mkdir(linked.paths.tempDir, { recursive: true });
-  await mkdir(linked.paths.partialDir, { recursive: true });
+  await makeDir(linked.paths.tempDir);
+  await makeDir(linked.paths.partialDir);
   await downloadFile(
     { key: `${TRASH_PREFIX}${item.stamp}/${path}`, size: item.size },
     {

@@ -1,4 +1,4 @@
-import { lstat, mkdir, rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PreconditionFailedError, throwIfAborted, type WharfError } from '../core/errors.js';
 import { lockFolder } from '../core/folder-lock.js';
@@ -38,6 +38,7 @@ import type {
   SyncIndex,
   SyncPlan,
 } from './types.js';
+import { makeDir } from '../core/make-dir.js';
 
 export interface SyncOptions {
   /** The linked folder (see `initSync`). */
@@ -202,7 +203,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         confirmed = plan;
       }
       throwIfAborted(signal);
-      await mkdir(paths.partialDir, { recursive: true });
+      await makeDir(paths.partialDir);
       await removeTempFiles(paths.tempDir);
       const baseJournal = new BaseJournal(paths);
       let outcomeEtag: string | undefined;
@@ -547,7 +548,7 @@ class BaseJournal {
 /** Temp files of downloads a killed run left behind (resumable partials live in partial/ and stay). */
 async function removeTempFiles(tempDir: string): Promise<void> {
   await rm(tempDir, { recursive: true, force: true });
-  await mkdir(tempDir, { recursive: true });
+  await makeDir(tempDir);
 }
 
 function definedOnly(o: SyncOptions): Partial<typeof DEFAULTS> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ProgressListener } from '../core/events.js';
@@ -14,6 +14,7 @@ import { prepareInputs, type BadFile, type LocalSourceFile, type TableInput } fr
 import { FILE_COLUMN, readAllSql, readerCall, sourceExpression } from './read-sql.js';
 import type { TableEvent } from './table-events.js';
 import { DEFAULT_TABLE_INCLUDE, SUPPORTED_NAMES_HELP, type TableFormat } from './table-format.js';
+import { makeDir } from '../core/make-dir.js';
 
 /** The column naming each row's source file (unless `sourceColumn: false`). */
 export const SOURCE_COLUMN = '_source_file';
@@ -215,7 +216,7 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
     ].join(', ');
     const local = output.kind === 'local' ? output.path : join(work, 'out.parquet');
     const target = output.kind === 'local' ? tempBeside(local) : local;
-    if (output.kind === 'local') await mkdir(dirname(local), { recursive: true });
+    if (output.kind === 'local') await makeDir(dirname(local));
     let rows: number;
     let outColumns: ColumnInfo[];
     try {

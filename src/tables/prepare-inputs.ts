@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { readFile, symlink } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -8,6 +8,7 @@ import { isAbortLike } from '../core/errors.js';
 import { runPool } from '../core/pool.js';
 import { fileKind, SUPPORTED_NAMES_HELP, type RowFormat, type TableFormat } from './table-format.js';
 import { extractZip } from './zip-archive.js';
+import { makeDir } from '../core/make-dir.js';
 
 /** A local source file as the fetch left it. */
 export interface LocalSourceFile {
@@ -78,7 +79,7 @@ export async function prepareInputs(
   signal?: AbortSignal,
 ): Promise<PreparedInputs> {
   const roots: InputRoots = { dataset: datasetDir, zip: join(workDir, 'zip'), link: join(workDir, 'link') };
-  await mkdir(roots.link, { recursive: true });
+  await makeDir(roots.link);
   const result: PreparedInputs = { roots, inputs: [], bad: [], empty: [] };
   const candidates: Candidate[] = [];
   for (const file of files) {
@@ -107,7 +108,7 @@ export async function prepareInputs(
             const memberKind = fileKind(member.name, format);
             // yauzl refuses absolute member names and '..' segments, so this stays inside `dir`.
             const target = join(dir, member.name);
-            await mkdir(dirname(target), { recursive: true });
+            await makeDir(dirname(target));
             members.push({
               source: `${file.name}/${member.name}`,
               target,

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import pg from 'pg';
 import { WharfError } from '../../core/errors.js';
 import { quoteIdent } from './migrate.js';
+import { makeDir } from '../../core/make-dir.js';
 
 export interface EmbeddedPostgresOptions {
   /** Folder for the cluster (created if absent); its `postgres/` subfolder holds the data files. */
@@ -43,7 +44,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = resolve(options.dataDir);
   const clusterDir = join(dataDir, 'postgres');
   const database = options.database ?? 'wharf';
-  await mkdir(dataDir, { recursive: true });
+  await makeDir(dataDir);
   const isRoot = userInfo().uid === 0;
   if (isRoot) await assertReachableByOthers(dataDir);
 

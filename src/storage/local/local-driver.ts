@@ -1,16 +1,5 @@
 import { createReadStream, type Stats } from 'node:fs';
-import {
-  copyFile,
-  link,
-  mkdir,
-  open,
-  readdir,
-  realpath,
-  rename,
-  rmdir,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { copyFile, link, open, readdir, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import {
@@ -36,6 +25,7 @@ import type {
 } from '../types.js';
 import { isInternalName, keyToPath, lockPathFor, tempPathFor } from './local-paths.js';
 import { withLockDir } from './local-lock.js';
+import { makeDir } from '../../core/make-dir.js';
 
 export interface LocalDriverOptions {
   /** The folder used as the store. Relative paths resolve against the working directory. */
@@ -271,13 +261,13 @@ export class LocalDriver implements StorageDriver {
   private async prepareParent(key: string, path: string): Promise<void> {
     const parent = dirname(path);
     try {
-      await mkdir(parent, { recursive: true });
+      await makeDir(parent);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOTDIR') {
         throw new InvalidKeyError(key, 'a parent of this key is a file, not a folder');
       }
-      throw toWharfError(error, `creating folder ${parent}`);
+      throw toWharfError(error);
     }
     const [realRoot, realParent] = await Promise.all([realpath(this.root), realpath(parent)]);
     if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {

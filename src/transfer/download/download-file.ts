@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -29,6 +29,7 @@ import type { RequestLimiter } from './request-limiter.js';
 import { loadResumeState, removeResumeFiles, saveResumeState, type ResumeState } from './resume-state.js';
 import { SequentialFileHasher } from './sequential-file-hasher.js';
 import { BatchedFileWriter, BufferPool } from './batched-writer.js';
+import { makeDir } from '../../core/make-dir.js';
 
 /**
  * Bytes per positional write (two such buffers per range in flight). Measured on the 1 GiB benchmark: 1 MiB
@@ -376,7 +377,7 @@ async function finalize(
   tmpPath: string,
   finalPath: string,
   lastModified: Date | undefined,
-  ensureDir: (dir: string) => Promise<void> = mkdirP,
+  ensureDir: (dir: string) => Promise<void> = makeDir,
 ): Promise<number> {
   try {
     if (lastModified) await fh.utimes(lastModified, lastModified);
@@ -390,10 +391,6 @@ async function finalize(
     await fh.close().catch(() => undefined);
     throw error;
   }
-}
-
-async function mkdirP(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
 }
 
 /**

@@ -1,0 +1,42 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * `mkdir -p`: creates `path` and any missing parents; a folder that is already there is fine.
+ *
+ * Not Node's `mkdir(path, { recursive: true })`: in Node 18–22 that never settles, spinning a CPU, when a folder's
+ * mkdir fails with ENOENT although its parent exists, which is what procfs and sysfs answer (`/proc/x/y`). It
+ * creates the parent (EEXIST), retries the child, gets ENOENT again, and so on forever. Here a child is retried
+ * once after its parent is in place, and a second ENOENT is the answer.
+ */
+export async function makeDir(path: string, options: { mode?: number } = {}): Promise<void> {
+  const once = options.mode === undefined ? {} : { mode: options.mode };
+  try {
+    await mkdir(path, once);
+    return;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return existingFolder(path, error);
+    const parent = dirname(path);
+    if (errorCode(error) !== 'ENOENT' || parent === path) throw error;
+    await makeDir(parent, options);
+  }
+  try {
+    await mkdir(path, once);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return existingFolder(path, error);
+    throw error;
+  }
+}
+
+/** EEXIST is success when a folder (or a link to one) is there, as for `mkdir -p`; a file is the caller's error. */
+async function existingFolder(path: string, error: unknown): Promise<void> {
+  const isFolder = await stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isFolder) throw error;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
