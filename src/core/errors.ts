@@ -175,16 +175,14 @@ const FS_ACTIONS: Record<string, string> = {
   statfs: 'cannot read the free space of',
 };
 
+const PERMISSION_HINT = 'choose a path you may write to, or change its permissions';
 const FS_REASONS: Record<string, { reason: string; hint: string }> = {
   ENOENT: {
     reason: 'no such file or folder',
     hint: 'check the path; its parent folder must exist and hold files',
   },
-  EACCES: { reason: 'permission denied', hint: 'choose a path you may write to, or change its permissions' },
-  EPERM: {
-    reason: 'operation not permitted',
-    hint: 'choose a path you may write to, or change its permissions',
-  },
+  EACCES: { reason: 'permission denied', hint: PERMISSION_HINT },
+  EPERM: { reason: 'operation not permitted', hint: PERMISSION_HINT },
   EROFS: { reason: 'the file system is read-only', hint: 'choose a path on a writable disk' },
   ENOTDIR: {
     reason: 'part of the path is a file, not a folder',
