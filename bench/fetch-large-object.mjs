@@ -234,45 +234,40 @@ async function main() {
       // Wharf fsyncs every file before renaming it into place (the issue's safety rule); curl does not, so its
       // time ends while the bytes may still be in the page cache. This row times curl until the file is durable
       // too (coreutils `sync -d FILE`: fdatasync), the like-for-like peer for a tool that must fsync.
-      const durable = withFreshUrl(
-        roundArgs({
-          label: 'curl presigned GET + fdatasync',
-          short: 'curl+sync',
-          cmd: '/bin/sh',
-          note: "sh -c 'curl -s -f -o FILE URL && sync -d FILE': curl, then the file made durable as wharf makes it",
-          before: makeDir('curl-sync'),
-          after: verifyAndClean('curl-sync', NAME),
-          argsFor: (round) => [
-            '-c',
-            'curl -s -f -o "$1" "$2" && sync -d "$1"',
-            'sh',
-            path.join(dirFor('curl-sync', round), NAME),
-            'URL',
-          ],
-        }),
+      /** A row that runs `script` under sh with $1 = the round's output file and $2 = a fresh presigned URL. */
+      const shellRow = (label, short, dir, script, note) =>
+        withFreshUrl(
+          roundArgs({
+            label,
+            short,
+            cmd: '/bin/sh',
+            note,
+            before: makeDir(dir),
+            after: verifyAndClean(dir, NAME),
+            argsFor: (round) => ['-c', script, 'sh', path.join(dirFor(dir, round), NAME), 'URL'],
+          }),
+        );
+      commands.push(
+        shellRow(
+          'curl presigned GET + fdatasync',
+          'curl+sync',
+          'curl-sync',
+          'curl -s -f -o "$1" "$2" && sync -d "$1"',
+          "sh -c 'curl -s -f -o FILE URL && sync -d FILE': curl, then the file made durable as wharf makes it",
+        ),
       );
-      commands.push(durable);
       // The issue also asks Wharf to verify the bytes: the multipart ETag is an MD5 over every byte (of each part),
       // which standard tools can only do alongside the download. This row hashes the stream as Wharf does, so the
       // three rows show what durability and verification cost any client on this machine.
-      const verified = withFreshUrl(
-        roundArgs({
-          label: 'curl | tee | md5sum, + fdatasync',
-          short: 'curl+md5+sync',
-          cmd: '/bin/sh',
-          note: "sh -c 'curl -s -f URL | tee FILE | md5sum && sync -d FILE': every byte hashed while it arrives, then the file made durable",
-          before: makeDir('curl-md5-sync'),
-          after: verifyAndClean('curl-md5-sync', NAME),
-          argsFor: (round) => [
-            '-c',
-            'curl -s -f "$2" | tee "$1" | md5sum > /dev/null && sync -d "$1"',
-            'sh',
-            path.join(dirFor('curl-md5-sync', round), NAME),
-            'URL',
-          ],
-        }),
+      commands.push(
+        shellRow(
+          'curl | tee | md5sum, + fdatasync',
+          'curl+md5+sync',
+          'curl-md5-sync',
+          'curl -s -f "$2" | tee "$1" | md5sum > /dev/null && sync -d "$1"',
+          "sh -c 'curl -s -f URL | tee FILE | md5sum && sync -d FILE': every byte hashed while it arrives, then the file made durable",
+        ),
       );
-      commands.push(verified);
     } else log(`${CURL_BIN} not found: curl skipped`);
     commands.push(
       wharfRow(
