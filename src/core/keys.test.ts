@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   asFolderPrefix,
+  assertCreatableKey,
   assertSafeRelativeKey,
   baseName,
   compareKeys,
@@ -26,6 +27,25 @@ describe('keys', () => {
     expect(unsafeKeyReason('C:x')).toMatch(/drive letter/);
     expect(unsafeKeyReason('')).toMatch(/empty/);
     expect(() => assertSafeRelativeKey('../x')).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
+  });
+
+  it("refuses to create keys with '.' or '..' segments, but not dots inside names or empty segments", () => {
+    for (const key of ['a/b.txt', '..hidden', 'a..b/c', '.dotfile', 'a//b', 'folder/', '...']) {
+      expect(() => assertCreatableKey(key)).not.toThrow();
+    }
+    for (const key of ['../x', 'a/../b', 'a/..']) {
+      expect(() => assertCreatableKey(key)).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_KEY',
+          message: expect.stringMatching(/'\.\.' segment.*outside/),
+        }),
+      );
+    }
+    for (const key of ['a/./b', '.']) {
+      expect(() => assertCreatableKey(key)).toThrow(
+        expect.objectContaining({ code: 'INVALID_KEY', message: expect.stringMatching(/'\.' segment/) }),
+      );
+    }
   });
 
   it('joins, folders and names keys', () => {

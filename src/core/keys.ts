@@ -25,6 +25,27 @@ export function unsafeKeyReason(key: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Throws InvalidKeyError if no store should create `key`: a '.' or '..' segment is legal in S3 but becomes a path
+ * escape in whatever tool later copies the object into a folder, so every driver refuses to write one. Reading,
+ * listing and deleting such keys stays possible, so existing ones can be cleaned up.
+ */
+export function assertCreatableKey(key: string): void {
+  const segments = key.split('/');
+  if (segments.includes('..')) {
+    throw new InvalidKeyError(
+      key,
+      "it contains a '..' segment, which points outside the folder of anyone who downloads it; choose a key without one",
+    );
+  }
+  if (segments.includes('.')) {
+    throw new InvalidKeyError(
+      key,
+      "it contains a '.' segment, which a download folder cannot hold apart from its parent; choose a key without one",
+    );
+  }
+}
+
 /** Joins key parts with single slashes: joinKey('a/', '/b', 'c') === 'a/b/c'. Empty parts are skipped. */
 export function joinKey(...parts: string[]): string {
   const kept = parts.filter((p) => p.length > 0);

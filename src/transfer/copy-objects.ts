@@ -1,6 +1,6 @@
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import { isWharfError, throwIfAborted, toWharfError, type WharfError } from '../core/errors.js';
-import { assertSafeRelativeKey, joinKey } from '../core/keys.js';
+import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { withRetry } from '../core/retry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
@@ -37,7 +37,8 @@ export interface CopyOptions {
 /**
  * Lists everything under `sourcePrefix` and maps each key to `destPrefix + relative key`. When the destination
  * maps keys to paths (a local folder), every destination key is checked before anything is written, so a
- * listing with a key like `a/../../x` refuses the whole copy instead of writing half of it.
+ * listing with a key like `a/../../x` refuses the whole copy instead of writing half of it; other stores refuse
+ * '.' and '..' segments the same way.
  */
 export async function planTreeCopy(
   source: StorageDriver,
@@ -53,11 +54,17 @@ export async function planTreeCopy(
     const relative = info.key.slice(sourcePrefix.length);
     if (relative === '') continue;
     const destKey = joinKey(destPrefix, relative);
-    if (dest.capabilities.pathKeys) assertSafeRelativeKey(destKey);
+    assertDestinationKey(dest, destKey);
     items.push({ sourceKey: info.key, destKey, size: info.size });
     totalBytes += info.size;
   }
   return { items, totalBytes };
+}
+
+/** Throws InvalidKeyError, before any byte moves, for a key the destination would refuse to create. */
+export function assertDestinationKey(dest: StorageDriver, key: string): void {
+  if (dest.capabilities.pathKeys) assertSafeRelativeKey(key);
+  else assertCreatableKey(key);
 }
 
 /**

@@ -173,6 +173,28 @@ describe('wharf cp', () => {
     expect(existsSync(join(work, 'escape-dest', 'evil.txt'))).toBe(false);
   });
 
+  it("refuses to create an S3 key with a '..' or '.' segment (exit 1); an existing one can still be removed", async () => {
+    const file = join(work, 'dots.txt');
+    await writeFile(file, 'dots');
+    for (const key of ['dots/../up.txt', 'dots/./here.txt']) {
+      const r = await wharf(['cp', file, `s3://${bucket}/${key}`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/refusing object key .*choose a key/),
+      ]);
+    }
+    await putRaw(bucket, 'dots/src/a.txt', 'a');
+    await putRaw(bucket, 'dots/src/../b.txt', 'b');
+    const tree = await wharf(['cp', '-r', `s3://${bucket}/dots/src/`, `s3://${bucket}/dots/copy/`]);
+    expect(tree.code).toBe(1);
+    expect(tree.stderr).toContain("'..' segment");
+    const listed = jsonLines((await wharf(['--json', 'ls', '-r', `s3://${bucket}/dots/`])).stdout);
+    expect(listed.map((o) => o.key).sort()).toEqual(['src/../b.txt', 'src/a.txt']);
+    expect((await wharf(['rm', `s3://${bucket}/dots/src/../b.txt`])).code).toBe(0);
+    const after = jsonLines((await wharf(['--json', 'ls', '-r', `s3://${bucket}/dots/`])).stdout);
+    expect(after.map((o) => o.key)).toEqual(['src/a.txt']);
+  });
+
   it('copies one file into a folder-like destination keeping its name, and back', async () => {
     const file = join(work, 'single.csv');
     await writeFile(file, 'a,b\n1,2\n');

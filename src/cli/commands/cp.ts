@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import { destinationKeyFor, resolveTarget, type Target } from '../../app/resolve-target.js';
 import { NotFoundError, UsageError, WharfError } from '../../core/errors.js';
 import { formatBytes, formatSeconds } from '../../core/units.js';
-import { copyObjects, planTreeCopy, type CopyPlan } from '../../transfer/copy-objects.js';
+import {
+  assertDestinationKey,
+  copyObjects,
+  planTreeCopy,
+  type CopyPlan,
+} from '../../transfer/copy-objects.js';
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { createProgress } from '../progress.js';
@@ -56,10 +61,12 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
     if (source.isFolder) {
       throw new UsageError(`${src} is a folder or prefix: add --recursive to copy everything under it`);
     }
+    const destKey = destinationKeyFor(dest, source.key);
+    assertDestinationKey(dest.store, destKey);
     const info = await source.store.stat(source.key, { signal });
     if (!info) throw new NotFoundError(`${source.display(source.key)} does not exist`);
     plan = {
-      items: [{ sourceKey: source.key, destKey: destinationKeyFor(dest, source.key), size: info.size }],
+      items: [{ sourceKey: source.key, destKey, size: info.size }],
       totalBytes: info.size,
     };
   }

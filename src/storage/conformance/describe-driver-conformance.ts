@@ -472,6 +472,30 @@ export function describeDriverConformance(
       await expect(driver.read('../outside.txt')).rejects.toMatchObject({ code: 'INVALID_KEY' });
     });
 
+    it("refuses to create keys with a '.' or '..' segment, on every driver, writing nothing", async () => {
+      const p = fresh('dots');
+      for (const bad of [`${p}../x.txt`, `${p}a/./b.txt`, `${p}..`]) {
+        await expect(driver.write(bad, Buffer.from('x'))).rejects.toMatchObject({ code: 'INVALID_KEY' });
+        await expect(driver.write(bad, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({
+          code: 'INVALID_KEY',
+        });
+      }
+      await driver.write(`${p}ok.txt`, Buffer.from('ok'));
+      if (caps.serverSideCopy && driver.copy) {
+        await expect(driver.copy(`${p}ok.txt`, `${p}../copy.txt`)).rejects.toMatchObject({
+          code: 'INVALID_KEY',
+        });
+      }
+      if (caps.presign && driver.presign) {
+        await expect(
+          driver.presign(`${p}../put.txt`, { method: 'PUT', expiresIn: 60 }),
+        ).rejects.toMatchObject({
+          code: 'INVALID_KEY',
+        });
+      }
+      expect((await listAll(p)).map((info) => info.key)).toEqual([`${p}ok.txt`]);
+    });
+
     it('raises typed errors: NotFound for a missing store, AccessDenied for rejected credentials', async () => {
       if (harness.missingStore) {
         const missing = await harness.missingStore();

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NotFoundError, PreconditionFailedError, throwIfAborted } from '../../core/errors.js';
-import { compareKeys } from '../../core/keys.js';
+import { assertCreatableKey, compareKeys } from '../../core/keys.js';
 import { quoteEtag, sameEtag } from '../etag.js';
 import { resolveRange } from '../range.js';
 import type {
@@ -90,6 +90,7 @@ export class MemoryDriver implements StorageDriver {
   }
 
   async write(key: string, body: Readable | Uint8Array, options: WriteOptions = {}): Promise<ObjectInfo> {
+    assertCreatableKey(key);
     throwIfAborted(options.signal);
     const data = body instanceof Uint8Array ? Buffer.from(body) : await collect(body, options);
     throwIfAborted(options.signal);
@@ -119,6 +120,7 @@ export class MemoryDriver implements StorageDriver {
   }
 
   async copy(src: string, dst: string, options: CopyOptions = {}): Promise<ObjectInfo> {
+    assertCreatableKey(dst);
     throwIfAborted(options.signal);
     const source = this.require(src);
     const replace = options.metadata !== undefined || options.contentType !== undefined;

@@ -17,7 +17,7 @@ import {
   ValidationError,
   WharfError,
 } from '../../core/errors.js';
-import { compareKeys } from '../../core/keys.js';
+import { assertCreatableKey, compareKeys } from '../../core/keys.js';
 import { normaliseEtag, quoteEtag, sameEtag } from '../etag.js';
 import { formatRange } from '../range.js';
 import type {
@@ -403,6 +403,7 @@ export class S3Driver implements StorageDriver {
    */
   async write(key: string, body: Readable | Uint8Array, options: WriteOptions = {}): Promise<ObjectInfo> {
     assertS3Key(key);
+    assertCreatableKey(key);
     const { signal } = options;
     throwIfAborted(signal);
     validateWriteOptions(options);
@@ -505,6 +506,7 @@ export class S3Driver implements StorageDriver {
   async copy(src: string, dst: string, options: CopyOptions = {}): Promise<ObjectInfo> {
     assertS3Key(src);
     assertS3Key(dst);
+    assertCreatableKey(dst);
     const { signal } = options;
     throwIfAborted(signal);
     const head = await this.#head(src, signal, 'copy');
@@ -583,6 +585,7 @@ export class S3Driver implements StorageDriver {
    */
   async presign(key: string, options: PresignOptions): Promise<string> {
     assertS3Key(key);
+    if (options.method === 'PUT') assertCreatableKey(key);
     throwIfAborted(options.signal);
     const { method, expiresIn } = options;
     if (method !== 'GET' && method !== 'PUT') {
