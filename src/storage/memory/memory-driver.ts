@@ -94,6 +94,18 @@ export class MemoryDriver implements StorageDriver {
     throwIfAborted(options.signal);
     const data = body instanceof Uint8Array ? Buffer.from(body) : await collect(body, options);
     throwIfAborted(options.signal);
+    return this.#store(key, data, options);
+  }
+
+  /**
+   * Stores an object as another tool could have written it to S3, without Wharf's key rules (a key with '..'),
+   * for tests of how readers treat what a bucket may already hold.
+   */
+  putForeign(key: string, data: Uint8Array): ObjectInfo {
+    return this.#store(key, Buffer.from(data), {});
+  }
+
+  #store(key: string, data: Buffer, options: WriteOptions): ObjectInfo {
     // Preconditions are checked after the body arrived, as S3 does at completion time.
     const existing = this.objects.get(key);
     if (options.ifNoneMatch === '*' && existing) {
