@@ -1,13 +1,18 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+/** A hidden temporary name beside `path` (same folder, so a rename onto `path` is atomic). */
+export function tempPathBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /**
  * Writes `data` to `path` so that readers (and a crash) see the old file or the complete new one: a temp file
- * beside it, fsync, rename.
+ * beside it, fsync, rename. On failure (a full disk) the temp file is removed, so nothing is left behind.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+  const tmp = tempPathBeside(path);
   const fh = await open(tmp, 'wx');
   try {
     await fh.writeFile(data);

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { toWharfError } from '../core/errors.js';
 import type { FileDigest } from '../transfer/download/content-hasher.js';
 
 /** What the cache knows about one fetched file: the object it came from and the local file it became. */
@@ -30,7 +31,7 @@ const JOURNAL_FILE = 'index.journal';
 /**
  * The dataset folder's index, `.wharf/index.json`, plus a journal of entries recorded since it was last written.
  * Each finished download is appended to the journal at once, so a crash or Ctrl-C keeps the record of every
- * file that reached its final path; `save()` folds the journal into a fresh index (temp + rename).
+ * file that reached its final path; `save()` folds the journal into a fresh index (temp, fsync, rename).
  */
 export class CacheIndex {
   readonly #dir: string;
@@ -94,9 +95,10 @@ export class CacheIndex {
       source: this.#source,
       entries: [...this.entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     };
-    const tmp = join(this.#dir, `${INDEX_FILE}.${randomUUID()}.tmp`);
-    await writeFile(tmp, JSON.stringify(file));
-    await rename(tmp, join(this.#dir, INDEX_FILE));
+    const path = join(this.#dir, INDEX_FILE);
+    await writeFileAtomic(path, JSON.stringify(file)).catch((error: unknown) => {
+      throw toWharfError(error, `writing the cache index ${path}`);
+    });
     await this.#journal?.close();
     this.#journal = undefined;
     await rm(join(this.#dir, JOURNAL_FILE), { force: true });
@@ -118,8 +120,14 @@ export class CacheIndex {
       if (this.#pending.length === 0) return; // an earlier write in the chain took this record
       const lines = this.#pending.join('');
       this.#pending = [];
-      this.#journal ??= await open(join(this.#dir, JOURNAL_FILE), 'a');
-      await this.#journal.write(this.#tornTail ? `\n${lines}` : lines);
+      const path = join(this.#dir, JOURNAL_FILE);
+      try {
+        this.#journal ??= await open(path, 'a');
+        await this.#journal.write(this.#tornTail ? `\n${lines}` : lines);
+      } catch (error) {
+        this.#tornTail = true; // a short write may have left half a line
+        throw toWharfError(error, `recording finished downloads in ${path}`);
+      }
       this.#tornTail = false;
     });
     return this.#appending;

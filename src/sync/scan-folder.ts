@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants, lstatSync, type Dirent, type Stats } from 'node:fs';
-import { open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { writeFileAtomic } from '../core/atomic-file.js';
 import { isAbortLike, throwIfAborted, toWharfError } from '../core/errors.js';
 import { unsafeKeyReason } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
@@ -78,15 +79,12 @@ export async function loadStatCache(file: string): Promise<Map<string, StatCache
   return parseStatCache(text) ?? new Map();
 }
 
-/** Writes the stat cache atomically: a temporary file in the same folder, then a rename over `file`. */
+/** Writes the stat cache atomically (temp file, fsync, rename over `file`). */
 export async function saveStatCache(file: string, cache: Map<string, StatCacheEntry>): Promise<void> {
-  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
     await makeDir(dirname(file));
-    await writeFile(temp, serializeStatCache(cache));
-    await rename(temp, file);
+    await writeFileAtomic(file, serializeStatCache(cache));
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
     throw toWharfError(error, `writing the stat cache ${file}`);
   }
 }

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ProgressListener } from '../core/events.js';
-import { isWharfError, NotFoundError, UsageError, WharfError } from '../core/errors.js';
+import { isWharfError, NotFoundError, toWharfError, UsageError, WharfError } from '../core/errors.js';
 import { asFolderPrefix, joinKey } from '../core/keys.js';
 import { formatLocation, parseLocation, type Location } from '../core/location.js';
 import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch-dataset.js';
@@ -15,6 +14,7 @@ import { FILE_COLUMN, readAllSql, readerCall, sourceExpression } from './read-sq
 import type { TableEvent } from './table-events.js';
 import { DEFAULT_TABLE_INCLUDE, SUPPORTED_NAMES_HELP, type TableFormat } from './table-format.js';
 import { makeDir } from '../core/make-dir.js';
+import { tempPathBeside } from '../core/atomic-file.js';
 
 /** The column naming each row's source file (unless `sourceColumn: false`). */
 export const SOURCE_COLUMN = '_source_file';
@@ -145,7 +145,10 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
       first.error?.code ?? 'IO',
       `${failed.length} source file(s) could not be fetched, so no table was written; first: ${first.error?.message ?? first.key}`,
       {
-        hint: 'run the build again (only the missing files are fetched); `wharf fetch --verbose` shows each failure',
+        // The file's own hint (free disk space, check credentials) says what to fix before building again.
+        hint: first.error?.hint
+          ? `${first.error.hint}; a rebuild fetches only the missing files`
+          : 'run the build again (only the missing files are fetched); `wharf fetch --verbose` shows each failure',
       },
     );
   }
@@ -215,7 +218,7 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
       ...(withSource ? [`${sourceExpression(prepared.roots)} AS ${sqlIdentifier(SOURCE_COLUMN)}`] : []),
     ].join(', ');
     const local = output.kind === 'local' ? output.path : join(work, 'out.parquet');
-    const target = output.kind === 'local' ? tempBeside(local) : local;
+    const target = output.kind === 'local' ? tempPathBeside(local) : local;
     if (output.kind === 'local') await makeDir(dirname(local));
     let rows: number;
     let outColumns: ColumnInfo[];
@@ -239,7 +242,13 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
       }
     } catch (error) {
       if (output.kind === 'local') await rm(target, { force: true });
-      throw error;
+      if (error instanceof DuckError && error.diskFull) {
+        throw new WharfError('IO', `writing the table ${local}: no space left on device`, {
+          cause: error,
+          hint: 'free some disk space (or write elsewhere with --to) and build again; nothing was written',
+        });
+      }
+      throw toWharfError(error, `writing the table ${local}`);
     }
     const bytes = (await stat(local)).size;
     let path = local;
@@ -427,11 +436,6 @@ function resolveOutput(to: string, name: string, cwd: string): Output {
     location.trailingSlash || statSync(location.path, { throwIfNoEntry: false })?.isDirectory() === true;
   const path = isFolder ? join(location.path, `${name}.parquet`) : location.path;
   return { kind: 'local', path: resolve(path) };
-}
-
-/** A hidden temp name in the target's folder, so the rename is atomic (same file system). */
-function tempBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 async function upload(

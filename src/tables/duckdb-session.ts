@@ -154,8 +154,17 @@ export class DuckError extends WharfError {
   readonly detail: string;
   constructor(message: string, options: { cause?: unknown } = {}) {
     const detail = firstLine(message);
-    super('VALIDATION', detail, options);
+    // DuckDB's file-system failures (a full disk, a folder that went away) are I/O, not bad input.
+    const io = detail.startsWith('IO Error:');
+    const hint = /no space left on device/i.test(detail)
+      ? 'free some disk space and run the command again'
+      : undefined;
+    super(io ? 'IO' : 'VALIDATION', detail, { ...options, ...(hint ? { hint } : {}) });
     this.detail = detail;
+  }
+
+  get diskFull(): boolean {
+    return /no space left on device/i.test(this.detail);
   }
 }
 

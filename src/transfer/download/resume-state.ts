@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../../core/atomic-file.js';
 
 /** What survives an interrupted ranged download, next to its partial data file. */
 export interface ResumeState {
@@ -40,9 +40,7 @@ export async function loadResumeState(
 }
 
 export async function saveResumeState(path: string, state: ResumeState): Promise<void> {
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(tmp, JSON.stringify(state));
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(state));
 }
 
 export async function removeResumeFiles(...paths: string[]): Promise<void> {

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { adminClient, createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
+import { openSmallDisk, type SmallDisk } from '../support/small-disk.js';
+
+/**
+ * A full disk, for real: each test runs the CLI against a small tmpfs (see openSmallDisk). What must hold:
+ * one clear line naming the disk as the problem, exit 1, no temporary file left behind, nothing incomplete at a
+ * final path, and a rerun after space is freed finishing the job.
+ */
+
+let bucket: string;
+let work: string;
+let disk: SmallDisk | undefined;
+const small = new Map<string, Buffer>();
+const blob = randomBytes(2 * 1024 * 1024 + 5);
+const FILES = 120;
+
+beforeAll(async () => {
+  bucket = await createTestBucket('fulldisk');
+  work = await mkdtemp(join(tmpdir(), 'wharf-full-disk-'));
+  const client = adminClient();
+  for (let i = 0; i < FILES; i++) {
+    const key = `many/f${String(i).padStart(3, '0')}.json`;
+    const body = Buffer.from(JSON.stringify({ id: i, name: `row ${i}`, value: i * 1.5 }));
+    small.set(key, body);
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  }
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'blob/blob.bin', Body: blob }));
+});
+
+afterEach(async () => {
+  await disk?.close();
+  disk = undefined;
+});
+
+afterAll(async () => {
+  if (bucket) await deleteTestBucket(bucket);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** Every file under `dir`, relative, sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+/** A small disk for this test, or a skip naming why the machine cannot make one. */
+async function smallDisk(kib: number, skip: (note: string) => void): Promise<SmallDisk> {
+  const opened = await openSmallDisk(kib);
+  if (typeof opened === 'string') {
+    skip(`no private tmpfs on this machine: ${opened}`);
+    throw new Error('unreachable');
+  }
+  disk = opened;
+  return opened;
+}
+
+/** Writes 4 KiB pages to `path` until the disk is full. */
+async function fillUp(path: string): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    for (;;) await handle.write(Buffer.alloc(4096));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+const oneLine = (stderr: string): string[] => stderr.trim().split('\n');
+
+describe('a full disk', () => {
+  it('wharf fetch: what landed is complete, nothing half-written remains, a rerun after freeing space finishes', async (ctx) => {
+    // 120 files of ~50 bytes pass the free-space check (bytes), but each takes a 4 KiB page of the tmpfs.
+    const d = await smallDisk(640, (note) => ctx.skip(note));
+    const filler = join(d.hostPath, 'filler');
+    await writeFile(filler, Buffer.alloc(320 * 1024));
+    const dest = join(d.path, 'data');
+    const first = await d.wharf(['fetch', `s3://${bucket}/many/`, dest, '--dataset-id', 'many']);
+    expect(first.code).toBe(1);
+    expect(oneLine(first.stderr).filter((l) => l.startsWith('wharf: error:'))).toHaveLength(1);
+    expect(first.stderr).toMatch(/no space left on device.*free some disk space/);
+    expect(first.stderr).not.toMatch(/ENOSPC|at .*\.js:\d+/);
+
+    const dataset = join(d.hostPath, 'data', 'many');
+    const landed = (await filesUnder(dataset)).filter((f) => !f.startsWith('.wharf/'));
+    expect(landed.length).toBeGreaterThan(0);
+    expect(landed.length).toBeLessThan(FILES);
+    for (const file of landed) expect(await readFile(join(dataset, file))).toEqual(small.get(`many/${file}`));
+    expect((await filesUnder(dataset)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+    await rm(filler);
+    const rerun = await d.wharf(['fetch', '--json', `s3://${bucket}/many/`, dest, '--dataset-id', 'many']);
+    expect(rerun.code).toBe(0);
+    const result = JSON.parse(rerun.stdout) as { files: { key: string; status: string }[] };
+    expect(result.files).toHaveLength(FILES);
+    for (const f of result.files) {
+      const name = f.key.slice('many/'.length);
+      expect([name, f.status]).toEqual([name, landed.includes(name) ? 'skipped' : 'downloaded']);
+      expect(await readFile(join(dataset, name))).toEqual(small.get(f.key));
+    }
+    expect((await filesUnder(dataset)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('wharf cp of an object larger than the free space: exit 1, one line, no file at all', async (ctx) => {
+    const d = await smallDisk(1024, (note) => ctx.skip(note));
+    const r = await d.wharf(['cp', `s3://${bucket}/blob/blob.bin`, join(d.path, 'copy', 'blob.bin')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
+      expect.stringMatching(/writing .*blob\.bin: no space left on device \(free some disk space/),
+    ]);
+    expect(await filesUnder(d.hostPath)).toEqual([]);
+  });
+
+  it('wharf table build with the output on a full disk: exit 1, names the table file, leaves nothing', async (ctx) => {
+    const d = await smallDisk(32, (note) => ctx.skip(note));
+    await fillUp(join(d.hostPath, 'filler'));
+    const out = join(d.path, 'rows.parquet');
+    const r = await d.wharf([
+      'table',
+      'build',
+      `s3://${bucket}/many/`,
+      '--cache',
+      join(work, 'table-cache'),
+      '--to',
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
+      `wharf: error: writing the table ${out}: no space left on device (free some disk space (or write elsewhere with --to) and build again; nothing was written)`,
+    ]);
+    expect(await filesUnder(d.hostPath)).toEqual(['filler']);
+  });
+});
