@@ -1,12 +1,20 @@
 import { createReadStream } from 'node:fs';
 import { lstat, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isWharfError, toWharfError, WharfError, type WharfError as WharfErrorType } from '../core/errors.js';
+import {
+  ConflictError,
+  isWharfError,
+  toWharfError,
+  WharfError,
+  type WharfError as WharfErrorType,
+} from '../core/errors.js';
+import { joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { sameEtag } from '../storage/etag.js';
-import type { StorageDriver } from '../storage/types.js';
+import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import { downloadFile } from '../transfer/download/download-file.js';
 import { SHA256_METADATA_KEY } from '../transfer/download/expectations.js';
+import { localFileMatchesObject } from '../transfer/download/match-local-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import type { SyncPaths } from './local-state.js';
 import { TRASH_PREFIX, versionKey } from './remote-index.js';
@@ -212,6 +220,20 @@ class ActionRunner {
       if (current?.etag && currentSha === local.sha256 && current.size === local.size) {
         return { size: local.size, sha256: local.sha256, etag: current.etag };
       }
+      if (current?.etag && this.untracked(current, remote)) {
+        // Another tool put it there (no member wrote it): take it as ours only if it is this very content.
+        const same = await localFileMatchesObject(this.localPath(path), local, current);
+        if (same === true) return { size: local.size, sha256: local.sha256, etag: current.etag };
+        throw new ConflictError(
+          `${joinKey(this.o.store.name, path)} is on the remote but not tracked by wharf sync (another tool wrote it) and ` +
+            `${same === false ? 'holds other content than' : 'may differ from'} your ${path}; your file was not uploaded over it`,
+          {
+            hint:
+              'to keep both, rename your file and sync again; to replace the remote object, remove it first ' +
+              `(wharf rm ${joinKey(this.o.store.name, path)}) and sync again`,
+          },
+        );
+      }
       if (current?.etag) {
         const sha = currentSha ?? (remote && sameEtag(remote.etag, current.etag) ? remote.sha256 : undefined);
         await this.preserve(path, current.etag, sha);
@@ -228,6 +250,17 @@ class ActionRunner {
         if (!(isWharfError(error) && error.code === 'PRECONDITION_FAILED') || attempt >= 3) throw error;
       }
     }
+  }
+
+  /**
+   * An object at a path that no member wrote: not the committed version, and without the SHA-256 and member
+   * metadata every sync upload carries (stores that keep no metadata cannot tell, and are not asked).
+   */
+  untracked(current: ObjectInfo, remote: IndexEntry | undefined): boolean {
+    if (!this.o.store.capabilities.metadata) return false;
+    if (remote && current.etag && sameEtag(remote.etag, current.etag)) return false;
+    const metadata = current.metadata ?? {};
+    return metadata[SHA256_METADATA_KEY] === undefined && metadata[MEMBER_METADATA_KEY] === undefined;
   }
 
   async put(
@@ -291,7 +324,7 @@ class ActionRunner {
       if (!kept || kept.metadata?.[SHA256_METADATA_KEY] !== remote.sha256) {
         throw new WharfError(
           'CONFLICT',
-          `${this.o.store.name}/${path} no longer holds the committed version (sha256 ${remote.sha256.slice(0, 12)}…) and no copy of it was kept`,
+          `${joinKey(this.o.store.name, path)} no longer holds the committed version (sha256 ${remote.sha256.slice(0, 12)}…) and no copy of it was kept`,
           { hint: 'another member may be syncing it right now; sync again in a moment', retryable: true },
         );
       }

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { isWharfError, ValidationError } from '../core/errors.js';
+import { joinKey } from '../core/keys.js';
 import type { StorageDriver } from '../storage/types.js';
 import type { CommitRecord, EntryMap, IndexEntry, SyncIndex } from './types.js';
 
@@ -56,7 +57,7 @@ export async function readIndexDocument(
     }
     throw error;
   }
-  return { index: parseIndex(text, `${store.name}/${INDEX_KEY}`), etag };
+  return { index: parseIndex(text, joinKey(store.name, INDEX_KEY)), etag };
 }
 
 /** The index's current ETag (a HEAD), undefined when there is none. */

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
 import { jsonLines, wharf } from '../support/run-cli.js';
-import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
+import { createTestBucket, deleteTestBucket, putMultipart, putObject } from '../support/s3-buckets.js';
 import {
   folderFiles,
+  getObjectBytes,
   headObject,
   linkMember,
   listDataKeys,
@@ -363,6 +364,51 @@ describe('wharf sync (CLI, real S3)', () => {
         expect((await syncOk(bob)).json!.plan.actions).toEqual([]);
         expect((await syncOk(alice)).json!.plan.actions).toEqual([]);
       },
+    );
+  });
+
+  it('never uploads over an object another tool put on the prefix: same content is adopted, other content refused', async () => {
+    const prefix = 'foreign/';
+    const big = randomBytes(9 * MIB + 17); // aws-cli-style multipart (8 MiB parts): matched by its ETag
+    await putObject(bucket, `${prefix}same.csv`, 'a,b\n1,2\n');
+    await putMultipart(bucket, `${prefix}big.bin`, big, 8 * MIB);
+    await putObject(bucket, `${prefix}report.csv`, 'bob wrote this with aws s3 cp');
+    const { alice, carol } = await team(prefix, ['alice', 'carol']);
+    await put(alice, 'same.csv', 'a,b\n1,2\n');
+    await put(alice, 'big.bin', big);
+    await put(alice, 'report.csv', 'alice has another report');
+    await put(alice, 'new.txt', 'only alice');
+
+    const first = await syncCli(alice, ['--yes']);
+    expect(first.code).toBe(1);
+    expect(first.json!.failed).toEqual([
+      {
+        path: 'report.csv',
+        code: 'CONFLICT',
+        message: expect.stringMatching(
+          /report\.csv is on the remote but not tracked by wharf sync .*other content/,
+        ),
+      },
+    ]);
+    expect(first.stderr).toContain(`wharf rm ${remoteOf(prefix)}report.csv`);
+    expect((await getObjectBytes(bucket, `${prefix}report.csv`)).toString()).toBe(
+      'bob wrote this with aws s3 cp',
+    );
+    expect(await readFile(join(alice, 'report.csv'), 'utf8')).toBe('alice has another report');
+    // Adopted as they are (no second copy under .wharf/versions/), and committed with the rest.
+    const index = (await storedIndex(prefix)).index;
+    expect(Object.keys(index.entries).sort()).toEqual(['big.bin', 'new.txt', 'same.csv']);
+    expect(index.entries['big.bin']!.sha256).toBe(sha256(big));
+    expect(await listKeys(bucket, `${prefix}.wharf/versions/`)).toEqual([]);
+
+    // Another member gets the adopted files, verified, and never the untracked one.
+    await syncOk(carol);
+    expect(await folderFiles(carol)).toEqual(
+      mapOf([
+        ['big.bin', big],
+        ['new.txt', 'only alice'],
+        ['same.csv', 'a,b\n1,2\n'],
+      ]),
     );
   });
 
