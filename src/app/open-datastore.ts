@@ -44,6 +44,14 @@ export async function openDatastore(config: DatastoreConfig): Promise<OpenedData
     for (const step of cleanup.reverse().splice(0)) await step().catch(() => undefined);
   };
   try {
+    const location = parseLocation(config.store);
+    if (location.kind === 'local') await makeDir(location.path);
+    const store = await openStorage(location, config.storage);
+    cleanup.push(async () => {
+      await store.close?.();
+    });
+    // Fail at start, not at the first upload, on a missing bucket or refused credentials (as /health checks).
+    await store.stat('.wharf-health-check');
     let databaseUrl: string;
     let embedded: EmbeddedPostgres | undefined;
     if (config.database.kind === 'embedded') {
@@ -53,12 +61,6 @@ export async function openDatastore(config: DatastoreConfig): Promise<OpenedData
     } else {
       databaseUrl = config.database.url;
     }
-    const location = parseLocation(config.store);
-    if (location.kind === 'local') await makeDir(location.path);
-    const store = await openStorage(location, config.storage);
-    cleanup.push(async () => {
-      await store.close?.();
-    });
     const catalog = await openPgCatalog({ connectionString: databaseUrl, schema: config.schema });
     cleanup.push(() => catalog.close());
     const service = new DatastoreService({ catalog, store, idPrefix: config.idPrefix });

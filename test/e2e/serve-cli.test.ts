@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wharf } from '../support/run-cli.js';
+import { s3TestEnv } from '../support/test-services.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 /**
@@ -57,6 +59,26 @@ describe('wharf serve', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr.trim()).toBe(`wharf: error: ${message}`);
     }
+  });
+
+  it('a --store bucket that does not exist: exit 3 naming it, before the catalog starts or a token is printed', async () => {
+    s3TestEnv();
+    const dataDir = join(dir, 'missing-bucket');
+    const r = await wharf([
+      'serve',
+      '--store',
+      's3://wharf-no-such-bucket-9f3a',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^wharf: error: bucket wharf-no-such-bucket-9f3a does not exist at endpoint /),
+    ]);
+    expect(r.stdout).not.toMatch(/TOKEN/);
+    expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
   });
 
   it('embedded defaults: health, OpenAPI, docs, mint with the printed admin token; restart keeps the data; wharf token create|list|revoke', async () => {

@@ -26,6 +26,8 @@ Examples:
     )
     .action(
       run(async (ctx, url: string, flags: { token?: string }) => {
+        const { normaliseEndpoint } = await import('../../client/http.js');
+        const endpoint = normaliseEndpoint(url);
         let token = flags.token === '-' ? (await readStdin()).trim() : flags.token;
         token ??= process.env.WHARF_TOKEN || undefined;
         if (!token) {
@@ -34,7 +36,7 @@ Examples:
           });
         }
         const { Datastore } = await import('../../client/datastore.js');
-        const ds = new Datastore({ endpoint: url, token });
+        const ds = new Datastore({ endpoint, token });
         const me = await ds.whoAmI();
         const file = await storeLogin({ server: ds.endpoint, token });
         if (ctx.output.json) ctx.output.record({ server: ds.endpoint, username: me.username, file });
