@@ -88,6 +88,12 @@ export {
   type InitOptions,
   type TrashItem,
 } from './sync/sync-admin.js';
+export {
+  adoptUntracked,
+  type AdoptOptions,
+  type AdoptResult,
+  type UntrackedObject,
+} from './sync/adopt-untracked.js';
 export { planSync, conflictName, type PlanInput } from './sync/plan-sync.js';
 export { parseMaxDelete, type MaxDelete } from './sync/sync-guards.js';
 export type {

@@ -44,9 +44,11 @@ const run: RunAction =
         ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
         ...(flags.maxSockets !== undefined ? { maxSockets: flags.maxSockets } : {}),
       });
+      // Commander hands an action only its own options; a parent's same-named ones (`sync --yes` and
+      // `sync reset --yes`) would swallow them wherever they are typed, so actions get the merged set.
       const code = await body(
         { output, storage, signal: controller.signal },
-        ...(args.slice(0, -1) as never[]),
+        ...([...args.slice(0, -2), command.optsWithGlobals()] as never[]),
       );
       exitCode = typeof code === 'number' ? code : EXIT.ok;
     } catch (error) {

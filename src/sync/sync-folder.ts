@@ -391,7 +391,7 @@ const INDEX_CHANGES_LIMIT = 1000;
  * The index as written: a big commit's change list (100,000 paths on a first push) would make every member
  * read it on every sync, so only its size is kept there; `wharf sync log` reads the journal.
  */
-function withShortLastCommit(index: SyncIndex): SyncIndex {
+export function withShortLastCommit(index: SyncIndex): SyncIndex {
   const commit = index.lastCommit;
   if (!commit || commit.changes.length <= INDEX_CHANGES_LIMIT) return index;
   return { ...index, lastCommit: { ...commit, changes: [], changeCount: commit.changes.length } };
@@ -496,7 +496,11 @@ function assumedGuarantee(store: StorageDriver): SyncGuarantee {
   return store.capabilities.conditionalWrite === false ? 'lease' : 'compare-and-swap';
 }
 
-async function guaranteeOf(store: StorageDriver, signal: AbortSignal | undefined): Promise<SyncGuarantee> {
+/** Compare-and-swap where the store honours conditional writes (probed once), else the lease. */
+export async function guaranteeOf(
+  store: StorageDriver,
+  signal: AbortSignal | undefined,
+): Promise<SyncGuarantee> {
   let conditional = store.capabilities.conditionalWrite;
   if (conditional === 'unknown' && store.detectCapabilities) {
     conditional = (await store.detectCapabilities(signal ? { signal } : {})).conditionalWrite;

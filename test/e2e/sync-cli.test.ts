@@ -15,6 +15,7 @@ import {
   folderFiles,
   getObjectBytes,
   headObject,
+  lastRecord,
   linkMember,
   listDataKeys,
   listKeys,
@@ -410,6 +411,94 @@ describe('wharf sync (CLI, real S3)', () => {
         ['same.csv', 'a,b\n1,2\n'],
       ]),
     );
+  });
+
+  it("sync adopt takes untracked objects into the index; each member's next sync downloads, adopts or keeps both", async () => {
+    const prefix = 'adopt/';
+    const big = randomBytes(9 * MIB + 17);
+    await putObject(bucket, `${prefix}a.csv`, 'a from the pipeline');
+    await putObject(bucket, `${prefix}sub/b.csv`, 'b,c\n');
+    await putMultipart(bucket, `${prefix}big.bin`, big, 8 * MIB);
+    await putObject(bucket, `${prefix}x//double.txt`, 'no folder holds this name');
+    await putObject(bucket, `${prefix}ignored/z.txt`, 'ignored by alice');
+    // What a member's sync uploads before it commits: left for that member's next sync.
+    await putObject(bucket, `${prefix}pending.txt`, 'pending', {
+      'wharf-sha256': sha256('pending'),
+      'wharf-member': 'dave',
+    });
+    const { alice, bob } = await team(prefix, ['alice', 'bob']);
+    await put(alice, '.wharfignore', 'ignored/\n');
+    await put(alice, 'a.csv', 'alice wrote her own a.csv');
+    await put(bob, 'sub/b.csv', 'b,c\n');
+    const aliceBefore = await folderFiles(alice);
+
+    const dry = await wharf(['--json', 'sync', 'adopt', alice, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const found = lastRecord(dry.stdout) as {
+      found: { path: string }[];
+      skipped: { path: string; reason: string }[];
+    };
+    expect(found.found.map((o) => o.path)).toEqual(['a.csv', 'big.bin', 'pending.txt', 'sub/b.csv']);
+    expect(found.skipped).toEqual([
+      { path: 'ignored/z.txt', reason: 'ignored by .wharfignore' },
+      {
+        path: 'x//double.txt',
+        reason: expect.stringMatching(/no folder can hold this name: .*empty path segment/),
+      },
+    ]);
+    expect(await readStoredIndex(bucket, prefix)).toBeUndefined();
+    const asked = await wharf(['sync', 'adopt', alice]);
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toMatch(/needs confirmation, but stdin is not a terminal/);
+    const adopt = await wharf(['--json', 'sync', 'adopt', alice, '--yes']);
+    expect(adopt.code, adopt.stderr).toBe(0);
+    const record = lastRecord(adopt.stdout) as {
+      adopted: { path: string; sha256: string }[];
+      skipped: { path: string; reason: string }[];
+    };
+    expect(record.adopted.map((o) => [o.path, o.sha256]).sort()).toEqual([
+      ['a.csv', sha256('a from the pipeline')],
+      ['big.bin', sha256(big)],
+      ['sub/b.csv', sha256('b,c\n')],
+    ]);
+    expect(record.skipped).toContainEqual({
+      path: 'pending.txt',
+      reason: expect.stringMatching(/uploaded by member dave and not committed yet/),
+    });
+    const index = (await storedIndex(prefix)).index;
+    expect(Object.keys(index.entries).sort()).toEqual(['a.csv', 'big.bin', 'sub/b.csv']);
+    expect(index.generation).toBe(1);
+    expect(await folderFiles(alice)).toEqual(aliceBefore);
+
+    // Alice: a.csv differs (both kept), the rest comes down. Bob: b.csv is already there, nothing moves for it.
+    const aliceSync = await syncOk(alice);
+    expect(aliceSync.json!.conflicts).toEqual([
+      { path: 'a.csv', conflictPath: expect.stringMatching(/^a\.conflict-alice-/) },
+    ]);
+    expect(await readFile(join(alice, 'a.csv'), 'utf8')).toBe('a from the pipeline');
+    expect(sha256(await readFile(join(alice, 'big.bin')))).toBe(sha256(big));
+    const bobSync = await syncOk(bob);
+    expect(bobSync.json!.plan.actions.filter((a) => a.path === 'sub/b.csv').map((a) => a.kind)).toEqual([
+      'adopt',
+    ]);
+    expect([...(await folderFiles(bob)).keys()]).toEqual([
+      '.wharfignore',
+      expect.stringMatching(/^a\.conflict-alice-.*\.csv$/),
+      'a.csv',
+      'big.bin',
+      'sub/b.csv',
+    ]);
+
+    // Nothing new to adopt: no commit.
+    const again = await wharf(['sync', 'adopt', alice, '--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/nothing adopted/);
+    expect((await storedIndex(prefix)).index.generation).toBe(2);
+
+    // `--yes` after a subcommand is the subcommand's, though `sync` itself has a --yes too.
+    const reset = await wharf(['sync', 'reset', bob, '--yes']);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(existsSync(join(bob, '.wharf', 'base.json'))).toBe(false);
   });
 
   it('without --yes on a non-terminal stdin: exit 2 naming --yes, nothing changed', async () => {

@@ -36,9 +36,16 @@ export async function putRaw(bucket: string, key: string, body: string): Promise
   await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }
 
-/** An object as another tool writes it: a plain PutObject, no Wharf metadata. */
-export async function putObject(bucket: string, key: string, body: string | Uint8Array): Promise<void> {
-  await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+/** An object as another tool writes it: a plain PutObject (no Wharf metadata unless given). */
+export async function putObject(
+  bucket: string,
+  key: string,
+  body: string | Uint8Array,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  await adminClient().send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }),
+  );
 }
 
 /** A multipart upload in `partSize` parts as aws-cli makes one (ETag `…-N`, no Wharf metadata). */

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import { ConflictError, UsageError, ValidationError } from '../../core/errors.js';
 import { formatBytes, parseDurationSeconds } from '../../core/units.js';
@@ -16,7 +15,9 @@ import {
 import { syncFolder, type SyncResult } from '../../sync/sync-folder.js';
 import { parseMaxDelete } from '../../sync/sync-guards.js';
 import type { Direction, Prefer, SyncAction, SyncPlan } from '../../sync/types.js';
+import { ask, requireTerminal } from '../confirm.js';
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
+import { registerSyncAdopt } from './sync-adopt.js';
 import { EXIT } from '../exit-codes.js';
 import { favourSmallHeap } from '../heap-tuning.js';
 import type { Output } from '../output.js';
@@ -101,6 +102,8 @@ Examples:
         return EXIT.ok;
       }),
     );
+
+  registerSyncAdopt(sync, run);
 
   sync
     .command('status')
@@ -500,26 +503,6 @@ async function applySaved(
     },
   });
   return report(ctx.output, result, { planOnly: false, yes: true });
-}
-
-function requireTerminal(what: string): void {
-  if (!process.stdin.isTTY) {
-    throw new UsageError(
-      `wharf ${what} needs confirmation, but stdin is not a terminal; nothing was changed`,
-      {
-        hint: 'pass --yes to apply without asking, or --dry-run to only see the plan',
-      },
-    );
-  }
-}
-
-async function ask(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
-  }
 }
 
 function stampMs(stamp: string): number {
