@@ -1,3 +1,4 @@
+import { isWharfError } from '../core/errors.js';
 import { asFolderPrefix } from '../core/keys.js';
 import { parseLocation } from '../core/location.js';
 import { OidcVerifier } from '../datastore/access/oidc.js';
@@ -50,8 +51,11 @@ export async function openDatastore(config: DatastoreConfig): Promise<OpenedData
     cleanup.push(async () => {
       await store.close?.();
     });
-    // Fail at start, not at the first upload, on a missing bucket or refused credentials (as /health checks).
-    await store.stat('.wharf-health-check');
+    // Fail at start, not at the first upload, on a missing bucket or refused credentials. A store that does not
+    // answer yet may come up later: the service starts and /health says what is wrong meanwhile.
+    await store.stat('.wharf-health-check').catch((error: unknown) => {
+      if (!(isWharfError(error) && error.code === 'NETWORK')) throw error;
+    });
     let databaseUrl: string;
     let embedded: EmbeddedPostgres | undefined;
     if (config.database.kind === 'embedded') {

@@ -93,9 +93,24 @@ describe('datastore API on the S3 store', () => {
     ]);
   });
 
-  it('/health answers 503 naming the store when the bucket is unreachable', async () => {
+  it('refuses to start on a missing bucket; /health answers 503 naming the store while it is unreachable', async () => {
+    await expect(
+      startDatastore(
+        { database: db.url, store: `s3://${bucket}-missing/x/`, port: 0, adminToken: ADMIN },
+        {},
+      ),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining(`${bucket}-missing does not exist`),
+    });
     const broken = await startDatastore(
-      { database: db.url, store: `s3://${bucket}-missing/x/`, port: 0, adminToken: ADMIN },
+      {
+        database: db.url,
+        store: `s3://${bucket}/x/`,
+        storage: { s3: { endpoint: 'http://127.0.0.1:1', maxAttempts: 1 } },
+        port: 0,
+        adminToken: ADMIN,
+      },
       {},
     );
     try {
