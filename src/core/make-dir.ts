@@ -9,6 +9,20 @@ import { dirname } from 'node:path';
  * creates the parent (EEXIST), retries the child, gets ENOENT again, and so on forever. Here a child is retried
  * once after its parent is in place, and a second ENOENT is the answer.
  */
+/** `makeDir` that runs once per folder: thousands of files in a few folders cost a few mkdir calls. */
+export function memoisedMakeDir(): (dir: string) => Promise<void> {
+  const made = new Map<string, Promise<void>>();
+  return (dir) => {
+    let pending = made.get(dir);
+    if (!pending) {
+      pending = makeDir(dir);
+      pending.catch(() => made.delete(dir));
+      made.set(dir, pending);
+    }
+    return pending;
+  };
+}
+
 export async function makeDir(path: string, options: { mode?: number } = {}): Promise<void> {
   const once = options.mode === undefined ? {} : { mode: options.mode };
   try {

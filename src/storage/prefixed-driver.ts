@@ -86,6 +86,12 @@ export class PrefixedDriver implements StorageDriver {
       copy(this.prefix + src, this.prefix + dst, options).then((info) => this.strip(info));
   }
 
+  get localPath(): StorageDriver['localPath'] {
+    const localPath = this.inner.localPath?.bind(this.inner);
+    if (!localPath) return undefined;
+    return (key: string) => localPath(this.prefix + key);
+  }
+
   get presign(): StorageDriver['presign'] {
     const presign = this.inner.presign?.bind(this.inner);
     if (!presign) return undefined;

@@ -60,6 +60,13 @@ export interface StorageDriver {
   /** A URL that grants GET (or PUT) on one key without credentials, until it expires (present iff `capabilities.presign`). */
   presign?(key: string, options: PresignOptions): Promise<string>;
 
+  /**
+   * The file a key is stored in, for stores whose objects are files in a local folder (`''`: the folder itself),
+   * so a copy into the store can download straight into it with the ranged, verified, resumable engine. Optional.
+   * Throws InvalidKeyError as `write` would.
+   */
+  localPath?(key: string): string;
+
   /** Probes the store for optional features (conditional writes, checksums) and returns refined capabilities. */
   detectCapabilities?(options?: DetectOptions): Promise<DriverCapabilities>;
 

@@ -12,7 +12,7 @@ import { joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { sameEtag } from '../storage/etag.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
-import { downloadFile } from '../transfer/download/download-file.js';
+import { downloadFile, rangeThresholdFor } from '../transfer/download/download-file.js';
 import { SHA256_METADATA_KEY } from '../transfer/download/expectations.js';
 import { localFileMatchesObject } from '../transfer/download/match-local-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
@@ -342,7 +342,7 @@ class ActionRunner {
       limiter: this.limiter,
       partSize: this.o.partSize,
       partConcurrency: this.o.partConcurrency,
-      rangeThreshold: 2 * this.o.partSize,
+      rangeThreshold: rangeThresholdFor(this.o.partSize),
       attempts: this.o.attempts,
       ...this.signalOpt(),
       ...(this.o.onBytes ? { onBytes: this.o.onBytes } : {}),

@@ -1,10 +1,15 @@
+import { rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import { isWharfError, throwIfAborted, toWharfError, type WharfError } from '../core/errors.js';
 import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
+import { memoisedMakeDir } from '../core/make-dir.js';
 import { withRetry } from '../core/retry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import type { CopyEvent } from './copy-events.js';
+import { downloadFile, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
+import { RequestLimiter } from './download/request-limiter.js';
 
 export interface CopyItem {
   /** Key in the source store. */
@@ -12,6 +17,9 @@ export interface CopyItem {
   /** Key in the destination store. */
   destKey: string;
   size: number;
+  /** ETag from the listing: a download into a local folder is pinned to it. */
+  etag?: string;
+  lastModified?: Date;
 }
 
 export interface CopyPlan {
@@ -28,6 +36,10 @@ export interface CopyResult {
 export interface CopyOptions {
   /** Objects copied at once (default 32). */
   concurrency?: number;
+  /** Byte ranges fetched at once per big object, when copying into a local folder (default 8). */
+  partConcurrency?: number;
+  /** Size of those ranges (default 8 MiB). */
+  partSize?: number;
   /** Attempts per object for retryable failures, above the driver's own request retries (default 3). */
   attempts?: number;
   signal?: AbortSignal;
@@ -55,7 +67,13 @@ export async function planTreeCopy(
     if (relative === '') continue;
     const destKey = joinKey(destPrefix, relative);
     assertDestinationKey(dest, destKey);
-    items.push({ sourceKey: info.key, destKey, size: info.size });
+    items.push({
+      sourceKey: info.key,
+      destKey,
+      size: info.size,
+      ...(info.etag !== undefined ? { etag: info.etag } : {}),
+      ...(info.lastModified ? { lastModified: info.lastModified } : {}),
+    });
     totalBytes += info.size;
   }
   return { items, totalBytes };
@@ -69,7 +87,10 @@ export function assertDestinationKey(dest: StorageDriver, key: string): void {
 
 /**
  * Copies every item of the plan on a bounded pool. Same-store copies use server-side copy where the driver
- * has it; otherwise bytes stream from source to destination without touching local disk.
+ * has it. Into a local folder from a remote store, each object goes through the download engine: big ones as
+ * parallel byte ranges, every one verified against what the store says (size, MD5 or multipart ETag, SHA-256),
+ * with its mtime set to LastModified, and an interrupted big one resumes on the next run. Otherwise bytes stream
+ * from source to destination without touching local disk.
  * Per-object failures are collected, not thrown; setup failures and aborts throw.
  */
 export async function copyObjects(
@@ -88,6 +109,7 @@ export async function copyObjects(
   onEvent?.({ type: 'planned', snapshot: snap() });
   const result: CopyResult = { done: [], failed: [], bytes: 0 };
   const serverSide = source === dest && dest.capabilities.serverSideCopy && dest.copy !== undefined;
+  const download = !serverSide && source.localPath === undefined ? downloaderInto(dest, options) : undefined;
 
   await runPool(
     plan.items,
@@ -105,11 +127,16 @@ export async function copyObjects(
               counted = sent;
               onEvent?.({ type: 'progress', snapshot: snap() });
             };
-            await copyOne(source, dest, item, serverSide, signal, onProgress);
+            if (download)
+              await download(source, item, onProgress, (error, attempt) =>
+                onEvent?.({ type: 'retry', key: item.sourceKey, attempt, error }),
+              );
+            else await copyOne(source, dest, item, serverSide, signal, onProgress);
             if (counted !== item.size) onProgress(item.size);
           },
           {
-            attempts: options.attempts ?? 3,
+            // The download engine retries each range itself.
+            attempts: download ? 1 : (options.attempts ?? 3),
             ...(signal ? { signal } : {}),
             onRetry: (error, attempt) =>
               onEvent?.({ type: 'retry', key: item.sourceKey, attempt, error: toWharfError(error) }),
@@ -130,7 +157,69 @@ export async function copyObjects(
     },
     signal,
   );
+  await download?.finish();
   return result;
+}
+
+type Downloader = ((
+  source: StorageDriver,
+  item: CopyItem,
+  onProgress: (received: number) => void,
+  onRetry: (error: WharfError, attempt: number) => void,
+) => Promise<void>) & { finish(): Promise<void> };
+
+/**
+ * Downloads into the files of a local-folder store, or undefined when `dest` is not one. Temporary and partial
+ * files live in a hidden `.wharf-tmp-partial/` folder at the store's root (same file system, so renames are
+ * atomic; the local driver never lists it); `finish` removes it once nothing is left to resume.
+ */
+function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader | undefined {
+  const localPath = dest.localPath?.bind(dest);
+  if (!localPath) return undefined;
+  const staging = join(localPath(''), '.wharf-tmp-partial');
+  const partSize = options.partSize ?? RANGED_DOWNLOAD_DEFAULTS.partSize;
+  const partConcurrency = options.partConcurrency ?? RANGED_DOWNLOAD_DEFAULTS.partConcurrency;
+  const limiter = new RequestLimiter(Math.max(options.concurrency ?? 32, partConcurrency));
+  const ensureDir = memoisedMakeDir();
+  const run = async (
+    source: StorageDriver,
+    item: CopyItem,
+    onProgress: (received: number) => void,
+    onRetry: (error: WharfError, attempt: number) => void,
+  ): Promise<void> => {
+    await ensureDir(staging);
+    let received = 0;
+    await downloadFile(
+      {
+        key: item.sourceKey,
+        size: item.size,
+        ...(item.etag !== undefined ? { etag: item.etag } : {}),
+        ...(item.lastModified ? { lastModified: item.lastModified } : {}),
+      },
+      {
+        store: source,
+        finalPath: localPath(item.destKey),
+        tempDir: staging,
+        partialDir: staging,
+        limiter,
+        partSize,
+        partConcurrency,
+        rangeThreshold: rangeThresholdFor(partSize),
+        attempts: options.attempts ?? 3,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onBytes: (delta) => {
+          received += delta;
+          onProgress(received);
+        },
+        onRetry,
+        ensureDir,
+      },
+    );
+  };
+  return Object.assign(run, {
+    // rmdir, not rm -r: partials of interrupted big downloads stay for the next run to resume.
+    finish: () => rmdir(staging).catch(() => undefined),
+  });
 }
 
 async function copyOne(

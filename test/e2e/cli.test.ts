@@ -1,9 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
+import {
+  createTestBucket,
+  deleteTestBucket,
+  putMultipart,
+  putObject,
+  putRaw,
+} from '../support/s3-buckets.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { readTree, tempDir, writeAwkwardTree } from '../support/fixtures.js';
 import { jsonLines, wharf } from '../support/run-cli.js';
 import { s3TestEnv } from '../support/test-services.js';
@@ -205,6 +213,59 @@ describe('wharf cp', () => {
     const down = await wharf(['cp', `s3://${bucket}/single/single.csv`, join(work, 'single-back.csv')]);
     expect(down.code).toBe(0);
     expect(await readFile(join(work, 'single-back.csv'), 'utf8')).toBe('a,b\n1,2\n');
+  });
+
+  it('into a folder: verified against the ETag, damaged bytes fetched again, never left at the final path', async () => {
+    const proxy = await startFaultProxy(s3TestEnv().endpoint);
+    try {
+      const body = randomBytes(300 * 1024 + 11);
+      await putObject(bucket, 'verify/one.bin', body);
+      const viaProxy = ['--endpoint-url', proxy.url];
+      // The first GET arrives damaged (one byte flipped, length intact): the MD5 check catches it, the retry heals.
+      let damaged = 0;
+      proxy.setFaults({ corrupt: (r) => r.isObjectGet && r.key === 'verify/one.bin' && damaged++ === 0 });
+      const healed = await wharf([
+        ...viaProxy,
+        'cp',
+        `s3://${bucket}/verify/one.bin`,
+        join(work, 'verify', 'one.bin'),
+      ]);
+      expect(healed.code, healed.stderr).toBe(0);
+      expect((await readFile(join(work, 'verify', 'one.bin'))).equals(body)).toBe(true);
+      expect(proxy.requests.filter((r) => r.isObjectGet).map((r) => r.fault ?? 'ok')).toEqual([
+        'corrupted',
+        'ok',
+      ]);
+
+      // Every GET damaged: one line naming the ETag check, exit 1, nothing at the final path or in staging.
+      proxy.setFaults({ corrupt: (r) => r.isObjectGet });
+      const target = join(work, 'verify-bad', 'one.bin');
+      const bad = await wharf([...viaProxy, 'cp', `s3://${bucket}/verify/one.bin`, target]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr.trim().split('\n')[0]).toMatch(
+        /^wharf: error: .*one\.bin: downloaded content does not match the object's ETag/,
+      );
+      expect(existsSync(target)).toBe(false);
+      expect(await readdir(join(work, 'verify-bad'), { recursive: true })).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('into a folder: a big multipart object comes in parallel ranges, byte-exact, with its LastModified', async () => {
+    const body = randomBytes(20 * 1024 * 1024 + 5);
+    await putMultipart(bucket, 'ranged/big.bin', body, 8 * 1024 * 1024);
+    const target = join(work, 'ranged', 'big.bin');
+    const r = await wharf(['cp', `s3://${bucket}/ranged/big.bin`, target]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(
+      createHash('sha256')
+        .update(await readFile(target))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(body).digest('hex'));
+    const listed = jsonLines((await wharf(['--json', 'ls', `s3://${bucket}/ranged/`])).stdout);
+    expect((await stat(target)).mtime.toISOString()).toBe(listed[0]?.lastModified);
+    expect((await readdir(join(work, 'ranged'))).sort()).toEqual(['big.bin']);
   });
 
   it('copies within one bucket (server side) and reports a missing source as exit 3', async () => {

@@ -143,6 +143,21 @@ describe('fault proxy (in front of Ceph RGW)', () => {
     expect(proxy.count((r) => r.fault !== undefined)).toBe(failures);
   });
 
+  it('flips one byte in the middle of matching response bodies, keeping status and length', async () => {
+    const client = clientFor();
+    const body = randomBytes(64 * 1024 + 3);
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'corrupt.bin', Body: body }));
+    proxy.setFaults({ corrupt: (r) => r.isObjectGet && r.key === 'corrupt.bin' });
+
+    const got = await getBytes(client, 'corrupt.bin');
+    expect(got.length).toBe(body.length);
+    const differing = [...got.keys()].filter((i) => got[i] !== body[i]);
+    expect(differing).toEqual([Math.floor(body.length / 2)]);
+    expect(proxy.requests.at(-1)).toMatchObject({ fault: 'corrupted', status: 200 });
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'corrupt.bin' }));
+    expect(head.ContentLength).toBe(body.length);
+  });
+
   it('throttles response bodies', async () => {
     const client = clientFor();
     const body = randomBytes(200 * 1024);

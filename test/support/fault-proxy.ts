@@ -45,6 +45,11 @@ export interface FaultSettings {
    * it waits on one particular request (e.g. a commit). Checked before every other fault; independent of `match`.
    */
   hold?: (r: ProxiedRequest) => boolean;
+  /**
+   * Responses to requests matching this get one byte of their body flipped (the middle one), as a broken disk,
+   * NIC or middlebox would: status, headers and length stay right, the content does not. Independent of `match`.
+   */
+  corrupt?: (r: ProxiedRequest) => boolean;
   /** Only inject faults into requests matching this predicate (default: all). */
   match?: (r: ProxiedRequest) => boolean;
   /** Seed for the fault dice (a small PRNG); without one, Math.random. Rates 0 and 1 are exact either way. */
@@ -65,7 +70,7 @@ export interface ProxiedRequest {
   /** GET of an object body (not a listing) */
   isObjectGet: boolean;
   range?: string;
-  fault?: 'slowdown' | 'denied' | 'reset-before' | 'reset-mid' | 'held';
+  fault?: 'slowdown' | 'denied' | 'reset-before' | 'reset-mid' | 'held' | 'corrupted';
   /** Status the client received (the upstream's, or 503 for 'slowdown'); unset when reset before the head. */
   status?: number;
 }
@@ -314,14 +319,16 @@ export async function startFaultProxy(target: string, settings: FaultSettings = 
     }
   };
 
-  /** Copies the upstream body to the client: throttled, and cut short and reset for 'reset-mid'. */
+  /** Copies the upstream body to the client: throttled, cut short and reset for 'reset-mid', one byte flipped for 'corrupted'. */
   const pump = async (
     upstreamRes: IncomingMessage,
     res: ServerResponse,
     bytesPerSecond: number | undefined,
     resetMid: boolean,
+    corrupt: boolean,
   ): Promise<void> => {
     const length = Number(upstreamRes.headers['content-length']);
+    const flipAt = corrupt ? (Number.isFinite(length) ? Math.floor(length / 2) : 0) : -1;
     let cutAt: number | undefined = resetMid && Number.isFinite(length) ? Math.floor(length / 2) : undefined;
     const sliceSize = bytesPerSecond ? Math.max(1, Math.floor(bytesPerSecond / 20)) : Infinity;
     const start = Date.now();
@@ -337,8 +344,12 @@ export async function startFaultProxy(target: string, settings: FaultSettings = 
           }
           let n = Math.min(rest.length, sliceSize);
           if (cutAt !== undefined) n = Math.min(n, cutAt - sent);
-          const slice = rest.subarray(0, n);
+          let slice = rest.subarray(0, n);
           rest = rest.subarray(n);
+          if (flipAt >= sent && flipAt < sent + n) {
+            slice = Buffer.from(slice);
+            slice[flipAt - sent] = (slice[flipAt - sent] ?? 0) ^ 0xff;
+          }
           if (bytesPerSecond) {
             const wait = start + ((sent + n) / bytesPerSecond) * 1000 - Date.now();
             if (wait > 0) await sleep(wait);
@@ -402,8 +413,10 @@ export async function startFaultProxy(target: string, settings: FaultSettings = 
         return;
       }
       record.status = status;
+      const corrupt = !noBody && status < 300 && faults.corrupt?.(record) === true;
+      if (corrupt && fault === undefined) record.fault = 'corrupted';
       res.writeHead(status, upstreamRes.statusMessage, forwardableHeaders(upstreamRes.headers));
-      void pump(upstreamRes, res, bytesPerSecond, fault === 'reset-mid');
+      void pump(upstreamRes, res, bytesPerSecond, fault === 'reset-mid', corrupt);
     });
     upstreamReq.on('error', (error) => {
       if (res.headersSent || res.destroyed) {

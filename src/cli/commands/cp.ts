@@ -66,7 +66,15 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
     const info = await source.store.stat(source.key, { signal });
     if (!info) throw new NotFoundError(`${source.display(source.key)} does not exist`);
     plan = {
-      items: [{ sourceKey: source.key, destKey, size: info.size }],
+      items: [
+        {
+          sourceKey: source.key,
+          destKey,
+          size: info.size,
+          ...(info.etag !== undefined ? { etag: info.etag } : {}),
+          ...(info.lastModified ? { lastModified: info.lastModified } : {}),
+        },
+      ],
       totalBytes: info.size,
     };
   }

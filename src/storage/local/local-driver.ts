@@ -56,6 +56,10 @@ export class LocalDriver implements StorageDriver {
     this.name = this.root;
   }
 
+  localPath(key: string): string {
+    return key === '' ? this.root : keyToPath(this.root, key);
+  }
+
   async stat(key: string, options?: OpOptions): Promise<ObjectInfo | undefined> {
     throwIfAborted(options?.signal);
     const path = keyToPath(this.root, key);

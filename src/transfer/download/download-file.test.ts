@@ -227,14 +227,14 @@ describe('downloadFile, whole objects', () => {
     );
 
     expect(calls).toHaveLength(2);
-    expect(retries.map((e) => e.code)).toEqual(['VALIDATION']);
+    expect(retries.map((e) => e.code)).toEqual(['IO']);
     await expectFileBytes(data);
     expect(result.verified).toContain('md5');
     expect(bytes).toBe(data.length);
     expect(await readdir(tempDir)).toEqual([]);
   });
 
-  it('fails with VALIDATION after every attempt is damaged, leaving no file and no temporary file', async () => {
+  it('fails with IO after every attempt is damaged, leaving no file and no temporary file', async () => {
     const memory = new MemoryDriver();
     await memory.write('x', randomBytes(50 * KiB));
     const { store, calls } = interceptReads(memory, async (read) => corrupt(await read()));
@@ -245,7 +245,7 @@ describe('downloadFile, whole objects', () => {
         await sourceOf(memory, 'x'),
         options(store, { attempts: 2, onBytes: (d) => (bytes += d) }),
       ),
-    ).rejects.toMatchObject({ code: 'VALIDATION' });
+    ).rejects.toMatchObject({ code: 'IO' });
 
     expect(calls).toHaveLength(2);
     expect(await exists(finalPath)).toBe(false);
@@ -431,7 +431,7 @@ describe('downloadFile, ranged objects', () => {
     expect(await exists(finalPath)).toBe(false);
   });
 
-  it('fails with VALIDATION when a range was damaged in transit, leaving no file and starting over next time', async () => {
+  it('fails with IO when a range was damaged in transit, leaving no file and starting over next time', async () => {
     const memory = new MemoryDriver();
     const data = randomBytes(BIG);
     await memory.write('big.bin', data);
@@ -448,7 +448,7 @@ describe('downloadFile, ranged objects', () => {
       (e: unknown) => e as WharfError,
     );
 
-    expect(error).toMatchObject({ code: 'VALIDATION', retryable: true });
+    expect(error).toMatchObject({ code: 'IO', retryable: true });
     expect(error?.message).toContain('big.bin');
     expect(await exists(finalPath)).toBe(false);
     expect(await readdir(tempDir)).toEqual([]);

@@ -40,6 +40,14 @@ const WRITE_BATCH = 256 * 1024;
 /** How often finished ranges of a ranged download are synced and recorded for resuming. */
 const CHECKPOINT_INTERVAL_MS = 1000;
 
+/** Ranges of a big object fetched at once, and their size (the 1 GiB benchmark's choice, docs/benchmarks.md). */
+export const RANGED_DOWNLOAD_DEFAULTS = { partConcurrency: 8, partSize: 8 * 1024 * 1024 } as const;
+
+/** Objects above two ranges are fetched as ranges; smaller ones in one GET. */
+export function rangeThresholdFor(partSize: number): number {
+  return 2 * partSize;
+}
+
 export interface DownloadSource {
   key: string;
   size: number;
@@ -169,9 +177,14 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
       o.onBytes?.(-counted);
       await (handle as FileHandle | undefined)?.close().catch(() => undefined);
       await rm(tmp, { force: true });
-      throw error;
+      throw localError(error, o.finalPath);
     }
   }, retryOptions(o));
+}
+
+/** The store's errors as they are; anything else (a full disk, a folder that went away) names the file. */
+function localError(error: unknown, finalPath: string): WharfError {
+  return isWharfError(error) ? error : toWharfError(error, `writing ${finalPath}`);
 }
 
 async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promise<DownloadResult> {
@@ -335,7 +348,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
     hasher.cancel();
     await checkpoint();
     await handle.close().catch(() => undefined);
-    const wharfError = isWharfError(error) ? error : toWharfError(error);
+    const wharfError = localError(error, o.finalPath);
     // A different object version can never be resumed: drop the partial.
     if (wharfError.code === 'PRECONDITION_FAILED') await removeResumeFiles(dataPath, statePath);
     throw wharfError;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../core/errors.js';
+import { WharfError } from '../../core/errors.js';
 import { ContentHasher, type HashResult } from './content-hasher.js';
 import {
   candidatePartSizes,
@@ -242,12 +242,12 @@ describe('checkDownload', () => {
   };
   const plainMd5 = createHash('md5').update(content).digest('hex');
 
-  it('throws a retryable VALIDATION error naming the object on a size mismatch', () => {
+  it('throws a retryable IO error naming the object on a size mismatch', () => {
     const error = thrownBy(() =>
       checkDownload('mem/data/file.bin', { size: content.length + 1 }, content.length, hashOf()),
     );
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error).toMatchObject({ code: 'VALIDATION', retryable: true });
+    expect(error).toBeInstanceOf(WharfError);
+    expect(error).toMatchObject({ code: 'IO', retryable: true });
     expect(error.message).toContain('mem/data/file.bin');
     expect(error.message).toContain(`expected ${content.length + 1} bytes, got ${content.length} bytes`);
   });
@@ -272,7 +272,7 @@ describe('checkDownload', () => {
         hashOf(),
       ),
     );
-    expect(error).toMatchObject({ code: 'VALIDATION', retryable: true });
+    expect(error).toMatchObject({ code: 'IO', retryable: true });
     expect(error.message).toMatch(/^obj: .*ETag/);
     expect(error.message).toContain(MD5);
     expect(error.message).toContain(plainMd5);

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../core/errors.js';
+import { WharfError } from '../../core/errors.js';
 import { normaliseEtag } from '../../storage/etag.js';
 import type { MultipartLayout, ObjectInfo, ReadInfo } from '../../storage/types.js';
 import type { FileDigest, HashNeeds, HashResult } from './content-hasher.js';
@@ -129,7 +129,7 @@ export interface CheckResult {
   digest: FileDigest;
 }
 
-/** Throws a retryable ValidationError naming the first check that failed. */
+/** Throws a retryable IO error naming the first check that failed (damaged bytes are an I/O failure, not bad input). */
 export function checkDownload(
   what: string,
   expect: Expectations,
@@ -138,7 +138,8 @@ export function checkDownload(
 ): CheckResult {
   const passed: string[] = [];
   const fail = (check: string, expected: string, actual: string): never => {
-    throw new ValidationError(
+    throw new WharfError(
+      'IO',
       `${what}: downloaded content does not match the object's ${check} (expected ${expected}, got ${actual})`,
       {
         retryable: true,
