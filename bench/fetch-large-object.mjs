@@ -270,6 +270,27 @@ async function main() {
       );
     } else log(`${CURL_BIN} not found: curl skipped`);
     commands.push(
+      roundArgs({
+        label: 'wharf cp',
+        short: 'wharf cp',
+        cmd: process.execPath,
+        cwd: REPO,
+        note: 'the same download engine without a cache index: --quiet --no-progress cp s3://B/KEY DIR/',
+        before: makeDir('wharf-cp'),
+        after: verifyAndClean('wharf-cp', NAME, { hash: true }),
+        argsFor: (round) => [
+          WHARF_MAIN,
+          '--quiet',
+          '--no-progress',
+          '--endpoint-url',
+          endpoint,
+          'cp',
+          `s3://${bucket}/${KEY}`,
+          `${dirFor('wharf-cp', round)}/`,
+        ],
+      }),
+    );
+    commands.push(
       wharfRow(
         'wharf-pc16',
         'wharf fetch --part-concurrency 16',

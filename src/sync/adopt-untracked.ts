@@ -16,16 +16,9 @@ import {
 import { MEMBER_METADATA_KEY } from './apply-plan.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { readConfig, syncPaths } from './local-state.js';
-import {
-  commitRemoteIndex,
-  readRemoteIndex,
-  REMOTE_STATE_PREFIX,
-  writeJournal,
-  type IndexSnapshot,
-} from './remote-index.js';
+import { commitRemoteIndex, readRemoteIndex, REMOTE_STATE_PREFIX, writeJournal } from './remote-index.js';
 import { acquireLease, type Lease } from './sync-lease.js';
-import { guaranteeOf, withShortLastCommit } from './sync-folder.js';
-import type { CommitRecord, IndexEntry, SyncIndex } from './types.js';
+import { guaranteeOf, nextIndex, withShortLastCommit } from './sync-folder.js';
 
 export interface AdoptOptions {
   /** The linked folder (its link names the remote; its `.wharfignore` says what to leave alone). */
@@ -144,7 +137,12 @@ export async function adoptUntracked(options: AdoptOptions): Promise<AdoptResult
     for (let attempt = 1; ; attempt++) {
       // Another member may have committed some of these paths meanwhile: theirs stand.
       const fresh = hashed.filter(({ object }) => !index.entries.has(object.path));
-      const next = adoptedIndex(index, fresh, config.member);
+      const remoteChanges = fresh.map(({ object, sha256 }) => ({
+        change: { path: object.path, action: 'add' as const, sha256 },
+        entry: { size: object.size, sha256, etag: object.etag },
+      }));
+      const next = nextIndex(index, { remoteChanges }, config.member);
+      if (next === undefined) return result; // everything found was committed by others meanwhile
       if (lease) await lease.renew();
       const outcome = await commitRemoteIndex(store, index, withShortLastCommit(next), signal);
       if (outcome.committed) {
@@ -216,31 +214,4 @@ async function hashObject(
   } finally {
     body?.destroy();
   }
-}
-
-function adoptedIndex(
-  current: IndexSnapshot,
-  adopted: { object: UntrackedObject; sha256: string }[],
-  member: string,
-): SyncIndex {
-  const at = new Date().toISOString();
-  const entries: Record<string, IndexEntry> = Object.fromEntries(current.entries);
-  for (const { object, sha256 } of adopted) {
-    entries[object.path] = {
-      size: object.size,
-      sha256,
-      etag: object.etag,
-      version: 1,
-      modifiedBy: member,
-      modifiedAt: at,
-    };
-  }
-  const generation = current.generation + 1;
-  const lastCommit: CommitRecord = {
-    generation,
-    member,
-    at,
-    changes: adopted.map(({ object, sha256 }) => ({ path: object.path, action: 'add', sha256 })),
-  };
-  return { format: 'wharf-sync-index', version: 1, generation, entries, lastCommit };
 }

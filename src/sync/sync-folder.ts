@@ -354,7 +354,7 @@ async function readRemote(
 /** The remote index with this run's remote-side changes, or undefined when there are none. */
 export function nextIndex(
   current: Pick<IndexSnapshot, 'generation' | 'entries'>,
-  applied: ApplyResult,
+  applied: Pick<ApplyResult, 'remoteChanges'>,
   member: string,
 ): SyncIndex | undefined {
   if (applied.remoteChanges.length === 0) return undefined;
