@@ -22,10 +22,10 @@ import {
   rangeThresholdFor,
 } from '../transfer/download/download-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
-import { CacheIndex } from './cache-index.js';
+import { CacheIndex, type IndexEntry } from './cache-index.js';
 import { assertValidDatasetId, datasetFingerprint } from './dataset-id.js';
 import { lockFolder } from '../core/folder-lock.js';
-import { decideFetch, type FetchReason } from './fetch-decision.js';
+import { adoptLocalFile, decideFetch, type FetchReason } from './fetch-decision.js';
 import type { FetchEvent } from './fetch-events.js';
 import { instrumentStore, type RequestCounts } from './instrumented-store.js';
 import { datasetPaths, localPathOf } from './local-paths.js';
@@ -204,7 +204,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     const plan = await decideAll(selection.objects, index, paths.datasetDir, options, signal);
     const keep = new Set(selection.objects.map((o) => o.relativeKey));
     const toDelete = options.delete ? await filesOutsideSelection(paths.datasetDir, keep) : [];
-    const toFetch = plan.filter((p) => p.reason !== 'up-to-date');
+    const toFetch = plan.filter((p) => p.reason !== 'up-to-date' && p.reason !== 'found-locally');
     const snapshot: ProgressSnapshot = {
       ...emptySnapshot(),
       totalBytes: toFetch.reduce((n, p) => n + p.object.size, 0),
@@ -227,7 +227,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
         key: p.object.key,
         path: localPathOf(paths.datasetDir, p.object.relativeKey),
         size: p.object.size,
-        status: p.reason === 'up-to-date' ? 'skipped' : 'planned',
+        status: p.reason === 'up-to-date' || p.reason === 'found-locally' ? 'skipped' : 'planned',
         reason: p.reason,
       };
       byKey.set(p.object.key, file);
@@ -259,6 +259,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     await makeDir(paths.partialDir);
     const unlock = await lockFolder(paths.stateDir, paths.datasetDir, 'wharf fetch');
     try {
+      await Promise.all(plan.flatMap((p) => (p.adopted ? [index.record(p.adopted)] : [])));
       await removeLeftovers(paths);
       await assertFreeSpace(paths.datasetDir, snapshot.totalBytes ?? 0);
       const ensureDir = memoisedMakeDir();
@@ -368,6 +369,8 @@ function describeSelection(options: FetchOptions): string {
 interface Decision {
   object: SelectedObject;
   reason: FetchReason;
+  /** For 'found-locally': the cache-index entry to record. */
+  adopted?: IndexEntry;
 }
 
 async function decideAll(
@@ -382,13 +385,16 @@ async function decideAll(
     objects,
     64,
     async (object, i) => {
-      const reason = await decideFetch(
-        object,
-        index.get(object.relativeKey),
-        localPathOf(datasetDir, object.relativeKey),
-        { force: options.force ?? false, verify: options.verify ?? false },
-      );
-      decisions[i] = { object, reason };
+      const localPath = localPathOf(datasetDir, object.relativeKey);
+      const reason = await decideFetch(object, index.get(object.relativeKey), localPath, {
+        force: options.force ?? false,
+        verify: options.verify ?? false,
+      });
+      // A file the index does not know may already be the object (a lost index, a folder aws-cli filled):
+      // reading it is cheaper than downloading it again.
+      const found =
+        reason === 'new' ? await adoptLocalFile(object, object.relativeKey, localPath) : undefined;
+      decisions[i] = found ? { object, reason: 'found-locally', adopted: found } : { object, reason };
     },
     signal,
   );

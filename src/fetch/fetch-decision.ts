@@ -2,11 +2,20 @@ import { createReadStream, statSync } from 'node:fs';
 import { sameEtag } from '../storage/etag.js';
 import type { ObjectInfo } from '../storage/types.js';
 import { ContentHasher, sameDigest } from '../transfer/download/content-hasher.js';
+import { localDigestMatchingEtag } from '../transfer/download/match-local-file.js';
 import type { IndexEntry } from './cache-index.js';
 
 /** Why a file is (re)downloaded, or that it is not. */
 export type FetchReason =
-  'new' | 'changed' | 'missing-locally' | 'modified-locally' | 'corrupt' | 'forced' | 'up-to-date';
+  | 'new'
+  | 'changed'
+  | 'missing-locally'
+  | 'modified-locally'
+  | 'corrupt'
+  | 'forced'
+  | 'up-to-date'
+  /** Not in the cache index, but the file at its path already holds the object's content (by its ETag). */
+  | 'found-locally';
 
 export interface DecideOptions {
   force: boolean;
@@ -35,6 +44,31 @@ export async function decideFetch(
   if (local.size !== entry.localSize || local.mtimeMs !== entry.localMtimeMs) return 'modified-locally';
   if (options.verify && !(await localFileMatches(localPath, entry))) return 'corrupt';
   return 'up-to-date';
+}
+
+/**
+ * For an object the cache index does not know: the index entry to record if the file already at its path
+ * holds its content (a lost index, or a folder another tool filled), proved by the ETag; else undefined.
+ */
+export async function adoptLocalFile(
+  object: ObjectInfo,
+  relativeKey: string,
+  localPath: string,
+): Promise<IndexEntry | undefined> {
+  const local = statOrUndefined(localPath);
+  if (!local?.isFile() || Number(local.size) !== object.size || object.etag === undefined) return undefined;
+  const digest = await localDigestMatchingEtag(localPath, Number(local.size), object);
+  if (!digest) return undefined;
+  return {
+    path: relativeKey,
+    key: object.key,
+    size: object.size,
+    etag: object.etag,
+    ...(object.lastModified ? { lastModified: object.lastModified.toISOString() } : {}),
+    localSize: Number(local.size),
+    localMtimeMs: Number(local.mtimeMs),
+    digest,
+  };
 }
 
 function statOrUndefined(path: string): ReturnType<typeof statSync> {

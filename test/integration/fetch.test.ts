@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -269,6 +269,41 @@ describe('incremental and verified', () => {
     await fetchInto(dest, { source, datasetId: 'i', delete: true });
     expect(await filesUnder(join(dest, 'i'))).toEqual(['a.txt', 'b.txt', 'd.txt']);
     expect(existsSync(join(dest, 'i', '.wharf', 'index.json'))).toBe(true);
+  });
+
+  it('takes files already at their paths when their content matches the ETag (a lost index, a folder aws-cli filled)', async () => {
+    const big = randomBytes(6 * 1024 * 1024 + 7);
+    await put('found/a.txt', 'alpha');
+    await put('found/sub/b.txt', 'bravo');
+    await putMultipart('found/big.bin', big, 5 * 1024 * 1024);
+    const dest = join(work, 'found');
+    // What another tool left: the same bytes at the same paths, one of them with other content of the same size.
+    await mkdir(join(dest, 'f', 'sub'), { recursive: true });
+    await writeFile(join(dest, 'f', 'a.txt'), 'alpha');
+    await writeFile(join(dest, 'f', 'sub', 'b.txt'), 'BRAVO');
+    await writeFile(join(dest, 'f', 'big.bin'), big);
+
+    const dry = await fetchInto(dest, { source: `s3://${bucket}/found`, datasetId: 'f', dryRun: true });
+    expect(dry.files.map((f) => [f.key, f.status, f.reason])).toEqual([
+      ['found/a.txt', 'skipped', 'found-locally'],
+      ['found/big.bin', 'skipped', 'found-locally'],
+      ['found/sub/b.txt', 'planned', 'new'],
+    ]);
+    expect(existsSync(join(dest, 'f', '.wharf', 'index.journal'))).toBe(false);
+
+    const first = await fetchInto(dest, { source: `s3://${bucket}/found`, datasetId: 'f' });
+    expect(first.files.map((f) => [f.key, f.status])).toEqual([
+      ['found/a.txt', 'skipped'],
+      ['found/big.bin', 'skipped'],
+      ['found/sub/b.txt', 'downloaded'],
+    ]);
+    expect(first.stats.requests.reads).toBe(1);
+    expect(await readFile(join(dest, 'f', 'sub', 'b.txt'), 'utf8')).toBe('bravo');
+
+    // Recorded in the cache index: the next run reads nothing, and --verify finds nothing to repair.
+    const again = await fetchInto(dest, { source: `s3://${bucket}/found`, datasetId: 'f', verify: true });
+    expect(again.files.map((f) => f.reason)).toEqual(['up-to-date', 'up-to-date', 'up-to-date']);
+    expect(again.stats.requests.reads).toBe(0);
   });
 
   it('verifies multipart objects (ETag -N) by their part MD5s, ranged and whole', async () => {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { ObjectInfo } from '../../storage/types.js';
-import { ContentHasher } from './content-hasher.js';
+import { ContentHasher, type FileDigest } from './content-hasher.js';
 import { expectationsFor, hashNeedsFor } from './expectations.js';
 
 /**
@@ -32,4 +32,27 @@ export async function localFileMatchesObject(
   // A multipart ETag checked against guessed part sizes proves a match, but not a difference.
   if (digest.md5.some((d) => d.value === md5.value)) return true;
   return md5.strict ? false : undefined;
+}
+
+/**
+ * The MD5-family digest of the local file at `path` that equals the object's ETag (a plain MD5, or a multipart
+ * ETag recomputed with the object's likely part sizes), or undefined when none does or the ETag is no digest.
+ * The file is read once; a size that differs from the object's is an answer without reading.
+ */
+export async function localDigestMatchingEtag(
+  path: string,
+  localSize: number,
+  info: ObjectInfo,
+): Promise<FileDigest | undefined> {
+  if (localSize !== info.size) return undefined;
+  const md5 = expectationsFor(info).md5;
+  if (md5 === undefined) return undefined;
+  const hasher = new ContentHasher(md5.partSizes ? { md5PartSizes: md5.partSizes } : {});
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hasher.update(chunk);
+    size += chunk.length;
+  }
+  if (size !== info.size) return undefined;
+  return hasher.digest().md5.find((d) => d.value === md5.value);
 }
