@@ -43,19 +43,22 @@ export class CacheIndex {
   #tornTail = false;
   #pending: string[] = [];
 
-  private constructor(dir: string, source: string, entries: Map<string, IndexEntry>) {
+  /** `index.json` was there but unreadable: its records are lost, files are judged by content instead. */
+  readonly damaged: boolean;
+
+  private constructor(dir: string, source: string, entries: Map<string, IndexEntry>, damaged: boolean) {
     this.#dir = dir;
     this.#source = source;
     this.entries = entries;
+    this.damaged = damaged;
   }
 
   /** Loads the index in `stateDir` (empty if none); a torn last journal line is ignored. */
   static async load(stateDir: string, source: string): Promise<CacheIndex> {
     const entries = new Map<string, IndexEntry>();
     const index = await readJson(join(stateDir, INDEX_FILE));
-    if (index && index.version === 1 && Array.isArray(index.entries)) {
-      for (const e of index.entries) if (isEntry(e)) entries.set(e.path, e);
-    }
+    const valid = index !== 'damaged' && index?.version === 1 && Array.isArray(index.entries);
+    if (valid) for (const e of index.entries ?? []) if (isEntry(e)) entries.set(e.path, e);
     const journal = await readFile(join(stateDir, JOURNAL_FILE), 'utf8').catch(() => '');
     for (const line of journal.split('\n')) {
       if (line.trim() === '') continue;
@@ -67,7 +70,7 @@ export class CacheIndex {
         // A line cut short by a crash: everything before it counts.
       }
     }
-    const cache = new CacheIndex(stateDir, source, entries);
+    const cache = new CacheIndex(stateDir, source, entries, index !== undefined && !valid);
     cache.#tornTail = journal !== '' && !journal.endsWith('\n');
     return cache;
   }
@@ -134,11 +137,19 @@ export class CacheIndex {
   }
 }
 
-async function readJson(path: string): Promise<Partial<IndexFile> | undefined> {
+/** The parsed file; undefined when there is none; 'damaged' when it is there but unreadable. */
+async function readJson(path: string): Promise<Partial<IndexFile> | undefined | 'damaged'> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Partial<IndexFile>;
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'damaged';
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Partial<IndexFile>) : 'damaged';
   } catch {
-    return undefined;
+    return 'damaged';
   }
 }
 

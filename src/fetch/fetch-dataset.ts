@@ -201,6 +201,12 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     }
 
     const index = await CacheIndex.load(paths.stateDir, display(prefix));
+    if (index.damaged) {
+      onEvent?.({
+        type: 'warning',
+        message: `the cache index in ${paths.stateDir} was damaged and is rebuilt: files already in the folder are checked against their objects' ETags, not trusted`,
+      });
+    }
     const plan = await decideAll(selection.objects, index, paths.datasetDir, options, signal);
     const keep = new Set(selection.objects.map((o) => o.relativeKey));
     const toDelete = options.delete ? await filesOutsideSelection(paths.datasetDir, keep) : [];

@@ -16,4 +16,6 @@ export type FetchEvent =
   | { type: 'file-done'; file: FetchedFile; snapshot: ProgressSnapshot }
   | { type: 'file-failed'; file: FetchedFile; error: WharfError; snapshot: ProgressSnapshot }
   | { type: 'retry'; key: string; attempt: number; error: WharfError }
-  | { type: 'deleted'; count: number };
+  | { type: 'deleted'; count: number }
+  /** Something the user should know that stops nothing (a damaged cache index that was rebuilt). */
+  | { type: 'warning'; message: string };

@@ -300,6 +300,21 @@ describe('incremental and verified', () => {
     expect(first.stats.requests.reads).toBe(1);
     expect(await readFile(join(dest, 'f', 'sub', 'b.txt'), 'utf8')).toBe('bravo');
 
+    // A damaged index is said, and rebuilt from the files' content: nothing is downloaded again.
+    await writeFile(join(dest, 'f', '.wharf', 'index.json'), '{"version": 1, "entries": [tor');
+    await rm(join(dest, 'f', '.wharf', 'index.journal'), { force: true });
+    const warnings: string[] = [];
+    const rebuilt = await fetchInto(dest, {
+      source: `s3://${bucket}/found`,
+      datasetId: 'f',
+      onEvent: (e) => {
+        if (e.type === 'warning') warnings.push(e.message);
+      },
+    });
+    expect(warnings).toEqual([expect.stringMatching(/cache index .* was damaged and is rebuilt/)]);
+    expect(rebuilt.files.map((f) => f.reason)).toEqual(['found-locally', 'found-locally', 'found-locally']);
+    expect(rebuilt.stats.requests.reads).toBe(0);
+
     // Recorded in the cache index: the next run reads nothing, and --verify finds nothing to repair.
     const again = await fetchInto(dest, { source: `s3://${bucket}/found`, datasetId: 'f', verify: true });
     expect(again.files.map((f) => f.reason)).toEqual(['up-to-date', 'up-to-date', 'up-to-date']);

@@ -152,6 +152,9 @@ async function fetch(ctx: CommandContext, source: string, dest: string, flags: F
             break;
           case 'deleted':
             break;
+          case 'warning':
+            output.warn(event.message);
+            break;
         }
       },
     });

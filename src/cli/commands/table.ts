@@ -213,6 +213,8 @@ async function build(ctx: CommandContext, nameOrSource: string, flags: BuildFlag
               progress.update(e.snapshot);
             } else if (e.type === 'retry') {
               output.debug(`retrying ${e.key} (attempt ${e.attempt + 1}): ${e.error.message}`);
+            } else if (e.type === 'warning') {
+              output.warn(`${table.name}: ${e.message}`);
             }
             break;
           }
