@@ -17,7 +17,7 @@ import { formatBytes } from '../core/units.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import {
-  downloadFile,
+  downloadListed,
   RANGED_DOWNLOAD_DEFAULTS,
   rangeThresholdFor,
 } from '../transfer/download/download-file.js';
@@ -417,50 +417,28 @@ interface PinnedOptions {
   ensureDir: (dir: string) => Promise<void>;
 }
 
-/**
- * Downloads one object pinned to the listed version; if it changed since the listing (the ETag no longer
- * matches), takes the new version once instead of failing.
- */
-async function downloadPinned(
+/** Downloads one object as listed (or its newer version, once: see downloadListed) into the dataset folder. */
+function downloadPinned(
   store: StorageDriver,
   object: ObjectInfo,
   finalPath: string,
   o: PinnedOptions,
-): ReturnType<typeof downloadFile> {
-  const run = (source: ObjectInfo): ReturnType<typeof downloadFile> =>
-    downloadFile(
-      {
-        key: source.key,
-        size: source.size,
-        ...(source.etag !== undefined ? { etag: source.etag } : {}),
-        ...(source.lastModified ? { lastModified: source.lastModified } : {}),
-      },
-      {
-        store,
-        finalPath,
-        tempDir: o.paths.tempDir,
-        partialDir: o.paths.partialDir,
-        limiter: o.limiter,
-        partSize: o.settings.partSize,
-        partConcurrency: o.settings.partConcurrency,
-        rangeThreshold: rangeThresholdFor(o.settings.partSize),
-        attempts: o.settings.attempts,
-        ...(o.signal ? { signal: o.signal } : {}),
-        onBytes: o.onBytes,
-        onRetry: o.onRetry,
-        ensureDir: o.ensureDir,
-      },
-    );
-  try {
-    return await run(object);
-  } catch (error) {
-    // A ranged download that fails verification discards its partial; one fresh attempt may succeed.
-    if (isWharfError(error) && error.code === 'IO' && error.retryable) return run(object);
-    if (!isWharfError(error) || error.code !== 'PRECONDITION_FAILED') throw error;
-    const current = await store.stat(object.key, o.signal ? { signal: o.signal } : {});
-    if (!current) throw new NotFoundError('it was deleted after it was listed');
-    return run(current);
-  }
+): ReturnType<typeof downloadListed> {
+  return downloadListed(object, {
+    store,
+    finalPath,
+    tempDir: o.paths.tempDir,
+    partialDir: o.paths.partialDir,
+    limiter: o.limiter,
+    partSize: o.settings.partSize,
+    partConcurrency: o.settings.partConcurrency,
+    rangeThreshold: rangeThresholdFor(o.settings.partSize),
+    attempts: o.settings.attempts,
+    ...(o.signal ? { signal: o.signal } : {}),
+    onBytes: o.onBytes,
+    onRetry: o.onRetry,
+    ensureDir: o.ensureDir,
+  });
 }
 
 /** Names the object in the message and turns local file-system errors into something a user can act on. */

@@ -8,7 +8,7 @@ import { memoisedMakeDir } from '../core/make-dir.js';
 import { withRetry } from '../core/retry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import type { CopyEvent } from './copy-events.js';
-import { downloadFile, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
+import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
 import { RequestLimiter } from './download/request-limiter.js';
 
 export interface CopyItem {
@@ -189,7 +189,7 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
   ): Promise<void> => {
     await ensureDir(staging);
     let received = 0;
-    await downloadFile(
+    await downloadListed(
       {
         key: item.sourceKey,
         size: item.size,

@@ -8,7 +8,7 @@ import type { WharfError } from '../../core/errors.js';
 import { LocalDriver } from '../../storage/local/local-driver.js';
 import { MemoryDriver } from '../../storage/memory/memory-driver.js';
 import type { ReadOptions, StorageDriver } from '../../storage/types.js';
-import { downloadFile, type DownloadOptions, type DownloadSource } from './download-file.js';
+import { downloadFile, downloadListed, type DownloadOptions, type DownloadSource } from './download-file.js';
 import { RequestLimiter } from './request-limiter.js';
 import type { ResumeState } from './resume-state.js';
 
@@ -487,5 +487,35 @@ describe('downloadFile, ranged objects', () => {
     expect(calls).toHaveLength(RANGES + 1);
     await expectFileBytes(data);
     expect(result.verified).toEqual(['size', 'md5']);
+  });
+});
+
+describe('downloadListed', () => {
+  it('takes the version there now, once, when the object changed since it was listed (whole and ranged)', async () => {
+    for (const size of [5 * KiB, BIG]) {
+      const store = new MemoryDriver('mem');
+      await store.write('data/file.bin', randomBytes(size));
+      const listed = await store.stat('data/file.bin');
+      const now = randomBytes(size + 7);
+      await store.write('data/file.bin', now);
+      const { store: counted, calls } = counting(store);
+      const result = await downloadListed(listed!, options(counted));
+      expect(await readFile(finalPath)).toEqual(now);
+      expect(result.etag).toBe((await store.stat('data/file.bin'))?.etag);
+      expect(calls.length).toBeGreaterThan(0);
+      await rm(finalPath);
+    }
+  });
+
+  it('fails NOT_FOUND naming an object deleted after the listing, leaving nothing at the final path', async () => {
+    const store = new MemoryDriver('mem');
+    await store.write('data/gone.bin', randomBytes(3 * KiB));
+    const listed = await store.stat('data/gone.bin');
+    await store.delete(['data/gone.bin']);
+    await expect(downloadListed(listed!, options(store))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('gone.bin'),
+    });
+    expect(await exists(finalPath)).toBe(false);
   });
 });

@@ -14,7 +14,13 @@ import {
 import { runPool } from '../../core/pool.js';
 import { withRetry } from '../../core/retry.js';
 import { sameEtag } from '../../storage/etag.js';
-import type { MultipartLayout, ReadInfo, ReadOptions, StorageDriver } from '../../storage/types.js';
+import type {
+  MultipartLayout,
+  ObjectInfo,
+  ReadInfo,
+  ReadOptions,
+  StorageDriver,
+} from '../../storage/types.js';
 import { ContentHasher, type FileDigest } from './content-hasher.js';
 import {
   checkDownload,
@@ -113,6 +119,33 @@ export async function downloadFile(
     return downloadRanged(source, options);
   }
   return downloadWhole(source, options);
+}
+
+/**
+ * `downloadFile` of the version a listing saw, as copy tools behave: if the object changed since (its ETag no
+ * longer matches), the version there now, once, instead of failing; and one fresh attempt after a ranged
+ * download failed verification (its partial is discarded, so the retry starts clean).
+ */
+export async function downloadListed(object: ObjectInfo, options: DownloadOptions): Promise<DownloadResult> {
+  const run = (source: ObjectInfo): Promise<DownloadResult> =>
+    downloadFile(
+      {
+        key: source.key,
+        size: source.size,
+        ...(source.etag !== undefined ? { etag: source.etag } : {}),
+        ...(source.lastModified ? { lastModified: source.lastModified } : {}),
+      },
+      options,
+    );
+  try {
+    return await run(object);
+  } catch (error) {
+    if (isWharfError(error) && error.code === 'IO' && error.retryable) return run(object);
+    if (!isWharfError(error) || error.code !== 'PRECONDITION_FAILED') throw error;
+    const current = await options.store.stat(object.key, opt(options.signal));
+    if (!current) throw new NotFoundError('it was deleted after it was listed');
+    return run(current);
+  }
 }
 
 async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promise<DownloadResult> {
