@@ -11,6 +11,7 @@ import {
   toWharfError,
   type ErrorCode,
 } from '../core/errors.js';
+import { messageNamingTable } from './table-message.js';
 import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import { sameEtag } from '../storage/etag.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -130,7 +131,7 @@ export class IngestFailedError extends WharfError {
     super(
       code,
       `ingest failed for ${failed.length} of ${report.tables.length} table(s): ${failed.map((t) => t.table).join(', ')}` +
-        (first?.error ? ` (${first.table}: ${first.error.message})` : ''),
+        (first?.error ? ` (${messageNamingTable(first.table, first.error.message)})` : ''),
       first?.error?.hint ? { hint: first.error.hint } : {},
     );
     this.report = report;

@@ -94,6 +94,16 @@ describe('wharf ingest', () => {
     expect(again.stdout).toMatch(/^orders: no new rows/m);
   });
 
+  it('a table name with a quote is one line naming it once, exit 3', async () => {
+    const r = await wharf(['ingest', '--source', PG_URL, ...base(), '--tables', 'x"y']);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^wharf: error: table "[^"]*\.x\\"y" not found in postgres:\/\/[^ ]+ \(names are case-sensitive/,
+      ),
+    ]);
+  });
+
   it('a wrong password is one clear line and exit 4; the password never shows', async () => {
     const url = new URL(PG_URL);
     url.password = 'wrong-pass-123';

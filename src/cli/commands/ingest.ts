@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { WharfError } from '../../core/errors.js';
 import { formatBytes, formatSeconds, parseDurationSeconds, parseSize } from '../../core/units.js';
 import type { IngestEvent, IngestReport, TableReport } from '../../ingest/ingest-tables.js';
+import { messageNamingTable } from '../../ingest/table-message.js';
 import type { CommandContext, RunAction } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -206,8 +207,9 @@ function render(output: Output, report: IngestReport, dest: string, dryRun: bool
 }
 
 function withTable(table: string, error: WharfError): WharfError {
-  if (error.message.includes(table)) return error;
-  return new WharfError(error.code, `${table}: ${error.message}`, error.hint ? { hint: error.hint } : {});
+  const message = messageNamingTable(table, error.message);
+  if (message === error.message) return error;
+  return new WharfError(error.code, message, error.hint ? { hint: error.hint } : {});
 }
 
 function record(t: TableReport, dryRun: boolean): Record<string, unknown> {
