@@ -8,14 +8,15 @@
 // (untimed, once). Each round every tool downloads the whole prefix into its own fresh, empty
 // local folder, so nobody can skip a file that is "already there". After every run (untimed) the
 // script counts the files and bytes that landed (FILES files, FILES*SIZE bytes, or the benchmark
-// stops) and deletes the folder. Then it checks the issue's targets against the medians: wharf
+// stops); the folders stay until the end (deleting them between runs slows the next tool's file
+// creates on a journal-less ext4). Then it checks the issue's targets against the medians: wharf
 // at most 0.5x rclone's time and at most 0.2x aws-cli's, each printed as MET or NOT MET. The
-// bucket and temp dir are removed at the end. Needs the built CLI: npm run build. See
+// bucket and temp dir, with every folder, are removed at the end. Needs the built CLI: npm run build. See
 // docs/benchmarks.md.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AWS_BIN,
@@ -87,8 +88,14 @@ async function main() {
     const makeDir = (tool) => async (_label, round) => {
       await mkdir(dirFor(tool, round), { recursive: true });
     };
-    /** After each run: the download must be complete; then free the disk for the next. */
-    const verifyAndClean =
+    /**
+     * After each run: the download must be complete. The folder stays until the temp dir goes at the end: on a
+     * file system without a journal (this benchmark machine's ext4), inode allocation steps over every inode
+     * freed in the last half minute, checking each one, so deleting 2,000 files right before the next tool
+     * creates 2,000 made that tool's creates several times dearer (2 s of system time instead of 0.5 s, for
+     * every tool; docs/benchmarks.md).
+     */
+    const verifyComplete =
       (tool, sub = '') =>
       async (label, round) => {
         const dir = dirFor(tool, round);
@@ -99,7 +106,6 @@ async function main() {
               `${got.bytes} B, expected ${files} / ${files * size} B`,
           );
         }
-        await rm(dir, { recursive: true, force: true });
       };
 
     /** @type {import('./lib/harness.mjs').BenchCommand[]} */
@@ -113,7 +119,7 @@ async function main() {
         cwd: REPO,
         note: 'defaults (--concurrency 64); node dist/cli/main.js --quiet --no-progress fetch SRC DIR --dataset-id x',
         before: makeDir('wharf'),
-        after: verifyAndClean('wharf', DATASET_ID),
+        after: verifyComplete('wharf', DATASET_ID),
         argsFor: (round) => [
           WHARF_MAIN,
           '--quiet',
@@ -142,7 +148,7 @@ async function main() {
           },
           note: 'defaults (max_concurrent_requests 10); config holds only the region; --only-show-errors --no-progress',
           before: makeDir('aws'),
-          after: verifyAndClean('aws'),
+          after: verifyComplete('aws'),
           argsFor: (round) => [
             '--endpoint-url',
             endpoint,
@@ -166,7 +172,7 @@ async function main() {
           env: rcloneEnv(endpoint, region),
           note: 'defaults (--transfers 4 --checkers 8); remote from RCLONE_CONFIG_BENCH_* variables',
           before: makeDir('rclone'),
-          after: verifyAndClean('rclone'),
+          after: verifyComplete('rclone'),
           argsFor: (round) => ['copy', `bench:${bucket}/${PREFIX}`, dirFor('rclone', round)],
         }),
       );
@@ -187,7 +193,7 @@ async function main() {
           env: rcloneEnv(endpoint, region),
           note: 'server-capacity probe: rclone tuned for small files (64 transfers)',
           before: makeDir('rclone-t64'),
-          after: verifyAndClean('rclone-t64'),
+          after: verifyComplete('rclone-t64'),
           argsFor: (round) => [
             'copy',
             '--transfers',
@@ -206,7 +212,7 @@ async function main() {
           env: rcloneEnv(endpoint, region),
           note: 'server-capacity probe: two rclone processes at once, each copying half the files (--files-from)',
           before: makeDir('rclone-2x32'),
-          after: verifyAndClean('rclone-2x32'),
+          after: verifyComplete('rclone-2x32'),
           argsFor: (round) => {
             const one = (list) =>
               [
@@ -234,7 +240,7 @@ async function main() {
           cmd: S3CMD_BIN,
           note: 'defaults (one file at a time); generated .s3cfg; --no-progress --quiet',
           before: makeDir('s3cmd'),
-          after: verifyAndClean('s3cmd'),
+          after: verifyComplete('s3cmd'),
           argsFor: (round) => [
             '-c',
             s3cfg,
