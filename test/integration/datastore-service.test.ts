@@ -194,7 +194,7 @@ describe('datastore service domain rules', () => {
     await expect(
       service.registerPerson({ firstName: 'X', lastName: '', email: 'nope' }, alice),
     ).rejects.toThrow(
-      /person is invalid \(2 problems\):\n {2}email: must be an email address\n {2}lastName: must not be empty/,
+      /person is invalid \(2 problems\):\n {2}email: must be an email address\n {2}lastName: must not be empty or blank/,
     );
   });
 

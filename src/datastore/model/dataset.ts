@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { onlyFormat } from './validation.js';
-import type { collectionFormatSchema } from './metadata.js';
+import { SHORT_TEXT, text, type collectionFormatSchema } from './metadata.js';
 
 /**
  * Records the datastore keeps besides the metadata itself: registry entries (organisations, people), dataset
@@ -19,10 +19,11 @@ export const handleIdSchema = z
 export const ID_PREFIX = /^[A-Za-z0-9._-]+$/;
 
 const nonEmpty = z.string().min(1, onlyFormat('must not be empty'));
+const name = text(undefined, SHORT_TEXT);
 
 export const organisationInputSchema = z
   .strictObject({
-    name: nonEmpty.describe('Display name of the organisation.'),
+    name: name.describe('Display name of the organisation.'),
     ror: z.url(onlyFormat('must be a ROR URL, e.g. https://ror.org/03qn8fb07')).optional(),
     url: z.url({ protocol: /^https?$/, ...onlyFormat('must be an http(s) URL') }).optional(),
   })
@@ -30,8 +31,8 @@ export const organisationInputSchema = z
 
 export const personInputSchema = z
   .strictObject({
-    firstName: nonEmpty,
-    lastName: nonEmpty,
+    firstName: name,
+    lastName: name,
     email: z.email(onlyFormat('must be an email address')).optional(),
     orcid: z.url(onlyFormat('must be an ORCID URL, e.g. https://orcid.org/0000-0002-1825-0097')).optional(),
   })

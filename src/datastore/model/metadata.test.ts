@@ -88,14 +88,14 @@ describe('dataset metadata (CollectionFormat)', () => {
     expect(issuesOf(m).find((i) => i.path === 'extra')?.message).toBe('unknown field (remove it)');
   });
 
-  it('refuses empty strings everywhere, including list items and user metadata keys', () => {
+  it('refuses empty and blank strings everywhere, including list items and user metadata keys and values', () => {
     const m = valid();
     m.datasetInfo.name = '';
     m.associations.pointOfContact = '';
-    m.datasetInfo.keywords = ['ok', ''];
+    m.datasetInfo.keywords = ['ok', ' '];
     m.datasetInfo.formats = [''];
-    m.datasetInfo.purpose = '';
-    m.datasetInfo.userMetadata = { '': 'v' };
+    m.datasetInfo.purpose = ' \t\n';
+    m.datasetInfo.userMetadata = { '': 'v', 'my key': '' };
     const issues = issuesOf(m);
     for (const path of [
       'datasetInfo.name',
@@ -103,10 +103,33 @@ describe('dataset metadata (CollectionFormat)', () => {
       'datasetInfo.keywords[1]',
       'datasetInfo.formats[0]',
       'datasetInfo.purpose',
+      'datasetInfo.userMetadata["my key"]',
     ]) {
-      expect(issues.find((i) => i.path === path)?.message).toBe('must not be empty');
+      expect(issues.find((i) => i.path === path)?.message).toBe('must not be empty or blank');
     }
-    expect(issues.some((i) => i.path.startsWith('datasetInfo.userMetadata'))).toBe(true);
+    expect(issues.find((i) => i.path === 'datasetInfo.userMetadata[""]')?.message).toBe(
+      'key must not be empty or blank',
+    );
+    expect(issues).toHaveLength(7);
+  });
+
+  it('bounds text lengths and list sizes, so that the search index and sort indexes can hold every record', () => {
+    const m = valid();
+    m.datasetInfo.name = 'n'.repeat(501);
+    m.datasetInfo.description = 'word '.repeat(20_001);
+    m.datasetInfo.keywords = Array.from({ length: 1001 }, (_, i) => `k${i}`);
+    m.datasetInfo.formats = ['f'.repeat(501)];
+    expect(issuesOf(m)).toEqual([
+      { path: 'datasetInfo.description', message: 'must be at most 100,000 characters' },
+      { path: 'datasetInfo.formats[0]', message: 'must be at most 500 characters' },
+      { path: 'datasetInfo.keywords', message: 'must have at most 1,000 entries' },
+      { path: 'datasetInfo.name', message: 'must be at most 500 characters' },
+    ]);
+    m.datasetInfo.name = 'n'.repeat(500);
+    m.datasetInfo.description = 'd'.repeat(100_000);
+    m.datasetInfo.keywords = ['k'.repeat(500)];
+    m.datasetInfo.formats = ['csv'];
+    expect(issuesOf(m)).toEqual([]);
   });
 
   it('reports missing required fields as "required", all at once', () => {
@@ -238,6 +261,9 @@ describe('dataset metadata (CollectionFormat)', () => {
     expect(info.required).not.toContain('keywords');
     expect(info.properties.license.format).toBe('uri');
     expect(info.properties.name.minLength).toBe(1);
+    expect(info.properties.name.maxLength).toBe(500);
+    expect(info.properties.description.maxLength).toBe(100_000);
+    expect(info.properties.name.pattern).toBe('\\S');
     expect(Object.keys(datastoreJsonSchemas())).toEqual(
       expect.arrayContaining([
         'DatasetMetadata',

@@ -8,9 +8,21 @@ import { onlyFormat } from './validation.js';
  * field's path so that a caller can point at it.
  */
 
-/** A non-empty string (Provena: `min_anystr_length = 1`). */
-const text = (description?: string) => {
-  const schema = z.string().min(1, onlyFormat('must not be empty'));
+/**
+ * Most characters of a free-text field: a long description fits, and the search index (a tsvector holds at
+ * most 1 MB) and the request body limit stay out of reach.
+ */
+export const LONG_TEXT = 100_000;
+/** Most characters of a name, keyword or key: names are kept in sort indexes (a btree entry holds ~2,700 bytes). */
+export const SHORT_TEXT = 500;
+
+/** A string with a visible character (Provena: `min_anystr_length = 1`; blanks count as empty) of at most `max`. */
+export const text = (description?: string, max = LONG_TEXT) => {
+  const schema = z
+    .string()
+    .min(1, onlyFormat('must not be empty or blank'))
+    .regex(/\S/, onlyFormat('must not be empty or blank'))
+    .max(max, onlyFormat(`must be at most ${max.toLocaleString('en')} characters`));
   return description ? schema.describe(description) : schema;
 };
 
@@ -142,7 +154,7 @@ export const temporalInfoSchema = z
 
 export const datasetInfoSchema = z
   .strictObject({
-    name: text('A readable name for the dataset.'),
+    name: text('A readable name for the dataset.', SHORT_TEXT),
     description: text('What the data is, its intended usage and anything else relevant.'),
     accessInfo: accessInfoSchema,
     publisherId: text('Registry id of the organisation publishing or producing the dataset.'),
@@ -155,10 +167,18 @@ export const datasetInfoSchema = z
     preferredCitation: text('How the dataset should be cited.').optional(),
     spatialInfo: spatialInfoSchema.optional(),
     temporalInfo: temporalInfoSchema.optional(),
-    formats: z.array(text()).describe('File formats in the dataset, e.g. "csv". Default: none.').default([]),
-    keywords: z.array(text()).describe('Keywords describing the dataset. Default: none.').default([]),
+    formats: z
+      .array(text(undefined, SHORT_TEXT))
+      .max(1000, onlyFormat('must have at most 1,000 entries'))
+      .describe('File formats in the dataset, e.g. "csv". Default: none.')
+      .default([]),
+    keywords: z
+      .array(text(undefined, SHORT_TEXT))
+      .max(1000, onlyFormat('must have at most 1,000 entries'))
+      .describe('Keywords describing the dataset. Default: none.')
+      .default([]),
     userMetadata: z
-      .record(text(), z.string())
+      .record(text(undefined, SHORT_TEXT), text())
       .describe('Free key-value annotations (string values). Default: none.')
       .default({}),
   })

@@ -22,11 +22,12 @@ export class FieldValidationError extends ValidationError {
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] };
 
-/** `a.b[2].c` from a zod path. */
+/** `a.b[2].c` from a zod path; a key that is not a plain name is quoted: `userMetadata["my key"]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && !/^[A-Za-z_$][\w$]*$/.test(part)) out += `[${JSON.stringify(part)}]`;
     else out += out === '' ? String(part) : `.${String(part)}`;
   }
   return out;
@@ -40,8 +41,12 @@ export function validateWith<S extends z.ZodType>(schema: S, input: unknown): Va
   const result = schema.safeParse(input, {
     error: (issue) => {
       if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+      if (issue.code === 'invalid_type' && issue.expected === 'int') return 'must be a whole number';
       if (issue.code === 'invalid_type')
         return `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
+      if (issue.code === 'too_small' || issue.code === 'too_big') return boundMessage(issue);
+      if (issue.code === 'invalid_value' && issue.values.length > 0)
+        return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
       return undefined;
     },
   });
@@ -52,12 +57,22 @@ export function validateWith<S extends z.ZodType>(schema: S, input: unknown): Va
       for (const key of issue.keys) {
         issues.push({ path: formatPath([...issue.path, key]), message: 'unknown field (remove it)' });
       }
+    } else if (issue.code === 'invalid_key') {
+      // A record key that breaks its rule (an empty userMetadata key): say what the key rule says.
+      issues.push({
+        path: formatPath(issue.path),
+        message: `key ${issue.issues[0]?.message ?? 'is invalid'}`,
+      });
     } else {
       issues.push({ path: formatPath(issue.path), message: issue.message });
     }
   }
   issues.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { ok: false, issues };
+  // Two checks of one field may say the same thing (an empty string is both too short and blank).
+  const unique = issues.filter(
+    (issue, i) => i === 0 || issue.path !== issues[i - 1]?.path || issue.message !== issues[i - 1]?.message,
+  );
+  return { ok: false, issues: unique };
 }
 
 /** Like `validateWith` but throws FieldValidationError naming `what` and every failing field. */
@@ -65,6 +80,25 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
   const result = validateWith(schema, input);
   if (!result.ok) throw new FieldValidationError(what, result.issues);
   return result.value;
+}
+
+/** `must be at least 1`, `must be at most 500 characters`, `must have at least 1 entry`, … */
+function boundMessage(issue: {
+  code: 'too_small' | 'too_big';
+  origin: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  inclusive?: boolean;
+}): string {
+  const small = issue.code === 'too_small';
+  const bound = Number(small ? issue.minimum : issue.maximum);
+  const limit =
+    issue.inclusive === false ? (small ? 'more than' : 'less than') : small ? 'at least' : 'at most';
+  const count = bound.toLocaleString('en');
+  if (issue.origin === 'string') return `must be ${limit} ${count} character${bound === 1 ? '' : 's'}`;
+  if (issue.origin === 'array' || issue.origin === 'set')
+    return `must have ${limit} ${count} entr${bound === 1 ? 'y' : 'ies'}`;
+  return `must be ${limit} ${count}`;
 }
 
 function article(expected: string): string {

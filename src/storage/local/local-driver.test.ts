@@ -48,6 +48,18 @@ describeDriverConformance(
           code: 'INVALID_KEY',
         });
       });
+
+      it('refuses a key that is a folder of other keys, and deleting it deletes nothing', async () => {
+        const driver = get().driver;
+        await driver.write('shelf/inner.txt', Buffer.from('kept'));
+        const refused = { code: 'INVALID_KEY', message: expect.stringMatching(/"shelf".*folder/) as unknown };
+        await expect(driver.write('shelf', Buffer.from('x'))).rejects.toMatchObject(refused);
+        if (!driver.copy) throw new Error('the local driver has copy');
+        await expect(driver.copy('shelf/inner.txt', 'shelf')).rejects.toMatchObject(refused);
+        await driver.delete(['shelf']);
+        expect((await driver.stat('shelf/inner.txt'))?.size).toBe(4);
+        expect(await readdir(driver.name)).not.toContainEqual(expect.stringMatching(/\.tmp$|wharf-tmp/));
+      });
     },
   },
 );

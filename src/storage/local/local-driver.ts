@@ -218,7 +218,7 @@ export class LocalDriver implements StorageDriver {
       }
     } catch (error) {
       await unlink(temp).catch(() => undefined);
-      throw toWharfError(error, `writing ${path}`);
+      throw isFolderClash(error) ? folderAtKey(key) : toWharfError(error, `writing ${path}`);
     }
     const stats = await stat(path);
     return toInfo(key, stats);
@@ -230,8 +230,16 @@ export class LocalDriver implements StorageDriver {
       throwIfAborted(options?.signal);
       try {
         const path = keyToPath(this.root, key);
-        await unlink(path).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw error;
+        // A folder at the key holds other keys, not this one: there is nothing to delete (as for a missing key).
+        await unlink(path).catch(async (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return;
+          // Linux says EISDIR, macOS EPERM (which may also be a real permission problem: look).
+          if (
+            error.code === 'EISDIR' ||
+            (error.code === 'EPERM' && (await statOrUndefined(path))?.isDirectory())
+          )
+            return;
+          throw error;
         });
         await this.pruneEmptyParents(dirname(path));
       } catch (error) {
@@ -256,7 +264,7 @@ export class LocalDriver implements StorageDriver {
       await rename(temp, to);
     } catch (error) {
       await unlink(temp).catch(() => undefined);
-      throw toWharfError(error, `copying ${from} to ${to}`);
+      throw isFolderClash(error) ? folderAtKey(dst) : toWharfError(error, `copying ${from} to ${to}`);
     }
     return toInfo(dst, await stat(to));
   }
@@ -290,6 +298,19 @@ export class LocalDriver implements StorageDriver {
       current = dirname(current);
     }
   }
+}
+
+/** The path is a folder (a rename onto it): in this store that key holds other keys. */
+function isFolderClash(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EISDIR';
+}
+
+function folderAtKey(key: string): InvalidKeyError {
+  return new InvalidKeyError(
+    key,
+    `the local store holds a folder "${key}" (the keys under "${key}/"), and a folder cannot also be a file`,
+    { hint: `choose another key, or delete the keys under "${key}/" first` },
+  );
 }
 
 export async function openLocalDriver(options: LocalDriverOptions): Promise<StorageDriver> {
