@@ -7,7 +7,7 @@ import type { DatastoreService } from '../datastore/service/datastore-service.js
 import type { StorageDriver } from '../storage/types.js';
 import { Authorizer, type Principal } from './auth.js';
 import type { ScopedS3CredentialIssuer, ServerContext } from './context.js';
-import { AuthorizationError, toHttpError, UnauthenticatedError } from './http-errors.js';
+import { AuthorizationError, JSON_BODY_LIMIT, toHttpError, UnauthenticatedError } from './http-errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { ResponseCache } from './response-cache.js';
 import { registerRoutes, requestErrors, type RouteSpec } from './route.js';
@@ -78,7 +78,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
       ));
   const app = Fastify({
     logger: false,
-    bodyLimit: 4 * 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
     return503OnClosing: true,
     // Presigned-URL tokens (/data/{token}) are one path segment of a few hundred characters.
     routerOptions: { maxParamLength: 4096 },
@@ -110,7 +110,10 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
       (typeof error === 'object' && error !== null && requestErrors.has(error)) ||
       (!isWharfError(error) && mapped.status < 500);
     if (request.method !== 'GET' && request.method !== 'HEAD' && (denied || invalid)) {
-      const principal = (request as { principal?: Principal | null }).principal;
+      let principal = (request as { principal?: Principal | null }).principal;
+      // Refused before the route authenticated the caller (a malformed body, say): say who sent it all the same.
+      const header = request.headers.authorization;
+      if (principal === undefined && header) principal = await auth.authenticate(header).catch(() => null);
       await options.catalog
         .audit({
           actor: principal?.username ?? 'anonymous',

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { AccessDeniedError, isWharfError, type ErrorCode, type WharfErrorOptions } from '../core/errors.js';
+import { formatBytes } from '../core/units.js';
 import { FieldValidationError } from '../datastore/model/validation.js';
+
+/** The largest JSON request body the service reads (metadata documents are far smaller). */
+export const JSON_BODY_LIMIT = 4 * 1024 * 1024;
 
 /** No or an invalid bearer token: HTTP 401 (an AccessDeniedError to everything else). */
 export class UnauthenticatedError extends AccessDeniedError {
@@ -80,10 +84,16 @@ export function toHttpError(error: unknown): HttpErrorResponse {
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     const message = error instanceof Error ? error.message : 'bad request';
     const code = statusCode === 404 ? 'NOT_FOUND' : statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION';
-    return respond(statusCode, code, message);
+    return respond(statusCode, code, message, CLIENT_ERROR_HINTS[statusCode]);
   }
   return { ...respond(500, 'INTERNAL', 'internal error'), internal: true };
 }
+
+/** What to do about fastify's own refusals, which say only what happened. */
+const CLIENT_ERROR_HINTS: Record<number, string> = {
+  413: `JSON request bodies may be at most ${formatBytes(JSON_BODY_LIMIT)}; files go up through the file routes, which have no limit`,
+  415: 'send the body as JSON with the header Content-Type: application/json',
+};
 
 function respond(status: number, code: string, message: string, hint?: string): HttpErrorResponse {
   const error: ErrorBody['error'] = { code, message };

@@ -308,6 +308,73 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
     ).toBe(true);
   });
 
+  it('pages the audit log both ways: oldest first with after=ID, newest first with before=ID', async () => {
+    for (const name of ['p1.txt', 'p2.txt', 'p3.txt']) expect((await put(name, name)).status).toBe(200);
+    const target = encodeURIComponent(id);
+    const all = (await json('GET', `/audit?target=${target}&limit=10000`, 'admin')).body;
+    expect(all.hasMore).toBe(false);
+    const ids = (all.items as Json[]).map((e) => e.id as number);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const newest = (await json('GET', `/audit?target=${target}&order=newest&limit=2`, 'admin')).body;
+    expect(newest.items.map((e: Json) => e.id)).toEqual(ids.slice(-2).reverse());
+    expect(newest.items[0].details.path).toBe('p3.txt');
+    expect(newest.hasMore).toBe(true);
+    const older = await json(
+      'GET',
+      `/audit?target=${target}&order=newest&before=${ids.at(-2)}&limit=1`,
+      'admin',
+    );
+    expect(older.body.items.map((e: Json) => e.id)).toEqual([ids.at(-3)]);
+    const tail = await json('GET', `/audit?target=${target}&after=${ids.at(-3)}`, 'admin');
+    expect(tail.body.items.map((e: Json) => e.id)).toEqual(ids.slice(-2));
+    expect(tail.body.hasMore).toBe(false);
+  });
+
+  it('a request refused while its body was parsed is audited under the caller, not as anonymous', async () => {
+    const bad = await http('POST', '/datasets', {
+      body: '{bad',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(bad.status).toBe(400);
+    const latest = await json('GET', '/audit?order=newest&limit=20', 'admin');
+    const entry = (latest.body.items as Json[]).find((e) => e.action === 'http POST /datasets');
+    expect(entry).toMatchObject({ actor: 'alice', outcome: 'error', details: { status: 400 } });
+  });
+
+  it('says what to send when a JSON body has the wrong type (415) or is too large (413)', async () => {
+    const form = await http('POST', '/datasets', {
+      body: '{}',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.status).toBe(415);
+    expect(form.body.error.hint).toBe('send the body as JSON with the header Content-Type: application/json');
+    const huge = await http('POST', '/datasets', {
+      body: JSON.stringify({ pad: 'x'.repeat(5 * 1024 * 1024) }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.hint).toMatch(/at most 4\.0 MiB; files go up through the file routes/);
+  });
+
+  it('a path that is a folder of other files: the local store refuses a file there (400), DELETE is a no-op', async () => {
+    expect((await put('shelf/inner.txt', 'kept')).status).toBe(200);
+    const onFolder = await put('shelf', 'x');
+    if (kind === 'local') {
+      expect(onFolder.status).toBe(400);
+      // Worded with the path as the client named it, not the key in the service's store.
+      expect(onFolder.body.error.message).toBe(
+        'refusing object key "shelf": the local store holds a folder "shelf" (the keys under "shelf/"), ' +
+          'and a folder cannot also be a file',
+      );
+      expect(onFolder.body.error.hint).toBe('choose another key, or delete the keys under "shelf/" first');
+    } else {
+      expect(onFolder.status).toBe(200); // S3 holds "shelf" and "shelf/inner.txt" side by side
+      expect((await http('DELETE', `/datasets/${id}/files/shelf`)).status).toBe(204);
+    }
+    expect((await http('DELETE', `/datasets/${id}/files/shelf`)).status).toBe(204);
+    expect((await http('GET', `/datasets/${id}/files/shelf/inner.txt`)).bytes.toString()).toBe('kept');
+  });
+
   it('checks roles: data-read reads, data-write writes, metadata-write and anonymous cannot', async () => {
     expect((await put('roles.txt', 'r')).status).toBe(200);
     const file = `/datasets/${id}/files/roles.txt`;

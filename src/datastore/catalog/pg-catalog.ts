@@ -14,6 +14,7 @@ import { quoteIdent, runMigrations, type MigrationReport } from './migrate.js';
 import { named, PgAccessCatalog, visibilityCondition } from './pg-access.js';
 import type {
   AuditEntry,
+  AuditFilter,
   Catalog,
   CatalogSearchHit,
   CatalogTransaction,
@@ -606,7 +607,7 @@ export class PgCatalog implements Catalog {
     return r.rows.map((row) => row.username);
   }
 
-  async listAudit(filter: { target?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+  async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
     const r = await this.pool.query<{
       id: string;
       at: Date;
@@ -617,8 +618,10 @@ export class PgCatalog implements Catalog {
       details: Record<string, unknown>;
     }>(
       `SELECT id, at, actor, action, target, outcome, details FROM audit_log
-       WHERE ($1::text IS NULL OR target = $1) ORDER BY id LIMIT $2`,
-      [filter.target ?? null, filter.limit ?? 1000],
+       WHERE ($1::text IS NULL OR target = $1) AND ($3::bigint IS NULL OR id > $3)
+         AND ($4::bigint IS NULL OR id < $4)
+       ORDER BY id ${filter.order === 'newest' ? 'DESC' : 'ASC'} LIMIT $2`,
+      [filter.target ?? null, filter.limit ?? 1000, filter.after ?? null, filter.before ?? null],
     );
     return r.rows.map((row) => ({ ...row, id: Number(row.id), at: row.at.toISOString() }));
   }

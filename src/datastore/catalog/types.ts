@@ -45,8 +45,8 @@ export interface Catalog {
   getRegistryEntry(id: string): Promise<RegistryEntry | undefined>;
   listRegistryEntries(kind: RegistryEntry['kind']): Promise<RegistryEntry[]>;
   listReviewers(): Promise<string[]>;
-  /** Audit entries, oldest first (for tests and an admin view). */
-  listAudit(filter?: { target?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Audit entries, oldest first unless `order` is `newest`; `after`/`before` are exclusive id bounds. */
+  listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
 
   /** Appends to the audit log outside any transaction (for calls that failed). */
   audit(entry: NewAuditEntry): Promise<void>;
@@ -120,6 +120,18 @@ export interface ManifestEntry {
   path: string;
   size: number;
   sha256: string;
+}
+
+export interface AuditFilter {
+  target?: string;
+  /** Most entries returned (default 1,000). */
+  limit?: number;
+  /** Only entries with a larger id. */
+  after?: number;
+  /** Only entries with a smaller id. */
+  before?: number;
+  /** `oldest` (default) or `newest` first. */
+  order?: 'oldest' | 'newest';
 }
 
 export interface AuditEntry {

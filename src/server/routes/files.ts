@@ -12,6 +12,7 @@ import {
   expectedSha256,
   SHA256_HEADER,
   sendObject,
+  inDatasetTerms,
   writeRequestBody,
 } from './object-io.js';
 import { handleId, handleParams, nonEmpty, queryInt } from './params.js';
@@ -184,7 +185,12 @@ export const fileRoutes: RouteSpec[] = [
       await ctx.service.assertDataWritable(id);
       let info;
       try {
-        info = await writeRequestBody(ctx.store, `${datasetFolder(id)}${params.path}`, request, sha256);
+        info = await writeRequestBody(
+          ctx.store,
+          { folder: datasetFolder(id), path: params.path },
+          request,
+          sha256,
+        );
       } catch (error) {
         await audit(ctx, principal!, 'dataset.file.put', id, 'error', {
           path: params.path,
@@ -217,7 +223,10 @@ export const fileRoutes: RouteSpec[] = [
       assertSafeRelativeKey(params.path);
       assertClientWritable(params.path);
       await ctx.service.assertDataWritable(id);
-      await ctx.store.delete([`${datasetFolder(id)}${params.path}`]);
+      const folder = datasetFolder(id);
+      await ctx.store.delete([`${folder}${params.path}`]).catch((error: unknown) => {
+        throw inDatasetTerms(error, folder);
+      });
       await audit(ctx, principal!, 'dataset.file.delete', id, 'ok', { path: params.path });
     },
   }),

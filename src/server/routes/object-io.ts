@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, PreconditionFailedError, UsageError, ValidationError } from '../../core/errors.js';
+import {
+  isWharfError,
+  NotFoundError,
+  PreconditionFailedError,
+  UsageError,
+  ValidationError,
+  WharfError,
+} from '../../core/errors.js';
 import { METADATA_FILE } from '../../datastore/service/dataset-folder.js';
 import { resolveRange } from '../../storage/range.js';
 import type { ByteRange, ObjectInfo, StorageDriver } from '../../storage/types.js';
@@ -228,11 +235,39 @@ class Sha256Gate extends Transform {
 }
 
 /**
- * Streams the request body to `key` through the store's atomic `write` (temp + rename locally, a single or
- * multipart PUT on S3): Content-Length and Content-Type are passed on; with `sha256` the body is verified and
- * a mismatch is a 400 with nothing written at `key`.
+ * A store's error about a key in a dataset's folder, worded with the path as the client named it: the folder
+ * the service keeps the dataset in is not the client's business.
+ */
+export function inDatasetTerms(error: unknown, folder: string): unknown {
+  if (!isWharfError(error) || folder === '') return error;
+  const strip = (text: string): string => text.split(folder).join('');
+  if (!error.message.includes(folder) && !error.hint?.includes(folder)) return error;
+  return new WharfError(error.code, strip(error.message), {
+    retryable: error.retryable,
+    cause: error,
+    ...(error.hint !== undefined ? { hint: strip(error.hint) } : {}),
+  });
+}
+
+/**
+ * Streams the request body to `path` in the dataset `folder` through the store's atomic `write` (temp +
+ * rename locally, a single or multipart PUT on S3): Content-Length and Content-Type are passed on; with
+ * `sha256` the body is verified and a mismatch is a 400 with nothing written. Errors name `path`, not the key.
  */
 export async function writeRequestBody(
+  store: StorageDriver,
+  file: { folder: string; path: string },
+  request: FastifyRequest,
+  sha256: string | undefined,
+): Promise<ObjectInfo> {
+  try {
+    return await writeBody(store, `${file.folder}${file.path}`, request, sha256);
+  } catch (error) {
+    throw inDatasetTerms(error, file.folder);
+  }
+}
+
+async function writeBody(
   store: StorageDriver,
   key: string,
   request: FastifyRequest,

@@ -200,7 +200,7 @@ export const dataRoutes: RouteSpec[] = [
       await ctx.service.assertDataWritable(payload.d);
       const info = await writeRequestBody(
         ctx.store,
-        `${datasetFolder(payload.d)}${payload.p}`,
+        { folder: datasetFolder(payload.d), path: payload.p },
         request,
         expectedSha256(request),
       );

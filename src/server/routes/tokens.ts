@@ -191,18 +191,33 @@ export const tokenRoutes: RouteSpec[] = [
     path: '/audit',
     operationId: 'listAudit',
     tag: 'users',
-    summary: 'The audit log, oldest first (sys-admin)',
-    query: z.strictObject({ target: nonEmpty.optional(), limit: queryInt(1, 10_000).optional() }),
+    summary: 'The audit log, a page at a time (sys-admin)',
+    description:
+      'Oldest first by default; `order=newest` for the latest first. Page on with the last id of a page: ' +
+      '`after=ID` (oldest first) or `before=ID` (newest first). `hasMore` says whether another page exists.',
+    query: z.strictObject({
+      target: nonEmpty.optional(),
+      limit: queryInt(1, 10_000).optional(),
+      order: z.enum(['oldest', 'newest']).optional(),
+      after: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
+      before: queryInt(1, Number.MAX_SAFE_INTEGER).optional(),
+    }),
     errors: [403],
-    success: { status: 200, description: '{ items: [{ id, at, actor, action, target, outcome, details }] }' },
+    success: {
+      status: 200,
+      description: '{ items: [{ id, at, actor, action, target, outcome, details }], hasMore }',
+    },
     handler: async ({ query, principal, auth, ctx }) => {
       auth.requireSysAdmin(principal, 'reading the audit log');
-      return {
-        items: await ctx.catalog.listAudit({
-          ...(query.target !== undefined ? { target: query.target } : {}),
-          ...(query.limit !== undefined ? { limit: query.limit } : {}),
-        }),
-      };
+      const limit = query.limit ?? 1000;
+      const items = await ctx.catalog.listAudit({
+        ...(query.target !== undefined ? { target: query.target } : {}),
+        ...(query.order !== undefined ? { order: query.order } : {}),
+        ...(query.after !== undefined ? { after: query.after } : {}),
+        ...(query.before !== undefined ? { before: query.before } : {}),
+        limit: limit + 1,
+      });
+      return { items: items.slice(0, limit), hasMore: items.length > limit };
     },
   }),
 ];
