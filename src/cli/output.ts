@@ -60,6 +60,9 @@ export class Output {
     if (this.json) {
       const record: Record<string, unknown> = { code: error.code, message: error.message };
       if (error.hint) record.hint = error.hint;
+      // Every failing field, for scripts (FieldValidationError, also when the datastore sent them).
+      const issues = (error as { issues?: unknown }).issues;
+      if (Array.isArray(issues) && issues.length > 0) record.issues = issues;
       this.stderr.write(`${JSON.stringify({ error: record })}\n`);
       return;
     }

@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { DatasetMetadataInput } from '../datastore/model/metadata.js';
+import { FieldValidationError } from '../datastore/model/validation.js';
 import { HttpClient, type FetchFunction } from './http.js';
 import type { DownloadResult, Selection, TransferOptions, UploadResult } from './transfers.js';
 import type {
@@ -122,13 +123,17 @@ export class Datastore {
     metadata: DatasetMetadataInput,
     options: RevisionOptions = {},
   ): Promise<DatasetRecord> {
-    return this.http.request('PUT', datasetPath(id, '/metadata'), {
-      body: {
-        reason,
-        metadata,
-        ...(options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
-      },
-    });
+    return this.http
+      .request<DatasetRecord>('PUT', datasetPath(id, '/metadata'), {
+        body: {
+          reason,
+          metadata,
+          ...(options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
+        },
+      })
+      .catch((error: unknown) => {
+        throw relativeToMetadata(error);
+      });
   }
 
   /** Every metadata change, oldest first. */
@@ -375,4 +380,21 @@ export class InteractiveDataset {
       await driver.close?.();
     }
   }
+}
+
+/**
+ * The server names fields of the request body (`metadata.datasetInfo.license`); the caller passed the metadata
+ * itself, so name them as in it (`datasetInfo.license`), as mint and validate do.
+ */
+function relativeToMetadata(error: unknown): unknown {
+  if (!(error instanceof FieldValidationError)) return error;
+  const inside = error.issues.filter((i) => i.path === 'metadata' || i.path.startsWith('metadata.'));
+  if (inside.length === 0) return error;
+  const issues = error.issues.map((i) =>
+    i.path.startsWith('metadata.') ? { ...i, path: i.path.slice('metadata.'.length) } : i,
+  );
+  return new FieldValidationError('metadata', issues, {
+    cause: error,
+    ...(error.hint !== undefined ? { hint: error.hint } : {}),
+  });
 }

@@ -140,6 +140,9 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     const refused = await alice(['dataset', 'mint', 'bad.json']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('datasetInfo.license');
+    // --json errors carry every failing field, named as in the file, for mint and update alike.
+    const refusedJson = JSON.parse((await alice(['dataset', 'mint', 'bad.json', '--json'])).stderr);
+    expect(refusedJson.error.issues.map((i: { path: string }) => i.path)).toContain('datasetInfo.license');
     const notJson = await alice(['dataset', 'mint', 'missing.json']);
     expect(notJson.code).toBe(2);
     // A bad option value is a usage error too: one line naming it, exit 2, before anything is sent.
@@ -150,6 +153,19 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     const minted = await alice(['dataset', 'mint', 'meta.json']);
     expect(minted.code, minted.stderr).toBe(0);
     expect(minted.stdout.trim()).toMatch(/^10378\.1\/\d+$/);
+    const badUpdate = await alice([
+      'dataset',
+      'update',
+      minted.stdout.trim(),
+      'bad.json',
+      '--reason',
+      'x',
+      '--json',
+    ]);
+    expect(badUpdate.code).toBe(2);
+    const updateIssues = JSON.parse(badUpdate.stderr).error.issues.map((i: { path: string }) => i.path);
+    expect(updateIssues).toContain('datasetInfo.license');
+    expect(updateIssues.some((p: string) => p.startsWith('metadata.'))).toBe(false);
     const fromStdin = await wharfWithStdin(
       ['dataset', 'mint', '-', '--json'],
       JSON.stringify(sampleMetadata('Seagrass meadows', { organisationId: org })),
@@ -179,6 +195,13 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+VERSION\s+STATUS\s+OWNER\s+UPDATED\s+NAME$/);
     expect(table.stdout).toContain('Kelp forest survey');
     expect((await alice(['dataset', 'list', '--sort', 'bogus'])).code).toBe(2);
+    // The next-page command it prints works as printed: it repeats the order and filters.
+    const first = await alice(['dataset', 'list', '--sort', 'name', '--asc', '--page-size', '1']);
+    const more = /more: wharf (dataset list .*--page-key \S+) \(or --all\)/.exec(first.stderr);
+    expect(more?.[1]).toMatch(/^dataset list --sort name --asc --page-size 1 --page-key /);
+    const next = await alice((more?.[1] ?? '').split(' '));
+    expect(next.code).toBe(0);
+    expect(next.stdout).not.toBe(first.stdout);
 
     const search = await alice(['dataset', 'search', 'seagrass', '--json']);
     expect(search.code).toBe(0);

@@ -235,8 +235,19 @@ Examples:
         return;
       }
       printDatasets(ctx, page.items);
-      if (page.paginationKey)
-        ctx.output.info(`more: wharf dataset list --page-key ${page.paginationKey} (or --all)`);
+      if (page.paginationKey) {
+        // The key belongs to this order and these filters: the command printed must repeat them.
+        const again = [
+          'wharf dataset list',
+          ...(flags.sort !== undefined && flags.sort !== 'created' ? [`--sort ${flags.sort}`] : []),
+          ...(flags.asc ? ['--asc'] : []),
+          ...(flags.pageSize !== undefined ? [`--page-size ${flags.pageSize}`] : []),
+          ...(flags.releaseStatus ? [`--release-status ${flags.releaseStatus}`] : []),
+          ...(flags.approver ? [`--approver ${shellQuote(flags.approver)}`] : []),
+          `--page-key ${page.paginationKey}`,
+        ];
+        ctx.output.info(`more: ${again.join(' ')} (or --all)`);
+      }
     }),
   );
 
