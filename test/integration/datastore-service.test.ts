@@ -186,6 +186,20 @@ describe('datastore service domain rules', () => {
       issues: [{ path: 'extra', message: 'unknown field (remove it)' }],
     });
     expect((await service.validateDatasetMetadata(metadata('fine'))).ok).toBe(true);
+    // Schema problems and unresolved references come in one answer, not one round each.
+    const both = metadata('Both');
+    both.associations.organisationId = '10378.1/999999';
+    both.datasetInfo.license = 'ftp://example.org/licence';
+    const expected = [
+      {
+        path: 'associations.organisationId',
+        message: 'no organisation with id 10378.1/999999 is registered',
+      },
+      { path: 'datasetInfo.license', message: expect.stringMatching(/must be an http\(s\) URL/) as unknown },
+    ];
+    expect(await service.validateDatasetMetadata(both)).toEqual({ ok: false, issues: expected });
+    const mintBoth = await service.mintDataset(both, alice).catch((e: unknown) => e);
+    expect((mintBoth as FieldValidationError).issues).toEqual(expected);
     expect((await service.listRegistryEntries('person')).map((p) => p.displayName)).toEqual(['Ada Lovelace']);
     expect(await service.fetchRegistryEntry(orgId)).toMatchObject({
       kind: 'organisation',

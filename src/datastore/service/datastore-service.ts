@@ -159,15 +159,23 @@ export class DatastoreService {
    */
   async validateDatasetMetadata(input: unknown): Promise<ValidationResult<DatasetMetadata>> {
     const result = validateWith(collectionFormatSchema, input);
-    if (!result.ok) return result;
-    const issues = await this.catalog.transaction((tx) => referenceIssues(tx, result.value));
-    return issues.length === 0 ? result : { ok: false, issues };
+    const references = await this.catalog.transaction((tx) => referenceIssues(tx, input));
+    if (result.ok) return references.length === 0 ? result : { ok: false, issues: references };
+    return { ok: false, issues: withReferenceIssues(result.issues, references) };
+  }
+
+  /** The metadata validated; invalid, a FieldValidationError listing schema and reference issues at once. */
+  async #parseMetadata(input: unknown): Promise<DatasetMetadata> {
+    const result = validateWith(collectionFormatSchema, input);
+    if (result.ok) return result.value;
+    const references = await this.catalog.transaction((tx) => referenceIssues(tx, input));
+    throw new FieldValidationError('dataset metadata', withReferenceIssues(result.issues, references));
   }
 
   /** Registers a dataset: a new id, its folder with `metadata.json`, history entry 1. */
   mintDataset(metadata: unknown, options: ActorOptions): Promise<DatasetRecord> {
     return this.audited(options.actor, 'dataset.mint', null, async (commit) => {
-      const value = parse(collectionFormatSchema, metadata, 'dataset metadata');
+      const value = await this.#parseMetadata(metadata);
       // Check references before taking an id, so that invalid metadata does not use up numbers.
       await this.catalog.transaction((tx) => assertReferences(tx, value));
       const id = await this.mintId();
@@ -203,7 +211,7 @@ export class DatastoreService {
   ): Promise<DatasetRecord> {
     return this.audited(options.actor, 'dataset.update', id, async (commit) => {
       requireReason(reason);
-      const value = parse(collectionFormatSchema, metadata, 'dataset metadata');
+      const value = await this.#parseMetadata(metadata);
       return commit(async (tx) => {
         const current = await lockWritable(tx, id, options.expectedRevision);
         await assertReferences(tx, value);
@@ -609,19 +617,28 @@ function assertPendingFor(record: DatasetRecord, actor: string): void {
   }
 }
 
-/** Registry references of the metadata that do not resolve to an entry of the right kind. */
-async function referenceIssues(tx: CatalogTransaction, metadata: DatasetMetadata): Promise<FieldIssue[]> {
-  const refs: { path: string; id: string; kind: RegistryEntry['kind'] }[] = [
-    { path: 'associations.organisationId', id: metadata.associations.organisationId, kind: 'organisation' },
-    { path: 'datasetInfo.publisherId', id: metadata.datasetInfo.publisherId, kind: 'organisation' },
-  ];
-  if (metadata.associations.dataCustodianId !== undefined) {
-    refs.push({
-      path: 'associations.dataCustodianId',
-      id: metadata.associations.dataCustodianId,
-      kind: 'person',
-    });
+/** Where metadata references registry entries, and of which kind. */
+const REFERENCES: { path: [string, string]; kind: RegistryEntry['kind'] }[] = [
+  { path: ['associations', 'organisationId'], kind: 'organisation' },
+  { path: ['datasetInfo', 'publisherId'], kind: 'organisation' },
+  { path: ['associations', 'dataCustodianId'], kind: 'person' },
+];
+
+/**
+ * Registry references of the metadata that do not resolve to an entry of the right kind. `metadata` may be
+ * unvalidated: references that are not non-blank strings are left to the schema's issues.
+ */
+async function referenceIssues(tx: CatalogTransaction, metadata: unknown): Promise<FieldIssue[]> {
+  const refs: { path: string; id: string; kind: RegistryEntry['kind'] }[] = [];
+  for (const { path, kind } of REFERENCES) {
+    const parent = (metadata as Record<string, unknown> | null)?.[path[0]];
+    const id =
+      typeof parent === 'object' && parent !== null
+        ? (parent as Record<string, unknown>)[path[1]]
+        : undefined;
+    if (typeof id === 'string' && /\S/.test(id)) refs.push({ path: path.join('.'), id, kind });
   }
+  if (refs.length === 0) return [];
   const kinds = await tx.registryKinds(refs.map((r) => r.id));
   const issues: FieldIssue[] = [];
   for (const ref of refs) {
@@ -636,6 +653,14 @@ async function referenceIssues(tx: CatalogTransaction, metadata: DatasetMetadata
     }
   }
   return issues;
+}
+
+/** Schema issues and reference issues in path order; a field with a schema issue is not also a reference issue. */
+function withReferenceIssues(schema: FieldIssue[], references: FieldIssue[]): FieldIssue[] {
+  const seen = new Set(schema.map((i) => i.path));
+  return [...schema, ...references.filter((i) => !seen.has(i.path))].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+  );
 }
 
 function withArticle(kind: RegistryEntry['kind']): string {

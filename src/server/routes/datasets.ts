@@ -31,6 +31,14 @@ export const updateMetadataRequest = z
   })
   .meta({ title: 'UpdateMetadataRequest' });
 
+/**
+ * What the update route checks itself; the service validates `metadata`, so that its schema issues and its
+ * unresolved registry references are reported together (as for mint and validate).
+ */
+const updateMetadataEnvelope = updateMetadataRequest.extend({
+  metadata: z.unknown().refine((v) => v !== undefined, { message: 'required' }),
+});
+
 export const revertRequest = z
   .strictObject({
     historyId: z.number().int().min(1).describe('The history entry whose snapshot becomes current.'),
@@ -127,7 +135,9 @@ export const datasetRoutes: RouteSpec[] = [
     operationId: 'mintDataset',
     tag: 'datasets',
     summary: 'Register a dataset (mint a new id); the caller becomes its owner',
-    body: collectionFormatSchema,
+    // The service validates the metadata: schema issues and unresolved references in one answer.
+    body: z.unknown(),
+    docBody: collectionFormatSchema,
     bodyName: 'dataset metadata',
     success: {
       status: 201,
@@ -226,7 +236,8 @@ export const datasetRoutes: RouteSpec[] = [
     tag: 'datasets',
     summary: 'Replace the metadata (metadata-write); If-Match makes it conditional (409 when stale)',
     params: handleParams,
-    body: updateMetadataRequest,
+    body: updateMetadataEnvelope,
+    docBody: updateMetadataRequest,
     ifMatch: true,
     errors: [...DATASET_ERRORS, 409],
     success: {
