@@ -123,6 +123,8 @@ describe('web UI in Chromium', () => {
     await page.getByLabel('API token').fill('wharf_000000000000_not-a-real-token-at-all-xxxxxxxxxxxxxxxxxxx');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/does not accept this token/);
+    // A token tried at sign-in is not a session that ended: no "sign in again" notice beside the error.
+    expect(await page.locator('.notice').count()).toBe(0);
     await shot(page, 'signin');
     await signIn(page, ADMIN_TOKEN);
     await expect.poll(() => page.locator('.who .user').textContent()).toBe('admin');

@@ -48,11 +48,17 @@ export class ApiError extends Error {
     super(message);
   }
 
-  /** One or two sentences for a person: the message (first line) and what to do about it. */
+  /**
+   * One or two sentences for a person: the message's first line, the failing fields it lists (a form shows
+   * them beside the fields too; elsewhere this is the only place they appear), and what to do about it.
+   */
   get readable(): string {
     const first = this.message.split('\n')[0] ?? this.message;
+    const shown = this.issues.slice(0, 3).map((i) => `${i.path || '(root)'}: ${i.message}`);
+    if (this.issues.length > shown.length) shown.push(`and ${this.issues.length - shown.length} more`);
+    const fields = shown.length > 0 ? ` ${shown.join('; ')}` : '';
     const hint = this.hint ? ` — ${this.hint}` : '';
-    return `${first}${hint}`;
+    return `${first}${fields}${hint}`;
   }
 }
 
@@ -127,7 +133,8 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     const err = (
       json as { error?: { code?: string; message?: string; hint?: string; issues?: FieldIssue[] } }
     )?.error;
-    if (response.status === 401 && token) for (const l of unauthenticated) l();
+    // Only the signed-in token going stale signs the user out (not a token being tried at sign-in).
+    if (response.status === 401 && token && !options.anonymous) for (const l of unauthenticated) l();
     throw new ApiError(
       response.status,
       err?.code ?? `HTTP_${response.status}`,

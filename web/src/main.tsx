@@ -51,13 +51,16 @@ function SignIn({
           void action.run(async () => {
             const value = token.trim();
             if (!value) throw new Error('Paste an API token first.');
-            setToken(value);
             try {
-              const me = await api<Me>('/me');
+              // Tried before it is kept: a refused token is a sign-in error, not a session that ended.
+              const me = await api<Me>('/me', {
+                anonymous: true,
+                headers: { authorization: `Bearer ${value}` },
+              });
+              setToken(value);
               setValue('');
               onSignedIn(me);
             } catch (error) {
-              setToken(null);
               if (error instanceof ApiError && error.status === 401) {
                 throw new Error('The service does not accept this token (unknown, revoked or expired).');
               }
