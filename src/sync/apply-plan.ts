@@ -12,7 +12,7 @@ import { joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { sameEtag } from '../storage/etag.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
-import { downloadFile, rangeThresholdFor } from '../transfer/download/download-file.js';
+import { downloadFile, rangeThresholdFor, type DownloadResult } from '../transfer/download/download-file.js';
 import { SHA256_METADATA_KEY } from '../transfer/download/expectations.js';
 import { localFileMatchesObject } from '../transfer/download/match-local-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
@@ -56,6 +56,11 @@ export interface ApplyResult {
   remoteChanges: RemoteChange[];
   /** The local folder after the actions that succeeded: path -> sha256 (for the base update). */
   localAfter: Map<string, string>;
+  /**
+   * Files the sync put in place (downloads, local moves): the size and mtime they had then, with their
+   * SHA-256. A file whose stat differs afterwards was edited since, and its hash is not known.
+   */
+  written: Map<string, { size: number; mtimeMs: number; sha256: string }>;
   failed: { path: string; error: WharfErrorType }[];
   /** keep-both conflicts: where the local version went. */
   conflicts: { path: string; conflictPath: string }[];
@@ -76,6 +81,7 @@ export async function applyPlan(
   const result: ApplyResult = {
     remoteChanges: [],
     localAfter: new Map([...snapshot].map(([path, file]) => [path, file.sha256])),
+    written: new Map(),
     failed: [],
     conflicts: [],
   };
@@ -121,7 +127,7 @@ class ActionRunner {
         return;
       }
       case 'download':
-        await this.download(action.path, action.remote, action.local);
+        await this.download(action.path, action.remote, action.local, result);
         result.localAfter.set(action.path, action.remote.sha256);
         await this.o.onLocalSettled?.(action.path, action.remote);
         return;
@@ -148,7 +154,7 @@ class ActionRunner {
         return;
       }
       case 'move-local':
-        await this.renameLocal(action.from, action.to, action.local);
+        await this.renameLocal(action.from, action.to, action.local, result);
         result.localAfter.delete(action.from);
         result.localAfter.set(action.to, action.remote.sha256);
         await this.o.onLocalSettled?.(action.from, undefined);
@@ -170,7 +176,7 @@ class ActionRunner {
     if (action.resolution === 'keep-both') {
       const conflictPath = action.conflictPath;
       if (conflictPath === undefined) throw new Error(`conflict on ${path} has no conflict path`);
-      await this.renameLocal(path, conflictPath, local);
+      await this.renameLocal(path, conflictPath, local, result);
       result.localAfter.delete(path);
       result.localAfter.set(conflictPath, local.sha256);
       result.conflicts.push({ path, conflictPath });
@@ -179,7 +185,7 @@ class ActionRunner {
         change: { path: conflictPath, action: 'add', sha256: local.sha256 },
         entry,
       });
-      await this.download(path, remote, undefined);
+      await this.download(path, remote, undefined, result);
       result.localAfter.set(path, remote.sha256);
       await this.o.onLocalSettled?.(path, remote);
     } else if (action.resolution === 'local') {
@@ -192,7 +198,7 @@ class ActionRunner {
     } else {
       await this.moveToLocalTrash(path, local);
       result.localAfter.delete(path);
-      await this.download(path, remote, undefined);
+      await this.download(path, remote, undefined, result);
       result.localAfter.set(path, remote.sha256);
       await this.o.onLocalSettled?.(path, remote);
     }
@@ -313,11 +319,19 @@ class ActionRunner {
    * something else by now (an upload another member has not committed yet), the copy kept under
    * `.wharf/versions/<sha256>`.
    */
-  async download(path: string, remote: IndexEntry, local: LocalFile | undefined): Promise<void> {
+  async download(
+    path: string,
+    remote: IndexEntry,
+    local: LocalFile | undefined,
+    result: ApplyResult,
+  ): Promise<void> {
     if (local) await this.assertUnchanged(path, local);
     else await this.assertAbsent(path);
+    const landed = (file: { size: number; localMtimeMs: number }): void => {
+      result.written.set(path, { size: file.size, mtimeMs: file.localMtimeMs, sha256: remote.sha256 });
+    };
     try {
-      await this.fetchObject({ key: path, size: remote.size, etag: remote.etag }, path);
+      landed(await this.fetchObject({ key: path, size: remote.size, etag: remote.etag }, path));
     } catch (error) {
       if (!(isWharfError(error) && error.code === 'PRECONDITION_FAILED')) throw error;
       const kept = await this.o.store.stat(versionKey(remote.sha256), this.signalOpt());
@@ -329,12 +343,15 @@ class ActionRunner {
         );
       }
       const key = versionKey(remote.sha256);
-      await this.fetchObject({ key, size: kept.size, ...(kept.etag ? { etag: kept.etag } : {}) }, path);
+      landed(await this.fetchObject({ key, size: kept.size, ...(kept.etag ? { etag: kept.etag } : {}) }, path));
     }
   }
 
-  async fetchObject(source: { key: string; size: number; etag?: string }, path: string): Promise<void> {
-    await downloadFile(source, {
+  async fetchObject(
+    source: { key: string; size: number; etag?: string },
+    path: string,
+  ): Promise<DownloadResult> {
+    return downloadFile(source, {
       store: this.o.store,
       finalPath: this.localPath(path),
       tempDir: this.o.paths.tempDir,
@@ -380,12 +397,19 @@ class ActionRunner {
     await rename(this.localPath(path), target);
   }
 
-  async renameLocal(from: string, to: string, local: LocalFile): Promise<void> {
+  async renameLocal(from: string, to: string, local: LocalFile, result: ApplyResult): Promise<void> {
     await this.assertUnchanged(from, local);
     await this.assertAbsent(to);
     const target = this.localPath(to);
     await makeDir(dirname(target));
     await rename(this.localPath(from), target);
+    // A rename keeps size and mtime: the file is what the scan hashed.
+    const scanned = this.snapshot.get(from);
+    result.written.set(to, {
+      size: local.size,
+      mtimeMs: scanned?.mtimeMs ?? local.mtimeMs,
+      sha256: local.sha256,
+    });
   }
 
   /** The local file is still what the scan saw; otherwise the user is editing it and it waits for the next sync. */

@@ -257,7 +257,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       await updateBase(paths, state, committed, applied.localAfter);
       await saveStatCache(
         paths.statCacheFile,
-        await refreshStatCache(dir, state.statCache, applied.localAfter),
+        await refreshStatCache(dir, state.statCache, applied),
       );
       return result;
     }
@@ -469,25 +469,27 @@ function sameEntries(a: EntryMap, b: EntryMap): boolean {
 }
 
 /** Adds the files a sync wrote (downloads, renames) to the stat cache so the next scan does not re-hash them. */
+/**
+ * The stat cache after a sync: a file keeps (or gets) an entry only while its size, mtime and inode are still
+ * those at which its SHA-256 was known: the scan's for files the sync left alone, the ones it wrote for
+ * downloads and moves. A file saved while the sync ran has no entry, so the next scan reads it again: an entry
+ * pairing its new stat with its old hash would make the next sync take the edit for the old content
+ * (download over it, or upload it under the wrong hash).
+ */
 async function refreshStatCache(
   dir: string,
-  cache: Map<string, StatCacheEntry>,
-  localAfter: Map<string, string>,
+  scanned: Map<string, StatCacheEntry>,
+  applied: Pick<ApplyResult, 'localAfter' | 'written'>,
 ): Promise<Map<string, StatCacheEntry>> {
   const next = new Map<string, StatCacheEntry>();
-  for (const [path, sha256] of localAfter) {
-    const known = cache.get(path);
+  for (const [path, sha256] of applied.localAfter) {
+    const known: { size: number; mtimeMs: number; sha256: string; ino?: number } | undefined =
+      applied.written.get(path) ?? scanned.get(path);
+    if (known?.sha256 !== sha256) continue;
     const s = await lstat(join(dir, ...path.split('/'))).catch(() => undefined);
-    if (!s?.isFile()) continue;
-    if (
-      known &&
-      known.sha256 === sha256 &&
-      known.size === s.size &&
-      known.mtimeMs === s.mtimeMs &&
-      known.ino === s.ino
-    )
-      next.set(path, known);
-    else next.set(path, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, sha256 });
+    if (!s?.isFile() || s.size !== known.size || s.mtimeMs !== known.mtimeMs) continue;
+    if (known.ino !== undefined && known.ino !== s.ino) continue;
+    next.set(path, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, sha256 });
   }
   return next;
 }

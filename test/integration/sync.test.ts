@@ -260,6 +260,41 @@ describe('conflicts', () => {
     expectIdle(await bob.sync());
   });
 
+  it('an edit saved while a sync waits for confirmation is never lost nor uploaded under the old hash', async () => {
+    // Downloading: the remote changed, the local file is edited between the plan and its confirmation.
+    const { alice, bob, store } = await pair({ 'f.txt': 'base', 'g.txt': 'g0' });
+    await alice.write('f.txt', 'v2 from alice');
+    expect((await alice.sync()).committed).toBe(true);
+    const edited = await bob.sync({
+      confirm: async () => {
+        await bob.write('f.txt', 'bob saved meanwhile');
+        return true;
+      },
+    });
+    expect(edited.failed.map((f) => f.path)).toEqual(['f.txt']);
+    // The next sync sees the edit for what it is: a conflict, both versions kept.
+    const next = await bob.sync();
+    expect(next.plan.counts).toMatchObject({ conflict: 1, download: 0 });
+    const bobFiles = await bob.files();
+    expect([...bobFiles.values()]).toEqual(expect.arrayContaining(['v2 from alice', 'bob saved meanwhile']));
+
+    // Uploading: the local file is edited again between the plan and its confirmation.
+    await bob.write('g.txt', 'g1');
+    const torn = await bob.sync({
+      confirm: async () => {
+        await bob.write('g.txt', 'g2 saved meanwhile');
+        return true;
+      },
+    });
+    expect(torn.failed.map((f) => f.path)).toEqual(['g.txt']);
+    expect((await bob.sync()).committed).toBe(true);
+    // What went up is tagged with its own hash, so every member can download it.
+    const object = await store.stat('g.txt');
+    expect(object?.metadata?.['wharf-sha256']).toBe(sha('g2 saved meanwhile'));
+    await alice.sync();
+    expect((await alice.files()).get('g.txt')).toBe('g2 saved meanwhile');
+  });
+
   it("prefer 'local': the local version replaces the remote one, which goes to the remote trash", async () => {
     const { alice, bob, store, index } = await pair({ 'f.txt': 'base', 'other.txt': 'o' });
     await alice.write('f.txt', 'alice edit');
