@@ -343,7 +343,9 @@ class ActionRunner {
         );
       }
       const key = versionKey(remote.sha256);
-      landed(await this.fetchObject({ key, size: kept.size, ...(kept.etag ? { etag: kept.etag } : {}) }, path));
+      landed(
+        await this.fetchObject({ key, size: kept.size, ...(kept.etag ? { etag: kept.etag } : {}) }, path),
+      );
     }
   }
 

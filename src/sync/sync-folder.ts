@@ -255,10 +255,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
           }
         : state.remote;
       await updateBase(paths, state, committed, applied.localAfter);
-      await saveStatCache(
-        paths.statCacheFile,
-        await refreshStatCache(dir, state.statCache, applied),
-      );
+      await saveStatCache(paths.statCacheFile, await refreshStatCache(dir, state.statCache, applied));
       return result;
     }
   } finally {

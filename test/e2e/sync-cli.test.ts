@@ -543,6 +543,18 @@ describe('wharf sync (CLI, real S3)', () => {
       const before = await storedIndex(prefix);
       const baseFile = join(alice, '.wharf', 'base.json');
 
+      // An option of `wharf sync` that reset lacks is refused, not ignored: nothing is reset.
+      const dry = await wharf(['sync', 'reset', alice, '--remote', '--dry-run', '--yes']);
+      expect(dry.code).toBe(2);
+      expect(dry.stderr).toMatch(/wharf sync reset has no option --dry-run; nothing was changed/);
+      expect((await storedIndex(prefix)).etag).toBe(before.etag);
+      expect(existsSync(baseFile)).toBe(true);
+      const unasked = await wharf(['sync', 'reset', alice]);
+      expect(unasked.code).toBe(2);
+      expect(unasked.stderr).toMatch(
+        /wharf sync reset needs confirmation.*\(pass --yes to go ahead without asking\)/,
+      );
+
       const declined = await wharfInPty(['sync', 'reset', alice, '--remote'], 'n\n');
       expect(declined.code, declined.stdout).toBe(5);
       expect(declined.stdout).toContain(`Type ${remoteOf(prefix)} to confirm`);

@@ -57,7 +57,7 @@ async function runAdopt(ctx: CommandContext, dir: string, flags: AdoptFlags): Pr
         total = found.length;
         if (flags.yes) return true;
         listFound(output, found, true);
-        requireTerminal('sync adopt');
+        requireTerminal('sync adopt', { dryRun: true });
         const answer = await ask(`Adopt these ${describe(found)} into the shared index? [y/N] `);
         return /^y(es)?$/i.test(answer.trim());
       },

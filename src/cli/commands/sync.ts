@@ -105,6 +105,21 @@ Examples:
 
   registerSyncAdopt(sync, run);
 
+  // Commander reads `sync`'s options (--dry-run, --direction, …) wherever they stand, also after a
+  // subcommand that has no such option, which then ignored it: `sync reset --remote --dry-run` reset the
+  // shared index. An option only `sync` itself has is refused for its subcommands.
+  sync.hook('preAction', (parent, action) => {
+    if (action === parent) return;
+    for (const option of parent.options) {
+      if (parent.getOptionValueSource(option.attributeName()) !== 'cli') continue;
+      if (action.options.some((o) => o.long === option.long)) continue;
+      const name = `wharf sync ${action.parent === parent ? '' : `${action.parent?.name() ?? ''} `}${action.name()}`;
+      throw new UsageError(`${name} has no option ${option.long ?? option.flags}; nothing was changed`, {
+        hint: `see ${name} --help`,
+      });
+    }
+  });
+
   sync
     .command('status')
     .description('what a sync would do now (reads the remote, writes nothing)')
@@ -237,7 +252,7 @@ Examples:
             ? `the sync state of ${linked.paths.dir} AND the shared index and journal under ${linked.config.remote}`
             : `the sync state of ${linked.paths.dir}`;
           if (!flags.yes) {
-            requireTerminal('reset');
+            requireTerminal('sync reset', { dryRun: false });
             const answer = await ask(`This removes ${what}.\nType ${linked.config.remote} to confirm: `);
             if (answer.trim() !== linked.config.remote) {
               ctx.output.info('not confirmed; nothing changed');
@@ -283,7 +298,7 @@ async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags): Prom
       confirm: async (plan) => {
         if (flags.yes) return true;
         showPlan(output, plan, true);
-        requireTerminal('sync');
+        requireTerminal('sync', { dryRun: true });
         const answer = await ask(`Apply these ${plan.actions.length} changes? [y/N] `);
         return /^y(es)?$/i.test(answer.trim());
       },
