@@ -184,7 +184,7 @@ class FolderScan {
     if (unsafe) {
       this.#warn(`${path}: skipped: ${unsafe}`);
     } else if (!entry.isFile()) {
-      this.#warn(`${path}: skipped: ${describeSpecial(entry)}`);
+      this.#skipSpecial(path, entry);
     } else {
       this.#visitListedFile(path, folders);
     }
@@ -196,7 +196,7 @@ class FolderScan {
     if (stat === undefined) return;
     if (stat.isFile()) this.#visitFile(path, stat);
     else if (stat.isDirectory()) this.#visitFolder(path, folders);
-    else this.#warn(`${path}: skipped: ${describeSpecial(stat)}`);
+    else this.#skipSpecial(path, stat);
   }
 
   #visitFile(path: string, stat: Stats): void {
@@ -267,6 +267,16 @@ class FolderScan {
   #noteGone(path: string): void {
     // Node decodes a name that is not valid UTF-8 with U+FFFD, and that decoded name does not exist.
     if (path.includes('\uFFFD')) this.#warn(`${path}: skipped: its name is not valid UTF-8`);
+  }
+
+  /**
+   * A symlink, socket, FIFO or device: not synced, and neither is anything the remote holds at its path or
+   * below it. Left alone, a remote file is never written through a symlinked folder, and the remote file
+   * behind it is not taken for one the member deleted.
+   */
+  #skipSpecial(path: string, entry: Dirent | Stats): void {
+    this.#warn(`${path}: skipped: ${describeSpecial(entry)}`);
+    this.#incomplete.push(path, `${path}/`);
   }
 
   #noteUnreadable(path: string, error: unknown): void {

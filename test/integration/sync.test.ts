@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPool } from '../../src/core/pool.js';
@@ -453,6 +454,24 @@ describe('moves, ignore rules, trash', () => {
     expect((await bob.sync()).plan.counts.upload).toBe(1);
     expect((await alice.sync()).plan.counts.download).toBe(1);
     expect(await alice.read('archive/a renamed.txt')).toBe('content of a, edited');
+  });
+
+  it('a symlinked folder is left alone: nothing is written through it, and what is behind it is not deleted', async () => {
+    const { alice, bob, store } = await pair({ 'a.txt': 'a' });
+    const elsewhere = await mkdtemp(join(tmpdir(), 'wharf-elsewhere-'));
+    await symlink(elsewhere, join(alice.dir, 'shared'));
+    await bob.write('shared/report.txt', 'bob report');
+    expect((await bob.sync()).committed).toBe(true);
+    for (let round = 0; round < 2; round++) {
+      const run = await alice.sync();
+      expect(run.plan.actions.filter((a) => a.kind !== 'adopt')).toEqual([]);
+      expect(run.warnings).toEqual([expect.stringMatching(/^shared: skipped: symlinks are not followed/)]);
+    }
+    expect(await readdir(elsewhere)).toEqual([]);
+    expect((await store.stat('shared/report.txt'))?.size).toBe('bob report'.length);
+    expectIdle(await bob.sync());
+    expect(await bob.read('shared/report.txt')).toBe('bob report');
+    await rm(elsewhere, { recursive: true });
   });
 
   it('.wharfignore: ignored files never go up; a new rule for synced files deletes nothing remotely', async () => {
