@@ -1,5 +1,6 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
+import { WharfError } from './errors.js';
 
 /**
  * `mkdir -p`: creates `path` and any missing parents; a folder that is already there is fine.
@@ -9,13 +10,32 @@ import { dirname } from 'node:path';
  * creates the parent (EEXIST), retries the child, gets ENOENT again, and so on forever. Here a child is retried
  * once after its parent is in place, and a second ENOENT is the answer.
  */
-/** `makeDir` that runs once per folder: thousands of files in a few folders cost a few mkdir calls. */
-export function memoisedMakeDir(): (dir: string) => Promise<void> {
+/**
+ * `makeDir` that runs once per folder: thousands of files in a few folders cost a few mkdir calls. With
+ * `inside`, a folder that resolves outside that one (a symlinked folder on the way) is refused, so that a
+ * download never writes through a link into a place the user did not name.
+ */
+export function memoisedMakeDir(options: { inside?: string } = {}): (dir: string) => Promise<void> {
   const made = new Map<string, Promise<void>>();
+  const { inside } = options;
+  let realInside: Promise<string> | undefined;
+  const check = async (dir: string): Promise<void> => {
+    await makeDir(dir);
+    if (inside === undefined) return;
+    realInside ??= realpath(inside);
+    const [root, real] = await Promise.all([realInside, realpath(dir)]);
+    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      throw new WharfError(
+        'INVALID_KEY',
+        `refusing to write into ${dir}: a folder on its path is a symbolic link that leads outside ${inside}`,
+        { hint: 'remove or replace the link, or choose another destination' },
+      );
+    }
+  };
   return (dir) => {
     let pending = made.get(dir);
     if (!pending) {
-      pending = makeDir(dir);
+      pending = check(dir);
       pending.catch(() => made.delete(dir));
       made.set(dir, pending);
     }

@@ -268,7 +268,8 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
       await Promise.all(plan.flatMap((p) => (p.adopted ? [index.record(p.adopted)] : [])));
       await removeLeftovers(paths);
       await assertFreeSpace(paths.datasetDir, snapshot.totalBytes ?? 0);
-      const ensureDir = memoisedMakeDir();
+      // Never write through a symlinked folder to somewhere outside the dataset folder.
+      const ensureDir = memoisedMakeDir({ inside: paths.datasetDir });
       const limiter = new RequestLimiter(Math.max(settings.concurrency, settings.partConcurrency));
       await runPool(
         toFetch,

@@ -180,7 +180,8 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
   const partSize = options.partSize ?? RANGED_DOWNLOAD_DEFAULTS.partSize;
   const partConcurrency = options.partConcurrency ?? RANGED_DOWNLOAD_DEFAULTS.partConcurrency;
   const limiter = new RequestLimiter(Math.max(options.concurrency ?? 32, partConcurrency));
-  const ensureDir = memoisedMakeDir();
+  // Never write through a symlinked folder to somewhere outside the destination folder.
+  const ensureDir = memoisedMakeDir({ inside: localPath('') });
   const run = async (
     source: StorageDriver,
     item: CopyItem,

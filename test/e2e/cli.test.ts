@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -307,6 +307,28 @@ describe('wharf rm', () => {
     expect(real.stderr).toContain('deleted 3 objects');
     expect((await wharf(['ls', '-r', `s3://${bucket}/rm/`])).stdout).toBe('');
     expect((await wharf(['cat', `s3://${bucket}/rmx/keep`])).stdout).toBe('rmx/keep');
+  });
+
+  it('neither rm -r of a local folder nor cp -r into one goes through a symlinked subfolder', async () => {
+    const outside = join(work, 'outside-of-store');
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, 'precious.txt'), 'keep');
+    const store = join(work, 'linked-store');
+    await mkdir(store, { recursive: true });
+    await writeFile(join(store, 'a.txt'), 'a');
+    await symlink(outside, join(store, 'linkdir'));
+    const removed = await wharf(['rm', '-r', store]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stderr).toContain('deleted 1 object');
+    expect(await readdir(outside)).toEqual(['precious.txt']);
+
+    await putRaw(bucket, 'via-link/linkdir/precious.txt', 'from the bucket');
+    await putRaw(bucket, 'via-link/b.txt', 'b');
+    const copied = await wharf(['cp', '-r', `s3://${bucket}/via-link/`, store]);
+    expect(copied.code).toBe(1);
+    expect(copied.stderr).toMatch(/symbolic link that leads outside/);
+    expect(await readFile(join(outside, 'precious.txt'), 'utf8')).toBe('keep');
+    expect(await readFile(join(store, 'b.txt'), 'utf8')).toBe('b');
   });
 
   it('a single missing object is exit 3; a prefix needs --recursive (exit 2)', async () => {

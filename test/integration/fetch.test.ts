@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -96,6 +96,25 @@ describe('selection', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('never writes through a symlinked folder in the dataset folder: that file fails, the rest land', async () => {
+    await put('linked/sub/c.csv', 'c from the bucket');
+    await put('linked/top.csv', 'top');
+    const dest = join(work, 'symlinked');
+    const outside = await mkdtemp(join(tmpdir(), 'wharf-outside-'));
+    await writeFile(join(outside, 'c.csv'), 'keep');
+    await mkdir(join(dest, 'ds'), { recursive: true });
+    await symlink(outside, join(dest, 'ds', 'sub'));
+    const run = await fetchInto(dest, { source: `s3://${bucket}/linked/`, datasetId: 'ds', storage: env });
+    const byKey = new Map(run.files.map((f) => [f.key, f]));
+    expect(byKey.get('linked/top.csv')?.status).toBe('downloaded');
+    expect(byKey.get('linked/sub/c.csv')?.status).toBe('failed');
+    expect(byKey.get('linked/sub/c.csv')?.error?.message).toMatch(/symbolic link that leads outside/);
+    expect(await readFile(join(outside, 'c.csv'), 'utf8')).toBe('keep');
+    expect(await readdir(outside)).toEqual(['c.csv']);
+    expect((await readdir(join(dest, 'ds', '.wharf', 'tmp'))).length).toBe(0);
+    await rm(outside, { recursive: true });
   });
 
   it('applies include/exclude globs relative to the prefix', async () => {

@@ -49,6 +49,28 @@ describeDriverConformance(
         });
       });
 
+      it('lists a symlinked file but never walks into a symlinked folder, and never deletes through one', async () => {
+        const driver = get().driver;
+        const root = driver.name;
+        const outside = await mkdtemp(join(tmpdir(), 'wharf-outside-'));
+        await writeFile(join(outside, 'precious.txt'), 'keep');
+        await mkdir(join(root, 'links'));
+        await writeFile(join(root, 'links/own.txt'), 'own');
+        await symlink(outside, join(root, 'links/away'));
+        await symlink(join(outside, 'precious.txt'), join(root, 'links/file-link.txt'));
+        await symlink('..', join(root, 'links/loop'));
+        const keys: string[] = [];
+        for await (const o of driver.list('links/')) keys.push(o.key);
+        expect(keys).toEqual(['links/file-link.txt', 'links/own.txt']);
+        await expect(driver.delete(['links/away/precious.txt'])).rejects.toMatchObject({
+          message: expect.stringMatching(/symbolic link that leads outside the store/) as unknown,
+        });
+        await driver.delete(keys); // the file link goes, not the file it points to
+        expect(await readdir(outside)).toEqual(['precious.txt']);
+        await rm(join(root, 'links'), { recursive: true });
+        await rm(outside, { recursive: true });
+      });
+
       it('refuses a key that is a folder of other keys, and deleting it deletes nothing', async () => {
         const driver = get().driver;
         await driver.write('shelf/inner.txt', Buffer.from('kept'));

@@ -1,5 +1,16 @@
 import { createReadStream, type Stats } from 'node:fs';
-import { copyFile, link, open, readdir, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  lstat,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import {
@@ -105,7 +116,7 @@ export class LocalDriver implements StorageDriver {
     for (const name of names) {
       if (isInternalName(name)) continue;
       const key = dirKey + name;
-      const stats = await statOrUndefined(join(dirPath, name));
+      const stats = await listedStats(join(dirPath, name));
       if (!stats) continue;
       if (stats.isDirectory()) {
         const folderKey = `${key}/`;
@@ -230,6 +241,7 @@ export class LocalDriver implements StorageDriver {
       throwIfAborted(options?.signal);
       try {
         const path = keyToPath(this.root, key);
+        await this.assertParentInside(key, path);
         // A folder at the key holds other keys, not this one: there is nothing to delete (as for a missing key).
         await unlink(path).catch(async (error: NodeJS.ErrnoException) => {
           if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return;
@@ -281,8 +293,19 @@ export class LocalDriver implements StorageDriver {
       }
       throw toWharfError(error);
     }
-    const [realRoot, realParent] = await Promise.all([realpath(this.root), realpath(parent)]);
-    if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {
+    await this.assertParentInside(key, path);
+  }
+
+  /** The key's folder is inside the store: no symlink on its path leads out of it (a missing folder is fine). */
+  private async assertParentInside(key: string, path: string): Promise<void> {
+    const [realRoot, realParent] = await Promise.all([
+      realpath(this.root),
+      realpath(dirname(path)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+        throw error;
+      }),
+    ]);
+    if (realParent !== undefined && realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {
       throw new InvalidKeyError(key, 'a folder on its path is a symbolic link that leads outside the store');
     }
   }
@@ -339,6 +362,25 @@ async function writeDurably(temp: string, body: Readable | Uint8Array, options: 
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * What a listing shows of a folder entry: a symlink to a file is that file (as aws-cli lists it); a symlink to
+ * a folder is not walked into (as rclone does by default), so a listing never loops and `rm -r` never
+ * deletes what the link leads to.
+ */
+async function listedStats(path: string): Promise<Stats | undefined> {
+  let own: Stats;
+  try {
+    own = await lstat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw toWharfError(error, `reading ${path}`);
+  }
+  if (!own.isSymbolicLink()) return own;
+  const target = await stat(path).catch(() => undefined); // dangling or looping: not listed
+  return target?.isFile() ? target : undefined;
 }
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {
