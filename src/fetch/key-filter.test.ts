@@ -35,6 +35,12 @@ describe('createKeyFilter', () => {
     expect(pick({ include: ['x[0-9].txt'] })).toEqual(['x1.txt']);
     expect(pick({ include: ['x[abc].txt'] })).toEqual([]);
     expect(pick({ include: ['{a,b}.*'] })).toEqual(['a.csv', 'b.json']);
+    // Negated classes, both spellings (picomatch 4.0.7 inverts '[!…]' unless told to read POSIX brackets).
+    expect(pick({ include: ['[!a]*.*'] })).toEqual(pick({ include: ['[^a]*.*'] }));
+    expect(pick({ include: ['[!a]*.*'] })).not.toContain('a.csv');
+    expect(pick({ include: ['[!a]*.*'] })).toContain('b.json');
+    expect(pick({ include: ['x[!0-9].txt'] })).toEqual([]);
+    expect(pick({ include: ['x[[:digit:]].txt'] })).toEqual(['x1.txt']);
   });
 
   it('ORs several includes and lets any exclude win', () => {

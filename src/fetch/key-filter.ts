@@ -50,7 +50,8 @@ function compile(pattern: string, flag: string): (key: string) => boolean {
     });
   }
   try {
-    return picomatch(pattern, { dot: true });
+    // posix: picomatch 4.0.7 reads '[!a]' as its opposite without it (picomatch issue #187).
+    return picomatch(pattern, { dot: true, posix: true });
   } catch (error) {
     throw new UsageError(`${flag} pattern ${shown} is not a valid glob: ${(error as Error).message}`, {
       cause: error,
