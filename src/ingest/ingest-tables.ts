@@ -11,6 +11,7 @@ import {
   toWharfError,
   type ErrorCode,
 } from '../core/errors.js';
+import { acquireTableLock, type TableLock } from './table-lock.js';
 import { messageNamingTable } from './table-message.js';
 import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import { sameEtag } from '../storage/etag.js';
@@ -298,11 +299,31 @@ function splitName(name: string, defaultSchema: string): { schema: string; table
 }
 
 async function runTable(ctx: TableContext, name: string, report: TableReport): Promise<void> {
-  const { source, store, settings, log, emit, signal } = ctx;
+  const { source, store, settings, signal } = ctx;
   const { schema, table } = splitName(name, settings.schema);
   const info = await source.describeTable(schema, table, settings.cursorColumn);
-  const plans = info.columns.map(planColumn);
   const folder = tableFolder(schema, table, settings.schema);
+  // One run per table at a time: a second one fails here, before it reads or writes anything.
+  const lock = settings.dryRun
+    ? undefined
+    : await acquireTableLock(store, folder, name, signal ? { signal } : {});
+  try {
+    await runLockedTable(ctx, name, report, info, folder, lock);
+  } finally {
+    await lock?.release().catch(() => undefined);
+  }
+}
+
+async function runLockedTable(
+  ctx: TableContext,
+  name: string,
+  report: TableReport,
+  info: TableInfo,
+  folder: string,
+  lock: TableLock | undefined,
+): Promise<void> {
+  const { source, store, settings, log, emit, signal } = ctx;
+  const plans = info.columns.map(planColumn);
   if (info.primaryKey.length === 0) {
     log.warn({ table: name }, 'table has no primary key: its rows cannot be deduplicated by key on read');
   }
@@ -319,7 +340,7 @@ async function runTable(ctx: TableContext, name: string, report: TableReport): P
       );
     }
   }
-  const run = { ctx, name, info, plans, folder, columns, report };
+  const run = { ctx, name, info, plans, folder, columns, report, lock };
 
   // Pending work first: a run that uploaded but did not commit is redone over exactly its window and keys.
   const pending = await readPending(store, folder, signal);
@@ -393,6 +414,7 @@ interface Run {
   folder: string;
   columns: { name: string; type: string }[];
   report: TableReport;
+  lock: TableLock | undefined;
 }
 
 /**
@@ -555,6 +577,7 @@ async function runWindow(
       committedAt: new Date().toISOString(),
       columns: run.columns,
     };
+    run.lock?.assertHeld();
     try {
       await writeJson(store, stateKey(folder), next, {
         ...op,

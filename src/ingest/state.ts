@@ -51,7 +51,8 @@ export interface Stored<T> {
   etag: string | undefined;
 }
 
-async function readJson<T>(
+/** A JSON object and its ETag; undefined when absent. */
+export async function readJson<T>(
   store: StorageDriver,
   key: string,
   signal?: AbortSignal,

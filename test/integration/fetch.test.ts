@@ -106,7 +106,7 @@ describe('selection', () => {
     await writeFile(join(outside, 'c.csv'), 'keep');
     await mkdir(join(dest, 'ds'), { recursive: true });
     await symlink(outside, join(dest, 'ds', 'sub'));
-    const run = await fetchInto(dest, { source: `s3://${bucket}/linked/`, datasetId: 'ds', storage: env });
+    const run = await fetchInto(dest, { source: `s3://${bucket}/linked/`, datasetId: 'ds' });
     const byKey = new Map(run.files.map((f) => [f.key, f]));
     expect(byKey.get('linked/top.csv')?.status).toBe('downloaded');
     expect(byKey.get('linked/sub/c.csv')?.status).toBe('failed');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { spawn } from 'node:child_process';
@@ -520,6 +520,52 @@ describe('recovery', () => {
     expect(report.tables[0]?.error?.code).toBe('CONFLICT');
     expect(await allKeys('twice')).toEqual([]);
     await store.delete(['_wharf/ingest/twice.pending.json']);
+  });
+
+  it('two ingests of one table at once: one runs, the other stops before anything; no duplicate after', async () => {
+    await db.query(
+      `CREATE TABLE ${T('overlap')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('overlap')} (id) SELECT g FROM generate_series(1, 5000) g`);
+    const runs = await Promise.all([
+      ingestTablesDetailed(options(['overlap'])),
+      ingestTablesDetailed(options(['overlap'])),
+    ]);
+    const errors = runs.map((r) => r.tables[0]?.error);
+    expect(errors.filter((e) => e === undefined)).toHaveLength(1);
+    const refused = errors.find((e) => e !== undefined);
+    expect(refused?.code).toBe('CONFLICT');
+    expect(refused?.message).toMatch(/another ingest of .*overlap is running .*nothing was done/);
+    await db.query(`INSERT INTO ${T('overlap')} (id) VALUES (5001)`);
+    expect((await ingestTablesDetailed(options(['overlap']))).failed).toBe(0);
+    expect(await store.stat('_wharf/ingest/overlap.lock.json')).toBeUndefined();
+    const stats = await rowsOf(
+      `SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM ${await local(await allKeys('overlap'))}`,
+    );
+    expect(stats[0]).toEqual({ n: 5001, d: 5001 });
+  });
+
+  it('a lock left by a killed run on this machine, or one that lapsed elsewhere, is taken over', async () => {
+    await db.query(
+      `CREATE TABLE ${T('stale_lock')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('stale_lock')} (id) VALUES (1)`);
+    const exited = spawn(process.execPath, ['-e', '0']);
+    const deadPid = await new Promise<number>((resolve) => exited.on('exit', () => resolve(exited.pid ?? 0)));
+    const lockOf = (host: string, pid: number, expiresAt: string) =>
+      Buffer.from(JSON.stringify({ version: 1, token: 'x', host, pid, acquiredAt: expiresAt, expiresAt }));
+    const lock = '_wharf/ingest/stale_lock.lock.json';
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    await store.write(lock, lockOf(hostname(), deadPid, future));
+    expect((await ingestTablesDetailed(options(['stale_lock']))).failed).toBe(0);
+    await db.query(`INSERT INTO ${T('stale_lock')} (id) VALUES (2)`);
+    await store.write(lock, lockOf('another-host', 1, future));
+    const held = await ingestTablesDetailed(options(['stale_lock']));
+    expect(held.tables[0]?.error?.message).toMatch(/another ingest .* is running \(another-host pid 1/);
+    await store.write(lock, lockOf('another-host', 1, new Date(Date.now() - 1000).toISOString()));
+    expect((await ingestTablesDetailed(options(['stale_lock']))).failed).toBe(0);
+    const stats = await rowsOf(`SELECT count(*)::INT AS n FROM ${await local(await allKeys('stale_lock'))}`);
+    expect(stats[0]).toEqual({ n: 2 });
   });
 
   it('without state, resumes after the newest key even with more than 1,000 objects under the table', async () => {
