@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryDriver } from '../storage/memory/memory-driver.js';
-import { ingestTablesDetailed, normaliseInstant } from './ingest-tables.js';
+import { ingestTablesDetailed, normaliseInstant, quoteTableName, splitName } from './ingest-tables.js';
+
+describe('table names', () => {
+  it('reads schema.table with SQL double quotes, so that a name with a dot or a quote can be named', () => {
+    expect(splitName('orders', 'public')).toEqual({ schema: 'public', table: 'orders' });
+    expect(splitName('sales.orders', 'public')).toEqual({ schema: 'sales', table: 'orders' });
+    expect(splitName('"s.t"', 'public')).toEqual({ schema: 'public', table: 's.t' });
+    expect(splitName('sales."Q1 ""final"""', 'public')).toEqual({ schema: 'sales', table: 'Q1 "final"' });
+    expect(splitName('"my.schema"."a.b"', 'public')).toEqual({ schema: 'my.schema', table: 'a.b' });
+    for (const name of ['s.t', 'plain', 'say "hi"']) {
+      expect(splitName(quoteTableName(name), 'public')).toEqual({ schema: 'public', table: name });
+    }
+  });
+});
 
 describe('ingest options', () => {
   it('normalises instants to UTC with microseconds', () => {

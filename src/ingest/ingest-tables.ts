@@ -182,7 +182,8 @@ export async function ingestTablesDetailed(options: IngestOptions): Promise<Inge
     }
     let names = options.tables ?? [];
     if (options.all && source) {
-      names = [...names, ...(await source.listTables(settings.schema, settings.cursorColumn))];
+      const listed = await source.listTables(settings.schema, settings.cursorColumn);
+      names = [...new Set([...names, ...listed.map(quoteTableName)])];
       if (names.length === 0) log.warn({ schema: settings.schema }, 'no table has the cursor column');
     }
     if (options.all && !source) names = [`${settings.schema}.*`];
@@ -291,11 +292,37 @@ interface TableContext {
   signal: AbortSignal | undefined;
 }
 
-function splitName(name: string, defaultSchema: string): { schema: string; table: string } {
-  const dot = name.indexOf('.');
-  return dot > 0
-    ? { schema: name.slice(0, dot), table: name.slice(dot + 1) }
-    : { schema: defaultSchema, table: name };
+/**
+ * `table` or `schema.table`, each part plain or double-quoted as in SQL (`"my.table"`, `sales."Q1 ""x"""`),
+ * so that a name holding a dot can be named at all.
+ */
+export function splitName(name: string, defaultSchema: string): { schema: string; table: string } {
+  const parts: string[] = [];
+  let rest = name;
+  while (rest !== '') {
+    let part: string;
+    if (rest.startsWith('"')) {
+      const m = /^"((?:[^"]|"")*)"/.exec(rest);
+      if (!m) return { schema: defaultSchema, table: name }; // an unbalanced quote: the name as typed
+      part = (m[1] ?? '').replace(/""/g, '"');
+      rest = rest.slice(m[0].length);
+    } else {
+      const dot = rest.indexOf('.');
+      part = dot < 0 ? rest : rest.slice(0, dot);
+      rest = dot < 0 ? '' : rest.slice(dot);
+    }
+    parts.push(part);
+    if (rest === '') break;
+    if (!rest.startsWith('.') || parts.length === 2) return { schema: defaultSchema, table: name };
+    rest = rest.slice(1);
+  }
+  if (parts.length === 2) return { schema: parts[0] ?? defaultSchema, table: parts[1] ?? '' };
+  return { schema: defaultSchema, table: parts[0] ?? name };
+}
+
+/** A table name as `splitName` reads it back: quoted when it holds a dot or a quote. */
+export function quoteTableName(table: string): string {
+  return /[."]/.test(table) ? `"${table.replace(/"/g, '""')}"` : table;
 }
 
 async function runTable(ctx: TableContext, name: string, report: TableReport): Promise<void> {

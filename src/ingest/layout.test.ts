@@ -42,5 +42,9 @@ describe('layout', () => {
     expect(tableFolder('sales', 'orders')).toBe('sales.orders');
     expect(tableFolder('public', 'a/../b"c')).toBe('a%2F%2E%2E%2Fb%22c');
     expect(tableFolder('public', '..')).toBe('%2E%2E');
+    // A dot inside a name is encoded: the table "s.t" and the table t of schema s get different folders.
+    expect(tableFolder('public', 's.t')).toBe('s%2Et');
+    expect(tableFolder('s', 't')).toBe('s.t');
+    expect(tableFolder('my.schema', 'Orders 2024')).toBe('my%2Eschema.Orders%202024');
   });
 });

@@ -44,12 +44,15 @@ export function validateLayout(template: string): void {
   }
 }
 
-/** The table's folder name in keys: `orders`, or `schema.orders` outside the default schema; odd characters %-encoded. */
+/**
+ * The table's folder name in keys: `orders`, or `schema.orders` outside the default schema. Odd characters are
+ * %-encoded in each part, a dot included, so that the table `"s.t"` and the table `t` of schema `s` never share
+ * a folder (and a state).
+ */
 export function tableFolder(schema: string, table: string, defaultSchema = 'public'): string {
-  const name = schema === defaultSchema ? table : `${schema}.${table}`;
-  return /^[A-Za-z0-9_.-]+$/.test(name) && name !== '.' && name !== '..'
-    ? name
-    : encodeURIComponent(name).replace(/\./g, '%2E');
+  const part = (name: string): string =>
+    /^[A-Za-z0-9_-]+$/.test(name) ? name : encodeURIComponent(name).replace(/\./g, '%2E');
+  return schema === defaultSchema ? part(table) : `${part(schema)}.${part(table)}`;
 }
 
 /** Keys of one run: one key, or `count` numbered parts. */

@@ -408,11 +408,27 @@ describe('cursors and table selection', () => {
     await db.query(`CREATE TABLE ${q(other)}.c (id int PRIMARY KEY)`);
     await db.query(`CREATE VIEW ${q(other)}.v AS SELECT * FROM ${q(other)}.a`);
     await db.query(`INSERT INTO ${q(other)}.a (id) VALUES (1)`);
-    const report = await ingestTablesDetailed(options([], { all: true, schema: other, tables: undefined }));
+    // A table whose name has a dot (next to schema-qualified look-alikes), and a partitioned table: its
+    // partitions are not tables of their own (the parent's rows include theirs).
+    await db.query(
+      `CREATE TABLE ${q(other)}."d.t" (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${q(other)}."d.t" (id) VALUES (100)`);
+    await db.query(
+      `CREATE TABLE ${q(other)}.ev (id int, r text, last_updated timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (id, r)) PARTITION BY LIST (r)`,
+    );
+    await db.query(`CREATE TABLE ${q(other)}.ev_eu PARTITION OF ${q(other)}.ev FOR VALUES IN ('eu')`);
+    await db.query(`INSERT INTO ${q(other)}.ev VALUES (1, 'eu')`);
+    const report = await ingestTablesDetailed(options(['a'], { all: true, schema: other, tables: ['a'] }));
     expect(report.tables.map((t) => [t.table, t.status])).toEqual([
       ['a', 'written'],
       ['b', 'no-rows'],
+      ['"d.t"', 'written'],
+      ['ev', 'written'],
     ]);
+    const dotted = report.tables.find((t) => t.table === '"d.t"');
+    expect(dotted?.keys[0]).toMatch(/(^|\/)d%2Et\//);
   });
 });
 

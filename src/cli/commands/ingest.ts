@@ -49,7 +49,7 @@ export function registerIngest(program: Command, run: RunAction): void {
     )
     .option(
       '--tables <list>',
-      'comma-separated tables (schema.table outside --schema; repeatable)',
+      'comma-separated tables (schema.table outside --schema; a name with a dot in double quotes, \'"a.b"\'; repeatable)',
       tableList,
     )
     .option('--all', 'every base table in --schema that has the cursor column')

@@ -252,11 +252,13 @@ export class PgSource {
   /** Base tables of `schema` that have a column named `cursorColumn`, in name order (for --all). */
   async listTables(schema: string, cursorColumn: string): Promise<string[]> {
     const r = await this.client.query<{ name: string }>(
-      `SELECT t.table_name AS name FROM information_schema.tables t
-        WHERE t.table_schema = $1 AND t.table_type = 'BASE TABLE'
-          AND EXISTS (SELECT 1 FROM information_schema.columns c
-                       WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name AND c.column_name = $2)
-        ORDER BY t.table_name`,
+      // Tables and partitioned tables, not their partitions (the parent's rows include theirs).
+      `SELECT c.relname AS name FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped)
+        ORDER BY c.relname`,
       [schema, cursorColumn],
     );
     return r.rows.map((row) => row.name);
