@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { readdir, rm, statfs } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import {
   InvalidKeyError,
@@ -160,6 +160,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     });
   assertValidDatasetId(datasetId);
   const paths = datasetPaths(destDir, datasetId);
+  assertDestOutsideSource(location, paths.datasetDir);
 
   const counts: RequestCounts = { listings: 0, reads: 0, stats: 0 };
   const opened = options.store ?? (await openStorageRoot(root, options.storage ?? {}));
@@ -482,6 +483,21 @@ async function assertFreeSpace(dir: string, needed: number): Promise<void> {
       'IO',
       `not enough disk space in ${dir}: the download needs ${formatBytes(needed)}, ${formatBytes(free)} are free`,
       { hint: 'free some space, fetch to another --dest, or narrow the selection with --include' },
+    );
+  }
+}
+
+/**
+ * A local source folder must not hold the dataset folder: each run would list the last run's copy and copy
+ * it again, one level deeper (rclone refuses overlapping remotes for the same reason).
+ */
+function assertDestOutsideSource(location: Location, datasetDir: string): void {
+  if (location.kind === 's3') return;
+  const source = resolve(location.path);
+  if (datasetDir === source || datasetDir.startsWith(source.endsWith(sep) ? source : source + sep)) {
+    throw new UsageError(
+      `the dataset folder ${datasetDir} is inside the source folder ${source}: each fetch would copy the last one's copy again`,
+      { hint: 'choose a DEST outside the source folder' },
     );
   }
 }

@@ -65,6 +65,9 @@ export async function planTreeCopy(
     if (info.isPrefix) continue;
     const relative = info.key.slice(sourcePrefix.length);
     if (relative === '') continue;
+    // A folder marker (`reports/`, what "Create folder" in the AWS console makes) is nothing a local folder
+    // needs: skipped, as aws-cli and rclone skip it, instead of refusing the whole copy for its empty name.
+    if (dest.capabilities.pathKeys && relative.endsWith('/') && info.size === 0) continue;
     const destKey = joinKey(destPrefix, relative);
     assertDestinationKey(dest, destKey);
     items.push({

@@ -331,6 +331,25 @@ describe('wharf rm', () => {
     expect(await readFile(join(store, 'b.txt'), 'utf8')).toBe('b');
   });
 
+  it('cp -r into a folder skips folder markers (keys ending in /) instead of refusing the copy', async () => {
+    await putRaw(bucket, 'marked/reports/', '');
+    await putRaw(bucket, 'marked/reports/q1.csv', 'q1');
+    const into = join(work, 'marked-copy');
+    const copied = await wharf(['cp', '-r', `s3://${bucket}/marked/`, into]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(await readFile(join(into, 'reports', 'q1.csv'), 'utf8')).toBe('q1');
+  });
+
+  it('fetch refuses a local source folder that holds the destination (exit 2), copying nothing', async () => {
+    const project = join(work, 'self-fetch');
+    await mkdir(project, { recursive: true });
+    await writeFile(join(project, 'a.txt'), 'a');
+    const run = await wharf(['fetch', '.'], { cwd: project });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/is inside the source folder .*choose a DEST outside the source folder/);
+    expect(existsSync(join(project, 'data'))).toBe(false);
+  });
+
   it('a single missing object is exit 3; a prefix needs --recursive (exit 2)', async () => {
     expect((await wharf(['rm', `s3://${bucket}/rm/absent`])).code).toBe(3);
     expect((await wharf(['rm', `s3://${bucket}/rmx/`])).code).toBe(2);
