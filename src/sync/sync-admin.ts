@@ -185,22 +185,35 @@ export async function restoreFromTrash(
  * Removes trash (remote and local) older than `olderThanMs`, and replaced versions kept under
  * `.wharf/versions/` that are as old. Returns how many trashed files went.
  */
+/** What a purge removes (or, with `dryRun`, would remove). */
+export interface PurgeResult {
+  /** Trashed files, both sides. */
+  trashed: number;
+  /** Replaced versions under `.wharf/versions/`. */
+  versions: number;
+}
+
 export async function purgeTrash(
   linked: LinkedStore,
   olderThanMs: number,
-  signal?: AbortSignal,
-): Promise<number> {
+  options: { signal?: AbortSignal; dryRun?: boolean } = {},
+): Promise<PurgeResult> {
+  const { signal } = options;
   const cutoff = Date.now() - olderThanMs;
   const old = (await listTrash(linked, signal)).filter((i) => stampTime(i.stamp) < cutoff);
   const remote = old.filter((i) => i.where === 'remote').map((i) => `${TRASH_PREFIX}${i.stamp}/${i.path}`);
+  let versions = 0;
   for await (const o of linked.store.list(VERSIONS_PREFIX, signal ? { signal } : {})) {
-    if ((o.lastModified?.getTime() ?? 0) < cutoff) remote.push(o.key);
+    if ((o.lastModified?.getTime() ?? 0) >= cutoff) continue;
+    remote.push(o.key);
+    versions++;
   }
+  if (options.dryRun) return { trashed: old.length, versions };
   if (remote.length > 0) await linked.store.delete(remote, signal ? { signal } : {});
   for (const i of old.filter((x) => x.where === 'local')) {
     await rm(join(linked.paths.trashDir, i.stamp, ...i.path.split('/')), { force: true });
   }
-  return old.length;
+  return { trashed: old.length, versions };
 }
 
 /** Journal records, oldest first; with `path`, only commits that touched it (as path or move source). */

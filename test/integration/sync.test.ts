@@ -580,10 +580,19 @@ describe('moves, ignore rules, trash', () => {
         ['remote', 'g.txt'],
         ['remote', 'f.txt'],
       ]);
-      expect(await purgeTrash(bobLinked, 3_600_000)).toBe(0);
+      expect(await purgeTrash(bobLinked, 3_600_000)).toEqual({ trashed: 0, versions: 0 });
       expect(await listTrash(bobLinked)).toHaveLength(3);
       await new Promise((r) => setTimeout(r, 5));
-      expect(await purgeTrash(bobLinked, 0)).toBe(3);
+      const versions: string[] = [];
+      for await (const o of store.list('.wharf/versions/')) versions.push(o.key);
+      // The count covers everything a purge deletes, replaced versions included, in a dry run too.
+      const purged = { trashed: 3, versions: versions.length };
+      expect(await purgeTrash(bobLinked, 0, { dryRun: true })).toEqual(purged);
+      expect(await listTrash(bobLinked)).toHaveLength(3);
+      expect(await purgeTrash(bobLinked, 0)).toEqual(purged);
+      const left: string[] = [];
+      for await (const o of store.list('.wharf/versions/')) left.push(o.key);
+      expect(left).toEqual([]);
       expect(await listTrash(bobLinked)).toEqual([]);
       expect(await listTrash(aliceLinked)).toEqual([]);
       expect(await remoteTrash(store)).toEqual(new Map());

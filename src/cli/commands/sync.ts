@@ -195,16 +195,14 @@ Examples:
         const seconds = parseDurationSeconds(flags.olderThan, '--older-than');
         const linked = await openLinked(flags.dir, ctx.storage);
         try {
-          if (flags.dryRun) {
-            const cutoff = Date.now() - seconds * 1000;
-            const n = (await listTrash(linked, ctx.signal)).filter((i) => stampMs(i.stamp) < cutoff).length;
-            ctx.output.info(`dry run: ${n} trashed files older than ${flags.olderThan} would be deleted`);
-            if (ctx.output.json) ctx.output.record({ dryRun: true, purged: n });
-            return EXIT.ok;
-          }
-          const n = await purgeTrash(linked, seconds * 1000, ctx.signal);
-          if (ctx.output.json) ctx.output.record({ purged: n });
-          ctx.output.info(`purged ${n} trashed files older than ${flags.olderThan}`);
+          const dryRun = flags.dryRun === true;
+          const r = await purgeTrash(linked, seconds * 1000, { signal: ctx.signal, dryRun });
+          const what =
+            `${r.trashed} trashed file${r.trashed === 1 ? '' : 's'} and ${r.versions} replaced ` +
+            `version${r.versions === 1 ? '' : 's'} (.wharf/versions/) older than ${flags.olderThan}`;
+          if (ctx.output.json)
+            ctx.output.record({ ...(dryRun ? { dryRun } : {}), purged: r.trashed, versions: r.versions });
+          ctx.output.info(dryRun ? `dry run: ${what} would be deleted` : `purged ${what}`);
           return EXIT.ok;
         } finally {
           await linked.close();
@@ -518,10 +516,4 @@ async function applySaved(
     },
   });
   return report(ctx.output, result, { planOnly: false, yes: true });
-}
-
-function stampMs(stamp: string): number {
-  const iso = stamp.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})/, '$1-$2-$3T$4:$5:$6');
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? 0 : t;
 }
