@@ -21,6 +21,7 @@ describe('units', () => {
 
   it('formats bytes for people', () => {
     expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(4.938271604938271)).toBe('5 B'); // a rate: never a long fraction
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(16 * 1024 * 1024)).toBe('16.0 MiB');
   });

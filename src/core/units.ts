@@ -43,7 +43,7 @@ export function parseSize(input: string, what = 'size'): number {
 
 /** 1536 -> '1.5 KiB'. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let value = bytes;
   let i = -1;

@@ -281,6 +281,7 @@ async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags): Prom
   let bytes = 0;
   let files = 0;
   let total = 0;
+  let totalBytes = 0;
   let result: SyncResult;
   try {
     result = await syncFolder({
@@ -303,12 +304,13 @@ async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags): Prom
       onEvent: (event) => {
         if (event.type === 'planned') {
           total = event.plan.actions.filter((a) => a.kind !== 'adopt' && a.kind !== 'forget').length;
+          totalBytes = event.plan.actions.reduce((n, a) => n + bytesToMove(a), 0);
         } else if (event.type === 'bytes') {
           bytes += event.delta;
-          progress.update({ bytes, totalBytes: undefined, files, totalFiles: total, failedFiles: 0 });
+          progress.update({ bytes, totalBytes, files, totalFiles: total, failedFiles: 0 });
         } else if (event.type === 'file') {
           files += 1;
-          progress.update({ bytes, totalBytes: undefined, files, totalFiles: total, failedFiles: 0 });
+          progress.update({ bytes, totalBytes, files, totalFiles: total, failedFiles: 0 });
         } else if (event.type === 'retry') {
           output.info(`${event.reason}; re-reading and re-planning (attempt ${event.attempt + 1})`);
         } else if (event.type === 'scanned') {
@@ -516,4 +518,22 @@ async function applySaved(
     },
   });
   return report(ctx.output, result, { planOnly: false, yes: true });
+}
+
+/** Bytes an action sends or receives (a keep-both conflict does both), for the progress bar's total. */
+function bytesToMove(action: SyncAction): number {
+  switch (action.kind) {
+    case 'upload':
+      return action.local.size;
+    case 'download':
+      return action.remote.size;
+    case 'conflict':
+      return action.resolution === 'keep-both'
+        ? action.local.size + action.remote.size
+        : action.resolution === 'local'
+          ? action.local.size
+          : action.remote.size;
+    default:
+      return 0;
+  }
 }
