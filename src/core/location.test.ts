@@ -39,6 +39,11 @@ describe('parseLocation', () => {
       trailingSlash: true,
     });
     expect(() => parseLocation('file://host/x')).toThrow(/invalid file URL/);
+    // '?' and '#' would silently end the path (another file); a bare '%' is not an escape.
+    expect(() => parseLocation('file:///d/report?.txt')).toThrow(/has a '\?', which ends the path/);
+    expect(() => parseLocation('file:///d/x#y.txt')).toThrow(/has a '#'/);
+    expect(() => parseLocation('file:///d/100%.txt')).toThrow(/'%' that is not a %XX escape/);
+    expect(parseLocation('file:///d/report%3F.txt')).toMatchObject({ path: '/d/report?.txt' });
   });
 
   it('rejects unknown schemes and empty input', () => {

@@ -77,6 +77,22 @@ function parseS3(input: string): S3Location {
 }
 
 function parseFileUrl(input: string): LocalLocation {
+  // In a URL '?' starts a query and '#' a fragment, which fileURLToPath drops: file:///d/report?.txt would be
+  // /d/report, another file. Refused rather than guessed; a plain path keeps every character.
+  const cut = /[?#]/.exec(input);
+  if (cut) {
+    throw new UsageError(
+      `file URL ${JSON.stringify(input)} has a '${cut[0]}', which ends the path in a URL`,
+      {
+        hint: `write it as a plain path (${input.slice('file://'.length)}), or encode '?' as %3F and '#' as %23`,
+      },
+    );
+  }
+  if (/%(?![0-9A-Fa-f]{2})/.test(input)) {
+    throw new UsageError(`file URL ${JSON.stringify(input)} has a '%' that is not a %XX escape`, {
+      hint: `write it as a plain path (${input.slice('file://'.length)}), or encode '%' as %25`,
+    });
+  }
   let path: string;
   try {
     path = fileURLToPath(input);
