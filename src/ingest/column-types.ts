@@ -178,6 +178,24 @@ export function planColumn(column: CatalogColumn): ColumnPlan {
         csvType: 'VARCHAR',
         duckExpr: (f) => `CAST(CAST(${f} AS JSON) AS ${INTERVAL_STRUCT})`,
       };
+    case 'date':
+    case 'timestamp':
+    case 'timestamptz': {
+      // Read as text and CAST, which fails naming the value, where a typed CSV column let DuckDB turn what it
+      // cannot hold (a year past 294247) into NULL and read '0044-03-15 BC' as AD 44. BC dates are sent in
+      // the form DuckDB reads; BC timestamps, which it cannot parse, fail the run instead of changing.
+      const scalar = scalarType(column.base, column.kind, column.typmod) ?? 'VARCHAR';
+      return {
+        ...common,
+        parquetType: scalar,
+        pgExpr: (q) =>
+          column.base === 'date'
+            ? `CASE WHEN isfinite(${q}) AND ${q} < DATE '0001-01-01' THEN to_char(${q}, 'YYYY-MM-DD') || ' (BC)' ELSE ${q}::text END`
+            : q,
+        csvType: 'VARCHAR',
+        duckExpr: (f) => `CAST(${f} AS ${scalar})`,
+      };
+    }
     default: {
       const scalar = scalarType(column.base, column.kind, column.typmod);
       if (!scalar) return text();

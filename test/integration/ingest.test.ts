@@ -262,6 +262,36 @@ describe('types', () => {
       Object.entries(nulls[0] ?? {}).filter(([k, v]) => v !== null && k !== 'id' && k !== 'last_updated'),
     ).toEqual([]);
   });
+
+  it('BC dates stay BC; a timestamp Parquet cannot hold fails the table naming it, never becomes NULL', async () => {
+    await db.query(
+      `CREATE TABLE ${T('eras')} (id int PRIMARY KEY, d date, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('eras')} (id, d) VALUES (1, '0044-03-15 BC'), (2, '2024-01-01'), (3, 'infinity'), (4, NULL)`,
+    );
+    const run = await ingestTablesDetailed(options(['eras']));
+    expect(run.failed).toBe(0);
+    const src = await local(await allKeys('eras'));
+    const years = await rowsOf(`SELECT id, year(d)::INT AS y, isinf(d) AS inf FROM ${src} ORDER BY id`);
+    expect(years).toEqual([
+      { id: 1, y: -43, inf: false },
+      { id: 2, y: 2024, inf: false },
+      { id: 3, y: null, inf: true },
+      { id: 4, y: null, inf: null },
+    ]);
+
+    await db.query(
+      `CREATE TABLE ${T('far')} (id int PRIMARY KEY, tz timestamptz, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('far')} (id, tz) VALUES (1, '2024-01-01 00:00+00'), (2, '294276-12-31 23:59:59+00')`,
+    );
+    const far = await ingestTablesDetailed(options(['far']));
+    expect(far.failed).toBe(1);
+    expect(far.tables[0]?.error?.message).toMatch(/294276-12-31/);
+    expect(await allKeys('far')).toEqual([]);
+  });
 });
 
 describe('windows', () => {
