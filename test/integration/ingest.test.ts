@@ -263,6 +263,28 @@ describe('types', () => {
     ).toEqual([]);
   });
 
+  it('a row of several MB goes through; a value its column type cannot hold names the column', async () => {
+    await db.query(
+      `CREATE TABLE ${T('wide_row')} (id int PRIMARY KEY, t text, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('wide_row')} (id, t) VALUES (1, repeat('a', 3000000)), (2, 'b')`);
+    const wide = await ingestTablesDetailed(options(['wide_row']));
+    expect(wide.failed, wide.tables[0]?.error?.message).toBe(0);
+    const lengths = await rowsOf(
+      `SELECT id, length(t)::INT AS n FROM ${await local(await allKeys('wide_row'))} ORDER BY id`,
+    );
+    expect(lengths).toEqual([
+      { id: 1, n: 3_000_000 },
+      { id: 2, n: 1 },
+    ]);
+    await db.query(
+      `CREATE TABLE ${T('nan_price')} (id int PRIMARY KEY, price numeric(10,2), last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('nan_price')} (id, price) VALUES (1, 'NaN')`);
+    const nan = await ingestTablesDetailed(options(['nan_price']));
+    expect(nan.tables[0]?.error?.message).toMatch(/column "price": Could not convert string "NaN"/);
+  });
+
   it('BC dates stay BC; a timestamp Parquet cannot hold fails the table naming it, never becomes NULL', async () => {
     await db.query(
       `CREATE TABLE ${T('eras')} (id int PRIMARY KEY, d date, last_updated timestamptz NOT NULL DEFAULT now())`,

@@ -74,7 +74,10 @@ export async function csvToParquet(input: CsvToParquetInput): Promise<CsvToParqu
       .join(', ');
     const source =
       `read_csv(${quoteString(input.csv)}, columns = ${columns}, header = false, auto_detect = false, ` +
-      `delim = ',', quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false, nullstr = '')`;
+      `delim = ',', quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false, nullstr = '', ` +
+      // DuckDB's default (2 MB) refused any row with a bigger text, jsonb or bytea value. Its buffers default
+      // to 16 lines, which for 64 MiB lines is past the memory limit: one line per buffer.
+      `max_line_size = ${MAX_ROW_BYTES}, buffer_size = ${MAX_ROW_BYTES})`;
     // Aim for ~8 row groups per file so --max-file-size is met within about an eighth.
     const parquetBytesPerRow = Math.max(1, input.csvBytesPerRow / 3);
     const rowGroup = Math.round(
@@ -98,13 +101,33 @@ export async function csvToParquet(input: CsvToParquetInput): Promise<CsvToParqu
     return { files, lastRow: await lastRow(connection, files, input) };
   } catch (error) {
     if (error instanceof WharfError) throw error;
-    throw new WharfError('INTERNAL', `writing Parquet failed: ${(error as Error).message.split('\n')[0]}`, {
-      cause: error,
-    });
+    throw new WharfError(
+      'INTERNAL',
+      `writing Parquet failed: ${duckdbReason((error as Error).message, input.plans)}`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     connection?.closeSync();
     instance.closeSync();
   }
+}
+
+/** Largest row COPY may send, as CSV text. */
+const MAX_ROW_BYTES = 64 * 1024 * 1024;
+
+/**
+ * DuckDB's first line, plus the column and the value a conversion failed on (its CSV reader names the column by
+ * its position, `c3`: given back its real name). The rest of DuckDB's message (the whole row, reader options)
+ * is left out.
+ */
+export function duckdbReason(message: string, plans: readonly { name: string }[]): string {
+  const first = message.split('\n')[0] ?? message;
+  const conversion = /Error when converting column "c(\d+)"\. (.*)/.exec(message);
+  if (!conversion) return first;
+  const name = plans[Number(conversion[1])]?.name ?? `column ${conversion[1]}`;
+  return `${first}: column ${JSON.stringify(name)}: ${(conversion[2] ?? '').slice(0, 300)}`;
 }
 
 async function lastRow(
