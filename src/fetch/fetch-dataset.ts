@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { readdir, rm, statfs } from 'node:fs/promises';
+import { readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import {
@@ -161,6 +161,12 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
   assertValidDatasetId(datasetId);
   const paths = datasetPaths(destDir, datasetId);
   assertDestOutsideSource(location, paths.datasetDir);
+  const destStats = await stat(destDir).catch(() => undefined);
+  if (destStats && !destStats.isDirectory()) {
+    throw new UsageError(`the destination ${destDir} is a file; fetch puts the dataset in a folder there`, {
+      hint: 'name a folder (it is created if missing) as DEST',
+    });
+  }
 
   const counts: RequestCounts = { listings: 0, reads: 0, stats: 0 };
   const opened = options.store ?? (await openStorageRoot(root, options.storage ?? {}));
@@ -177,10 +183,17 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
       ...(signal ? { signal } : {}),
     });
     if (selection.objects.length === 0 && selection.refused.length === 0) {
+      // `fetch s3://b/data/report.csv`: the prefix names one object, not a folder of them.
+      const single =
+        selection.listed === 0 && prefix.endsWith('/') ? await store.stat(prefix.slice(0, -1)) : undefined;
       throw new NotFoundError(
-        `no objects match under ${display(prefix)} (${selection.listed} listed${describeSelection(options)})`,
+        single
+          ? `${display(prefix.slice(0, -1))} is one object, not a folder of objects (a prefix)`
+          : `no objects match under ${display(prefix)} (${selection.listed} listed${describeSelection(options)})`,
         {
-          hint: 'check the prefix and patterns with `wharf ls -r`; patterns are relative to the prefix, use ** to cross folders',
+          hint: single
+            ? 'fetch takes the prefix that holds it (with --include to pick it); to copy one object, use wharf cp'
+            : 'check the prefix and patterns with `wharf ls -r`; patterns are relative to the prefix, use ** to cross folders',
         },
       );
     }

@@ -1,7 +1,7 @@
-import { rmdir } from 'node:fs/promises';
+import { rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
-import { isWharfError, throwIfAborted, toWharfError, type WharfError } from '../core/errors.js';
+import { isWharfError, throwIfAborted, toWharfError, UsageError, type WharfError } from '../core/errors.js';
 import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { memoisedMakeDir } from '../core/make-dir.js';
@@ -113,6 +113,13 @@ export async function copyObjects(
   const result: CopyResult = { done: [], failed: [], bytes: 0 };
   const serverSide = source === dest && dest.capabilities.serverSideCopy && dest.copy !== undefined;
   const download = !serverSide && source.localPath === undefined ? downloaderInto(dest, options) : undefined;
+  // Into a local folder that is a file: one clear error, not one per object.
+  const destRoot = plan.items.length > 0 ? dest.localPath?.('') : undefined;
+  if (destRoot !== undefined && (await stat(destRoot).catch(() => undefined))?.isFile()) {
+    throw new UsageError(`the destination ${destRoot} is a file, not a folder; nothing was copied`, {
+      hint: 'name a folder (it is created if missing), or copy one object onto the file without --recursive',
+    });
+  }
 
   await runPool(
     plan.items,

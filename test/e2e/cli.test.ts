@@ -340,6 +340,28 @@ describe('wharf rm', () => {
     expect(await readFile(join(into, 'reports', 'q1.csv'), 'utf8')).toBe('q1');
   });
 
+  it('a file where a folder is expected is said once, in one line: fetch DEST, fetch SOURCE, cp -r DEST', async () => {
+    const file = join(work, 'plain-file.csv');
+    await writeFile(file, 'x');
+    await putRaw(bucket, 'one/report.csv', 'r');
+    const intoFile = await wharf(['fetch', `s3://${bucket}/one/`, file]);
+    expect(intoFile.code).toBe(2);
+    expect(intoFile.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^wharf: error: the destination .*plain-file\.csv is a file/),
+    ]);
+    const fromFile = await wharf(['fetch', file, join(work, 'from-file')]);
+    expect(fromFile.code).toBe(3);
+    expect(fromFile.stderr).toMatch(/plain-file\.csv is a file, not a folder of files .*wharf cp/);
+    const fromObject = await wharf(['fetch', `s3://${bucket}/one/report.csv`, join(work, 'from-object')]);
+    expect(fromObject.code).toBe(3);
+    expect(fromObject.stderr).toMatch(/one\/report\.csv is one object, not a folder .*wharf cp/);
+    const cpOnto = await wharf(['cp', '-r', `s3://${bucket}/one/`, file]);
+    expect(cpOnto.code).toBe(2);
+    expect(cpOnto.stderr.trim().split('\n')).toHaveLength(1);
+    expect(cpOnto.stderr).toMatch(/is a file, not a folder; nothing was copied/);
+    expect(await readFile(file, 'utf8')).toBe('x');
+  });
+
   it('fetch refuses a local source folder that holds the destination (exit 2), copying nothing', async () => {
     const project = join(work, 'self-fetch');
     await mkdir(project, { recursive: true });

@@ -81,7 +81,12 @@ export class LocalDriver implements StorageDriver {
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const rootStats = await statOrUndefined(this.root);
-    if (!rootStats?.isDirectory()) {
+    if (rootStats && !rootStats.isDirectory()) {
+      throw new NotFoundError(`${this.root} is a file, not a folder of files`, {
+        hint: 'name the folder that holds it; to copy one file, use wharf cp',
+      });
+    }
+    if (!rootStats) {
       throw new NotFoundError(`folder ${this.root} does not exist`, {
         hint: 'check the path, or write to it first to create it',
       });
