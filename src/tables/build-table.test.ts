@@ -163,6 +163,45 @@ describe('buildTable (local source)', () => {
     ]);
   });
 
+  it('in batches: a column that turns JSON in a later batch keeps the earlier strings, as one statement would', async () => {
+    const result = await build(
+      'batches-json',
+      {
+        '1.json': '{"id":1,"code":"c0001"}\n',
+        '2.json': '{"id":2,"code":"c0002"}\n',
+        '3.json': '{"id":3,"code":5}\n',
+        '4.json': '{"id":4,"code":{"x":1}}\n',
+      },
+      { batchFiles: 2 },
+    );
+    expect(result.columns.find((c) => c.name === 'code')?.type).toBe('JSON');
+    expect((await queryTable(result.path, 'SELECT id, code::VARCHAR FROM t ORDER BY id')).rows).toEqual([
+      [1, '"c0001"'],
+      [2, '"c0002"'],
+      [3, '5'],
+      [4, '{"x":1}'],
+    ]);
+  });
+
+  it('types a column from every row of a big file: a late "ABC" among numbers makes it text, not a bad file', async () => {
+    const lines = Array.from({ length: 30_000 }, (_, i) => `{"id":${i + 1},"code":${i + 1}}`);
+    const csv = ['id,code', ...Array.from({ length: 30_000 }, (_, i) => `${i + 1},${i + 1}`), '30001,ABC'];
+    const fromJson = await build('late-types-json', {
+      'big.ndjson': `${lines.join('\n')}\n{"id":30001,"code":"ABC"}\n`,
+    });
+    expect(fromJson.rows).toBe(30_001);
+    expect(['VARCHAR', 'JSON']).toContain(fromJson.columns.find((c) => c.name === 'code')?.type);
+    const fromCsv = await build('late-types-csv', { 'big.csv': `${csv.join('\n')}\n` });
+    expect(fromCsv.rows).toBe(30_001);
+    expect(fromCsv.columns.find((c) => c.name === 'code')?.type).toBe('VARCHAR');
+  });
+
+  it('says why a file cannot be read: not UTF-8', async () => {
+    await expect(
+      build('latin1', { 'latin1.csv': Buffer.from('id,name\n13,caf\xe9\n', 'latin1') }),
+    ).rejects.toThrow(/cannot parse latin1\.csv: .*This file is not utf-8 encoded/);
+  });
+
   it('reads files of any name with a forced format, and refuses unknown names without one', async () => {
     const files = { 'export-001.data': '{"id":1}\n{"id":2}\n' };
     await expect(build('forced', files, { include: ['*.data'] })).rejects.toThrow(

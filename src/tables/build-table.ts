@@ -359,21 +359,36 @@ async function appendBatch(session: DuckSession): Promise<void> {
   const types = async (table: string): Promise<Map<string, string>> =>
     new Map((await session.query(`DESCRIBE ${table}`)).rows.map((r) => [String(r[0]), String(r[1])]));
   const have = await types('raw');
-  for (const [column, type] of await types('batch')) {
+  const batchTypes = await types('batch');
+  // Into a JSON column a value of another type goes as JSON (a string as "c0001"), as union_by_name reads
+  // mixed values; a plain CAST would parse the text as JSON and fail.
+  const into = (column: string, from: string, to: string): string =>
+    to === 'JSON' && from !== 'JSON' ? `to_json(${column})` : `CAST(${column} AS ${to})`;
+  for (const [column, type] of batchTypes) {
     const current = have.get(column);
+    const name = sqlIdentifier(column);
     if (current === undefined) {
-      await session.run(`ALTER TABLE raw ADD COLUMN ${sqlIdentifier(column)} ${type}`);
+      await session.run(`ALTER TABLE raw ADD COLUMN ${name} ${type}`);
+      have.set(column, type);
     } else if (current !== type) {
       const common = await session.query(
         `DESCRIBE SELECT NULL::${current} AS c UNION ALL SELECT NULL::${type}`,
       );
       const target = String(common.rows[0]?.[1]);
       if (target !== current) {
-        await session.run(`ALTER TABLE raw ALTER COLUMN ${sqlIdentifier(column)} TYPE ${target}`);
+        await session.run(
+          `ALTER TABLE raw ALTER COLUMN ${name} TYPE ${target} USING ${into(name, current, target)}`,
+        );
+        have.set(column, target);
       }
     }
   }
-  await session.run(`INSERT INTO raw BY NAME SELECT * FROM batch`);
+  const select = [...batchTypes].map(([column, type]) => {
+    const name = sqlIdentifier(column);
+    const target = have.get(column) ?? type;
+    return target === type ? name : `${into(name, type, target)} AS ${name}`;
+  });
+  await session.run(`INSERT INTO raw BY NAME SELECT ${select.join(', ')} FROM batch`);
   await session.run(`DROP TABLE batch`);
 }
 

@@ -168,8 +168,16 @@ export class DuckError extends WharfError {
   }
 }
 
+/**
+ * DuckDB's first line, plus the line that says why when the first only says where ("CSV Error on Line: 2"):
+ * the column and value a conversion failed on, or that the file is not UTF-8. The rest (the whole row, the
+ * reader's options) is left out.
+ */
 function firstLine(message: string): string {
-  return (message.split('\n').find((l) => l.trim() !== '') ?? message).trim();
+  const lines = message.split('\n').map((l) => l.trim());
+  const first = lines.find((l) => l !== '') ?? message.trim();
+  const why = lines.find((l) => /^(Error when converting column|Invalid unicode)/.test(l));
+  return why ? `${first}: ${why.slice(0, 300)}` : first;
 }
 
 const INTEGER_TYPES = new Set([

@@ -20,7 +20,9 @@ export function sourceExpression(roots: InputRoots): string {
 /** One DuckDB reader call over inputs of the same format and compression. */
 export function readerCall(format: TableInput['format'], gzip: boolean, paths: readonly string[]): string {
   const list = `[${paths.map(sqlString).join(', ')}]`;
-  const common = `union_by_name = true, filename = '${FILE_COLUMN}', compression = '${gzip ? 'gzip' : 'uncompressed'}'`;
+  // sample_size = -1: column types come from every row, not the first 20,480 (a value that only appears further
+  // down a big file, "ABC" in a column of numbers, failed the whole file as unparseable).
+  const common = `union_by_name = true, filename = '${FILE_COLUMN}', compression = '${gzip ? 'gzip' : 'uncompressed'}', sample_size = -1`;
   switch (format) {
     case 'csv':
       return `read_csv(${list}, ${common})`;
