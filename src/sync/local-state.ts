@@ -1,6 +1,6 @@
-import { appendFile, readFile, rm } from 'node:fs/promises';
+import { access, appendFile, readFile, rm } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { isIndexEntry } from './remote-index.js';
@@ -61,12 +61,36 @@ export function defaultMemberName(): string {
   return `${user}@${hostname()}`;
 }
 
+/** The nearest folder above `dir` that is linked (has `.wharf/sync.json`), if any. */
+export async function linkedAncestor(dir: string): Promise<string | undefined> {
+  for (let current = dirname(dir); current !== dirname(current); current = dirname(current)) {
+    if (
+      await access(join(current, '.wharf', 'sync.json')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return current;
+  }
+  return undefined;
+}
+
 export async function readConfig(paths: SyncPaths): Promise<SyncConfig> {
   let text: string;
   try {
     text = await readFile(paths.configFile, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      // Inside a linked folder: the folder to sync is that one (linking this one would nest two links).
+      const linked = await linkedAncestor(paths.dir);
+      if (linked) {
+        throw new NotFoundError(
+          `${paths.dir} is inside the linked folder ${linked}, which syncs as a whole`,
+          {
+            hint: `run the command on ${linked} (e.g. wharf sync ${linked})`,
+          },
+        );
+      }
       throw new NotFoundError(`${paths.dir} is not linked to a remote (no ${paths.configFile})`, {
         hint: `link it first: wharf sync init ${paths.dir} s3://bucket/prefix`,
       });

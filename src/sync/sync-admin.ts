@@ -9,6 +9,7 @@ import { downloadFile } from '../transfer/download/download-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import {
   defaultMemberName,
+  linkedAncestor,
   readConfig,
   syncPaths,
   writeConfig,
@@ -37,6 +38,13 @@ export async function initSync(options: InitOptions): Promise<SyncConfig> {
   if (member.trim() === '' || /[\n\r]/.test(member))
     throw new UsageError('--member must be a non-empty single line');
   const paths = syncPaths(dir);
+  // Inside another linked folder: that folder's syncs already carry this one, and two links would fight.
+  const outer = await linkedAncestor(paths.dir);
+  if (outer) {
+    throw new ConflictError(`${paths.dir} is inside the linked folder ${outer}`, {
+      hint: 'link a folder outside it, or sync that folder',
+    });
+  }
   const existing = await readConfig(paths).catch(() => undefined);
   if (existing && existing.remote !== remote) {
     throw new ConflictError(`${dir} is already linked to ${existing.remote}`, {

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -681,6 +681,19 @@ describe('wharf sync (CLI, real S3)', () => {
     await syncOk(bob, '--force');
     expect(await folderFiles(bob)).toEqual(new Map());
     expect(await localTrashPaths(bob)).toEqual(names);
+  });
+
+  it('a subfolder of a linked folder points to that folder, and cannot be linked itself', async () => {
+    const { alice } = await team('nested/', ['alice']);
+    const sub = join(alice, 'sub');
+    await mkdir(sub, { recursive: true });
+    const status = await wharf(['sync', 'status', sub]);
+    expect(status.code).toBe(3);
+    expect(status.stderr).toMatch(/is inside the linked folder .*alice, which syncs as a whole/);
+    const init = await wharf(['sync', 'init', sub, remoteOf('nested-2/')]);
+    expect(init.code).toBe(5);
+    expect(init.stderr).toMatch(/is inside the linked folder/);
+    expect(existsSync(join(sub, '.wharf'))).toBe(false);
   });
 
   it('sync log shows who changed what', async () => {
