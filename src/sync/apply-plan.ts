@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, rename } from 'node:fs/promises';
+import { lstat, rename, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   ConflictError,
@@ -42,6 +42,8 @@ export interface ApplyOptions {
    * made against (undefined: the path is gone on both sides). The caller records it in the base at once.
    */
   onLocalSettled?: (path: string, entry: IndexEntry | undefined) => Promise<void>;
+  /** The paths of the remote index the plan was made against (for file/folder clashes). */
+  remotePaths?: ReadonlySet<string>;
 }
 
 /** A remote-side change that the commit records; `entry` is the new index entry (absent for deletes). */
@@ -86,11 +88,15 @@ export async function applyPlan(
     conflicts: [],
   };
   const limiter = new RequestLimiter(Math.max(options.concurrency, options.partConcurrency));
-  const io = new ActionRunner(options, limiter, snapshot);
+  const io = new ActionRunner(options, limiter, snapshot, remoteAfter(actions, options.remotePaths));
 
-  // Local renames first (conflict copies, moves): they must not race with downloads onto the same paths.
+  // Local renames first (conflict copies, moves, deletions to the trash): they must not race with downloads onto
+  // the same paths, nor with a download into a folder that replaces a deleted file of the same name.
   const local = actions.filter(
-    (a) => a.kind === 'move-local' || (a.kind === 'conflict' && a.resolution === 'keep-both'),
+    (a) =>
+      a.kind === 'move-local' ||
+      a.kind === 'delete-local' ||
+      (a.kind === 'conflict' && a.resolution === 'keep-both'),
   );
   const rest = actions.filter((a) => !local.includes(a));
   const run = async (action: SyncAction): Promise<void> => {
@@ -109,12 +115,55 @@ export async function applyPlan(
   return result;
 }
 
+/** The remote paths once the plan is committed: the index's, minus what it deletes or moves away, plus what it adds. */
+function remoteAfter(actions: SyncAction[], remotePaths: ReadonlySet<string> | undefined): Set<string> {
+  const after = new Set(remotePaths ?? []);
+  for (const a of actions) {
+    if (a.kind === 'delete-remote') after.delete(a.path);
+    else if (a.kind === 'move-remote') {
+      after.delete(a.from);
+      after.add(a.to);
+    } else if (a.kind === 'upload') after.add(a.path);
+    else if (a.kind === 'conflict' && a.resolution === 'keep-both' && a.conflictPath)
+      after.add(a.conflictPath);
+  }
+  return after;
+}
+
+/** `a/b/c` -> `a`, `a/b`. */
+function ancestors(path: string): string[] {
+  const parts = path.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
+}
+
 class ActionRunner {
+  /** Every folder implied by a remote path after the commit (`a`, `a/b` for `a/b/c`). */
+  private readonly remoteFolders: Set<string>;
+
   constructor(
     private readonly o: ApplyOptions,
     private readonly limiter: RequestLimiter,
     private readonly snapshot: LocalSnapshot,
-  ) {}
+    private readonly remotePathsAfter: Set<string>,
+  ) {
+    this.remoteFolders = new Set([...remotePathsAfter].flatMap(ancestors));
+  }
+
+  /**
+   * A path no folder can hold together with the rest of the remote: a file where the remote keeps a folder,
+   * or below a remote file. Refused before anything goes up, so the index never holds both.
+   */
+  assertNoRemoteClash(path: string): void {
+    const fileAbove = ancestors(path).find((a) => this.remotePathsAfter.has(a));
+    if (fileAbove !== undefined || this.remoteFolders.has(path)) {
+      throw new ConflictError(
+        fileAbove !== undefined
+          ? `${path} was not uploaded: the remote has a file ${fileAbove}, so there can be no folder ${fileAbove}/`
+          : `${path} was not uploaded: the remote has a folder ${path}/, so there can be no file ${path}`,
+        { hint: 'rename your file or folder (or the remote one, from its member) and sync again' },
+      );
+    }
+  }
 
   async apply(action: SyncAction, result: ApplyResult): Promise<void> {
     switch (action.kind) {
@@ -216,6 +265,7 @@ class ActionRunner {
     local: LocalFile,
     remote: IndexEntry | undefined,
   ): Promise<RemoteChange['entry'] & object> {
+    this.assertNoRemoteClash(path);
     for (let attempt = 1; ; attempt++) {
       // A path the index does not have is normally free: try to create it without looking first.
       const look = remote !== undefined || attempt > 1;
@@ -431,7 +481,33 @@ class ActionRunner {
   }
 
   async assertAbsent(path: string): Promise<void> {
-    const now = await lstat(this.localPath(path)).catch(() => undefined);
+    let now = await lstat(this.localPath(path)).catch(() => undefined);
+    // A folder the remote replaced with a file, emptied by this sync's local deletions: make way.
+    if (
+      now?.isDirectory() &&
+      (await rmdir(this.localPath(path)).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      now = undefined;
+    }
+    if (now?.isDirectory()) {
+      throw new ConflictError(
+        `${path} was not downloaded: the remote has a file ${path}, and your folder ${path}/ is in its place`,
+        { hint: 'rename your folder (or the remote file, from its member) and sync again' },
+      );
+    }
+    let fileAbove: string | undefined;
+    for (const a of ancestors(path)) {
+      if ((await lstat(this.localPath(a)).catch(() => undefined))?.isFile()) fileAbove = a;
+    }
+    if (fileAbove !== undefined) {
+      throw new ConflictError(
+        `${path} was not downloaded: the remote has a folder ${fileAbove}/, and your file ${fileAbove} is in its place`,
+        { hint: 'rename your file (or the remote folder, from its member) and sync again' },
+      );
+    }
     if (now) {
       throw new WharfError(
         'CONFLICT',

@@ -216,6 +216,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         partSize: settings.partSize,
         partConcurrency: settings.partConcurrency,
         attempts: settings.attempts,
+        remotePaths: new Set(state.remote.entries.keys()),
         ...(signal ? { signal } : {}),
         onBytes: (delta) => emit({ type: 'bytes', delta }),
         onFileDone: (path, ok) => emit({ type: 'file', path, ok }),

@@ -474,6 +474,36 @@ describe('moves, ignore rules, trash', () => {
     await rm(elsewhere, { recursive: true });
   });
 
+  it('a file that replaced a folder (or the reverse) is never committed beside it: both sides are told, then resolved', async () => {
+    const { alice, bob, index } = await pair({ 'results/a.csv': 'a', 'x.txt': 'x', 'y.txt': 'y' });
+    await rm(join(alice.dir, 'results'), { recursive: true });
+    await alice.write('results', 'now a file');
+    const aliceRun = await alice.sync();
+    expect(aliceRun.committed, JSON.stringify(aliceRun.failed.map((f) => f.error.message))).toBe(true);
+    await bob.write('results/run2.csv', 'bob run 2');
+    for (let round = 0; round < 2; round++) {
+      const run = await bob.sync();
+      const failed = new Map(run.failed.map((f) => [f.path, f.error.message]));
+      expect(failed.get('results/run2.csv')).toMatch(
+        /not uploaded: the remote has a file results, so there can be no folder results\//,
+      );
+      expect(failed.get('results')).toMatch(
+        /not downloaded: the remote has a file results, and your folder results\/ is in its place/,
+      );
+      const entries = Object.keys((await index()).entries);
+      expect(entries).toContain('results');
+      expect(entries).not.toContain('results/run2.csv');
+    }
+    expect(await bob.read('results/run2.csv')).toBe('bob run 2');
+    // Bob moves his folder aside: his file goes up under the new name, the remote file comes down.
+    await bob.move('results/run2.csv', 'results-bob/run2.csv');
+    const resolved = await bob.sync();
+    expect(resolved.failed).toEqual([]);
+    expect(await bob.read('results')).toBe('now a file');
+    await alice.sync();
+    expect(await alice.read('results-bob/run2.csv')).toBe('bob run 2');
+  });
+
   it('.wharfignore: ignored files never go up; a new rule for synced files deletes nothing remotely', async () => {
     const { members, store, index } = await team(['alice', 'bob']);
     const [alice, bob] = members as [Member, Member];
