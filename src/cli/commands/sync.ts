@@ -86,6 +86,10 @@ Examples:
   sync
     .command('init')
     .description('link a folder to a remote prefix')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  wharf sync init ./team-data s3://team-bucket/alpha --member alice\n  wharf sync init ./team-data /mnt/shared/alpha   # a local folder as the remote`,
+    )
     .argument('<dir>', 'the folder to link (created if missing)')
     .argument('<remote>', 's3://BUCKET/PREFIX or a local folder')
     .option('--member <name>', 'your name in the journal and in conflict file names (default: user@host)')
@@ -123,12 +127,20 @@ Examples:
   sync
     .command('status')
     .description('what a sync would do now (reads the remote, writes nothing)')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  wharf sync status ./team-data\n  wharf sync status ./team-data --json | jq '.plan.counts'`,
+    )
     .argument('[dir]', 'the linked folder', '.')
     .action(run((ctx: CommandContext, dir: string) => runSync(ctx, dir, { dryRun: true })));
 
   sync
     .command('apply')
     .description('apply a plan saved with --plan-out, if nothing it touches changed since')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  wharf sync ./team-data --plan-out plan.json   # review plan.json, then:\n  wharf sync apply plan.json`,
+    )
     .argument('<file>', 'the plan file')
     .option('-j, --concurrency <n>', 'files transferred at once (default 16)', positiveInt('--concurrency'))
     .action(
@@ -140,6 +152,10 @@ Examples:
   sync
     .command('log')
     .description('who changed what, when (from the shared journal)')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  wharf sync log -C ./team-data\n  wharf sync log reports/q1.csv -C ./team-data --json`,
+    )
     .argument('[path]', 'only commits touching this path')
     .option('-C, --dir <dir>', 'the linked folder', '.')
     .action(
@@ -166,6 +182,7 @@ Examples:
   trash
     .command('list')
     .description('trashed files, newest first (remote and this folder)')
+    .addHelpText('after', `\nExamples:\n  wharf sync trash list -C ./team-data`)
     .option('-C, --dir <dir>', 'the linked folder', '.')
     .action(
       run(async (ctx: CommandContext, flags: { dir: string }) => {
@@ -187,6 +204,10 @@ Examples:
   trash
     .command('purge')
     .description('delete trashed files older than a duration')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  wharf sync trash purge --older-than 30d -C ./team-data --dry-run\n  wharf sync trash purge --older-than 30d -C ./team-data`,
+    )
     .requiredOption('--older-than <duration>', 'e.g. 30d, 12h')
     .option('-C, --dir <dir>', 'the linked folder', '.')
     .option('-n, --dry-run', 'only count')
@@ -213,6 +234,10 @@ Examples:
   sync
     .command('restore')
     .description('bring a trashed file back into the folder (the next sync uploads it)')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  wharf sync restore reports/q1.csv -C ./team-data\n  wharf sync restore reports/q1.csv --from 20261123 -C ./team-data`,
+    )
     .argument('<path>', 'the file path relative to the folder')
     .option(
       '--from <timestamp>',
@@ -239,6 +264,10 @@ Examples:
   sync
     .command('reset')
     .description("forget this folder's sync state (with --remote also the shared index and journal)")
+    .addHelpText(
+      'after',
+      `\nExamples:\n  wharf sync reset ./team-data            # asks first\n  wharf sync reset ./team-data --remote --yes`,
+    )
     .argument('[dir]', 'the linked folder', '.')
     .option('--remote', 'also remove the remote .wharf/ index, journal and lease (the trash is kept)')
     .option('-y, --yes', 'do not ask')
