@@ -34,6 +34,10 @@ describe('source config', () => {
       connectionString: 'postgres://u:p@h/db',
     });
     await expect(resolveSource({ url: 'mysql://h' })).rejects.toThrow(/postgres:\/\//);
+    await expect(resolveSource({ url: 'postgres://u:p@h:notaport/db' })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(/not a valid URL/) as unknown,
+    });
     await expect(resolveSource({ url: 'postgres://h', secret: 'x' })).rejects.toThrow(/one of/);
     const dir = await mkdtemp(join(tmpdir(), 'wharf-src-'));
     try {
