@@ -63,17 +63,11 @@ function fromUrl(url: string, where: string): PgConnectionConfig {
     throw new UsageError(`${where} must be a postgres://user:password@host:port/database URL`);
   }
   // A bad port or host ('postgres://u:p@h:notaport/db') would fail later as a bare 'Invalid URL'.
-  let parsed: URL;
   try {
-    parsed = new URL(url);
+    new URL(url);
   } catch {
     throw new UsageError(`${where} is not a valid URL (a bad port, host or a character to %-encode?)`, {
       hint: 'expected postgres://user:password@host:port/database; %-encode special characters in the password',
-    });
-  }
-  if (parsed.port !== '' && !/^\d+$/.test(parsed.port)) {
-    throw new UsageError(`${where} has an invalid port`, {
-      hint: 'expected postgres://user:password@host:port/database',
     });
   }
   return { connectionString: url };
