@@ -45,12 +45,19 @@ describe('checkTimestampSpread', () => {
     expect((caught as Error).message).not.toContain('\n');
   });
 
-  it('counts tolerance 0 as "all the same time" and rounds the spread to one decimal', () => {
+  it('counts tolerance 0 as "all the same time" and says the spread in s, min or h, to one decimal', () => {
     const close = [
       { key: 'x', lastModified: at('2024-01-01T00:00:00.000Z') },
       { key: 'y', lastModified: at('2024-01-01T00:00:00.001Z') },
     ];
-    expect(() => checkTimestampSpread(close, 0)).toThrow(/0\.0 h apart.*oldest x .*newest y /);
+    expect(() => checkTimestampSpread(close, 0)).toThrow(/0\.0 s apart.*oldest x .*newest y /);
+    const minutes = [
+      { key: 'x', lastModified: at('2024-01-01T00:00:00Z') },
+      { key: 'y', lastModified: at('2024-01-01T00:00:32Z') },
+      { key: 'z', lastModified: at('2024-01-01T00:04:30Z') },
+    ];
+    expect(() => checkTimestampSpread(minutes.slice(0, 2), 0)).toThrow(/modified 32\.0 s apart/);
+    expect(() => checkTimestampSpread(minutes, 0)).toThrow(/modified 4\.5 min apart/);
     const apart = [
       { key: 'x', lastModified: at('2024-01-01T00:00:00Z') },
       { key: 'y', lastModified: at('2024-01-01T01:14:00Z') },

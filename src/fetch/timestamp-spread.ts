@@ -34,9 +34,15 @@ export function checkTimestampSpread(
   if (!oldest || !newest) return;
   const spreadMs = newest.time - oldest.time;
   if (spreadMs <= toleranceHours * HOUR_MS) return;
-  const hours = (spreadMs / HOUR_MS).toFixed(1);
+  // Hours with a decimal, but a spread under six minutes in seconds or minutes ("0.0 h apart" said nothing).
+  const apart =
+    spreadMs >= HOUR_MS / 10
+      ? `${(spreadMs / HOUR_MS).toFixed(1)} h`
+      : spreadMs >= 60_000
+        ? `${(spreadMs / 60_000).toFixed(1)} min`
+        : `${(spreadMs / 1000).toFixed(1)} s`;
   throw new PreconditionFailedError(
-    `the selected objects were modified ${hours} h apart, more than the tolerance of ${toleranceHours} h: ` +
+    `the selected objects were modified ${apart} apart, more than the tolerance of ${toleranceHours} h: ` +
       `oldest ${display(oldest.key)} at ${new Date(oldest.time).toISOString()}, ` +
       `newest ${display(newest.key)} at ${new Date(newest.time).toISOString()}`,
     { hint: 'wait until the export has finished, or raise --timestamp-tolerance' },
