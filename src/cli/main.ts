@@ -88,9 +88,17 @@ function buildProgram(): Command {
         'most concurrent HTTP connections per S3 endpoint (default 64)',
       ).argParser(positiveInt('--max-sockets')),
     )
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError(wantsJson() ? false : '(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`wharf: ${text.replace(/^error: /, 'error: ')}`) })
+    .configureOutput({
+      // With --json, commander's own refusals (a bad option value, an unknown option) are JSON too.
+      outputError: (text, write) =>
+        write(
+          wantsJson()
+            ? `${JSON.stringify({ error: { code: 'USAGE', message: text.replace(/^error: /, '').trim() } })}\n`
+            : `wharf: ${text}`,
+        ),
+    })
     .addHelpText(
       'after',
       `
@@ -153,12 +161,18 @@ async function main(): Promise<void> {
       process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
     }
     const wharfError = error instanceof UsageError ? error : toWharfError(error);
-    new Output({}).error(wharfError);
+    new Output({ json: wantsJson() }).error(wharfError);
     process.exit(exitCodeFor(wharfError.code));
   }
   // process.exit drops what a slow reader has not taken yet: `--json` output to a pipe was cut at 64 KiB.
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(exitCode);
+}
+
+/** `--json` anywhere on the command line (before commander has parsed it, or when parsing failed). */
+function wantsJson(): boolean {
+  const end = process.argv.indexOf('--');
+  return process.argv.slice(2, end < 0 ? undefined : end).includes('--json');
 }
 
 await main();

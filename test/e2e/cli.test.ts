@@ -160,6 +160,17 @@ describe('wharf ls', () => {
     expect(missing.code).toBe(3);
   });
 
+  it('--json: a bad option value or an unknown option is a JSON error too (exit 2)', async () => {
+    for (const args of [
+      ['--json', 'fetch', 's3://b/p', '--part-size', 'abc'],
+      ['--json', 'fetch', 's3://b/p', '--bogus'],
+    ]) {
+      const run = await wharf(args);
+      expect(run.code).toBe(2);
+      expect(JSON.parse(run.stderr)).toMatchObject({ error: { code: 'USAGE' } });
+    }
+  });
+
   it('--json errors are JSON on stderr', async () => {
     const r = await wharf(['--json', 'ls', 's3://wharf-missing-bucket-42/']);
     expect(r.code).toBe(3);
