@@ -18,6 +18,7 @@ import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import {
   downloadListed,
+  partialBaseName,
   RANGED_DOWNLOAD_DEFAULTS,
   rangeThresholdFor,
 } from '../transfer/download/download-file.js';
@@ -330,6 +331,10 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
         },
         signal,
       );
+      // Partial downloads no run will resume (the object was since fetched whole, left the selection, or
+      // changed): only those of this run's failures are kept. A run that was stopped never gets here.
+      const failedKeys = files.filter((f) => f.status === 'failed').map((f) => f.key);
+      await removeAbandonedPartials(paths.partialDir, failedKeys);
       if (toDelete.length > 0) {
         await deleteFromDatasetFolder(paths.datasetDir, toDelete);
         for (const relative of toDelete) await index.remove(relative);
@@ -482,6 +487,14 @@ async function removeLeftovers(paths: ReturnType<typeof datasetPaths>): Promise<
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
     }
+  }
+}
+
+async function removeAbandonedPartials(partialDir: string, keep: readonly string[]): Promise<void> {
+  const kept = new Set(keep.map(partialBaseName));
+  for (const name of await readdir(partialDir).catch(() => [] as string[])) {
+    const base = name.replace(/\.(part|json)$/, '');
+    if (base !== name && !kept.has(base)) await rm(join(partialDir, name), { force: true });
   }
 }
 

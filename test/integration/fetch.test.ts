@@ -117,6 +117,21 @@ describe('selection', () => {
     await rm(outside, { recursive: true });
   });
 
+  it('a successful run removes partial downloads nothing will resume (a part size changed, an object left)', async () => {
+    await put('partials/a.csv', 'a');
+    const dest = join(work, 'partials');
+    await fetchInto(dest, { source: `s3://${bucket}/partials/`, datasetId: 'p' });
+    const partialDir = join(dest, 'p', '.wharf', 'partial');
+    await mkdir(partialDir, { recursive: true });
+    const stale = 'f'.repeat(40);
+    await writeFile(join(partialDir, `${stale}.part`), Buffer.alloc(1024));
+    await writeFile(join(partialDir, `${stale}.json`), '{}');
+    await put('partials/b.csv', 'b');
+    const run = await fetchInto(dest, { source: `s3://${bucket}/partials/`, datasetId: 'p' });
+    expect(run.files.filter((f) => f.status === 'failed')).toEqual([]);
+    expect(await readdir(partialDir)).toEqual([]);
+  });
+
   it('applies include/exclude globs relative to the prefix', async () => {
     for (const key of [
       'globs/a.csv',

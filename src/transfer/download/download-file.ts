@@ -49,6 +49,11 @@ const CHECKPOINT_INTERVAL_MS = 1000;
 /** Ranges of a big object fetched at once, and their size (the 1 GiB benchmark's choice, docs/benchmarks.md). */
 export const RANGED_DOWNLOAD_DEFAULTS = { partConcurrency: 8, partSize: 8 * 1024 * 1024 } as const;
 
+/** The name (without `.part`/`.json`) of a key's resumable partial download under `partialDir`. */
+export function partialBaseName(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 40);
+}
+
 /** Objects above two ranges are fetched as ranges; smaller ones in one GET. */
 export function rangeThresholdFor(partSize: number): number {
   return 2 * partSize;
@@ -237,7 +242,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
   }
   const etag = head.etag ?? source.etag ?? '';
   const layout = await layoutFor(store, { ...source, etag }, signal);
-  const base = join(o.partialDir, createHash('sha256').update(source.key).digest('hex').slice(0, 40));
+  const base = join(o.partialDir, partialBaseName(source.key));
   const dataPath = `${base}.part`;
   const statePath = `${base}.json`;
 
