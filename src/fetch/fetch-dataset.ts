@@ -110,6 +110,7 @@ export interface FetchResult {
   deleted: string[];
   stats: {
     listed: number;
+    /** Objects the selection matched, those refused for their key included (they count as failed). */
     selected: number;
     downloaded: number;
     skipped: number;
@@ -235,7 +236,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     onEvent?.({
       type: 'planned',
       listed: selection.listed,
-      selected: selection.objects.length,
+      selected: selection.objects.length + selection.refused.length,
       toFetch: toFetch.length,
       toDelete: toDelete.length,
       snapshot: snap(),
@@ -262,7 +263,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
         deleted: toDelete.map((r) => localPathOf(paths.datasetDir, r)),
         stats: {
           listed: selection.listed,
-          selected: selection.objects.length,
+          selected: selection.objects.length + selection.refused.length,
           downloaded: ordered.filter((f) => f.status === 'downloaded').length,
           skipped: ordered.filter((f) => f.status === 'skipped').length,
           failed: ordered.filter((f) => f.status === 'failed').length,

@@ -245,6 +245,8 @@ describe('selection', () => {
     const result = await fetchInto(dest, { source: `s3://${bucket}/trav`, datasetId: 't' });
     expect(result.stats.downloaded).toBe(1);
     expect(result.stats.failed).toBe(2);
+    // The counts add up: the refused keys were selected too.
+    expect(result.stats.selected).toBe(3);
     const refused = result.files.filter((f) => f.status === 'failed');
     expect(refused.map((f) => f.error?.code)).toEqual(['INVALID_KEY', 'INVALID_KEY']);
     expect(await filesUnder(dest)).toEqual(['t/ok.txt']);
