@@ -280,8 +280,11 @@ class ActionRunner {
         // Another tool put it there (no member wrote it): take it as ours only if it is this very content.
         const same = await localFileMatchesObject(this.localPath(path), local, current);
         if (same === true) return { size: local.size, sha256: local.sha256, etag: current.etag };
+        const written = remote
+          ? 'was overwritten by another tool after wharf sync committed it'
+          : 'is on the remote but not tracked by wharf sync (another tool wrote it)';
         throw new ConflictError(
-          `${joinKey(this.o.store.name, path)} is on the remote but not tracked by wharf sync (another tool wrote it) and ` +
+          `${joinKey(this.o.store.name, path)} ${written} and ` +
             `${same === false ? 'holds other content than' : 'may differ from'} your ${path}; your file was not uploaded over it`,
           {
             hint:

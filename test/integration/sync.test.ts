@@ -296,6 +296,22 @@ describe('conflicts', () => {
     expect((await alice.files()).get('g.txt')).toBe('g2 saved meanwhile');
   });
 
+  it('a committed file that another tool overwrote is said to be so, and is not uploaded over', async () => {
+    const { bob, store } = await pair({ 'f.txt': 'base', 'g.txt': 'g' });
+    await store.write('f.txt', Buffer.from('written by aws-cli'));
+    await bob.write('f.txt', 'bob edit');
+    const run = await bob.sync();
+    expect(run.failed.map((f) => [f.path, f.error.message])).toEqual([
+      [
+        'f.txt',
+        expect.stringMatching(
+          /f\.txt was overwritten by another tool after wharf sync committed it and holds other content/,
+        ),
+      ],
+    ]);
+    expect((await store.stat('f.txt'))?.size).toBe('written by aws-cli'.length);
+  });
+
   it("prefer 'local': the local version replaces the remote one, which goes to the remote trash", async () => {
     const { alice, bob, store, index } = await pair({ 'f.txt': 'base', 'other.txt': 'o' });
     await alice.write('f.txt', 'alice edit');
