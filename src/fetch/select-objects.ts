@@ -1,5 +1,5 @@
 import { NotFoundError, UsageError, ValidationError, throwIfAborted } from '../core/errors.js';
-import { unsafeKeyReason } from '../core/keys.js';
+import { unsafeKeyReason, joinKey } from '../core/keys.js';
 import type { ObjectInfo, OpOptions, StorageDriver } from '../storage/types.js';
 import { createKeyFilter } from './key-filter.js';
 import { isMetaFile, metaCompanionOf } from './meta-files.js';
@@ -61,7 +61,7 @@ const MAX_NAMED = 5;
  */
 export async function selectObjects(store: StorageDriver, options: SelectOptions): Promise<Selection> {
   const { prefix, signal } = options;
-  const display = options.display ?? ((key: string) => `${store.name}/${key}`);
+  const display = options.display ?? ((key: string) => joinKey(store.name, key));
   if (prefix !== '' && !prefix.endsWith('/')) {
     throw new UsageError(`dataset prefix ${JSON.stringify(prefix)} must be empty or end with '/'`);
   }

@@ -1,3 +1,4 @@
+import { joinKey } from '../core/keys.js';
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
@@ -575,7 +576,7 @@ async function runWindow(
         ) {
           throw new WharfError(
             'IO',
-            `uploaded ${store.name}/${key} but it reads back as ${check ? `${check.size} bytes` : 'absent'}, expected ${file.size} bytes`,
+            `uploaded ${joinKey(store.name, key)} but it reads back as ${check ? `${check.size} bytes` : 'absent'}, expected ${file.size} bytes`,
             {
               retryable: true,
               hint: 'run again: the pending run is redone and the state was not advanced',

@@ -1,3 +1,4 @@
+import { joinKey } from '../core/keys.js';
 import { ValidationError, WharfError } from '../core/errors.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import { instantOfKey, tablePrefix } from './layout.js';
@@ -70,7 +71,7 @@ export async function readJson<T>(
   try {
     return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T, etag };
   } catch (error) {
-    throw new ValidationError(`${store.name}/${key} is not valid JSON`, {
+    throw new ValidationError(`${joinKey(store.name, key)} is not valid JSON`, {
       cause: error,
       hint: 'restore it or delete it; without state the next run starts from the newest object key',
     });
@@ -84,9 +85,12 @@ export async function readState(
 ): Promise<Stored<IngestState> | undefined> {
   const stored = await readJson<IngestState>(store, stateKey(folder), signal);
   if (stored && (stored.value.version !== 1 || typeof stored.value.watermark !== 'string')) {
-    throw new ValidationError(`${store.name}/${stateKey(folder)} is not a Wharf ingest state (version 1)`, {
-      hint: 'it was written by another tool or a newer Wharf; move it away to start from the newest key',
-    });
+    throw new ValidationError(
+      `${joinKey(store.name, stateKey(folder))} is not a Wharf ingest state (version 1)`,
+      {
+        hint: 'it was written by another tool or a newer Wharf; move it away to start from the newest key',
+      },
+    );
   }
   return stored;
 }
@@ -105,9 +109,12 @@ export async function readPending(
       typeof value.to !== 'string' ||
       !Array.isArray(value.keys))
   ) {
-    throw new ValidationError(`${store.name}/${pendingKey(folder)} is not a Wharf pending-run marker`, {
-      hint: 'another ingest may be writing it; if none runs, delete it and run again',
-    });
+    throw new ValidationError(
+      `${joinKey(store.name, pendingKey(folder))} is not a Wharf pending-run marker`,
+      {
+        hint: 'another ingest may be writing it; if none runs, delete it and run again',
+      },
+    );
   }
   return value;
 }

@@ -1,3 +1,4 @@
+import { joinKey } from '../../core/keys.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -193,7 +194,7 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
         hasher ??= begin();
         if (expect === undefined) throw new Error('download expectations were not set');
         const hashes = hasher.digest();
-        const check = checkDownload(`${store.name}/${source.key}`, expect, size, hashes);
+        const check = checkDownload(joinKey(store.name, source.key), expect, size, hashes);
         return { size, check, info };
       }, signal);
       const fh = handle as FileHandle | undefined;
@@ -232,12 +233,12 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
     retryOptions(o),
   );
   if (head === undefined)
-    throw new NotFoundError(`${store.name}/${source.key} was deleted after it was listed`);
+    throw new NotFoundError(`${joinKey(store.name, source.key)} was deleted after it was listed`);
   // Pinned like a whole-object GET with If-Match: another version than the caller asked for is a 412 (the
   // caller decides whether to take the newer one), never a silent switch.
   if (source.etag !== undefined && head.etag !== undefined && !sameEtag(head.etag, source.etag)) {
     throw new PreconditionFailedError(
-      `${store.name}/${source.key} changed: its ETag is ${head.etag}, not ${source.etag}`,
+      `${joinKey(store.name, source.key)} changed: its ETag is ${head.etag}, not ${source.etag}`,
     );
   }
   const etag = head.etag ?? source.etag ?? '';
@@ -360,7 +361,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
     const hashes = await hasher.finish();
     let check: CheckResult;
     try {
-      check = checkDownload(`${store.name}/${source.key}`, expectFor(), current.size, hashes);
+      check = checkDownload(joinKey(store.name, source.key), expectFor(), current.size, hashes);
     } catch (error) {
       // Recorded ranges are wrong (the object changed under a server without If-Match, or the disk lied):
       // start over next time instead of resuming from bad bytes.
