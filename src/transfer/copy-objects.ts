@@ -1,4 +1,4 @@
-import { rmdir, stat } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import { isWharfError, throwIfAborted, toWharfError, UsageError, type WharfError } from '../core/errors.js';
@@ -166,8 +166,7 @@ export async function copyObjects(
       }
     },
     signal,
-  );
-  await download?.finish();
+  ).finally(() => download?.finish());
   return result;
 }
 
@@ -192,6 +191,7 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
   const limiter = new RequestLimiter(Math.max(options.concurrency ?? 32, partConcurrency));
   // Never write through a symlinked folder to somewhere outside the destination folder.
   const ensureDir = memoisedMakeDir({ inside: localPath('') });
+  let swept: Promise<void> | undefined;
   const run = async (
     source: StorageDriver,
     item: CopyItem,
@@ -199,6 +199,8 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
     onRetry: (error: WharfError, attempt: number) => void,
   ): Promise<void> => {
     await ensureDir(staging);
+    swept ??= removeAbandonedTemps(staging);
+    await swept;
     let received = 0;
     await downloadListed(
       {
@@ -231,6 +233,23 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
     // rmdir, not rm -r: partials of interrupted big downloads stay for the next run to resume.
     finish: () => rmdir(staging).catch(() => undefined),
   });
+}
+
+/** How old a temporary file must be to count as abandoned (a live download writes to its file all the time). */
+const ABANDONED_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * Removes whole-object temporary files a killed copy left in the staging folder. `cp` takes no lock (two copies
+ * into one folder may run at once), so only files untouched for an hour go; resumable partials stay.
+ */
+async function removeAbandonedTemps(staging: string): Promise<void> {
+  const cutoff = Date.now() - ABANDONED_TEMP_MS;
+  for (const name of await readdir(staging).catch(() => [] as string[])) {
+    if (!name.endsWith('.tmp')) continue;
+    const path = join(staging, name);
+    const s = await stat(path).catch(() => undefined);
+    if (s && s.mtimeMs < cutoff) await rm(path, { force: true });
+  }
 }
 
 async function copyOne(

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -340,6 +340,20 @@ describe('wharf rm', () => {
     expect(copied.stderr).toMatch(/symbolic link that leads outside/);
     expect(await readFile(join(outside, 'precious.txt'), 'utf8')).toBe('keep');
     expect(await readFile(join(store, 'b.txt'), 'utf8')).toBe('b');
+  });
+
+  it('cp -r into a folder removes temporary files a killed copy left there an hour ago, and an empty staging folder', async () => {
+    await putRaw(bucket, 'sweep/a.txt', 'a');
+    const into = join(work, 'sweep-copy');
+    const staging = join(into, '.wharf-tmp-partial');
+    await mkdir(staging, { recursive: true });
+    await writeFile(join(staging, 'old.tmp'), 'left by a killed cp');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000);
+    await utimes(join(staging, 'old.tmp'), twoHoursAgo, twoHoursAgo);
+    const copied = await wharf(['cp', '-r', `s3://${bucket}/sweep/`, into]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(existsSync(staging)).toBe(false);
+    expect(await readFile(join(into, 'a.txt'), 'utf8')).toBe('a');
   });
 
   it('cp -r into a folder skips folder markers (keys ending in /) instead of refusing the copy', async () => {
