@@ -24,7 +24,7 @@ import {
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
 import { REPO, deletePrefix, summarizePrefix } from './lib/s3.mjs';
-import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
+import { openS3Bench, parseBenchArgs, wharfArgv } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/cp-small-files.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--concurrency N] [--no-start]
   --runs 5          measured rounds (each round runs every tool once, alternating)
@@ -99,19 +99,16 @@ async function main() {
     /** @type {import('./lib/harness.mjs').BenchCommand[]} */
     const commands = [];
     // Wharf first: every ratio is against it. --endpoint-url is also in the env; passed explicitly too.
-    const wharfArgs = (round) => [
-      WHARF_MAIN,
-      '--quiet',
-      '--no-progress',
-      '--endpoint-url',
-      endpoint,
-      'cp',
-      '--recursive',
-      '--concurrency',
-      String(concurrency),
-      `${dataDir}/`,
-      dest('wharf', round),
-    ];
+    const wharfArgs = (round) =>
+      wharfArgv(
+        endpoint,
+        'cp',
+        '--recursive',
+        '--concurrency',
+        String(concurrency),
+        `${dataDir}/`,
+        dest('wharf', round),
+      );
     commands.push(
       roundArgs({
         label: 'wharf cp --recursive',

@@ -36,7 +36,7 @@ import {
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
 import { REPO } from './lib/s3.mjs';
-import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
+import { WHARF_MAIN, openS3Bench, parseBenchArgs, wharfArgv } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/fetch-large-object.mjs [--runs N] [--warmup N] [--size SIZE] [--no-start]
   --runs 3          measured rounds (each round runs every tool once, alternating)
@@ -128,19 +128,16 @@ async function main() {
         note,
         before: makeDir(tool),
         after: verifyAndClean(tool, path.join(DATASET_ID, NAME), { hash: true }),
-        argsFor: (round) => [
-          WHARF_MAIN,
-          '--quiet',
-          '--no-progress',
-          '--endpoint-url',
-          endpoint,
-          'fetch',
-          `s3://${bucket}/${PREFIX}`,
-          dirFor(tool, round),
-          '--dataset-id',
-          DATASET_ID,
-          ...extra,
-        ],
+        argsFor: (round) =>
+          wharfArgv(
+            endpoint,
+            'fetch',
+            `s3://${bucket}/${PREFIX}`,
+            dirFor(tool, round),
+            '--dataset-id',
+            DATASET_ID,
+            ...extra,
+          ),
       });
 
     /** @type {import('./lib/harness.mjs').BenchCommand[]} */
@@ -278,16 +275,8 @@ async function main() {
         note: 'the same download engine without a cache index: --quiet --no-progress cp s3://B/KEY DIR/',
         before: makeDir('wharf-cp'),
         after: verifyAndClean('wharf-cp', NAME, { hash: true }),
-        argsFor: (round) => [
-          WHARF_MAIN,
-          '--quiet',
-          '--no-progress',
-          '--endpoint-url',
-          endpoint,
-          'cp',
-          `s3://${bucket}/${KEY}`,
-          `${dirFor('wharf-cp', round)}/`,
-        ],
+        argsFor: (round) =>
+          wharfArgv(endpoint, 'cp', `s3://${bucket}/${KEY}`, `${dirFor('wharf-cp', round)}/`),
       }),
     );
     commands.push(

@@ -32,7 +32,7 @@ import {
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
 import { REPO, summarizePrefix } from './lib/s3.mjs';
-import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
+import { openS3Bench, parseBenchArgs, wharfArgv } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/fetch-small-files.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--no-start]
   --runs 3          measured rounds (each round runs every tool once, alternating)
@@ -120,18 +120,8 @@ async function main() {
         note: 'defaults (--concurrency 64); node dist/cli/main.js --quiet --no-progress fetch SRC DIR --dataset-id x',
         before: makeDir('wharf'),
         after: verifyComplete('wharf', DATASET_ID),
-        argsFor: (round) => [
-          WHARF_MAIN,
-          '--quiet',
-          '--no-progress',
-          '--endpoint-url',
-          endpoint,
-          'fetch',
-          source,
-          dirFor('wharf', round),
-          '--dataset-id',
-          DATASET_ID,
-        ],
+        argsFor: (round) =>
+          wharfArgv(endpoint, 'fetch', source, dirFor('wharf', round), '--dataset-id', DATASET_ID),
       }),
     );
     if (existsSync(AWS_BIN)) {

@@ -31,7 +31,7 @@ import {
 } from './lib/peers.mjs';
 import { BenchError, compare, log } from './lib/harness.mjs';
 import { REPO, deletePrefix, summarizePrefix } from './lib/s3.mjs';
-import { WHARF_MAIN, openS3Bench, parseBenchArgs } from './lib/s3-bench.mjs';
+import { WHARF_MAIN, openS3Bench, parseBenchArgs, wharfArgv } from './lib/s3-bench.mjs';
 
 const USAGE = `usage: node bench/sync-push.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--no-start]
   --runs 3          measured rounds (each round runs every tool once, alternating)
@@ -154,16 +154,7 @@ async function main() {
           });
         },
         after: verifyAndClean('wharf'),
-        argsFor: () => [
-          WHARF_MAIN,
-          '--quiet',
-          '--no-progress',
-          '--endpoint-url',
-          endpoint,
-          'sync',
-          wharfDir,
-          '--yes',
-        ],
+        argsFor: () => wharfArgv(endpoint, 'sync', wharfDir, '--yes'),
       }),
     );
     if (existsSync(RCLONE_BIN)) {

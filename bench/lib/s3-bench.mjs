@@ -12,6 +12,11 @@ import { REPO, createScratchBucket, deleteBucket, s3Client, startTestServices } 
 /** The built CLI the benchmarks time (npm run build). */
 export const WHARF_MAIN = path.join(REPO, 'dist/cli/main.js');
 
+/** The argv of a quiet Wharf CLI run against `endpoint`: `node` runs it with `args` after the global flags. */
+export function wharfArgv(endpoint, ...args) {
+  return [WHARF_MAIN, '--quiet', '--no-progress', '--endpoint-url', endpoint, ...args];
+}
+
 /** The environment an S3 benchmark needs; scripts/test-services start exports it. */
 const REQUIRED_ENV = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
 
