@@ -936,7 +936,7 @@ async function main() {
     const deepKey = encodePaginationKey({ sortBy: 'created', ascending: false }, deep);
     const deepByName = (
       await db.query(
-        `SELECT lower(display_name) AS value, seq::text AS seq FROM datasets ORDER BY lower(display_name), seq OFFSET $1 LIMIT 1`,
+        `SELECT name_sort_key(display_name) AS value, seq::text AS seq FROM datasets ORDER BY name_sort_key(display_name), seq OFFSET $1 LIMIT 1`,
         [Math.floor(count / 2)],
       )
     ).rows[0];

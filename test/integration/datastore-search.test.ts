@@ -206,6 +206,33 @@ describe('datastore list', () => {
     expect(updated.items[0]!.id).toBe(touched.id);
   });
 
+  it('sorts names without regard to accents or case, whatever the database collation', async () => {
+    const names = [
+      'zebra survey',
+      'École data',
+      'apple orchard',
+      'Éa basin',
+      'eb tides',
+      'Ökologie',
+      'oz reef',
+    ];
+    const ids = new Map<string, string>();
+    for (const name of names) ids.set((await service.mintDataset(metadata(name), alice)).id, name);
+    const sorted: string[] = [];
+    for await (const r of service.listAllDatasets({ sortBy: 'displayName', ascending: true, pageSize: 4 })) {
+      if (ids.has(r.id)) sorted.push(ids.get(r.id)!);
+    }
+    expect(sorted).toEqual([
+      'apple orchard',
+      'Éa basin',
+      'eb tides',
+      'École data',
+      'Ökologie',
+      'oz reef',
+      'zebra survey',
+    ]);
+  });
+
   it('stays stable while datasets are inserted between pages: every existing dataset exactly once', async () => {
     for (const sortBy of ['created', 'displayName'] as const) {
       for (const ascending of [true, false]) {

@@ -292,4 +292,31 @@ CREATE INDEX dataset_search_vector_gin ON dataset_search USING gin (search_vecto
 ALTER TABLE datasets DROP COLUMN search_vector;
 `,
   },
+  {
+    version: 4,
+    name: 'accent- and case-insensitive name order',
+    sql: `
+-- Sorting by lower(name) followed the database's collation: under C (the embedded PostgreSQL's, and common
+-- on servers) lower() folds only ASCII and the order is byte order, so 'École' came after 'zebra'. The key
+-- drops the accents that Unicode decomposes (NFKD, then the combining marks U+0300–U+036F) before folding
+-- the case, which gives the same order whatever the collation. normalize() needs a UTF8 database.
+DO $do$
+BEGIN
+  IF current_setting('server_encoding') = 'UTF8' THEN
+    CREATE FUNCTION name_sort_key(name text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT lower(regexp_replace(normalize(name, NFKD), '[\u0300-\u036f]', '', 'g'))
+    $$;
+  ELSE
+    CREATE FUNCTION name_sort_key(name text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT lower(name)
+    $$;
+  END IF;
+END
+$do$;
+CREATE INDEX datasets_name_sort ON datasets (name_sort_key(display_name), seq);
+DROP INDEX datasets_display_name;
+CREATE INDEX registry_entries_kind_name_sort ON registry_entries (kind, name_sort_key(display_name), id);
+DROP INDEX registry_entries_kind_name;
+`,
+  },
 ];

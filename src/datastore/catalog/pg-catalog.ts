@@ -213,7 +213,7 @@ function prefixTsquery(words: readonly string[]): string {
 const SORT_EXPRESSIONS: Record<SortField, { expr: string; type: string }> = {
   created: { expr: 'created_at', type: 'timestamptz' },
   updated: { expr: 'updated_at', type: 'timestamptz' },
-  displayName: { expr: 'lower(display_name)', type: 'text' },
+  displayName: { expr: 'name_sort_key(display_name)', type: 'text' },
   releaseTime: { expr: `coalesce(release_timestamp, '-infinity'::timestamptz)`, type: 'timestamptz' },
 };
 
@@ -596,7 +596,7 @@ export class PgCatalog implements Catalog {
   async listRegistryEntries(kind: RegistryEntry['kind']): Promise<RegistryEntry[]> {
     const r = await this.pool.query<RegistryRow>(
       `SELECT id, kind, display_name, data, created_at, created_by FROM registry_entries
-       WHERE kind = $1 ORDER BY lower(display_name), id`,
+       WHERE kind = $1 ORDER BY name_sort_key(display_name), id`,
       [kind],
     );
     return r.rows.map(toRegistry);
