@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { diffSchema, numericPrecision, planColumn, type CatalogColumn } from './column-types.js';
+import {
+  diffSchema,
+  numericPrecision,
+  parquetColumnNames,
+  planColumn,
+  type CatalogColumn,
+} from './column-types.js';
 
 const col = (base: string, extra: Partial<CatalogColumn> = {}): CatalogColumn => ({
   name: 'c',
@@ -72,5 +78,17 @@ describe('column types', () => {
         ],
       ),
     ).toEqual({ added: ['c'], removed: ['b'], changed: ['a'] });
+  });
+
+  it('renames a column whose name differs from an earlier one only by case, to the first free suffix', () => {
+    expect(parquetColumnNames(['ID', 'id', 'Name', 'name', 'x'])).toEqual([
+      'ID',
+      'id_1',
+      'Name',
+      'name_1',
+      'x',
+    ]);
+    expect(parquetColumnNames(['a', 'A', 'a_1', 'A_1'])).toEqual(['a', 'A_2', 'a_1', 'A_1_1']);
+    expect(parquetColumnNames(['a', 'b'])).toEqual(['a', 'b']);
   });
 });

@@ -210,6 +210,28 @@ export function planColumn(column: CatalogColumn): ColumnPlan {
   }
 }
 
+/**
+ * The Parquet column name of each PostgreSQL column, in order. PostgreSQL tells `"ID"` from `id`; DuckDB,
+ * Spark, Hive and Athena match column names without regard to case, so a later column whose name equals an
+ * earlier one's in another case gets the first free `name_1`, `name_2`, … (what DuckDB would do anyway, now
+ * known to the caller, which warns and reads the cursor and key back under these names).
+ */
+export function parquetColumnNames(names: readonly string[]): string[] {
+  const taken = new Set(names.map((n) => n.toLowerCase()));
+  const used = new Set<string>();
+  return names.map((name) => {
+    let out = name;
+    if (used.has(name.toLowerCase())) {
+      for (let i = 1; ; i++) {
+        out = `${name}_${i}`;
+        if (!taken.has(out.toLowerCase()) && !used.has(out.toLowerCase())) break;
+      }
+    }
+    used.add(out.toLowerCase());
+    return out;
+  });
+}
+
 /** `{name, type}` pairs as stored in the state file, for schema-change detection. */
 export function schemaOf(plans: readonly ColumnPlan[]): { name: string; type: string }[] {
   return plans.map((p) => ({ name: p.name, type: p.parquetType }));

@@ -17,7 +17,14 @@ import { messageNamingTable } from './table-message.js';
 import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import { sameEtag } from '../storage/etag.js';
 import type { StorageDriver } from '../storage/types.js';
-import { diffSchema, planColumn, schemaOf, type ColumnPlan, type SchemaChange } from './column-types.js';
+import {
+  diffSchema,
+  parquetColumnNames,
+  planColumn,
+  schemaOf,
+  type ColumnPlan,
+  type SchemaChange,
+} from './column-types.js';
 import { csvBytesPerRow, makePipe, openPipeForWriting } from './csv-pipe.js';
 import { silentIngestLogger, type IngestLogger } from './json-logger.js';
 import { DEFAULT_LAYOUT, isInstant, runKeys, tableFolder, validateLayout } from './layout.js';
@@ -354,6 +361,16 @@ async function runLockedTable(
   const plans = info.columns.map(planColumn);
   if (info.primaryKey.length === 0) {
     log.warn({ table: name }, 'table has no primary key: its rows cannot be deduplicated by key on read');
+  }
+  const outputNames = parquetColumnNames(plans.map((p) => p.name));
+  const renamed = Object.fromEntries(
+    plans.flatMap((p, i) => (outputNames[i] === p.name ? [] : [[p.name, outputNames[i]]])),
+  );
+  if (Object.keys(renamed).length > 0) {
+    log.warn(
+      { table: name, renamed },
+      'columns whose names differ only by case are renamed in the Parquet (readers match names without regard to case)',
+    );
   }
   let state = await readState(store, folder, signal);
   const columns = schemaOf(plans);

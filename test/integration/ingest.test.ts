@@ -20,6 +20,7 @@ import {
 } from '../../src/ingest/ingest-tables.js';
 import { handler } from '../../src/ingest/handler.js';
 import { runKeys } from '../../src/ingest/layout.js';
+import { readState } from '../../src/ingest/state.js';
 import { openStorage } from '../../src/storage/registry.js';
 import type { StorageDriver } from '../../src/storage/types.js';
 import { createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
@@ -685,6 +686,33 @@ describe('recovery', () => {
       { id: 1, extra: null },
       { id: 2, extra: '12.50' },
     ]);
+  });
+
+  it('columns whose names differ only by case get distinct Parquet names, with a warning', async () => {
+    await db.query(
+      `CREATE TABLE ${T('caseclash')} ("ID" text, id int PRIMARY KEY, "Id" text, ` +
+        `last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('caseclash')} ("ID", id, "Id") VALUES ('upper', 7, 'mixed')`);
+    const warnings: Record<string, unknown>[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      critical() {},
+      warn: (fields: Record<string, unknown>, m: string) => warnings.push({ ...fields, m }),
+    };
+    await ingestTables(options(['caseclash'], { logger }));
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ table: 'caseclash', renamed: { id: 'id_1', Id: 'Id_2' } }),
+    );
+    const src = await local(await allKeys('caseclash'));
+    expect(await rowsOf(`SELECT "ID", id_1, Id_2 FROM ${src}`)).toEqual([
+      { ID: 'upper', id_1: 7, Id_2: 'mixed' },
+    ]);
+    // The state's last row names the key by its value, not by the text column that shares its name.
+    const state = await readState(store, 'caseclash');
+    expect(state?.value.lastRow?.pk).toEqual(['7']);
   });
 });
 

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { WharfError } from '../../core/errors.js';
-import type { ColumnPlan } from '../column-types.js';
+import { parquetColumnNames, type ColumnPlan } from '../column-types.js';
 
 export interface ParquetFile {
   path: string;
@@ -68,9 +68,10 @@ export async function csvToParquet(input: CsvToParquetInput): Promise<CsvToParqu
     // ICU (built in) gives TIMESTAMPTZ its time zones; render and parse in UTC.
     await connection.run("SET TimeZone = 'UTC'");
     const fields = input.plans.map((_, i) => `c${i}`);
+    const outputNames = parquetColumnNames(input.plans.map((p) => p.name));
     const columns = `{${input.plans.map((p, i) => `${quoteString(fields[i] ?? '')}: ${quoteString(p.csvType)}`).join(', ')}}`;
     const select = input.plans
-      .map((p, i) => `${p.duckExpr(quoteIdent(fields[i] ?? ''))} AS ${quoteIdent(p.name)}`)
+      .map((p, i) => `${p.duckExpr(quoteIdent(fields[i] ?? ''))} AS ${quoteIdent(outputNames[i] ?? p.name)}`)
       .join(', ');
     const source =
       `read_csv(${quoteString(input.csv)}, columns = ${columns}, header = false, auto_detect = false, ` +
@@ -136,8 +137,11 @@ async function lastRow(
   input: CsvToParquetInput,
 ): Promise<{ cursor: string; pk: string[] } | null> {
   if (files.length === 0) return null;
-  const cursor = quoteIdent(input.cursor);
-  const pk = input.primaryKey.map((k) => quoteIdent(k));
+  const names = input.plans.map((p) => p.name);
+  const outputNames = parquetColumnNames(names);
+  const outputName = (name: string): string => outputNames[names.indexOf(name)] ?? name;
+  const cursor = quoteIdent(outputName(input.cursor));
+  const pk = input.primaryKey.map((k) => quoteIdent(outputName(k)));
   const list = files.map((f) => quoteString(f.path)).join(', ');
   // The greatest (cursor, primary key) of the run: two columns of the Parquet just written, a top-1 scan.
   const reader = await connection.runAndReadAll(
