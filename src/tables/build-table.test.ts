@@ -183,6 +183,39 @@ describe('buildTable (local source)', () => {
     ]);
   });
 
+  it('combines CSV and NDJSON files whose column types clash (a date and an object) by keeping every value as JSON', async () => {
+    const result = await build('csv-vs-json', {
+      'a.csv': 'id,v\n1,2020-01-01\n2,2020-01-02\n',
+      'b.ndjson': '{"id":3,"v":{"x":1}}\n',
+    });
+    expect(result.columns.find((c) => c.name === 'v')?.type).toBe('JSON');
+    expect(
+      (await queryTable(result.path, 'SELECT id::VARCHAR, v::VARCHAR, _source_file FROM t')).rows,
+    ).toEqual([
+      ['1', '"2020-01-01"', 'a.csv'],
+      ['2', '"2020-01-02"', 'a.csv'],
+      ['3', '{"x":1}', 'b.ndjson'],
+    ]);
+  });
+
+  it('in batches: a struct column met by a list becomes JSON holding both', async () => {
+    const result = await build(
+      'batches-nested',
+      {
+        '1.json': '{"id":1,"v":{"a":1}}\n',
+        '2.json': '{"id":2,"v":{"a":1,"b":"x"}}\n',
+        '3.json': '{"id":3,"v":[1,2]}\n',
+      },
+      { batchFiles: 1 },
+    );
+    expect(result.columns.find((c) => c.name === 'v')?.type).toBe('JSON');
+    expect((await queryTable(result.path, 'SELECT id, v::VARCHAR FROM t ORDER BY id')).rows).toEqual([
+      [1, '{"a":1,"b":null}'],
+      [2, '{"a":1,"b":"x"}'],
+      [3, '[1,2]'],
+    ]);
+  });
+
   it('types a column from every row of a big file: a late "ABC" among numbers makes it text, not a bad file', async () => {
     const lines = Array.from({ length: 30_000 }, (_, i) => `{"id":${i + 1},"code":${i + 1}}`);
     const csv = ['id,code', ...Array.from({ length: 30_000 }, (_, i) => `${i + 1},${i + 1}`), '30001,ABC'];

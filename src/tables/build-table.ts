@@ -10,7 +10,7 @@ import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import { DuckError, DuckSession, sqlIdentifier, sqlString, type ColumnInfo } from './duckdb-session.js';
 import { prepareInputs, type BadFile, type LocalSourceFile, type TableInput } from './prepare-inputs.js';
-import { FILE_COLUMN, readAllSql, readerCall, sourceExpression } from './read-sql.js';
+import { FILE_COLUMN, readGroupsSql, readerCall, sourceExpression } from './read-sql.js';
 import type { TableEvent } from './table-events.js';
 import { DEFAULT_TABLE_INCLUDE, SUPPORTED_NAMES_HELP, type TableFormat } from './table-format.js';
 import { makeDir } from '../core/make-dir.js';
@@ -297,7 +297,16 @@ async function loadRaw(
     const batch = await loadBatch(session, all.slice(start, start + batchFiles), reportBad);
     if (batch.inputs.length === 0) continue;
     if (read.length === 0) await session.run(`ALTER TABLE batch RENAME TO raw`);
-    else await appendBatch(session);
+    else {
+      await appendTable(session, 'raw', 'batch').catch((error: unknown) => {
+        if (!(error instanceof DuckError)) throw error;
+        throw new WharfError(
+          'IO',
+          `cannot combine the source files into one table: ${reasonOf(error.detail, all)}`,
+          { cause: error, hint: 'the files disagree on a column type; narrow the selection with --include' },
+        );
+      });
+    }
     read.push(...batch.inputs);
     groups = Math.max(groups, batch.groups);
   }
@@ -319,10 +328,14 @@ async function loadBatch(
   let rounds = 0;
   let probed = false;
   while (inputs.length > 0) {
-    const { sql, groups } = readAllSql(inputs);
+    const [first = '', ...more] = readGroupsSql(inputs);
     try {
-      await session.run(`CREATE OR REPLACE TEMP TABLE batch AS ${sql}`);
-      return { inputs, groups };
+      await session.run(`CREATE OR REPLACE TEMP TABLE batch AS ${first}`);
+      for (const sql of more) {
+        await session.run(`CREATE OR REPLACE TEMP TABLE batch_group AS ${sql}`);
+        await appendTable(session, 'batch', 'batch_group');
+      }
+      return { inputs, groups: 1 + more.length };
     } catch (error) {
       if (!(error instanceof DuckError)) throw error;
       rounds += 1;
@@ -352,32 +365,29 @@ async function loadBatch(
 }
 
 /**
- * Appends `batch` to `raw` by column name, as union_by_name would have combined them: new columns are added,
- * a column whose types differ gets the type DuckDB's UNION gives both.
+ * Appends the temp table `from` to `into` by column name, as union_by_name would have combined them, and drops
+ * `from`: new columns are added, a column whose types differ gets the type DuckDB's UNION gives both.
  */
-async function appendBatch(session: DuckSession): Promise<void> {
+async function appendTable(session: DuckSession, into: string, from: string): Promise<void> {
   const types = async (table: string): Promise<Map<string, string>> =>
     new Map((await session.query(`DESCRIBE ${table}`)).rows.map((r) => [String(r[0]), String(r[1])]));
-  const have = await types('raw');
-  const batchTypes = await types('batch');
+  const have = await types(into);
+  const batchTypes = await types(from);
   // Into a JSON column a value of another type goes as JSON (a string as "c0001"), as union_by_name reads
   // mixed values; a plain CAST would parse the text as JSON and fail.
-  const into = (column: string, from: string, to: string): string =>
-    to === 'JSON' && from !== 'JSON' ? `to_json(${column})` : `CAST(${column} AS ${to})`;
+  const converted = (column: string, type: string, to: string): string =>
+    to === 'JSON' && type !== 'JSON' ? `to_json(${column})` : `CAST(${column} AS ${to})`;
   for (const [column, type] of batchTypes) {
     const current = have.get(column);
     const name = sqlIdentifier(column);
     if (current === undefined) {
-      await session.run(`ALTER TABLE raw ADD COLUMN ${name} ${type}`);
+      await session.run(`ALTER TABLE ${into} ADD COLUMN ${name} ${type}`);
       have.set(column, type);
     } else if (current !== type) {
-      const common = await session.query(
-        `DESCRIBE SELECT NULL::${current} AS c UNION ALL SELECT NULL::${type}`,
-      );
-      const target = String(common.rows[0]?.[1]);
+      const target = await commonType(session, current, type);
       if (target !== current) {
         await session.run(
-          `ALTER TABLE raw ALTER COLUMN ${name} TYPE ${target} USING ${into(name, current, target)}`,
+          `ALTER TABLE ${into} ALTER COLUMN ${name} TYPE ${target} USING ${converted(name, current, target)}`,
         );
         have.set(column, target);
       }
@@ -386,10 +396,32 @@ async function appendBatch(session: DuckSession): Promise<void> {
   const select = [...batchTypes].map(([column, type]) => {
     const name = sqlIdentifier(column);
     const target = have.get(column) ?? type;
-    return target === type ? name : `${into(name, type, target)} AS ${name}`;
+    return target === type ? name : `${converted(name, type, target)} AS ${name}`;
   });
-  await session.run(`INSERT INTO raw BY NAME SELECT ${select.join(', ')} FROM batch`);
-  await session.run(`DROP TABLE batch`);
+  await session.run(`INSERT INTO ${into} BY NAME SELECT ${select.join(', ')} FROM ${from}`);
+  await session.run(`DROP TABLE ${from}`);
+}
+
+/** STRUCT, MAP, UNION or LIST (`T[]`); undefined for a scalar type. */
+function nestedKind(type: string): string | undefined {
+  if (type.endsWith(']')) return 'LIST';
+  return /^(STRUCT|MAP|UNION)\(/.exec(type)?.[1];
+}
+
+/**
+ * The type DuckDB's UNION gives two column types, or JSON when they are not both scalars or both the same kind
+ * of nested type (struct, list, map), or when UNION has no common type: DuckDB's UNION would pick the struct for a date and a struct,
+ * and the cast fails on the first row. union_by_name within one JSON reader makes such a column JSON too.
+ */
+async function commonType(session: DuckSession, a: string, b: string): Promise<string> {
+  if (nestedKind(a) !== nestedKind(b)) return 'JSON';
+  try {
+    const common = await session.query(`DESCRIBE SELECT NULL::${a} AS c UNION ALL SELECT NULL::${b}`);
+    return String(common.rows[0]?.[1]);
+  } catch (error) {
+    if (!(error instanceof DuckError)) throw error;
+    return 'JSON';
+  }
 }
 
 interface Culprit {

@@ -35,10 +35,11 @@ export function readerCall(format: TableInput['format'], gzip: boolean, paths: r
 }
 
 /**
- * A SELECT over every input: one reader call per (format, compression) group, each unioning its files' columns
- * by name, the groups combined with UNION ALL BY NAME (a column missing from a file is NULL).
+ * One SELECT per (format, compression) group of the inputs, each reader call unioning its files' columns by
+ * name. The caller combines the groups by name as well; not with UNION ALL BY NAME, which pushes the common
+ * type into each reader (a CSV date column met by a JSON object column failed as "cannot convert to JSON").
  */
-export function readAllSql(inputs: readonly TableInput[]): { sql: string; groups: number } {
+export function readGroupsSql(inputs: readonly TableInput[]): string[] {
   const groups = new Map<string, TableInput[]>();
   for (const input of inputs) {
     const key = `${input.format}:${input.gzip}`;
@@ -46,7 +47,7 @@ export function readAllSql(inputs: readonly TableInput[]): { sql: string; groups
     if (group) group.push(input);
     else groups.set(key, [input]);
   }
-  const parts = [...groups.values()].map((group) => {
+  return [...groups.values()].map((group) => {
     const first = group[0] as TableInput;
     return `SELECT * FROM ${readerCall(
       first.format,
@@ -54,5 +55,4 @@ export function readAllSql(inputs: readonly TableInput[]): { sql: string; groups
       group.map((i) => i.path),
     )}`;
   });
-  return { sql: parts.join('\nUNION ALL BY NAME\n'), groups: parts.length };
 }
