@@ -121,20 +121,28 @@ export function planColumn(column: CatalogColumn): ColumnPlan {
     duckExpr: (f) => f,
   });
   if (column.element) {
-    const elementType = LIST_ELEMENTS.has(column.element.base)
-      ? scalarType(column.element.base, column.element.kind, column.typmod)
+    const base = column.element.base;
+    // An unbounded numeric element stays Postgres' exact text, as an unbounded numeric column does.
+    const elementType = LIST_ELEMENTS.has(base)
+      ? (scalarType(base, column.element.kind, column.typmod) ?? 'VARCHAR')
       : column.element.kind === 'e'
         ? 'VARCHAR'
         : undefined;
     if (elementType) {
       // Elements travel as JSON strings (Postgres' own text form of each element): exact for numeric,
-      // which a JSON number would round through a double.
+      // which a JSON number would round through a double. char(n) goes as it is: a cast to text would drop
+      // its padding. A BC date element ('0044-03-15 BC') is turned into the form DuckDB reads as BC.
+      const elements = (f: string): string => `CAST(CAST(${f} AS JSON) AS VARCHAR[])`;
       return {
         ...common,
         parquetType: `${elementType}[]`,
-        pgExpr: (q) => `array_to_json(${q}::text[])::text`,
+        pgExpr: (q) =>
+          base === 'bpchar' ? `array_to_json(${q})::text` : `array_to_json(${q}::text[])::text`,
         csvType: 'VARCHAR',
-        duckExpr: (f) => `CAST(CAST(${f} AS JSON) AS ${elementType}[])`,
+        duckExpr: (f) =>
+          base === 'date'
+            ? `list_transform(${elements(f)}, e -> CAST(regexp_replace(e, ' BC$', ' (BC)') AS DATE))`
+            : `CAST(CAST(${f} AS JSON) AS ${elementType}[])`,
       };
     }
     return {

@@ -319,7 +319,47 @@ describe('types', () => {
     const far = await ingestTablesDetailed(options(['far']));
     expect(far.failed).toBe(1);
     expect(far.tables[0]?.error?.message).toMatch(/294276-12-31/);
+    expect(far.tables[0]?.error?.message).toMatch(/column "tz"/);
+    expect(far.tables[0]?.error?.code).toBe('UNSUPPORTED');
     expect(await allKeys('far')).toEqual([]);
+  });
+
+  it('array elements: BC dates stay BC, char(n) keeps its padding, unbounded numerics stay exact text', async () => {
+    await db.query(
+      `CREATE TABLE ${T('elements')} (id int PRIMARY KEY, da date[], ca char(4)[], na numeric[], ` +
+        `last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('elements')} (id, da, ca, na) VALUES ` +
+        `(1, '{0044-03-15 BC,2024-01-01,NULL,infinity}', '{ab,NULL,abcd}', '{12345678901234567890.12345,NaN,NULL}'), ` +
+        `(2, '{}', '{}', '{}'), (3, NULL, NULL, NULL)`,
+    );
+    const run = await ingestTablesDetailed(options(['elements']));
+    expect(run.failed).toBe(0);
+    const src = await local(await allKeys('elements'));
+    const types = await rowsOf(
+      `SELECT column_name AS c, column_type AS t FROM (DESCRIBE SELECT * FROM ${src})`,
+    );
+    expect(types.filter((r) => r.c !== 'id' && r.c !== 'last_updated')).toEqual([
+      { c: 'da', t: 'DATE[]' },
+      { c: 'ca', t: 'VARCHAR[]' },
+      { c: 'na', t: 'VARCHAR[]' },
+    ]);
+    const rows = await rowsOf(
+      `SELECT id, list_transform(da, x -> year(x))::VARCHAR AS years, list_transform(da, x -> isinf(x))::VARCHAR AS inf, ` +
+        `list_transform(ca, x -> x || '|')::VARCHAR AS ca, na::VARCHAR AS na FROM ${src} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      {
+        id: 1,
+        years: '[-43, 2024, NULL, NULL]',
+        inf: '[false, false, NULL, true]',
+        ca: '[ab  |, NULL, abcd|]',
+        na: '[12345678901234567890.12345, NaN, NULL]',
+      },
+      { id: 2, years: '[]', inf: '[]', ca: '[]', na: '[]' },
+      { id: 3, years: null, inf: null, ca: null, na: null },
+    ]);
   });
 });
 

@@ -102,12 +102,11 @@ export async function csvToParquet(input: CsvToParquetInput): Promise<CsvToParqu
     return { files, lastRow: await lastRow(connection, files, input) };
   } catch (error) {
     if (error instanceof WharfError) throw error;
+    const message = (error as Error).message;
     throw new WharfError(
-      'INTERNAL',
-      `writing Parquet failed: ${duckdbReason((error as Error).message, input.plans)}`,
-      {
-        cause: error,
-      },
+      duckdbErrorCode(message),
+      `writing Parquet failed: ${duckdbReason(message, input.plans)}`,
+      { cause: error },
     );
   } finally {
     connection?.closeSync();
@@ -125,10 +124,28 @@ const MAX_ROW_BYTES = 64 * 1024 * 1024;
  */
 export function duckdbReason(message: string, plans: readonly { name: string }[]): string {
   const first = message.split('\n')[0] ?? message;
+  const realName = (position: string): string => plans[Number(position)]?.name ?? `column ${position}`;
   const conversion = /Error when converting column "c(\d+)"\. (.*)/.exec(message);
-  if (!conversion) return first;
-  const name = plans[Number(conversion[1])]?.name ?? `column ${conversion[1]}`;
-  return `${first}: column ${JSON.stringify(name)}: ${(conversion[2] ?? '').slice(0, 300)}`;
+  if (conversion) {
+    return `${first}: column ${JSON.stringify(realName(conversion[1] ?? ''))}: ${(conversion[2] ?? '').slice(0, 300)}`;
+  }
+  // A CAST in the SELECT names its input as `source column c2`.
+  return first.replace(/\bsource column c(\d+)\b/g, (_, position: string) => {
+    return `column ${JSON.stringify(realName(position))}`;
+  });
+}
+
+/** A value its Parquet type cannot hold is UNSUPPORTED (exit 1, not a Wharf bug); a full disk is IO. */
+export function duckdbErrorCode(message: string): 'UNSUPPORTED' | 'IO' | 'INTERNAL' {
+  if (/No space left on device|could not write|disk is full/i.test(message)) return 'IO';
+  if (
+    /^(Conversion|Invalid Input|Out of Range) Error|Malformed JSON|Could not convert|Failed to cast/m.test(
+      message,
+    )
+  ) {
+    return 'UNSUPPORTED';
+  }
+  return 'INTERNAL';
 }
 
 async function lastRow(
