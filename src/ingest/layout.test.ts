@@ -46,5 +46,7 @@ describe('layout', () => {
     expect(tableFolder('public', 's.t')).toBe('s%2Et');
     expect(tableFolder('s', 't')).toBe('s.t');
     expect(tableFolder('my.schema', 'Orders 2024')).toBe('my%2Eschema.Orders%202024');
+    // Characters encodeURIComponent keeps: a glob `a*` must not also read the table `abc`.
+    expect(tableFolder('public', "a*!~'()")).toBe('a%2A%21%7E%27%28%29');
   });
 });

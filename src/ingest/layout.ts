@@ -51,7 +51,13 @@ export function validateLayout(template: string): void {
  */
 export function tableFolder(schema: string, table: string, defaultSchema = 'public'): string {
   const part = (name: string): string =>
-    /^[A-Za-z0-9_-]+$/.test(name) ? name : encodeURIComponent(name).replace(/\./g, '%2E');
+    /^[A-Za-z0-9_-]+$/.test(name)
+      ? name
+      : // encodeURIComponent keeps . ! ~ * ' ( ): `a*` would be a glob that also reads the table `abc`.
+        encodeURIComponent(name).replace(
+          /[.!~*'()]/g,
+          (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+        );
   return schema === defaultSchema ? part(table) : `${part(schema)}.${part(table)}`;
 }
 
