@@ -1,7 +1,8 @@
 import { joinKey } from '../core/keys.js';
+import { parseLocation } from '../core/location.js';
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -170,13 +171,33 @@ interface Settings {
   tempDir: string;
 }
 
+/**
+ * The destination store. A dry run into a local folder that does not exist yet (a first run would create it)
+ * previews against an empty store instead of failing on the missing folder.
+ */
+async function openDestination(options: IngestOptions, dryRun: boolean): Promise<StorageDriver> {
+  const location = parseLocation(options.dest, options.storage?.cwd);
+  if (dryRun && location.kind === 'local' && !(await pathExists(location.path))) {
+    const { MemoryDriver } = await import('../storage/memory/memory-driver.js');
+    return new MemoryDriver(location.path);
+  }
+  return openStorage(location, options.storage ?? {});
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Like ingestTables, but never throws for a table's failure: returns what happened to each table. */
 export async function ingestTablesDetailed(options: IngestOptions): Promise<IngestReport> {
   const settings = validate(options);
   const log = options.logger ?? silentIngestLogger;
   const emit = options.onEvent ?? ((): void => undefined);
   const signal = options.signal;
-  const store = options.store ?? (await openStorage(options.dest, options.storage ?? {}));
+  const store = options.store ?? (await openDestination(options, settings.dryRun));
   const reports: TableReport[] = [];
   let source: PgSource | undefined;
   try {

@@ -880,5 +880,11 @@ describe('safety', () => {
     expect(report.tables[0]?.plannedKey).toMatch(/^dry\/\d{4}\/\d{2}\/\d{2}\/\d{12}\.parquet$/);
     expect(await allKeys('dry')).toEqual([]);
     expect(await store.stat('_wharf/ingest/dry.json')).toBeUndefined();
+
+    // Into a local folder that does not exist yet: previewed as empty, and still not created.
+    const fresh = join(work, `dry-${randomBytes(4).toString('hex')}`, 'lake');
+    const local = await ingestTablesDetailed(options(['dry'], { dryRun: true, dest: fresh }));
+    expect(local.tables[0]).toMatchObject({ status: 'planned', plannedRows: 2 });
+    expect(existsSync(fresh)).toBe(false);
   });
 });
