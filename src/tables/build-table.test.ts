@@ -92,6 +92,19 @@ describe('buildTable (local source)', () => {
     expect(meta).toEqual([{ compression: 'ZSTD' }]);
   });
 
+  it('counts files of blanks, a byte-order mark or [] as empty: they add no made-up column', async () => {
+    const result = await build('near-empty', {
+      'a.csv': 'id,v\n1,a\n',
+      'b.json': '[ ]\n',
+      'c.csv': '\n',
+      'd.csv': '\uFEFF',
+      'e.ndjson.gz': gzipSync('\n\n'),
+    });
+    expect(result.rows).toBe(1);
+    expect(result.columns.map((c) => c.name)).toEqual(['id', 'v', '_source_file']);
+    expect([...result.emptyFiles].sort()).toEqual(['b.json', 'c.csv', 'd.csv', 'e.ndjson.gz']);
+  });
+
   it('names a corrupt file and the reason; --skip-bad leaves it out and counts it', async () => {
     const files = {
       'a.ndjson': '{"id":1}\n',

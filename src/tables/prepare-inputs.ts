@@ -141,6 +141,17 @@ export async function prepareInputs(
     },
     signal,
   );
+  // A file of blanks, a byte-order mark or `[]` has no rows, but DuckDB would make up a column for it.
+  const blank = new Set<Candidate>();
+  await runPool(
+    candidates.filter((c) => c.size > 0 && c.size <= NEAR_EMPTY_MAX && !broken.has(c)),
+    8,
+    async (c) => {
+      const bytes = await readFile(c.target);
+      if (holdsNoRecords(c.gzip ? gunzipSync(bytes) : bytes, c.format)) blank.add(c);
+    },
+    signal,
+  );
   const links: { path: string; target: string }[] = [];
   for (const c of candidates) {
     const problem = broken.get(c);
@@ -148,7 +159,7 @@ export async function prepareInputs(
       result.bad.push({ source: c.source, reason: `not a complete gzip stream: ${problem}` });
       continue;
     }
-    if (c.size === 0) {
+    if (c.size === 0 || blank.has(c)) {
       result.empty.push(c.source);
       continue;
     }
@@ -162,6 +173,18 @@ export async function prepareInputs(
   }
   await runPool(links, 16, ({ path, target }) => symlink(target, path), signal);
   return result;
+}
+
+/** Files at most this big are checked for holding no records (blanks, a BOM, `[]`). */
+const NEAR_EMPTY_MAX = 64;
+
+/** Whether a file's text holds no records: only blanks and a byte-order mark, or (JSON) an empty array. */
+export function holdsNoRecords(bytes: Uint8Array, format: 'csv' | 'json' | 'ndjson'): boolean {
+  const text = Buffer.from(bytes)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trim();
+  return text === '' || (format !== 'csv' && /^\[\s*\]$/.test(text));
 }
 
 /** Characters that make DuckDB treat a path as a glob pattern. */
