@@ -378,13 +378,18 @@ class ActionRunner {
     local: LocalFile | undefined,
     result: ApplyResult,
   ): Promise<void> {
-    if (local) await this.assertUnchanged(path, local);
-    else await this.assertAbsent(path);
+    // Checked before the download, and again just before its rename: an edit saved (or a file created) while
+    // it downloaded must not be replaced; it waits for the next sync, which sees a conflict.
+    const stillAsPlanned = (): Promise<void> =>
+      local ? this.assertUnchanged(path, local) : this.assertAbsent(path);
+    await stillAsPlanned();
     const landed = (file: { size: number; localMtimeMs: number }): void => {
       result.written.set(path, { size: file.size, mtimeMs: file.localMtimeMs, sha256: remote.sha256 });
     };
     try {
-      landed(await this.fetchObject({ key: path, size: remote.size, etag: remote.etag }, path));
+      landed(
+        await this.fetchObject({ key: path, size: remote.size, etag: remote.etag }, path, stillAsPlanned),
+      );
     } catch (error) {
       if (!(isWharfError(error) && error.code === 'PRECONDITION_FAILED')) throw error;
       const kept = await this.o.store.stat(versionKey(remote.sha256), this.signalOpt());
@@ -397,7 +402,11 @@ class ActionRunner {
       }
       const key = versionKey(remote.sha256);
       landed(
-        await this.fetchObject({ key, size: kept.size, ...(kept.etag ? { etag: kept.etag } : {}) }, path),
+        await this.fetchObject(
+          { key, size: kept.size, ...(kept.etag ? { etag: kept.etag } : {}) },
+          path,
+          stillAsPlanned,
+        ),
       );
     }
   }
@@ -405,8 +414,10 @@ class ActionRunner {
   async fetchObject(
     source: { key: string; size: number; etag?: string },
     path: string,
+    beforeRename?: () => Promise<void>,
   ): Promise<DownloadResult> {
     return downloadFile(source, {
+      ...(beforeRename ? { beforeRename } : {}),
       store: this.o.store,
       finalPath: this.localPath(path),
       tempDir: this.o.paths.tempDir,

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -106,5 +106,45 @@ describe('syncFolder on in-memory stores', () => {
     expect(result).toMatchObject({ declined: true, applied: false, committed: false });
     expect(await store.stat('x.txt')).toBeUndefined();
     expect(await store.stat('.wharf/index.json')).toBeUndefined();
+  });
+
+  it('an edit or a new file saved while its download runs is kept, not replaced; the next sync sees a conflict', async () => {
+    const store = new MemoryDriver();
+    const a = await member('alice', store);
+    const b = await member('bob', store);
+    await writeFile(join(a, 'report.txt'), 'v1');
+    await syncFolder({ dir: a, store });
+    await syncFolder({ dir: b, store });
+    await writeFile(join(a, 'report.txt'), 'v2 from alice');
+    await writeFile(join(a, 'new.txt'), 'new from alice');
+    await syncFolder({ dir: a, store });
+
+    // Bob saves his own edit and creates new.txt while each download is under way.
+    const read = store.read.bind(store);
+    store.read = async (key, o) => {
+      if (key === 'report.txt') await writeFile(join(b, 'report.txt'), 'bob edited during the download');
+      if (key === 'new.txt') await writeFile(join(b, 'new.txt'), 'bob created during the download');
+      return read(key, o);
+    };
+    const during = await syncFolder({ dir: b, store });
+    expect(during.failed.map((f) => f.path).sort()).toEqual(['new.txt', 'report.txt']);
+    expect(await readFile(join(b, 'report.txt'), 'utf8')).toBe('bob edited during the download');
+    expect(await readFile(join(b, 'new.txt'), 'utf8')).toBe('bob created during the download');
+
+    store.read = read;
+    const next = await syncFolder({ dir: b, store });
+    expect(next.plan.actions.map((x) => x.kind)).toContain('conflict');
+    // Both versions of each file are kept: one at the path, the other as a conflict copy beside it.
+    const contents = await Promise.all(
+      (await readdir(b)).filter((n) => n !== '.wharf').map((n) => readFile(join(b, n), 'utf8')),
+    );
+    expect(contents.sort()).toEqual(
+      [
+        'bob created during the download',
+        'bob edited during the download',
+        'new from alice',
+        'v2 from alice',
+      ].sort(),
+    );
   });
 });

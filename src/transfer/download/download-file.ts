@@ -10,7 +10,7 @@ import {
   PreconditionFailedError,
   throwIfAborted,
   toWharfError,
-  type WharfError,
+  WharfError,
 } from '../../core/errors.js';
 import { runPool } from '../../core/pool.js';
 import { withRetry } from '../../core/retry.js';
@@ -92,6 +92,12 @@ export interface DownloadOptions {
   onRetry?: (error: WharfError, attempt: number) => void;
   /** Creates the final path's folder; a caller fetching many files passes a memoised one. Default: mkdir -p. */
   ensureDir?: (dir: string) => Promise<void>;
+  /**
+   * Runs once the file is complete and verified, just before it is renamed over `finalPath`; throwing stops the
+   * rename (never retried), and the temporary file is removed. Sync checks here that the user did not edit or
+   * create the file while it downloaded.
+   */
+  beforeRename?: () => Promise<void>;
 }
 
 export interface DownloadResult {
@@ -200,7 +206,7 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
       const fh = handle as FileHandle | undefined;
       if (fh === undefined) throw new Error('download produced no file handle');
       const lastModified = result.info?.lastModified ?? source.lastModified;
-      const localMtimeMs = await finalize(fh, tmp, o.finalPath, lastModified, o.ensureDir);
+      const localMtimeMs = await finalize(fh, tmp, o.finalPath, lastModified, o);
       handle = undefined;
       return {
         size: result.size,
@@ -371,7 +377,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
       o.onBytes?.(-current.size);
       throw error;
     }
-    const localMtimeMs = await finalize(handle, dataPath, o.finalPath, lastModified, o.ensureDir);
+    const localMtimeMs = await finalize(handle, dataPath, o.finalPath, lastModified, o);
     await removeResumeFiles(statePath);
     return {
       size: current.size,
@@ -429,14 +435,27 @@ async function finalize(
   tmpPath: string,
   finalPath: string,
   lastModified: Date | undefined,
-  ensureDir: (dir: string) => Promise<void> = makeDir,
+  o: Pick<DownloadOptions, 'ensureDir' | 'beforeRename'>,
 ): Promise<number> {
   try {
     if (lastModified) await fh.utimes(lastModified, lastModified);
     await fh.sync();
     const mtimeMs = (await fh.stat()).mtimeMs;
     await fh.close();
-    await ensureDir(dirname(finalPath));
+    await (o.ensureDir ?? makeDir)(dirname(finalPath));
+    if (o.beforeRename) {
+      try {
+        await o.beforeRename();
+      } catch (error) {
+        await rm(tmpPath, { force: true });
+        const refused = toWharfError(error);
+        throw new WharfError(refused.code, refused.message, {
+          cause: error,
+          retryable: false,
+          ...(refused.hint ? { hint: refused.hint } : {}),
+        });
+      }
+    }
     await rename(tmpPath, finalPath);
     return mtimeMs;
   } catch (error) {
