@@ -16,7 +16,14 @@ import {
   type SyncConfig,
   type SyncPaths,
 } from './local-state.js';
-import { readJournal, REMOTE_STATE_PREFIX, TRASH_PREFIX, VERSIONS_PREFIX } from './remote-index.js';
+import {
+  readIndexDocument,
+  readJournal,
+  REMOTE_STATE_PREFIX,
+  TRASH_PREFIX,
+  versionKey,
+  VERSIONS_PREFIX,
+} from './remote-index.js';
 import type { CommitRecord } from './types.js';
 import { makeDir } from '../core/make-dir.js';
 
@@ -189,10 +196,6 @@ export async function restoreFromTrash(
   return item;
 }
 
-/**
- * Removes trash (remote and local) older than `olderThanMs`, and replaced versions kept under
- * `.wharf/versions/` that are as old. Returns how many trashed files went.
- */
 /** What a purge removes (or, with `dryRun`, would remove). */
 export interface PurgeResult {
   /** Trashed files, both sides. */
@@ -201,6 +204,11 @@ export interface PurgeResult {
   versions: number;
 }
 
+/**
+ * Removes trash (remote and local) older than `olderThanMs`, and replaced versions kept under
+ * `.wharf/versions/` that are as old, except a version the index still commits to: when a member died between
+ * its upload and its commit, that copy is the only one of the committed content left.
+ */
 export async function purgeTrash(
   linked: LinkedStore,
   olderThanMs: number,
@@ -210,9 +218,11 @@ export async function purgeTrash(
   const cutoff = Date.now() - olderThanMs;
   const old = (await listTrash(linked, signal)).filter((i) => stampTime(i.stamp) < cutoff);
   const remote = old.filter((i) => i.where === 'remote').map((i) => `${TRASH_PREFIX}${i.stamp}/${i.path}`);
+  const { index } = await readIndexDocument(linked.store, signal);
+  const committed = new Set(Object.values(index.entries).map((e) => versionKey(e.sha256)));
   let versions = 0;
   for await (const o of linked.store.list(VERSIONS_PREFIX, signal ? { signal } : {})) {
-    if ((o.lastModified?.getTime() ?? 0) >= cutoff) continue;
+    if ((o.lastModified?.getTime() ?? 0) >= cutoff || committed.has(o.key)) continue;
     remote.push(o.key);
     versions++;
   }
