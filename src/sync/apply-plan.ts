@@ -388,12 +388,19 @@ class ActionRunner {
     };
     try {
       landed(
-        await this.fetchObject({ key: path, size: remote.size, etag: remote.etag }, path, stillAsPlanned),
+        await this.fetchObject(
+          { key: path, size: remote.size, etag: remote.etag, sha256: remote.sha256 },
+          path,
+          stillAsPlanned,
+        ),
       );
     } catch (error) {
       if (!(isWharfError(error) && error.code === 'PRECONDITION_FAILED')) throw error;
       const kept = await this.o.store.stat(versionKey(remote.sha256), this.signalOpt());
-      if (!kept || kept.metadata?.[SHA256_METADATA_KEY] !== remote.sha256) {
+      // A store without object metadata (a local folder) cannot say what the copy holds: the download below
+      // checks its SHA-256 instead.
+      const keptSha256 = kept?.metadata?.[SHA256_METADATA_KEY];
+      if (!kept || (keptSha256 !== undefined && keptSha256 !== remote.sha256)) {
         throw new WharfError(
           'CONFLICT',
           `${joinKey(this.o.store.name, path)} no longer holds the committed version (sha256 ${remote.sha256.slice(0, 12)}…) and no copy of it was kept`,
@@ -403,7 +410,7 @@ class ActionRunner {
       const key = versionKey(remote.sha256);
       landed(
         await this.fetchObject(
-          { key, size: kept.size, ...(kept.etag ? { etag: kept.etag } : {}) },
+          { key, size: kept.size, sha256: remote.sha256, ...(kept.etag ? { etag: kept.etag } : {}) },
           path,
           stillAsPlanned,
         ),
@@ -412,7 +419,7 @@ class ActionRunner {
   }
 
   async fetchObject(
-    source: { key: string; size: number; etag?: string },
+    source: { key: string; size: number; etag?: string; sha256?: string },
     path: string,
     beforeRename?: () => Promise<void>,
   ): Promise<DownloadResult> {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -992,6 +992,24 @@ describe('concurrency and crashes', () => {
       'a2 uploaded, never committed',
       'a3 from bob',
     ]);
+  });
+
+  it('on a local-folder remote too (no object metadata): the kept copy of the committed version is used', async () => {
+    const root = join(work, `local-remote-${++prefixes}`);
+    await mkdir(join(root, 'store'), { recursive: true });
+    const [alice, bob, carol] = (await createMembers(join(root, 'members'), join(root, 'store'), [
+      'alice',
+      'bob',
+      'carol',
+    ])) as [Member, Member, Member];
+    await alice.write('y.txt', 'v1');
+    await alice.sync();
+    await bob.sync();
+    await alice.write('y.txt', 'v2 uploaded, never committed');
+    expect(await killedBeforeCommit(alice)).toBe(1);
+    const joined = await carol.sync();
+    expect(joined.failed.map((f) => `${f.path}: ${f.error.message}`)).toEqual([]);
+    expect(await carol.files()).toEqual(mapOf({ 'y.txt': 'v1' }));
   });
 
   it('downloads finished before a crash are not taken for local edits by the next sync', async () => {

@@ -66,6 +66,13 @@ export interface DownloadSource {
   /** ETag from the listing; the download is pinned to it (If-Match). */
   etag?: string;
   lastModified?: Date;
+  /** SHA-256 the content must have, when the caller knows it (a sync index does): verified like the others. */
+  sha256?: string;
+}
+
+/** The store's expectations of an object, plus the SHA-256 its caller knows. */
+function withKnownSha256(expect: Expectations, source: DownloadSource): Expectations {
+  return source.sha256 ? { ...expect, sha256: source.sha256 } : expect;
 }
 
 export interface DownloadOptions {
@@ -173,7 +180,7 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
         let expect: Expectations | undefined;
         let hasher: ContentHasher | undefined;
         const begin = (): ContentHasher => {
-          expect = expectationsFor({ ...source, ...info, key: source.key }, layout);
+          expect = withKnownSha256(expectationsFor({ ...source, ...info, key: source.key }, layout), source);
           hasher = new ContentHasher(hashNeedsFor(expect));
           return hasher;
         };
@@ -272,7 +279,10 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
   let encryption = current.encryption;
   let lastModified = head.lastModified ?? source.lastModified;
   const expectFor = (): Expectations =>
-    expectationsFor({ ...head, key: source.key, ...(encryption ? { encryption } : {}) }, layout);
+    withKnownSha256(
+      expectationsFor({ ...head, key: source.key, ...(encryption ? { encryption } : {}) }, layout),
+      source,
+    );
   const hasher = new SequentialFileHasher(handle, dataPath, ranges, hashNeedsFor(expectFor()));
   hasher.markDone(done);
 
