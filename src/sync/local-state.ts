@@ -116,6 +116,8 @@ export async function writeConfig(paths: SyncPaths, config: SyncConfig): Promise
 /** `.wharf/base.json`: the remote index entries as of this member's last successful sync. */
 export interface BaseState {
   generation: number;
+  /** Lineage of the index the base was taken from (see SyncIndex.lineage). */
+  lineage?: string;
   entries: EntryMap;
   /**
    * ETag of the remote index whose entries the base equals exactly, if it does. While the index still has
@@ -139,6 +141,7 @@ export async function readBase(paths: SyncPaths): Promise<BaseState> {
   }
   const parsed = parseJson(text, paths.baseFile) as {
     generation?: unknown;
+    lineage?: unknown;
     entries?: unknown;
     indexEtag?: unknown;
   };
@@ -154,6 +157,7 @@ export async function readBase(paths: SyncPaths): Promise<BaseState> {
     generation: typeof parsed.generation === 'number' ? parsed.generation : 0,
     entries,
   };
+  if (typeof parsed.lineage === 'string') base.lineage = parsed.lineage;
   if (typeof parsed.indexEtag === 'string' && journalled === 0) base.indexEtag = parsed.indexEtag;
   return base;
 }
@@ -194,6 +198,7 @@ export async function writeBase(paths: SyncPaths, base: BaseState): Promise<void
     paths.baseFile,
     JSON.stringify({
       generation: base.generation,
+      ...(base.lineage !== undefined ? { lineage: base.lineage } : {}),
       ...(base.indexEtag !== undefined ? { indexEtag: base.indexEtag } : {}),
       entries,
     }),

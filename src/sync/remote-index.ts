@@ -22,6 +22,8 @@ export interface IndexSnapshot {
   generation: number;
   entries: EntryMap;
   etag: string | undefined;
+  /** See SyncIndex.lineage; undefined for no index, or one written before lineages. */
+  lineage?: string;
 }
 
 export function emptyIndex(): SyncIndex {
@@ -31,7 +33,12 @@ export function emptyIndex(): SyncIndex {
 /** Reads `.wharf/index.json`; an absent index is an empty one at generation 0. */
 export async function readRemoteIndex(store: StorageDriver, signal?: AbortSignal): Promise<IndexSnapshot> {
   const { index, etag } = await readIndexDocument(store, signal);
-  return { generation: index.generation, entries: new Map(Object.entries(index.entries)), etag };
+  return {
+    generation: index.generation,
+    entries: new Map(Object.entries(index.entries)),
+    etag,
+    ...(index.lineage !== undefined ? { lineage: index.lineage } : {}),
+  };
 }
 
 /** The index document as stored, with its ETag (an absent index: an empty one, no ETag). */
@@ -88,6 +95,7 @@ export function parseIndex(text: string, where: string): SyncIndex {
   if (v.version !== 1) return fail(`version ${String(v.version)} is not supported by this Wharf`);
   if (!Number.isSafeInteger(v.generation) || (v.generation ?? -1) < 0) return fail('bad generation');
   if (typeof v.entries !== 'object' || v.entries === null) return fail('entries missing');
+  if (v.lineage !== undefined && typeof v.lineage !== 'string') return fail('bad lineage');
   for (const [path, entry] of Object.entries(v.entries)) {
     if (!isIndexEntry(entry)) return fail(`entry ${JSON.stringify(path)} is malformed`);
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { lstat, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PreconditionFailedError, throwIfAborted, type WharfError } from '../core/errors.js';
@@ -253,6 +254,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
             generation: next.generation,
             entries: new Map(Object.entries(next.entries)),
             etag: result.committed ? outcomeEtag : undefined,
+            ...(next.lineage !== undefined ? { lineage: next.lineage } : {}),
           }
         : state.remote;
       await updateBase(paths, state, committed, applied.localAfter);
@@ -313,6 +315,13 @@ async function readState(
     basePromise.then((b) => readRemote(store, b, signal)),
     basePromise,
   ]);
+  const baseHolds = baseDescribes(base, remote);
+  const warnings = baseHolds
+    ? scan.warnings
+    : [
+        ...scan.warnings,
+        'the remote index was reset or replaced since this folder last synced: files are compared by content, and no deletion is inferred',
+      ];
   // Unreadable files and folders (and files that kept changing) are unknown, not deleted.
   const unknownFiles = new Set(scan.incomplete.filter((p) => !p.endsWith('/')));
   const unknownFolders = scan.incomplete.filter((p) => p.endsWith('/'));
@@ -324,12 +333,24 @@ async function readState(
     isLeftAlone,
     statCache: scan.statCache,
     hashed: scan.hashed,
-    warnings: scan.warnings,
+    warnings,
     rules,
-    base: base.entries,
-    baseIndexEtag: base.indexEtag,
+    base: baseHolds ? base.entries : new Map(),
+    baseIndexEtag: baseHolds ? base.indexEtag : undefined,
     remote,
   };
+}
+
+/**
+ * Whether the base was taken from this remote index's history. After `sync reset --remote`, or with a folder
+ * relinked to another remote, a path in the base but not in the index was never deleted by a member: taking it
+ * for a deletion would delete the member's file. (A base written before lineages existed has none: then only a
+ * generation going back gives the reset away.)
+ */
+function baseDescribes(base: BaseState, remote: IndexSnapshot): boolean {
+  if (base.entries.size === 0 && base.generation === 0) return true;
+  if (remote.generation < base.generation) return false;
+  return base.lineage === undefined || base.lineage === remote.lineage;
 }
 
 /**
@@ -344,14 +365,19 @@ async function readRemote(
   if (base.indexEtag !== undefined) {
     const etag = await remoteIndexEtag(store, signal);
     if (etag !== undefined && sameEtag(etag, base.indexEtag))
-      return { generation: base.generation, entries: base.entries, etag };
+      return {
+        generation: base.generation,
+        entries: base.entries,
+        etag,
+        ...(base.lineage !== undefined ? { lineage: base.lineage } : {}),
+      };
   }
   return readRemoteIndex(store, signal);
 }
 
 /** The remote index with this run's remote-side changes, or undefined when there are none. */
 export function nextIndex(
-  current: Pick<IndexSnapshot, 'generation' | 'entries'>,
+  current: Pick<IndexSnapshot, 'generation' | 'entries' | 'lineage'>,
   applied: Pick<ApplyResult, 'remoteChanges'>,
   member: string,
 ): SyncIndex | undefined {
@@ -379,7 +405,8 @@ export function nextIndex(
     at,
     changes: applied.remoteChanges.map((c) => c.change),
   };
-  return { format: 'wharf-sync-index', version: 1, generation, entries, lastCommit };
+  const lineage = current.lineage ?? randomUUID();
+  return { format: 'wharf-sync-index', version: 1, generation, lineage, entries, lastCommit };
 }
 
 /** Changes kept in the index's `lastCommit` at most; the journal record always has them all. */
@@ -442,6 +469,7 @@ async function updateBase(
   const exact = index.etag !== undefined && sameEntries(base, index.entries);
   await writeBase(paths, {
     generation: index.generation,
+    ...(index.lineage !== undefined ? { lineage: index.lineage } : {}),
     entries: base,
     ...(exact ? { indexEtag: index.etag } : {}),
   });

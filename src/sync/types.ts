@@ -47,6 +47,11 @@ export interface SyncIndex {
   version: 1;
   /** 0 for an index that was never committed; +1 on every commit. */
   generation: number;
+  /**
+   * Random id given at the index's first commit and kept by every later one. A member's base from an index of
+   * another lineage (after `reset --remote`, or a folder relinked elsewhere) says nothing about deletions.
+   */
+  lineage?: string;
   entries: Record<string, IndexEntry>;
   /** The commit that produced this generation (its change list only when short; the journal has it all). */
   lastCommit?: CommitRecord;

@@ -683,6 +683,37 @@ describe('local state', () => {
     expect(await bob.files()).toEqual(expected);
   });
 
+  it('after another member resets the remote, nothing is taken for a deletion: files compare by content', async () => {
+    const files = { 'f1.txt': 'f1', 'f2.txt': 'f2', 'f3.txt': 'f3' };
+    const { alice, bob, index } = await pair(files);
+    await bob.write('bob-report.txt', "bob's report");
+    await bob.write('f2.txt', 'f2 edited by bob');
+    await bob.sync();
+    await alice.remove('f3.txt'); // alice's own deletion, made before the reset: not a member's deletion any more
+    const linked = await alice.linked();
+    try {
+      await resetSync(linked, { remote: true });
+    } finally {
+      await linked.close();
+    }
+    // Before alice pushes again, and after: bob loses nothing either way.
+    for (const step of ['remote index gone', 'alice pushed a new index']) {
+      if (step === 'alice pushed a new index') await alice.sync();
+      const run = await bob.sync();
+      expect.soft(run.plan.counts['delete-local'] ?? 0, step).toBe(0);
+      // The first sync after the reset says so; it commits a fresh index, which alice then joins.
+      if (step === 'remote index gone') expect(run.warnings.join('\n')).toMatch(/reset or replaced/);
+      expect(await bob.read('bob-report.txt')).toBe("bob's report");
+      expect(await bob.read('f3.txt')).toBe('f3');
+    }
+    expect((await index()).entries['bob-report.txt']?.sha256).toBe(sha("bob's report"));
+    await alice.sync();
+    expect(await alice.files()).toEqual(await bob.files());
+    const again = await bob.sync();
+    expectIdle(again);
+    expect(again.warnings).toEqual([]);
+  });
+
   it('resetSync (local) with identical folders: all adopted, nothing transferred, nothing committed', async () => {
     const files = { 'a.txt': 'a', 'b.txt': 'b', 'c/d.txt': 'd' };
     const { bob, index } = await pair(files);
