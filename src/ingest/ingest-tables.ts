@@ -216,7 +216,7 @@ export async function ingestTablesDetailed(options: IngestOptions): Promise<Inge
       if (names.length === 0) log.warn({ schema: settings.schema }, 'no table has the cursor column');
     }
     if (options.all && !source) names = [`${settings.schema}.*`];
-    for (const name of names) {
+    for (const [position, name] of names.entries()) {
       const started = Date.now();
       const report: TableReport = {
         table: name,
@@ -250,6 +250,19 @@ export async function ingestTablesDetailed(options: IngestOptions): Promise<Inge
         if (wharfError.code === 'ABORTED') {
           report.seconds = (Date.now() - started) / 1000;
           reports.push(report);
+          // The tables never started are reported too, so a caller can tell them from tables that ran.
+          for (const rest of names.slice(position + 1)) {
+            reports.push({
+              table: rest,
+              status: 'failed',
+              key: null,
+              keys: [],
+              rows: 0,
+              bytes: 0,
+              seconds: 0,
+              error: new WharfError('ABORTED', `${rest} was not started: the run was stopped before it`),
+            });
+          }
           break;
         }
       }

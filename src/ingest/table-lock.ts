@@ -105,7 +105,8 @@ export async function acquireTableLock(
         try {
           etag = (await writeJson(store, key, doc(), { ...op, ifMatch: etag })).etag;
         } catch (error) {
-          lost = error;
+          // A renewal cut short by the run's own stop loses nothing: the run is ending anyway.
+          if (!options.signal?.aborted) lost = error;
         }
       });
     },
@@ -129,13 +130,16 @@ export async function acquireTableLock(
       clearInterval(timer);
       await renewing;
       if (lost !== undefined) return;
-      const current = await readJson<Partial<LockDocument>>(store, key, options.signal).catch(
-        () => undefined,
-      );
-      if (current?.value.token === token) await store.delete([key], op);
+      // Not under the run's signal: a run stopped by Ctrl-C or a deadline still gives its lock back (else the
+      // next run waits for it to lapse). Bounded instead.
+      const cleanup = AbortSignal.timeout(RELEASE_TIMEOUT_MS);
+      const current = await readJson<Partial<LockDocument>>(store, key, cleanup).catch(() => undefined);
+      if (current?.value.token === token) await store.delete([key], { signal: cleanup });
     },
   };
 }
+
+const RELEASE_TIMEOUT_MS = 10_000;
 
 /** The holder ran on this machine and its process is gone (killed): its lock need not lapse first. */
 function deadOnThisHost(lock: Partial<LockDocument>): boolean {

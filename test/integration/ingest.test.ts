@@ -865,9 +865,17 @@ describe('safety', () => {
         onEvent: (e) => e.type === 'extracted' && controller.abort(),
       }),
     );
-    expect(report.tables.map((t) => t.error?.code)).toEqual(['ABORTED']); // the next table is not started
+    // The next table is not started, and is reported as such.
+    expect(report.tables.map((t) => [t.table, t.error?.code])).toEqual([
+      ['aborted', 'ABORTED'],
+      ['orders', 'ABORTED'],
+    ]);
+    expect(report.tables[1]?.error?.message).toMatch(/not started/);
     expect(await allKeys('aborted')).toEqual([]);
     expect(await temps()).toEqual(before);
+    // A stopped run gives its table lock back: the next run need not wait for it to lapse.
+    expect(await store.stat('_wharf/ingest/aborted.lock.json')).toBeUndefined();
+    expect((await ingestTablesDetailed(options(['aborted']))).tables[0]).toMatchObject({ status: 'written' });
   });
 
   it('--dry-run shows windows and would-be keys and writes nothing', async () => {
