@@ -3,7 +3,7 @@ import { access, chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import pg from 'pg';
+import { loadPg } from './load-pg.js';
 import { WharfError } from '../../core/errors.js';
 import { quoteIdent } from './migrate.js';
 import { makeDir } from '../../core/make-dir.js';
@@ -106,7 +106,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new (await loadPg()).Client({ connectionString: adminUrl });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from './load-pg.js';
 import { NotFoundError, WharfError } from '../../core/errors.js';
 import type {
   DatasetRecord,
@@ -54,7 +55,7 @@ export async function openPgCatalog(options: PgCatalogOptions): Promise<PgCatalo
       hint: 'use lower-case letters, digits and underscores, starting with a letter or underscore',
     });
   }
-  const setup = new pg.Client({ connectionString: options.connectionString });
+  const setup = new (await loadPg()).Client({ connectionString: options.connectionString });
   let report: MigrationReport;
   try {
     await setup.connect();
@@ -75,7 +76,7 @@ export async function openPgCatalog(options: PgCatalogOptions): Promise<PgCatalo
   ]
     .map(quoteIdent)
     .join(',');
-  const pool = new pg.Pool({
+  const pool = new (await loadPg()).Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
     options: `-c search_path=${searchPath} -c TimeZone=UTC -c DateStyle=ISO`,

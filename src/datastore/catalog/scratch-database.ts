@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from './load-pg.js';
 import { quoteIdent } from './migrate.js';
 
 export interface ScratchDatabase {
@@ -17,7 +18,7 @@ export interface ScratchDatabase {
  */
 export async function createScratchDatabase(serverUrl: string, label = 'scratch'): Promise<ScratchDatabase> {
   const name = `wharf_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
+  const admin = new (await loadPg()).Client({ connectionString: serverUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
@@ -30,7 +31,7 @@ export async function createScratchDatabase(serverUrl: string, label = 'scratch'
     url: url.toString(),
     name,
     async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
+      const client = new (await loadPg()).Client({ connectionString: serverUrl });
       await client.connect();
       try {
         await dropDatabase(client, name);
