@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { storageOptionsFrom } from '../app/storage-config.js';
-import { AbortedError, toWharfError, UsageError } from '../core/errors.js';
+import { AbortedError, toWharfError, UsageError, type WharfError } from '../core/errors.js';
 import { registerCat } from './commands/cat.js';
 import { registerCp } from './commands/cp.js';
 import { registerFetch } from './commands/fetch.js';
@@ -22,6 +22,7 @@ import { registerTable } from './commands/table.js';
 import { positiveInt, type RunAction } from './context.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { Output, type GlobalFlags } from './output.js';
+import { isClosedPipe, stdoutWriteError } from './stdout-failure.js';
 
 // The SDK warns on every start that releases after 2026 need Node 22; we pin versions that support Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -30,6 +31,9 @@ const controller = new AbortController();
 // Each request in flight listens for abort; with dozens at once Node would warn about a leak.
 setMaxListeners(0, controller.signal);
 let exitCode: number = EXIT.ok;
+/** A write to stdout that failed (not a closed pipe): reported once, exit 1. */
+let stdoutFailure: WharfError | undefined;
+let stdoutFailureReported = false;
 
 const run: RunAction =
   (body) =>
@@ -52,11 +56,26 @@ const run: RunAction =
       );
       exitCode = typeof code === 'number' ? code : EXIT.ok;
     } catch (error) {
-      const wharfError = controller.signal.aborted ? new AbortedError('interrupted') : toWharfError(error);
-      output.error(wharfError);
-      exitCode = exitCodeFor(wharfError.code);
+      report(output, failureOf(error));
     }
+    if (stdoutFailure) report(output, stdoutFailure);
   };
+
+/** What to tell about a command that threw: a failed stdout or Ctrl-C is the cause of what followed. */
+function failureOf(error: unknown): WharfError {
+  if (stdoutFailure) return stdoutFailure;
+  if (controller.signal.aborted) return new AbortedError('interrupted');
+  return toWharfError(error);
+}
+
+function report(output: Output, error: WharfError): void {
+  if (error === stdoutFailure) {
+    if (stdoutFailureReported) return;
+    stdoutFailureReported = true;
+  }
+  output.error(error);
+  exitCode = exitCodeFor(error.code);
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -145,8 +164,12 @@ async function main(): Promise<void> {
     process.stderr.write('wharf: interrupted, cleaning up (press Ctrl-C again to quit at once)\n');
     controller.abort(new AbortedError('interrupted'));
   });
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(exitCode);
+  process.stdout.on('error', (error) => {
+    if (isClosedPipe(error)) process.exit(exitCode);
+    if (stdoutFailure) return;
+    // A full disk or /dev/full: nothing more reaches the reader, so the command stops and cleans up.
+    stdoutFailure = stdoutWriteError(error);
+    controller.abort(stdoutFailure);
   });
   const program = buildProgram();
   if (process.argv.length <= 2) {
@@ -166,6 +189,9 @@ async function main(): Promise<void> {
   }
   // process.exit drops what a slow reader has not taken yet: `--json` output to a pipe was cut at 64 KiB.
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  // A failed last write is reported by an 'error' event after the callback.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (stdoutFailure) report(new Output({ json: wantsJson() }), stdoutFailure);
   process.exit(exitCode);
 }
 

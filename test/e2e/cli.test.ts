@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import {
 } from '../support/s3-buckets.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { readTree, tempDir, writeAwkwardTree } from '../support/fixtures.js';
-import { jsonLines, wharf } from '../support/run-cli.js';
+import { jsonLines, wharf, wharfWithStdout } from '../support/run-cli.js';
 import { s3TestEnv } from '../support/test-services.js';
 
 let bucket: string;
@@ -446,5 +446,42 @@ describe('local store writes', () => {
     expect(r.code).toBe(0);
     const names = await readdir(dest, { recursive: true });
     expect(names.some((n) => String(n).includes('.wharf-tmp-'))).toBe(false);
+  });
+});
+
+describe('standard output that cannot be written', () => {
+  const commands: [string, () => string[]][] = [
+    ['ls -r', () => ['ls', '-r', `s3://${bucket}/stdout/`]],
+    ['--json ls -r', () => ['--json', 'ls', '-r', `s3://${bucket}/stdout/`]],
+    ['presign', () => ['presign', `s3://${bucket}/stdout/a.txt`]],
+    ['--json fetch', () => ['--json', 'fetch', `s3://${bucket}/stdout/`, join(work, 'stdout-fetch')]],
+    ['cp -r --json', () => ['cp', '-r', '--json', `s3://${bucket}/stdout/`, join(work, 'stdout-cp')]],
+    ['cat', () => ['cat', `s3://${bucket}/stdout/a.txt`]],
+  ];
+
+  beforeAll(async () => {
+    for (const name of ['a.txt', 'b.txt', 'c/d.txt'])
+      await putRaw(bucket, `stdout/${name}`, `data ${name}\n`);
+  });
+
+  it.each(commands)('%s > /dev/full: exit 1 and one line naming standard output', async (_label, args) => {
+    if (!existsSync('/dev/full')) return;
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = await wharfWithStdout(args(), full);
+      expect(r.code).toBe(1);
+      const errors = r.stderr.trim().split('\n');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(
+        /^(wharf: error: cannot write to standard output: no space left on device \(the output is incomplete|\{"error":\{"code":"IO","message":"cannot write to standard output: no space left on device")/,
+      );
+    } finally {
+      closeSync(full);
+    }
+  });
+
+  it.each(commands)('%s | a reader that has gone: exit 0, nothing on stderr', async (_label, args) => {
+    const r = await wharfWithStdout(args(), 'closed-pipe');
+    expect(r).toEqual({ code: 0, stderr: '' });
   });
 });
