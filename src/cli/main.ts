@@ -31,9 +31,25 @@ const controller = new AbortController();
 // Each request in flight listens for abort; with dozens at once Node would warn about a leak.
 setMaxListeners(0, controller.signal);
 let exitCode: number = EXIT.ok;
+/** The signal that stopped the command (Ctrl-C or SIGTERM), for its message and exit code. */
+let stoppedBy: StopSignal | undefined;
 /** A write to stdout that failed (not a closed pipe): reported once, exit 1. */
 let stdoutFailure: WharfError | undefined;
 let stdoutFailureReported = false;
+
+type StopSignal = 'SIGINT' | 'SIGTERM';
+const STOP_SIGNALS: Record<StopSignal, { message: string; exitCode: number; cleaning: string }> = {
+  SIGINT: {
+    message: 'interrupted',
+    exitCode: EXIT.interrupted,
+    cleaning: 'interrupted, cleaning up (press Ctrl-C again to quit at once)',
+  },
+  SIGTERM: {
+    message: 'terminated',
+    exitCode: EXIT.terminated,
+    cleaning: 'terminated, cleaning up (send the signal again to quit at once)',
+  },
+};
 
 const run: RunAction =
   (body) =>
@@ -61,10 +77,10 @@ const run: RunAction =
     if (stdoutFailure) report(output, stdoutFailure);
   };
 
-/** What to tell about a command that threw: a failed stdout or Ctrl-C is the cause of what followed. */
+/** What to tell about a command that threw: a failed stdout or a stop signal is the cause of what followed. */
 function failureOf(error: unknown): WharfError {
   if (stdoutFailure) return stdoutFailure;
-  if (controller.signal.aborted) return new AbortedError('interrupted');
+  if (controller.signal.aborted && stoppedBy) return new AbortedError(STOP_SIGNALS[stoppedBy].message);
   return toWharfError(error);
 }
 
@@ -74,7 +90,8 @@ function report(output: Output, error: WharfError): void {
     stdoutFailureReported = true;
   }
   output.error(error);
-  exitCode = exitCodeFor(error.code);
+  exitCode =
+    error.code === 'ABORTED' && stoppedBy ? STOP_SIGNALS[stoppedBy].exitCode : exitCodeFor(error.code);
 }
 
 function version(): string {
@@ -157,13 +174,16 @@ Examples:
 }
 
 async function main(): Promise<void> {
-  let interrupts = 0;
-  process.on('SIGINT', () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    process.stderr.write('wharf: interrupted, cleaning up (press Ctrl-C again to quit at once)\n');
-    controller.abort(new AbortedError('interrupted'));
-  });
+  // Ctrl-C and SIGTERM (kill, systemd, docker stop) both abort the command, which removes its temporary
+  // files and locks; a second signal quits at once.
+  for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) {
+    process.on(signal, () => {
+      if (stoppedBy) process.exit(STOP_SIGNALS[signal].exitCode);
+      stoppedBy = signal;
+      process.stderr.write(`wharf: ${STOP_SIGNALS[signal].cleaning}\n`);
+      controller.abort(new AbortedError(STOP_SIGNALS[signal].message));
+    });
+  }
   process.stdout.on('error', (error) => {
     if (isClosedPipe(error)) process.exit(exitCode);
     if (stdoutFailure) return;
