@@ -304,6 +304,39 @@ describe('wharf cp', () => {
     expect(r.stdout).toContain('would copy');
     expect((await wharf(['ls', '-r', `s3://${bucket}/dry/`])).stdout).toBe('');
   });
+
+  it('--json: a record per object with source and dest, as in --dry-run; a failed object is a record with its error', async () => {
+    for (const name of ['a.txt', 'b.txt']) await putRaw(bucket, `jsoncp/${name}`, name);
+    const dest = join(work, 'jsoncp');
+    await mkdir(join(dest, 'b.txt', 'in-the-way'), { recursive: true });
+    const src = `s3://${bucket}/jsoncp/`;
+    const dry = jsonLines((await wharf(['cp', '-r', '--json', '--dry-run', src, dest])).stdout);
+    const r = await wharf(['cp', '-r', '--json', src, dest]);
+    expect(r.code).toBe(1);
+    const records = jsonLines(r.stdout);
+    expect(records.filter((x) => x.action === 'copy')).toEqual([
+      { action: 'copy', source: `${src}a.txt`, dest: join(dest, 'a.txt'), size: 5 },
+    ]);
+    expect(Object.keys(dry[0] ?? {}).filter((k) => k !== 'dryRun')).toEqual([
+      'action',
+      'source',
+      'dest',
+      'size',
+    ]);
+    expect(records.filter((x) => x.action === 'failed')).toEqual([
+      {
+        action: 'failed',
+        source: `${src}b.txt`,
+        dest: join(dest, 'b.txt'),
+        error: {
+          code: 'IO',
+          message: `writing ${join(dest, 'b.txt')}: it is a folder`,
+          hint: 'move the folder out of the way or choose another path',
+        },
+      },
+    ]);
+    expect(records.at(-1)).toMatchObject({ summary: { copied: 1, failed: 1 } });
+  });
 });
 
 describe('wharf rm', () => {
