@@ -305,6 +305,25 @@ describe('wharf cp', () => {
     expect((await wharf(['ls', '-r', `s3://${bucket}/dry/`])).stdout).toBe('');
   });
 
+  it('-v names each object copied on stderr: up, down and S3 to S3', async () => {
+    for (const name of ['a.txt', 'sub/b.txt']) await putRaw(bucket, `verbose/${name}`, name);
+    const down = join(work, 'verbose');
+    const copies: [string, string][] = [
+      [`s3://${bucket}/verbose/`, `${down}/`],
+      [`${down}/`, `s3://${bucket}/verbose-up/`],
+      [`s3://${bucket}/verbose/`, `s3://${bucket}/verbose-copy/`],
+    ];
+    for (const [from, to] of copies) {
+      const r = await wharf(['-v', 'cp', '-r', from, to]);
+      expect(r.code).toBe(0);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('copied ') && l.includes(' -> '));
+      expect(lines.sort()).toEqual([
+        `copied ${from}a.txt -> ${to}a.txt`,
+        `copied ${from}sub/b.txt -> ${to}sub/b.txt`,
+      ]);
+    }
+  });
+
   it('--json: a record per object with source and dest, as in --dry-run; a failed object is a record with its error', async () => {
     for (const name of ['a.txt', 'b.txt']) await putRaw(bucket, `jsoncp/${name}`, name);
     const dest = join(work, 'jsoncp');

@@ -109,6 +109,7 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
         const from = source.display(event.key);
         const to = dest.display(event.destKey);
         if (output.json) output.record({ action: 'copy', source: from, dest: to, size: event.size });
+        output.debug(`copied ${from} -> ${to}`);
       }
       if (event.type === 'file-failed' && output.json) output.record(failureRecord(source, dest, event));
       if (event.type === 'retry')
