@@ -138,6 +138,13 @@ describe('wharf ls', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('http://127.0.0.1:9');
     expect(r.stderr).toMatch(/ECONNREFUSED/);
+    expect(r.stderr).toContain('(check --endpoint-url / AWS_ENDPOINT_URL and that the server is running');
+    const json = await wharf(['--json', '--endpoint-url', 'http://127.0.0.1:9', 'ls', `s3://${bucket}/`]);
+    expect(jsonLines(json.stderr)).toEqual([
+      {
+        error: expect.objectContaining({ code: 'NETWORK', hint: expect.stringContaining('--endpoint-url') }),
+      },
+    ]);
   });
 
   it('a malformed --endpoint-url is a usage error (exit 2)', async () => {
