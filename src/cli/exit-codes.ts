@@ -9,6 +9,8 @@ export const EXIT = {
   accessDenied: 4,
   conflict: 5,
   interrupted: 130,
+  /** 128 + SIGTERM's number, as a shell reports a process SIGTERM ended. */
+  terminated: 143,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -37,4 +39,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   3  not found (bucket, object, folder)
   4  access denied or bad credentials
   5  conflict or failed precondition
-  130 interrupted`;
+  130 interrupted (Ctrl-C)
+  143 terminated (SIGTERM)`;

@@ -202,6 +202,12 @@ const FS_REASONS: Record<string, { reason: string; hint: string }> = {
   ENAMETOOLONG: { reason: 'the name is too long for the file system', hint: 'choose a shorter path' },
 };
 
+/** Node's errno code (`ENOSPC`, `EACCES`, ...) in words, where Wharf has words for it. */
+export function errnoReason(code: string): string | undefined {
+  if (code === 'ENOSPC') return 'no space left on device';
+  return FS_REASONS[code]?.reason;
+}
+
 /**
  * Node's file-system errors say `ENOENT: no such file or directory, mkdir '/x'`; this gives `cannot create the
  * folder`, `/x` and `no such file or folder`, with what to do. Undefined for errors not from a file-system call.

@@ -5,6 +5,6 @@ import type { WharfError } from '../core/errors.js';
 export type CopyEvent =
   | { type: 'planned'; snapshot: ProgressSnapshot }
   | { type: 'progress'; snapshot: ProgressSnapshot }
-  | { type: 'file-done'; key: string; size: number; snapshot: ProgressSnapshot }
-  | { type: 'file-failed'; key: string; error: WharfError; snapshot: ProgressSnapshot }
+  | { type: 'file-done'; key: string; destKey: string; size: number; snapshot: ProgressSnapshot }
+  | { type: 'file-failed'; key: string; destKey: string; error: WharfError; snapshot: ProgressSnapshot }
   | { type: 'retry'; key: string; attempt: number; error: WharfError };

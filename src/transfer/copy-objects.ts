@@ -155,14 +155,26 @@ export async function copyObjects(
         snapshot.files += 1;
         result.done.push({ ...item });
         result.bytes += item.size;
-        onEvent?.({ type: 'file-done', key: item.sourceKey, size: item.size, snapshot: snap() });
+        onEvent?.({
+          type: 'file-done',
+          key: item.sourceKey,
+          destKey: item.destKey,
+          size: item.size,
+          snapshot: snap(),
+        });
       } catch (error) {
         const wharfError = isWharfError(error) ? error : toWharfError(error);
         if (wharfError.code === 'ABORTED') throw wharfError;
         snapshot.bytes -= counted;
         snapshot.failedFiles += 1;
         result.failed.push({ ...item, error: wharfError });
-        onEvent?.({ type: 'file-failed', key: item.sourceKey, error: wharfError, snapshot: snap() });
+        onEvent?.({
+          type: 'file-failed',
+          key: item.sourceKey,
+          destKey: item.destKey,
+          error: wharfError,
+          snapshot: snap(),
+        });
       }
     },
     signal,

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import {
 } from '../support/s3-buckets.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { readTree, tempDir, writeAwkwardTree } from '../support/fixtures.js';
-import { jsonLines, wharf } from '../support/run-cli.js';
+import { jsonLines, wharf, wharfWithStdout } from '../support/run-cli.js';
 import { s3TestEnv } from '../support/test-services.js';
 
 let bucket: string;
@@ -138,6 +138,13 @@ describe('wharf ls', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('http://127.0.0.1:9');
     expect(r.stderr).toMatch(/ECONNREFUSED/);
+    expect(r.stderr).toContain('(check --endpoint-url / AWS_ENDPOINT_URL and that the server is running');
+    const json = await wharf(['--json', '--endpoint-url', 'http://127.0.0.1:9', 'ls', `s3://${bucket}/`]);
+    expect(jsonLines(json.stderr)).toEqual([
+      {
+        error: expect.objectContaining({ code: 'NETWORK', hint: expect.stringContaining('--endpoint-url') }),
+      },
+    ]);
   });
 
   it('a malformed --endpoint-url is a usage error (exit 2)', async () => {
@@ -304,6 +311,58 @@ describe('wharf cp', () => {
     expect(r.stdout).toContain('would copy');
     expect((await wharf(['ls', '-r', `s3://${bucket}/dry/`])).stdout).toBe('');
   });
+
+  it('-v names each object copied on stderr: up, down and S3 to S3', async () => {
+    for (const name of ['a.txt', 'sub/b.txt']) await putRaw(bucket, `verbose/${name}`, name);
+    const down = join(work, 'verbose');
+    const copies: [string, string][] = [
+      [`s3://${bucket}/verbose/`, `${down}/`],
+      [`${down}/`, `s3://${bucket}/verbose-up/`],
+      [`s3://${bucket}/verbose/`, `s3://${bucket}/verbose-copy/`],
+    ];
+    for (const [from, to] of copies) {
+      const r = await wharf(['-v', 'cp', '-r', from, to]);
+      expect(r.code).toBe(0);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('copied ') && l.includes(' -> '));
+      expect(lines.sort()).toEqual([
+        `copied ${from}a.txt -> ${to}a.txt`,
+        `copied ${from}sub/b.txt -> ${to}sub/b.txt`,
+      ]);
+    }
+  });
+
+  it('--json: a record per object with source and dest, as in --dry-run; a failed object is a record with its error', async () => {
+    for (const name of ['a.txt', 'b.txt']) await putRaw(bucket, `jsoncp/${name}`, name);
+    const dest = join(work, 'jsoncp');
+    await mkdir(join(dest, 'b.txt', 'in-the-way'), { recursive: true });
+    const src = `s3://${bucket}/jsoncp/`;
+    const dry = jsonLines((await wharf(['cp', '-r', '--json', '--dry-run', src, dest])).stdout);
+    const r = await wharf(['cp', '-r', '--json', src, dest]);
+    expect(r.code).toBe(1);
+    const records = jsonLines(r.stdout);
+    expect(records.filter((x) => x.action === 'copy')).toEqual([
+      { action: 'copy', source: `${src}a.txt`, dest: join(dest, 'a.txt'), size: 5 },
+    ]);
+    expect(Object.keys(dry[0] ?? {}).filter((k) => k !== 'dryRun')).toEqual([
+      'action',
+      'source',
+      'dest',
+      'size',
+    ]);
+    expect(records.filter((x) => x.action === 'failed')).toEqual([
+      {
+        action: 'failed',
+        source: `${src}b.txt`,
+        dest: join(dest, 'b.txt'),
+        error: {
+          code: 'IO',
+          message: `writing ${join(dest, 'b.txt')}: it is a folder`,
+          hint: 'move the folder out of the way or choose another path',
+        },
+      },
+    ]);
+    expect(records.at(-1)).toMatchObject({ summary: { copied: 1, failed: 1 } });
+  });
 });
 
 describe('wharf rm', () => {
@@ -446,5 +505,42 @@ describe('local store writes', () => {
     expect(r.code).toBe(0);
     const names = await readdir(dest, { recursive: true });
     expect(names.some((n) => String(n).includes('.wharf-tmp-'))).toBe(false);
+  });
+});
+
+describe('standard output that cannot be written', () => {
+  const commands: [string, () => string[]][] = [
+    ['ls -r', () => ['ls', '-r', `s3://${bucket}/stdout/`]],
+    ['--json ls -r', () => ['--json', 'ls', '-r', `s3://${bucket}/stdout/`]],
+    ['presign', () => ['presign', `s3://${bucket}/stdout/a.txt`]],
+    ['--json fetch', () => ['--json', 'fetch', `s3://${bucket}/stdout/`, join(work, 'stdout-fetch')]],
+    ['cp -r --json', () => ['cp', '-r', '--json', `s3://${bucket}/stdout/`, join(work, 'stdout-cp')]],
+    ['cat', () => ['cat', `s3://${bucket}/stdout/a.txt`]],
+  ];
+
+  beforeAll(async () => {
+    for (const name of ['a.txt', 'b.txt', 'c/d.txt'])
+      await putRaw(bucket, `stdout/${name}`, `data ${name}\n`);
+  });
+
+  it.each(commands)('%s > /dev/full: exit 1 and one line naming standard output', async (_label, args) => {
+    if (!existsSync('/dev/full')) return;
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = await wharfWithStdout(args(), full);
+      expect(r.code).toBe(1);
+      const errors = r.stderr.trim().split('\n');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(
+        /^(wharf: error: cannot write to standard output: no space left on device \(the output is incomplete|\{"error":\{"code":"IO","message":"cannot write to standard output: no space left on device")/,
+      );
+    } finally {
+      closeSync(full);
+    }
+  });
+
+  it.each(commands)('%s | a reader that has gone: exit 0, nothing on stderr', async (_label, args) => {
+    const r = await wharfWithStdout(args(), 'closed-pipe');
+    expect(r).toEqual({ code: 0, stderr: '' });
   });
 });

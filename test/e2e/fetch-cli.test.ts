@@ -173,39 +173,77 @@ describe('wharf fetch', () => {
     expect(await readdir(partial)).toEqual([]);
   });
 
-  it('stops on Ctrl-C with exit 130 and leaves no file at the final path', async () => {
-    const dest = join(work, 'sigint');
-    proxy.setFaults({ bytesPerSecond: 1024 * 1024 });
+  it.each([
+    ['SIGINT', 130, 'interrupted'],
+    ['SIGTERM', 143, 'terminated'],
+  ] as const)(
+    'stops on %s with exit %i and leaves no file at the final path, no lock, no temporary file',
+    async (signal, exitCode, said) => {
+      const dest = join(work, `stop-${signal}`);
+      proxy.setFaults({ bytesPerSecond: 1024 * 1024 });
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'fetch',
+          '--endpoint-url',
+          proxy.url,
+          `s3://${bucket}/big`,
+          dest,
+          '--dataset-id',
+          'c',
+          '--part-size',
+          '1MiB',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      await waitFor(async () => (await doneRanges(join(dest, 'c', '.wharf', 'partial'))) >= 1, 30_000);
+      const sentAt = Date.now();
+      child.kill(signal);
+      expect(await code).toBe(exitCode);
+      expect(Date.now() - sentAt).toBeLessThan(5_000);
+      proxy.setFaults({});
+      expect(stderr).toContain(`wharf: error: ${said}`);
+      expect(existsSync(join(dest, 'c', 'blob.bin'))).toBe(false);
+      expect(existsSync(join(dest, 'c', '.wharf', 'lock'))).toBe(false);
+      expect(await tempFiles(join(dest, 'c', '.wharf'))).toEqual([]);
+    },
+  );
+});
+
+describe('wharf cp into a folder', () => {
+  it('stops on SIGTERM like on Ctrl-C: exit 143, no temporary file left, nothing at the final path', async () => {
+    await adminClient().send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'medium/m.bin', Body: randomBytes(4 * 1024 * 1024) }),
+    );
+    const dest = join(work, 'cp-sigterm');
+    proxy.setFaults({ bytesPerSecond: 256 * 1024 });
     const child = spawn(
       process.execPath,
-      [
-        CLI,
-        'fetch',
-        '--endpoint-url',
-        proxy.url,
-        `s3://${bucket}/big`,
-        dest,
-        '--dataset-id',
-        'c',
-        '--part-size',
-        '1MiB',
-      ],
+      [CLI, 'cp', '-r', '--endpoint-url', proxy.url, `s3://${bucket}/medium/`, dest],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    await waitFor(async () => (await doneRanges(join(dest, 'c', '.wharf', 'partial'))) >= 1, 30_000);
-    const sentAt = Date.now();
-    child.kill('SIGINT');
-    expect(await code).toBe(130);
-    expect(Date.now() - sentAt).toBeLessThan(5_000);
+    await waitFor(async () => (await tempFiles(dest)).length > 0, 30_000);
+    child.kill('SIGTERM');
+    expect(await code).toBe(143);
     proxy.setFaults({});
-    expect(stderr).toContain('interrupted');
-    expect(existsSync(join(dest, 'c', 'blob.bin'))).toBe(false);
-    expect(existsSync(join(dest, 'c', '.wharf', 'lock'))).toBe(false);
+    expect(stderr).toContain('wharf: error: terminated');
+    expect(await tempFiles(dest)).toEqual([]);
+    expect(existsSync(join(dest, 'm.bin'))).toBe(false);
   });
 });
+
+/** Temporary files (`*.tmp`) anywhere under `dir`. */
+async function tempFiles(dir: string): Promise<string[]> {
+  const names = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.tmp'));
+}
 
 async function doneRanges(partialDir: string): Promise<number> {
   const names = await readdir(partialDir).catch(() => [] as string[]);

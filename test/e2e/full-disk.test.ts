@@ -120,6 +120,26 @@ describe('a full disk', () => {
     expect(await filesUnder(d.hostPath)).toEqual([]);
   });
 
+  it('wharf cat > FILE on a disk too small: exit 1, one line naming standard output, not "nothing was written"', async (ctx) => {
+    const d = await smallDisk(1024, (note) => ctx.skip(note));
+    const r = await d.wharfTo(join(d.path, 'out.bin'), ['cat', `s3://${bucket}/blob/blob.bin`]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toEqual([
+      'wharf: error: cannot write to standard output: no space left on device (the output is incomplete; free some disk space and run the command again)',
+    ]);
+    expect((await readFile(join(d.hostPath, 'out.bin'))).length).toBeGreaterThan(0);
+  });
+
+  it('wharf ls -r > FILE on a full disk: exit 1 and one line, not a silent empty file', async (ctx) => {
+    const d = await smallDisk(32, (note) => ctx.skip(note));
+    await fillUp(join(d.hostPath, 'filler'));
+    const r = await d.wharfTo(join(d.path, 'list.txt'), ['ls', '-r', `s3://${bucket}/many/`]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toEqual([
+      expect.stringMatching(/^wharf: error: cannot write to standard output: no space left on device \(/),
+    ]);
+  });
+
   it('wharf table build with the output on a full disk: exit 1, names the table file, leaves nothing', async (ctx) => {
     const d = await smallDisk(32, (note) => ctx.skip(note));
     await fillUp(join(d.hostPath, 'filler'));

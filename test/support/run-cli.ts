@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -30,6 +30,23 @@ export function wharf(
       },
     );
   });
+}
+
+/**
+ * Runs the built CLI with its stdout on an open file descriptor (a file, /dev/full), or on a pipe whose reader
+ * has gone away (`'closed-pipe'`, what `wharf ... | head` meets), and gives its exit code and stderr.
+ */
+export function wharfWithStdout(
+  args: string[],
+  stdout: number | 'closed-pipe',
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', stdout === 'closed-pipe' ? 'pipe' : stdout, 'pipe'],
+  });
+  child.stdout?.destroy();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
 }
 
 export function jsonLines(text: string): Record<string, unknown>[] {

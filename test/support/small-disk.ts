@@ -11,6 +11,8 @@ export interface SmallDisk {
   hostPath: string;
   /** Runs the built CLI inside the namespace, so it sees the tmpfs at `path`. Never throws on a non-zero exit. */
   wharf(args: string[]): Promise<CliResult>;
+  /** The same with its stdout redirected to `file` (a path inside the namespace), as `wharf ARGS > FILE`. */
+  wharfTo(file: string, args: string[]): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -52,23 +54,38 @@ export async function openSmallDisk(kib: number): Promise<SmallDisk | string> {
   return {
     path: mountPoint,
     hostPath: `/proc/${pid}/root${mountPoint}`,
-    wharf: (args) =>
-      new Promise((resolve) => {
-        execFile(
-          'nsenter',
-          ['-t', pid, '-U', '-m', '--preserve-credentials', process.execPath, CLI, ...args],
-          { env: process.env, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
-          (error, stdout, stderr) => {
-            const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-            resolve({ code, stdout, stderr });
-          },
-        );
-      }),
+    wharf: (args) => runIn(pid, [process.execPath, CLI, ...args]),
+    wharfTo: (file, args) =>
+      runIn(pid, [
+        'sh',
+        '-c',
+        'out="$1"; shift; exec "$@" > "$out"',
+        'sh',
+        file,
+        process.execPath,
+        CLI,
+        ...args,
+      ]),
     close: async () => {
       await stop(holder);
       await rm(mountPoint, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs `command` inside the namespace held by process `pid`; never throws on a non-zero exit. */
+function runIn(pid: string, command: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'nsenter',
+      ['-t', pid, '-U', '-m', '--preserve-credentials', ...command],
+      { env: process.env, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }
 
 function stop(child: ChildProcess): Promise<void> {

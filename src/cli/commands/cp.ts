@@ -104,11 +104,14 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
     concurrency: opts.concurrency ?? 32,
     signal,
     onEvent: (event) => {
-      if (event.type === 'progress' || event.type === 'planned' || event.type === 'file-done')
-        progress.update(event.snapshot);
-      if (event.type === 'file-done' && output.json) {
-        output.record({ action: 'copy', source: source.display(event.key), size: event.size });
+      if (event.type !== 'retry') progress.update(event.snapshot);
+      if (event.type === 'file-done') {
+        const from = source.display(event.key);
+        const to = dest.display(event.destKey);
+        if (output.json) output.record({ action: 'copy', source: from, dest: to, size: event.size });
+        output.debug(`copied ${from} -> ${to}`);
       }
+      if (event.type === 'file-failed' && output.json) output.record(failureRecord(source, dest, event));
       if (event.type === 'retry')
         output.debug(`retrying ${event.key} (attempt ${event.attempt + 1}): ${event.error.message}`);
     },
@@ -141,6 +144,21 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
   if (result.failed.length === 0) return EXIT.ok;
   const codes = new Set(result.failed.map((f) => f.error.code));
   return codes.size === 1 ? exitCodeFor([...codes][0] ?? 'INTERNAL') : EXIT.failure;
+}
+
+/** A failed object for scripts: the copy record's names, and the error as `fetch --json` gives it. */
+function failureRecord(
+  source: Target,
+  dest: Target,
+  failure: { key: string; destKey: string; error: WharfError },
+): Record<string, unknown> {
+  const { code, message, hint } = failure.error;
+  return {
+    action: 'failed',
+    source: source.display(failure.key),
+    dest: dest.display(failure.destKey),
+    error: { code, message, ...(hint ? { hint } : {}) },
+  };
 }
 
 /** Two targets in one bucket share a driver, so the copy runs server-side. */

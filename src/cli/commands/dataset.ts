@@ -117,7 +117,7 @@ Examples:
       .argument('<file>', "metadata JSON file, or '-' for stdin")
       .addHelpText(
         'after',
-        '\nExample:\n  wharf dataset mint metadata.json\n  cat metadata.json | wharf dataset mint -',
+        '\nExamples:\n  wharf dataset mint metadata.json\n  cat metadata.json | wharf dataset mint -',
       ),
   ).action(
     run(async (ctx, file: string, flags: ServerFlags) => {
@@ -139,7 +139,7 @@ Examples:
       .argument('<file>', "metadata JSON file, or '-' for stdin")
       .addHelpText(
         'after',
-        '\nPrints every failing field as PATH: MESSAGE and exits 2 when the metadata is invalid.\n\nExample:\n  wharf dataset validate metadata.json',
+        '\nPrints every failing field as PATH: MESSAGE and exits 2 when the metadata is invalid.\n\nExamples:\n  wharf dataset validate metadata.json',
       ),
   ).action(
     run(async (ctx, file: string, flags: ServerFlags) => {
@@ -167,7 +167,7 @@ Examples:
       .command('show')
       .description('a dataset record: name, owner, version links, release state, revision')
       .argument('<id>', 'dataset id PREFIX/N')
-      .addHelpText('after', '\nExample:\n  wharf dataset show 10378.1/42 --json'),
+      .addHelpText('after', '\nExamples:\n  wharf dataset show 10378.1/42 --json'),
   ).action(
     run(async (ctx, id: string, flags: ServerFlags) => {
       const record = await (await connect(flags)).fetchDataset(id);
@@ -304,7 +304,7 @@ Examples:
       )
       .addHelpText(
         'after',
-        '\nExample:\n  wharf dataset show 10378.1/42 --json | jq .metadata > m.json   # edit m.json, then\n  wharf dataset update 10378.1/42 m.json --reason "fix licence" --expected-revision 3',
+        '\nExamples:\n  wharf dataset show 10378.1/42 --json | jq .metadata > m.json   # edit m.json, then\n  wharf dataset update 10378.1/42 m.json --reason "fix licence" --expected-revision 3',
       ),
   ).action(
     run(
@@ -331,7 +331,7 @@ Examples:
       .command('history')
       .description('every metadata change of a dataset, oldest first')
       .argument('<id>', 'dataset id PREFIX/N')
-      .addHelpText('after', '\nExample:\n  wharf dataset history 10378.1/42'),
+      .addHelpText('after', '\nExamples:\n  wharf dataset history 10378.1/42'),
   ).action(
     run(async (ctx, id: string, flags: ServerFlags) => {
       const entries = await (await connect(flags)).listDatasetHistory(id);
@@ -363,7 +363,7 @@ Examples:
       )
       .addHelpText(
         'after',
-        '\nExample:\n  wharf dataset revert 10378.1/42 2 --reason "undo the licence change"',
+        '\nExamples:\n  wharf dataset revert 10378.1/42 2 --reason "undo the licence change"',
       ),
   ).action(
     run(
@@ -392,7 +392,7 @@ Examples:
       .argument('<id>', 'dataset id PREFIX/N (the latest version)')
       .requiredOption('--reason <text>', 'why the new version is created')
       .option('--empty', "start the new version's folder empty (default: a server-side copy of the files)")
-      .addHelpText('after', '\nExample:\n  wharf dataset version 10378.1/42 --reason "2025 survey"'),
+      .addHelpText('after', '\nExamples:\n  wharf dataset version 10378.1/42 --reason "2025 survey"'),
   ).action(
     run(async (ctx, id: string, flags: ServerFlags & { reason: string; empty?: boolean }) => {
       const result = await (
@@ -422,7 +422,7 @@ Uses write credentials scoped to the dataset (S3 keys or a dataset token) and Wh
 Files with the same path are replaced; nothing is deleted. Refused while the dataset is PENDING or
 RELEASED (create a new version). Skips .wharf/ and a metadata.json at the top.
 
-Example:
+Examples:
   wharf dataset upload 10378.1/42 ./survey`,
       ),
   ).action(

@@ -38,7 +38,11 @@ Examples:
       .description('ask a reviewer to release the dataset (dataset admins): NOT_RELEASED -> PENDING')
       .argument('<id>', 'dataset id PREFIX/N')
       .requiredOption('--approver <user>', 'a user from the reviewer pool (wharf reviewer list)')
-      .option('--notes <text>', 'for the reviewer', ''),
+      .option('--notes <text>', 'for the reviewer', '')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  wharf reviewer list                # who may approve\n  wharf review request 10378.1/42 --approver rita --notes "ready for release"',
+      ),
   ).action(
     run(async (ctx, id: string, flags: NotesFlags & { approver: string }) => {
       const record = await (
@@ -62,7 +66,11 @@ Examples:
             : 'send the dataset back: PENDING -> NOT_RELEASED',
         )
         .argument('<id>', 'dataset id PREFIX/N')
-        .option('--notes <text>', 'for the requester', ''),
+        .option('--notes <text>', 'for the requester', '')
+        .addHelpText(
+          'after',
+          `\nExamples:\n  wharf review ${decision} 10378.1/42 --notes "${decision === 'approve' ? 'checked' : 'the licence is missing'}"`,
+        ),
     ).action(
       run(async (ctx, id: string, flags: NotesFlags) => {
         const record = await (

@@ -21,7 +21,8 @@ Examples:
     reviewer
       .command('add')
       .description('add a user to the reviewer pool (sys-admins)')
-      .argument('<user>', 'user name'),
+      .argument('<user>', 'user name')
+      .addHelpText('after', '\nExamples:\n  wharf reviewer add rita'),
   ).action(
     run(async (ctx, user: string, flags: ServerFlags) => {
       await (await connect(flags)).review.addDatasetReviewer(user);
@@ -34,7 +35,8 @@ Examples:
     reviewer
       .command('rm')
       .description('remove a user from the reviewer pool (sys-admins)')
-      .argument('<user>', 'user name'),
+      .argument('<user>', 'user name')
+      .addHelpText('after', '\nExamples:\n  wharf reviewer rm rita'),
   ).action(
     run(async (ctx, user: string, flags: ServerFlags) => {
       await (await connect(flags)).review.deleteDatasetReviewer(user);
@@ -43,7 +45,12 @@ Examples:
     }),
   );
 
-  withServerOptions(reviewer.command('list').description('the reviewer pool, one user per line')).action(
+  withServerOptions(
+    reviewer
+      .command('list')
+      .description('the reviewer pool, one user per line')
+      .addHelpText('after', '\nExamples:\n  wharf reviewer list\n  wharf reviewer list --json'),
+  ).action(
     run(async (ctx, flags: ServerFlags) => {
       const users = await (await connect(flags)).review.listDatasetReviewers();
       for (const user of users) {

@@ -178,7 +178,13 @@ Examples:
       }),
     );
 
-  const trash = sync.command('trash').description('files a sync deleted or replaced');
+  const trash = sync
+    .command('trash')
+    .description('files a sync deleted or replaced')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  wharf sync trash list -C ./team-data\n  wharf sync trash purge --older-than 30d -C ./team-data --dry-run\n  wharf sync restore reports/q1.csv -C ./team-data   # bring one back`,
+    );
   trash
     .command('list')
     .description('trashed files, newest first (remote and this folder)')

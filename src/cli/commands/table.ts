@@ -63,6 +63,15 @@ export function registerTable(program: Command, run: RunAction): void {
     .command('table')
     .description(
       'build one Parquet table from the many small export files under a prefix; inspect and query it',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wharf table list --from s3://my-bucket
+  wharf table build modelSnapshot --from s3://my-bucket --meta-files --to modelSnapshot.parquet
+  wharf table show modelSnapshot.parquet
+  wharf table query modelSnapshot.parquet "SELECT Channel, count(*) FROM t GROUP BY 1"`,
     );
 
   nameOptions(
@@ -144,13 +153,29 @@ Examples:
     table
       .command('list')
       .description('show the known table names, where their files are and whether there are any'),
-  ).action(run((ctx: CommandContext, flags: NameFlags) => list(ctx, flags)));
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wharf table list --from s3://my-bucket
+  wharf table list --from s3://my-bucket --datamart-folder exports/datamart --json
+  wharf table list --config ./wharf.config.json`,
+    )
+    .action(run((ctx: CommandContext, flags: NameFlags) => list(ctx, flags)));
 
   table
     .command('show')
     .description('print the schema, row count and first rows of a Parquet table')
     .argument('<file>', 'a Parquet file: local path or s3://BUCKET/KEY')
     .option('-n, --limit <n>', 'rows to show (default 10)', positiveInt('--limit'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wharf table show modelSnapshot.parquet
+  wharf table show s3://my-bucket/tables/orders.parquet --limit 3`,
+    )
     .action(run((ctx: CommandContext, file: string, flags: { limit?: number }) => show(ctx, file, flags)));
 
   table
@@ -162,7 +187,13 @@ Examples:
     .argument('<sql>', 'the query, e.g. "SELECT Channel, count(*) FROM t GROUP BY 1"')
     .addHelpText(
       'after',
-      `\nThe table is the view t, and also the file's name when that is a plain identifier (e.g. modelSnapshot).`,
+      `
+The table is the view t, and also the file's name when that is a plain identifier (e.g. modelSnapshot).
+
+Examples:
+  wharf table query modelSnapshot.parquet "SELECT Channel, count(*) FROM t GROUP BY 1"
+  wharf table query s3://my-bucket/tables/orders.parquet "SELECT * FROM t LIMIT 10" > orders.csv
+  wharf --json table query modelSnapshot.parquet "SELECT * FROM modelSnapshot LIMIT 3" | jq .`,
     )
     .action(run((ctx: CommandContext, file: string, sql: string) => query(ctx, file, sql)));
 }

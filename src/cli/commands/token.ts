@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { ApiTokenInfo } from '../../datastore/model/api-token.js';
-import { connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
+import { connect, CONNECTION_HELP, withServerOptions, type ServerFlags } from '../datastore-connection.js';
 import { positiveInt, type RunAction } from '../context.js';
 
 /**
@@ -18,7 +18,17 @@ type TokenInfo = ApiTokenInfo & { token?: string };
 export function registerToken(program: Command, run: RunAction): void {
   const token = program
     .command('token')
-    .description("manage the datastore's API tokens (talks to wharf serve)");
+    .description("manage the datastore's API tokens (talks to wharf serve)")
+    .addHelpText(
+      'after',
+      `
+${CONNECTION_HELP}
+
+Examples:
+  wharf token create ci --expires-in-days 90
+  wharf token list
+  wharf token revoke TOKEN-ID        # the first column of wharf token list`,
+    );
   withServerOptions(
     token
       .command('create')
@@ -29,6 +39,14 @@ export function registerToken(program: Command, run: RunAction): void {
         new Option('--expires-in-days <n>', 'expiry (default: never)').argParser(
           positiveInt('--expires-in-days'),
         ),
+      )
+      .addHelpText(
+        'after',
+        `
+Examples:
+  wharf token create laptop
+  wharf token create ci --expires-in-days 90 --json | jq -r .token
+  wharf token create backup --user alice --server https://data.example.org   # as a sys-admin`,
       ),
   ).action(
     run(async (ctx, name: string, flags: ServerFlags & { user?: string; expiresInDays?: number }) => {
@@ -51,7 +69,14 @@ export function registerToken(program: Command, run: RunAction): void {
     token
       .command('list')
       .description('list tokens (yours; sys-admins: --user or everyone) — never the secrets')
-      .option('--user <username>', "another user's tokens (sys-admins only)"),
+      .option('--user <username>', "another user's tokens (sys-admins only)")
+      .addHelpText(
+        'after',
+        `
+Examples:
+  wharf token list
+  wharf token list --user alice --json      # as a sys-admin`,
+      ),
   ).action(
     run(async (ctx, flags: ServerFlags & { user?: string }) => {
       const query = flags.user !== undefined ? `?username=${encodeURIComponent(flags.user)}` : '';
@@ -73,7 +98,14 @@ export function registerToken(program: Command, run: RunAction): void {
     token
       .command('revoke')
       .description('revoke a token by its id')
-      .argument('<token-id>', 'as `wharf token list` shows it'),
+      .argument('<token-id>', 'as `wharf token list` shows it')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  wharf token list                   # the token id is the first column
+  wharf token revoke TOKEN-ID`,
+      ),
   ).action(
     run(async (ctx, tokenId: string, flags: ServerFlags) => {
       await api(flags, 'DELETE', `/tokens/${encodeURIComponent(tokenId)}`);

@@ -71,7 +71,13 @@ describe('mapS3Error', () => {
       code: 'NETWORK',
       retryable: true,
       message: 'cannot reach endpoint http://127.0.0.1:7480: connect ECONNREFUSED 127.0.0.1:1',
+      hint: 'check --endpoint-url / AWS_ENDPOINT_URL and that the server is running and reachable from here',
     });
+    const onAws = { ...ctx, endpointLabel: 'AWS S3 (eu-west-1)', endpoint: undefined };
+    const noDns = Object.assign(new Error('getaddrinfo ENOTFOUND s3.eu-west-1.amazonaws.com'), {
+      code: 'ENOTFOUND',
+    });
+    expect(mapS3Error(noDns, onAws, { action: 'list', prefix: '' }).hint).toMatch(/network.*--region/);
     expect(mapS3Error(sdk('TimeoutError'), ctx, { action: 'read', key: 'k' }).code).toBe('NETWORK');
     expect(mapS3Error(sdk('AbortError'), ctx, { action: 'read', key: 'k' }).code).toBe('ABORTED');
   });

@@ -262,7 +262,10 @@ function mapTransportError(error: unknown, ctx: S3ErrorContext, target: S3ErrorT
     name === 'TimeoutError' ||
     /socket hang up|ECONNRESET|network|timed? ?out/i.test(message)
   ) {
-    return new NetworkError(`cannot reach endpoint ${ctx.endpointLabel}: ${message}`, { cause: error });
+    return new NetworkError(`cannot reach endpoint ${ctx.endpointLabel}: ${message}`, {
+      cause: error,
+      hint: unreachableHint(ctx),
+    });
   }
   return new WharfError(
     'INTERNAL',
@@ -271,6 +274,13 @@ function mapTransportError(error: unknown, ctx: S3ErrorContext, target: S3ErrorT
       cause: error,
     },
   );
+}
+
+/** What to check when no connection could be made or kept: the endpoint named, or the network to AWS. */
+function unreachableHint(ctx: S3ErrorContext): string {
+  return ctx.endpoint
+    ? 'check --endpoint-url / AWS_ENDPOINT_URL and that the server is running and reachable from here'
+    : "check this machine's network (proxy, firewall, DNS) and the region (--region / AWS_REGION)";
 }
 
 const CREDENTIAL_HINT =
