@@ -61,7 +61,7 @@ export interface FetchOptions {
   metaFiles?: boolean;
   /** Refuse to fetch when the selected objects' LastModified times span more than this many hours. */
   timestampToleranceHours?: number;
-  /** Files downloaded at once; also the cap on requests in flight. Default 32. */
+  /** Files downloaded at once; also the cap on requests in flight. Default 64 (FETCH_DEFAULTS). */
   concurrency?: number;
   /** Ranged GETs in flight per large object. Default 8. */
   partConcurrency?: number;

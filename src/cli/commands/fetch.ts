@@ -86,8 +86,9 @@ uploader stored one), fsynced and renamed into place. A rerun downloads only new
 index in DEST/<id>/.wharf/ remembers each object's ETag and the local file's size and mtime. Large files
 come in parallel byte ranges and resume where they stopped after Ctrl-C or a crash.
 
-In-flight requests never exceed max(--concurrency, --part-concurrency); memory stays near that many
-socket buffers (about 64 KiB each) plus 1 MiB per large file being checked.
+In-flight requests never exceed max(--concurrency, --part-concurrency); memory stays near one 256 KiB
+read buffer per connection and two write buffers per request in flight (about 60 MiB with the defaults),
+plus 1 MiB per large file being checked.
 
 Examples:
   wharf fetch s3://my-bucket/exports/2024-06/ ./data --include '**/*.parquet'

@@ -62,6 +62,9 @@ export function createS3Client(
     socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
     logger: quietLogger,
   });
+  // The SDK warns on every Node below 22 that it will drop it one day; Wharf supports Node 20 (package.json
+  // engines) with SDK versions pinned and tested there, so library users would only see noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     region: resolved.region,
     ...(resolved.endpoint ? { endpoint: resolved.endpoint } : {}),
