@@ -282,5 +282,9 @@ describe('buildTable (local source)', () => {
 
   it('fails with NotFound when nothing is selected', async () => {
     await expect(build('none', { 'x.txt': 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // With --meta-files and no companions, the message names the rule that left nothing.
+    await expect(
+      build('no-meta', { 's1.json.gz': gzipSync('{"a":1}\n') }, { metaFiles: true }),
+    ).rejects.toThrow(/only those with a \.meta companion \(--meta-files\)/);
   });
 });

@@ -131,9 +131,16 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
       !options.include &&
       /^no objects match/.test(error.message)
     ) {
+      const where = formatLocation(location, location.kind === 's3' ? asFolderPrefix(location.key) : '');
+      const metaRule = options.metaFiles ? ', and only those with a .meta companion (--meta-files)' : '';
       throw new NotFoundError(
-        `no files to build ${name} from under ${formatLocation(location, location.kind === 's3' ? asFolderPrefix(location.key) : '')} (looked for ${SUPPORTED_NAMES_HELP})`,
-        { hint: 'check the location with `wharf ls -r`, or select files with --include', cause: error },
+        `no files to build ${name} from under ${where} (looked for ${SUPPORTED_NAMES_HELP}${metaRule})`,
+        {
+          hint: options.metaFiles
+            ? 'check that the export wrote its .meta files (`wharf ls -r`), or build without --meta-files'
+            : 'check the location with `wharf ls -r`, or select files with --include',
+          cause: error,
+        },
       );
     }
     throw error;
