@@ -21,12 +21,18 @@ export interface WharfErrorOptions {
   cause?: unknown;
   /** What the user can do about it, shown after the message. */
   hint?: string;
+  /**
+   * Every request of the run would fail the same way (rejected credentials, a missing bucket, an endpoint that
+   * cannot be reached): work over many objects stops at the first, and says it once, not once per object.
+   */
+  affectsAll?: boolean;
 }
 
 export class WharfError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly hint: string | undefined;
+  readonly affectsAll: boolean;
 
   constructor(code: ErrorCode, message: string, options: WharfErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -34,6 +40,7 @@ export class WharfError extends Error {
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.hint = options.hint;
+    this.affectsAll = options.affectsAll ?? false;
   }
 }
 

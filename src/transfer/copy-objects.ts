@@ -121,6 +121,9 @@ export async function copyObjects(
     });
   }
 
+  const listDenied =
+    plan.items.length > 1 && dest.localPath === undefined && (await probeDestination(dest, signal));
+
   await runPool(
     plan.items,
     options.concurrency ?? 32,
@@ -164,7 +167,9 @@ export async function copyObjects(
         });
       } catch (error) {
         const wharfError = isWharfError(error) ? error : toWharfError(error);
-        if (wharfError.code === 'ABORTED') throw wharfError;
+        if (wharfError.code === 'ABORTED' || wharfError.affectsAll) throw wharfError;
+        // Listing and writing both refused, and nothing written yet: these credentials will not do.
+        if (listDenied && wharfError.code === 'ACCESS_DENIED' && result.done.length === 0) throw wharfError;
         snapshot.bytes -= counted;
         snapshot.failedFiles += 1;
         result.failed.push({ ...item, error: wharfError });
@@ -180,6 +185,24 @@ export async function copyObjects(
     signal,
   ).finally(() => download?.finish());
   return result;
+}
+
+/**
+ * One listing of the destination before many writes: rejected credentials, a missing bucket or an endpoint
+ * that cannot be reached then fail the copy once, with one message, instead of once per object. A listing
+ * refused with a plain AccessDenied may not stop writes (a put-only bucket policy), so the copy goes on;
+ * returns true then, and the copy stops at its first refused write if nothing was written before it (Ceph RGW
+ * answers a request signed with a wrong secret with exactly that AccessDenied).
+ */
+async function probeDestination(dest: StorageDriver, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    for await (const _ of dest.list('', signal ? { signal } : {})) break;
+    return false;
+  } catch (error) {
+    const wharfError = toWharfError(error);
+    if (wharfError.code === 'ABORTED' || wharfError.affectsAll) throw wharfError;
+    return wharfError.code === 'ACCESS_DENIED';
+  }
 }
 
 type Downloader = ((

@@ -120,6 +120,28 @@ describe('wharf ls', () => {
     expect(r.stderr).toMatch(/--profile|AWS_PROFILE/);
   });
 
+  it('an upload of many files with rejected credentials or no server says so once, not once per file', async () => {
+    const dir = await tempDir('many-up');
+    for (let i = 0; i < 30; i++) await writeFile(join(dir, `f${i}.txt`), `${i}`);
+    const denied = await wharf(['cp', '-r', dir, `s3://${bucket}/many-up/`], {
+      env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' },
+    });
+    expect(denied.code).toBe(4);
+    expect(denied.stderr.trim().split('\n')).toHaveLength(1);
+    expect(denied.stderr).toMatch(/access denied|secret key does not match/);
+    const unreachable = await wharf([
+      '--endpoint-url',
+      'http://127.0.0.1:9',
+      'cp',
+      '-r',
+      dir,
+      `s3://${bucket}/many-up/`,
+    ]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unreachable.stderr).toMatch(/cannot reach endpoint http:\/\/127\.0\.0\.1:9/);
+  });
+
   it('a profile that does not exist is a credentials error naming the profile (exit 4)', async () => {
     const r = await wharf(['--profile', 'no-such-profile', 'ls', `s3://${bucket}/`], {
       env: {

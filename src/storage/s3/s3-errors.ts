@@ -69,6 +69,8 @@ const THROTTLE_CODES = new Set([
   'BandwidthLimitExceeded',
 ]);
 
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -97,6 +99,7 @@ export function bucketNotFound(ctx: S3ErrorContext, cause?: unknown): NotFoundEr
   const endpointFlag = ctx.endpoint ? ` --endpoint-url ${ctx.endpoint}` : '';
   return new NotFoundError(`bucket ${ctx.bucket} does not exist at endpoint ${ctx.endpointLabel}`, {
     cause,
+    affectsAll: true,
     hint: `create it (e.g. aws s3 mb s3://${ctx.bucket}${endpointFlag}) or check the bucket name and the endpoint (AWS_ENDPOINT_URL or --endpoint-url)`,
   });
 }
@@ -163,6 +166,8 @@ export function mapServerError(
       `${accessReason(code)} for ${target.action} ${what} at ${ctx.endpointLabel} (${detail}) using credentials from ${ctx.credentialSource}`,
       {
         cause,
+        // Plain AccessDenied may concern one key (a policy); the others reject the credentials themselves.
+        affectsAll: code !== undefined && code !== 'AccessDenied' && code !== 'Forbidden',
         hint:
           code === 'RequestTimeTooSkewed'
             ? "fix this machine's clock (requests are signed with the current time)"
@@ -254,6 +259,7 @@ function mapTransportError(error: unknown, ctx: S3ErrorContext, target: S3ErrorT
     return new NetworkError(`cannot reach endpoint ${ctx.endpointLabel}: TLS failed: ${message}`, {
       cause: error,
       retryable: false,
+      affectsAll: true,
       hint: 'check the endpoint URL; for a private CA set NODE_EXTRA_CA_CERTS to its certificate file',
     });
   }
@@ -265,6 +271,8 @@ function mapTransportError(error: unknown, ctx: S3ErrorContext, target: S3ErrorT
     return new NetworkError(`cannot reach endpoint ${ctx.endpointLabel}: ${message}`, {
       cause: error,
       hint: unreachableHint(ctx),
+      // A refused connection or an unknown host fails every request; a reset or a timeout may be one.
+      affectsAll: UNREACHABLE_CODES.has(nodeCode),
     });
   }
   return new WharfError(
