@@ -18,6 +18,7 @@ import {
   type SyncPaths,
 } from './local-state.js';
 import { planSync } from './plan-sync.js';
+import { assertRemoteApart } from './remote-overlap.js';
 import {
   commitRemoteIndex,
   readRemoteIndex,
@@ -123,6 +124,8 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
   const dir = resolve(options.dir);
   const paths = syncPaths(dir);
   const config = await readConfig(paths);
+  // sync.json may have been edited by hand since `sync init` checked this.
+  await assertRemoteApart(dir, config.remote);
   const settings = { ...DEFAULTS, ...definedOnly(options) };
   const store = options.store ?? (await openStorage(config.remote, options.storage ?? {}));
   const signal = options.signal;
