@@ -199,6 +199,23 @@ describe('planSync: conflicts', () => {
     expect(action).not.toHaveProperty('conflictPath');
   });
 
+  it("prefer newer compares the remote edit's own mtime, not its later commit time", () => {
+    // The remote edit was made on 2026-11-19 but committed on 2026-11-22; the local edit is from 2026-11-21.
+    const remote: IndexEntry = {
+      ...entry('Z', '2026-11-22T00:00:00.000Z'),
+      mtimeMs: Date.parse('2026-11-19T00:00:00.000Z'),
+    };
+    const [action] = plan(conflicting(localAt('2026-11-21T00:00:00.000Z'), remote), {
+      prefer: 'newer',
+    }).actions;
+    expect(action).toMatchObject({ kind: 'conflict', resolution: 'local' });
+    const later = { ...remote, mtimeMs: Date.parse('2026-11-21T12:00:00.000Z') };
+    const [other] = plan(conflicting(localAt('2026-11-21T00:00:00.000Z'), later), {
+      prefer: 'newer',
+    }).actions;
+    expect(other).toMatchObject({ kind: 'conflict', resolution: 'remote' });
+  });
+
   it('picks a conflict name no side uses yet', () => {
     const name = (suffix: string): string => `data/report.conflict-alice-${STAMP}${suffix}.csv`;
     const result = plan({

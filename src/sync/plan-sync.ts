@@ -125,9 +125,14 @@ function conflictResolver({ local, base, remote, member, now, prefer }: PlanInpu
   };
 }
 
+/**
+ * `newer`: the edit made later wins, by file modification times (the remote version's as recorded when it was
+ * uploaded; for entries from before that was recorded, the commit time). A tie keeps the remote version.
+ */
 function preferredSide(prefer: Prefer, local: LocalFile, remote: IndexEntry): 'local' | 'remote' {
   if (prefer !== 'newer') return prefer;
-  return local.mtimeMs > Date.parse(remote.modifiedAt) ? 'local' : 'remote';
+  const remoteEdited = remote.mtimeMs ?? Date.parse(remote.modifiedAt);
+  return local.mtimeMs > remoteEdited ? 'local' : 'remote';
 }
 
 function freeConflictPath(path: string, member: string, now: Date, taken: Set<string>): string {

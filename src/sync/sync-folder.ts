@@ -34,6 +34,7 @@ import type {
   Direction,
   EntryMap,
   IndexEntry,
+  LocalFile,
   LocalSnapshot,
   Prefer,
   SyncIndex,
@@ -227,7 +228,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       });
       await baseJournal.flushed();
       Object.assign(result, { applied: true, failed: applied.failed, conflicts: applied.conflicts });
-      const next = nextIndex(state.remote, applied, config.member);
+      const next = nextIndex(state.remote, applied, config.member, state.local);
       if (next !== undefined) {
         if (lease) await lease.renew();
         const outcome = await commitRemoteIndex(store, state.remote, withShortLastCommit(next), signal);
@@ -352,11 +353,15 @@ async function readRemote(
   return readRemoteIndex(store, signal);
 }
 
-/** The remote index with this run's remote-side changes, or undefined when there are none. */
+/**
+ * The remote index with this run's remote-side changes, or undefined when there are none. An entry whose content
+ * is the scanned local file's records that file's mtime (when the edit was made, for `--prefer newer`).
+ */
 export function nextIndex(
   current: Pick<IndexSnapshot, 'generation' | 'entries'>,
   applied: Pick<ApplyResult, 'remoteChanges'>,
   member: string,
+  local?: LocalSnapshot,
 ): SyncIndex | undefined {
   if (applied.remoteChanges.length === 0) return undefined;
   const at = new Date().toISOString();
@@ -367,11 +372,13 @@ export function nextIndex(
     if (entry) {
       const before =
         current.entries.get(change.path) ?? (change.from ? current.entries.get(change.from) : undefined);
+      const edited = editTimeOf(entry.sha256, local?.get(change.path), before);
       entries[change.path] = {
         ...entry,
         version: (before?.version ?? 0) + 1,
         modifiedBy: member,
         modifiedAt: at,
+        ...(edited !== undefined ? { mtimeMs: edited } : {}),
       };
     }
   }
@@ -383,6 +390,16 @@ export function nextIndex(
     changes: applied.remoteChanges.map((c) => c.change),
   };
   return { format: 'wharf-sync-index', version: 1, generation, entries, lastCommit };
+}
+
+/** The uploaded file's mtime when it holds the committed content; else the previous entry's, for the same content. */
+function editTimeOf(
+  sha256: string,
+  file: LocalFile | undefined,
+  before: IndexEntry | undefined,
+): number | undefined {
+  if (file?.sha256 === sha256) return file.mtimeMs;
+  return before?.sha256 === sha256 ? before.mtimeMs : undefined;
 }
 
 /** Changes kept in the index's `lastCommit` at most; the journal record always has them all. */
@@ -462,7 +479,8 @@ function sameEntries(a: EntryMap, b: EntryMap): boolean {
           x.etag !== y.etag ||
           x.version !== y.version ||
           x.modifiedBy !== y.modifiedBy ||
-          x.modifiedAt !== y.modifiedAt))
+          x.modifiedAt !== y.modifiedAt ||
+          x.mtimeMs !== y.mtimeMs))
     )
       return false;
   }

@@ -53,7 +53,7 @@ export function registerSync(program: Command, run: RunAction): void {
     .addOption(
       new Option(
         '--prefer <side>',
-        'resolve edit-vs-edit conflicts: local, remote or newer (default: keep both)',
+        'resolve edit-vs-edit conflicts: local, remote or newer (the file modified later; default: keep both)',
       ).choices(['local', 'remote', 'newer']),
     )
     .option(
