@@ -683,6 +683,46 @@ describe('wharf sync (CLI, real S3)', () => {
     expect(await localTrashPaths(bob)).toEqual(names);
   });
 
+  it('a tripped guard: dry runs and status still show the plan; with --force, --dry-run and --plan-out go ahead as a real run would', async () => {
+    const prefix = 'guard-plan/';
+    const { alice } = await team(prefix, ['alice']);
+    const names = ['g1.txt', 'g2.txt', 'g3.txt', 'g4.txt'];
+    for (const name of names) await put(alice, name, `content of ${name}`);
+    await syncOk(alice);
+    for (const name of names) await remove(alice, name);
+    await put(alice, 'keep.txt', 'k');
+    const before = await storedIndex(prefix);
+
+    for (const args of [
+      ['sync', alice, '--dry-run'],
+      ['sync', 'status', alice],
+    ]) {
+      const shown = await wharf(args);
+      expect(shown.code, args.join(' ')).toBe(5);
+      expect(shown.stderr).toContain('delete    g1.txt on the remote');
+      expect(shown.stderr).toContain('upload    keep.txt');
+      expect(shown.stderr).toMatch(/guard max-delete: the plan deletes 4 of 4/);
+    }
+    const forcedDry = await wharf(['sync', alice, '--dry-run', '--force']);
+    expect(forcedDry.code, forcedDry.stderr).toBe(0);
+    expect(forcedDry.stderr).toContain('delete    g4.txt on the remote');
+    expect(forcedDry.stderr).toMatch(/warning: guard max-delete overridden by --force/);
+
+    const refusedFile = join(work, 'guard-plan-refused.json');
+    const refused = await wharf(['sync', alice, '--plan-out', refusedFile]);
+    expect(refused.code).toBe(5);
+    expect(existsSync(refusedFile)).toBe(false);
+    const planFile = join(work, 'guard-plan.json');
+    const planned = await wharf(['sync', alice, '--force', '--plan-out', planFile]);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(JSON.parse(await readFile(planFile, 'utf8'))).toMatchObject({ force: true });
+    expect((await storedIndex(prefix)).etag).toBe(before.etag);
+
+    const applied = await wharf(['sync', 'apply', planFile, '--json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(Object.keys((await storedIndex(prefix)).index.entries)).toEqual(['keep.txt']);
+  });
+
   it('a subfolder of a linked folder points to that folder, and cannot be linked itself', async () => {
     const { alice } = await team('nested/', ['alice']);
     const sub = join(alice, 'sub');

@@ -350,22 +350,34 @@ async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags): Prom
   } finally {
     progress.stop();
   }
-  if (flags.planOut !== undefined && result.guards.length === 0) {
+  const force = flags.force ?? false;
+  // A plan the real run would refuse (a guard tripped, no --force) is shown but not saved.
+  if (flags.planOut !== undefined && (result.guards.length === 0 || force)) {
     await writeFile(flags.planOut, `${JSON.stringify(savedPlan(result, flags), null, 2)}\n`);
   }
-  return report(output, result, { planOnly, planOut: flags.planOut, yes: flags.yes ?? false });
+  return report(output, result, { planOnly, planOut: flags.planOut, yes: flags.yes ?? false, force });
 }
 
 function report(
   output: Output,
   result: SyncResult,
-  o: { planOnly: boolean; planOut?: string | undefined; yes: boolean },
+  o: { planOnly: boolean; planOut?: string | undefined; yes: boolean; force: boolean },
 ): number {
   if (output.json) output.record(resultRecord(result));
-  for (const g of result.guards) output.error(new ValidationError(`guard ${g.guard}: ${g.message}`));
-  if (result.guards.length > 0 && !result.applied) return EXIT.conflict;
-  if (o.planOnly || o.yes || result.declined) {
-    if (!output.json && (o.planOnly || result.applied)) showPlan(output, result.plan);
+  const stopped = result.guards.length > 0 && !o.force;
+  // The plan comes first, so a tripped guard's message can be checked against it.
+  if (!output.json && (o.planOnly || stopped || ((o.yes || result.declined) && result.applied)))
+    showPlan(output, result.plan);
+  for (const g of result.guards) {
+    if (stopped) output.error(new ValidationError(`guard ${g.guard}: ${g.message}`));
+    else output.warn(`guard ${g.guard} overridden by --force: ${withoutAdvice(g.message)}`);
+  }
+  if (stopped) {
+    if (o.planOnly)
+      output.info(
+        `${o.planOut ? `plan not written to ${o.planOut}` : 'dry run'}: a sync would stop here; nothing changed`,
+      );
+    return EXIT.conflict;
   }
   for (const f of result.failed) output.error(f.error);
   for (const c of result.conflicts)
@@ -393,6 +405,12 @@ function report(
       `${result.committed ? `generation ${result.generation}, ${guarantee}` : 'nothing to commit'}`,
   );
   return result.failed.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/** A guard's finding without its advice (`…; check the folder, or pass --force`), once --force was given. */
+function withoutAdvice(message: string): string {
+  const end = message.indexOf('; ');
+  return end < 0 ? message : message.slice(0, end);
 }
 
 /** The plan on stderr (paged on a terminal). `--quiet` hides it, except when the user is asked to confirm it. */
@@ -498,6 +516,9 @@ interface SavedPlan {
   dir: string;
   direction: Direction;
   prefer?: Prefer;
+  /** The guard options the plan was made with: `apply` goes ahead exactly when the planning run would have. */
+  maxDelete?: string;
+  force?: boolean;
   actions: Record<string, unknown>[];
 }
 
@@ -507,6 +528,8 @@ function savedPlan(r: SyncResult, flags: SyncFlags): SavedPlan {
     dir: r.dir,
     direction: flags.direction ?? 'both',
     ...(flags.prefer ? { prefer: flags.prefer } : {}),
+    ...(flags.maxDelete !== undefined ? { maxDelete: flags.maxDelete } : {}),
+    ...(flags.force ? { force: true } : {}),
     actions: r.plan.actions.map(actionRecord),
   };
 }
@@ -532,6 +555,8 @@ async function applySaved(
     signal: ctx.signal,
     direction: saved.direction,
     ...(saved.prefer ? { prefer: saved.prefer } : {}),
+    ...(typeof saved.maxDelete === 'string' ? { maxDelete: parseMaxDelete(saved.maxDelete) } : {}),
+    force: saved.force === true,
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
     // Re-validation: the plan made now must be the saved one, action for action, hashes included.
     confirm: async (plan) => {
@@ -546,7 +571,7 @@ async function applySaved(
       return true;
     },
   });
-  return report(ctx.output, result, { planOnly: false, yes: true });
+  return report(ctx.output, result, { planOnly: false, yes: true, force: saved.force === true });
 }
 
 /** Bytes an action sends or receives (a keep-both conflict does both), for the progress bar's total. */
