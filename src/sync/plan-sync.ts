@@ -31,6 +31,8 @@ export interface PlanInput {
   direction?: Direction;
   /** Default undefined: keep both versions. */
   prefer?: Prefer;
+  /** Conflict-copy names to reuse where still free (a saved plan's, so `sync apply` does what was shown). */
+  conflictNames?: ReadonlyMap<string, string>;
 }
 
 type ActionKind = SyncAction['kind'];
@@ -109,16 +111,20 @@ function bothChanged(
   return undefined;
 }
 
-function conflictResolver({ local, base, remote, member, now, prefer }: PlanInput): ResolveConflict {
+function conflictResolver(input: PlanInput): ResolveConflict {
+  const { local, base, remote, member, now, prefer, conflictNames } = input;
   // Conflict copies must not land on any existing path, nor on each other.
   const taken = new Set([...local.keys(), ...base.keys(), ...remote.keys()]);
   return (path, localFile, remoteEntry) => {
     const conflict = { kind: 'conflict', path, local: localFile, remote: remoteEntry } as const;
     if (prefer === undefined) {
+      const wanted = conflictNames?.get(path);
+      const reuse = wanted !== undefined && !taken.has(wanted) && isConflictNameOf(wanted, path, member);
+      if (reuse) taken.add(wanted);
       return {
         ...conflict,
         resolution: 'keep-both',
-        conflictPath: freeConflictPath(path, member, now, taken),
+        conflictPath: reuse ? wanted : freeConflictPath(path, member, now, taken),
       };
     }
     return { ...conflict, resolution: preferredSide(prefer, localFile, remoteEntry) };
@@ -151,6 +157,18 @@ function freeConflictPath(path: string, member: string, now: Date, taken: Set<st
  */
 export function conflictName(path: string, member: string, now: Date): string {
   return conflictPathVariant(path, member, now, 1);
+}
+
+/** `candidate` is a name `conflictPathVariant` gives `path` for `member` at some time and attempt. */
+function isConflictNameOf(candidate: string, path: string, member: string): boolean {
+  const tag = `.conflict-${safeMemberName(member)}-`;
+  const at = candidate.lastIndexOf(tag);
+  if (at < 0) return false;
+  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-(\d+))?/.exec(candidate.slice(at + tag.length));
+  if (!m) return false;
+  const when = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+  if (Number.isNaN(when.getTime())) return false;
+  return conflictPathVariant(path, member, when, m[7] ? Number(m[7]) : 1) === candidate;
 }
 
 /** Attempt 2, 3, … add `-2`, `-3`, … after the time stamp. */
@@ -271,6 +289,19 @@ function skipReason(action: SyncAction, direction: Direction): string | undefine
   if (direction === 'push' && CHANGES_LOCAL.has(action.kind)) return SKIP_REMOTE_CHANGE;
   if (direction === 'pull' && CHANGES_REMOTE.has(action.kind)) return SKIP_LOCAL_CHANGE;
   return undefined;
+}
+
+/** `plan` with only the actions `keep` accepts; the others become skipped changes with `reason`. */
+export function restrictPlan(
+  plan: SyncPlan,
+  keep: (action: SyncAction) => boolean,
+  reason: string,
+): SyncPlan {
+  const kept = plan.actions.filter(keep);
+  const left = plan.actions
+    .filter((action) => !keep(action))
+    .map((action) => ({ path: actionPath(action), reason }));
+  return summarise(kept, [...plan.skipped, ...left], plan.tracked);
 }
 
 function summarise(actions: SyncAction[], skipped: SkippedChange[], tracked: number): SyncPlan {

@@ -63,6 +63,13 @@ export interface SyncOptions {
    * Not asked for an empty plan.
    */
   confirm?: (plan: SyncPlan) => Promise<boolean>;
+  /**
+   * Cuts each plan down before the guards and the confirmation (`sync apply`: only the saved plan's actions);
+   * may throw to refuse it. `attempt` is 1 for the first plan, higher for re-plans after another member committed.
+   */
+  select?: (plan: SyncPlan, attempt: number) => SyncPlan;
+  /** Conflict-copy names to reuse where still free (a saved plan's). */
+  conflictNames?: ReadonlyMap<string, string>;
   /** Files transferred at once (default 16). */
   concurrency?: number;
   /** Default 8 MiB. */
@@ -141,7 +148,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
     for (let attempt = 1; ; attempt++) {
       const state = await readState(dir, paths, store, signal);
       emit({ type: 'scanned', files: state.local.size, hashed: state.hashed, warnings: state.warnings });
-      const plan = planSync({
+      const planned = planSync({
         local: state.local,
         base: state.base,
         remote: state.remote.entries,
@@ -150,7 +157,9 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         now: new Date(),
         direction: options.direction ?? 'both',
         ...(options.prefer ? { prefer: options.prefer } : {}),
+        ...(options.conflictNames ? { conflictNames: options.conflictNames } : {}),
       });
+      const plan = options.select ? options.select(planned, attempt) : planned;
       emit({ type: 'planned', plan, attempt });
       const result: SyncResult = {
         dir,

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -641,6 +641,48 @@ describe('wharf sync (CLI, real S3)', () => {
     expect(await readFile(join(alice, 'y.txt'), 'utf8')).toBe('y2 by alice');
     expect([...(await folderFiles(alice)).keys()]).toEqual(['w.txt', 'x.txt', 'y.txt', 'z.txt']);
     expect(await readFile(baseFile, 'utf8')).toBe(aliceBase);
+  });
+
+  it('sync apply: an unrelated commit by another member is left for the next sync; a conflict planned earlier applies with its saved name', async () => {
+    const prefix = 'plan-apply/';
+    const { alice, bob } = await team(prefix, ['alice', 'bob']);
+    await put(alice, 'f.txt', 'one');
+    await syncOk(alice);
+    await syncOk(bob);
+
+    await put(alice, 'mine.txt', 'mine');
+    const planFile = join(work, 'plan-unrelated.json');
+    expect((await syncCli(alice, ['--plan-out', planFile])).code).toBe(0);
+    await put(bob, 'other.txt', 'other');
+    await syncOk(bob);
+    const applied = await wharf(['sync', 'apply', planFile]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toMatch(
+      /1 change made since .*plan-unrelated\.json was written was left for the next sync/,
+    );
+    expect(applied.stderr).toMatch(/skip +other\.txt \(new since the plan was saved/);
+    expect(existsSync(join(alice, 'other.txt'))).toBe(false);
+    expect((await storedIndex(prefix)).index.entries['mine.txt']?.sha256).toBe(sha256('mine'));
+    await syncOk(alice);
+    expect(await readFile(join(alice, 'other.txt'), 'utf8')).toBe('other');
+
+    // A keep-both conflict: the plan file names the conflict copy with the time of planning. A plan made at
+    // another second (here: its stamp moved back) still applies, under the name it showed.
+    await put(alice, 'f.txt', 'one + alice');
+    await put(bob, 'f.txt', 'one + bob');
+    await syncOk(bob);
+    const conflictFile = join(work, 'plan-conflict.json');
+    expect((await syncCli(alice, ['--plan-out', conflictFile])).code).toBe(0);
+    const text = await readFile(conflictFile, 'utf8');
+    expect(text).toMatch(/f\.conflict-alice-\d{8}-\d{6}\.txt/);
+    await writeFile(
+      conflictFile,
+      text.replace(/f\.conflict-alice-\d{8}-\d{6}\.txt/, 'f.conflict-alice-20200101-000000.txt'),
+    );
+    const resolved = await wharf(['sync', 'apply', conflictFile]);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(await readFile(join(alice, 'f.txt'), 'utf8')).toBe('one + bob');
+    expect(await readFile(join(alice, 'f.conflict-alice-20200101-000000.txt'), 'utf8')).toBe('one + alice');
   });
 
   it('the delete guard trips on an emptied folder (exit 5), --force overrides', async () => {

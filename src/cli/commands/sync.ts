@@ -13,6 +13,12 @@ import {
   syncLog,
 } from '../../sync/sync-admin.js';
 import { syncFolder, type SyncResult } from '../../sync/sync-folder.js';
+import {
+  actionRecord,
+  checkSavedPlan,
+  savedConflictNames,
+  type ActionRecord,
+} from '../../sync/saved-plan.js';
 import { parseMaxDelete } from '../../sync/sync-guards.js';
 import type { Direction, Prefer, SyncAction, SyncPlan } from '../../sync/types.js';
 import { ask, requireTerminal } from '../confirm.js';
@@ -139,7 +145,13 @@ Examples:
     .description('apply a plan saved with --plan-out, if nothing it touches changed since')
     .addHelpText(
       'after',
-      `\nExamples:\n  wharf sync ./team-data --plan-out plan.json   # review plan.json, then:\n  wharf sync apply plan.json`,
+      `
+Plans again and carries out the saved actions, refusing (exit 5) if a file they touch changed since (other
+content, or a new change on one of their paths). Changes on other paths made since are left for the next sync.
+
+Examples:
+  wharf sync ./team-data --plan-out plan.json   # review plan.json, then:
+  wharf sync apply plan.json`,
     )
     .argument('<file>', 'the plan file')
     .option('-j, --concurrency <n>', 'files transferred at once (default 16)', positiveInt('--concurrency'))
@@ -499,17 +511,6 @@ function planRecord(plan: SyncPlan): Record<string, unknown> {
   };
 }
 
-function actionRecord(a: SyncAction): Record<string, unknown> {
-  const out: Record<string, unknown> = { kind: a.kind };
-  if ('path' in a) out.path = a.path;
-  if ('from' in a) Object.assign(out, { from: a.from, to: a.to });
-  if ('reason' in a) out.reason = a.reason;
-  if (a.kind === 'conflict') Object.assign(out, { resolution: a.resolution, conflictPath: a.conflictPath });
-  if ('local' in a && a.local) out.localSha256 = a.local.sha256;
-  if ('remote' in a && a.remote) out.remoteSha256 = a.remote.sha256;
-  return out;
-}
-
 /** A plan file: the folder and the actions, each with the content hashes it was planned against. */
 interface SavedPlan {
   format: 'wharf-sync-plan';
@@ -519,7 +520,7 @@ interface SavedPlan {
   /** The guard options the plan was made with: `apply` goes ahead exactly when the planning run would have. */
   maxDelete?: string;
   force?: boolean;
-  actions: Record<string, unknown>[];
+  actions: ActionRecord[];
 }
 
 function savedPlan(r: SyncResult, flags: SyncFlags): SavedPlan {
@@ -548,7 +549,7 @@ async function applySaved(
   }
   if (saved.format !== 'wharf-sync-plan' || !Array.isArray(saved.actions))
     throw new UsageError(`${file} is not a plan written by wharf sync --plan-out`);
-  const expected = new Set(saved.actions.map((a) => JSON.stringify(a)));
+  let leftOut = 0;
   const result = await syncFolder({
     dir: saved.dir,
     storage: ctx.storage,
@@ -557,20 +558,27 @@ async function applySaved(
     ...(saved.prefer ? { prefer: saved.prefer } : {}),
     ...(typeof saved.maxDelete === 'string' ? { maxDelete: parseMaxDelete(saved.maxDelete) } : {}),
     force: saved.force === true,
+    conflictNames: savedConflictNames(saved.actions),
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
-    // Re-validation: the plan made now must be the saved one, action for action, hashes included.
-    confirm: async (plan) => {
-      const now = plan.actions.map((a) => JSON.stringify(actionRecord(a)));
-      const changed = now.filter((a) => !expected.has(a));
-      if (changed.length > 0 || now.length !== expected.size) {
+    // Only the saved actions are carried out, and only while nothing they touch has changed. A re-plan after
+    // another member's commit (attempt 2+) keeps what is still as saved; the rest waits for the next sync.
+    select: (plan, attempt) => {
+      const check = checkSavedPlan(saved.actions, plan);
+      if (attempt === 1 && check.stale.length > 0) {
+        const shown = check.stale.slice(0, 3).join(', ') + (check.stale.length > 3 ? ', …' : '');
         throw new ConflictError(
-          `the folder or the remote changed since ${file} was written (${Math.max(changed.length, Math.abs(now.length - expected.size))} actions differ); nothing was applied`,
+          `the folder or the remote changed since ${file} was written (${check.stale.length} planned changes differ: ${shown}); nothing was applied`,
           { hint: 'make a new plan with wharf sync --plan-out' },
         );
       }
-      return true;
+      leftOut = check.leftOut;
+      return check.plan;
     },
   });
+  if (leftOut > 0)
+    ctx.output.info(
+      `${leftOut} change${leftOut === 1 ? '' : 's'} made since ${file} was written ${leftOut === 1 ? 'was' : 'were'} left for the next sync`,
+    );
   return report(ctx.output, result, { planOnly: false, yes: true, force: saved.force === true });
 }
 
