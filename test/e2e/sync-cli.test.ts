@@ -643,6 +643,21 @@ describe('wharf sync (CLI, real S3)', () => {
     expect(await readFile(baseFile, 'utf8')).toBe(aliceBase);
   });
 
+  it('sync apply: a missing plan file is exit 3 in words; a folder or a file that is no plan is exit 2', async () => {
+    const missing = await wharf(['sync', 'apply', join(work, 'missing-plan.json')]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/plan file .*missing-plan\.json does not exist/);
+    expect(missing.stderr).not.toMatch(/ENOENT/);
+    const folder = await wharf(['sync', 'apply', work]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/is a folder, not a plan file/);
+    const notPlan = join(work, 'not-a-plan.json');
+    await writeFile(notPlan, 'not json');
+    const bad = await wharf(['sync', 'apply', notPlan]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/is not a plan written by wharf sync --plan-out/);
+  });
+
   it('sync apply: an unrelated commit by another member is left for the next sync; a conflict planned earlier applies with its saved name', async () => {
     const prefix = 'plan-apply/';
     const { alice, bob } = await team(prefix, ['alice', 'bob']);

@@ -1,7 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { ConflictError, UsageError, ValidationError } from '../../core/errors.js';
+import {
+  ConflictError,
+  NotFoundError,
+  toWharfError,
+  UsageError,
+  ValidationError,
+} from '../../core/errors.js';
 import { formatBytes, parseDurationSeconds } from '../../core/units.js';
 import {
   initSync,
@@ -535,20 +541,37 @@ function savedPlan(r: SyncResult, flags: SyncFlags): SavedPlan {
   };
 }
 
+async function readSavedPlan(file: string): Promise<SavedPlan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT')
+      throw new NotFoundError(`plan file ${file} does not exist`, {
+        hint: 'write one with wharf sync DIR --plan-out FILE',
+      });
+    if (code === 'EISDIR') throw new UsageError(`${file} is a folder, not a plan file`);
+    throw toWharfError(error, `cannot read the plan file ${file}`);
+  }
+  let saved: Partial<SavedPlan> | null;
+  try {
+    saved = JSON.parse(text) as Partial<SavedPlan> | null;
+  } catch {
+    saved = null;
+  }
+  if (saved?.format !== 'wharf-sync-plan' || !Array.isArray(saved.actions))
+    throw new UsageError(`${file} is not a plan written by wharf sync --plan-out`);
+  return saved as SavedPlan;
+}
+
 async function applySaved(
   ctx: CommandContext,
   file: string,
   flags: { concurrency?: number },
 ): Promise<number> {
   favourSmallHeap();
-  let saved: SavedPlan;
-  try {
-    saved = JSON.parse(await readFile(file, 'utf8')) as SavedPlan;
-  } catch (error) {
-    throw new UsageError(`cannot read the plan ${file}: ${(error as Error).message}`);
-  }
-  if (saved.format !== 'wharf-sync-plan' || !Array.isArray(saved.actions))
-    throw new UsageError(`${file} is not a plan written by wharf sync --plan-out`);
+  const saved = await readSavedPlan(file);
   let leftOut = 0;
   const result = await syncFolder({
     dir: saved.dir,
