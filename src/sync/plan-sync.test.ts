@@ -268,6 +268,23 @@ describe('conflictName', () => {
     expect(conflictName('f.txt', 'ann.lee@corp-1_x', NOW)).toBe(`f.conflict-ann.lee@corp-1_x-${STAMP}.txt`);
     expect(conflictName('f.txt', 'zoë:*?', NOW)).toBe(`f.conflict-zo____-${STAMP}.txt`);
   });
+
+  it('shortens a long base name so the copy fits 255 bytes, keeping the extension and the suffix whole', () => {
+    const bytes = (name: string): number => Buffer.byteLength(name, 'utf8');
+    const long = `${'a'.repeat(246)}.csv`;
+    const copy = conflictName(`data/${long}`, 'alice', NOW);
+    expect(copy).toBe(
+      `data/${'a'.repeat(255 - bytes(`.conflict-alice-${STAMP}.csv`))}.conflict-alice-${STAMP}.csv`,
+    );
+    expect(bytes(copy.slice('data/'.length))).toBe(255);
+    // Multi-byte characters are never cut in half.
+    const accented = conflictName(`${'é'.repeat(120)}.txt`, 'alice', NOW);
+    expect(bytes(accented)).toBeLessThanOrEqual(255);
+    expect(accented).toMatch(new RegExp(`^é+\\.conflict-alice-${STAMP}\\.txt$`));
+    expect(bytes(conflictName('b'.repeat(250), 'alice', NOW))).toBe(255);
+    // A short name is left as it is.
+    expect(conflictName('f.txt', 'alice', NOW)).toBe(`f.conflict-alice-${STAMP}.txt`);
+  });
 });
 
 describe('planSync: moves', () => {

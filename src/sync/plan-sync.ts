@@ -154,6 +154,7 @@ function freeConflictPath(path: string, member: string, now: Date, taken: Set<st
 /**
  * `a/b/report.csv` -> `a/b/report.conflict-alice-20261123-101500.csv` (UTC). The extension is what follows
  * the last dot of the file name; a name without one (`README`) or a dotfile (`.env`) gets the suffix at the end.
+ * A name that would pass 255 bytes is shortened before the suffix (the extension and the suffix stay whole).
  */
 export function conflictName(path: string, member: string, now: Date): string {
   return conflictPathVariant(path, member, now, 1);
@@ -177,11 +178,34 @@ function conflictPathVariant(path: string, member: string, now: Date, attempt: n
   const folder = path.slice(0, slash + 1);
   const name = path.slice(slash + 1);
   const counter = attempt > 1 ? `-${attempt}` : '';
-  const tag = `conflict-${safeMemberName(member)}-${utcStamp(now)}${counter}`;
+  const tag = `.conflict-${safeMemberName(member)}-${utcStamp(now)}${counter}`;
   const dot = name.lastIndexOf('.');
   const hasExtension = dot > 0 && dot < name.length - 1;
-  if (!hasExtension) return `${folder}${name}.${tag}`;
-  return `${folder}${name.slice(0, dot)}.${tag}${name.slice(dot)}`;
+  const extension = hasExtension ? name.slice(dot) : '';
+  // A name near the limit would make a copy no file system can hold: the base name gives way, not the tag.
+  if (hasExtension && utf8Bytes(tag + extension) + 4 <= MAX_NAME_BYTES)
+    return `${folder}${cutToBytes(name.slice(0, dot), MAX_NAME_BYTES - utf8Bytes(tag + extension))}${tag}${extension}`;
+  return `${folder}${cutToBytes(name, MAX_NAME_BYTES - utf8Bytes(tag))}${tag}`;
+}
+
+/** The longest file name (in UTF-8 bytes) ext4, XFS, APFS and NTFS all take. */
+const MAX_NAME_BYTES = 255;
+
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** The longest start of `text` that fits in `bytes` UTF-8 bytes, never splitting a character. */
+function cutToBytes(text: string, bytes: number): string {
+  if (utf8Bytes(text) <= bytes) return text;
+  let out = '';
+  let used = 0;
+  for (const char of text) {
+    used += utf8Bytes(char);
+    if (used > bytes) break;
+    out += char;
+  }
+  return out;
 }
 
 function safeMemberName(member: string): string {
