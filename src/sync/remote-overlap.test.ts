@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { adoptUntracked } from './adopt-untracked.js';
 import { assertRemoteApart } from './remote-overlap.js';
 import { initSync } from './sync-admin.js';
 import { syncFolder } from './sync-folder.js';
@@ -54,6 +55,7 @@ describe('a local-folder remote that overlaps the synced folder', () => {
     const config = JSON.parse(await readFile(configFile, 'utf8')) as { remote: string };
     await writeFile(configFile, JSON.stringify({ ...config, remote: join(team, 'backup') }));
     await expect(syncFolder({ dir: team })).rejects.toThrow(/inside the synced folder/);
+    await expect(adoptUntracked({ dir: team })).rejects.toThrow(/inside the synced folder/);
     await expect(readFile(join(team, 'backup', 'a.txt'))).rejects.toThrow();
   });
 });
