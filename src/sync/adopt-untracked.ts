@@ -16,6 +16,7 @@ import {
 import { MEMBER_METADATA_KEY } from './apply-plan.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { readConfig, syncPaths } from './local-state.js';
+import { assertRemoteApart } from './remote-overlap.js';
 import { commitRemoteIndex, readRemoteIndex, REMOTE_STATE_PREFIX, writeJournal } from './remote-index.js';
 import { acquireLease, type Lease } from './sync-lease.js';
 import { guaranteeOf, nextIndex, withShortLastCommit } from './sync-folder.js';
@@ -73,6 +74,7 @@ export async function adoptUntracked(options: AdoptOptions): Promise<AdoptResult
   const dir = resolve(options.dir);
   const paths = syncPaths(dir);
   const config = await readConfig(paths);
+  await assertRemoteApart(dir, config.remote);
   const store = options.store ?? (await openStorage(config.remote, options.storage ?? {}));
   const { signal } = options;
   const unlock = options.dryRun

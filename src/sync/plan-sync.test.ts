@@ -199,6 +199,23 @@ describe('planSync: conflicts', () => {
     expect(action).not.toHaveProperty('conflictPath');
   });
 
+  it("prefer newer compares the remote edit's own mtime, not its later commit time", () => {
+    // The remote edit was made on 2026-11-19 but committed on 2026-11-22; the local edit is from 2026-11-21.
+    const remote: IndexEntry = {
+      ...entry('Z', '2026-11-22T00:00:00.000Z'),
+      mtimeMs: Date.parse('2026-11-19T00:00:00.000Z'),
+    };
+    const [action] = plan(conflicting(localAt('2026-11-21T00:00:00.000Z'), remote), {
+      prefer: 'newer',
+    }).actions;
+    expect(action).toMatchObject({ kind: 'conflict', resolution: 'local' });
+    const later = { ...remote, mtimeMs: Date.parse('2026-11-21T12:00:00.000Z') };
+    const [other] = plan(conflicting(localAt('2026-11-21T00:00:00.000Z'), later), {
+      prefer: 'newer',
+    }).actions;
+    expect(other).toMatchObject({ kind: 'conflict', resolution: 'remote' });
+  });
+
   it('picks a conflict name no side uses yet', () => {
     const name = (suffix: string): string => `data/report.conflict-alice-${STAMP}${suffix}.csv`;
     const result = plan({
@@ -250,6 +267,23 @@ describe('conflictName', () => {
     expect(conflictName('f.txt', 'Ann Lee/laptop\\2', NOW)).toBe(`f.conflict-Ann_Lee_laptop_2-${STAMP}.txt`);
     expect(conflictName('f.txt', 'ann.lee@corp-1_x', NOW)).toBe(`f.conflict-ann.lee@corp-1_x-${STAMP}.txt`);
     expect(conflictName('f.txt', 'zoë:*?', NOW)).toBe(`f.conflict-zo____-${STAMP}.txt`);
+  });
+
+  it('shortens a long base name so the copy fits 255 bytes, keeping the extension and the suffix whole', () => {
+    const bytes = (name: string): number => Buffer.byteLength(name, 'utf8');
+    const long = `${'a'.repeat(246)}.csv`;
+    const copy = conflictName(`data/${long}`, 'alice', NOW);
+    expect(copy).toBe(
+      `data/${'a'.repeat(255 - bytes(`.conflict-alice-${STAMP}.csv`))}.conflict-alice-${STAMP}.csv`,
+    );
+    expect(bytes(copy.slice('data/'.length))).toBe(255);
+    // Multi-byte characters are never cut in half.
+    const accented = conflictName(`${'é'.repeat(120)}.txt`, 'alice', NOW);
+    expect(bytes(accented)).toBeLessThanOrEqual(255);
+    expect(accented).toMatch(new RegExp(`^é+\\.conflict-alice-${STAMP}\\.txt$`));
+    expect(bytes(conflictName('b'.repeat(250), 'alice', NOW))).toBe(255);
+    // A short name is left as it is.
+    expect(conflictName('f.txt', 'alice', NOW)).toBe(`f.conflict-alice-${STAMP}.txt`);
   });
 });
 

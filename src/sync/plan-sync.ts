@@ -31,6 +31,8 @@ export interface PlanInput {
   direction?: Direction;
   /** Default undefined: keep both versions. */
   prefer?: Prefer;
+  /** Conflict-copy names to reuse where still free (a saved plan's, so `sync apply` does what was shown). */
+  conflictNames?: ReadonlyMap<string, string>;
 }
 
 type ActionKind = SyncAction['kind'];
@@ -109,25 +111,34 @@ function bothChanged(
   return undefined;
 }
 
-function conflictResolver({ local, base, remote, member, now, prefer }: PlanInput): ResolveConflict {
+function conflictResolver(input: PlanInput): ResolveConflict {
+  const { local, base, remote, member, now, prefer, conflictNames } = input;
   // Conflict copies must not land on any existing path, nor on each other.
   const taken = new Set([...local.keys(), ...base.keys(), ...remote.keys()]);
   return (path, localFile, remoteEntry) => {
     const conflict = { kind: 'conflict', path, local: localFile, remote: remoteEntry } as const;
     if (prefer === undefined) {
+      const wanted = conflictNames?.get(path);
+      const reuse = wanted !== undefined && !taken.has(wanted) && isConflictNameOf(wanted, path, member);
+      if (reuse) taken.add(wanted);
       return {
         ...conflict,
         resolution: 'keep-both',
-        conflictPath: freeConflictPath(path, member, now, taken),
+        conflictPath: reuse ? wanted : freeConflictPath(path, member, now, taken),
       };
     }
     return { ...conflict, resolution: preferredSide(prefer, localFile, remoteEntry) };
   };
 }
 
+/**
+ * `newer`: the edit made later wins, by file modification times (the remote version's as recorded when it was
+ * uploaded; for entries from before that was recorded, the commit time). A tie keeps the remote version.
+ */
 function preferredSide(prefer: Prefer, local: LocalFile, remote: IndexEntry): 'local' | 'remote' {
   if (prefer !== 'newer') return prefer;
-  return local.mtimeMs > Date.parse(remote.modifiedAt) ? 'local' : 'remote';
+  const remoteEdited = remote.mtimeMs ?? Date.parse(remote.modifiedAt);
+  return local.mtimeMs > remoteEdited ? 'local' : 'remote';
 }
 
 function freeConflictPath(path: string, member: string, now: Date, taken: Set<string>): string {
@@ -143,9 +154,22 @@ function freeConflictPath(path: string, member: string, now: Date, taken: Set<st
 /**
  * `a/b/report.csv` -> `a/b/report.conflict-alice-20261123-101500.csv` (UTC). The extension is what follows
  * the last dot of the file name; a name without one (`README`) or a dotfile (`.env`) gets the suffix at the end.
+ * A name that would pass 255 bytes is shortened before the suffix (the extension and the suffix stay whole).
  */
 export function conflictName(path: string, member: string, now: Date): string {
   return conflictPathVariant(path, member, now, 1);
+}
+
+/** `candidate` is a name `conflictPathVariant` gives `path` for `member` at some time and attempt. */
+function isConflictNameOf(candidate: string, path: string, member: string): boolean {
+  const tag = `.conflict-${safeMemberName(member)}-`;
+  const at = candidate.lastIndexOf(tag);
+  if (at < 0) return false;
+  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-(\d+))?/.exec(candidate.slice(at + tag.length));
+  if (!m) return false;
+  const when = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+  if (Number.isNaN(when.getTime())) return false;
+  return conflictPathVariant(path, member, when, m[7] ? Number(m[7]) : 1) === candidate;
 }
 
 /** Attempt 2, 3, … add `-2`, `-3`, … after the time stamp. */
@@ -154,11 +178,34 @@ function conflictPathVariant(path: string, member: string, now: Date, attempt: n
   const folder = path.slice(0, slash + 1);
   const name = path.slice(slash + 1);
   const counter = attempt > 1 ? `-${attempt}` : '';
-  const tag = `conflict-${safeMemberName(member)}-${utcStamp(now)}${counter}`;
+  const tag = `.conflict-${safeMemberName(member)}-${utcStamp(now)}${counter}`;
   const dot = name.lastIndexOf('.');
   const hasExtension = dot > 0 && dot < name.length - 1;
-  if (!hasExtension) return `${folder}${name}.${tag}`;
-  return `${folder}${name.slice(0, dot)}.${tag}${name.slice(dot)}`;
+  const extension = hasExtension ? name.slice(dot) : '';
+  // A name near the limit would make a copy no file system can hold: the base name gives way, not the tag.
+  if (hasExtension && utf8Bytes(tag + extension) + 4 <= MAX_NAME_BYTES)
+    return `${folder}${cutToBytes(name.slice(0, dot), MAX_NAME_BYTES - utf8Bytes(tag + extension))}${tag}${extension}`;
+  return `${folder}${cutToBytes(name, MAX_NAME_BYTES - utf8Bytes(tag))}${tag}`;
+}
+
+/** The longest file name (in UTF-8 bytes) ext4, XFS, APFS and NTFS all take. */
+const MAX_NAME_BYTES = 255;
+
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** The longest start of `text` that fits in `bytes` UTF-8 bytes, never splitting a character. */
+function cutToBytes(text: string, bytes: number): string {
+  if (utf8Bytes(text) <= bytes) return text;
+  let out = '';
+  let used = 0;
+  for (const char of text) {
+    used += utf8Bytes(char);
+    if (used > bytes) break;
+    out += char;
+  }
+  return out;
 }
 
 function safeMemberName(member: string): string {
@@ -266,6 +313,19 @@ function skipReason(action: SyncAction, direction: Direction): string | undefine
   if (direction === 'push' && CHANGES_LOCAL.has(action.kind)) return SKIP_REMOTE_CHANGE;
   if (direction === 'pull' && CHANGES_REMOTE.has(action.kind)) return SKIP_LOCAL_CHANGE;
   return undefined;
+}
+
+/** `plan` with only the actions `keep` accepts; the others become skipped changes with `reason`. */
+export function restrictPlan(
+  plan: SyncPlan,
+  keep: (action: SyncAction) => boolean,
+  reason: string,
+): SyncPlan {
+  const kept = plan.actions.filter(keep);
+  const left = plan.actions
+    .filter((action) => !keep(action))
+    .map((action) => ({ path: actionPath(action), reason }));
+  return summarise(kept, [...plan.skipped, ...left], plan.tracked);
 }
 
 function summarise(actions: SyncAction[], skipped: SkippedChange[], tracked: number): SyncPlan {

@@ -113,7 +113,8 @@ export function isIndexEntry(value: unknown): value is IndexEntry {
     typeof e.etag === 'string' &&
     typeof e.version === 'number' &&
     typeof e.modifiedBy === 'string' &&
-    typeof e.modifiedAt === 'string'
+    typeof e.modifiedAt === 'string' &&
+    (e.mtimeMs === undefined || Number.isFinite(e.mtimeMs))
   );
 }
 

@@ -16,6 +16,7 @@ import {
   type SyncConfig,
   type SyncPaths,
 } from './local-state.js';
+import { assertRemoteApart } from './remote-overlap.js';
 import {
   readIndexDocument,
   readJournal,
@@ -52,6 +53,7 @@ export async function initSync(options: InitOptions): Promise<SyncConfig> {
       hint: 'link a folder outside it, or sync that folder',
     });
   }
+  await assertRemoteApart(dir, remote);
   const existing = await readConfig(paths).catch(() => undefined);
   if (existing && existing.remote !== remote) {
     throw new ConflictError(`${dir} is already linked to ${existing.remote}`, {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -96,6 +96,29 @@ describe('syncFolder on in-memory stores', () => {
     expect(result).toMatchObject({ committed: true, guarantee: 'lease' });
     expect((await readIndexDocument(inner)).index.entries['x.txt']?.modifiedBy).toBe('alice');
     expect(await inner.stat('.wharf/lease.json')).toBeUndefined();
+  });
+
+  it('prefer newer keeps the edit made later, even when it was committed first', async () => {
+    const store = new MemoryDriver();
+    const p = await member('p', store);
+    const q = await member('q', store);
+    await writeFile(join(p, 'n.txt'), 'base\n');
+    await syncFolder({ dir: p, store });
+    await syncFolder({ dir: q, store });
+    const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3600_000);
+    await appendFile(join(p, 'n.txt'), 'older\n');
+    await utimes(join(p, 'n.txt'), hoursAgo(2), hoursAgo(2));
+    await appendFile(join(q, 'n.txt'), 'newer\n');
+    await utimes(join(q, 'n.txt'), hoursAgo(1), hoursAgo(1));
+    await syncFolder({ dir: p, store });
+    const entry = (await readIndexDocument(store)).index.entries['n.txt'];
+    expect(Math.round((entry?.mtimeMs ?? 0) / 1000)).toBe(Math.round(hoursAgo(2).getTime() / 1000));
+
+    const result = await syncFolder({ dir: q, store, prefer: 'newer' });
+    expect(result.plan.actions).toMatchObject([{ kind: 'conflict', resolution: 'local' }]);
+    expect(await readFile(join(q, 'n.txt'), 'utf8')).toBe('base\nnewer\n');
+    await syncFolder({ dir: p, store });
+    expect(await readFile(join(p, 'n.txt'), 'utf8')).toBe('base\nnewer\n');
   });
 
   it('declining the plan changes nothing anywhere', async () => {

@@ -19,6 +19,7 @@ import {
   type SyncPaths,
 } from './local-state.js';
 import { planSync } from './plan-sync.js';
+import { assertRemoteApart } from './remote-overlap.js';
 import {
   commitRemoteIndex,
   readRemoteIndex,
@@ -34,6 +35,7 @@ import type {
   Direction,
   EntryMap,
   IndexEntry,
+  LocalFile,
   LocalSnapshot,
   Prefer,
   SyncIndex,
@@ -62,6 +64,13 @@ export interface SyncOptions {
    * Not asked for an empty plan.
    */
   confirm?: (plan: SyncPlan) => Promise<boolean>;
+  /**
+   * Cuts each plan down before the guards and the confirmation (`sync apply`: only the saved plan's actions);
+   * may throw to refuse it. `attempt` is 1 for the first plan, higher for re-plans after another member committed.
+   */
+  select?: (plan: SyncPlan, attempt: number) => SyncPlan;
+  /** Conflict-copy names to reuse where still free (a saved plan's). */
+  conflictNames?: ReadonlyMap<string, string>;
   /** Files transferred at once (default 16). */
   concurrency?: number;
   /** Default 8 MiB. */
@@ -124,6 +133,8 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
   const dir = resolve(options.dir);
   const paths = syncPaths(dir);
   const config = await readConfig(paths);
+  // sync.json may have been edited by hand since `sync init` checked this.
+  await assertRemoteApart(dir, config.remote);
   const settings = { ...DEFAULTS, ...definedOnly(options) };
   const store = options.store ?? (await openStorage(config.remote, options.storage ?? {}));
   const signal = options.signal;
@@ -138,7 +149,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
     for (let attempt = 1; ; attempt++) {
       const state = await readState(dir, paths, store, signal);
       emit({ type: 'scanned', files: state.local.size, hashed: state.hashed, warnings: state.warnings });
-      const plan = planSync({
+      const planned = planSync({
         local: state.local,
         base: state.base,
         remote: state.remote.entries,
@@ -147,7 +158,9 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         now: new Date(),
         direction: options.direction ?? 'both',
         ...(options.prefer ? { prefer: options.prefer } : {}),
+        ...(options.conflictNames ? { conflictNames: options.conflictNames } : {}),
       });
+      const plan = options.select ? options.select(planned, attempt) : planned;
       emit({ type: 'planned', plan, attempt });
       const result: SyncResult = {
         dir,
@@ -225,7 +238,7 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
       });
       await baseJournal.flushed();
       Object.assign(result, { applied: true, failed: applied.failed, conflicts: applied.conflicts });
-      const next = nextIndex(state.remote, applied, config.member);
+      const next = nextIndex(state.remote, applied, config.member, state.local);
       if (next !== undefined) {
         if (lease) await lease.renew();
         const outcome = await commitRemoteIndex(store, state.remote, withShortLastCommit(next), signal);
@@ -375,11 +388,15 @@ async function readRemote(
   return readRemoteIndex(store, signal);
 }
 
-/** The remote index with this run's remote-side changes, or undefined when there are none. */
+/**
+ * The remote index with this run's remote-side changes, or undefined when there are none. An entry whose content
+ * is the scanned local file's records that file's mtime (when the edit was made, for `--prefer newer`).
+ */
 export function nextIndex(
   current: Pick<IndexSnapshot, 'generation' | 'entries' | 'lineage'>,
   applied: Pick<ApplyResult, 'remoteChanges'>,
   member: string,
+  local?: LocalSnapshot,
 ): SyncIndex | undefined {
   if (applied.remoteChanges.length === 0) return undefined;
   const at = new Date().toISOString();
@@ -390,11 +407,13 @@ export function nextIndex(
     if (entry) {
       const before =
         current.entries.get(change.path) ?? (change.from ? current.entries.get(change.from) : undefined);
+      const edited = editTimeOf(entry.sha256, local?.get(change.path), before);
       entries[change.path] = {
         ...entry,
         version: (before?.version ?? 0) + 1,
         modifiedBy: member,
         modifiedAt: at,
+        ...(edited !== undefined ? { mtimeMs: edited } : {}),
       };
     }
   }
@@ -407,6 +426,16 @@ export function nextIndex(
   };
   const lineage = current.lineage ?? randomUUID();
   return { format: 'wharf-sync-index', version: 1, generation, lineage, entries, lastCommit };
+}
+
+/** The uploaded file's mtime when it holds the committed content; else the previous entry's, for the same content. */
+function editTimeOf(
+  sha256: string,
+  file: LocalFile | undefined,
+  before: IndexEntry | undefined,
+): number | undefined {
+  if (file?.sha256 === sha256) return file.mtimeMs;
+  return before?.sha256 === sha256 ? before.mtimeMs : undefined;
 }
 
 /** Changes kept in the index's `lastCommit` at most; the journal record always has them all. */
@@ -487,7 +516,8 @@ function sameEntries(a: EntryMap, b: EntryMap): boolean {
           x.etag !== y.etag ||
           x.version !== y.version ||
           x.modifiedBy !== y.modifiedBy ||
-          x.modifiedAt !== y.modifiedAt))
+          x.modifiedAt !== y.modifiedAt ||
+          x.mtimeMs !== y.mtimeMs))
     )
       return false;
   }

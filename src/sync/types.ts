@@ -17,6 +17,11 @@ export interface IndexEntry {
   modifiedBy: string;
   /** ISO 8601 time of that commit. */
   modifiedAt: string;
+  /**
+   * Modification time (ms since the epoch, the committer's clock) of the file this version was uploaded from:
+   * when the edit was made, which `--prefer newer` compares. Absent in indexes written before it was recorded.
+   */
+  mtimeMs?: number;
 }
 
 /** What one commit changed, kept in the index (the latest) and in the journal (all of them). */

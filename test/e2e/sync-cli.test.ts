@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -643,6 +643,63 @@ describe('wharf sync (CLI, real S3)', () => {
     expect(await readFile(baseFile, 'utf8')).toBe(aliceBase);
   });
 
+  it('sync apply: a missing plan file is exit 3 in words; a folder or a file that is no plan is exit 2', async () => {
+    const missing = await wharf(['sync', 'apply', join(work, 'missing-plan.json')]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/plan file .*missing-plan\.json does not exist/);
+    expect(missing.stderr).not.toMatch(/ENOENT/);
+    const folder = await wharf(['sync', 'apply', work]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/is a folder, not a plan file/);
+    const notPlan = join(work, 'not-a-plan.json');
+    await writeFile(notPlan, 'not json');
+    const bad = await wharf(['sync', 'apply', notPlan]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/is not a plan written by wharf sync --plan-out/);
+  });
+
+  it('sync apply: an unrelated commit by another member is left for the next sync; a conflict planned earlier applies with its saved name', async () => {
+    const prefix = 'plan-apply/';
+    const { alice, bob } = await team(prefix, ['alice', 'bob']);
+    await put(alice, 'f.txt', 'one');
+    await syncOk(alice);
+    await syncOk(bob);
+
+    await put(alice, 'mine.txt', 'mine');
+    const planFile = join(work, 'plan-unrelated.json');
+    expect((await syncCli(alice, ['--plan-out', planFile])).code).toBe(0);
+    await put(bob, 'other.txt', 'other');
+    await syncOk(bob);
+    const applied = await wharf(['sync', 'apply', planFile]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toMatch(
+      /1 change made since .*plan-unrelated\.json was written was left for the next sync/,
+    );
+    expect(applied.stderr).toMatch(/skip +other\.txt \(new since the plan was saved/);
+    expect(existsSync(join(alice, 'other.txt'))).toBe(false);
+    expect((await storedIndex(prefix)).index.entries['mine.txt']?.sha256).toBe(sha256('mine'));
+    await syncOk(alice);
+    expect(await readFile(join(alice, 'other.txt'), 'utf8')).toBe('other');
+
+    // A keep-both conflict: the plan file names the conflict copy with the time of planning. A plan made at
+    // another second (here: its stamp moved back) still applies, under the name it showed.
+    await put(alice, 'f.txt', 'one + alice');
+    await put(bob, 'f.txt', 'one + bob');
+    await syncOk(bob);
+    const conflictFile = join(work, 'plan-conflict.json');
+    expect((await syncCli(alice, ['--plan-out', conflictFile])).code).toBe(0);
+    const text = await readFile(conflictFile, 'utf8');
+    expect(text).toMatch(/f\.conflict-alice-\d{8}-\d{6}\.txt/);
+    await writeFile(
+      conflictFile,
+      text.replace(/f\.conflict-alice-\d{8}-\d{6}\.txt/, 'f.conflict-alice-20200101-000000.txt'),
+    );
+    const resolved = await wharf(['sync', 'apply', conflictFile]);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(await readFile(join(alice, 'f.txt'), 'utf8')).toBe('one + bob');
+    expect(await readFile(join(alice, 'f.conflict-alice-20200101-000000.txt'), 'utf8')).toBe('one + alice');
+  });
+
   it('the delete guard trips on an emptied folder (exit 5), --force overrides', async () => {
     const prefix = 'guard/';
     const { alice, bob } = await team(prefix, ['alice', 'bob']);
@@ -681,6 +738,46 @@ describe('wharf sync (CLI, real S3)', () => {
     await syncOk(bob, '--force');
     expect(await folderFiles(bob)).toEqual(new Map());
     expect(await localTrashPaths(bob)).toEqual(names);
+  });
+
+  it('a tripped guard: dry runs and status still show the plan; with --force, --dry-run and --plan-out go ahead as a real run would', async () => {
+    const prefix = 'guard-plan/';
+    const { alice } = await team(prefix, ['alice']);
+    const names = ['g1.txt', 'g2.txt', 'g3.txt', 'g4.txt'];
+    for (const name of names) await put(alice, name, `content of ${name}`);
+    await syncOk(alice);
+    for (const name of names) await remove(alice, name);
+    await put(alice, 'keep.txt', 'k');
+    const before = await storedIndex(prefix);
+
+    for (const args of [
+      ['sync', alice, '--dry-run'],
+      ['sync', 'status', alice],
+    ]) {
+      const shown = await wharf(args);
+      expect(shown.code, args.join(' ')).toBe(5);
+      expect(shown.stderr).toContain('delete    g1.txt on the remote');
+      expect(shown.stderr).toContain('upload    keep.txt');
+      expect(shown.stderr).toMatch(/guard max-delete: the plan deletes 4 of 4/);
+    }
+    const forcedDry = await wharf(['sync', alice, '--dry-run', '--force']);
+    expect(forcedDry.code, forcedDry.stderr).toBe(0);
+    expect(forcedDry.stderr).toContain('delete    g4.txt on the remote');
+    expect(forcedDry.stderr).toMatch(/warning: guard max-delete overridden by --force/);
+
+    const refusedFile = join(work, 'guard-plan-refused.json');
+    const refused = await wharf(['sync', alice, '--plan-out', refusedFile]);
+    expect(refused.code).toBe(5);
+    expect(existsSync(refusedFile)).toBe(false);
+    const planFile = join(work, 'guard-plan.json');
+    const planned = await wharf(['sync', alice, '--force', '--plan-out', planFile]);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(JSON.parse(await readFile(planFile, 'utf8'))).toMatchObject({ force: true });
+    expect((await storedIndex(prefix)).etag).toBe(before.etag);
+
+    const applied = await wharf(['sync', 'apply', planFile, '--json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(Object.keys((await storedIndex(prefix)).index.entries)).toEqual(['keep.txt']);
   });
 
   it('a subfolder of a linked folder points to that folder, and cannot be linked itself', async () => {

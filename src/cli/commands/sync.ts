@@ -1,7 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { ConflictError, UsageError, ValidationError } from '../../core/errors.js';
+import {
+  ConflictError,
+  NotFoundError,
+  toWharfError,
+  UsageError,
+  ValidationError,
+} from '../../core/errors.js';
 import { formatBytes, parseDurationSeconds } from '../../core/units.js';
 import {
   initSync,
@@ -13,6 +19,12 @@ import {
   syncLog,
 } from '../../sync/sync-admin.js';
 import { syncFolder, type SyncResult } from '../../sync/sync-folder.js';
+import {
+  actionRecord,
+  checkSavedPlan,
+  savedConflictNames,
+  type ActionRecord,
+} from '../../sync/saved-plan.js';
 import { parseMaxDelete } from '../../sync/sync-guards.js';
 import type { Direction, Prefer, SyncAction, SyncPlan } from '../../sync/types.js';
 import { ask, requireTerminal } from '../confirm.js';
@@ -53,7 +65,7 @@ export function registerSync(program: Command, run: RunAction): void {
     .addOption(
       new Option(
         '--prefer <side>',
-        'resolve edit-vs-edit conflicts: local, remote or newer (default: keep both)',
+        'resolve edit-vs-edit conflicts: local, remote or newer (the file modified later; default: keep both)',
       ).choices(['local', 'remote', 'newer']),
     )
     .option(
@@ -139,7 +151,13 @@ Examples:
     .description('apply a plan saved with --plan-out, if nothing it touches changed since')
     .addHelpText(
       'after',
-      `\nExamples:\n  wharf sync ./team-data --plan-out plan.json   # review plan.json, then:\n  wharf sync apply plan.json`,
+      `
+Plans again and carries out the saved actions, refusing (exit 5) if a file they touch changed since (other
+content, or a new change on one of their paths). Changes on other paths made since are left for the next sync.
+
+Examples:
+  wharf sync ./team-data --plan-out plan.json   # review plan.json, then:
+  wharf sync apply plan.json`,
     )
     .argument('<file>', 'the plan file')
     .option('-j, --concurrency <n>', 'files transferred at once (default 16)', positiveInt('--concurrency'))
@@ -356,22 +374,34 @@ async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags): Prom
   } finally {
     progress.stop();
   }
-  if (flags.planOut !== undefined && result.guards.length === 0) {
+  const force = flags.force ?? false;
+  // A plan the real run would refuse (a guard tripped, no --force) is shown but not saved.
+  if (flags.planOut !== undefined && (result.guards.length === 0 || force)) {
     await writeFile(flags.planOut, `${JSON.stringify(savedPlan(result, flags), null, 2)}\n`);
   }
-  return report(output, result, { planOnly, planOut: flags.planOut, yes: flags.yes ?? false });
+  return report(output, result, { planOnly, planOut: flags.planOut, yes: flags.yes ?? false, force });
 }
 
 function report(
   output: Output,
   result: SyncResult,
-  o: { planOnly: boolean; planOut?: string | undefined; yes: boolean },
+  o: { planOnly: boolean; planOut?: string | undefined; yes: boolean; force: boolean },
 ): number {
   if (output.json) output.record(resultRecord(result));
-  for (const g of result.guards) output.error(new ValidationError(`guard ${g.guard}: ${g.message}`));
-  if (result.guards.length > 0 && !result.applied) return EXIT.conflict;
-  if (o.planOnly || o.yes || result.declined) {
-    if (!output.json && (o.planOnly || result.applied)) showPlan(output, result.plan);
+  const stopped = result.guards.length > 0 && !o.force;
+  // The plan comes first, so a tripped guard's message can be checked against it.
+  if (!output.json && (o.planOnly || stopped || ((o.yes || result.declined) && result.applied)))
+    showPlan(output, result.plan);
+  for (const g of result.guards) {
+    if (stopped) output.error(new ValidationError(`guard ${g.guard}: ${g.message}`));
+    else output.warn(`guard ${g.guard} overridden by --force: ${withoutAdvice(g.message)}`);
+  }
+  if (stopped) {
+    if (o.planOnly)
+      output.info(
+        `${o.planOut ? `plan not written to ${o.planOut}` : 'dry run'}: a sync would stop here; nothing changed`,
+      );
+    return EXIT.conflict;
   }
   for (const f of result.failed) output.error(f.error);
   for (const c of result.conflicts)
@@ -399,6 +429,12 @@ function report(
       `${result.committed ? `generation ${result.generation}, ${guarantee}` : 'nothing to commit'}`,
   );
   return result.failed.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/** A guard's finding without its advice (`…; check the folder, or pass --force`), once --force was given. */
+function withoutAdvice(message: string): string {
+  const end = message.indexOf('; ');
+  return end < 0 ? message : message.slice(0, end);
 }
 
 /** The plan on stderr (paged on a terminal). `--quiet` hides it, except when the user is asked to confirm it. */
@@ -487,24 +523,16 @@ function planRecord(plan: SyncPlan): Record<string, unknown> {
   };
 }
 
-function actionRecord(a: SyncAction): Record<string, unknown> {
-  const out: Record<string, unknown> = { kind: a.kind };
-  if ('path' in a) out.path = a.path;
-  if ('from' in a) Object.assign(out, { from: a.from, to: a.to });
-  if ('reason' in a) out.reason = a.reason;
-  if (a.kind === 'conflict') Object.assign(out, { resolution: a.resolution, conflictPath: a.conflictPath });
-  if ('local' in a && a.local) out.localSha256 = a.local.sha256;
-  if ('remote' in a && a.remote) out.remoteSha256 = a.remote.sha256;
-  return out;
-}
-
 /** A plan file: the folder and the actions, each with the content hashes it was planned against. */
 interface SavedPlan {
   format: 'wharf-sync-plan';
   dir: string;
   direction: Direction;
   prefer?: Prefer;
-  actions: Record<string, unknown>[];
+  /** The guard options the plan was made with: `apply` goes ahead exactly when the planning run would have. */
+  maxDelete?: string;
+  force?: boolean;
+  actions: ActionRecord[];
 }
 
 function savedPlan(r: SyncResult, flags: SyncFlags): SavedPlan {
@@ -513,8 +541,34 @@ function savedPlan(r: SyncResult, flags: SyncFlags): SavedPlan {
     dir: r.dir,
     direction: flags.direction ?? 'both',
     ...(flags.prefer ? { prefer: flags.prefer } : {}),
+    ...(flags.maxDelete !== undefined ? { maxDelete: flags.maxDelete } : {}),
+    ...(flags.force ? { force: true } : {}),
     actions: r.plan.actions.map(actionRecord),
   };
+}
+
+async function readSavedPlan(file: string): Promise<SavedPlan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT')
+      throw new NotFoundError(`plan file ${file} does not exist`, {
+        hint: 'write one with wharf sync DIR --plan-out FILE',
+      });
+    if (code === 'EISDIR') throw new UsageError(`${file} is a folder, not a plan file`);
+    throw toWharfError(error, `cannot read the plan file ${file}`);
+  }
+  let saved: Partial<SavedPlan> | null;
+  try {
+    saved = JSON.parse(text) as Partial<SavedPlan> | null;
+  } catch {
+    saved = null;
+  }
+  if (saved?.format !== 'wharf-sync-plan' || !Array.isArray(saved.actions))
+    throw new UsageError(`${file} is not a plan written by wharf sync --plan-out`);
+  return saved as SavedPlan;
 }
 
 async function applySaved(
@@ -523,36 +577,38 @@ async function applySaved(
   flags: { concurrency?: number },
 ): Promise<number> {
   favourSmallHeap();
-  let saved: SavedPlan;
-  try {
-    saved = JSON.parse(await readFile(file, 'utf8')) as SavedPlan;
-  } catch (error) {
-    throw new UsageError(`cannot read the plan ${file}: ${(error as Error).message}`);
-  }
-  if (saved.format !== 'wharf-sync-plan' || !Array.isArray(saved.actions))
-    throw new UsageError(`${file} is not a plan written by wharf sync --plan-out`);
-  const expected = new Set(saved.actions.map((a) => JSON.stringify(a)));
+  const saved = await readSavedPlan(file);
+  let leftOut = 0;
   const result = await syncFolder({
     dir: saved.dir,
     storage: ctx.storage,
     signal: ctx.signal,
     direction: saved.direction,
     ...(saved.prefer ? { prefer: saved.prefer } : {}),
+    ...(typeof saved.maxDelete === 'string' ? { maxDelete: parseMaxDelete(saved.maxDelete) } : {}),
+    force: saved.force === true,
+    conflictNames: savedConflictNames(saved.actions),
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
-    // Re-validation: the plan made now must be the saved one, action for action, hashes included.
-    confirm: async (plan) => {
-      const now = plan.actions.map((a) => JSON.stringify(actionRecord(a)));
-      const changed = now.filter((a) => !expected.has(a));
-      if (changed.length > 0 || now.length !== expected.size) {
+    // Only the saved actions are carried out, and only while nothing they touch has changed. A re-plan after
+    // another member's commit (attempt 2+) keeps what is still as saved; the rest waits for the next sync.
+    select: (plan, attempt) => {
+      const check = checkSavedPlan(saved.actions, plan);
+      if (attempt === 1 && check.stale.length > 0) {
+        const shown = check.stale.slice(0, 3).join(', ') + (check.stale.length > 3 ? ', …' : '');
         throw new ConflictError(
-          `the folder or the remote changed since ${file} was written (${Math.max(changed.length, Math.abs(now.length - expected.size))} actions differ); nothing was applied`,
+          `the folder or the remote changed since ${file} was written (${check.stale.length} planned changes differ: ${shown}); nothing was applied`,
           { hint: 'make a new plan with wharf sync --plan-out' },
         );
       }
-      return true;
+      leftOut = check.leftOut;
+      return check.plan;
     },
   });
-  return report(ctx.output, result, { planOnly: false, yes: true });
+  if (leftOut > 0)
+    ctx.output.info(
+      `${leftOut} change${leftOut === 1 ? '' : 's'} made since ${file} was written ${leftOut === 1 ? 'was' : 'were'} left for the next sync`,
+    );
+  return report(ctx.output, result, { planOnly: false, yes: true, force: saved.force === true });
 }
 
 /** Bytes an action sends or receives (a keep-both conflict does both), for the progress bar's total. */
