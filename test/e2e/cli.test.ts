@@ -142,6 +142,26 @@ describe('wharf ls', () => {
     expect(unreachable.stderr).toMatch(/cannot reach endpoint http:\/\/127\.0\.0\.1:9/);
   });
 
+  it('the access key pair in the environment wins over AWS_PROFILE, as in aws-cli; --profile wins over both', async () => {
+    const dir = await tempDir('profile-vs-env');
+    const credentials = join(dir, 'credentials');
+    await writeFile(
+      credentials,
+      `[stale]\naws_access_key_id = ${s3TestEnv().accessKeyId}\naws_secret_access_key = wrong-secret\n`,
+    );
+    const env = {
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_PROFILE: 'stale',
+    };
+    const viaEnvKeys = await wharf(['ls', `s3://${bucket}/`], { env });
+    expect(viaEnvKeys.stderr).toBe('');
+    expect(viaEnvKeys.code).toBe(0);
+    const viaFlag = await wharf(['--profile', 'stale', 'ls', `s3://${bucket}/`], { env });
+    expect(viaFlag.code).toBe(4);
+    expect(viaFlag.stderr).toContain('profile "stale" (from --profile)');
+  });
+
   it('a profile that does not exist is a credentials error naming the profile (exit 4)', async () => {
     const r = await wharf(['--profile', 'no-such-profile', 'ls', `s3://${bucket}/`], {
       env: {

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { fromEnv, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ResolvedS3Options, S3Credentials } from './s3-options.js';
 
@@ -22,9 +22,17 @@ const quietLogger = {
   error: () => undefined,
 };
 
-/** The credential provider the client uses: explicit credentials, else the SDK's node chain (with `profile`). */
-export function createCredentials(resolved: ResolvedS3Options): S3Credentials {
+/**
+ * The credential provider the client uses, in aws-cli's order: explicit credentials; a profile passed
+ * explicitly; the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair; then the SDK's node chain (AWS_PROFILE, the
+ * default profile, SSO, roles). The SDK's own chain would let AWS_PROFILE win over the keys.
+ */
+export function createCredentials(
+  resolved: ResolvedS3Options,
+  env: NodeJS.ProcessEnv = process.env,
+): S3Credentials {
   if (resolved.credentials) return resolved.credentials;
+  if (!resolved.profile && env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) return fromEnv();
   return fromNodeProviderChain({
     ...(resolved.profile ? { profile: resolved.profile } : {}),
     logger: quietLogger,

@@ -176,19 +176,22 @@ export async function resolveS3Options(
 }
 
 /**
- * Says which credentials the SDK will use, in the order the SDK's node chain picks them: an explicit profile
- * (option, then AWS_PROFILE) wins over the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair.
+ * Says which credentials will be used, in aws-cli's order (see createCredentials): a profile passed
+ * explicitly, then the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY pair, then AWS_PROFILE.
  */
 export function describeCredentialSource(options: S3DriverOptions, env: NodeJS.ProcessEnv): string {
   if (options.credentials) return 'the credentials passed to the S3 driver';
   const files = '~/.aws/credentials and ~/.aws/config';
   if (options.profile) return `profile "${options.profile}" (from --profile) in ${files}`;
-  if (env['AWS_PROFILE']) return `profile "${env['AWS_PROFILE']}" (from AWS_PROFILE) in ${files}`;
   const keyId = env['AWS_ACCESS_KEY_ID'];
   if (keyId && env['AWS_SECRET_ACCESS_KEY']) {
     const token = env['AWS_SESSION_TOKEN'] ? ' and AWS_SESSION_TOKEN' : '';
-    return `environment variables AWS_ACCESS_KEY_ID (${maskKeyId(keyId)})/AWS_SECRET_ACCESS_KEY${token}`;
+    const shadowed = env['AWS_PROFILE']
+      ? ` (they win over AWS_PROFILE=${env['AWS_PROFILE']}, as in aws-cli)`
+      : '';
+    return `environment variables AWS_ACCESS_KEY_ID (${maskKeyId(keyId)})/AWS_SECRET_ACCESS_KEY${token}${shadowed}`;
   }
+  if (env['AWS_PROFILE']) return `profile "${env['AWS_PROFILE']}" (from AWS_PROFILE) in ${files}`;
   return `the default AWS credential chain (profile "default" in ${files}, SSO, container or instance role)`;
 }
 
