@@ -32,6 +32,22 @@ describe('mapS3Error', () => {
     expect(mapS3Error(sdk('NotFound', 404), ctx, { action: 'list', prefix: 'p/' }).code).toBe('NOT_FOUND');
   });
 
+  it('an endpoint that answers with a web page is not taken for a missing bucket', () => {
+    const html = { $response: { headers: { 'content-type': 'text/html;charset=utf-8' } } };
+    const listed = mapS3Error(sdk('Error', 404, html), ctx, { action: 'list', prefix: 'p/' });
+    expect(listed).toMatchObject({ code: 'NETWORK', affectsAll: true });
+    expect(listed.message).toBe(
+      'http://127.0.0.1:7480 did not answer like an S3 server (HTTP 404, an HTML page)',
+    );
+    expect(listed.hint).toMatch(/--endpoint-url/);
+    const unreadable = Object.assign(sdk('Error', 501), {
+      message: '@aws-sdk XML parse error: mismatched tags. Deserialization error: to see the raw response…',
+    });
+    expect(mapS3Error(unreadable, ctx, { action: 'write', key: 'k' }).message).toMatch(
+      /did not answer like an S3 server \(HTTP 501, a body that is not S3's XML\)/,
+    );
+  });
+
   it('says which credentials were refused and how to change them', () => {
     const e = mapS3Error(sdk('SignatureDoesNotMatch', 403), ctx, { action: 'write', key: 'k' });
     expect(e.code).toBe('ACCESS_DENIED');

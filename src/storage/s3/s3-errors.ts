@@ -109,6 +109,21 @@ export function objectNotFound(ctx: S3ErrorContext, key: string, cause?: unknown
   return new NotFoundError(`${s3Url(ctx.bucket, key)} does not exist`, { cause });
 }
 
+/**
+ * What an answer that no S3 server gives was (an HTML page, or a body the SDK could not read as S3's XML), or
+ * undefined for a normal S3 error. A wrong port or a web server at the endpoint answers like that, and a 404
+ * from it must not read as "the bucket does not exist".
+ */
+function foreignResponse(error: unknown): string | undefined {
+  const response = (error as { $response?: { headers?: Record<string, string | undefined> } } | null)
+    ?.$response;
+  const type = response?.headers?.['content-type'] ?? '';
+  if (/^text\/html/i.test(type)) return 'an HTML page';
+  if (/Deserialization error|XML parse error/i.test(messageOf(error)))
+    return `a body that is not S3's XML${type ? ` (${type.split(';')[0]})` : ''}`;
+  return undefined;
+}
+
 /** HTTP status of an SDK error, if it got as far as a response. */
 export function httpStatus(error: unknown): number | undefined {
   return (error as SdkErrorShape | null)?.$metadata?.httpStatusCode;
@@ -142,6 +157,18 @@ export function mapS3Error(error: unknown, ctx: S3ErrorContext, target: S3ErrorT
   const status = httpStatus(error);
   const code = s3ErrorCode(error);
   if (status === undefined && code === undefined) return mapTransportError(error, ctx, target);
+  const foreign = foreignResponse(error);
+  if (foreign !== undefined) {
+    return new NetworkError(
+      `${ctx.endpointLabel} did not answer like an S3 server (HTTP ${status ?? '?'}, ${foreign})`,
+      {
+        cause: error,
+        retryable: false,
+        affectsAll: true,
+        hint: 'check --endpoint-url / AWS_ENDPOINT_URL: its host and port must be the S3 service, not a web page',
+      },
+    );
+  }
   return mapServerError({ code, status, message: serverMessage(error), cause: error }, ctx, target);
 }
 
