@@ -18,6 +18,18 @@ describe('DuckSession', () => {
     }
   });
 
+  it('prints FLOATs as the float they are and DATE infinities as infinity', async () => {
+    const session = await DuckSession.open();
+    try {
+      const r = await session.query(
+        `SELECT 0.1::FLOAT AS f, 3.4028235e38::FLOAT AS big, 'infinity'::DATE AS d, '-infinity'::DATE AS e, DATE '2024-02-29' AS g`,
+      );
+      expect(r.rows).toEqual([[0.1, 3.4028235e38, 'infinity', '-infinity', '2024-02-29']]);
+    } finally {
+      session.close();
+    }
+  });
+
   it('returns integers that fit a double as numbers and larger ones as strings', async () => {
     const session = await DuckSession.open();
     try {

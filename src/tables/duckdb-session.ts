@@ -193,10 +193,32 @@ const INTEGER_TYPES = new Set([
   'UHUGEINT',
 ]);
 
-/** DuckDB's JSON form prints 64-bit integers and decimals as strings; numbers that fit a double exactly become numbers. */
+/** DuckDB's node API renders DATE's infinities as the day after its last date and the day before its first. */
+const DATE_INFINITIES: Record<string, string> = {
+  '5881580-07-11': 'infinity',
+  '5877642-06-24 (BC)': '-infinity',
+};
+
+/** The shortest decimal that reads back as the same 32-bit float: 0.1, not 0.10000000149011612. */
+export function shortestFloat32(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
+}
+
+/**
+ * DuckDB's JSON form prints 64-bit integers and decimals as strings; numbers that fit a double exactly become
+ * numbers. FLOATs are printed as the float they are, DATE infinities as `infinity` and `-infinity`.
+ */
 function toJsonValue(value: JsonValue, type: DuckDBType | undefined): JsonValue {
-  if (typeof value !== 'string' || type === undefined) return value;
+  if (type === undefined) return value;
   const name = String(type);
+  if (name === 'FLOAT' && typeof value === 'number') return shortestFloat32(value);
+  if (typeof value !== 'string') return value;
+  if (name === 'DATE') return DATE_INFINITIES[value] ?? value;
   if (INTEGER_TYPES.has(name)) {
     const n = Number(value);
     return Number.isSafeInteger(n) ? n : value;

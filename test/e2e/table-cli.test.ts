@@ -93,6 +93,17 @@ describe('wharf table', () => {
       { cwd: work },
     );
     expect(jsonLines(json.stdout)).toEqual([{ n: 12, top: 105 }]);
+    // In CSV an empty string is "" and NULL is an empty field.
+    const blanks = await wharf(
+      [
+        'table',
+        'query',
+        'out/snapshot.parquet',
+        "SELECT '' AS e, NULL::VARCHAR AS n, 'NULL' AS t, 0.1::FLOAT AS f",
+      ],
+      { cwd: work },
+    );
+    expect(blanks.stdout).toBe('e,n,t,f\n"",,NULL,0.1\n');
     const show = await wharf(['table', 'show', 'out/snapshot.parquet', '--limit', '2'], { cwd: work });
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(

@@ -405,6 +405,9 @@ function cellText(value: JsonValue): string {
   return String(value);
 }
 
+/** One CSV field; an empty string is `""`, so that it differs from NULL, which is an empty field. */
 function csvCell(text: string): string {
-  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+  return text === '' || /[",\r\n]/.test(text) || text !== text.trim()
+    ? `"${text.replace(/"/g, '""')}"`
+    : text;
 }
