@@ -59,7 +59,7 @@ Examples:
         .description(
           decision === 'approve'
             ? 'release the dataset you were asked to review: PENDING -> RELEASED (records a content manifest)'
-            : 'send the dataset back: PENDING -> NOT_RELEASED',
+            : 'send the dataset back: PENDING -> NOT_RELEASED (a sys-admin may reject any pending request)',
         )
         .argument('<id>', 'dataset id PREFIX/N')
         .option('--notes <text>', 'for the requester', ''),
