@@ -192,6 +192,16 @@ describe('web UI in Chromium', () => {
     expect(await fileRow.locator('td[data-size]').getAttribute('data-size')).toBe(String(bytes.length));
     expect(await fileRow.locator('a.download').getAttribute('href')).toBeTruthy();
 
+    // ---- a .wharf folder (Wharf's local state, refused by every download) is refused before any upload
+    await page.locator('#upload-folder').fill('raw/.wharf');
+    await page
+      .locator('#upload-files')
+      .setInputFiles({ name: 'index.json', mimeType: 'application/json', buffer: Buffer.from('{}') });
+    await expect
+      .poll(() => page.locator('#upload').getByRole('alert').textContent())
+      .toMatch(/\.wharf is reserved/);
+    await page.locator('#upload-folder').fill('');
+
     // ---- edit the metadata through the form, see the change in the history diff, revert it
     await page.getByRole('link', { name: 'Edit metadata' }).click();
     await page.locator('#f-datasetInfo-keywords').waitFor();

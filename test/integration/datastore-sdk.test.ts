@@ -245,6 +245,8 @@ describe.each(cases)('SDK on the $name', (c) => {
     // Never uploaded: Wharf's local state and the service's own metadata.json.
     await mkdir(join(src, '.wharf'), { recursive: true });
     await writeFile(join(src, '.wharf', 'index.json'), '{}');
+    await mkdir(join(src, 'other', '.wharf'), { recursive: true }); // a download into a subfolder
+    await writeFile(join(src, 'other', '.wharf', 'index.json'), '{}');
     await writeFile(join(src, 'metadata.json'), '{"not":"the record"}');
 
     const credentials = await dataset.generateWriteAccessCredentials();
@@ -254,7 +256,11 @@ describe.each(cases)('SDK on the $name', (c) => {
     const events: string[] = [];
     const uploaded = await dataset.uploadAllFiles(src, { onEvent: (e) => events.push(e.type) });
     expect(uploaded.uploaded.map((f) => f.path).sort()).toEqual([...files.keys()].sort());
-    expect(uploaded.skipped.map((s) => s.path).sort()).toEqual(['.wharf/index.json', 'metadata.json']);
+    expect(uploaded.skipped.map((s) => s.path).sort()).toEqual([
+      '.wharf/index.json',
+      'metadata.json',
+      'other/.wharf/index.json',
+    ]);
     expect(uploaded.failed).toEqual([]);
     expect(events).toContain('file-done');
     // The service's metadata.json copy is untouched.
