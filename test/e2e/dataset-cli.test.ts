@@ -320,4 +320,64 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     expect((await admin(['reviewer', 'rm', 'rita'])).code).toBe(0);
     expect((await admin(['reviewer', 'rm', 'rita'])).code).toBe(3);
   }, 120_000);
+
+  it('upload and download with failed files: --json prints every file and the summary, then the error', async () => {
+    // Server and token given, so that this test also runs alone.
+    const aliceAt = (args: string[]) => alice([...args, '--server', server.url, '--token', aliceToken]);
+    const id = (await aliceAt(['dataset', 'mint', 'meta.json'])).stdout.trim();
+    const src = join(dir, 'src-partial');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'good.txt'), 'good\n');
+    // A path longer than the server takes (1024 characters): refused for this file only.
+    const long = [...Array<string>(5).fill('d'.repeat(240)), 'long.txt'].join('/');
+    await mkdir(join(src, long, '..'), { recursive: true });
+    await writeFile(join(src, long), 'refused by the server\n');
+    await mkdir(join(src, '.wharf'), { recursive: true });
+    await writeFile(join(src, '.wharf', 'index.json'), '{}');
+    const up = await aliceAt(['dataset', 'upload', id, src, '--json']);
+    expect(up.code, up.stderr).not.toBe(0);
+    const upLines = jsonLines(up.stdout);
+    expect(upLines).toContainEqual(
+      expect.objectContaining({ action: 'upload', status: 'uploaded', path: 'good.txt' }),
+    );
+    expect(upLines).toContainEqual(
+      expect.objectContaining({ action: 'skip', status: 'skipped', path: '.wharf/index.json' }),
+    );
+    expect(upLines).toContainEqual(
+      expect.objectContaining({
+        action: 'upload',
+        status: 'failed',
+        path: long,
+        error: expect.objectContaining({ message: expect.any(String) }),
+      }),
+    );
+    expect(upLines.at(-1)).toEqual({
+      summary: expect.objectContaining({ uploaded: 1, skipped: 1, failed: 1 }),
+    });
+    expect(jsonLines(up.stderr).at(-1)).toMatchObject({
+      error: { message: expect.stringMatching(/1 file failed/) },
+    });
+    const upText = await aliceAt(['dataset', 'upload', id, src]);
+    expect(upText.code).toBe(up.code);
+    expect(upText.stderr).toMatch(/uploaded 1 file .*; 1 file failed\n/);
+    expect(upText.stderr).toContain(`wharf: error: ${long}: `);
+
+    // A key every download refuses, put straight into the store's folder.
+    const folder = jsonLines((await aliceAt(['dataset', 'show', id, '--json'])).stdout)[0]!.folder as string;
+    await mkdir(join(dir, 'store', folder, '.wharf'), { recursive: true });
+    await writeFile(join(dir, 'store', folder, '.wharf', 'planted.json'), '{}');
+    const down = await aliceAt(['dataset', 'download', id, '/', 'partial', '--json']);
+    expect(down.code, down.stderr).toBe(1);
+    const downLines = jsonLines(down.stdout);
+    expect(downLines).toContainEqual(
+      expect.objectContaining({ action: 'download', status: 'downloaded', path: 'good.txt' }),
+    );
+    expect(downLines).toContainEqual(
+      expect.objectContaining({ action: 'download', status: 'failed', path: '.wharf/planted.json' }),
+    );
+    expect(downLines.at(-1)).toEqual({ summary: expect.objectContaining({ downloaded: 1, failed: 1 }) });
+    const downText = await aliceAt(['dataset', 'download', id, '/', 'partial']);
+    expect(downText.code).toBe(1);
+    expect(downText.stderr).toMatch(/downloaded 0 files .*; 1 already up to date; 1 file failed\n/);
+  }, 120_000);
 });
