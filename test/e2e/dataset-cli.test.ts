@@ -287,6 +287,12 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     const presigned = await alice(['dataset', 'presign', id, 'raw/obs.csv', '--expires-in', '10m']);
     expect(presigned.code, presigned.stderr).toBe(0);
     expect(await (await fetch(presigned.stdout.trim())).text()).toBe('x,y\n1,2\n');
+    const badPath = await alice(['dataset', 'presign', id, '../x']);
+    expect(badPath.code).toBe(1);
+    expect(badPath.stderr).toMatch(
+      /^wharf: error: refusing object key "\.\.\/x": it contains a '\.\.' segment/,
+    );
+    expect(badPath.stderr).not.toContain('POST');
     const creds = await alice(['dataset', 'credentials', id, '--env']);
     expect(creds.code, creds.stderr).toBe(0);
     expect(creds.stdout).toMatch(/^export WHARF_DATASET_TOKEN=wds_/m);

@@ -9,6 +9,7 @@ import {
   ConflictError,
   Datastore,
   FieldValidationError,
+  InvalidKeyError,
   NotFoundError,
   type DatasetRecord,
 } from '../../src/client/index.js';
@@ -223,6 +224,17 @@ describe.each(cases)('SDK on the $name', (c) => {
     const response = await fetch(get.url);
     expect(response.status).toBe(200);
     expect(Buffer.compare(Buffer.from(await response.arrayBuffer()), bytes)).toBe(0);
+
+    // A refused path: the server's message as is (it names the path), and the path as `key`.
+    const refused = await alice
+      .generateDatasetPresignedUrl(record.id, '../x', { method: 'PUT' })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidKeyError);
+    expect((refused as InvalidKeyError).message).toMatch(
+      /^refusing object key "\.\.\/x": it contains a '\.\.'/,
+    );
+    expect((refused as InvalidKeyError).message).not.toMatch(/POST|presign/);
+    expect((refused as InvalidKeyError).key).toBe('../x');
   });
 
   it('uploadAllFiles then downloadAllFiles: exact bytes, nested folders, verified; the three path forms', async () => {
