@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,6 +111,27 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     const elsewhere = await alice(['dataset', 'list', '--server', 'http://127.0.0.1:1']);
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.stderr).toContain('cannot reach the datastore at http://127.0.0.1:1');
+  });
+
+  it('a URL that is not a Wharf datastore: one line saying so, exit 1', async () => {
+    const site = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<html><body>Not Found</body></html>');
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    try {
+      const r = await wharf(['login', url, '--token', 'wharf_nope_nope'], {
+        env: envFor('nobody'),
+        cwd: dir,
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `wharf: error: ${url} does not answer like a Wharf datastore (HTTP 404, text/html) (check the URL: the one \`wharf serve\` prints (wharf login, --server or WHARF_SERVER))\n`,
+      );
+    } finally {
+      await new Promise((resolve) => site.close(resolve));
+    }
   });
 
   it('validate prints every failing field path and exits 2; mint from a file and from stdin', async () => {
