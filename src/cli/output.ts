@@ -1,4 +1,5 @@
 import type { WharfError } from '../core/errors.js';
+import { inCliTerms } from './cli-terms.js';
 
 export interface GlobalFlags {
   json?: boolean;
@@ -55,8 +56,9 @@ export class Output {
     else if (!this.quiet) this.stderr.write(`wharf: warning: ${text}\n`);
   }
 
-  /** The one line that says what failed and what to do. Errors are never suppressed. */
+  /** The one line that says what failed and what to do, in the CLI's words. Errors are never suppressed. */
   error(error: WharfError): void {
+    inCliTerms(error);
     if (this.json) {
       const record: Record<string, unknown> = { code: error.code, message: error.message };
       if (error.hint) record.hint = error.hint;

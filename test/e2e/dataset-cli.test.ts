@@ -113,6 +113,30 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     expect(elsewhere.stderr).toContain('cannot reach the datastore at http://127.0.0.1:1');
   });
 
+  it("errors in the CLI's words: no token, an unknown id, a stale page key", async () => {
+    const anonymous = await wharf(['token', 'create', 'mine', '--server', server.url], {
+      env: envFor('nobody'),
+      cwd: dir,
+    });
+    expect(anonymous.code).toBe(4);
+    expect(anonymous.stderr).toMatch(
+      /^wharf: error: this call needs an API token \(log in with `wharf login URL --token TOKEN`.*or set WHARF_TOKEN\)\n$/,
+    );
+    const aliceAt = (args: string[]) => alice([...args, '--server', server.url, '--token', aliceToken]);
+    const missing = await aliceAt(['dataset', 'show', '10378.1/999999']);
+    expect(missing.stderr).toContain('`wharf dataset list` or `wharf dataset search`');
+    expect(missing.stderr).not.toContain('GET /datasets');
+    await aliceAt(['dataset', 'mint', 'meta.json']);
+    await aliceAt(['dataset', 'mint', 'meta.json']);
+    const first = jsonLines((await aliceAt(['dataset', 'list', '--page-size', '1', '--json'])).stdout);
+    const key = first.at(-1)!.paginationKey as string;
+    const stale = await aliceAt(['dataset', 'list', '--page-key', key, '--sort', 'name']);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toContain('--page-key belongs to a listing with another sort order');
+    expect(stale.stderr).toContain('pass the same --sort, --asc');
+    expect(stale.stderr).not.toMatch(/paginationKey|sortBy/);
+  });
+
   it('a URL that is not a Wharf datastore: one line saying so, exit 1', async () => {
     const site = createServer((_req, res) => {
       res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
