@@ -137,6 +137,29 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     expect(stale.stderr).not.toMatch(/paginationKey|sortBy/);
   });
 
+  it('control characters in names reach the terminal only made visible; --json stays exact', async () => {
+    const aliceAt = (args: string[]) => alice([...args, '--server', server.url, '--token', aliceToken]);
+    const evil = 'Evil\u001b[2J\u001b[31mRED\u009b';
+    await writeFile(join(dir, 'evil.json'), JSON.stringify(sampleMetadata(evil, { organisationId: org })));
+    const id = (await aliceAt(['dataset', 'mint', 'evil.json'])).stdout.trim();
+    // eslint-disable-next-line no-control-regex
+    const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+    for (const args of [
+      ['dataset', 'list'],
+      ['dataset', 'show', id],
+      ['dataset', 'search', 'Evil'],
+    ]) {
+      const r = await aliceAt(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, args.join(' ')).not.toMatch(CONTROL);
+      expect(r.stdout, args.join(' ')).toContain('Evil\\x1b[2J\\x1b[31mRED\\x9b');
+    }
+    const json = await aliceAt(['dataset', 'show', id, '--json']);
+    expect((jsonLines(json.stdout)[0]!.metadata as { datasetInfo: { name: string } }).datasetInfo.name).toBe(
+      evil,
+    );
+  });
+
   it('a URL that is not a Wharf datastore: one line saying so, exit 1', async () => {
     const site = createServer((_req, res) => {
       res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });

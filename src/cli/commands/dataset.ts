@@ -10,7 +10,7 @@ import { CONNECTION_HELP, connect, withServerOptions, type ServerFlags } from '.
 import { DATASET_HEADER, datasetRows, describeDataset, shellQuote, shortTime } from '../datastore-render.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { createProgress } from '../progress.js';
-import { clip, renderTable } from '../text-table.js';
+import { clip, renderTable, visible } from '../text-table.js';
 
 /** Reads a JSON document from a file, or from stdin for `-`. */
 export async function readJsonInput(file: string, what: string): Promise<unknown> {
@@ -203,7 +203,7 @@ Examples:
       const record = await ds.mintDataset(metadata as never);
       if (ctx.output.json) ctx.output.record(record);
       else {
-        ctx.output.line(record.id);
+        ctx.output.line(visible(record.id));
         ctx.output.info(`minted ${record.id} (${record.metadata.datasetInfo.name}); you own it`);
       }
     }),
@@ -225,7 +225,9 @@ Examples:
       const result = await ds.validateDatasetMetadata(metadata);
       if (ctx.output.json) ctx.output.record(result);
       else if (result.valid) ctx.output.line('valid');
-      else for (const issue of result.issues) ctx.output.line(`${issue.path || '(root)'}: ${issue.message}`);
+      else
+        for (const issue of result.issues)
+          ctx.output.line(visible(`${issue.path || '(root)'}: ${issue.message}`));
       if (result.valid) return EXIT.ok;
       if (!ctx.output.json) {
         ctx.output.error(
@@ -477,7 +479,7 @@ Examples:
       ).versionDataset(id, flags.reason, { copyFiles: flags.empty !== true });
       if (ctx.output.json) ctx.output.record(result);
       else {
-        ctx.output.line(result.newVersionId);
+        ctx.output.line(visible(result.newVersionId));
         ctx.output.info(
           `created ${result.newVersionId}: version ${result.version} of ${id}${flags.empty ? ' (empty)' : ''}`,
         );
@@ -610,7 +612,7 @@ Examples:
       });
       if (ctx.output.json) ctx.output.record(presigned);
       else {
-        ctx.output.line(presigned.url);
+        ctx.output.line(visible(presigned.url));
         ctx.output.info(`${presigned.method} ${presigned.path} until ${presigned.expiresAt}`);
       }
     }),
@@ -669,13 +671,13 @@ Examples:
             ? `s3://${creds.bucket}/${creds.prefix}`
             : `${ds.endpoint}/datasets/${creds.datasetId}/files (Authorization: Bearer $WHARF_DATASET_TOKEN)`;
         if (flags.env) {
-          for (const [name, value] of lines) ctx.output.line(`export ${name}=${shellQuote(value)}`);
+          for (const [name, value] of lines) ctx.output.line(`export ${name}=${shellQuote(visible(value))}`);
         } else {
-          ctx.output.line(`kind: ${creds.kind}`);
-          ctx.output.line(`access: ${creds.access}`);
-          ctx.output.line(`location: ${where}`);
-          for (const [name, value] of lines) ctx.output.line(`${name}: ${value}`);
-          ctx.output.line(`expiration: ${creds.expiration}`);
+          ctx.output.line(`kind: ${visible(creds.kind)}`);
+          ctx.output.line(`access: ${visible(creds.access)}`);
+          ctx.output.line(`location: ${visible(where)}`);
+          for (const [name, value] of lines) ctx.output.line(`${name}: ${visible(value)}`);
+          ctx.output.line(`expiration: ${visible(creds.expiration)}`);
         }
         ctx.output.info(`${creds.access} credentials for ${where}, until ${creds.expiration}`);
       },
