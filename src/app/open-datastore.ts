@@ -9,6 +9,7 @@ import type { AccessCatalog } from '../datastore/catalog/types.js';
 import { DatastoreService } from '../datastore/service/datastore-service.js';
 import { openStorage } from '../storage/registry.js';
 import type { StorageDriver } from '../storage/types.js';
+import { probeStore } from '../storage/probe.js';
 import { ADMIN_USERNAME, ENV_ADMIN_TOKEN_ID, generateApiToken, hashApiToken } from './api-tokens.js';
 import { redactUrl, type DatastoreConfig } from './datastore-config.js';
 import { makeDir } from '../core/make-dir.js';
@@ -53,7 +54,7 @@ export async function openDatastore(config: DatastoreConfig): Promise<OpenedData
     });
     // Fail at start, not at the first upload, on a missing bucket or refused credentials. A store that does not
     // answer yet may come up later: the service starts and /health says what is wrong meanwhile.
-    await store.stat('.wharf-health-check').catch((error: unknown) => {
+    await probeStore(store).catch((error: unknown) => {
       if (!(isWharfError(error) && error.code === 'NETWORK')) throw error;
     });
     let databaseUrl: string;

@@ -1,5 +1,5 @@
 import type { DatasetRecord } from '../datastore/model/dataset.js';
-import { clip } from './text-table.js';
+import { clip, visible } from './text-table.js';
 
 /** `2024-05-01T10:11:12.123Z` → `2024-05-01 10:11`. */
 export function shortTime(iso: string | null | undefined): string {
@@ -46,7 +46,7 @@ export function describeDataset(r: DatasetRecord): string {
     ['updated', shortTime(r.updatedAt)],
   ];
   const width = Math.max(...lines.map(([label]) => label.length));
-  return lines.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join('\n');
+  return lines.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${visible(value)}`).join('\n');
 }
 
 /** A value for a POSIX shell: single-quoted unless it is plainly safe. */

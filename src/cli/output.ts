@@ -1,4 +1,6 @@
 import type { WharfError } from '../core/errors.js';
+import { inCliTerms } from './cli-terms.js';
+import { visibleLines } from './text-table.js';
 
 export interface GlobalFlags {
   json?: boolean;
@@ -43,20 +45,21 @@ export class Output {
 
   /** A human message (stderr), suppressed by --quiet and --json. */
   info(text: string): void {
-    if (!this.quiet && !this.json) this.stderr.write(`${text}\n`);
+    if (!this.quiet && !this.json) this.stderr.write(`${visibleLines(text)}\n`);
   }
 
   debug(text: string): void {
-    if (this.verbose) this.stderr.write(`${text}\n`);
+    if (this.verbose) this.stderr.write(`${visibleLines(text)}\n`);
   }
 
   warn(text: string): void {
     if (this.json) this.stderr.write(`${JSON.stringify({ warning: text })}\n`);
-    else if (!this.quiet) this.stderr.write(`wharf: warning: ${text}\n`);
+    else if (!this.quiet) this.stderr.write(`wharf: warning: ${visibleLines(text)}\n`);
   }
 
-  /** The one line that says what failed and what to do. Errors are never suppressed. */
+  /** The one line that says what failed and what to do, in the CLI's words. Errors are never suppressed. */
   error(error: WharfError): void {
+    inCliTerms(error);
     if (this.json) {
       const record: Record<string, unknown> = { code: error.code, message: error.message };
       if (error.hint) record.hint = error.hint;
@@ -66,8 +69,9 @@ export class Output {
       this.stderr.write(`${JSON.stringify({ error: record })}\n`);
       return;
     }
+    // Messages carry names and paths from servers and stores: their control characters are shown, not sent.
     const hint = error.hint ? ` (${error.hint})` : '';
-    this.stderr.write(`wharf: error: ${error.message}${hint}\n`);
+    this.stderr.write(`wharf: error: ${visibleLines(`${error.message}${hint}`)}\n`);
     if (this.verbose && error.cause instanceof Error && error.cause.stack) {
       this.stderr.write(`${error.cause.stack}\n`);
     }

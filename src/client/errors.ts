@@ -14,9 +14,9 @@ import {
 } from '../core/errors.js';
 import { FieldValidationError, type FieldIssue } from '../datastore/model/validation.js';
 
-/** The JSON error body every datastore route answers with: `{ error: { code, message, hint?, issues? } }`. */
+/** The JSON error body every datastore route answers with: `{ error: { code, message, hint?, issues?, key? } }`. */
 export interface ApiErrorBody {
-  error?: { code?: string; message?: string; hint?: string; issues?: FieldIssue[] };
+  error?: { code?: string; message?: string; hint?: string; issues?: FieldIssue[]; key?: string };
 }
 
 /** A VALIDATION answer that lists failing fields: a FieldValidationError with the server's own message. */
@@ -24,6 +24,15 @@ class RemoteFieldValidationError extends FieldValidationError {
   constructor(message: string, issues: readonly FieldIssue[], options: WharfErrorOptions) {
     super('request', issues, options);
     this.message = message;
+  }
+}
+
+/** An INVALID_KEY answer: the server's message as is (it names the key), `key` when the body has it. */
+class RemoteInvalidKeyError extends InvalidKeyError {
+  override readonly key: string | undefined;
+  constructor(message: string, key: string | undefined, options: WharfErrorOptions) {
+    super(undefined, message, options);
+    this.key = key;
   }
 }
 
@@ -56,7 +65,12 @@ export function errorFromResponse(status: number, body: unknown, what: string): 
     case 'USAGE':
       return new UsageError(message, options);
     case 'INVALID_KEY':
-      return new InvalidKeyError(what, message, options);
+      // The server's message names the key already; `key` only when the body has it.
+      return new RemoteInvalidKeyError(
+        message,
+        typeof error?.key === 'string' ? error.key : undefined,
+        options,
+      );
     case 'NOT_FOUND':
       return new NotFoundError(message, options);
     case 'ACCESS_DENIED':

@@ -95,22 +95,46 @@ export class HttpClient {
     });
     const text = await response.text();
     let parsed: unknown;
+    let json = true;
     if (text !== '') {
       try {
         parsed = JSON.parse(text);
       } catch {
-        parsed = undefined;
-        if (response.ok) {
-          throw new NetworkError(`${method} ${path}: the answer is not JSON (HTTP ${response.status})`, {
-            retryable: false,
-            hint: `is ${this.endpoint} a Wharf datastore?`,
-          });
-        }
+        json = false;
       }
     }
-    if (!response.ok && !options.accept?.includes(response.status)) {
+    if (response.ok) {
+      if (!json) throw this.notWharf(response);
+    } else if (!(options.accept?.includes(response.status) && json && typeof parsed === 'object')) {
+      // A gateway's 502–504 page stays a retryable NetworkError (the datastore behind it may be down).
+      if (!isErrorBody(parsed) && !GATEWAY_STATUSES.has(response.status)) throw this.notWharf(response);
       throw errorFromResponse(response.status, parsed, `${method} ${path}`);
     }
     return parsed as T;
   }
+
+  /** The error for an answer that is not a Wharf datastore's: not JSON, or an error without its body. */
+  private notWharf(response: Response): NetworkError {
+    const type = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
+    return new NetworkError(
+      `${this.endpoint} does not answer like a Wharf datastore (HTTP ${response.status}, ${type})`,
+      {
+        retryable: false,
+        hint: 'check the URL: the one `wharf serve` prints (wharf login, --server or WHARF_SERVER)',
+      },
+    );
+  }
+}
+
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+
+/** Whether `body` is the datastore's error body `{ error: { code, message, … } }`. */
+function isErrorBody(body: unknown): boolean {
+  const error = (body as { error?: unknown } | null | undefined)?.error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    typeof (error as { message?: unknown }).message === 'string'
+  );
 }

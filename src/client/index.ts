@@ -25,6 +25,7 @@ export type {
   UploadedFile,
 } from './transfers.js';
 export type * from './types.js';
+// Every error class the SDK throws, for `instanceof` (or test `code`: every one is a WharfError).
 export {
   WharfError,
   ConflictError,
@@ -32,7 +33,11 @@ export {
   AccessDeniedError,
   ValidationError,
   UsageError,
+  InvalidKeyError,
+  PreconditionFailedError,
+  UnsupportedError,
   NetworkError,
+  AbortedError,
   isWharfError,
   type ErrorCode,
 } from '../core/errors.js';

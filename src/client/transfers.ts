@@ -211,7 +211,7 @@ export async function downloadSelection(
  * retried, atomic per file on every store; large files as multipart uploads on S3). Each file's SHA-256 is
  * computed first and sent along: the datastore verifies it (a damaged upload is refused and nothing is written),
  * S3 keeps it as `wharf-sha256` metadata, which later downloads verify against. Existing files with the same
- * paths are replaced; nothing is deleted. Skips `.wharf/` (Wharf's local state) and a root `metadata.json`.
+ * paths are replaced; nothing is deleted. Skips `.wharf/` folders (Wharf's local state) and a root `metadata.json`.
  */
 export async function uploadFolder(
   driver: StorageDriver,
@@ -234,7 +234,8 @@ export async function uploadFolder(
     for (const item of listed.items) {
       if (item.sourceKey === METADATA_FILE) {
         skipped.push({ path: item.sourceKey, reason: "the service's copy of the record (not uploaded)" });
-      } else if (item.sourceKey.startsWith(`${STATE_FOLDER}/`)) {
+      } else if (item.sourceKey.split('/').includes(STATE_FOLDER)) {
+        // The server refuses a .wharf folder at any depth (downloads of the folder above would refuse it).
         skipped.push({ path: item.sourceKey, reason: "Wharf's local state folder" });
       } else {
         plan.items.push(item);

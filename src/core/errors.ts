@@ -60,9 +60,15 @@ export class ValidationError extends WharfError {
 
 /** An object key that cannot be stored safely (path traversal, NUL, empty segment). */
 export class InvalidKeyError extends WharfError {
-  readonly key: string;
-  constructor(key: string, reason: string, options?: WharfErrorOptions) {
-    super('INVALID_KEY', `refusing object key ${JSON.stringify(key)}: ${reason}`, options);
+  /** The refused key; undefined when it is not known apart from the message (a datastore answer without it). */
+  readonly key: string | undefined;
+  /** With `key` the message is `refusing object key "KEY": REASON`; without, `reason` is the whole message. */
+  constructor(key: string | undefined, reason: string, options?: WharfErrorOptions) {
+    super(
+      'INVALID_KEY',
+      key === undefined ? reason : `refusing object key ${JSON.stringify(key)}: ${reason}`,
+      options,
+    );
     this.key = key;
   }
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { AccessDeniedError, isWharfError, type ErrorCode, type WharfErrorOptions } from '../core/errors.js';
+import {
+  AccessDeniedError,
+  InvalidKeyError,
+  isWharfError,
+  type ErrorCode,
+  type WharfErrorOptions,
+} from '../core/errors.js';
 import { formatBytes } from '../core/units.js';
 import { FieldValidationError } from '../datastore/model/validation.js';
 
@@ -35,6 +41,7 @@ export const errorBodySchema = z
         .array(z.strictObject({ path: z.string(), message: z.string() }))
         .optional()
         .describe('Every failing field (VALIDATION only).'),
+      key: z.string().optional().describe('The refused path or key (INVALID_KEY only, when known).'),
     }),
   })
   .meta({ title: 'Error' });
@@ -77,6 +84,7 @@ export function toHttpError(error: unknown): HttpErrorResponse {
     }
     const body = respond(status, error.code, error.message, error.hint);
     if (error instanceof FieldValidationError) body.body.error.issues = [...error.issues];
+    if (error instanceof InvalidKeyError && error.key !== undefined) body.body.error.key = error.key;
     return { ...body, internal: status >= 500 };
   }
   // Fastify's own client errors: malformed JSON, wrong content type, body too large, ...

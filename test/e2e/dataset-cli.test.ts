@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,6 +111,74 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     const elsewhere = await alice(['dataset', 'list', '--server', 'http://127.0.0.1:1']);
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.stderr).toContain('cannot reach the datastore at http://127.0.0.1:1');
+  });
+
+  it("errors in the CLI's words: no token, an unknown id, a stale page key", async () => {
+    const anonymous = await wharf(['token', 'create', 'mine', '--server', server.url], {
+      env: envFor('nobody'),
+      cwd: dir,
+    });
+    expect(anonymous.code).toBe(4);
+    expect(anonymous.stderr).toMatch(
+      /^wharf: error: this call needs an API token \(log in with `wharf login URL --token TOKEN`.*or set WHARF_TOKEN\)\n$/,
+    );
+    const aliceAt = (args: string[]) => alice([...args, '--server', server.url, '--token', aliceToken]);
+    const missing = await aliceAt(['dataset', 'show', '10378.1/999999']);
+    expect(missing.stderr).toContain('`wharf dataset list` or `wharf dataset search`');
+    expect(missing.stderr).not.toContain('GET /datasets');
+    await aliceAt(['dataset', 'mint', 'meta.json']);
+    await aliceAt(['dataset', 'mint', 'meta.json']);
+    const first = jsonLines((await aliceAt(['dataset', 'list', '--page-size', '1', '--json'])).stdout);
+    const key = first.at(-1)!.paginationKey as string;
+    const stale = await aliceAt(['dataset', 'list', '--page-key', key, '--sort', 'name']);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toContain('--page-key belongs to a listing with another sort order');
+    expect(stale.stderr).toContain('pass the same --sort, --asc');
+    expect(stale.stderr).not.toMatch(/paginationKey|sortBy/);
+  });
+
+  it('control characters in names reach the terminal only made visible; --json stays exact', async () => {
+    const aliceAt = (args: string[]) => alice([...args, '--server', server.url, '--token', aliceToken]);
+    const evil = 'Evil\u001b[2J\u001b[31mRED\u009b';
+    await writeFile(join(dir, 'evil.json'), JSON.stringify(sampleMetadata(evil, { organisationId: org })));
+    const id = (await aliceAt(['dataset', 'mint', 'evil.json'])).stdout.trim();
+    // eslint-disable-next-line no-control-regex
+    const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+    for (const args of [
+      ['dataset', 'list'],
+      ['dataset', 'show', id],
+      ['dataset', 'search', 'Evil'],
+    ]) {
+      const r = await aliceAt(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, args.join(' ')).not.toMatch(CONTROL);
+      expect(r.stdout, args.join(' ')).toContain('Evil\\x1b[2J\\x1b[31mRED\\x9b');
+    }
+    const json = await aliceAt(['dataset', 'show', id, '--json']);
+    expect((jsonLines(json.stdout)[0]!.metadata as { datasetInfo: { name: string } }).datasetInfo.name).toBe(
+      evil,
+    );
+  });
+
+  it('a URL that is not a Wharf datastore: one line saying so, exit 1', async () => {
+    const site = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<html><body>Not Found</body></html>');
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    try {
+      const r = await wharf(['login', url, '--token', 'wharf_nope_nope'], {
+        env: envFor('nobody'),
+        cwd: dir,
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `wharf: error: ${url} does not answer like a Wharf datastore (HTTP 404, text/html) (check the URL: the one \`wharf serve\` prints (wharf login, --server or WHARF_SERVER))\n`,
+      );
+    } finally {
+      await new Promise((resolve) => site.close(resolve));
+    }
   });
 
   it('validate prints every failing field path and exits 2; mint from a file and from stdin', async () => {
@@ -287,6 +357,12 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     const presigned = await alice(['dataset', 'presign', id, 'raw/obs.csv', '--expires-in', '10m']);
     expect(presigned.code, presigned.stderr).toBe(0);
     expect(await (await fetch(presigned.stdout.trim())).text()).toBe('x,y\n1,2\n');
+    const badPath = await alice(['dataset', 'presign', id, '../x']);
+    expect(badPath.code).toBe(1);
+    expect(badPath.stderr).toMatch(
+      /^wharf: error: refusing object key "\.\.\/x": it contains a '\.\.' segment/,
+    );
+    expect(badPath.stderr).not.toContain('POST');
     const creds = await alice(['dataset', 'credentials', id, '--env']);
     expect(creds.code, creds.stderr).toBe(0);
     expect(creds.stdout).toMatch(/^export WHARF_DATASET_TOKEN=wds_/m);
@@ -319,5 +395,65 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
 
     expect((await admin(['reviewer', 'rm', 'rita'])).code).toBe(0);
     expect((await admin(['reviewer', 'rm', 'rita'])).code).toBe(3);
+  }, 120_000);
+
+  it('upload and download with failed files: --json prints every file and the summary, then the error', async () => {
+    // Server and token given, so that this test also runs alone.
+    const aliceAt = (args: string[]) => alice([...args, '--server', server.url, '--token', aliceToken]);
+    const id = (await aliceAt(['dataset', 'mint', 'meta.json'])).stdout.trim();
+    const src = join(dir, 'src-partial');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'good.txt'), 'good\n');
+    // A path longer than the server takes (1024 characters): refused for this file only.
+    const long = [...Array<string>(5).fill('d'.repeat(240)), 'long.txt'].join('/');
+    await mkdir(join(src, long, '..'), { recursive: true });
+    await writeFile(join(src, long), 'refused by the server\n');
+    await mkdir(join(src, '.wharf'), { recursive: true });
+    await writeFile(join(src, '.wharf', 'index.json'), '{}');
+    const up = await aliceAt(['dataset', 'upload', id, src, '--json']);
+    expect(up.code, up.stderr).not.toBe(0);
+    const upLines = jsonLines(up.stdout);
+    expect(upLines).toContainEqual(
+      expect.objectContaining({ action: 'upload', status: 'uploaded', path: 'good.txt' }),
+    );
+    expect(upLines).toContainEqual(
+      expect.objectContaining({ action: 'skip', status: 'skipped', path: '.wharf/index.json' }),
+    );
+    expect(upLines).toContainEqual(
+      expect.objectContaining({
+        action: 'upload',
+        status: 'failed',
+        path: long,
+        error: expect.objectContaining({ message: expect.any(String) }),
+      }),
+    );
+    expect(upLines.at(-1)).toEqual({
+      summary: expect.objectContaining({ uploaded: 1, skipped: 1, failed: 1 }),
+    });
+    expect(jsonLines(up.stderr).at(-1)).toMatchObject({
+      error: { message: expect.stringMatching(/1 file failed/) },
+    });
+    const upText = await aliceAt(['dataset', 'upload', id, src]);
+    expect(upText.code).toBe(up.code);
+    expect(upText.stderr).toMatch(/uploaded 1 file .*; 1 file failed\n/);
+    expect(upText.stderr).toContain(`wharf: error: ${long}: `);
+
+    // A key every download refuses, put straight into the store's folder.
+    const folder = jsonLines((await aliceAt(['dataset', 'show', id, '--json'])).stdout)[0]!.folder as string;
+    await mkdir(join(dir, 'store', folder, '.wharf'), { recursive: true });
+    await writeFile(join(dir, 'store', folder, '.wharf', 'planted.json'), '{}');
+    const down = await aliceAt(['dataset', 'download', id, '/', 'partial', '--json']);
+    expect(down.code, down.stderr).toBe(1);
+    const downLines = jsonLines(down.stdout);
+    expect(downLines).toContainEqual(
+      expect.objectContaining({ action: 'download', status: 'downloaded', path: 'good.txt' }),
+    );
+    expect(downLines).toContainEqual(
+      expect.objectContaining({ action: 'download', status: 'failed', path: '.wharf/planted.json' }),
+    );
+    expect(downLines.at(-1)).toEqual({ summary: expect.objectContaining({ downloaded: 1, failed: 1 }) });
+    const downText = await aliceAt(['dataset', 'download', id, '/', 'partial']);
+    expect(downText.code).toBe(1);
+    expect(downText.stderr).toMatch(/downloaded 0 files .*; 1 already up to date; 1 file failed\n/);
   }, 120_000);
 });

@@ -192,6 +192,16 @@ describe('web UI in Chromium', () => {
     expect(await fileRow.locator('td[data-size]').getAttribute('data-size')).toBe(String(bytes.length));
     expect(await fileRow.locator('a.download').getAttribute('href')).toBeTruthy();
 
+    // ---- a .wharf folder (Wharf's local state, refused by every download) is refused before any upload
+    await page.locator('#upload-folder').fill('raw/.wharf');
+    await page
+      .locator('#upload-files')
+      .setInputFiles({ name: 'index.json', mimeType: 'application/json', buffer: Buffer.from('{}') });
+    await expect
+      .poll(() => page.locator('#upload').getByRole('alert').textContent())
+      .toMatch(/\.wharf is reserved/);
+    await page.locator('#upload-folder').fill('');
+
     // ---- edit the metadata through the form, see the change in the history diff, revert it
     await page.getByRole('link', { name: 'Edit metadata' }).click();
     await page.locator('#f-datasetInfo-keywords').waitFor();
@@ -295,6 +305,34 @@ describe('web UI in Chromium', () => {
     await alert.waitFor();
     expect(await alert.textContent()).not.toMatch(/[{}]/);
     expect(await alert.textContent()).toMatch(/999999/);
+
+    // ---- a token revoked mid-session: the page you are on says so (a banner), not only the sign-in form
+    const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    const vera = (await (
+      await fetch(`${served!.url}/tokens`, {
+        method: 'POST',
+        headers: asAdmin,
+        body: JSON.stringify({ name: 'revoked soon', username: 'vera' }),
+      })
+    ).json()) as { token: string; tokenId: string };
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, vera.token);
+    await page.goto(`${served!.url}/#/datasets`);
+    await page.getByRole('heading', { level: 1, name: 'Datasets' }).waitFor();
+    const revoked = await fetch(`${served!.url}/tokens/${vera.tokenId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(revoked.status).toBe(204);
+    await page.goto(`${served!.url}/#/datasets/${datasetId}`);
+    const banner = page.locator('.session-ended');
+    await banner.waitFor();
+    expect(await banner.textContent()).toMatch(/no longer accepts your token \(revoked or expired\)/);
+    await page.locator('.who').getByRole('link', { name: 'Sign in' }).waitFor();
+    const pageError = page.locator('.error[role="alert"]');
+    await pageError.waitFor();
+    expect(await pageError.textContent()).not.toMatch(/Authorization|Bearer/);
+    await shot(page, 'session-ended');
 
     expect(consoleErrors).toEqual([]);
     await context.close();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
+import { Datastore } from '../../src/client/index.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
 import { adminClient, createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
 import { testPgUrl } from '../support/test-services.js';
@@ -121,6 +122,30 @@ describe('datastore API on the S3 store', () => {
       expect(r.body.store).toMatch(/^unreachable: /);
     } finally {
       await broken.close();
+    }
+  });
+
+  it('/health and getHealthCheck answer 503 once the bucket is deleted (a HEAD would read it as "absent")', async () => {
+    const doomed = await createTestBucket('dshealth');
+    let bucketGone = false;
+    const running = await startDatastore(
+      { database: db.url, store: `s3://${doomed}/x/`, port: 0, adminToken: ADMIN },
+      {},
+    );
+    try {
+      const sdk = new Datastore({ endpoint: running.url, token: ADMIN });
+      expect(await sdk.getHealthCheck()).toEqual({ status: 'ok', database: 'ok', store: 'ok' });
+      await deleteTestBucket(doomed);
+      bucketGone = true;
+      const r = await call('GET', '/health', undefined, running);
+      expect(r.status).toBe(503);
+      expect(r.body.status).toBe('unavailable');
+      expect(r.body.database).toBe('ok');
+      expect(r.body.store).toMatch(new RegExp(`^unreachable: .*${doomed} does not exist`));
+      expect(await sdk.getHealthCheck()).toMatchObject({ status: 'unavailable', store: r.body.store });
+    } finally {
+      await running.close();
+      if (!bucketGone) await deleteTestBucket(doomed);
     }
   });
 });

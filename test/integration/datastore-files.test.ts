@@ -452,6 +452,23 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
     expect((await put('nested/metadata.json', '{}')).status).toBe(200);
   });
 
+  it('refuses uploads into a .wharf folder at any depth (every download refuses them); reads and deletes work', async () => {
+    for (const path of ['.wharf/index.json', '.wharf', 'raw/.wharf/y']) {
+      const refused = await put(path, '{}');
+      expect(refused.status, path).toBe(400);
+      expect(refused.body.error.code).toBe('INVALID_KEY');
+      expect(refused.body.error.message).toMatch(/\.wharf\/ folder is reserved/);
+      const presigned = await json('POST', `/datasets/${id}/presign`, 'alice', { path, method: 'PUT' });
+      expect(presigned.status, path).toBe(400);
+      expect(presigned.body.error.code).toBe('INVALID_KEY');
+    }
+    expect((await put('.wharfish/a.txt', 'a')).status).toBe(200);
+    expect((await put('raw/x.wharf', 'a')).status).toBe(200);
+    const get = await json('POST', `/datasets/${id}/presign`, 'alice', { path: '.wharf/y', method: 'GET' });
+    expect(get.status).toBe(200);
+    expect((await http('DELETE', `/datasets/${id}/files/.wharf/index.json`)).status).toBe(204);
+  });
+
   it('refuses PUT and DELETE while the dataset is PENDING (409, hint: new version); reads still work', async () => {
     const ds = await mint();
     expect((await put('keep.txt', 'kept', 'alice', {}, ds)).status).toBe(200);

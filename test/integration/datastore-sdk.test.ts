@@ -9,6 +9,7 @@ import {
   ConflictError,
   Datastore,
   FieldValidationError,
+  InvalidKeyError,
   NotFoundError,
   type DatasetRecord,
 } from '../../src/client/index.js';
@@ -223,6 +224,17 @@ describe.each(cases)('SDK on the $name', (c) => {
     const response = await fetch(get.url);
     expect(response.status).toBe(200);
     expect(Buffer.compare(Buffer.from(await response.arrayBuffer()), bytes)).toBe(0);
+
+    // A refused path: the server's message as is (it names the path), and the path as `key`.
+    const refused = await alice
+      .generateDatasetPresignedUrl(record.id, '../x', { method: 'PUT' })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidKeyError);
+    expect((refused as InvalidKeyError).message).toMatch(
+      /^refusing object key "\.\.\/x": it contains a '\.\.'/,
+    );
+    expect((refused as InvalidKeyError).message).not.toMatch(/POST|presign/);
+    expect((refused as InvalidKeyError).key).toBe('../x');
   });
 
   it('uploadAllFiles then downloadAllFiles: exact bytes, nested folders, verified; the three path forms', async () => {
@@ -245,6 +257,8 @@ describe.each(cases)('SDK on the $name', (c) => {
     // Never uploaded: Wharf's local state and the service's own metadata.json.
     await mkdir(join(src, '.wharf'), { recursive: true });
     await writeFile(join(src, '.wharf', 'index.json'), '{}');
+    await mkdir(join(src, 'other', '.wharf'), { recursive: true }); // a download into a subfolder
+    await writeFile(join(src, 'other', '.wharf', 'index.json'), '{}');
     await writeFile(join(src, 'metadata.json'), '{"not":"the record"}');
 
     const credentials = await dataset.generateWriteAccessCredentials();
@@ -254,7 +268,11 @@ describe.each(cases)('SDK on the $name', (c) => {
     const events: string[] = [];
     const uploaded = await dataset.uploadAllFiles(src, { onEvent: (e) => events.push(e.type) });
     expect(uploaded.uploaded.map((f) => f.path).sort()).toEqual([...files.keys()].sort());
-    expect(uploaded.skipped.map((s) => s.path).sort()).toEqual(['.wharf/index.json', 'metadata.json']);
+    expect(uploaded.skipped.map((s) => s.path).sort()).toEqual([
+      '.wharf/index.json',
+      'metadata.json',
+      'other/.wharf/index.json',
+    ]);
     expect(uploaded.failed).toEqual([]);
     expect(events).toContain('file-done');
     // The service's metadata.json copy is untouched.

@@ -19,6 +19,7 @@ import {
   versionResultSchema,
 } from '../../src/server/response-schemas.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
+import { ADMIN_USERNAME } from '../../src/app/api-tokens.js';
 
 import { createTestBucket, deleteTestBucket } from './s3-buckets.js';
 import { testPgUrl } from './test-services.js';
@@ -102,7 +103,7 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
     return r.body.id as string;
   }
 
-  const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'rita', 'pager'];
+  const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'rita', 'pager', 'rex'];
 
   beforeAll(async () => {
     db = await createScratchDatabase(testPgUrl(), 'api');
@@ -815,6 +816,47 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
       });
       expect(edit.status).toBe(200);
       expect((await call('DELETE', '/reviewers/nobody', { as: 'sysadmin' })).status).toBe(404);
+    });
+
+    it('an approver removed from the pool can no longer act; a sys-admin may cancel any pending request', async () => {
+      expect((await call('PUT', '/reviewers/rex', { as: 'sysadmin' })).status).toBe(204);
+      const id = await mint('alice', 'Approver leaves');
+      await call('POST', `${at(id)}/release/request`, { as: 'alice', body: { approver: 'rex' } });
+      expect((await call('DELETE', '/reviewers/rex', { as: 'sysadmin' })).status).toBe(204);
+
+      for (const decision of ['approve', 'reject']) {
+        const departed = await call('POST', `${at(id)}/release/${decision}`, { as: 'rex', body: {} });
+        expect(departed.status).toBe(403);
+        expect(departed.body.error.message).toMatch(/rex is no longer in the reviewer pool/);
+      }
+      // A sys-admin may not approve for the approver, and a dataset admin may not cancel.
+      expect((await call('POST', `${at(id)}/release/approve`, { as: 'sysadmin', body: {} })).status).toBe(
+        403,
+      );
+      expect((await call('POST', `${at(id)}/release/reject`, { as: 'alice', body: {} })).status).toBe(403);
+
+      const cancelled = await call('POST', `${at(id)}/release/reject`, {
+        as: 'sysadmin',
+        body: { notes: 'approver left' },
+      });
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.release.status).toBe('NOT_RELEASED');
+      const history = await call('GET', `${at(id)}/release`, { as: 'alice' });
+      expect(history.body.history.at(-1)).toMatchObject({
+        action: 'REJECT',
+        actor: ADMIN_USERNAME,
+        approver: 'rex',
+        notes: 'approver left',
+      });
+      const audit = await call('GET', `/audit?target=${encodeURIComponent(id)}`, { as: 'sysadmin' });
+      expect(audit.body.items).toContainEqual(
+        expect.objectContaining({
+          actor: ADMIN_USERNAME,
+          action: 'release.reject',
+          outcome: 'ok',
+          details: { cancelledAsSysAdmin: { approver: 'rex' } },
+        }),
+      );
     });
   });
 

@@ -57,7 +57,8 @@ export class ApiError extends Error {
     const shown = this.issues.slice(0, 3).map((i) => `${i.path || '(root)'}: ${i.message}`);
     if (this.issues.length > shown.length) shown.push(`and ${this.issues.length - shown.length} more`);
     const fields = shown.length > 0 ? ` ${shown.join('; ')}` : '';
-    const hint = this.hint ? ` — ${this.hint}` : '';
+    // The service's 401 hint is for API clients (an Authorization header); here the way out is signing in.
+    const hint = this.status === 401 ? ' — sign in' : this.hint ? ` — ${this.hint}` : '';
     return `${first}${fields}${hint}`;
   }
 }

@@ -129,6 +129,8 @@ function App() {
   const [checking, setChecking] = useState(() => getToken() !== null || returning);
   const [startError, setStartError] = useState<unknown>(null);
   const [signedOutReason, setSignedOutReason] = useState<string | null>(null);
+  // The service refused the token (revoked or expired): said on every page, not only on the sign-in form.
+  const [sessionEnded, setSessionEnded] = useState(false);
   const [oidc, setOidc] = useState<OidcConfig | null>(null);
   const [ssoError, setSsoError] = useState<unknown>(null);
   const main = useRef<HTMLElement>(null);
@@ -186,6 +188,7 @@ function App() {
         if (error instanceof ApiError && error.status === 401) {
           setToken(null);
           setSignedOutReason('Your token is no longer accepted; sign in again.');
+          setSessionEnded(true);
         } else setStartError(error);
         setChecking(false);
       },
@@ -198,6 +201,7 @@ function App() {
         setToken(null);
         setMe(null);
         setSignedOutReason('The service no longer accepts your token (revoked or expired); sign in again.');
+        setSessionEnded(true);
       }),
     [],
   );
@@ -214,6 +218,7 @@ function App() {
     setToken(null);
     setMe(null);
     setSsoError(null);
+    setSessionEnded(false);
     setSignedOutReason('You are signed out.');
     navigate('#/signin');
   };
@@ -263,6 +268,11 @@ function App() {
         </div>
       </header>
       <main id="main" ref={main}>
+        {sessionEnded && signedOutReason && !me && !showSignIn ? (
+          <div class="notice session-ended" role="status">
+            {signedOutReason} <a href="#/signin">Sign in</a>
+          </div>
+        ) : null}
         {startError ? (
           <section>
             <h1 tabIndex={-1}>The service cannot be reached</h1>
@@ -279,6 +289,7 @@ function App() {
             onSignedIn={(who) => {
               setMe(who);
               setSignedOutReason(null);
+              setSessionEnded(false);
               setSsoError(null);
               if (key === 'signin') navigate('#/datasets');
             }}

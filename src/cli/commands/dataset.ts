@@ -2,14 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { UsageError, ValidationError, WharfError } from '../../core/errors.js';
 import { formatBytes, formatSeconds, parseDurationSeconds } from '../../core/units.js';
-import type { TransferEvent } from '../../client/transfers.js';
+import type { FailedTransfer } from '../../client/errors.js';
+import type { DownloadResult, TransferEvent, UploadResult } from '../../client/transfers.js';
 import type { DatasetRecord } from '../../datastore/model/dataset.js';
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
 import { CONNECTION_HELP, connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
 import { DATASET_HEADER, datasetRows, describeDataset, shellQuote, shortTime } from '../datastore-render.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { createProgress } from '../progress.js';
-import { clip, renderTable } from '../text-table.js';
+import { clip, renderTable, visible } from '../text-table.js';
 
 /** Reads a JSON document from a file, or from stdin for `-`. */
 export async function readJsonInput(file: string, what: string): Promise<unknown> {
@@ -73,21 +74,97 @@ function transferProgress(ctx: CommandContext, label: string) {
   };
 }
 
-/** Prints the per-file failures of a TransferFailedError and returns its exit code; rethrows anything else. */
-function reportTransferFailure(ctx: CommandContext, error: unknown): number {
-  const failed = (error as { result?: { failed?: { path: string; error: WharfError }[] } }).result?.failed;
-  if (!(error instanceof WharfError) || !failed) throw error;
-  for (const f of failed) {
-    ctx.output.error(
-      new WharfError(
-        f.error.code,
-        `${f.path}: ${f.error.message}`,
-        f.error.hint ? { hint: f.error.hint } : {},
-      ),
-    );
+/** The partial result a TransferFailedError carries (some files failed); rethrows any other error. */
+function partialResult<R extends { failed: FailedTransfer[] }>(error: unknown): R {
+  const result = (error as { result?: R }).result;
+  if (!(error instanceof WharfError) || !Array.isArray(result?.failed)) throw error;
+  return result;
+}
+
+/** After the per-file lines and the summary: each failure (text mode) and the error; returns its exit code. */
+function reportTransferFailure(ctx: CommandContext, error: WharfError, failed: FailedTransfer[]): number {
+  // With --json the failures are records on stdout already.
+  if (!ctx.output.json) {
+    for (const f of failed) {
+      ctx.output.error(
+        new WharfError(
+          f.error.code,
+          `${f.path}: ${f.error.message}`,
+          f.error.hint ? { hint: f.error.hint } : {},
+        ),
+      );
+    }
   }
   ctx.output.error(error);
   return exitCodeFor(error.code);
+}
+
+function failedRecords(action: string, failed: FailedTransfer[]): Record<string, unknown>[] {
+  return failed.map((f) => ({
+    action,
+    status: 'failed',
+    path: f.path,
+    error: { code: f.error.code, message: f.error.message, ...(f.error.hint ? { hint: f.error.hint } : {}) },
+  }));
+}
+
+const files = (n: number) => `${n} file${n === 1 ? '' : 's'}`;
+
+/** One line per file (uploaded, skipped, failed) and a summary: the same whether or not some files failed. */
+function printUpload(ctx: CommandContext, id: string, result: UploadResult, started: number): void {
+  const failed = result.failed.length;
+  if (ctx.output.json) {
+    for (const f of result.uploaded) ctx.output.record({ action: 'upload', status: 'uploaded', ...f });
+    for (const f of result.skipped) ctx.output.record({ action: 'skip', status: 'skipped', ...f });
+    for (const r of failedRecords('upload', result.failed)) ctx.output.record(r);
+    ctx.output.record({
+      summary: {
+        uploaded: result.uploaded.length,
+        skipped: result.skipped.length,
+        failed,
+        bytes: result.bytes,
+        seconds: (Date.now() - started) / 1000,
+      },
+    });
+    return;
+  }
+  ctx.output.info(
+    `uploaded ${files(result.uploaded.length)} (${formatBytes(result.bytes)}) to ${id} in ${formatSeconds(Date.now() - started)}` +
+      (result.skipped.length
+        ? `; skipped ${result.skipped.length} (${result.skipped
+            .map((s) => s.path)
+            .slice(0, 3)
+            .join(', ')})`
+        : '') +
+      (failed ? `; ${files(failed)} failed` : ''),
+  );
+}
+
+function printDownload(ctx: CommandContext, result: DownloadResult, started: number): void {
+  const downloaded = result.files.filter((f) => f.status === 'downloaded').length;
+  const failed = result.failed.length;
+  if (ctx.output.json) {
+    for (const f of result.files) {
+      ctx.output.record({ action: f.status === 'downloaded' ? 'download' : 'skip', ...f });
+    }
+    for (const r of failedRecords('download', result.failed)) ctx.output.record(r);
+    ctx.output.record({
+      summary: {
+        downloaded,
+        skipped: result.files.length - downloaded,
+        failed,
+        bytes: result.bytes,
+        dest: result.dest,
+        seconds: (Date.now() - started) / 1000,
+      },
+    });
+    return;
+  }
+  ctx.output.info(
+    `downloaded ${files(downloaded)} (${formatBytes(result.bytes)}) to ${result.dest} in ${formatSeconds(Date.now() - started)}` +
+      (result.files.length > downloaded ? `; ${result.files.length - downloaded} already up to date` : '') +
+      (failed ? `; ${files(failed)} failed` : ''),
+  );
 }
 
 export function registerDataset(program: Command, run: RunAction): void {
@@ -126,7 +203,7 @@ Examples:
       const record = await ds.mintDataset(metadata as never);
       if (ctx.output.json) ctx.output.record(record);
       else {
-        ctx.output.line(record.id);
+        ctx.output.line(visible(record.id));
         ctx.output.info(`minted ${record.id} (${record.metadata.datasetInfo.name}); you own it`);
       }
     }),
@@ -148,7 +225,9 @@ Examples:
       const result = await ds.validateDatasetMetadata(metadata);
       if (ctx.output.json) ctx.output.record(result);
       else if (result.valid) ctx.output.line('valid');
-      else for (const issue of result.issues) ctx.output.line(`${issue.path || '(root)'}: ${issue.message}`);
+      else
+        for (const issue of result.issues)
+          ctx.output.line(visible(`${issue.path || '(root)'}: ${issue.message}`));
       if (result.valid) return EXIT.ok;
       if (!ctx.output.json) {
         ctx.output.error(
@@ -400,7 +479,7 @@ Examples:
       ).versionDataset(id, flags.reason, { copyFiles: flags.empty !== true });
       if (ctx.output.json) ctx.output.record(result);
       else {
-        ctx.output.line(result.newVersionId);
+        ctx.output.line(visible(result.newVersionId));
         ctx.output.info(
           `created ${result.newVersionId}: version ${result.version} of ${id}${flags.empty ? ' (empty)' : ''}`,
         );
@@ -440,30 +519,12 @@ Examples:
           })
           .finally(() => progress.stop());
         for (const s of result.skipped) ctx.output.debug(`skipped ${s.path}: ${s.reason}`);
-        if (ctx.output.json) {
-          for (const f of result.uploaded) ctx.output.record({ action: 'upload', ...f });
-          ctx.output.record({
-            summary: {
-              uploaded: result.uploaded.length,
-              skipped: result.skipped.length,
-              bytes: result.bytes,
-              seconds: (Date.now() - started) / 1000,
-            },
-          });
-        } else {
-          ctx.output.info(
-            `uploaded ${result.uploaded.length} file${result.uploaded.length === 1 ? '' : 's'} (${formatBytes(result.bytes)}) to ${id} in ${formatSeconds(Date.now() - started)}` +
-              (result.skipped.length
-                ? `; skipped ${result.skipped.length} (${result.skipped
-                    .map((s) => s.path)
-                    .slice(0, 3)
-                    .join(', ')})`
-                : ''),
-          );
-        }
+        printUpload(ctx, id, result, started);
         return EXIT.ok;
       } catch (error) {
-        return reportTransferFailure(ctx, error);
+        const partial = partialResult<UploadResult>(error);
+        printUpload(ctx, id, partial, started);
+        return reportTransferFailure(ctx, error as WharfError, partial.failed);
       }
     }),
   );
@@ -514,30 +575,12 @@ Examples:
               onEvent: (e) => void progress.onEvent(e),
             })
             .finally(() => progress.stop());
-          const downloaded = result.files.filter((f) => f.status === 'downloaded').length;
-          if (ctx.output.json) {
-            for (const f of result.files)
-              ctx.output.record({ action: f.status === 'downloaded' ? 'download' : 'skip', ...f });
-            ctx.output.record({
-              summary: {
-                downloaded,
-                skipped: result.files.length - downloaded,
-                bytes: result.bytes,
-                dest: result.dest,
-                seconds: (Date.now() - started) / 1000,
-              },
-            });
-          } else {
-            ctx.output.info(
-              `downloaded ${downloaded} file${downloaded === 1 ? '' : 's'} (${formatBytes(result.bytes)}) to ${result.dest} in ${formatSeconds(Date.now() - started)}` +
-                (result.files.length > downloaded
-                  ? `; ${result.files.length - downloaded} already up to date`
-                  : ''),
-            );
-          }
+          printDownload(ctx, result, started);
           return EXIT.ok;
         } catch (error) {
-          return reportTransferFailure(ctx, error);
+          const partial = partialResult<DownloadResult>(error);
+          printDownload(ctx, partial, started);
+          return reportTransferFailure(ctx, error as WharfError, partial.failed);
         }
       },
     ),
@@ -569,7 +612,7 @@ Examples:
       });
       if (ctx.output.json) ctx.output.record(presigned);
       else {
-        ctx.output.line(presigned.url);
+        ctx.output.line(visible(presigned.url));
         ctx.output.info(`${presigned.method} ${presigned.path} until ${presigned.expiresAt}`);
       }
     }),
@@ -628,13 +671,13 @@ Examples:
             ? `s3://${creds.bucket}/${creds.prefix}`
             : `${ds.endpoint}/datasets/${creds.datasetId}/files (Authorization: Bearer $WHARF_DATASET_TOKEN)`;
         if (flags.env) {
-          for (const [name, value] of lines) ctx.output.line(`export ${name}=${shellQuote(value)}`);
+          for (const [name, value] of lines) ctx.output.line(`export ${name}=${shellQuote(visible(value))}`);
         } else {
-          ctx.output.line(`kind: ${creds.kind}`);
-          ctx.output.line(`access: ${creds.access}`);
-          ctx.output.line(`location: ${where}`);
-          for (const [name, value] of lines) ctx.output.line(`${name}: ${value}`);
-          ctx.output.line(`expiration: ${creds.expiration}`);
+          ctx.output.line(`kind: ${visible(creds.kind)}`);
+          ctx.output.line(`access: ${visible(creds.access)}`);
+          ctx.output.line(`location: ${visible(where)}`);
+          for (const [name, value] of lines) ctx.output.line(`${name}: ${visible(value)}`);
+          ctx.output.line(`expiration: ${visible(creds.expiration)}`);
         }
         ctx.output.info(`${creds.access} credentials for ${where}, until ${creds.expiration}`);
       },

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { DatasetRecord } from '../../datastore/model/dataset.js';
 import type { RunAction, CommandContext } from '../context.js';
+import { visible } from '../text-table.js';
 import { CONNECTION_HELP, connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
 
 interface NotesFlags extends ServerFlags {
@@ -10,7 +11,7 @@ interface NotesFlags extends ServerFlags {
 function report(ctx: CommandContext, record: DatasetRecord, what: string): void {
   if (ctx.output.json) ctx.output.record(record);
   else {
-    ctx.output.line(`${record.id}\t${record.release.status}`);
+    ctx.output.line(`${visible(record.id)}\t${visible(record.release.status)}`);
     ctx.output.info(what);
   }
 }
@@ -63,7 +64,7 @@ Examples:
         .description(
           decision === 'approve'
             ? 'release the dataset you were asked to review: PENDING -> RELEASED (records a content manifest)'
-            : 'send the dataset back: PENDING -> NOT_RELEASED',
+            : 'send the dataset back: PENDING -> NOT_RELEASED (a sys-admin may reject any pending request)',
         )
         .argument('<id>', 'dataset id PREFIX/N')
         .option('--notes <text>', 'for the requester', '')

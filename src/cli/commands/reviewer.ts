@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { RunAction } from '../context.js';
 import { CONNECTION_HELP, connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
+import { visible } from '../text-table.js';
 
 export function registerReviewer(program: Command, run: RunAction): void {
   const reviewer = program
@@ -55,7 +56,7 @@ Examples:
       const users = await (await connect(flags)).review.listDatasetReviewers();
       for (const user of users) {
         if (ctx.output.json) ctx.output.record({ username: user });
-        else ctx.output.line(user);
+        else ctx.output.line(visible(user));
       }
       if (users.length === 0) ctx.output.info('the reviewer pool is empty (wharf reviewer add USER)');
     }),

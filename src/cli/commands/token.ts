@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { ApiTokenInfo } from '../../datastore/model/api-token.js';
 import { connect, CONNECTION_HELP, withServerOptions, type ServerFlags } from '../datastore-connection.js';
+import { visible } from '../text-table.js';
 import { positiveInt, type RunAction } from '../context.js';
 
 /**
@@ -57,7 +58,7 @@ Examples:
       })) as TokenInfo;
       if (ctx.output.json) ctx.output.record(created);
       else {
-        ctx.output.line(created.token!);
+        ctx.output.line(visible(created.token!));
         ctx.output.info(
           `token ${created.tokenId} for ${created.username} (${created.name})` +
             `${created.expiresAt ? `, expires ${created.expiresAt}` : ''}; it is not shown again`,
@@ -89,7 +90,7 @@ Examples:
             : t.expiresAt && t.expiresAt < new Date().toISOString()
               ? 'expired'
               : 'active';
-          ctx.output.line(`${t.tokenId}\t${t.username}\t${state}\t${t.createdAt}\t${t.name}`);
+          ctx.output.line([t.tokenId, t.username, state, t.createdAt, t.name].map(visible).join('\t'));
         }
       }
     }),

@@ -74,7 +74,7 @@ export interface ReleaseHistoryEntry {
   id: number;
   action: ReleaseAction;
   timestamp: string;
-  /** Who acted (the requester for REQUEST, the approver for APPROVE/REJECT). */
+  /** Who acted (the requester for REQUEST, the approver for APPROVE/REJECT, or a sys-admin who cancelled). */
   actor: string;
   approver: string;
   notes: string;

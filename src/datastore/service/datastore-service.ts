@@ -66,6 +66,11 @@ export interface VersionOptions extends ActorOptions {
   copyFiles?: boolean;
 }
 
+export interface ReleaseActionOptions extends ActorOptions {
+  /** The actor has the sys-admin role: may reject (cancel) any pending request. */
+  actorIsSysAdmin?: boolean;
+}
+
 export interface VersionResult {
   newVersionId: string;
   version: number;
@@ -423,24 +428,28 @@ export class DatastoreService {
 
   /**
    * The named approver's decision on a PENDING dataset: approve → RELEASED (with a content manifest of its
-   * files: path, size, SHA-256), reject → NOT_RELEASED.
+   * files: path, size, SHA-256), reject → NOT_RELEASED. The approver must still be in the reviewer pool. A
+   * sys-admin may also reject (cancel) any pending request, so that an approver who left the pool cannot
+   * keep a dataset frozen; the history entry and the audit log name the sys-admin as the actor.
    */
   actionApprovalRequest(
     datasetId: string,
     decision: ReleaseDecision,
     notes: string,
-    options: ActorOptions,
+    options: ReleaseActionOptions,
   ): Promise<DatasetRecord> {
-    return this.audited(options.actor, `release.${decision}`, datasetId, async (commit) => {
+    return this.audited(options.actor, `release.${decision}`, datasetId, async (commit, details) => {
       const pending = await this.fetchDataset(datasetId);
-      assertPendingFor(pending, options.actor);
+      const inPool = (await this.catalog.listReviewers()).includes(options.actor);
+      mayActOn(pending, decision, options, inPool);
       // Data writes are refused while PENDING, so the manifest read before the transaction stays true.
       const manifest: ManifestEntry[] =
         decision === 'approve' ? await folderManifest(this.store, pending.folder, options.signal) : [];
       return commit(async (tx) => {
         const current = await tx.lockDataset(datasetId);
         if (!current) throw notFound(datasetId);
-        assertPendingFor(current, options.actor);
+        const as = mayActOn(current, decision, options, await tx.isReviewer(options.actor));
+        if (as === 'sys-admin') details.cancelledAsSysAdmin = { approver: current.release.approver };
         const approved = decision === 'approve';
         const record = await tx.updateDataset(datasetId, {
           release: {
@@ -453,7 +462,7 @@ export class DatastoreService {
         const entry = await tx.appendReleaseHistory(datasetId, {
           action: approved ? 'APPROVE' : 'REJECT',
           actor: options.actor,
-          approver: options.actor,
+          approver: current.release.approver ?? options.actor,
           notes,
         });
         if (approved) await tx.insertManifest(datasetId, entry.id, manifest);
@@ -507,9 +516,14 @@ export class DatastoreService {
     actor: string,
     action: string,
     target: string | null,
-    work: (commit: <R>(body: (tx: CatalogTransaction) => Promise<R>) => Promise<R>) => Promise<T>,
+    work: (
+      commit: <R>(body: (tx: CatalogTransaction) => Promise<R>) => Promise<R>,
+      /** Details the work adds to the audit entry of a successful call. */
+      details: Record<string, unknown>,
+    ) => Promise<T>,
   ): Promise<T> {
     requireName(actor, 'actor');
+    const details: Record<string, unknown> = {};
     const commit = <R>(body: (tx: CatalogTransaction) => Promise<R>): Promise<R> =>
       this.catalog.transaction(async (tx) => {
         const result = await body(tx);
@@ -519,12 +533,12 @@ export class DatastoreService {
           action,
           target: target ?? (typeof id === 'string' ? id : null),
           outcome: 'ok',
-          details: {},
+          details,
         });
         return result;
       });
     try {
-      return await work(commit);
+      return await work(commit, details);
     } catch (error) {
       const code = isWharfError(error) ? error.code : 'INTERNAL';
       await this.catalog
@@ -604,17 +618,36 @@ function assertLatest(record: DatasetRecord): void {
   }
 }
 
-function assertPendingFor(record: DatasetRecord, actor: string): void {
+/**
+ * Whether `options.actor` may take `decision` on the record's pending request, and as whom: the named approver
+ * while still in the reviewer pool, or (reject only) a sys-admin cancelling the request.
+ */
+function mayActOn(
+  record: DatasetRecord,
+  decision: ReleaseDecision,
+  options: ReleaseActionOptions,
+  actorInPool: boolean,
+): 'approver' | 'sys-admin' {
   if (record.release.status !== 'PENDING') {
     throw new ConflictError(
       `dataset ${record.id} is ${record.release.status}, not PENDING: there is no request to act on`,
     );
   }
-  if (record.release.approver !== actor) {
+  const approver = record.release.approver;
+  if (approver === options.actor && actorInPool) return 'approver';
+  if (decision === 'reject' && options.actorIsSysAdmin === true) return 'sys-admin';
+  if (approver === options.actor) {
     throw new AccessDeniedError(
-      `only the named approver (${record.release.approver}) may act on the release request of ${record.id}`,
+      `${options.actor} is no longer in the reviewer pool and may not act on the release request of ${record.id}`,
+      {
+        hint: 'ask a sys-admin to add you back to the pool, or to reject the request so that it can be resubmitted',
+      },
     );
   }
+  throw new AccessDeniedError(
+    `only the named approver (${approver}) may act on the release request of ${record.id}`,
+    { hint: 'a sys-admin may reject (cancel) a pending request' },
+  );
 }
 
 /** Where metadata references registry entries, and of which kind. */

@@ -8,6 +8,7 @@ import type { Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { route, type RouteSpec } from '../route.js';
 import {
+  assertClientUploadable,
   assertClientWritable,
   expectedSha256,
   SHA256_HEADER,
@@ -172,7 +173,7 @@ export const fileRoutes: RouteSpec[] = [
     description:
       `Any content type, streamed, no size limit. Optional header ${SHA256_HEADER}: the body's hex SHA-256; a ` +
       'mismatch is a 400 and nothing is stored. Refused (409) while the dataset is PENDING or RELEASED; ' +
-      'metadata.json at the root is refused (400).',
+      'metadata.json at the root and a path with a .wharf folder (reserved for local state) are refused (400).',
     params: filePathParams,
     errors: [...FILE_ERRORS, 409],
     success: { status: 200, description: '{ datasetId, path, size, etag }', schema: filePutResultSchema },
@@ -180,7 +181,7 @@ export const fileRoutes: RouteSpec[] = [
       const id = handleId(params);
       await auth.requireDatasetRole(principal, id, 'data-write');
       assertSafeRelativeKey(params.path);
-      assertClientWritable(params.path);
+      assertClientUploadable(params.path);
       const sha256 = expectedSha256(request);
       await ctx.service.assertDataWritable(id);
       let info;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  InvalidKeyError,
   isWharfError,
   NotFoundError,
   PreconditionFailedError,
@@ -188,6 +189,25 @@ export function assertClientWritable(path: string): void {
     throw new UsageError(`${METADATA_FILE} is written by the service and cannot be uploaded or deleted`, {
       hint: 'change the metadata with PUT /datasets/{prefix}/{number}/metadata',
     });
+  }
+}
+
+/** Wharf's local state folder in a download's destination; downloads refuse stored keys inside one. */
+const STATE_FOLDER = '.wharf';
+
+/**
+ * What a client may upload: writable (above) and with no `.wharf` segment. Every Wharf download refuses a key
+ * under `.wharf/` relative to the folder it downloads, so a `.wharf` segment anywhere would break downloads of
+ * the folder above it. Reading and deleting such keys stays possible, so existing ones can be cleaned up.
+ */
+export function assertClientUploadable(path: string): void {
+  assertClientWritable(path);
+  if (path.split('/').includes(STATE_FOLDER)) {
+    throw new InvalidKeyError(
+      path,
+      `the ${STATE_FOLDER}/ folder is reserved for Wharf's local state and every Wharf download refuses it`,
+      { hint: `choose a path without a ${STATE_FOLDER} folder` },
+    );
   }
 }
 

@@ -8,7 +8,7 @@ import { datasetFolder } from '../../datastore/service/dataset-folder.js';
 import { AuthorizationError } from '../http-errors.js';
 import { route, type RouteSpec } from '../route.js';
 import type { ServerContext } from '../context.js';
-import { assertClientWritable, expectedSha256, sendObject, writeRequestBody } from './object-io.js';
+import { assertClientUploadable, expectedSha256, sendObject, writeRequestBody } from './object-io.js';
 import { handleId, handleParams, nonEmpty } from './params.js';
 
 /** Presigned URL lifetimes: 1 s to 24 h, default 3 h. */
@@ -122,7 +122,8 @@ export const presignRoutes: RouteSpec[] = [
     summary: 'A URL that GETs (data-read) or PUTs (data-write) one file of the dataset without a token',
     description:
       'S3 store: an S3 presigned URL. Local store: a URL to /data/{token}, HMAC-signed with the ' +
-      "deployment's key. PUT is refused (409) while the dataset is PENDING or RELEASED, and for metadata.json.",
+      "deployment's key. PUT is refused (409) while the dataset is PENDING or RELEASED, and (400) for metadata.json " +
+      'and for a path with a .wharf folder.',
     params: handleParams,
     body: presignRequest,
     errors: [...DATA_ERRORS, 409],
@@ -136,7 +137,7 @@ export const presignRoutes: RouteSpec[] = [
       await auth.requireDatasetRole(principal, id, body.method === 'GET' ? 'data-read' : 'data-write');
       assertSafeRelativeKey(body.path);
       if (body.method === 'PUT') {
-        assertClientWritable(body.path);
+        assertClientUploadable(body.path);
         await ctx.service.assertDataWritable(id);
       }
       const key = `${datasetFolder(id)}${body.path}`;
@@ -196,7 +197,7 @@ export const dataRoutes: RouteSpec[] = [
     success: { status: 200, description: '{ datasetId, path, size, etag }', schema: putResultSchema },
     handler: async ({ params, ctx, request }) => {
       const payload = await verifyToken(ctx.access, params.token, 'PUT');
-      assertClientWritable(payload.p);
+      assertClientUploadable(payload.p);
       await ctx.service.assertDataWritable(payload.d);
       const info = await writeRequestBody(
         ctx.store,

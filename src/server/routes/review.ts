@@ -85,15 +85,16 @@ export const reviewRoutes: RouteSpec[] = [
       summary:
         decision === 'approve'
           ? 'Approve the pending release: PENDING → RELEASED, records a content manifest (the named approver)'
-          : 'Reject the pending release: PENDING → NOT_RELEASED (the named approver)',
+          : 'Reject the pending release: PENDING → NOT_RELEASED (the named approver, or a sys-admin cancelling it)',
       params: handleParams,
       body: approvalAction,
       errors: [403, 404, 409],
       success: { status: 200, description: 'The record after the decision.', schema: datasetRecordSchema },
-      handler: async ({ params, body, principal, ctx }) =>
-        // Only the named approver may act: the service checks it (403 for anyone else).
+      handler: async ({ params, body, principal, auth, ctx }) =>
+        // Only the named approver (still in the pool) or, to reject, a sys-admin: the service checks it.
         ctx.service.actionApprovalRequest(handleId(params), decision, body.notes, {
           actor: principal!.username,
+          actorIsSysAdmin: auth.isSysAdmin(principal),
         }),
     }),
   ),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.js';
 import { healthSchema } from '../response-schemas.js';
 import { route, type RouteSpec } from '../route.js';
+import { probeStore } from '../../storage/probe.js';
 
 const CHECK_TIMEOUT_MS = 5000;
 
@@ -83,7 +84,7 @@ export function systemRoutes(openApi: () => Record<string, unknown>): RouteSpec[
       handler: async ({ ctx, reply }) => {
         const [database, store] = await Promise.all([
           check(() => ctx.access.ping()),
-          check(() => ctx.store.stat('.wharf-health-check')),
+          check(() => probeStore(ctx.store)),
         ]);
         const ok = database === 'ok' && store === 'ok';
         reply.code(ok ? 200 : 503);

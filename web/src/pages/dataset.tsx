@@ -376,6 +376,12 @@ function Uploader({ base, onDone }: { base: string; onDone: (count: number) => v
     action.run(async () => {
       if (list.length === 0) return;
       const prefix = folder.trim().replace(/^\/+|\/+$/g, '');
+      // The server refuses these too (every Wharf download refuses them): say so before any file goes.
+      if (prefix.split('/').includes('.wharf')) {
+        throw new Error(
+          "The folder .wharf is reserved for Wharf's local state (downloads refuse it): choose another folder.",
+        );
+      }
       setProgress(list.map((f) => ({ name: f.name, state: 'waiting' })));
       let done = 0;
       const failures: string[] = [];

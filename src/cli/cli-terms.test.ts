@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { AccessDeniedError, ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import { FieldValidationError } from '../datastore/model/validation.js';
+import { inCliTerms } from './cli-terms.js';
+
+describe('inCliTerms', () => {
+  it("turns the datastore's API and SDK words into the CLI's commands and options", () => {
+    const unauthenticated = inCliTerms(
+      new AccessDeniedError('this call needs an API token', {
+        hint: 'send Authorization: Bearer <token> (wharf token create)',
+      }),
+    );
+    expect(unauthenticated.hint).toMatch(/^log in with `wharf login URL --token TOKEN`.*or set WHARF_TOKEN$/);
+    expect(unauthenticated).toBeInstanceOf(AccessDeniedError);
+    expect(unauthenticated.code).toBe('ACCESS_DENIED');
+
+    expect(
+      inCliTerms(
+        new NotFoundError('x', { hint: 'check the id, e.g. with GET /datasets or /datasets/search' }),
+      ).hint,
+    ).toBe('check the id, e.g. with `wharf dataset list` or `wharf dataset search`');
+    expect(
+      inCliTerms(
+        new ConflictError('frozen', {
+          hint: 'wait for the review to finish (a rejection reopens it), or create a new version (versionDataset)',
+        }),
+      ).hint,
+    ).toBe(
+      'wait for the review to finish (a rejection reopens it), or create a new version (`wharf dataset version ID`)',
+    );
+    const pageKey = inCliTerms(
+      new ValidationError('paginationKey belongs to a listing with another sort order or filter', {
+        hint: 'pass the same sortBy, ascending, releaseStatus and approver as for the first page, or start again without paginationKey',
+      }),
+    );
+    expect(pageKey.message).toBe('the --page-key belongs to a listing with another sort order or filter');
+    expect(pageKey.hint).toBe(
+      'pass the same --sort, --asc, --release-status and --approver as for the first page, or start again without --page-key',
+    );
+  });
+
+  it('names the options of invalid query parameters; other messages pass unchanged', () => {
+    const invalid = inCliTerms(
+      new FieldValidationError('query parameters', [
+        { path: 'pageSize', message: 'Too big: expected number to be <=1000' },
+        { path: 'other', message: 'x' },
+      ]),
+    );
+    expect(invalid.message).toBe(
+      'the options are invalid (2 problems):\n  --page-size: Too big: expected number to be <=1000\n  other: x',
+    );
+    const plain = new ValidationError('metadata is invalid (1 problem):\n  pageSize: no', { hint: 'fix it' });
+    expect(inCliTerms(plain).message).toBe('metadata is invalid (1 problem):\n  pageSize: no');
+    expect(plain.hint).toBe('fix it');
+  });
+});
