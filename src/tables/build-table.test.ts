@@ -229,6 +229,22 @@ describe('buildTable (local source)', () => {
     ]);
   });
 
+  it('keeps every digit of whole numbers past 64 bits in CSV (account numbers) as text; real doubles stay DOUBLE', async () => {
+    const result = await build('long-integers', {
+      'a.csv': 'id,account,score\n1,12345678901234567890123,0.5\n',
+      'b.csv': 'id,account,score\n2,9007199254740993,1e3\n',
+    });
+    expect(result.columns.filter((c) => c.name !== '_source_file')).toEqual([
+      { name: 'id', type: 'BIGINT' },
+      { name: 'account', type: 'VARCHAR' },
+      { name: 'score', type: 'DOUBLE' },
+    ]);
+    expect((await queryTable(result.path, 'SELECT account, score FROM t ORDER BY id')).rows).toEqual([
+      ['12345678901234567890123', 0.5],
+      ['9007199254740993', 1000],
+    ]);
+  });
+
   it('types a column from every row of a big file: a late "ABC" among numbers makes it text, not a bad file', async () => {
     const lines = Array.from({ length: 30_000 }, (_, i) => `{"id":${i + 1},"code":${i + 1}}`);
     const csv = ['id,code', ...Array.from({ length: 30_000 }, (_, i) => `${i + 1},${i + 1}`), '30001,ABC'];

@@ -10,7 +10,14 @@ import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import { DuckError, DuckSession, sqlIdentifier, sqlString, type ColumnInfo } from './duckdb-session.js';
 import { prepareInputs, type BadFile, type LocalSourceFile, type TableInput } from './prepare-inputs.js';
-import { FILE_COLUMN, readGroupsSql, readerCall, sourceExpression } from './read-sql.js';
+import {
+  FILE_COLUMN,
+  groupSql,
+  readGroups,
+  readerCall,
+  sourceExpression,
+  type ReaderGroup,
+} from './read-sql.js';
 import type { TableEvent } from './table-events.js';
 import { DEFAULT_TABLE_INCLUDE, SUPPORTED_NAMES_HELP, type TableFormat } from './table-format.js';
 import { makeDir } from '../core/make-dir.js';
@@ -335,11 +342,11 @@ async function loadBatch(
   let rounds = 0;
   let probed = false;
   while (inputs.length > 0) {
-    const [first = '', ...more] = readGroupsSql(inputs);
+    const [first, ...more] = readGroups(inputs);
     try {
-      await session.run(`CREATE OR REPLACE TEMP TABLE batch AS ${first}`);
-      for (const sql of more) {
-        await session.run(`CREATE OR REPLACE TEMP TABLE batch_group AS ${sql}`);
+      if (first) await readGroupInto(session, 'batch', first);
+      for (const group of more) {
+        await readGroupInto(session, 'batch_group', group);
         await appendTable(session, 'batch', 'batch_group');
       }
       return { inputs, groups: 1 + more.length };
@@ -369,6 +376,34 @@ async function loadBatch(
     }
   }
   return { inputs, groups: 0 };
+}
+
+/**
+ * Reads a group of inputs into the temp table `table`. A CSV column DuckDB typed DOUBLE that holds whole numbers
+ * past 2^53 was most likely integers longer than 64 bits (20-digit account numbers), which a double keeps only
+ * to ~16 digits: the group is read again with that column as text, every digit kept.
+ */
+async function readGroupInto(session: DuckSession, table: string, group: ReaderGroup): Promise<void> {
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${groupSql(group)}`);
+  if (group.format !== 'csv') return;
+  const lossy = await roundedIntegerColumns(session, table);
+  if (lossy.length === 0) return;
+  const asText = Object.fromEntries(lossy.map((column) => [column, 'VARCHAR']));
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${groupSql(group, asText)}`);
+}
+
+/** DOUBLE columns of `table` whose finite values are all whole and one at least 2^53 in size. */
+async function roundedIntegerColumns(session: DuckSession, table: string): Promise<string[]> {
+  const doubles = (await session.query(`DESCRIBE ${table}`)).rows
+    .filter((r) => String(r[1]) === 'DOUBLE')
+    .map((r) => String(r[0]));
+  if (doubles.length === 0) return [];
+  const checks = doubles.map((column) => {
+    const c = sqlIdentifier(column);
+    return `coalesce(bool_or(isfinite(${c}) AND abs(${c}) >= 9007199254740992) AND bool_and(NOT isfinite(${c}) OR ${c} = floor(${c})), false)`;
+  });
+  const row = (await session.query(`SELECT ${checks.join(', ')} FROM ${table}`)).rows[0] ?? [];
+  return doubles.filter((_, i) => row[i] === true);
 }
 
 /**

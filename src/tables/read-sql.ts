@@ -17,15 +17,28 @@ export function sourceExpression(roots: InputRoots): string {
   );
 }
 
-/** One DuckDB reader call over inputs of the same format and compression. */
-export function readerCall(format: TableInput['format'], gzip: boolean, paths: readonly string[]): string {
+/**
+ * One DuckDB reader call over inputs of the same format and compression. `csvTypes` fixes the type of some CSV
+ * columns by name (the others are still detected).
+ */
+export function readerCall(
+  format: TableInput['format'],
+  gzip: boolean,
+  paths: readonly string[],
+  csvTypes: Readonly<Record<string, string>> = {},
+): string {
   const list = `[${paths.map(sqlString).join(', ')}]`;
   // sample_size = -1: column types come from every row, not the first 20,480 (a value that only appears further
   // down a big file, "ABC" in a column of numbers, failed the whole file as unparseable).
   const common = `union_by_name = true, filename = '${FILE_COLUMN}', compression = '${gzip ? 'gzip' : 'uncompressed'}', sample_size = -1`;
   switch (format) {
-    case 'csv':
-      return `read_csv(${list}, ${common})`;
+    case 'csv': {
+      const fixed = Object.entries(csvTypes);
+      const types = fixed.length
+        ? `, types = {${fixed.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ')}}`
+        : '';
+      return `read_csv(${list}, ${common}${types})`;
+    }
     case 'ndjson':
       return `read_json(${list}, format = 'newline_delimited', ${common})`;
     case 'json':
@@ -35,24 +48,28 @@ export function readerCall(format: TableInput['format'], gzip: boolean, paths: r
 }
 
 /**
- * One SELECT per (format, compression) group of the inputs, each reader call unioning its files' columns by
+ * The (format, compression) groups of the inputs, for one SELECT each (`groupSql`), each reader call unioning its files' columns by
  * name. The caller combines the groups by name as well; not with UNION ALL BY NAME, which pushes the common
  * type into each reader (a CSV date column met by a JSON object column failed as "cannot convert to JSON").
  */
-export function readGroupsSql(inputs: readonly TableInput[]): string[] {
-  const groups = new Map<string, TableInput[]>();
+export function readGroups(inputs: readonly TableInput[]): ReaderGroup[] {
+  const groups = new Map<string, ReaderGroup>();
   for (const input of inputs) {
     const key = `${input.format}:${input.gzip}`;
     const group = groups.get(key);
-    if (group) group.push(input);
-    else groups.set(key, [input]);
+    if (group) group.paths.push(input.path);
+    else groups.set(key, { format: input.format, gzip: input.gzip, paths: [input.path] });
   }
-  return [...groups.values()].map((group) => {
-    const first = group[0] as TableInput;
-    return `SELECT * FROM ${readerCall(
-      first.format,
-      first.gzip,
-      group.map((i) => i.path),
-    )}`;
-  });
+  return [...groups.values()];
+}
+
+/** Inputs of one format and compression, read by one reader call. */
+export interface ReaderGroup {
+  format: TableInput['format'];
+  gzip: boolean;
+  paths: string[];
+}
+
+export function groupSql(group: ReaderGroup, csvTypes?: Readonly<Record<string, string>>): string {
+  return `SELECT * FROM ${readerCall(group.format, group.gzip, group.paths, csvTypes)}`;
 }
