@@ -350,7 +350,12 @@ async function readState(
     rules,
     base: baseHolds ? base.entries : new Map(),
     baseIndexEtag: baseHolds ? base.indexEtag : undefined,
-    remote,
+    // An index last committed by a Wharf without lineages has none: it keeps the base's, so that this
+    // member's commit does not give it a new one that every other member would take for a reset.
+    remote:
+      baseHolds && remote.lineage === undefined && base.lineage !== undefined
+        ? { ...remote, lineage: base.lineage }
+        : remote,
   };
 }
 
@@ -363,7 +368,10 @@ async function readState(
 function baseDescribes(base: BaseState, remote: IndexSnapshot): boolean {
   if (base.entries.size === 0 && base.generation === 0) return true;
   if (remote.generation < base.generation) return false;
-  return base.lineage === undefined || base.lineage === remote.lineage;
+  // Either side from a Wharf without lineages (a member not upgraded yet committed last): the generation is
+  // all there is to go by.
+  if (base.lineage === undefined || remote.lineage === undefined) return true;
+  return base.lineage === remote.lineage;
 }
 
 /**

@@ -714,6 +714,25 @@ describe('local state', () => {
     expect(again.warnings).toEqual([]);
   });
 
+  it('an index last committed by a Wharf without lineages is not taken for a reset, and keeps its lineage', async () => {
+    const { alice, bob, store, index } = await pair({ 'x.txt': 'x1', 'y.txt': 'y1', 'z.txt': 'z1' });
+    const lineage = (await index()).lineage;
+    expect(lineage).toMatch(/^[0-9a-f-]{36}$/);
+    // alice commits an edit with an older Wharf: the same index, without the lineage field.
+    await alice.write('x.txt', 'x2 from an older wharf');
+    await alice.sync();
+    const { lineage: _dropped, ...older } = await index();
+    await store.write('.wharf/index.json', Buffer.from(JSON.stringify(older)));
+    // bob, upgraded, edits y and deletes z: plain changes, no reset, no conflicts.
+    await bob.write('y.txt', 'y2 from bob');
+    await bob.remove('z.txt');
+    const run = await bob.sync();
+    expect(run.warnings).toEqual([]);
+    expect(run.plan.counts).toMatchObject({ conflict: 0, download: 1, upload: 1, 'delete-remote': 1 });
+    expect((await index()).lineage).toBe(lineage);
+    expect(await bob.files()).toEqual(mapOf({ 'x.txt': 'x2 from an older wharf', 'y.txt': 'y2 from bob' }));
+  });
+
   it('resetSync (local) with identical folders: all adopted, nothing transferred, nothing committed', async () => {
     const files = { 'a.txt': 'a', 'b.txt': 'b', 'c/d.txt': 'd' };
     const { bob, index } = await pair(files);
