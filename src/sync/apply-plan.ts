@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, rename, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -350,7 +351,9 @@ class ActionRunner {
 
   /** Server-side copy of the object at `path` (pinned to `etag`) to `.wharf/versions/<sha256>` (or `<etag>`). */
   async preserve(path: string, etag: string, sha256: string | undefined): Promise<void> {
-    const key = versionKey(sha256 ?? `etag-${etag.replace(/[^0-9A-Za-z-]/g, '')}`);
+    // Kept under its SHA-256, where a download looks for a committed version; a store that keeps no metadata
+    // (a local folder) cannot say it, so the object is read once to hash it.
+    const key = versionKey(sha256 ?? (await this.hashObject(path, etag)));
     const store = this.o.store;
     await this.limiter.run(async () => {
       if (await store.stat(key, this.signalOpt())) return; // content-addressed: already kept
@@ -364,6 +367,16 @@ class ActionRunner {
           ...this.signalOpt(),
         });
       }
+    }, this.o.signal);
+  }
+
+  /** SHA-256 of the object at `path`, pinned to `etag`. */
+  async hashObject(path: string, etag: string): Promise<string> {
+    return this.limiter.run(async () => {
+      const hash = createHash('sha256');
+      const body = await this.o.store.read(path, { ifMatch: etag, ...this.signalOpt() });
+      for await (const chunk of body) hash.update(chunk as Uint8Array);
+      return hash.digest('hex');
     }, this.o.signal);
   }
 
@@ -401,6 +414,17 @@ class ActionRunner {
       // checks its SHA-256 instead.
       const keptSha256 = kept?.metadata?.[SHA256_METADATA_KEY];
       if (!kept || (keptSha256 !== undefined && keptSha256 !== remote.sha256)) {
+        // The path may still hold the committed content under another ETag (a local-folder store copied to
+        // another disk: its ETags include the inode). The download checks the SHA-256, which decides.
+        const now = await this.o.store.stat(path, this.signalOpt());
+        if (now?.size === remote.size) {
+          const unpinned = { key: path, size: now.size, sha256: remote.sha256 };
+          const got = await this.fetchObject(unpinned, path, stillAsPlanned).catch((e: unknown) => {
+            if (isWharfError(e) && (e.code === 'IO' || e.code === 'PRECONDITION_FAILED')) return undefined;
+            throw e;
+          });
+          if (got) return landed(got);
+        }
         throw new WharfError(
           'CONFLICT',
           `${joinKey(this.o.store.name, path)} no longer holds the committed version (sha256 ${remote.sha256.slice(0, 12)}…) and no copy of it was kept`,

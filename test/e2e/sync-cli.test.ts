@@ -760,10 +760,16 @@ describe('wharf sync (CLI, real S3)', () => {
       expect(shown.stderr).toContain('upload    keep.txt');
       expect(shown.stderr).toMatch(/guard max-delete: the plan deletes 4 of 4/);
     }
-    const forcedDry = await wharf(['sync', alice, '--dry-run', '--force']);
-    expect(forcedDry.code, forcedDry.stderr).toBe(0);
-    expect(forcedDry.stderr).toContain('delete    g4.txt on the remote');
-    expect(forcedDry.stderr).toMatch(/warning: guard max-delete overridden by --force/);
+    for (const args of [
+      ['sync', alice, '--dry-run', '--force'],
+      ['sync', 'status', alice, '--force'],
+    ]) {
+      const forcedDry = await wharf(args);
+      expect(forcedDry.code, forcedDry.stderr).toBe(0);
+      expect(forcedDry.stderr).toContain('delete    g4.txt on the remote');
+      expect(forcedDry.stderr).toMatch(/warning: guard max-delete overridden by --force/);
+    }
+    expect((await wharf(['sync', 'status', alice, '--max-delete', '4'])).code).toBe(0);
 
     const refusedFile = join(work, 'guard-plan-refused.json');
     const refused = await wharf(['sync', alice, '--plan-out', refusedFile]);

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -1060,6 +1060,39 @@ describe('concurrency and crashes', () => {
     const joined = await carol.sync();
     expect(joined.failed.map((f) => `${f.path}: ${f.error.message}`)).toEqual([]);
     expect(await carol.files()).toEqual(mapOf({ 'y.txt': 'v1' }));
+  });
+
+  it('on a local-folder remote, a replaced upload is kept under its SHA-256; a store moved to another disk still serves', async () => {
+    const root = join(work, `local-remote-${++prefixes}`);
+    await mkdir(join(root, 'store'), { recursive: true });
+    const [alice, bob] = (await createMembers(join(root, 'members'), join(root, 'store'), [
+      'alice',
+      'bob',
+    ])) as [Member, Member];
+    await alice.write('seed.txt', 'seed');
+    await alice.sync();
+    await bob.sync();
+    // alice's upload lands but is never committed; bob's upload of the same new path replaces it.
+    await alice.write('new.txt', "alice's new file");
+    expect(await killedBeforeCommit(alice)).toBe(1);
+    await bob.write('new.txt', "bob's new file");
+    await bob.sync();
+    expect(existsSync(join(root, 'store', '.wharf', 'versions', sha("alice's new file")))).toBe(true);
+
+    // The store is copied to another disk (new inodes, so new ETags) and both members relinked to it.
+    await alice.sync();
+    await alice.write('seed.txt', 'seed 2');
+    await alice.sync();
+    await cp(join(root, 'store'), join(root, 'store2'), { recursive: true });
+    await rm(join(root, 'store'), { recursive: true });
+    for (const m of [alice, bob]) {
+      const configFile = join(m.dir, '.wharf', 'sync.json');
+      const config = JSON.parse(await readFile(configFile, 'utf8')) as { remote: string };
+      await writeFile(configFile, JSON.stringify({ ...config, remote: join(root, 'store2') }));
+    }
+    const moved = await bob.sync();
+    expect(moved.failed.map((f) => `${f.path}: ${f.error.message}`)).toEqual([]);
+    expect(await bob.read('seed.txt')).toBe('seed 2');
   });
 
   it('downloads finished before a crash are not taken for local edits by the next sync', async () => {

@@ -141,10 +141,29 @@ Examples:
     .description('what a sync would do now (reads the remote, writes nothing)')
     .addHelpText(
       'after',
-      `\nExamples:\n  wharf sync status ./team-data\n  wharf sync status ./team-data --json | jq '.plan.counts'`,
+      `\nExamples:\n  wharf sync status ./team-data\n  wharf sync status ./team-data --json | jq '.plan.counts'\n  wharf sync status ./team-data --direction pull --force`,
     )
     .argument('[dir]', 'the linked folder', '.')
-    .action(run((ctx: CommandContext, dir: string) => runSync(ctx, dir, { dryRun: true })));
+    // The options that change a plan, so that status shows the plan of the sync you mean to run.
+    .addOption(
+      new Option('--direction <dir>', 'plan as `wharf sync --direction DIR` would')
+        .choices(['both', 'push', 'pull'])
+        .default('both'),
+    )
+    .addOption(
+      new Option('--prefer <side>', 'plan as `wharf sync --prefer SIDE` would').choices([
+        'local',
+        'remote',
+        'newer',
+      ]),
+    )
+    .option('--max-delete <n|p%>', 'judge the delete guard as `wharf sync --max-delete` would')
+    .option('--force', 'a tripped guard is a warning, as with `wharf sync --force` (exit 0)')
+    .action(
+      run((ctx: CommandContext, dir: string, flags: SyncFlags) =>
+        runSync(ctx, dir, { ...flags, dryRun: true }),
+      ),
+    );
 
   sync
     .command('apply')
