@@ -53,3 +53,40 @@ describe('a prefixed view of the S3 driver', () => {
     }
   });
 });
+
+describe('lean listings against Ceph RGW', () => {
+  it('list the same entries as the SDK for awkward keys, with and without a delimiter, from a start key', async () => {
+    const env = s3TestEnv();
+    const bucket = await createTestBucket('lean-list');
+    const lean = await openS3Driver({ bucket, endpoint: env.endpoint });
+    const sdk = await openS3Driver({ bucket, endpoint: env.endpoint, fastGet: false });
+    const keys = [
+      'odd/a b+c%d=e&f;g,h',
+      `odd/<x>&"y'`,
+      'odd/é日本🐳',
+      'odd/sp ace/ in/',
+      'odd/tab\there',
+      "odd/~!*()'",
+      'odd/dir/x',
+      'odd/dir2/y',
+    ];
+    try {
+      for (const key of keys) await lean.write(key, Buffer.from(key));
+      const all = async (driver: typeof lean, options: object) => {
+        const out = [];
+        for await (const o of driver.list('odd/', options)) out.push(o);
+        return out;
+      };
+      for (const options of [{}, { delimiter: '/' }, { startAfter: 'odd/a' }]) {
+        expect(await all(lean, options)).toEqual(await all(sdk, options));
+      }
+      expect((await all(lean, {})).map((o) => o.key)).toEqual(
+        [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+      );
+    } finally {
+      await lean.close?.();
+      await sdk.close?.();
+      await deleteTestBucket(bucket);
+    }
+  });
+});

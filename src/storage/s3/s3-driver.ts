@@ -218,19 +218,18 @@ export class S3Driver implements StorageDriver {
     let lastPrefix: string | undefined;
     do {
       throwIfAborted(signal);
+      const input = {
+        Bucket: this.bucket,
+        Prefix: prefix === '' ? undefined : prefix,
+        Delimiter: delimiter,
+        StartAfter: token === undefined ? startAfter : undefined,
+        ContinuationToken: token,
+        EncodingType: 'url' as const,
+      };
       const page = await this.#call(
-        () =>
-          this.#client.send(
-            new ListObjectsV2Command({
-              Bucket: this.bucket,
-              Prefix: prefix === '' ? undefined : prefix,
-              Delimiter: delimiter,
-              StartAfter: token === undefined ? startAfter : undefined,
-              ContinuationToken: token,
-              EncodingType: 'url',
-            }),
-            { abortSignal: signal },
-          ),
+        async () =>
+          (await this.#fastGet?.listPage({ ...input, signal })) ??
+          (await this.#client.send(new ListObjectsV2Command(input), { abortSignal: signal })),
         signal,
         target,
       );

@@ -438,6 +438,118 @@ describe('S3Driver.read: the lean path answers exactly as the SDK path', () => {
     }
   });
 
+  describe('listings', () => {
+    const entry = (key: string, etag: string, size: number): string =>
+      `<Contents><Key>${key}</Key><LastModified>2025-01-01T10:00:00.123Z</LastModified><ETag>${etag}</ETag><Size>${size}</Size><Owner><ID>o</ID><DisplayName>Team &amp; Co</DisplayName></Owner><StorageClass>STANDARD</StorageClass><ChecksumAlgorithm>CRC32</ChecksumAlgorithm><ChecksumAlgorithm>SHA256</ChecksumAlgorithm></Contents>`;
+    const page = (body: string, next?: string): string =>
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>d%2F</Prefix><EncodingType>url</EncodingType><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>${next ? 'true' : 'false'}</IsTruncated>${body}${next ? `<NextContinuationToken>${next}</NextContinuationToken>` : ''}</ListBucketResult>`;
+    /** Two pages: awkward keys (url-encoded), entities, a common prefix, checksums and owners to skip. */
+    const servePages: Handler = (req, res) => {
+      const query = new URL(req.url ?? '', 'http://x').searchParams;
+      res.writeHead(200, { 'content-type': 'application/xml', 'transfer-encoding': 'chunked' });
+      if (query.get('continuation-token') === null) {
+        res.end(
+          page(
+            entry('d%2Fa%20b%2B%26%3C%3E.txt', '&quot;aa&quot;', 10) +
+              '<CommonPrefixes><Prefix>d%2Fsub%2F</Prefix></CommonPrefixes>' +
+              entry('d%2F%E6%97%A5%E6%9C%AC.csv', '&#34;bb-2&#x22;', 123456789012),
+            'token/with+chars=',
+          ),
+        );
+      } else {
+        res.end(page(entry('d%2Fz', '"cc"', 0)));
+      }
+    };
+
+    async function listed(driver: StorageDriver, prefix: string, options = {}): Promise<unknown> {
+      seen = [];
+      try {
+        const out = [];
+        for await (const o of driver.list(prefix, options)) out.push(o);
+        return { out, requests: seen.length };
+      } catch (error) {
+        const e = error as WharfError;
+        return { error: { type: e.constructor.name, code: e.code, message: e.message, hint: e.hint } };
+      }
+    }
+    const viaSdk = (r: Seen): boolean => r.url.includes('x-id=') || r.headers['user-agent'] !== undefined;
+
+    it('lists the same entries as the SDK, with the same requests', async () => {
+      handler = servePages;
+      for (const options of [{}, { delimiter: '/' }, { startAfter: 'd/a b+&<>.txt' }]) {
+        const sdk = await listed(await open(false), 'd/', options);
+        const sdkRequests = seen;
+        const fast = await listed(await open(true), 'd/', options);
+        expect(fast).toEqual(sdk);
+        expect(seen.some(viaSdk)).toBe(false);
+        const query = (r: Seen) => {
+          const params = new URL(r.url, 'http://x').searchParams;
+          params.delete('x-id');
+          return [new URL(r.url, 'http://x').pathname, [...params].sort()];
+        };
+        expect(seen.map(query)).toEqual(sdkRequests.map(query));
+      }
+      expect(await listed(await open(true), 'd/')).toMatchObject({
+        out: [
+          { key: 'd/a b+&<>.txt', size: 10, etag: '"aa"', lastModified: new Date('2025-01-01T10:00:00Z') },
+          { key: 'd/sub/', size: 0, isPrefix: true },
+          { key: 'd/日本.csv', size: 123456789012, etag: '"bb-2"' },
+          { key: 'd/z', size: 0, etag: '"cc"' },
+        ],
+        requests: 2,
+      });
+    });
+
+    it('an error answer is asked again through the SDK, which reports it; later listings go to the SDK', async () => {
+      handler = (_req, res) =>
+        sendError(res, 404, errorXml('NoSuchBucket', 'The specified bucket does not exist'));
+      const sdk = await listed(await open(false), 'd/');
+      const driver = await open(true);
+      expect(await listed(driver, 'd/')).toEqual(sdk);
+      expect(seen.map(viaSdk)).toEqual([false, true]);
+      handler = servePages;
+      await listed(driver, 'd/');
+      expect(seen.every(viaSdk)).toBe(true);
+    });
+
+    it('a 503 goes to the SDK (which retries) without switching lean listings off', async () => {
+      handler = (req, res, attempt) =>
+        attempt === 1 ? sendError(res, 503, errorXml('SlowDown')) : servePages(req, res, attempt);
+      const driver = await open(true);
+      const first = (await listed(driver, 'd/')) as { out: unknown[] };
+      expect(first.out).toHaveLength(4);
+      expect(seen.map(viaSdk)).toEqual([false, true, false]);
+    });
+
+    it('a document the lean reader does not expect is read by the SDK', async () => {
+      handler = (req, res, attempt) => {
+        res.writeHead(200, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0"?><!-- a comment --><ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>k</Key><Size>1</Size></Contents></ListBucketResult>',
+        );
+        void req;
+        void attempt;
+      };
+      const driver = await open(true);
+      expect(await listed(driver, '')).toEqual({ out: [{ key: 'k', size: 1 }], requests: 2 });
+      expect(seen.map(viaSdk)).toEqual([false, true]);
+    });
+
+    it('aborts a pending lean listing', async () => {
+      handler = (req, res, attempt) => setTimeout(() => servePages(req, res, attempt), 2000);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      const started = Date.now();
+      const driver = await open(true);
+      await expect(
+        (async () => {
+          for await (const _ of driver.list('d/', { signal: controller.signal })) void _;
+        })(),
+      ).rejects.toMatchObject({ code: 'ABORTED' });
+      expect(Date.now() - started).toBeLessThan(1500);
+    });
+  });
+
   it('uses the SDK when checksums are wanted or validated, or when switched off', async () => {
     // (Without a checksum header: with when_supported the SDK would validate the fake one and fail.)
     handler = (_req, res) => {

@@ -10,7 +10,8 @@ import { CONNECT_TIMEOUT_MS, SOCKET_IDLE_TIMEOUT_MS } from './s3-client.js';
 import { headerValue, s3ResponseError } from './s3-error-response.js';
 import type { S3ResponseError } from './s3-error-response.js';
 import type { GetObjectHeaders } from './s3-object-info.js';
-import { encodeKeyPath, S3RequestSigner } from './s3-sigv4-request.js';
+import { canonicalQuery, encodeKeyPath, S3RequestSigner } from './s3-sigv4-request.js';
+import { parseListObjectsV2, type ListPage } from './s3-list-xml.js';
 import { RawHttpGet, type BodySink } from './raw-http-get.js';
 import type { SigV4Target } from './s3-sigv4-request.js';
 
@@ -45,6 +46,19 @@ export interface FastGetRequest {
   ifMatch: string | undefined;
   signal: AbortSignal | undefined;
 }
+
+/** One ListObjectsV2 page's parameters, as the SDK command's input names them. */
+export interface FastListRequest {
+  Prefix?: string | undefined;
+  Delimiter?: string | undefined;
+  StartAfter?: string | undefined;
+  ContinuationToken?: string | undefined;
+  EncodingType?: 'url' | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** A listing page larger than this is left to the SDK (1,000 keys of S3's longest take about 1.2 MB). */
+const MAX_LIST_BODY = 16 * 1024 * 1024;
 
 /** A successful GetObject: the decoded headers and the body (the response stream itself). */
 export type FastGetOutput = GetObjectHeaders & { Body: IncomingMessage };
@@ -235,6 +249,8 @@ export class S3FastGet {
   readonly #raw: RawHttpGet | undefined;
   /** Set when the server answered in a way the raw path does not read (then `getInto` always declines). */
   #rawOff = false;
+  /** Set when a lean listing was answered with something other than a page or a passing failure (SDK from then). */
+  #listOff = false;
 
   constructor(options: FastGetOptions) {
     this.#client = options.client;
@@ -320,6 +336,45 @@ export class S3FastGet {
       },
       (error) => (error as { bodyStarted?: boolean }).bodyStarted !== true,
     );
+  }
+
+  /**
+   * One ListObjectsV2 page on the lean path: signed by S3RequestSigner, sent with `node:http` on the client's pool,
+   * its XML read by parseListObjectsV2. Undefined whenever the SDK should send it instead: the lean path is off, the
+   * answer is not a 200 with a page this parser reads, or the request failed (the SDK then retries, and reports the
+   * failure in its words). An answer other than a page, a 5xx or a 429 turns lean listings off for this driver (the
+   * SDK lists from then on); a failed connection does not. Rejects only with an AbortError when `signal` fires.
+   */
+  async listPage(request: FastListRequest): Promise<ListPage | undefined> {
+    if (this.#listOff) return undefined;
+    const plan = await this.#plan();
+    if (!plan) return undefined;
+    const { target, signer } = plan;
+    const query: Record<string, string> = { 'list-type': '2' };
+    if (request.Prefix !== undefined) query['prefix'] = request.Prefix;
+    if (request.Delimiter !== undefined) query['delimiter'] = request.Delimiter;
+    if (request.StartAfter !== undefined) query['start-after'] = request.StartAfter;
+    if (request.ContinuationToken !== undefined) query['continuation-token'] = request.ContinuationToken;
+    if (request.EncodingType !== undefined) query['encoding-type'] = request.EncodingType;
+    const path = `${target.basePath}/`;
+    let response: IncomingMessage | undefined;
+    try {
+      const headers = await signer.sign('GET', target, path, {}, query);
+      response = await this.#send(target, `${path}?${canonicalQuery(query)}`, headers, request.signal);
+      this.#noteServerDate(response.headers);
+      const status = response.statusCode ?? 0;
+      const body = await race(
+        readBody(response, status === 200 ? MAX_LIST_BODY : MAX_ERROR_BODY),
+        request.signal,
+      );
+      const page = status === 200 && body !== undefined ? parseListObjectsV2(body) : undefined;
+      if (page === undefined && status < 500 && status !== 429) this.#listOff = true;
+      return page;
+    } catch {
+      response?.destroy();
+      if (request.signal?.aborted) throw abortError();
+      return undefined;
+    }
   }
 
   /** Closes the idle connections of the raw path. */
@@ -551,6 +606,21 @@ async function readErrorBody(response: IncomingMessage): Promise<string> {
   for await (const chunk of response as AsyncIterable<Buffer>) {
     if (size < MAX_ERROR_BODY) chunks.push(chunk);
     size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A response body as text, or undefined (and the connection closed) when it is longer than `limit`. */
+async function readBody(response: IncomingMessage, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      response.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

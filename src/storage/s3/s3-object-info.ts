@@ -1,8 +1,5 @@
-import type {
-  GetObjectCommandOutput,
-  HeadObjectCommandOutput,
-  ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+import type { ListPage } from './s3-list-xml.js';
 import { compareKeys } from '../../core/keys.js';
 import { quoteEtag } from '../etag.js';
 import type { ObjectInfo, ReadInfo, WriteOptions } from '../types.js';
@@ -83,7 +80,7 @@ export function writtenInfo(key: string, size: number, options: WriteOptions): O
  * The entries of one ListObjectsV2 page: objects (key, size, etag, lastModified floored to whole seconds) and
  * common prefixes (`isPrefix`), decoded from `encoding-type=url` and merged in UTF-8 byte order of keys.
  */
-export function listPageEntries(page: ListObjectsV2CommandOutput): ObjectInfo[] {
+export function listPageEntries(page: ListPage): ObjectInfo[] {
   const encoded = page.EncodingType === 'url';
   const objects: ObjectInfo[] = (page.Contents ?? []).map((o) => {
     const info: ObjectInfo = { key: decodeListValue(o.Key ?? '', encoded), size: o.Size ?? 0 };

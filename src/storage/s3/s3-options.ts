@@ -41,11 +41,12 @@ export interface S3DriverOptions {
   /** Explicit credentials; default: the SDK's node credential chain (env vars, profile, SSO, container, IMDS). */
   credentials?: S3Credentials;
   /**
-   * Send plain GetObject requests (`read`) on a lean path: signed with the SDK's SigV4 signer and sent with
-   * `node:http` on the client's connection pool, skipping the SDK's middleware stack (about half the client CPU
-   * of a small GET). Used only where the SDK would send the same request (checked once per driver against a URL
-   * the SDK presigns) and where it would not validate response checksums; everything else stays on the SDK.
-   * Errors, retries and `onInfo` are the same either way. Default true.
+   * Send plain GetObject requests (`read`) and ListObjectsV2 pages (`list`) on a lean path: signed by a SigV4 signer
+   * checked against the SDK's and sent with `node:http` on the client's connection pool, skipping the SDK's
+   * middleware stack and XML deserialiser (about half the client CPU of a small GET, and most of a listing's). Used
+   * only where the SDK would send the same request (checked once per driver against a URL the SDK presigns) and
+   * where it would not validate response checksums; everything else stays on the SDK. Errors, retries and `onInfo`
+   * are the same either way (a listing that fails on the lean path is sent again through the SDK). Default true.
    */
   fastGet?: boolean;
 }
