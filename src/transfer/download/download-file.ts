@@ -36,6 +36,7 @@ import type { RequestLimiter } from './request-limiter.js';
 import { loadResumeState, removeResumeFiles, saveResumeState, type ResumeState } from './resume-state.js';
 import { SequentialFileHasher } from './sequential-file-hasher.js';
 import { BatchedFileWriter, BufferPool } from './batched-writer.js';
+import { MemoryFirstWriter, renameNow, writeNewFileDurably } from './small-body.js';
 import { makeDir } from '../../core/make-dir.js';
 
 /**
@@ -44,6 +45,8 @@ import { makeDir } from '../../core/make-dir.js';
  * 2 % with 256 KiB), 64–128 KiB cost more in per-write overhead than they saved.
  */
 const WRITE_BATCH = 256 * 1024;
+/** Bodies up to this size are held in memory until verified and written in one go (small-body.ts). */
+const SMALL_BODY = WRITE_BATCH;
 /** How often finished ranges of a ranged download are synced and recorded for resuming. */
 const CHECKPOINT_INTERVAL_MS = 1000;
 
@@ -174,6 +177,7 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
     const tmp = join(o.tempDir, `${randomUUID()}.tmp`);
     let counted = 0;
     let handle: FileHandle | undefined;
+    let body: MemoryFirstWriter | undefined;
     try {
       const result = await o.limiter.run(async () => {
         let info: ReadInfo | undefined;
@@ -191,10 +195,18 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
             info = i;
           },
         };
-        handle = await open(tmp, 'wx');
-        // One buffer the size of a small object (or WRITE_BATCH) while another is written: a small file is one write.
-        const batch = Math.min(WRITE_BATCH, Math.max(source.size, 1));
-        const writer = new BatchedFileWriter(handle, 0, new BufferPool(batch, 2));
+        // A small body stays in memory until verified (small-body.ts); a larger one streams into the temp file.
+        const limit = source.size <= SMALL_BODY ? SMALL_BODY : 0;
+        const writer = new MemoryFirstWriter(
+          source.size,
+          limit,
+          Math.min(WRITE_BATCH, Math.max(source.size, 1)),
+          async () => {
+            handle = await open(tmp, 'wx');
+            return handle;
+          },
+        );
+        body = writer;
         let size = 0;
         const take = (bytes: Buffer): void | Promise<void> => {
           (hasher ?? begin()).update(bytes);
@@ -210,11 +222,18 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
         const check = checkDownload(joinKey(store.name, source.key), expect, size, hashes);
         return { size, check, info };
       }, signal);
-      const fh = handle as FileHandle | undefined;
-      if (fh === undefined) throw new Error('download produced no file handle');
       const lastModified = result.info?.lastModified ?? source.lastModified;
-      const localMtimeMs = await finalize(fh, tmp, o.finalPath, lastModified, o);
-      handle = undefined;
+      const data = body?.inMemory;
+      let localMtimeMs: number;
+      if (data !== undefined) {
+        localMtimeMs = await writeNewFileDurably(tmp, data, lastModified);
+        await place(tmp, o.finalPath, o, renameNow);
+      } else {
+        const fh = handle as FileHandle | undefined;
+        if (fh === undefined) throw new Error('download produced no file handle');
+        localMtimeMs = await finalize(fh, tmp, o.finalPath, lastModified, o);
+        handle = undefined;
+      }
       return {
         size: result.size,
         etag: result.info?.etag ?? source.etag,
@@ -452,26 +471,36 @@ async function finalize(
     await fh.sync();
     const mtimeMs = (await fh.stat()).mtimeMs;
     await fh.close();
-    await (o.ensureDir ?? makeDir)(dirname(finalPath));
-    if (o.beforeRename) {
-      try {
-        await o.beforeRename();
-      } catch (error) {
-        await rm(tmpPath, { force: true });
-        const refused = toWharfError(error);
-        throw new WharfError(refused.code, refused.message, {
-          cause: error,
-          retryable: false,
-          ...(refused.hint ? { hint: refused.hint } : {}),
-        });
-      }
-    }
-    await rename(tmpPath, finalPath);
+    await place(tmpPath, finalPath, o, rename);
     return mtimeMs;
   } catch (error) {
     await fh.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Moves a complete, durable temporary file to its final path, once `beforeRename` (if any) allows it. */
+async function place(
+  tmpPath: string,
+  finalPath: string,
+  o: Pick<DownloadOptions, 'ensureDir' | 'beforeRename'>,
+  move: (from: string, to: string) => void | Promise<void>,
+): Promise<void> {
+  await (o.ensureDir ?? makeDir)(dirname(finalPath));
+  if (o.beforeRename) {
+    try {
+      await o.beforeRename();
+    } catch (error) {
+      await rm(tmpPath, { force: true });
+      const refused = toWharfError(error);
+      throw new WharfError(refused.code, refused.message, {
+        cause: error,
+        retryable: false,
+        ...(refused.hint ? { hint: refused.hint } : {}),
+      });
+    }
+  }
+  await move(tmpPath, finalPath);
 }
 
 /**
@@ -482,7 +511,7 @@ async function readThrough(
   store: StorageDriver,
   key: string,
   options: ReadOptions,
-  writer: BatchedFileWriter,
+  writer: { end(): Promise<unknown>; abandon(): Promise<void> },
   take: (bytes: Buffer) => void | Promise<void>,
 ): Promise<void> {
   try {
