@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { organisationInputSchema, personInputSchema } from '../datastore/model/dataset.js';
+import { refuseNul } from '../datastore/model/json-schema.js';
 import { collectionFormatSchema } from '../datastore/model/metadata.js';
 import { errorBodySchema } from './http-errors.js';
 import type { RouteSpec } from './route.js';
@@ -43,7 +44,12 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
     }
   }
   const uri = (id: string) => `#/components/schemas/${id}`;
-  const { schemas } = z.toJSONSchema(registry, { io: 'input', uri, unrepresentable: 'any' }) as {
+  const { schemas } = z.toJSONSchema(registry, {
+    io: 'input',
+    uri,
+    unrepresentable: 'any',
+    override: refuseNul,
+  }) as {
     schemas: Record<string, JsonSchema>;
   };
   for (const schema of Object.values(schemas)) {
@@ -140,7 +146,7 @@ function docBody(spec: RouteSpec): z.ZodType | undefined {
 
 function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
   if (!schema) return [];
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', override: refuseNul }) as {
     properties?: Record<string, JsonSchema>;
     required?: string[];
   };

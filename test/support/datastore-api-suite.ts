@@ -398,6 +398,42 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
       ]);
     });
 
+    it('refuses U+0000 in any string with 400 naming the field: validate and mint agree, no id is used up', async () => {
+      const nul = metadata('a\u0000b') as Json;
+      nul.datasetInfo.userMetadata = { 'k\u0000': 'v', site: 'x\u0000' };
+      const validated = await call('POST', '/datasets/validate', { as: 'alice', body: nul });
+      expect(validated.body.valid, JSON.stringify(validated.body)).toBe(false);
+      const expected = [
+        'datasetInfo.description',
+        'datasetInfo.name',
+        'datasetInfo.userMetadata.site',
+        'datasetInfo.userMetadata["k\\u0000"]',
+      ];
+      expect(validated.body.issues.map((i: { path: string }) => i.path)).toEqual(expected);
+      const before = Number((await mint('alice', 'Before NUL')).split('/')[1]);
+      const minted = await call('POST', '/datasets', { as: 'alice', body: nul });
+      expect(minted.status).toBe(400);
+      expect(minted.body.error.issues.map((i: { path: string }) => i.path)).toEqual(expected);
+      expect(minted.body.error.issues[0].message).toBe('must not contain the NUL character (U+0000)');
+      expect(Number((await mint('alice', 'After NUL')).split('/')[1])).toBe(before + 1);
+
+      const refused = [
+        await call('GET', `/datasets/search?query=${encodeURIComponent('kelp\u0000x')}`, { as: 'alice' }),
+        await call('POST', '/organisations', { as: 'alice', body: { name: 'a\u0000b' } }),
+        await call('POST', '/tokens', { as: 'alice', body: { name: 'a\u0000b' } }),
+        await call('POST', `/datasets/${PREFIX}/${before}/versions`, {
+          as: 'alice',
+          body: { reason: 'r\u0000' },
+        }),
+      ];
+      expect(refused.map((r) => [r.status, r.body.error?.issues?.[0]?.path])).toEqual([
+        [400, 'query'],
+        [400, 'name'],
+        [400, 'name'],
+        [400, 'reason'],
+      ]);
+    });
+
     it('mint, fetch, update with If-Match (409 when stale), history, revert', async () => {
       const created = await call('POST', '/datasets', { as: 'alice', body: metadata('Kelp survey') });
       expect(created.status).toBe(201);

@@ -8,7 +8,8 @@ import { collectionFormatSchema } from './metadata.js';
  * (`formats`, `keywords`, `userMetadata`, list query options) are optional.
  */
 export function datastoreJsonSchemas(): Record<string, Record<string, unknown>> {
-  const make = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  const make = (schema: z.ZodType) =>
+    z.toJSONSchema(schema, { io: 'input', override: refuseNul }) as Record<string, unknown>;
   return {
     DatasetMetadata: make(collectionFormatSchema),
     Organisation: make(organisationInputSchema),
@@ -20,5 +21,18 @@ export function datastoreJsonSchemas(): Record<string, Record<string, unknown>> 
 
 /** The JSON Schema of dataset metadata (Provena's CollectionFormat, camelCase). */
 export function datasetMetadataJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(collectionFormatSchema, { io: 'input' }) as Record<string, unknown>;
+  return z.toJSONSchema(collectionFormatSchema, { io: 'input', override: refuseNul }) as Record<
+    string,
+    unknown
+  >;
+}
+
+/**
+ * `override` for z.toJSONSchema: every string refuses U+0000, as `validateWith` does for every string a
+ * client sends (a rule outside the zod schemas, so it is added here).
+ */
+export function refuseNul(ctx: { jsonSchema: { type?: unknown; not?: unknown } }): void {
+  if (ctx.jsonSchema.type === 'string' && ctx.jsonSchema.not === undefined) {
+    ctx.jsonSchema.not = { pattern: '\\u0000' };
+  }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { datasetMetadataJsonSchema, datastoreJsonSchemas } from './json-schema.js';
 import { collectionFormatSchema } from './metadata.js';
 import { FieldValidationError, parseOrThrow, validateWith, type FieldIssue } from './validation.js';
@@ -111,6 +112,27 @@ describe('dataset metadata (CollectionFormat)', () => {
       'key must not be empty or blank',
     );
     expect(issues).toHaveLength(7);
+  });
+
+  it('refuses U+0000 in any string or key, as the JSON Schema does', () => {
+    const m = valid();
+    m.datasetInfo.name = 'a\u0000b';
+    m.datasetInfo.keywords = ['ok', 'k\u0000'];
+    m.datasetInfo.userMetadata = { 'k\u0000ey': 'v', fine: '\u0000' };
+    expect(issuesOf(m)).toEqual([
+      { path: 'datasetInfo.keywords[1]', message: 'must not contain the NUL character (U+0000)' },
+      { path: 'datasetInfo.name', message: 'must not contain the NUL character (U+0000)' },
+      { path: 'datasetInfo.userMetadata.fine', message: 'must not contain the NUL character (U+0000)' },
+      {
+        path: 'datasetInfo.userMetadata["k\\u0000ey"]',
+        message: 'key must not contain the NUL character (U+0000)',
+      },
+    ]);
+    // A value the schema would accept otherwise is refused all the same (one rule for every input).
+    expect(validateWith(z.string(), 'x\u0000').ok).toBe(false);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking a JSON document
+    const schema = datasetMetadataJsonSchema() as any;
+    expect(schema.properties.datasetInfo.properties.name.not).toEqual({ pattern: '\\u0000' });
   });
 
   it('bounds text lengths and list sizes, so that the search index and sort indexes can hold every record', () => {

@@ -38,6 +38,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * short and say what is needed: `required`, `must not be empty`, `unknown field (remove it)`, ...
  */
 export function validateWith<S extends z.ZodType>(schema: S, input: unknown): ValidationResult<z.output<S>> {
+  const nul = nulIssues(input);
   const result = schema.safeParse(input, {
     error: (issue) => {
       if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
@@ -50,9 +51,9 @@ export function validateWith<S extends z.ZodType>(schema: S, input: unknown): Va
       return undefined;
     },
   });
-  if (result.success) return { ok: true, value: result.data };
-  const issues: FieldIssue[] = [];
-  for (const issue of result.error.issues) {
+  if (result.success && nul.length === 0) return { ok: true, value: result.data };
+  const issues: FieldIssue[] = [...nul];
+  for (const issue of result.error?.issues ?? []) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         issues.push({ path: formatPath([...issue.path, key]), message: 'unknown field (remove it)' });
@@ -73,6 +74,34 @@ export function validateWith<S extends z.ZodType>(schema: S, input: unknown): Va
     (issue, i) => i === 0 || issue.path !== issues[i - 1]?.path || issue.message !== issues[i - 1]?.message,
   );
   return { ok: false, issues: unique };
+}
+
+/** The one rule for every string a client sends, values and keys alike (PostgreSQL text cannot hold U+0000). */
+export const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+
+/** Every string (and object key) in `input` that contains U+0000, by path. */
+export function nulIssues(input: unknown): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const seen = new Set<object>();
+  const visit = (value: unknown, path: PropertyKey[]): void => {
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) issues.push({ path: formatPath(path), message: NUL_MESSAGE });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, [...path, i]));
+      return;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\u0000'))
+        issues.push({ path: formatPath([...path, key]), message: `key ${NUL_MESSAGE}` });
+      visit(item, [...path, key]);
+    }
+  };
+  visit(input, []);
+  return issues;
 }
 
 /** Like `validateWith` but throws FieldValidationError naming `what` and every failing field. */

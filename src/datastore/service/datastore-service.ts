@@ -669,7 +669,9 @@ async function referenceIssues(tx: CatalogTransaction, metadata: unknown): Promi
       typeof parent === 'object' && parent !== null
         ? (parent as Record<string, unknown>)[path[1]]
         : undefined;
-    if (typeof id === 'string' && /\S/.test(id)) refs.push({ path: path.join('.'), id, kind });
+    // An id with U+0000 is already a schema issue (and PostgreSQL could not look it up).
+    if (typeof id === 'string' && /\S/.test(id) && !id.includes('\u0000'))
+      refs.push({ path: path.join('.'), id, kind });
   }
   if (refs.length === 0) return [];
   const kinds = await tx.registryKinds(refs.map((r) => r.id));
