@@ -734,6 +734,24 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         { as: 'pager' },
       );
       expect(other.status).toBe(400);
+      // A key decoded and edited: a position PostgreSQL could not read is refused as forged, not a 500.
+      const tamper = (sortBy: string, k: string, q: string) =>
+        Buffer.from(JSON.stringify({ v: 1, s: sortBy, a: false, r: null, p: null, k, q })).toString(
+          'base64url',
+        );
+      for (const [sortBy, k, q] of [
+        ['created', 'not a date', '1'],
+        ['created', '2026-01-01 10:00:00+00', '99999999999999999999999'],
+        ['releaseTime', 'not a date', '1'],
+      ]) {
+        const t = await call('GET', `/datasets?sortBy=${sortBy!}&paginationKey=${tamper(sortBy!, k!, q!)}`, {
+          as: 'pager',
+        });
+        expect([t.status, t.body.error.message]).toEqual([
+          400,
+          'paginationKey is not a key this service returned',
+        ]);
+      }
       const filtered = await call('GET', '/datasets?releaseStatus=RELEASED&pageSize=1000', { as: 'pager' });
       expect(filtered.body.items).toEqual([]);
     });

@@ -25,6 +25,39 @@ describe('pagination keys', () => {
     ).toString('base64url');
     expect(() => decodePaginationKey(forged, shape)).toThrow(/not a key this service returned/);
   });
+
+  it('refuse forged positions that PostgreSQL could not read: a bad time, a bigint out of range', () => {
+    const created = { sortBy: 'created', ascending: false };
+    const forge = (k: string, q: string, sortBy = 'created') =>
+      Buffer.from(JSON.stringify({ v: 1, s: sortBy, a: false, r: null, p: null, k, q })).toString(
+        'base64url',
+      );
+    for (const [k, q] of [
+      ['not a date', '1'],
+      ['2026-02-30 10:00:00+00', '1'],
+      ['2026-01-01 24:00:00+00', '1'],
+      ['2026-01-01 10:00:00.123456+00', '99999999999999999999999'],
+      ['2026-01-01 10:00:00.123456+00', '9223372036854775808'],
+      ['2026-01-01 10:00:00.123456+00', '-1'],
+    ]) {
+      expect(() => decodePaginationKey(forge(k!, q!), created), `${k} ${q}`).toThrow(
+        /not a key this service returned/,
+      );
+    }
+    expect(decodePaginationKey(forge('2026-01-01 10:00:00+00', '9223372036854775807'), created).seq).toBe(
+      '9223372036854775807',
+    );
+    const release = { sortBy: 'releaseTime', ascending: false };
+    expect(decodePaginationKey(forge('-infinity', '3', 'releaseTime'), release).value).toBe('-infinity');
+    expect(() => decodePaginationKey(forge('yesterday', '3', 'releaseTime'), release)).toThrow(
+      /not a key this service returned/,
+    );
+    const byName = { sortBy: 'displayName', ascending: false };
+    expect(decodePaginationKey(forge('any name', '3', 'displayName'), byName).value).toBe('any name');
+    expect(() => decodePaginationKey(forge('a\u0000b', '3', 'displayName'), byName)).toThrow(
+      /not a key this service returned/,
+    );
+  });
 });
 
 describe('dataset folders', () => {

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { KeysetPosition } from '../catalog/types.js';
+import type { SortField } from '../model/dataset.js';
 
 /** What a listing's pagination key is bound to: a key from one sort/filter cannot continue another. */
 export interface ListingShape {
@@ -40,8 +41,7 @@ export function decodePaginationKey(key: string, shape: ListingShape): KeysetPos
   } catch {
     throw invalid();
   }
-  if (body?.v !== 1 || typeof body.k !== 'string' || typeof body.q !== 'string' || !/^\d+$/.test(body.q))
-    throw invalid();
+  if (body?.v !== 1 || typeof body.k !== 'string' || !isSeq(body.q)) throw invalid();
   if (
     body.s !== shape.sortBy ||
     body.a !== shape.ascending ||
@@ -52,7 +52,54 @@ export function decodePaginationKey(key: string, shape: ListingShape): KeysetPos
       hint: 'pass the same sortBy, ascending, releaseStatus and approver as for the first page, or start again without paginationKey',
     });
   }
+  // The position goes into SQL as a typed parameter: a forged value would fail there (a 500), not here.
+  if (!isSortValue(shape.sortBy, body.k)) throw invalid();
   return { value: body.k, seq: body.q };
+}
+
+/** What the catalog returns as a sort value (`(expr)::text`, sessions in UTC with DateStyle ISO). */
+const SORT_VALUE_KINDS: Record<SortField, 'timestamp' | 'text'> = {
+  created: 'timestamp',
+  updated: 'timestamp',
+  releaseTime: 'timestamp',
+  displayName: 'text',
+};
+
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** A row sequence number: a decimal bigint. */
+function isSeq(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT;
+}
+
+function isSortValue(sortBy: string, value: string): boolean {
+  const kind = SORT_VALUE_KINDS[sortBy as SortField] as 'timestamp' | 'text' | undefined;
+  if (kind === 'text') return !value.includes('\u0000');
+  return kind === 'timestamp' && isTimestamp(value);
+}
+
+/** `2026-01-01 10:00:00.123456+00` (a real date and time), or ±infinity (releaseTime of unreleased datasets). */
+function isTimestamp(value: string): boolean {
+  if (value === '-infinity' || value === 'infinity') return true;
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?\+00$/.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
 }
 
 function invalid(): ValidationError {
