@@ -93,6 +93,28 @@ describe('datastore search', () => {
   });
 });
 
+describe('datastore search: excluded words', () => {
+  it('a -word or -"phrase" excludes every dataset that has it, in every form of the query (prefix, typos)', async () => {
+    const kelp = await service.mintDataset(metadata('Giant kelp holdfast census'), alice);
+    const zebra = await service.mintDataset(
+      metadata('Zebra mussel counts', { keywords: ['kelp'], description: 'Zebra mussels among the kelp' }),
+      alice,
+    );
+    const ids = async (query: string) => (await service.searchDatasets({ query })).map((h) => h.id);
+    expect(await ids('kelp')).toEqual(expect.arrayContaining([kelp.id, zebra.id]));
+    expect(await ids('kelp -zebra')).toContain(kelp.id);
+    expect(await ids('kelp -zebra')).not.toContain(zebra.id);
+    // The stemmed form is excluded too (english), and a phrase.
+    expect(await ids('kelp -zebras')).not.toContain(zebra.id);
+    expect(await ids('kelp -"zebra mussel"')).not.toContain(zebra.id);
+    expect(await ids('holdf -zebra')).toEqual([kelp.id]);
+    expect(await ids('-zebra')).not.toContain(zebra.id);
+    expect(await ids('zebra')).toContain(zebra.id);
+    // A misspelt word beside an excluded one: the correction does not bring the excluded one back.
+    if (catalog.fuzzySearch) expect(await ids('kelpp -zebra')).not.toContain(zebra.id);
+  });
+});
+
 describe('datastore search: typos and generation', () => {
   it('corrects each misspelt word towards the words of names and keywords', async () => {
     const reef = await service.mintDataset(

@@ -199,6 +199,20 @@ function derivedColumns(metadata: DatasetMetadata): unknown[] {
 }
 
 /**
+ * The words a query looks for, and its excluded terms (`-word`, `-"a phrase"`, as websearch_to_tsquery reads
+ * them). The search ORs several forms of the query (english, simple, the last word as a prefix); an excluded
+ * term is applied to all of them at once, so that no form brings back what the caller excluded.
+ */
+export function queryTerms(query: string): { words: string[]; excluded: string[] } {
+  const excluded: string[] = [];
+  const rest = query.replace(/(^|\s)-+("[^"]*"?|[^\s"-][^\s"]*)/gu, (_, space: string, term: string) => {
+    excluded.push(term);
+    return space;
+  });
+  return { words: rest.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [], excluded };
+}
+
+/**
  * The words of a query as a `simple` tsquery with the last word as a prefix (`soil & moist:*`), or '' when
  * there is none. A short number as the last word stays whole: `1:*` would expand to every number in the
  * catalog (ids, years, counts) and cost more than the whole search.
@@ -511,10 +525,10 @@ export class PgCatalog implements Catalog {
    * `dataset_search` table (migration 3); whole rows are read only for the page.
    */
   async searchDatasets(query: string, limit: number, visibleTo?: Visibility): Promise<CatalogSearchHit[]> {
-    const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    const { words, excluded } = queryTerms(query);
     const fuzzyWords = [...new Set(words.filter((w) => w.length >= 3 && w.length <= 40))];
     const fuzzy = this.fuzzySearch && fuzzyWords.length > 0;
-    const values: unknown[] = [query, prefixTsquery(words), limit];
+    const values: unknown[] = [query, prefixTsquery(words), limit, excluded.join(' or ')];
     if (fuzzy) values.push(fuzzyWords);
     const visible = visibleTo
       ? `AND ${visibilityCondition('d', visibleTo, (v) => {
@@ -529,7 +543,8 @@ export class PgCatalog implements Catalog {
            SELECT d.id, d.seq, false, ts_rank(d.search_vector, fq.tsq), false, fq.similarity
            FROM dataset_search d, q, fq
            WHERE fq.tsq IS NOT NULL AND d.search_vector @@ fq.tsq
-             AND NOT (d.id = $1 OR d.search_vector @@ q.tsq) ${visible}
+             AND NOT (d.id = $1 OR d.search_vector @@ q.tsq)
+             AND NOT coalesce(d.search_vector @@ q.excluded, false) ${visible}
            ORDER BY 4 DESC, 2 DESC
            LIMIT $3)`
       : '';
@@ -537,7 +552,7 @@ export class PgCatalog implements Catalog {
       ? `, candidates AS MATERIALIZED (
            SELECT qw.i, qw.word AS typed, c.word, c.similarity,
                   max(c.similarity) OVER (PARTITION BY qw.i) AS best
-           FROM unnest($4::text[]) WITH ORDINALITY AS qw (word, i)
+           FROM unnest($5::text[]) WITH ORDINALITY AS qw (word, i)
            CROSS JOIN LATERAL (
              SELECT s.word, similarity(s.word, qw.word) AS similarity FROM search_words s
              WHERE s.word % qw.word ORDER BY 2 DESC, 1 LIMIT 3) c
@@ -556,11 +571,14 @@ export class PgCatalog implements Catalog {
     >(
       `WITH q AS MATERIALIZED (
          SELECT websearch_to_tsquery('english', $1) || websearch_to_tsquery('simple', $1)
-                || (CASE WHEN $2 = '' THEN ''::tsquery ELSE to_tsquery('simple', $2) END) AS tsq
+                || (CASE WHEN $2 = '' THEN ''::tsquery ELSE to_tsquery('simple', $2) END) AS tsq,
+                CASE WHEN $4 = '' THEN NULL
+                     ELSE websearch_to_tsquery('english', $4) || websearch_to_tsquery('simple', $4) END AS excluded
        ), ft AS MATERIALIZED (
          SELECT d.id, d.seq, (d.id = $1) AS exact, ts_rank(d.search_vector, q.tsq) AS rank
          FROM dataset_search d, q
-         WHERE (d.id = $1 OR d.search_vector @@ q.tsq) ${visible}
+         WHERE (d.id = $1 OR d.search_vector @@ q.tsq)
+           AND NOT coalesce(d.search_vector @@ q.excluded, false) ${visible}
          ORDER BY 3 DESC, 4 DESC, 2 DESC
          LIMIT $3
        )${fuzzyQuery}, hits (id, seq, exact, rank, fulltext, similarity) AS (
