@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { isWharfError } from '../core/errors.js';
 import type { OidcVerifier } from '../datastore/access/oidc.js';
 import type { AccessCatalog, Catalog } from '../datastore/catalog/types.js';
+import { wasAudited } from '../datastore/service/audited-errors.js';
 import type { DatastoreService } from '../datastore/service/datastore-service.js';
 import type { StorageDriver } from '../storage/types.js';
 import { Authorizer, type Principal } from './auth.js';
@@ -10,7 +10,7 @@ import type { ScopedS3CredentialIssuer, ServerContext } from './context.js';
 import { AuthorizationError, JSON_BODY_LIMIT, toHttpError, UnauthenticatedError } from './http-errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { ResponseCache } from './response-cache.js';
-import { registerRoutes, requestErrors, type RouteSpec } from './route.js';
+import { registerRoutes, type RouteSpec } from './route.js';
 import { authConfigRoutes } from './routes/auth-config.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -36,6 +36,14 @@ export interface CreateAppOptions {
   responseCacheBytes?: number;
   /** Receives unexpected (5xx) errors with their stack; clients never see those details. Default: stderr. */
   onInternalError?: (error: unknown, where: string) => void;
+}
+
+/** The dataset a route's path names (`/datasets/{prefix}/{number}/…`), for the audit entry's target. */
+function datasetIdOf(params: unknown): string | null {
+  const { prefix, number } = (params ?? {}) as { prefix?: unknown; number?: unknown };
+  if (typeof prefix !== 'string' || typeof number !== 'string') return null;
+  const id = `${prefix}/${number}`;
+  return id.includes('\u0000') ? null : id;
 }
 
 export const DEFAULT_RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
@@ -102,14 +110,14 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     const mapped = toHttpError(error);
     const where = `${request.method} ${request.routeOptions.url ?? request.url}`;
     if (mapped.internal) onInternalError(error, where);
-    // Mutating calls the server refused before the service ran go to the audit log: denied (401/403 from
-    // the server's checks) or error (invalid request: path, query, body, malformed JSON). The service
-    // records its own outcomes.
-    const denied = error instanceof AuthorizationError || error instanceof UnauthenticatedError;
-    const invalid =
-      (typeof error === 'object' && error !== null && requestErrors.has(error)) ||
-      (!isWharfError(error) && mapped.status < 500);
-    if (request.method !== 'GET' && request.method !== 'HEAD' && (denied || invalid)) {
+    // Every refused or failed mutating call goes to the audit log once: the service and routes that record
+    // their own failures mark those errors; everything else is recorded here, denied (401/403) or error
+    // (an invalid request, a dataset not writable, a token or grant that is not there, ...).
+    if (request.method !== 'GET' && request.method !== 'HEAD' && !wasAudited(error)) {
+      const denied =
+        error instanceof AuthorizationError ||
+        error instanceof UnauthenticatedError ||
+        mapped.body.error.code === 'ACCESS_DENIED';
       let principal = (request as { principal?: Principal | null }).principal;
       // Refused before the route authenticated the caller (a malformed body, say): say who sent it all the same.
       const header = request.headers.authorization;
@@ -118,12 +126,12 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
         .audit({
           actor: principal?.username ?? 'anonymous',
           action: `http ${where}`,
-          target: error instanceof AuthorizationError ? error.auditTarget : null,
+          target: error instanceof AuthorizationError ? error.auditTarget : datasetIdOf(request.params),
           outcome: denied ? 'denied' : 'error',
           details: {
             status: mapped.status,
             code: mapped.body.error.code,
-            message: mapped.body.error.message.slice(0, 500),
+            message: mapped.body.error.message.replaceAll('\u0000', '').slice(0, 500),
           },
         })
         .catch(() => undefined);

@@ -96,18 +96,13 @@ export function registerRoutes(app: FastifyInstance, ctx: ServerContext, routes:
   }
 }
 
-/** Errors the route layer raised itself (invalid requests), as opposed to the service's (already audited). */
-export const requestErrors = new WeakSet<object>();
-
 function check(schema: z.ZodType | undefined, input: unknown, what: string): never {
   if (!schema) return undefined as never;
   // `z.unknown()`: the handler validates (and words) the input itself, e.g. metadata checked by the service.
   if (schema.def.type === 'unknown') return input as never;
   const result = validateWith(schema, input);
   if (!result.ok) {
-    const error = new FieldValidationError(what, result.issues);
-    requestErrors.add(error);
-    throw error;
+    throw new FieldValidationError(what, result.issues);
   }
   return result.value as never;
 }

@@ -481,6 +481,37 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
     expect((await http('DELETE', `/datasets/${ds}/files/keep.txt`)).status).toBe(409);
     expect((await http('GET', `/datasets/${ds}/files/keep.txt`)).bytes.toString()).toBe('kept');
     expect((await http('GET', `/datasets/${ds}/files/late.txt`)).status).toBe(404);
+    // Every refused write is in the audit log (issue 5: every mutating call), once.
+    const credentials = await json('POST', `/datasets/${ds}/credentials`, 'alice', { access: 'write' });
+    expect(credentials.status).toBe(409);
+    const presign = await json('POST', `/datasets/${ds}/presign`, 'alice', { method: 'PUT', path: 'x.txt' });
+    expect(presign.status).toBe(409);
+    const update = await json('PUT', `/datasets/${ds}/metadata`, 'alice', {
+      reason: 'late',
+      metadata: sampleMetadata('Late', { organisationId: refs.org, dataCustodianId: refs.person }),
+    });
+    expect(update.status).toBe(409);
+    const audit = await json('GET', `/audit?target=${encodeURIComponent(ds)}&limit=10000`, 'admin');
+    const refusals = (audit.body.items as Json[])
+      .filter((e) => e.outcome !== 'ok')
+      .map((e) => [e.action, e.outcome, e.actor, e.details.code]);
+    expect(refusals).toEqual([
+      ['http PUT /datasets/:prefix/:number/files/*', 'error', 'alice', 'CONFLICT'],
+      ['http DELETE /datasets/:prefix/:number/files/*', 'error', 'alice', 'CONFLICT'],
+      ['http POST /datasets/:prefix/:number/credentials', 'error', 'alice', 'CONFLICT'],
+      ['http POST /datasets/:prefix/:number/presign', 'error', 'alice', 'CONFLICT'],
+      ['dataset.update', 'error', 'alice', 'CONFLICT'],
+    ]);
+  });
+
+  it('audits refused revocations of tokens and grants that are not there (404)', async () => {
+    expect((await http('DELETE', '/tokens/nosuchtoken')).status).toBe(404);
+    expect((await http('DELETE', `/datasets/${id}/access/grants/user/nobody`)).status).toBe(404);
+    const latest = (await json('GET', '/audit?order=newest&limit=5', 'admin')).body.items as Json[];
+    expect(latest.slice(0, 2).map((e) => [e.action, e.outcome, e.target, e.details.status])).toEqual([
+      ['http DELETE /datasets/:prefix/:number/access/grants/:principalKind/:principal', 'error', id, 404],
+      ['http DELETE /tokens/:tokenId', 'error', null, 404],
+    ]);
   });
 
   it('documents the routes in the OpenAPI document', async () => {

@@ -36,6 +36,7 @@ import {
   writeMetadataFile,
   type FolderCopyResult,
 } from './dataset-folder.js';
+import { markAudited } from './audited-errors.js';
 import { decodePaginationKey, encodePaginationKey } from './pagination-key.js';
 
 export interface DatastoreServiceOptions {
@@ -550,6 +551,7 @@ export class DatastoreService {
           details: { code, message: error instanceof Error ? error.message.slice(0, 2000) : String(error) },
         })
         .catch(() => undefined);
+      markAudited(error);
       throw error;
     }
   }

@@ -6,6 +6,7 @@ import {
   CREDENTIALS_MAX_SECONDS,
   CREDENTIALS_MIN_SECONDS,
 } from '../../datastore/access/sts-credentials.js';
+import { markAudited } from '../../datastore/service/audited-errors.js';
 import { datasetFolder } from '../../datastore/service/dataset-folder.js';
 import { credentialsResultSchema } from '../../datastore/model/data-access-schemas.js';
 import { route, type RouteSpec } from '../route.js';
@@ -76,6 +77,7 @@ export const credentialRoutes: RouteSpec[] = [
               },
             })
             .catch(() => undefined);
+          markAudited(error);
           throw error;
         }
         const expiration = issued.expiration.toISOString();

@@ -3,6 +3,7 @@ import { ValidationError } from '../../core/errors.js';
 import { assertSafeRelativeKey } from '../../core/keys.js';
 import { fileListSchema, filePutResultSchema } from '../../datastore/model/data-access-schemas.js';
 import type { DatasetFile } from '../../datastore/model/data-access-schemas.js';
+import { markAudited } from '../../datastore/service/audited-errors.js';
 import { datasetFolder, METADATA_FILE } from '../../datastore/service/dataset-folder.js';
 import type { Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -197,6 +198,7 @@ export const fileRoutes: RouteSpec[] = [
           path: params.path,
           message: (error instanceof Error ? error.message : String(error)).slice(0, 500),
         }).catch(() => undefined);
+        markAudited(error);
         throw error;
       }
       await audit(ctx, principal!, 'dataset.file.put', id, 'ok', {
