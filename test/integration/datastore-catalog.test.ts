@@ -110,6 +110,26 @@ describe('datastore catalog migrations', () => {
     }
   });
 
+  it('migration 5 reindexes existing names word for word (stop words and single letters too)', async () => {
+    await withClient(async (c) => {
+      await runMigrations(c, 'names', MIGRATIONS.slice(0, 4));
+      await c.query(`INSERT INTO names.registry_entries (id, kind, display_name, data, created_by)
+                     VALUES ('T/1', 'organisation', 'Org', '{}', 'alice')`);
+      await c.query(
+        `INSERT INTO names.datasets (id, folder, owner, metadata, display_name, keywords_text,
+           description_text, organisation_id, publisher_id)
+         VALUES ('T/2', 'T-2/', 'alice', '{}', 'AT&T network logs', '', 'Call records', 'T/1', 'T/1')`,
+      );
+    });
+    const catalog = await openPgCatalog({ connectionString: db.url, schema: 'names' });
+    try {
+      expect(catalog.migration.applied).toEqual(MIGRATIONS.slice(4).map((m) => m.version));
+      expect((await catalog.searchDatasets('at&t', 25)).map((h) => h.record.id)).toEqual(['T/2']);
+    } finally {
+      await catalog.close();
+    }
+  });
+
   it('refuse to start when an applied migration was edited', async () => {
     await withClient((c) => runMigrations(c, 'edited'));
     const edited = MIGRATIONS.map((m) => (m.version === 1 ? { ...m, sql: `${m.sql}\n-- edited` } : m));

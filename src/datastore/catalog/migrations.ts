@@ -319,4 +319,26 @@ CREATE INDEX registry_entries_kind_name_sort ON registry_entries (kind, name_sor
 DROP INDEX registry_entries_kind_name;
 `,
   },
+  {
+    version: 5,
+    name: 'names searchable word for word',
+    sql: `
+-- The english configuration drops stop words and single letters, so a name such as 'AT&T network logs'
+-- could not be found by 'AT&T' (the query's 'at' & 't' matched nothing). The name is now also indexed
+-- with the simple configuration, at the name's weight (B): every word of a name can be searched as typed.
+-- Appended last, so that the positions of the other parts stay as they were.
+CREATE OR REPLACE FUNCTION dataset_search_vector(id text, display_name text, keywords_text text,
+    description_text text)
+  RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT setweight(to_tsvector('simple'::regconfig, id), 'A') ||
+         setweight(to_tsvector('english'::regconfig, display_name), 'B') ||
+         setweight(to_tsvector('english'::regconfig, keywords_text), 'C') ||
+         setweight(to_tsvector('english'::regconfig, description_text), 'D') ||
+         setweight(to_tsvector('simple'::regconfig, display_name), 'B')
+$$;
+UPDATE dataset_search s
+  SET search_vector = dataset_search_vector(d.id, d.display_name, d.keywords_text, d.description_text)
+  FROM datasets d WHERE d.seq = s.seq;
+`,
+  },
 ];
