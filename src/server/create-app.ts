@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ValidationError } from '../core/errors.js';
 import type { OidcVerifier } from '../datastore/access/oidc.js';
 import type { AccessCatalog, Catalog } from '../datastore/catalog/types.js';
 import { wasAudited } from '../datastore/service/audited-errors.js';
@@ -36,6 +37,46 @@ export interface CreateAppOptions {
   responseCacheBytes?: number;
   /** Receives unexpected (5xx) errors with their stack; clients never see those details. Default: stderr. */
   onInternalError?: (error: unknown, where: string) => void;
+}
+
+/**
+ * JSON request bodies only: fastify would also hand a text/plain body to the routes as a string, which
+ * their validation then calls "must be an object, not a string"; without a parser it is a 415 saying to
+ * send JSON, as for any other type. A key fastify refuses for safety (`__proto__`, `constructor.prototype`)
+ * is named, not reported as invalid JSON.
+ */
+function acceptOnlyJsonBodies(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = String(body);
+    parse(request, text, (error, value) => {
+      const key = error ? refusedKey(text) : undefined;
+      if (key === undefined) return done(error, value);
+      done(
+        new ValidationError(`the body has a key ${key}, which is not accepted`, {
+          hint: 'rename or remove that key',
+        }),
+        undefined,
+      );
+    });
+  });
+}
+
+/** In valid JSON, the key fastify's safe parser refuses; undefined for text that is not JSON. */
+function refusedKey(text: string): string | undefined {
+  let found: string | undefined;
+  try {
+    JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__') found ??= '__proto__';
+      else if (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value)
+        found ??= 'constructor.prototype';
+      return value;
+    });
+  } catch {
+    return undefined;
+  }
+  return found;
 }
 
 /** The dataset a route's path names (`/datasets/{prefix}/{number}/…`), for the audit entry's target. */
@@ -91,6 +132,8 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     // Presigned-URL tokens (/data/{token}) are one path segment of a few hundred characters.
     routerOptions: { maxParamLength: 4096 },
   });
+
+  acceptOnlyJsonBodies(app);
 
   let openApi: Record<string, unknown> | undefined;
   const routes: RouteSpec[] = [

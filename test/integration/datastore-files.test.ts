@@ -341,13 +341,46 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
     expect(entry).toMatchObject({ actor: 'alice', outcome: 'error', details: { status: 400 } });
   });
 
-  it('says what to send when a JSON body has the wrong type (415) or is too large (413)', async () => {
+  it('says what to send when a JSON body has the wrong type (415, text/plain too), a refused key or is too large (413)', async () => {
     const form = await http('POST', '/datasets', {
       body: '{}',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(form.status).toBe(415);
     expect(form.body.error.hint).toBe('send the body as JSON with the header Content-Type: application/json');
+    // text/plain too (fastify would pass it on as a string), for mint and validate alike.
+    for (const path of ['/datasets', '/datasets/validate']) {
+      const text = await http('POST', path, {
+        body: JSON.stringify({ associations: {} }),
+        headers: { 'content-type': 'text/plain' },
+      });
+      expect([text.status, text.body.error.hint]).toEqual([
+        415,
+        'send the body as JSON with the header Content-Type: application/json',
+      ]);
+    }
+    // Valid JSON with a key the safe parser refuses: named, not called invalid JSON.
+    for (const [body, key] of [
+      ['{"name":"x","__proto__":{"admin":true}}', '__proto__'],
+      ['{"name":"x","constructor":{"prototype":{}}}', 'constructor.prototype'],
+    ] as const) {
+      const refused = await http('POST', '/organisations', {
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect([refused.status, refused.body.error.message]).toEqual([
+        400,
+        `the body has a key ${key}, which is not accepted`,
+      ]);
+    }
+    const broken = await http('POST', '/organisations', {
+      body: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect([broken.status, broken.body.error.message]).toEqual([
+      400,
+      "Body is not valid JSON but content-type is set to 'application/json'",
+    ]);
     const huge = await http('POST', '/datasets', {
       body: JSON.stringify({ pad: 'x'.repeat(5 * 1024 * 1024) }),
       headers: { 'content-type': 'application/json' },
