@@ -13,6 +13,14 @@ describe('inCliTerms', () => {
     expect(unauthenticated.hint).toMatch(/^log in with `wharf login URL --token TOKEN`.*or set WHARF_TOKEN$/);
     expect(unauthenticated).toBeInstanceOf(AccessDeniedError);
     expect(unauthenticated.code).toBe('ACCESS_DENIED');
+    // A dataset route's 401: the instruction to log in is printed once (in the hint), not twice.
+    const anonymous = inCliTerms(
+      new AccessDeniedError('dataset 10378.1/3 needs the metadata-read role; send an API token', {
+        hint: 'send Authorization: Bearer <token> (wharf token create)',
+      }),
+    );
+    expect(anonymous.message).toBe('dataset 10378.1/3 needs the metadata-read role; no API token was given');
+    expect(`${anonymous.message} (${anonymous.hint!})`.match(/wharf login/g)).toHaveLength(1);
 
     expect(
       inCliTerms(

@@ -11,7 +11,8 @@ const LOGIN_HINT =
 const PHRASES: [RegExp, string][] = [
   [/send Authorization: Bearer <token> \(wharf token create\)/, LOGIN_HINT],
   [/send an API token \(wharf token create\)/, 'use an API token (`wharf login URL --token TOKEN`)'],
-  [/; send an API token$/, '; log in with `wharf login URL --token TOKEN`'],
+  // The hint says how to log in (LOGIN_HINT): the message only says what is missing.
+  [/; send an API token$/, '; no API token was given'],
   [
     /check the id, e\.g\. with (GET \/datasets or \/datasets\/search|listDatasets or searchDatasets)/,
     'check the id, e.g. with `wharf dataset list` or `wharf dataset search`',

@@ -130,6 +130,17 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     await aliceAt(['dataset', 'mint', 'meta.json']);
     const first = jsonLines((await aliceAt(['dataset', 'list', '--page-size', '1', '--json'])).stdout);
     const key = first.at(-1)!.paginationKey as string;
+    // No token for a dataset route: the instruction to log in once, in the hint.
+    for (const token of [[], ['--token', '']]) {
+      const noToken = await wharf(
+        ['dataset', 'show', first[0]!.id as string, '--server', server.url, ...token],
+        { env: envFor('nobody'), cwd: dir },
+      );
+      expect(noToken.code).toBe(4);
+      expect(noToken.stderr).toMatch(
+        /^wharf: error: dataset 10378\.1\/\d+ needs the metadata-read role; no API token was given \(log in with `wharf login URL --token TOKEN`.*or set WHARF_TOKEN\)\n$/,
+      );
+    }
     const stale = await aliceAt(['dataset', 'list', '--page-key', key, '--sort', 'name']);
     expect(stale.code).toBe(2);
     expect(stale.stderr).toContain('--page-key belongs to a listing with another sort order');
