@@ -57,6 +57,29 @@ describe('inCliTerms', () => {
     expect(invalid.message).toBe(
       'the options are invalid (2 problems):\n  --page-size: Too big: expected number to be <=1000\n  other: x',
     );
+    // One problem with a body field or path argument: one line, the option's name and its units.
+    const expires = inCliTerms(
+      new FieldValidationError('request body', [{ path: 'expiresIn', message: 'must be at most 86,400' }]),
+    );
+    expect([expires.message, expires.hint]).toEqual(['--expires-in: must be at most 24h', undefined]);
+    const duration = inCliTerms(
+      new FieldValidationError('request body', [
+        { path: 'durationSeconds', message: 'must be at least 900' },
+      ]),
+    );
+    expect(duration.message).toBe('--duration: must be at least 15m');
+    const credentials = inCliTerms(
+      new FieldValidationError('request body', [
+        { path: 'durationSeconds', message: 'must be at most 43,200' },
+      ]),
+    );
+    expect(credentials.message).toBe('--duration: must be at most 12h');
+    const user = inCliTerms(
+      new FieldValidationError('path parameters', [
+        { path: 'username', message: 'must be a user name (letters, digits, . _ @ -)' },
+      ]),
+    );
+    expect(user.message).toBe('USER: must be a user name (letters, digits, . _ @ -)');
     const plain = new ValidationError('metadata is invalid (1 problem):\n  pageSize: no', { hint: 'fix it' });
     expect(inCliTerms(plain).message).toBe('metadata is invalid (1 problem):\n  pageSize: no');
     expect(plain.hint).toBe('fix it');

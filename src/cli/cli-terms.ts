@@ -1,4 +1,5 @@
 import type { WharfError } from '../core/errors.js';
+import { FieldValidationError, type FieldIssue } from '../datastore/model/validation.js';
 
 /**
  * The datastore's messages and hints speak its HTTP API and SDK (routes, operation ids, query parameters): the
@@ -41,35 +42,93 @@ const PHRASES: [RegExp, string][] = [
     'ask for a new URL with `wharf dataset presign`',
   ],
   [/POST \/datasets\/\{prefix\}\/\{number\}\/credentials/, '`wharf dataset credentials ID`'],
-  [/^query parameters is invalid/, 'the options are invalid'],
 ];
 
-/** Issue paths of query parameters, as the CLI's options. */
-const OPTIONS: Record<string, string> = {
-  sortBy: '--sort',
-  ascending: '--asc',
-  pageSize: '--page-size',
-  paginationKey: '--page-key',
-  releaseStatus: '--release-status',
-  approver: '--approver',
-  limit: '--limit',
-  query: 'QUERY',
+interface CliName {
+  name: string;
+  /** A duration option: the API's bounds in seconds are shown as durations (`24h`). */
+  seconds?: true;
+}
+
+/** Query, body and path fields the CLI sets from its options and arguments, by the part of the request. */
+const OPTIONS: Record<string, Record<string, CliName>> = {
+  'query parameters': {
+    sortBy: { name: '--sort' },
+    ascending: { name: '--asc' },
+    pageSize: { name: '--page-size' },
+    paginationKey: { name: '--page-key' },
+    releaseStatus: { name: '--release-status' },
+    approver: { name: '--approver' },
+    limit: { name: '--limit' },
+    query: { name: 'QUERY' },
+  },
+  'request body': {
+    expiresIn: { name: '--expires-in', seconds: true },
+    durationSeconds: { name: '--duration', seconds: true },
+    approver: { name: '--approver' },
+    notes: { name: '--notes' },
+    username: { name: '--user' },
+  },
+  'path parameters': {
+    username: { name: 'USER' },
+    tokenId: { name: 'TOKEN-ID' },
+  },
 };
+
+/** How the API names the parts of a request the CLI's options and arguments fill (a metadata file is not one). */
+const REQUEST_PART = /^(query parameters|request body|path parameters) is invalid \(/;
 
 function rewrite(text: string): string {
   let out = text;
   for (const [pattern, replacement] of PHRASES) out = out.replace(pattern, replacement);
-  if (out !== text && out.startsWith('the options are invalid')) {
-    out = out.replace(/^ {2}(\w+):/gm, (line, name: string) =>
-      OPTIONS[name] ? `  ${OPTIONS[name]}:` : line,
-    );
-  }
   return out;
+}
+
+/** `expiresIn: must be at most 86,400` → `--expires-in: must be at most 24h`. */
+function optionIssue(issue: FieldIssue, names: Record<string, CliName>): string {
+  const option = names[issue.path];
+  if (!option) return `${issue.path}: ${rewrite(issue.message)}`;
+  const message = option.seconds
+    ? issue.message.replace(
+        /^(must be (?:at least|at most|more than|less than)) ([\d,]+)$/,
+        (_, bound: string, n: string) => `${bound} ${formatDuration(Number(n.replaceAll(',', '')))}`,
+      )
+    : issue.message;
+  return `${option.name}: ${rewrite(message)}`;
+}
+
+/** Whole seconds as the CLI's duration options take them: `24h`, `15m`, `1h30m`, `1m30s`. */
+function formatDuration(seconds: number): string {
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of [
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0 || parts.length === 0) parts.push(`${rest}s`);
+  return parts.join('');
 }
 
 /** Puts `error`'s message and hint in the CLI's words (in place: the CLI is about to print it) and returns it. */
 export function inCliTerms(error: WharfError): WharfError {
   const writable = error as { message: string; hint: string | undefined };
+  const part = error instanceof FieldValidationError ? REQUEST_PART.exec(error.message)?.[1] : undefined;
+  if (part !== undefined) {
+    // Options and arguments the user typed: one line per problem, named as the CLI names them.
+    const lines = (error as FieldValidationError).issues.map((i) => optionIssue(i, OPTIONS[part]!));
+    if (lines.length === 1) {
+      writable.message = lines[0]!;
+      writable.hint = undefined;
+    } else {
+      writable.message = `the options are invalid (${lines.length} problems):\n${lines.map((l) => `  ${l}`).join('\n')}`;
+    }
+    return error;
+  }
   writable.message = rewrite(error.message);
   if (error.hint !== undefined) writable.hint = rewrite(error.hint);
   return error;

@@ -3,12 +3,16 @@ import { UsageError } from './errors.js';
 const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 
 /** Parses `90`, `90s`, `15m`, `1h`, `1h30m`, `7d` into seconds. Throws UsageError naming the expected form. */
-export function parseDurationSeconds(input: string, what = 'duration'): number {
+export function parseDurationSeconds(
+  input: string,
+  what = 'duration',
+  examples = '90s, 15m, 1h, 7d',
+): number {
   const text = input.trim().toLowerCase();
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
-    throw new UsageError(`invalid ${what} ${JSON.stringify(input)}: expected e.g. 90s, 15m, 1h, 7d`);
+    throw new UsageError(`invalid ${what} ${JSON.stringify(input)}: expected e.g. ${examples}`);
   }
   return parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNITS[p[2] ?? 's'] ?? 1), 0);
 }

@@ -603,7 +603,7 @@ Examples:
       const expiresIn =
         flags.expiresIn === undefined
           ? undefined
-          : Math.round(parseDurationSeconds(flags.expiresIn, '--expires-in'));
+          : Math.round(parseDurationSeconds(flags.expiresIn, '--expires-in', '900, 15m, 2h'));
       const presigned = await (
         await connect(flags)
       ).generateDatasetPresignedUrl(id, path, {
@@ -643,7 +643,7 @@ Examples:
         const durationSeconds =
           flags.duration === undefined
             ? undefined
-            : Math.round(parseDurationSeconds(flags.duration, '--duration'));
+            : Math.round(parseDurationSeconds(flags.duration, '--duration', '3600, 15m, 2h'));
         const ds = await connect(flags);
         const options = durationSeconds !== undefined ? { durationSeconds } : {};
         const creds = flags.write
