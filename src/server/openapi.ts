@@ -62,6 +62,13 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
     const parameters = [
       ...parametersOf(spec.params, 'path'),
       ...parametersOf(spec.query, 'query'),
+      ...(spec.headers ?? []).map((h) => ({
+        name: h.name,
+        in: 'header',
+        required: false,
+        description: h.description,
+        schema: { type: 'string', ...(h.pattern ? { pattern: h.pattern } : {}) },
+      })),
       ...(spec.ifMatch
         ? [
             {
@@ -80,13 +87,15 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
         description: spec.success.description,
         ...(spec.success.status === 204
           ? {}
-          : {
-              content: {
-                'application/json': {
-                  schema: spec.success.schema ? { $ref: uri(registry.get(spec.success.schema)!.id) } : {},
+          : spec.success.mediaType
+            ? { content: { [spec.success.mediaType]: { schema: rawSchema(spec.success.mediaType) } } }
+            : {
+                content: {
+                  'application/json': {
+                    schema: spec.success.schema ? { $ref: uri(registry.get(spec.success.schema)!.id) } : {},
+                  },
                 },
-              },
-            }),
+              }),
       },
     };
     const errorStatuses = new Set([
@@ -115,7 +124,15 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
               content: { 'application/json': { schema: { $ref: uri(registry.get(body)!.id) } } },
             },
           }
-        : {}),
+        : spec.rawBody
+          ? {
+              requestBody: {
+                required: true,
+                description: spec.rawBody.description,
+                content: { 'application/octet-stream': { schema: rawSchema('application/octet-stream') } },
+              },
+            }
+          : {}),
       responses,
       security: spec.auth === 'optional' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }],
     };
@@ -137,6 +154,11 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A Wharf API token.' } },
     },
   };
+}
+
+/** Bytes (a file) or text (HTML) in a request or answer that is not JSON. */
+function rawSchema(mediaType: string): JsonSchema {
+  return mediaType.startsWith('text/') ? { type: 'string' } : { type: 'string', format: 'binary' };
 }
 
 /** The schema the docs show for the body (a route that validates its body itself documents `docBody`). */

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import type { ApiTokenInfo, DatasetGrant } from '../datastore/catalog/types.js';
+import type { ApiTokenInfo, AuditEntry, DatasetGrant, ManifestEntry } from '../datastore/catalog/types.js';
+import {
+  organisationInputSchema,
+  personInputSchema,
+  type RegistryEntry,
+} from '../datastore/model/dataset.js';
 import type { grantSchema, WhoAmI } from '../datastore/model/api-schemas.js';
 import type { Principal } from './auth.js';
 
@@ -40,9 +45,61 @@ export const tokenListSchema = z
   .strictObject({ items: z.array(tokenInfoSchema) })
   .meta({ title: 'TokenList' });
 
+const registryEntryFields = {
+  id: z.string().describe('Registry id PREFIX/N.'),
+  displayName: z.string(),
+  createdAt: isoTime,
+  createdBy: z.string(),
+};
+export const registryEntrySchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      ...registryEntryFields,
+      kind: z.literal('organisation'),
+      data: organisationInputSchema,
+    }),
+    z.strictObject({ ...registryEntryFields, kind: z.literal('person'), data: personInputSchema }),
+  ])
+  .meta({ title: 'RegistryEntry' });
+export const registryEntryListSchema = z
+  .strictObject({ items: z.array(registryEntrySchema) })
+  .meta({ title: 'RegistryEntryList' });
+
+export const usernameListSchema = z
+  .strictObject({ items: z.array(z.string().describe('A user name.')) })
+  .meta({ title: 'UsernameList' });
+
+const manifestEntrySchema = z.strictObject({
+  path: z.string().describe("The file's path in the dataset's folder."),
+  size: z.number().int(),
+  sha256: z.string().describe('Hex SHA-256 of the content when released.'),
+});
+export const releaseManifestSchema = z
+  .strictObject({ items: z.array(manifestEntrySchema) })
+  .meta({ title: 'ReleaseManifest' });
+
+const auditEntrySchema = z.strictObject({
+  id: z.number().int(),
+  at: isoTime,
+  actor: z.string().describe("The caller's user name, or anonymous."),
+  action: z.string().describe('e.g. dataset.mint, dataset.file.put, or http METHOD /route for refusals.'),
+  target: nullable(z.string()),
+  outcome: z.enum(['ok', 'denied', 'error']),
+  details: z.record(z.string(), z.unknown()),
+});
+export const auditPageSchema = z
+  .strictObject({
+    items: z.array(auditEntrySchema),
+    hasMore: z.boolean().describe('Whether another page exists.'),
+  })
+  .meta({ title: 'AuditPage' });
+
 // ------------------------------------------------------------------ drift checks (compile time only)
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const same = <T extends true>(value: T) => value;
 same<Same<z.output<typeof tokenInfoSchema>, ApiTokenInfo>>(true);
 same<Same<z.output<typeof grantSchema>, DatasetGrant>>(true);
 same<Same<WhoAmI, Principal>>(true);
+same<Same<z.output<typeof registryEntrySchema>, RegistryEntry>>(true);
+same<Same<z.output<typeof manifestEntrySchema>, ManifestEntry>>(true);
+same<Same<z.output<typeof auditEntrySchema>, AuditEntry>>(true);

@@ -41,12 +41,22 @@ export interface RouteSpec<
   docBody?: z.ZodType;
   /** The route honours `If-Match` (documented as a header parameter). */
   ifMatch?: boolean;
+  /** Other request headers the route reads (documented as header parameters). */
+  headers?: { name: string; description: string; pattern?: string }[];
+  /** The body is not JSON but bytes streamed to the store (documented as application/octet-stream). */
+  rawBody?: { description: string };
   /** How a 400 names the body, e.g. "dataset metadata". Default "request body". */
   bodyName?: string;
   /** 'required' (default): anonymous callers get 401 before the handler runs. */
   auth?: 'required' | 'optional';
   /** Success status and what the response is. */
-  success: { status: 200 | 201 | 204; description: string; schema?: z.ZodType };
+  success: {
+    status: 200 | 201 | 204;
+    description: string;
+    schema?: z.ZodType;
+    /** An answer that is not JSON: `application/octet-stream` (bytes), `text/html`, `*\/*` (static files). */
+    mediaType?: string;
+  };
   /** Error statuses this route can answer with (400/401/500 are implied). */
   errors?: number[];
   handler(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>): Promise<unknown>;

@@ -8,14 +8,19 @@ import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore
 import type { DatasetMetadataInput } from '../../src/datastore/model/metadata.js';
 import { sampleMetadata } from './datastore-fixtures.js';
 import {
+  auditPageSchema,
   createdTokenSchema,
   datasetPageSchema,
   datasetRecordSchema,
   healthSchema,
   historySchema,
+  registryEntryListSchema,
+  registryEntrySchema,
+  releaseManifestSchema,
   releaseStateSchema,
   searchResultsSchema,
   tokenListSchema,
+  usernameListSchema,
   versionResultSchema,
 } from '../../src/server/response-schemas.js';
 import { startDatastore, type RunningDatastore } from '../../src/server/start-datastore.js';
@@ -244,6 +249,58 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         'displayName',
         'releaseTime',
       ]);
+      // Every JSON answer has its schema; bytes and HTML say so; uploads document their body and header.
+      const empty: string[] = [];
+      for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+        for (const [method, op] of Object.entries(methods)) {
+          for (const [status, response] of Object.entries(op.responses as Record<string, Json>)) {
+            const schema = response.content?.['application/json']?.schema;
+            if (schema !== undefined && Object.keys(schema).length === 0)
+              empty.push(`${method} ${path} ${status}`);
+          }
+        }
+      }
+      expect(empty).toEqual([]);
+      const binary = { type: 'string', format: 'binary' };
+      for (const path of ['/datasets/{prefix}/{number}/files/{path}', '/data/{token}']) {
+        const put = doc.paths[path].put;
+        expect(put.requestBody.content['application/octet-stream'].schema, path).toEqual(binary);
+        expect(
+          put.parameters.find((p: { name: string }) => p.name === 'x-wharf-sha256'),
+          path,
+        ).toMatchObject({
+          in: 'header',
+          required: false,
+        });
+        expect(doc.paths[path].get.responses['200'].content, path).toEqual({
+          'application/octet-stream': { schema: binary },
+        });
+      }
+      expect(doc.paths['/docs'].get.responses['200'].content).toEqual({
+        'text/html': { schema: { type: 'string' } },
+      });
+      for (const [path, title] of [
+        ['/reviewers', 'UsernameList'],
+        ['/organisations', 'RegistryEntryList'],
+        ['/people', 'RegistryEntryList'],
+        ['/registry/{prefix}/{number}', 'RegistryEntry'],
+        ['/groups/{group}/members', 'UsernameList'],
+        ['/audit', 'AuditPage'],
+        ['/datasets/{prefix}/{number}/release/manifest', 'ReleaseManifest'],
+      ]) {
+        expect(doc.paths[path!].get.responses['200'].content['application/json'].schema, path).toEqual({
+          $ref: `#/components/schemas/${title!}`,
+        });
+      }
+      expect(doc.paths['/organisations'].post.responses['201'].content['application/json'].schema).toEqual({
+        $ref: '#/components/schemas/RegistryEntry',
+      });
+      // And those schemas describe the real answers.
+      expectShape(registryEntryListSchema, (await call('GET', '/organisations', { as: 'alice' })).body);
+      expectShape(registryEntryListSchema, (await call('GET', '/people', { as: 'alice' })).body);
+      expectShape(registryEntrySchema, (await call('GET', `/registry/${personId}`, { as: 'alice' })).body);
+      expectShape(usernameListSchema, (await call('GET', '/reviewers', { as: 'alice' })).body);
+      expectShape(auditPageSchema, (await call('GET', '/audit?limit=50', { as: 'sysadmin' })).body);
       // Every $ref resolves.
       const refs = JSON.stringify(doc).match(/"#\/components\/schemas\/[^"]+"/g) ?? [];
       for (const ref of new Set(refs)) expect(schemas[ref.slice(22, -1)], ref).toBeDefined();
@@ -829,6 +886,7 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
       expect(manifest.body.items).toEqual([
         { path: 'raw/a.csv', size: 8, sha256: createHash('sha256').update('x,y\n1,2\n').digest('hex') },
       ]);
+      expectShape(releaseManifestSchema, manifest.body);
       const history = await call('GET', `${at(id)}/release`, { as: 'alice' });
       expect(history.body.status).toBe('RELEASED');
       expectShape(releaseStateSchema, history.body);

@@ -13,6 +13,7 @@ import {
   assertClientWritable,
   expectedSha256,
   SHA256_HEADER,
+  SHA256_HEADER_PARAMETER,
   sendObject,
   inDatasetTerms,
   writeRequestBody,
@@ -151,7 +152,11 @@ export const fileRoutes: RouteSpec[] = [
     params: filePathParams,
     auth: 'optional',
     errors: [...FILE_ERRORS, 416],
-    success: { status: 200, description: 'The bytes (206 for a range).' },
+    success: {
+      status: 200,
+      description: 'The bytes (206 for a range).',
+      mediaType: 'application/octet-stream',
+    },
     handler: async ({ params, principal, auth, ctx, request, reply }) => {
       const id = handleId(params);
       await auth.requireDatasetRole(principal, id, 'data-read');
@@ -176,6 +181,8 @@ export const fileRoutes: RouteSpec[] = [
       'mismatch is a 400 and nothing is stored. Refused (409) while the dataset is PENDING or RELEASED; ' +
       'metadata.json at the root and a path with a .wharf folder (reserved for local state) are refused (400).',
     params: filePathParams,
+    headers: [SHA256_HEADER_PARAMETER],
+    rawBody: { description: "The file's content (any content type; stored as sent)." },
     errors: [...FILE_ERRORS, 409],
     success: { status: 200, description: '{ datasetId, path, size, etag }', schema: filePutResultSchema },
     handler: async ({ params, principal, auth, ctx, request }) => {

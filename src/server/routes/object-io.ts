@@ -22,6 +22,13 @@ import type { ByteRange, ObjectInfo, StorageDriver } from '../../storage/types.j
 /** Header carrying the hex SHA-256 an upload must have. */
 export const SHA256_HEADER = 'x-wharf-sha256';
 
+/** The OpenAPI header parameter of the upload routes. */
+export const SHA256_HEADER_PARAMETER = {
+  name: SHA256_HEADER,
+  description: "The body's hex SHA-256: a mismatch is a 400 and nothing is stored.",
+  pattern: '^[0-9a-fA-F]{64}$',
+};
+
 const statusOverrides = new WeakMap<FastifyReply, number>();
 
 /**

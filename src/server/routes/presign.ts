@@ -8,7 +8,13 @@ import { datasetFolder } from '../../datastore/service/dataset-folder.js';
 import { AuthorizationError } from '../http-errors.js';
 import { route, type RouteSpec } from '../route.js';
 import type { ServerContext } from '../context.js';
-import { assertClientUploadable, expectedSha256, sendObject, writeRequestBody } from './object-io.js';
+import {
+  assertClientUploadable,
+  expectedSha256,
+  SHA256_HEADER_PARAMETER,
+  sendObject,
+  writeRequestBody,
+} from './object-io.js';
 import { handleId, handleParams, nonEmpty } from './params.js';
 
 /** Presigned URL lifetimes: 1 s to 24 h, default 3 h. */
@@ -178,7 +184,11 @@ export const dataRoutes: RouteSpec[] = [
     params: dataTokenParams,
     auth: 'optional',
     errors: DATA_ERRORS,
-    success: { status: 200, description: 'The file (application/octet-stream unless stored otherwise).' },
+    success: {
+      status: 200,
+      description: 'The file (application/octet-stream unless stored otherwise).',
+      mediaType: 'application/octet-stream',
+    },
     handler: async ({ params, ctx, request, reply }) => {
       const payload = await verifyToken(ctx.access, params.token, 'GET');
       return sendObject(ctx.store, `${datasetFolder(payload.d)}${payload.p}`, payload.p, request, reply);
@@ -192,6 +202,8 @@ export const dataRoutes: RouteSpec[] = [
     summary: 'Upload (replace atomically) the file a presigned PUT URL names (local store)',
     description: 'Refused (409) if the dataset became PENDING or RELEASED after the URL was made.',
     params: dataTokenParams,
+    headers: [SHA256_HEADER_PARAMETER],
+    rawBody: { description: "The file's content (any content type; stored as sent)." },
     auth: 'optional',
     errors: [...DATA_ERRORS, 409],
     success: { status: 200, description: '{ datasetId, path, size, etag }', schema: putResultSchema },

@@ -1,4 +1,5 @@
 import { organisationInputSchema, personInputSchema } from '../../datastore/model/dataset.js';
+import { registryEntryListSchema, registryEntrySchema } from '../response-schemas.js';
 import { route, type RouteSpec } from '../route.js';
 import { handleId, handleParams } from './params.js';
 
@@ -11,7 +12,7 @@ export const registryRoutes: RouteSpec[] = [
     tag: 'registry',
     summary: 'Register an organisation',
     body: organisationInputSchema,
-    success: { status: 201, description: 'The registry entry with its new id.' },
+    success: { status: 201, description: 'The registry entry with its new id.', schema: registryEntrySchema },
     handler: ({ body, principal, ctx }) =>
       ctx.service.registerOrganisation(body, { actor: principal!.username }),
   }),
@@ -21,7 +22,7 @@ export const registryRoutes: RouteSpec[] = [
     operationId: 'listOrganisations',
     tag: 'registry',
     summary: 'Every organisation, by name',
-    success: { status: 200, description: '{ items }' },
+    success: { status: 200, description: '{ items }', schema: registryEntryListSchema },
     handler: async ({ ctx }) => ({ items: await ctx.service.listRegistryEntries('organisation') }),
   }),
   route({
@@ -31,7 +32,7 @@ export const registryRoutes: RouteSpec[] = [
     tag: 'registry',
     summary: 'Register a person',
     body: personInputSchema,
-    success: { status: 201, description: 'The registry entry with its new id.' },
+    success: { status: 201, description: 'The registry entry with its new id.', schema: registryEntrySchema },
     handler: ({ body, principal, ctx }) => ctx.service.registerPerson(body, { actor: principal!.username }),
   }),
   route({
@@ -40,7 +41,7 @@ export const registryRoutes: RouteSpec[] = [
     operationId: 'listPeople',
     tag: 'registry',
     summary: 'Every person, by name',
-    success: { status: 200, description: '{ items }' },
+    success: { status: 200, description: '{ items }', schema: registryEntryListSchema },
     handler: async ({ ctx }) => ({ items: await ctx.service.listRegistryEntries('person') }),
   }),
   route({
@@ -51,7 +52,7 @@ export const registryRoutes: RouteSpec[] = [
     summary: 'One organisation or person by id',
     params: handleParams,
     errors: [404],
-    success: { status: 200, description: 'The registry entry.' },
+    success: { status: 200, description: 'The registry entry.', schema: registryEntrySchema },
     handler: ({ params, ctx }) => ctx.service.fetchRegistryEntry(handleId(params)),
   }),
 ];

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.js';
-import { datasetRecordSchema, releaseStateSchema } from '../response-schemas.js';
+import {
+  datasetRecordSchema,
+  releaseManifestSchema,
+  releaseStateSchema,
+  usernameListSchema,
+} from '../response-schemas.js';
 import { route, type RouteSpec } from '../route.js';
 import { handleId, handleParams, username } from './params.js';
 
@@ -24,7 +29,7 @@ export const reviewRoutes: RouteSpec[] = [
     operationId: 'listDatasetReviewers',
     tag: 'review',
     summary: 'The reviewer pool',
-    success: { status: 200, description: '{ items: [username] }' },
+    success: { status: 200, description: '{ items: [username] }', schema: usernameListSchema },
     handler: async ({ ctx }) => ({ items: await ctx.service.listDatasetReviewers() }),
   }),
   route({
@@ -128,7 +133,11 @@ export const reviewRoutes: RouteSpec[] = [
     params: handleParams,
     auth: 'optional',
     errors: [403, 404],
-    success: { status: 200, description: '{ items: [{ path, size, sha256 }] }' },
+    success: {
+      status: 200,
+      description: '{ items: [{ path, size, sha256 }] }',
+      schema: releaseManifestSchema,
+    },
     handler: async ({ params, principal, auth, ctx }) => {
       const id = handleId(params);
       await auth.requireDatasetRole(principal, id, 'data-read');

@@ -98,7 +98,11 @@ export function systemRoutes(openApi: () => Record<string, unknown>): RouteSpec[
       tag: 'system',
       summary: 'This document',
       auth: 'optional',
-      success: { status: 200, description: 'OpenAPI 3.1' },
+      success: {
+        status: 200,
+        description: 'OpenAPI 3.1',
+        schema: z.record(z.string(), z.unknown()).meta({ title: 'OpenApiDocument' }),
+      },
       handler: async () => openApi(),
     }),
     route({
@@ -108,7 +112,7 @@ export function systemRoutes(openApi: () => Record<string, unknown>): RouteSpec[
       tag: 'system',
       summary: 'Browsable API documentation (Swagger UI, served locally)',
       auth: 'optional',
-      success: { status: 200, description: 'HTML' },
+      success: { status: 200, description: 'HTML', mediaType: 'text/html' },
       handler: async ({ reply }) => reply.type('text/html; charset=utf-8').send(DOCS_HTML),
     }),
     route({
@@ -120,7 +124,7 @@ export function systemRoutes(openApi: () => Record<string, unknown>): RouteSpec[
       auth: 'optional',
       params: z.strictObject({ file: z.string() }),
       errors: [404],
-      success: { status: 200, description: 'A static file' },
+      success: { status: 200, description: 'A static file (JavaScript, CSS, PNG)', mediaType: '*/*' },
       handler: async ({ params, reply }) => {
         if (params.file === 'init.js') return reply.type('text/javascript; charset=utf-8').send(DOCS_INIT);
         const type = SWAGGER_FILES[params.file];

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { generateApiToken } from '../../app/api-tokens.js';
 import { NotFoundError } from '../../core/errors.js';
-import { createdTokenSchema, tokenListSchema, whoAmISchema } from '../response-schemas.js';
+import {
+  auditPageSchema,
+  createdTokenSchema,
+  tokenListSchema,
+  usernameListSchema,
+  whoAmISchema,
+} from '../response-schemas.js';
 import { route, type RouteSpec } from '../route.js';
 import { nonEmpty, queryInt, username } from './params.js';
 
@@ -153,7 +159,7 @@ export const tokenRoutes: RouteSpec[] = [
     summary: "A group's members (sys-admin)",
     params: groupParams,
     errors: [403],
-    success: { status: 200, description: '{ items: [username] }' },
+    success: { status: 200, description: '{ items: [username] }', schema: usernameListSchema },
     handler: async ({ params, principal, auth, ctx }) => {
       auth.requireSysAdmin(principal, 'reading groups');
       return { items: await ctx.access.listGroupMembers(params.group) };
@@ -206,6 +212,7 @@ export const tokenRoutes: RouteSpec[] = [
     success: {
       status: 200,
       description: '{ items: [{ id, at, actor, action, target, outcome, details }], hasMore }',
+      schema: auditPageSchema,
     },
     handler: async ({ query, principal, auth, ctx }) => {
       auth.requireSysAdmin(principal, 'reading the audit log');
