@@ -35,6 +35,14 @@ describe('embedded PostgreSQL', () => {
       expect(catalog.migration.applied).toEqual([]);
       expect(await catalog.allocateNumber('E')).toBe(2);
       await catalog.close();
+      // A second server on the same folder (another wharf serve) is refused, saying so.
+      const refused = startEmbeddedPostgres({ dataDir });
+      await expect(refused).rejects.toThrow(
+        /^the data folder .*\.wharf-data is in use: its PostgreSQL \(PID \d+\) is already running, most likely for another wharf serve$/,
+      );
+      await expect(refused).rejects.toMatchObject({
+        hint: expect.stringMatching(/^stop the other wharf serve/),
+      });
     } finally {
       await second.stop();
     }

@@ -82,14 +82,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (!initialised) await server.initialise();
     await server.start();
   } catch (error) {
-    throw new WharfError(
-      'INTERNAL',
-      `could not start the embedded PostgreSQL in ${clusterDir}: ${(error as Error | undefined)?.message ?? 'the server exited'}`,
-      {
-        cause: error,
-        hint: `is port ${port} free and the folder writable? Last server output: ${log.join(' ').slice(-600).trim() || '(none)'}`,
-      },
-    );
+    throw startFailure(error, { dataDir, clusterDir, port, log });
   }
   const base = `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}`;
   try {
@@ -103,6 +96,35 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     stop: () => server.stop(),
   };
+}
+
+/** Why the server did not start, and what to do: another server on the folder is the common case. */
+function startFailure(
+  error: unknown,
+  where: { dataDir: string; clusterDir: string; port: number; log: readonly string[] },
+): WharfError {
+  const output = where.log.join(' ');
+  const holder = /lock file "postmaster\.pid" already exists[\s\S]*?another postmaster \(PID (\d+)\)/.exec(
+    output,
+  );
+  if (holder) {
+    return new WharfError(
+      'INTERNAL',
+      `the data folder ${where.dataDir} is in use: its PostgreSQL (PID ${holder[1]}) is already running, most likely for another wharf serve`,
+      {
+        cause: error,
+        hint: 'stop the other wharf serve, or give this one another --data-dir (replicas share one catalog with --database URL)',
+      },
+    );
+  }
+  return new WharfError(
+    'INTERNAL',
+    `could not start the embedded PostgreSQL in ${where.clusterDir}: ${(error as Error | undefined)?.message ?? 'the server exited'}`,
+    {
+      cause: error,
+      hint: `is port ${where.port} free and the folder writable? Last server output: ${output.slice(-600).trim() || '(none)'}`,
+    },
+  );
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
