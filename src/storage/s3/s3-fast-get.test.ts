@@ -535,6 +535,26 @@ describe('S3Driver.read: the lean path answers exactly as the SDK path', () => {
       expect(seen.map(viaSdk)).toEqual([false, true]);
     });
 
+    it('a web page answered with 200 is an error naming the endpoint, not an empty listing', async () => {
+      for (const [type, body] of [
+        ['text/html', '<!doctype html><html><body>console</body></html>'],
+        ['application/json', '{"status":"ok"}'],
+      ] as const) {
+        handler = (_req, res) => {
+          res.writeHead(200, { 'content-type': type });
+          res.end(body);
+        };
+        const result = (await listed(await open(true), 'd/')) as {
+          error?: { code: string; message: string };
+        };
+        expect(result.error?.code).toBe('NETWORK');
+        expect(result.error?.message).toContain('did not answer like an S3 server (HTTP 200');
+        expect(result.error?.message).toContain(
+          type === 'text/html' ? 'an HTML page' : "a body that is not S3's XML",
+        );
+      }
+    });
+
     it('aborts a pending lean listing', async () => {
       handler = (req, res, attempt) => setTimeout(() => servePages(req, res, attempt), 2000);
       const controller = new AbortController();

@@ -57,6 +57,9 @@ export interface FastListRequest {
   signal: AbortSignal | undefined;
 }
 
+/** The start of every ListObjectsV2 answer (after an optional XML declaration and comments). */
+const LIST_ROOT = /^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*<ListBucketResult[\s>]/;
+
 /** A listing page larger than this is left to the SDK (1,000 keys of S3's longest take about 1.2 MB). */
 const MAX_LIST_BODY = 16 * 1024 * 1024;
 
@@ -343,7 +346,9 @@ export class S3FastGet {
    * its XML read by parseListObjectsV2. Undefined whenever the SDK should send it instead: the lean path is off, the
    * answer is not a 200 with a page this parser reads, or the request failed (the SDK then retries, and reports the
    * failure in its words). An answer other than a page, a 5xx or a 429 turns lean listings off for this driver (the
-   * SDK lists from then on); a failed connection does not. Rejects only with an AbortError when `signal` fires.
+   * SDK lists from then on); a failed connection does not. Rejects with an AbortError when `signal` fires, and with
+   * an SDK-shaped error (which the driver maps to 'did not answer like an S3 server') when a 200 answer is not a
+   * ListBucketResult at all: the SDK would read a web page as an empty listing.
    */
   async listPage(request: FastListRequest): Promise<ListPage | undefined> {
     if (this.#listOff) return undefined;
@@ -358,6 +363,7 @@ export class S3FastGet {
     if (request.EncodingType !== undefined) query['encoding-type'] = request.EncodingType;
     const path = `${target.basePath}/`;
     let response: IncomingMessage | undefined;
+    let answer: { status: number; body: string | undefined; headers: IncomingHttpHeaders };
     try {
       const headers = await signer.sign('GET', target, path, {}, query);
       response = await this.#send(target, `${path}?${canonicalQuery(query)}`, headers, request.signal);
@@ -367,14 +373,32 @@ export class S3FastGet {
         readBody(response, status === 200 ? MAX_LIST_BODY : MAX_ERROR_BODY),
         request.signal,
       );
-      const page = status === 200 && body !== undefined ? parseListObjectsV2(body) : undefined;
-      if (page === undefined && status < 500 && status !== 429) this.#listOff = true;
-      return page;
+      answer = { status, body, headers: response.headers };
     } catch {
       response?.destroy();
       if (request.signal?.aborted) throw abortError();
       return undefined;
     }
+    const page =
+      answer.status === 200 && answer.body !== undefined ? parseListObjectsV2(answer.body) : undefined;
+    if (page === undefined && answer.status < 500 && answer.status !== 429) this.#listOff = true;
+    if (
+      page === undefined &&
+      answer.status === 200 &&
+      answer.body !== undefined &&
+      !LIST_ROOT.test(answer.body)
+    ) {
+      // A web page or anything else without S3's root element: the SDK would read it as an empty listing.
+      throw Object.assign(
+        new Error('Deserialization error: the answer to ListObjectsV2 is not a ListBucketResult'),
+        {
+          name: 'Unknown',
+          $metadata: { httpStatusCode: 200 },
+          $response: { headers: answer.headers },
+        },
+      );
+    }
+    return page;
   }
 
   /** Closes the idle connections of the raw path. */
