@@ -20,10 +20,14 @@ export function memoisedMakeDir(options: { inside?: string } = {}): (dir: string
   const { inside } = options;
   let realInside: Promise<string> | undefined;
   const check = async (dir: string): Promise<void> => {
-    await makeDir(dir);
-    if (inside === undefined) return;
-    realInside ??= realpath(inside);
-    const [root, real] = await Promise.all([realInside, realpath(dir)]);
+    if (inside === undefined) return makeDir(dir);
+    // The deepest folder that exists is checked before anything is created below it: a link leading outside
+    // must not get folders made through it either.
+    realInside ??= makeDir(inside).then(() => realpath(inside));
+    const root = await realInside;
+    let existing = dir;
+    while (!(await isThere(existing)) && dirname(existing) !== existing) existing = dirname(existing);
+    const real = await realpath(existing);
     if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
       throw new WharfError(
         'INVALID_KEY',
@@ -31,6 +35,7 @@ export function memoisedMakeDir(options: { inside?: string } = {}): (dir: string
         { hint: 'remove or replace the link, or choose another destination' },
       );
     }
+    return makeDir(dir);
   };
   return (dir) => {
     let pending = made.get(dir);
@@ -41,6 +46,13 @@ export function memoisedMakeDir(options: { inside?: string } = {}): (dir: string
     }
     return pending;
   };
+}
+
+async function isThere(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function makeDir(path: string, options: { mode?: number } = {}): Promise<void> {

@@ -100,6 +100,7 @@ describe('selection', () => {
 
   it('never writes through a symlinked folder in the dataset folder: that file fails, the rest land', async () => {
     await put('linked/sub/c.csv', 'c from the bucket');
+    await put('linked/sub/deep/er/z.csv', 'z');
     await put('linked/top.csv', 'top');
     const dest = join(work, 'symlinked');
     const outside = await mkdtemp(join(tmpdir(), 'wharf-outside-'));
@@ -111,7 +112,9 @@ describe('selection', () => {
     expect(byKey.get('linked/top.csv')?.status).toBe('downloaded');
     expect(byKey.get('linked/sub/c.csv')?.status).toBe('failed');
     expect(byKey.get('linked/sub/c.csv')?.error?.message).toMatch(/symbolic link that leads outside/);
+    expect(byKey.get('linked/sub/deep/er/z.csv')?.status).toBe('failed');
     expect(await readFile(join(outside, 'c.csv'), 'utf8')).toBe('keep');
+    // Not even a folder is made through the link.
     expect(await readdir(outside)).toEqual(['c.csv']);
     expect((await readdir(join(dest, 'ds', '.wharf', 'tmp'))).length).toBe(0);
     await rm(outside, { recursive: true });
