@@ -85,3 +85,21 @@ describeDriverConformance(
     },
   },
 );
+
+it('a file or folder whose name is not UTF-8 stops the listing with an error naming it, rather than being left out', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'wharf-local-latin1-'));
+  try {
+    await writeFile(join(base, 'readme.txt'), 'y');
+    await mkdir(Buffer.from(`${base}/caf\xe9`, 'latin1'));
+    await writeFile(Buffer.from(`${base}/caf\xe9/d.csv`, 'latin1'), '1');
+    const listing = async () => {
+      for await (const _ of new LocalDriver({ root: base }).list('')) void _;
+    };
+    await expect(listing()).rejects.toMatchObject({
+      code: 'INVALID_KEY',
+      message: expect.stringContaining('its name is not valid UTF-8') as unknown,
+    });
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});

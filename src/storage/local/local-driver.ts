@@ -122,7 +122,20 @@ export class LocalDriver implements StorageDriver {
       if (isInternalName(name)) continue;
       const key = dirKey + name;
       const stats = await listedStats(join(dirPath, name));
-      if (!stats) continue;
+      if (!stats) {
+        // readdir decodes a name that is not UTF-8 with U+FFFD, and that name then does not exist: say so rather
+        // than leave the file (or a whole folder) out of a copy that reports success.
+        if (name.includes('\uFFFD')) {
+          throw new InvalidKeyError(
+            undefined,
+            `${join(dirPath, name)}: its name is not valid UTF-8, which keys must be`,
+            {
+              hint: 'rename it to UTF-8 (for example convmv -f latin1 -t utf8 --notest NAME) or move it out of the folder',
+            },
+          );
+        }
+        continue;
+      }
       if (stats.isDirectory()) {
         const folderKey = `${key}/`;
         if (folderKey.startsWith(prefix) || prefix.startsWith(folderKey))
