@@ -368,7 +368,8 @@ function validate(options: FetchOptions): Settings {
   };
   for (const [name, value] of Object.entries(settings)) {
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new UsageError(`${name} must be a positive integer, got ${String(value)}`);
+      const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new UsageError(`${flag} must be a positive integer, got ${String(value)}`);
     }
   }
   if (settings.partSize < 64 * 1024) {
@@ -509,7 +510,7 @@ async function assertFreeSpace(dir: string, needed: number): Promise<void> {
     throw new WharfError(
       'IO',
       `not enough disk space in ${dir}: the download needs ${formatBytes(needed)}, ${formatBytes(free)} are free`,
-      { hint: 'free some space, fetch to another --dest, or narrow the selection with --include' },
+      { hint: 'free some space, fetch to another DEST folder, or narrow the selection with --include' },
     );
   }
 }

@@ -98,6 +98,21 @@ describe('selection', () => {
     }
   });
 
+  it('a bad number option is named as its CLI flag', async () => {
+    for (const [options, flag] of [
+      [{ partSize: 0 }, '--part-size'],
+      [{ concurrency: 1.5 }, '--concurrency'],
+      [{ partConcurrency: -1 }, '--part-concurrency'],
+    ] as const) {
+      await expect(
+        fetchInto(join(work, 'bad-number'), { source: `s3://${bucket}/linked/`, ...options }),
+      ).rejects.toMatchObject({
+        code: 'USAGE',
+        message: expect.stringMatching(new RegExp(`^${flag} must be a positive integer, got `)) as unknown,
+      });
+    }
+  });
+
   it('never writes through a symlinked folder in the dataset folder: that file fails, the rest land', async () => {
     await put('linked/sub/c.csv', 'c from the bucket');
     await put('linked/sub/deep/er/z.csv', 'z');
