@@ -199,6 +199,12 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
         },
       );
     }
+    if (selection.skippedState > 0) {
+      onEvent?.({
+        type: 'warning',
+        message: `${selection.skippedState} object(s) under ${display(`${prefix}.wharf/`)} skipped: that folder holds Wharf's own state (a sync remote's index, or a fetched dataset's cache copied back), not data`,
+      });
+    }
     if (options.timestampToleranceHours !== undefined) {
       checkTimestampSpread(selection.objects, options.timestampToleranceHours, display);
     }

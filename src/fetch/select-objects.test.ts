@@ -63,6 +63,7 @@ describe('selectObjects: listing and filters', () => {
       listed: 0,
       manifestUsed: false,
       refused: [],
+      skippedState: 0,
     });
   });
 
@@ -88,7 +89,7 @@ describe('selectObjects: listing and filters', () => {
 });
 
 describe('selectObjects: refused keys', () => {
-  it('refuses unsafe relative keys and the reserved .wharf/ folder, with the reason', async () => {
+  it('refuses unsafe relative keys and an object named .wharf, with the reason; skips the .wharf/ folder', async () => {
     const store = await storeWith({
       'p/../../evil.txt': 'x',
       'p/a//b': 'x',
@@ -103,10 +104,11 @@ describe('selectObjects: refused keys', () => {
     expect(selection.listed).toBe(7);
     expect(selection.refused).toEqual([
       { key: 'p/../../evil.txt', reason: expect.stringMatching(/'\.\.' segment/) },
-      { key: 'p/.wharf', reason: expect.stringMatching(/reserved for Wharf's cache state/) },
-      { key: 'p/.wharf/index.json', reason: expect.stringMatching(/reserved for Wharf's cache state/) },
+      { key: 'p/.wharf', reason: expect.stringMatching(/reserved for Wharf's cache state folder/) },
       { key: 'p/a//b', reason: expect.stringMatching(/empty path segment/) },
     ]);
+    // Wharf's state at the top of the prefix (a sync remote's index, a cache copied back) is skipped, not data.
+    expect(selection.skippedState).toBe(1);
   });
 
   it('does not report unsafe keys the filters leave out', async () => {
@@ -244,10 +246,11 @@ describe('selectObjects: manifest', () => {
     expect(keysOf(anyBucket)).toEqual(['a']);
   });
 
-  it('refuses a .wharf/ entry of the manifest like a listed one', async () => {
+  it('skips a .wharf/ entry of the manifest like a listed one', async () => {
     const store = await storeWith({ 'ds/.wharf/x': '1', 'ds/a': '1', 'ds/m': '.wharf/x\na\n' });
     const selection = await selectObjects(store, { prefix: 'ds/', manifest: 'm' });
     expect(keysOf(selection)).toEqual(['a']);
-    expect(selection.refused).toEqual([{ key: 'ds/.wharf/x', reason: expect.stringContaining('reserved') }]);
+    expect(selection.refused).toEqual([]);
+    expect(selection.skippedState).toBe(1);
   });
 });

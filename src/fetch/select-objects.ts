@@ -40,9 +40,15 @@ export interface Selection {
   manifestUsed: boolean;
   /**
    * Objects the selection would have taken but cannot be stored safely below a local folder (an unsafe relative
-   * key, or one inside the reserved `.wharf/` folder), with the reason. The caller reports them and fails.
+   * key, or an object named `.wharf`, where the cache state folder goes), with the reason. The caller reports them
+   * and fails.
    */
   refused: { key: string; reason: string }[];
+  /**
+   * Objects in the `.wharf/` folder at the top of the prefix that the selection would have taken: Wharf's own state
+   * (a sync remote's shared index, a fetched dataset's cache index copied back to a bucket), never data. Skipped.
+   */
+  skippedState: number;
 }
 
 /** Manifests larger than this are refused rather than read into memory. */
@@ -112,13 +118,18 @@ export async function selectObjects(store: StorageDriver, options: SelectOptions
 
   const objects: SelectedObject[] = [];
   const refused: Selection['refused'] = [];
+  let skippedState = 0;
   for (const object of candidates) {
     if (!keep(object.relativeKey)) continue;
+    if (object.relativeKey.startsWith(`${RESERVED_FOLDER}/`)) {
+      skippedState += 1;
+      continue;
+    }
     const reason = refusalReason(object.relativeKey);
     if (reason === undefined) objects.push(object);
     else refused.push({ key: object.key, reason });
   }
-  return { objects, listed: listing.length, manifestUsed, refused };
+  return { objects, listed: listing.length, manifestUsed, refused, skippedState };
 }
 
 interface ManifestContext extends OpOptions {
@@ -190,8 +201,8 @@ async function readText(
 function refusalReason(relativeKey: string): string | undefined {
   const unsafe = unsafeKeyReason(relativeKey);
   if (unsafe !== undefined) return unsafe;
-  if (relativeKey === RESERVED_FOLDER || relativeKey.startsWith(`${RESERVED_FOLDER}/`)) {
-    return `the ${RESERVED_FOLDER}/ folder is reserved for Wharf's cache state`;
+  if (relativeKey === RESERVED_FOLDER) {
+    return `the name ${RESERVED_FOLDER} is reserved for Wharf's cache state folder`;
   }
   return undefined;
 }

@@ -98,6 +98,23 @@ describe('selection', () => {
     }
   });
 
+  it("skips the prefix's .wharf/ folder (a sync remote's index, a cache copied back) with a warning, not a failure", async () => {
+    await put('synced/a.csv', 'a');
+    await put('synced/.wharf/index.json', '{}');
+    const warnings: string[] = [];
+    const run = await fetchInto(join(work, 'synced'), {
+      source: `s3://${bucket}/synced/`,
+      datasetId: 'ds',
+      onEvent: (event) => {
+        if (event.type === 'warning') warnings.push(event.message);
+      },
+    });
+    expect(run.files.map((f) => [f.key, f.status])).toEqual([['synced/a.csv', 'downloaded']]);
+    expect(run.stats.failed).toBe(0);
+    expect(warnings).toEqual([expect.stringContaining('1 object(s) under s3://') as unknown]);
+    expect(warnings[0]).toContain("/synced/.wharf/ skipped: that folder holds Wharf's own state");
+  });
+
   it('a bad number option is named as its CLI flag', async () => {
     for (const [options, flag] of [
       [{ partSize: 0 }, '--part-size'],
