@@ -163,7 +163,12 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
   assertValidDatasetId(datasetId);
   const paths = datasetPaths(destDir, datasetId);
   assertDestOutsideSource(location, paths.datasetDir);
-  const destStats = await stat(destDir).catch(() => undefined);
+  const destStats = await stat(destDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOTDIR') return undefined;
+    throw new UsageError(`the destination ${destDir} is below a file: a folder on its path is a file`, {
+      hint: 'name a folder (it is created if missing) as DEST',
+    });
+  });
   if (destStats && !destStats.isDirectory()) {
     throw new UsageError(`the destination ${destDir} is a file; fetch puts the dataset in a folder there`, {
       hint: 'name a folder (it is created if missing) as DEST',

@@ -115,6 +115,19 @@ describe('selection', () => {
     expect(warnings[0]).toContain("/synced/.wharf/ skipped: that folder holds Wharf's own state");
   });
 
+  it('a DEST below a file is one usage error, before any warning or listing', async () => {
+    const file = join(work, 'a-file');
+    await writeFile(file, 'x');
+    const events: string[] = [];
+    await expect(
+      fetchInto(join(file, 'sub'), { source: `s3://${bucket}/linked/`, onEvent: (e) => events.push(e.type) }),
+    ).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('is below a file') as unknown,
+    });
+    expect(events).toEqual([]);
+  });
+
   it('a bad number option is named as its CLI flag', async () => {
     for (const [options, flag] of [
       [{ partSize: 0 }, '--part-size'],
