@@ -140,7 +140,7 @@ export function toWharfError(error: unknown, context?: string): WharfError {
   if (nodeCode === 'ENOSPC') {
     return new WharfError('IO', `${prefix}no space left on device`, {
       cause: error,
-      hint: 'free some disk space and run the command again; nothing was written at the final path',
+      hint: 'free some disk space and run the command again; a file being written when the disk filled was not put in place',
     });
   }
   const fs = describeFileSystemError(error);
@@ -210,7 +210,7 @@ const FS_REASONS: Record<string, { reason: string; hint: string }> = {
   EXDEV: { reason: 'the two paths are on different disks', hint: 'keep both on one file system' },
   EIO: {
     reason: 'the disk reported an I/O error',
-    hint: 'check the disk; nothing was written at the final path',
+    hint: 'check the disk; a file being written when it failed was not put in place',
   },
   ENAMETOOLONG: { reason: 'the name is too long for the file system', hint: 'choose a shorter path' },
 };
