@@ -1,4 +1,4 @@
-import { readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import { isWharfError, throwIfAborted, toWharfError, UsageError, type WharfError } from '../core/errors.js';
@@ -8,6 +8,7 @@ import { memoisedMakeDir } from '../core/make-dir.js';
 import { withRetry } from '../core/retry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import type { CopyEvent } from './copy-events.js';
+import { openRunStaging, STAGING_FOLDER, type RunStaging } from './copy-staging.js';
 import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
 import { RequestLimiter } from './download/request-limiter.js';
 
@@ -214,28 +215,28 @@ type Downloader = ((
 
 /**
  * Downloads into the files of a local-folder store, or undefined when `dest` is not one. Temporary and partial
- * files live in a hidden `.wharf-tmp-partial/` folder at the store's root (same file system, so renames are
- * atomic; the local driver never lists it); `finish` removes it once nothing is left to resume.
+ * files live in the hidden staging folder at the store's root (same file system, so renames are atomic; the
+ * local driver never lists it), in a folder of this run's own (copy-staging.ts); `finish` removes what is left
+ * of it once nothing is left to resume.
  */
 function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader | undefined {
   const localPath = dest.localPath?.bind(dest);
   if (!localPath) return undefined;
-  const staging = join(localPath(''), '.wharf-tmp-partial');
+  const staging = join(localPath(''), STAGING_FOLDER);
   const partSize = options.partSize ?? RANGED_DOWNLOAD_DEFAULTS.partSize;
   const partConcurrency = options.partConcurrency ?? RANGED_DOWNLOAD_DEFAULTS.partConcurrency;
   const limiter = new RequestLimiter(Math.max(options.concurrency ?? 32, partConcurrency));
   // Never write through a symlinked folder to somewhere outside the destination folder.
   const ensureDir = memoisedMakeDir({ inside: localPath('') });
-  let swept: Promise<void> | undefined;
+  let opened: Promise<RunStaging> | undefined;
   const run = async (
     source: StorageDriver,
     item: CopyItem,
     onProgress: (received: number) => void,
     onRetry: (error: WharfError, attempt: number) => void,
   ): Promise<void> => {
-    await ensureDir(staging);
-    swept ??= removeAbandonedTemps(staging);
-    await swept;
+    opened ??= openRunStaging(staging, ensureDir);
+    const { tempDir, partialDir } = await opened;
     let received = 0;
     await downloadListed(
       {
@@ -247,8 +248,8 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
       {
         store: source,
         finalPath: localPath(item.destKey),
-        tempDir: staging,
-        partialDir: staging,
+        tempDir,
+        partialDir,
         limiter,
         partSize,
         partConcurrency,
@@ -265,26 +266,8 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
     );
   };
   return Object.assign(run, {
-    // rmdir, not rm -r: partials of interrupted big downloads stay for the next run to resume.
-    finish: () => rmdir(staging).catch(() => undefined),
+    finish: async () => (await opened?.catch(() => undefined))?.finish(),
   });
-}
-
-/** How old a temporary file must be to count as abandoned (a live download writes to its file all the time). */
-const ABANDONED_TEMP_MS = 60 * 60 * 1000;
-
-/**
- * Removes whole-object temporary files a killed copy left in the staging folder. `cp` takes no lock (two copies
- * into one folder may run at once), so only files untouched for an hour go; resumable partials stay.
- */
-async function removeAbandonedTemps(staging: string): Promise<void> {
-  const cutoff = Date.now() - ABANDONED_TEMP_MS;
-  for (const name of await readdir(staging).catch(() => [] as string[])) {
-    if (!name.endsWith('.tmp')) continue;
-    const path = join(staging, name);
-    const s = await stat(path).catch(() => undefined);
-    if (s && s.mtimeMs < cutoff) await rm(path, { force: true });
-  }
 }
 
 async function copyOne(
