@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
-import { isWharfError, throwIfAborted, toWharfError, UsageError, type WharfError } from '../core/errors.js';
+import { isWharfError, throwIfAborted, toWharfError, UsageError, WharfError } from '../core/errors.js';
 import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { memoisedMakeDir } from '../core/make-dir.js';
@@ -235,38 +235,63 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
     onProgress: (received: number) => void,
     onRetry: (error: WharfError, attempt: number) => void,
   ): Promise<void> => {
-    opened ??= openRunStaging(staging, ensureDir);
+    // A staging folder that cannot be made fails every object the same way: said once.
+    opened ??= openRunStaging(staging, ensureDir).catch((error: unknown) => {
+      throw affectingAll(toWharfError(error));
+    });
     const { tempDir, partialDir } = await opened;
     let received = 0;
-    await downloadListed(
-      {
-        key: item.sourceKey,
-        size: item.size,
-        ...(item.etag !== undefined ? { etag: item.etag } : {}),
-        ...(item.lastModified ? { lastModified: item.lastModified } : {}),
-      },
-      {
-        store: source,
-        finalPath: localPath(item.destKey),
-        tempDir,
-        partialDir,
-        limiter,
-        partSize,
-        partConcurrency,
-        rangeThreshold: rangeThresholdFor(partSize),
-        attempts: options.attempts ?? 3,
-        ...(options.signal ? { signal: options.signal } : {}),
-        onBytes: (delta) => {
-          received += delta;
-          onProgress(received);
+    try {
+      await downloadListed(
+        {
+          key: item.sourceKey,
+          size: item.size,
+          ...(item.etag !== undefined ? { etag: item.etag } : {}),
+          ...(item.lastModified ? { lastModified: item.lastModified } : {}),
         },
-        onRetry,
-        ensureDir,
-      },
-    );
+        {
+          store: source,
+          finalPath: localPath(item.destKey),
+          tempDir,
+          partialDir,
+          limiter,
+          partSize,
+          partConcurrency,
+          rangeThreshold: rangeThresholdFor(partSize),
+          attempts: options.attempts ?? 3,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onBytes: (delta) => {
+            received += delta;
+            onProgress(received);
+          },
+          onRetry,
+          ensureDir,
+        },
+      );
+    } catch (error) {
+      const wharfError = toWharfError(error);
+      throw WHOLE_DISK_ERRORS.has(nodeCodeOf(wharfError.cause) ?? '') ? affectingAll(wharfError) : wharfError;
+    }
   };
   return Object.assign(run, {
     finish: async () => (await opened?.catch(() => undefined))?.finish(),
+  });
+}
+
+/** Local errors that no other object of the copy would escape: a full or read-only disk. */
+const WHOLE_DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+function nodeCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function affectingAll(error: WharfError): WharfError {
+  if (error.affectsAll) return error;
+  return new WharfError(error.code, error.message, {
+    cause: error.cause ?? error,
+    affectsAll: true,
+    ...(error.hint ? { hint: error.hint } : {}),
   });
 }
 
