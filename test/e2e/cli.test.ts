@@ -346,6 +346,21 @@ describe('wharf cp', () => {
     expect(r.stderr).toContain('--recursive');
   });
 
+  it('cp -r of one object (no trailing /) copies it; cp of a prefix without -r asks for --recursive (exit 2)', async () => {
+    await putRaw(bucket, 'lone/m1', 'one object');
+    const into = join(work, 'lone-copy');
+    const r = await wharf(['cp', '-r', `s3://${bucket}/lone/m1`, `${into}/`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('copied 1 object');
+    expect(await readFile(join(into, 'm1'), 'utf8')).toBe('one object');
+
+    const prefix = await wharf(['cp', `s3://${bucket}/lone`, join(work, 'lone-prefix/')]);
+    expect(prefix.code).toBe(2);
+    expect(prefix.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/lone is a prefix, not one object: add --recursive/),
+    ]);
+  });
+
   it('--dry-run copies nothing', async () => {
     const dir = join(work, 'dry');
     await mkdir(dir, { recursive: true });
