@@ -1,13 +1,14 @@
-import { readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
-import { isWharfError, throwIfAborted, toWharfError, UsageError, type WharfError } from '../core/errors.js';
+import { isWharfError, throwIfAborted, toWharfError, UsageError, WharfError } from '../core/errors.js';
 import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { memoisedMakeDir } from '../core/make-dir.js';
 import { withRetry } from '../core/retry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import type { CopyEvent } from './copy-events.js';
+import { openRunStaging, STAGING_FOLDER, type RunStaging } from './copy-staging.js';
 import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
 import { RequestLimiter } from './download/request-limiter.js';
 
@@ -214,77 +215,84 @@ type Downloader = ((
 
 /**
  * Downloads into the files of a local-folder store, or undefined when `dest` is not one. Temporary and partial
- * files live in a hidden `.wharf-tmp-partial/` folder at the store's root (same file system, so renames are
- * atomic; the local driver never lists it); `finish` removes it once nothing is left to resume.
+ * files live in the hidden staging folder at the store's root (same file system, so renames are atomic; the
+ * local driver never lists it), in a folder of this run's own (copy-staging.ts); `finish` removes what is left
+ * of it once nothing is left to resume.
  */
 function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader | undefined {
   const localPath = dest.localPath?.bind(dest);
   if (!localPath) return undefined;
-  const staging = join(localPath(''), '.wharf-tmp-partial');
+  const staging = join(localPath(''), STAGING_FOLDER);
   const partSize = options.partSize ?? RANGED_DOWNLOAD_DEFAULTS.partSize;
   const partConcurrency = options.partConcurrency ?? RANGED_DOWNLOAD_DEFAULTS.partConcurrency;
   const limiter = new RequestLimiter(Math.max(options.concurrency ?? 32, partConcurrency));
   // Never write through a symlinked folder to somewhere outside the destination folder.
   const ensureDir = memoisedMakeDir({ inside: localPath('') });
-  let swept: Promise<void> | undefined;
+  let opened: Promise<RunStaging> | undefined;
   const run = async (
     source: StorageDriver,
     item: CopyItem,
     onProgress: (received: number) => void,
     onRetry: (error: WharfError, attempt: number) => void,
   ): Promise<void> => {
-    await ensureDir(staging);
-    swept ??= removeAbandonedTemps(staging);
-    await swept;
+    // A staging folder that cannot be made fails every object the same way: said once.
+    opened ??= openRunStaging(staging, ensureDir).catch((error: unknown) => {
+      throw affectingAll(toWharfError(error));
+    });
+    const { tempDir, partialDir } = await opened;
     let received = 0;
-    await downloadListed(
-      {
-        key: item.sourceKey,
-        size: item.size,
-        ...(item.etag !== undefined ? { etag: item.etag } : {}),
-        ...(item.lastModified ? { lastModified: item.lastModified } : {}),
-      },
-      {
-        store: source,
-        finalPath: localPath(item.destKey),
-        tempDir: staging,
-        partialDir: staging,
-        limiter,
-        partSize,
-        partConcurrency,
-        rangeThreshold: rangeThresholdFor(partSize),
-        attempts: options.attempts ?? 3,
-        ...(options.signal ? { signal: options.signal } : {}),
-        onBytes: (delta) => {
-          received += delta;
-          onProgress(received);
+    try {
+      await downloadListed(
+        {
+          key: item.sourceKey,
+          size: item.size,
+          ...(item.etag !== undefined ? { etag: item.etag } : {}),
+          ...(item.lastModified ? { lastModified: item.lastModified } : {}),
         },
-        onRetry,
-        ensureDir,
-      },
-    );
+        {
+          store: source,
+          finalPath: localPath(item.destKey),
+          tempDir,
+          partialDir,
+          limiter,
+          partSize,
+          partConcurrency,
+          rangeThreshold: rangeThresholdFor(partSize),
+          attempts: options.attempts ?? 3,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onBytes: (delta) => {
+            received += delta;
+            onProgress(received);
+          },
+          onRetry,
+          ensureDir,
+        },
+      );
+    } catch (error) {
+      const wharfError = toWharfError(error);
+      throw WHOLE_DISK_ERRORS.has(nodeCodeOf(wharfError.cause) ?? '') ? affectingAll(wharfError) : wharfError;
+    }
   };
   return Object.assign(run, {
-    // rmdir, not rm -r: partials of interrupted big downloads stay for the next run to resume.
-    finish: () => rmdir(staging).catch(() => undefined),
+    finish: async () => (await opened?.catch(() => undefined))?.finish(),
   });
 }
 
-/** How old a temporary file must be to count as abandoned (a live download writes to its file all the time). */
-const ABANDONED_TEMP_MS = 60 * 60 * 1000;
+/** Local errors that no other object of the copy would escape: a full or read-only disk. */
+const WHOLE_DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
 
-/**
- * Removes whole-object temporary files a killed copy left in the staging folder. `cp` takes no lock (two copies
- * into one folder may run at once), so only files untouched for an hour go; resumable partials stay.
- */
-async function removeAbandonedTemps(staging: string): Promise<void> {
-  const cutoff = Date.now() - ABANDONED_TEMP_MS;
-  for (const name of await readdir(staging).catch(() => [] as string[])) {
-    if (!name.endsWith('.tmp')) continue;
-    const path = join(staging, name);
-    const s = await stat(path).catch(() => undefined);
-    if (s && s.mtimeMs < cutoff) await rm(path, { force: true });
-  }
+function nodeCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function affectingAll(error: WharfError): WharfError {
+  if (error.affectsAll) return error;
+  return new WharfError(error.code, error.message, {
+    cause: error.cause ?? error,
+    affectsAll: true,
+    ...(error.hint ? { hint: error.hint } : {}),
+  });
 }
 
 async function copyOne(

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { startFaultProxy } from '../support/fault-proxy.js';
 import { readTree, tempDir, writeAwkwardTree } from '../support/fixtures.js';
 import { jsonLines, wharf, wharfWithStdout } from '../support/run-cli.js';
 import { s3TestEnv } from '../support/test-services.js';
+import { runFolderName } from '../../src/transfer/copy-staging.js';
 
 let bucket: string;
 let work: string;
@@ -344,6 +346,21 @@ describe('wharf cp', () => {
     expect(r.stderr).toContain('--recursive');
   });
 
+  it('cp -r of one object (no trailing /) copies it; cp of a prefix without -r asks for --recursive (exit 2)', async () => {
+    await putRaw(bucket, 'lone/m1', 'one object');
+    const into = join(work, 'lone-copy');
+    const r = await wharf(['cp', '-r', `s3://${bucket}/lone/m1`, `${into}/`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('copied 1 object');
+    expect(await readFile(join(into, 'm1'), 'utf8')).toBe('one object');
+
+    const prefix = await wharf(['cp', `s3://${bucket}/lone`, join(work, 'lone-prefix/')]);
+    expect(prefix.code).toBe(2);
+    expect(prefix.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/lone is a prefix, not one object: add --recursive/),
+    ]);
+  });
+
   it('--dry-run copies nothing', async () => {
     const dir = join(work, 'dry');
     await mkdir(dir, { recursive: true });
@@ -443,18 +460,31 @@ describe('wharf rm', () => {
     expect(await readFile(join(store, 'b.txt'), 'utf8')).toBe('b');
   });
 
-  it('cp -r into a folder removes temporary files a killed copy left there an hour ago, and an empty staging folder', async () => {
+  it("cp -r into a folder removes what a killed copy left at once, never a live copy's files, and an empty staging folder", async () => {
     await putRaw(bucket, 'sweep/a.txt', 'a');
     const into = join(work, 'sweep-copy');
     const staging = join(into, '.wharf-tmp-partial');
-    await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, 'old.tmp'), 'left by a killed cp');
     const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000);
-    await utimes(join(staging, 'old.tmp'), twoHoursAgo, twoHoursAgo);
+    const runFolder = async (pid: number): Promise<string> => {
+      const folder = join(staging, runFolderName(pid));
+      await mkdir(folder, { recursive: true });
+      // Temporary files carry the object's LastModified as mtime: an old mtime says nothing about liveness.
+      await writeFile(join(folder, 'x.tmp'), 'temp');
+      await utimes(join(folder, 'x.tmp'), twoHoursAgo, twoHoursAgo);
+      return folder;
+    };
+    const killed = await runFolder(spawnSync(process.execPath, ['-e', '']).pid ?? 0);
+    const live = await runFolder(process.pid);
     const copied = await wharf(['cp', '-r', `s3://${bucket}/sweep/`, into]);
     expect(copied.code, copied.stderr).toBe(0);
-    expect(existsSync(staging)).toBe(false);
+    expect(existsSync(killed)).toBe(false);
+    expect(await readdir(live)).toEqual(['x.tmp']);
     expect(await readFile(join(into, 'a.txt'), 'utf8')).toBe('a');
+
+    await rm(live, { recursive: true });
+    const again = await wharf(['cp', '-r', `s3://${bucket}/sweep/`, into]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(staging)).toBe(false);
   });
 
   it('cp -r into a folder skips folder markers (keys ending in /) instead of refusing the copy', async () => {

@@ -120,6 +120,20 @@ describe('a full disk', () => {
     expect(await filesUnder(d.hostPath)).toEqual([]);
   });
 
+  it('wharf cp -r onto a disk that fills up: exit 1, one line, not one per object; only complete files landed', async (ctx) => {
+    const d = await smallDisk(640, (note) => ctx.skip(note));
+    await writeFile(join(d.hostPath, 'filler'), Buffer.alloc(320 * 1024));
+    const r = await d.wharf(['cp', '-r', `s3://${bucket}/many/`, join(d.path, 'copy')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
+      expect.stringMatching(/writing .*\.json: no space left on device \(free some disk space/),
+    ]);
+    const landed = await filesUnder(join(d.hostPath, 'copy'));
+    expect(landed.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    for (const file of landed)
+      expect(await readFile(join(d.hostPath, 'copy', file))).toEqual(small.get(`many/${file}`));
+  });
+
   it('wharf cat > FILE on a disk too small: exit 1, one line naming standard output, not "nothing was written"', async (ctx) => {
     const d = await smallDisk(1024, (note) => ctx.skip(note));
     const r = await d.wharfTo(join(d.path, 'out.bin'), ['cat', `s3://${bucket}/blob/blob.bin`]);

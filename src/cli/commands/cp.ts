@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { destinationKeyFor, resolveTarget, type Target } from '../../app/resolve-target.js';
 import { NotFoundError, UsageError, WharfError } from '../../core/errors.js';
+import { asFolderPrefix } from '../../core/keys.js';
 import { formatBytes, formatSeconds } from '../../core/units.js';
 import {
   assertDestinationKey,
@@ -35,6 +36,7 @@ export function registerCp(program: Command, run: RunAction): void {
       `
 Files appear at their final path only when complete (temporary file + fsync + rename locally,
 atomic PUT or multipart completion on S3). Copies within one bucket run server-side.
+With --recursive, an S3 SRC without a trailing / that names one object (and no prefix) copies that object.
 
 Examples:
   wharf cp ./report.csv s3://my-bucket/reports/
@@ -57,26 +59,21 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
   let plan: CopyPlan;
   if (opts.recursive) {
     plan = await planTreeCopy(source.store, source.key, dest.store, dest.key, signal);
+    // `cp -r s3://b/key dir/` on one object (no trailing slash): that object, as rclone copies it.
+    const objectKey = source.location.kind === 's3' ? source.location.key : '';
+    if (plan.items.length === 0 && objectKey !== '' && !objectKey.endsWith('/')) {
+      plan = (await singleObjectPlan(source, objectKey, dest, signal)) ?? plan;
+    }
   } else {
     if (source.isFolder) {
       throw new UsageError(`${src} is a folder or prefix: add --recursive to copy everything under it`);
     }
-    const destKey = destinationKeyFor(dest, source.key);
-    assertDestinationKey(dest.store, destKey);
-    const info = await source.store.stat(source.key, { signal });
-    if (!info) throw new NotFoundError(`${source.display(source.key)} does not exist`);
-    plan = {
-      items: [
-        {
-          sourceKey: source.key,
-          destKey,
-          size: info.size,
-          ...(info.etag !== undefined ? { etag: info.etag } : {}),
-          ...(info.lastModified ? { lastModified: info.lastModified } : {}),
-        },
-      ],
-      totalBytes: info.size,
-    };
+    const found = await singleObjectPlan(source, source.key, dest, signal);
+    if (!found && (await holdsObjects(source, signal))) {
+      throw new UsageError(`${src} is a prefix, not one object: add --recursive to copy everything under it`);
+    }
+    if (!found) throw new NotFoundError(`${source.display(source.key)} does not exist`);
+    plan = found;
   }
 
   if (opts.dryRun) {
@@ -144,6 +141,34 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
   if (result.failed.length === 0) return EXIT.ok;
   const codes = new Set(result.failed.map((f) => f.error.code));
   return codes.size === 1 ? exitCodeFor([...codes][0] ?? 'INTERNAL') : EXIT.failure;
+}
+
+/** The plan to copy the one object at `key` (undefined when there is none) to where `dest` says. */
+async function singleObjectPlan(
+  source: Target,
+  key: string,
+  dest: Target,
+  signal: AbortSignal,
+): Promise<CopyPlan | undefined> {
+  const destKey = destinationKeyFor(dest, key);
+  assertDestinationKey(dest.store, destKey);
+  const info = await source.store.stat(key, { signal });
+  if (!info) return undefined;
+  const item = {
+    sourceKey: key,
+    destKey,
+    size: info.size,
+    ...(info.etag !== undefined ? { etag: info.etag } : {}),
+    ...(info.lastModified ? { lastModified: info.lastModified } : {}),
+  };
+  return { items: [item], totalBytes: info.size };
+}
+
+/** Whether an S3 source key names a prefix with objects under it (`s3://b/logs` for `logs/...`). */
+async function holdsObjects(source: Target, signal: AbortSignal): Promise<boolean> {
+  if (source.location.kind !== 's3' || source.key === '') return false;
+  for await (const _ of source.store.list(asFolderPrefix(source.key), { signal })) return true;
+  return false;
 }
 
 /** A failed object for scripts: the copy record's names, and the error as `fetch --json` gives it. */

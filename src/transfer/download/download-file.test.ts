@@ -265,6 +265,23 @@ describe('downloadFile, whole objects', () => {
     expect(await exists(finalPath)).toBe(false);
     expect(await readdir(tempDir)).toEqual([]);
   });
+  it('says the temporary file was removed, not that the final path is missing, when its folder goes away', async () => {
+    const memory = new MemoryDriver();
+    await memory.write('x', randomBytes(100));
+    const source = await sourceOf(memory, 'x');
+    await rm(tempDir, { recursive: true });
+
+    const error = await downloadFile(source, options(memory)).then(
+      () => undefined,
+      (e: unknown) => e as WharfError,
+    );
+    expect(error?.code).toBe('IO');
+    expect(error?.message).toMatch(
+      /^writing .*file\.bin: its temporary file .*\.tmp was removed while it downloaded$/,
+    );
+    expect(error?.hint).toMatch(/something removed .*tmp while the download ran/);
+    expect(await exists(finalPath)).toBe(false);
+  });
 });
 
 describe('downloadFile, ranged objects', () => {

@@ -1,6 +1,6 @@
 import { joinKey } from '../../core/keys.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -247,8 +247,9 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
     } catch (error) {
       o.onBytes?.(-counted);
       await (handle as FileHandle | undefined)?.close().catch(() => undefined);
+      const tempGone = await temporaryFileWentAway(error, tmp);
       await rm(tmp, { force: true });
-      throw localError(error, o.finalPath);
+      throw tempGone ? temporaryFileGone(o.finalPath, tmp, error) : localError(error, o.finalPath);
     }
   }, retryOptions(o));
 }
@@ -256,6 +257,25 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
 /** The store's errors as they are; anything else (a full disk, a folder that went away) names the file. */
 function localError(error: unknown, finalPath: string): WharfError {
   return isWharfError(error) ? error : toWharfError(error, `writing ${finalPath}`);
+}
+
+/** True when `error` is an ENOENT on the temporary file and the file is not there (its folder was removed). */
+async function temporaryFileWentAway(error: unknown, tmp: string): Promise<boolean> {
+  const e = error as { code?: unknown; path?: unknown } | null;
+  if (e?.code !== 'ENOENT' || e.path !== tmp) return false;
+  return (await stat(tmp).catch(() => undefined)) === undefined;
+}
+
+/** Says the temporary file vanished, not that the final path has a missing folder. */
+function temporaryFileGone(finalPath: string, tmp: string, cause: unknown): WharfError {
+  return new WharfError(
+    'IO',
+    `writing ${finalPath}: its temporary file ${tmp} was removed while it downloaded`,
+    {
+      cause,
+      hint: `something removed ${dirname(tmp)} while the download ran; run the command again`,
+    },
+  );
 }
 
 async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promise<DownloadResult> {
