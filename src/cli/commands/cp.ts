@@ -115,10 +115,14 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
   }).finally(() => progress.stop());
 
   for (const failure of result.failed) {
+    const shown = source.display(failure.sourceKey);
     output.error(
       new WharfError(
         failure.error.code,
-        `${source.display(failure.sourceKey)}: ${failure.error.message}`,
+        // Some messages already start with the object's URL (a verification failure names what it checked).
+        failure.error.message.startsWith(`${shown}:`)
+          ? failure.error.message
+          : `${shown}: ${failure.error.message}`,
         failure.error.hint ? { hint: failure.error.hint } : {},
       ),
     );
