@@ -449,10 +449,10 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     expect(upText.stderr).toMatch(/uploaded 1 file .*; 1 file failed\n/);
     expect(upText.stderr).toContain(`wharf: error: ${long}: `);
 
-    // A key every download refuses, put straight into the store's folder.
+    // A key every download refuses (an object named .wharf, where the download's state folder goes), put
+    // straight into the store's folder.
     const folder = jsonLines((await aliceAt(['dataset', 'show', id, '--json'])).stdout)[0]!.folder as string;
-    await mkdir(join(dir, 'store', folder, '.wharf'), { recursive: true });
-    await writeFile(join(dir, 'store', folder, '.wharf', 'planted.json'), '{}');
+    await writeFile(join(dir, 'store', folder, '.wharf'), '{}');
     const down = await aliceAt(['dataset', 'download', id, '/', 'partial', '--json']);
     expect(down.code, down.stderr).toBe(1);
     const downLines = jsonLines(down.stdout);
@@ -460,7 +460,7 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
       expect.objectContaining({ action: 'download', status: 'downloaded', path: 'good.txt' }),
     );
     expect(downLines).toContainEqual(
-      expect.objectContaining({ action: 'download', status: 'failed', path: '.wharf/planted.json' }),
+      expect.objectContaining({ action: 'download', status: 'failed', path: '.wharf' }),
     );
     expect(downLines.at(-1)).toEqual({ summary: expect.objectContaining({ downloaded: 1, failed: 1 }) });
     const downText = await aliceAt(['dataset', 'download', id, '/', 'partial']);
