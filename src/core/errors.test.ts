@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toWharfError, type WharfError } from './errors.js';
+import { aboutSubject, toWharfError, type WharfError } from './errors.js';
 
 describe('toWharfError for file-system errors', () => {
   let root: string;
@@ -83,5 +83,15 @@ describe('toWharfError for file-system errors', () => {
     const plain = toWharfError(new Error('something else'), 'context');
     expect(plain.code).toBe('INTERNAL');
     expect(plain.message).toBe('context: something else');
+  });
+});
+
+describe('aboutSubject', () => {
+  it('puts the subject first once', () => {
+    expect(aboutSubject('s3://b/k', 'access denied')).toBe('s3://b/k: access denied');
+    expect(aboutSubject('s3://b/k', 's3://b/k: downloaded content does not match')).toBe(
+      's3://b/k: downloaded content does not match',
+    );
+    expect(aboutSubject('s3://b/k', 's3://b/k2: other')).toBe('s3://b/k: s3://b/k2: other');
   });
 });

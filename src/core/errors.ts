@@ -244,3 +244,8 @@ export function isAbortLike(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   return name === 'AbortError';
 }
+
+/** `SUBJECT: message`, unless the message already starts with the subject (a verification failure names its object). */
+export function aboutSubject(subject: string, message: string): string {
+  return message.startsWith(`${subject}:`) ? message : `${subject}: ${message}`;
+}

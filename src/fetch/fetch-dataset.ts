@@ -3,6 +3,7 @@ import { readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import {
+  aboutSubject,
   InvalidKeyError,
   isWharfError,
   NotFoundError,
@@ -488,7 +489,10 @@ function describeFailure(error: unknown, what: string, path: string): WharfError
   };
   const problem = nodeCode ? localProblem[nodeCode] : undefined;
   if (problem) return new WharfError('INVALID_KEY', `${what}: ${problem}`, { cause: e });
-  return new WharfError(e.code, `${what}: ${e.message}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+  return new WharfError(e.code, aboutSubject(what, e.message), {
+    cause: e,
+    ...(e.hint ? { hint: e.hint } : {}),
+  });
 }
 
 /**

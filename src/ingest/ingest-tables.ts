@@ -218,15 +218,7 @@ export async function ingestTablesDetailed(options: IngestOptions): Promise<Inge
     if (options.all && !source) names = [`${settings.schema}.*`];
     for (const [position, name] of names.entries()) {
       const started = Date.now();
-      const report: TableReport = {
-        table: name,
-        status: 'failed',
-        key: null,
-        keys: [],
-        rows: 0,
-        bytes: 0,
-        seconds: 0,
-      };
+      const report = notRun(name);
       try {
         throwIfAborted(signal);
         if (connectError || !source)
@@ -253,13 +245,7 @@ export async function ingestTablesDetailed(options: IngestOptions): Promise<Inge
           // The tables never started are reported too, so a caller can tell them from tables that ran.
           for (const rest of names.slice(position + 1)) {
             reports.push({
-              table: rest,
-              status: 'failed',
-              key: null,
-              keys: [],
-              rows: 0,
-              bytes: 0,
-              seconds: 0,
+              ...notRun(rest),
               error: new WharfError('ABORTED', `${rest} was not started: the run was stopped before it`),
             });
           }
@@ -697,4 +683,9 @@ async function runWindow(
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+/** A table's report before anything of it ran: failed until the run says otherwise. */
+function notRun(table: string): TableReport {
+  return { table, status: 'failed', key: null, keys: [], rows: 0, bytes: 0, seconds: 0 };
 }

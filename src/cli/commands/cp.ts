@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { destinationKeyFor, resolveTarget, type Target } from '../../app/resolve-target.js';
-import { NotFoundError, UsageError, WharfError } from '../../core/errors.js';
+import { aboutSubject, NotFoundError, UsageError, WharfError } from '../../core/errors.js';
 import { asFolderPrefix } from '../../core/keys.js';
 import { formatBytes, formatSeconds } from '../../core/units.js';
 import {
@@ -115,14 +115,10 @@ async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions
   }).finally(() => progress.stop());
 
   for (const failure of result.failed) {
-    const shown = source.display(failure.sourceKey);
     output.error(
       new WharfError(
         failure.error.code,
-        // Some messages already start with the object's URL (a verification failure names what it checked).
-        failure.error.message.startsWith(`${shown}:`)
-          ? failure.error.message
-          : `${shown}: ${failure.error.message}`,
+        aboutSubject(source.display(failure.sourceKey), failure.error.message),
         failure.error.hint ? { hint: failure.error.hint } : {},
       ),
     );

@@ -1,5 +1,6 @@
 import { joinKey } from '../../core/keys.js';
 import { createHash, randomUUID } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -36,7 +37,7 @@ import type { RequestLimiter } from './request-limiter.js';
 import { loadResumeState, removeResumeFiles, saveResumeState, type ResumeState } from './resume-state.js';
 import { SequentialFileHasher } from './sequential-file-hasher.js';
 import { BatchedFileWriter, BufferPool } from './batched-writer.js';
-import { MemoryFirstWriter, renameNow, writeNewFileDurably } from './small-body.js';
+import { MemoryFirstWriter, writeNewFileDurably } from './small-body.js';
 import { makeDir } from '../../core/make-dir.js';
 
 /**
@@ -227,7 +228,7 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
       let localMtimeMs: number;
       if (data !== undefined) {
         localMtimeMs = await writeNewFileDurably(tmp, data, lastModified);
-        await place(tmp, o.finalPath, o, renameNow);
+        await place(tmp, o.finalPath, o, renameSync); // a small, local metadata change: no thread-pool trip
       } else {
         const fh = handle as FileHandle | undefined;
         if (fh === undefined) throw new Error('download produced no file handle');

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsync, futimesSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, futimesSync, openSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { BatchedFileWriter, BufferPool } from './batched-writer.js';
 
@@ -99,9 +99,4 @@ export async function writeNewFileDurably(
   } finally {
     closeSync(fd);
   }
-}
-
-/** rename(2) without a thread-pool round trip (a small, local metadata change). */
-export function renameNow(from: string, to: string): void {
-  renameSync(from, to);
 }
