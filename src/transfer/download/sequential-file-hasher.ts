@@ -1,19 +1,16 @@
-import { existsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { ContentHasher, type HashNeeds, type HashResult } from './content-hasher.js';
+import { sharedHashWorkerPool, type HashJob } from './hash-worker-pool.js';
 import type { PlannedRange } from './range-plan.js';
 
 const READ_CHUNK = 1024 * 1024;
-const WORKER_URL = new URL('./hash-worker.js', import.meta.url);
 
 /**
  * Hashes a file being filled by ranges that finish out of order: whenever the finished ranges form a longer
  * prefix of the file, that prefix is read back (from the page cache, normally) and hashed in order. So the
  * MD5 a single-part ETag needs is computed while the download runs, not in a second pass afterwards. The
- * hashing runs in a worker thread when the compiled worker is present (in the built package), so it does
- * not compete with receiving bytes on the main thread; otherwise in this thread.
+ * hashing runs on the process's shared hash workers when the compiled worker is present (in the built
+ * package), so it does not compete with receiving bytes on the main thread; otherwise in this thread.
  */
 export class SequentialFileHasher {
   readonly #ranges: PlannedRange[];
@@ -24,9 +21,8 @@ export class SequentialFileHasher {
 
   constructor(file: FileHandle, path: string, ranges: PlannedRange[], needs: HashNeeds) {
     this.#ranges = ranges;
-    this.#backend = existsSync(fileURLToPath(WORKER_URL))
-      ? new WorkerBackend(path, needs)
-      : new InThreadBackend(file, new ContentHasher(needs));
+    this.#backend =
+      sharedHashWorkerPool()?.open(path, needs) ?? new InThreadBackend(file, new ContentHasher(needs));
   }
 
   /** Marks ranges as present in the file and hashes whatever prefix that completes (in the background). */
@@ -58,11 +54,7 @@ export class SequentialFileHasher {
   }
 }
 
-interface HashBackend {
-  hashTo(offset: number): void;
-  finish(): Promise<HashResult>;
-  cancel(): void;
-}
+type HashBackend = HashJob;
 
 class InThreadBackend implements HashBackend {
   readonly #file: FileHandle;
@@ -102,38 +94,5 @@ class InThreadBackend implements HashBackend {
 
   cancel(): void {
     this.#cancelled = true;
-  }
-}
-
-class WorkerBackend implements HashBackend {
-  readonly #worker: Worker;
-  readonly #result: Promise<HashResult>;
-
-  constructor(path: string, needs: HashNeeds) {
-    this.#worker = new Worker(WORKER_URL, { workerData: { path, needs } });
-    this.#result = new Promise<HashResult>((resolve, reject) => {
-      this.#worker.on('message', (m: { digest?: HashResult; error?: string }) => {
-        if (m.digest) resolve(m.digest);
-        else reject(new Error(`hashing the download failed: ${m.error ?? 'unknown error'}`));
-        void this.#worker.terminate();
-      });
-      this.#worker.on('error', reject);
-      this.#worker.on('exit', () => reject(new Error('the hashing worker stopped')));
-    });
-    // Until finish() is awaited, a rejection must not count as unhandled.
-    this.#result.catch(() => undefined);
-  }
-
-  hashTo(offset: number): void {
-    this.#worker.postMessage({ to: offset });
-  }
-
-  finish(): Promise<HashResult> {
-    this.#worker.postMessage({ finish: true });
-    return this.#result;
-  }
-
-  cancel(): void {
-    void this.#worker.terminate();
   }
 }
