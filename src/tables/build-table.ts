@@ -53,7 +53,7 @@ export interface BuildTableOptions {
   cache?: string;
   /** Folder name in the cache. Default: the fetch engine's fingerprint of the selection. */
   datasetId?: string;
-  /** Files fetched at once. Default: the fetch engine's (64). */
+  /** Files fetched at once. Default: the fetch engine's (256). */
   concurrency?: number;
   /** Refuse when the selected files' LastModified times span more than this many hours. */
   timestampToleranceHours?: number;

@@ -17,7 +17,7 @@ describe('resolveS3Options', () => {
       isAws: true,
       region: 'us-east-1',
       forcePathStyle: false,
-      maxSockets: 64,
+      maxSockets: 256,
       maxAttempts: 3,
       requestChecksumCalculation: 'WHEN_SUPPORTED',
       responseChecksumValidation: 'WHEN_SUPPORTED',

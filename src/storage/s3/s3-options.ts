@@ -26,7 +26,7 @@ export interface S3DriverOptions {
    * Default: true with a custom (non-AWS) endpoint, false on AWS; the profile's `s3 = addressing_style` is honoured.
    */
   forcePathStyle?: boolean;
-  /** Most concurrent HTTP connections to the endpoint. Default 64. */
+  /** Most concurrent HTTP connections to the endpoint. Default 256 (as many as fetch runs files at once). */
   maxSockets?: number;
   /**
    * When the SDK adds request checksums and validates response checksums.
@@ -77,7 +77,7 @@ export interface ResolvedS3Options {
   fastGet: boolean;
 }
 
-export const DEFAULT_MAX_SOCKETS = 64;
+export const DEFAULT_MAX_SOCKETS = 256;
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_REGION = 'us-east-1';
 

@@ -507,6 +507,45 @@ describe('downloadFile, ranged objects', () => {
   });
 });
 
+describe('downloadFile, request caps', () => {
+  it('keeps streamed requests (ranges, bodies above 256 KiB) within streamLimiter while small GETs use the whole limiter', async () => {
+    const store = new MemoryDriver('mem');
+    const objects = [
+      ...Array.from({ length: 8 }, (_, i) => ({ key: `small-${i}`, size: 2 * KiB })),
+      ...Array.from({ length: 3 }, (_, i) => ({ key: `medium-${i}`, size: 300 * KiB })),
+      ...Array.from({ length: 2 }, (_, i) => ({ key: `big-${i}`, size: BIG })),
+    ];
+    for (const o of objects) await store.write(o.key, randomBytes(o.size));
+    const active = { small: 0, streamed: 0 };
+    const peak = { small: 0, streamed: 0, all: 0 };
+    const { store: watched } = interceptReads(store, async (read, call) => {
+      const kind = call.key.startsWith('small') ? 'small' : 'streamed';
+      active[kind] += 1;
+      peak[kind] = Math.max(peak[kind], active[kind]);
+      peak.all = Math.max(peak.all, active.small + active.streamed);
+      // Slow requests, so that everything the caps allow is in flight at once.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const body = await read();
+      body.once('close', () => (active[kind] -= 1));
+      return body;
+    });
+    const limiter = new RequestLimiter(6);
+    const streamLimiter = new RequestLimiter(2);
+    await Promise.all(
+      objects.map(async (o) =>
+        downloadFile(
+          await sourceOf(store, o.key),
+          options(watched, { finalPath: join(base, 'out', o.key), limiter, streamLimiter }),
+        ),
+      ),
+    );
+    expect(peak.streamed).toBe(2);
+    expect(peak.all).toBeLessThanOrEqual(6);
+    expect(peak.small).toBeGreaterThan(2);
+    for (const o of objects) expect((await stat(join(base, 'out', o.key))).size).toBe(o.size);
+  });
+});
+
 describe('downloadListed', () => {
   it('takes the version there now, once, when the object changed since it was listed (whole and ranged)', async () => {
     for (const size of [5 * KiB, BIG]) {

@@ -89,6 +89,11 @@ export interface DownloadOptions {
   partialDir: string;
   /** Shared cap on requests in flight. */
   limiter: RequestLimiter;
+  /**
+   * A lower cap, within `limiter`, on requests whose body is written through buffers (byte ranges, objects above
+   * 256 KiB): bounds memory when `limiter` lets many small GETs run at once. Default: `limiter` alone.
+   */
+  streamLimiter?: RequestLimiter;
   /** Bytes per ranged GET. */
   partSize: number;
   /** Ranged GETs in flight for this object. */
@@ -171,6 +176,16 @@ export async function downloadListed(object: ObjectInfo, options: DownloadOption
   }
 }
 
+/** Runs one request within the shared cap on requests in flight. */
+function inFlight<T>(o: DownloadOptions, request: () => Promise<T>): Promise<T> {
+  return o.limiter.run(request, o.signal);
+}
+
+/** Runs one request whose body streams through write buffers: within the stream cap, then the shared one. */
+function streamedInFlight<T>(o: DownloadOptions, request: () => Promise<T>): Promise<T> {
+  return o.streamLimiter ? o.streamLimiter.run(() => inFlight(o, request), o.signal) : inFlight(o, request);
+}
+
 async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promise<DownloadResult> {
   const { store, signal } = o;
   const layout = await layoutFor(store, source, signal);
@@ -180,7 +195,8 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
     let handle: FileHandle | undefined;
     let body: MemoryFirstWriter | undefined;
     try {
-      const result = await o.limiter.run(async () => {
+      const limited = source.size <= SMALL_BODY ? inFlight : streamedInFlight;
+      const result = await limited(o, async () => {
         let info: ReadInfo | undefined;
         let expect: Expectations | undefined;
         let hasher: ContentHasher | undefined;
@@ -222,7 +238,7 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
         const hashes = hasher.digest();
         const check = checkDownload(joinKey(store.name, source.key), expect, size, hashes);
         return { size, check, info };
-      }, signal);
+      });
       const lastModified = result.info?.lastModified ?? source.lastModified;
       const data = body?.inMemory;
       let localMtimeMs: number;
@@ -363,7 +379,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
     await withRetry(async () => {
       o.onBytes?.(-counted);
       counted = 0;
-      await o.limiter.run(async () => {
+      await streamedInFlight(o, async () => {
         const readOptions = {
           ...opt(signal),
           range: { start: range.start, end: range.end },
@@ -395,7 +411,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
             `range ${range.start}-${range.end} of ${source.key} ended early at byte ${position}`,
           );
         }
-      }, signal);
+      });
     }, retryOptions(o)).catch((error: unknown) => {
       o.onBytes?.(-counted);
       throw error;
