@@ -33,6 +33,7 @@ import {
 import { BenchError, compare, log } from './lib/harness.mjs';
 import { REPO, summarizePrefix } from './lib/s3.mjs';
 import { openS3Bench, parseBenchArgs, wharfArgv } from './lib/s3-bench.mjs';
+import { measureServerLatency } from './lib/server-latency.mjs';
 
 const USAGE = `usage: node bench/fetch-small-files.mjs [--runs N] [--warmup N] [--files N] [--size BYTES] [--no-start]
   --runs 3          measured rounds (each round runs every tool once, alternating)
@@ -76,6 +77,17 @@ async function main() {
       `${files} x ${size} B uploaded to s3://${bucket}/${PREFIX} at ${endpoint} ` +
         `(untimed, ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s)`,
     );
+
+    // ---- the server's answer time for one small GET, fresh connection vs kept-alive (untimed, before the rounds)
+    const latency = await measureServerLatency(
+      client,
+      bucket,
+      `${PREFIX}f${'0'.repeat(String(files - 1).length)}.bin`,
+    );
+    const latencyLine =
+      `server: one GET of a ${formatSize(size)} object takes ${latency.freshMs.toFixed(1)} ms on a fresh connection, ` +
+      `${latency.reusedMs.toFixed(1)} ms on a kept-alive one (medians of 20 in a row; every tool reuses connections)`;
+    log(latencyLine);
 
     // ---- per-tool configuration, all generated into the temp dir; nothing but what is needed to connect
     const awsConfig = path.join(tmp, 'aws-config');
@@ -299,6 +311,7 @@ async function main() {
         .filter((t) => t.limitSeconds !== undefined)
         .map((t) => ({ target: t.target, filesPerSecond: files / t.limitSeconds }));
       console.log("server capacity (the S3 server shares this machine's cores with the client):");
+      console.log(`  ${latencyLine}`);
       for (const p of probes) console.log(`  ${p.label}: ${rate(p).toFixed(0)} files/s`);
       console.log(`  wharf fetch: ${rate(wharf).toFixed(0)} files/s`);
       for (const n of needed) {
@@ -311,6 +324,7 @@ async function main() {
         );
       }
       server = {
+        latencyMs: { fresh: latency.freshMs, reused: latency.reusedMs },
         probes: Object.fromEntries(probes.map((p) => [p.label, rate(p)])),
         wharfFilesPerSecond: rate(wharf),
         needed: needed.map((n) => ({ ...n, serverBound: n.filesPerSecond > rate(best) })),
