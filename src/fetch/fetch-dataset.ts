@@ -17,14 +17,10 @@ import { runPool } from '../core/pool.js';
 import { formatBytes } from '../core/units.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
-import {
-  downloadListed,
-  partialBaseName,
-  RANGED_DOWNLOAD_DEFAULTS,
-  rangeThresholdFor,
-} from '../transfer/download/download-file.js';
+import { downloadListed, partialBaseName, rangeThresholdFor } from '../transfer/download/download-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import { CacheIndex, type IndexEntry } from './cache-index.js';
+import { FETCH_DEFAULTS } from './fetch-defaults.js';
 import { assertValidDatasetId, datasetFingerprint } from './dataset-id.js';
 import { lockFolder } from '../core/folder-lock.js';
 import { adoptLocalFile, decideFetch, type FetchReason } from './fetch-decision.js';
@@ -36,14 +32,7 @@ import { selectObjects, type SelectedObject } from './select-objects.js';
 import { checkTimestampSpread } from './timestamp-spread.js';
 import { makeDir, memoisedMakeDir } from '../core/make-dir.js';
 
-export const FETCH_DEFAULTS = {
-  dest: './data',
-  // 64 files at once: on the 2-core benchmark machine 2,000 small files took 4.96 s at 64, 5.31–6.00 s at 32 and
-  // 7.68 s at 16 (alternating runs, medians), and 96 or 128 gained nothing more; rclone peaks at 64 transfers too.
-  concurrency: 64,
-  ...RANGED_DOWNLOAD_DEFAULTS,
-  attempts: 5,
-} as const;
+export { FETCH_DEFAULTS };
 
 export interface FetchOptions {
   /** The dataset: `s3://bucket/prefix`, `file:///dir` or a local folder path. A prefix is a folder prefix. */
