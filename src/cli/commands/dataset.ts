@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { UsageError, ValidationError, WharfError } from '../../core/errors.js';
 import { formatBytes, formatSeconds, parseDurationSeconds } from '../../core/units.js';
@@ -9,37 +8,9 @@ import { positiveInt, type CommandContext, type RunAction } from '../context.js'
 import { CONNECTION_HELP, connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
 import { DATASET_HEADER, datasetRows, describeDataset, shellQuote, shortTime } from '../datastore-render.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { readJsonInput } from '../read-input.js';
 import { createProgress } from '../progress.js';
 import { clip, renderTable, visible } from '../text-table.js';
-
-/** Reads a JSON document from a file, or from stdin for `-`. */
-export async function readJsonInput(file: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `cannot read ${what} from ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new ValidationError(
-      `${file === '-' ? 'stdin' : file} is not valid JSON: ${(error as Error).message}`,
-      {
-        hint: `${what} is a JSON document (see GET /openapi.json, DatasetMetadata)`,
-      },
-    );
-  }
-}
-
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 const SORTS: Record<string, 'created' | 'updated' | 'displayName' | 'releaseTime'> = {
   created: 'created',
