@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Enforces the layering in ../shared/design.md (and docs/architecture.md):
 // core <- storage <- transfer <- features <- app <- {cli, server}; drivers never import each other;
-// the AWS SDK only under storage/s3; process.exit only in cli/main.ts.
+// the AWS SDK only under storage/s3; process.exit only in cli/main.ts; command bodies (cli/commands/*-run.ts)
+// are loaded lazily.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
@@ -44,17 +45,21 @@ for (const file of files) {
   const text = readFileSync(file, 'utf8');
   const allowed = LAYERS[layer.replace(/\.ts$/, '')] ?? null;
   for (const match of text.matchAll(
-    /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm,
   )) {
-    const spec = match[1] ?? match[2];
+    const spec = match[1] ?? match[2] ?? match[3];
     if (spec.startsWith('.')) {
       const target = relative(SRC, resolve(dirname(file), spec))
         .split('\\')
         .join('/');
       const targetLayer = target.split('/')[0];
+      // A command's body (cli/commands/NAME-run.ts) loads only when it runs: `await import` in the action.
+      const isStatic = match[2] === undefined && !/^(?:import|export)\s+type\s/.test(match[0]);
+      if (isStatic && /^cli\/commands\/.+-run\.js$/.test(target) && !rel.endsWith('-run.ts'))
+        problems.push(`${rel}: imports the command body ${spec} statically; load it with await import()`);
       if (targetLayer === layer || rel === 'index.ts') continue;
       // `wharf serve` starts the HTTP server: the one place the CLI may reach the server (lazily).
-      if (rel === 'cli/commands/serve.ts' && targetLayer === 'server') continue;
+      if (rel === 'cli/commands/serve-run.ts' && targetLayer === 'server') continue;
       if (allowed && !allowed.includes(targetLayer))
         problems.push(`${rel}: ${layer} may not import ${targetLayer} (${spec})`);
       if (layer === 'client' && targetLayer === 'datastore' && !target.startsWith('datastore/model/'))

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { DATASTORE_DEFAULTS, OIDC_DEFAULT_SCOPES } from './datastore-defaults.js';
 import type { OidcBrowserOptions, OidcOptions } from '../datastore/access/oidc.js';
 import type { OpenStorageOptions } from '../storage/registry.js';
 
@@ -75,13 +76,7 @@ export interface DatastoreConfig {
 /** The service checks this too (`ID_PREFIX` in datastore/model); repeated here so the CLI need not load zod. */
 const ID_PREFIX = /^[A-Za-z0-9._-]+$/;
 
-export const DATASTORE_DEFAULTS = {
-  dataDir: '.wharf-data',
-  port: 8080,
-  host: '127.0.0.1',
-  idPrefix: '10378.1',
-  responseCacheMb: 32,
-} as const;
+export { DATASTORE_DEFAULTS, OIDC_DEFAULT_SCOPES };
 
 /**
  * Resolves serve options (flags, then `env`: WHARF_ADMIN_TOKEN) to a validated configuration; every problem
@@ -144,9 +139,6 @@ export function resolveDatastoreConfig(
     responseCacheBytes: Math.round(cacheMb * 1024 * 1024),
   };
 }
-
-/** Scopes the web UI asks the identity provider for when --oidc-scopes is not set. */
-export const OIDC_DEFAULT_SCOPES = 'openid profile';
 
 const ROLE_ARN = /^arn:[a-z-]+:(iam|sts)::[0-9]*:[A-Za-z0-9+=,.@/_-]+$/;
 

@@ -1,5 +1,5 @@
 import type { WharfError } from '../core/errors.js';
-import { FieldValidationError, type FieldIssue } from '../datastore/model/validation.js';
+import { FieldValidationError, type FieldIssue } from '../core/field-validation-error.js';
 
 /**
  * The datastore's messages and hints speak its HTTP API and SDK (routes, operation ids, query parameters): the

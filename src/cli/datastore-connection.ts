@@ -1,20 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Command } from 'commander';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { UsageError } from '../core/errors.js';
 import type { Datastore } from '../client/datastore.js';
 import { makeDir } from '../core/make-dir.js';
-
-/** Where `wharf serve` listens by default. */
-export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
-
-/** `--server` / `--token` of every command that talks to the datastore. */
-export interface ServerFlags {
-  server?: string;
-  token?: string;
-}
+import { DEFAULT_SERVER, type ServerFlags } from './datastore-options.js';
 
 /** What `wharf login` stores. */
 export interface StoredLogin {
@@ -93,16 +84,3 @@ export async function connect(flags: ServerFlags): Promise<Datastore> {
   const { Datastore } = await import('../client/datastore.js');
   return new Datastore({ endpoint: server, ...(token ? { token } : {}) });
 }
-
-/** Adds `--server` and `--token` to a command. */
-export function withServerOptions(command: Command): Command {
-  return command
-    .option(
-      '--server <url>',
-      `datastore URL (default: WHARF_SERVER, the stored login, else ${DEFAULT_SERVER})`,
-    )
-    .option('--token <token>', 'API token (default: WHARF_TOKEN, else the stored login)');
-}
-
-export const CONNECTION_HELP = `The server and token come from --server/--token, else WHARF_SERVER/WHARF_TOKEN, else the
-login stored by \`wharf login\`, else ${DEFAULT_SERVER} without a token.`;

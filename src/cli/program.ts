@@ -46,7 +46,7 @@ export function buildProgram(run: RunAction): Command {
     .addOption(
       new Option(
         '--max-sockets <n>',
-        'most concurrent HTTP connections per S3 endpoint (default 64)',
+        'most concurrent HTTP connections per S3 endpoint (default 256)',
       ).argParser(positiveInt('--max-sockets')),
     )
     .showHelpAfterError(wantsJson() ? false : '(run with --help for usage)')

@@ -17,14 +17,10 @@ import { runPool } from '../core/pool.js';
 import { formatBytes } from '../core/units.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
-import {
-  downloadListed,
-  partialBaseName,
-  RANGED_DOWNLOAD_DEFAULTS,
-  rangeThresholdFor,
-} from '../transfer/download/download-file.js';
+import { downloadListed, partialBaseName, rangeThresholdFor } from '../transfer/download/download-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import { CacheIndex, type IndexEntry } from './cache-index.js';
+import { FETCH_DEFAULTS } from './fetch-defaults.js';
 import { assertValidDatasetId, datasetFingerprint } from './dataset-id.js';
 import { lockFolder } from '../core/folder-lock.js';
 import { adoptLocalFile, decideFetch, type FetchReason } from './fetch-decision.js';
@@ -42,17 +38,7 @@ import { makeDir, memoisedMakeDir } from '../core/make-dir.js';
  */
 export const STREAMED_IN_FLIGHT = 64;
 
-export const FETCH_DEFAULTS = {
-  dest: './data',
-  // 256 files at once, as s5cmd's 256 workers: a small GET is mostly waiting (on AWS for its first byte; on the
-  // benchmark's Ceph RGW, whose default frontend answers a request on a reused connection ~40 ms late), and a
-  // waiting file costs little. 2,000 x 16 KiB on the 2-core benchmark machine, alternating runs, medians: 3.04 s
-  // at 64, 2.95 s at 128, 2.71 s at 256; against a gateway without that delay 2.27 / 2.31 / 2.44 s. Requests
-  // whose body streams through buffers (ranges, objects above 256 KiB) stay at most STREAMED_IN_FLIGHT.
-  concurrency: 256,
-  ...RANGED_DOWNLOAD_DEFAULTS,
-  attempts: 5,
-} as const;
+export { FETCH_DEFAULTS };
 
 export interface FetchOptions {
   /** The dataset: `s3://bucket/prefix`, `file:///dir` or a local folder path. A prefix is a folder prefix. */

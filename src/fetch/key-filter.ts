@@ -9,14 +9,7 @@ export interface KeyFilterOptions {
   exclude?: readonly string[];
 }
 
-/** How --include / --exclude patterns are read; shown in the CLI's help. */
-export const GLOB_DIALECT_HELP = [
-  'Patterns match keys relative to the dataset prefix, from its start (no leading /):',
-  "  *  any characters within one folder     **  any number of folders (e.g. '**/*.csv')",
-  '  ?  one character   [abc] [0-9]  one of the set   {a,b}  either alternative',
-  "Names starting with '.' match like any other. A folder's whole content: 'folder/**'.",
-  'Several --include patterns: a key matching any is kept; a key matching any --exclude is dropped.',
-].join('\n');
+export { GLOB_DIALECT_HELP } from './glob-dialect.js';
 
 /**
  * Builds a predicate over relative keys: included (no include patterns, or one matches) and not excluded.

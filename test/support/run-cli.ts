@@ -9,15 +9,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI (`npm run build` first; scripts/test.sh does) and never throws on a non-zero exit. */
+/**
+ * Runs the built CLI (`npm run build` first; scripts/test.sh does) and never throws on a non-zero exit.
+ * `nodeArgs` go to node before the CLI (e.g. `--import` of a loader hook).
+ */
 export function wharf(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [CLI, ...args],
+      [...(options.nodeArgs ?? []), CLI, ...args],
       {
         env: { ...process.env, ...options.env },
         cwd: options.cwd,

@@ -1,19 +1,7 @@
 import type { Command } from 'commander';
-import { destinationKeyFor, resolveTarget, type Target } from '../../app/resolve-target.js';
-import { aboutSubject, NotFoundError, UsageError, WharfError } from '../../core/errors.js';
-import { asFolderPrefix } from '../../core/keys.js';
-import { formatBytes, formatSeconds } from '../../core/units.js';
-import {
-  assertDestinationKey,
-  copyObjects,
-  planTreeCopy,
-  type CopyPlan,
-} from '../../transfer/copy-objects.js';
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
-import { EXIT, exitCodeFor } from '../exit-codes.js';
-import { createProgress } from '../progress.js';
 
-interface CpOptions {
+export interface CpOptions {
   recursive?: boolean;
   concurrency?: number;
   dryRun?: boolean;
@@ -44,157 +32,10 @@ Examples:
   wharf cp -r s3://my-bucket/datasets/2024-06/ ./data
   wharf cp s3://my-bucket/a.parquet s3://my-bucket/archive/a.parquet`,
     )
-    .action(run((ctx: CommandContext, src: string, dst: string, opts: CpOptions) => cp(ctx, src, dst, opts)));
-}
-
-async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions): Promise<number> {
-  const { output, signal } = ctx;
-  const started = Date.now();
-  const source = await resolveTarget(src, opts.recursive ? 'folder' : 'object', ctx.storage);
-  const dest = sameBucket(
-    source,
-    await resolveTarget(dst, opts.recursive ? 'folder' : 'object', ctx.storage),
-  );
-
-  let plan: CopyPlan;
-  if (opts.recursive) {
-    plan = await planTreeCopy(source.store, source.key, dest.store, dest.key, signal);
-    // `cp -r s3://b/key dir/` on one object (no trailing slash): that object, as rclone copies it.
-    const objectKey = source.location.kind === 's3' ? source.location.key : '';
-    if (plan.items.length === 0 && objectKey !== '' && !objectKey.endsWith('/')) {
-      plan = (await singleObjectPlan(source, objectKey, dest, signal)) ?? plan;
-    }
-  } else {
-    if (source.isFolder) {
-      throw new UsageError(`${src} is a folder or prefix: add --recursive to copy everything under it`);
-    }
-    const found = await singleObjectPlan(source, source.key, dest, signal);
-    if (!found && (await holdsObjects(source, signal))) {
-      throw new UsageError(`${src} is a prefix, not one object: add --recursive to copy everything under it`);
-    }
-    if (!found) throw new NotFoundError(`${source.display(source.key)} does not exist`);
-    plan = found;
-  }
-
-  if (opts.dryRun) {
-    for (const item of plan.items) {
-      if (output.json)
-        output.record({
-          action: 'copy',
-          source: source.display(item.sourceKey),
-          dest: dest.display(item.destKey),
-          size: item.size,
-          dryRun: true,
-        });
-      else output.line(`would copy ${source.display(item.sourceKey)} -> ${dest.display(item.destKey)}`);
-    }
-    output.info(`dry run: ${plan.items.length} objects, ${formatBytes(plan.totalBytes)}; nothing copied`);
-    return EXIT.ok;
-  }
-  if (plan.items.length === 0) {
-    output.info(`nothing to copy: no objects under ${source.display(source.key)}`);
-    return EXIT.ok;
-  }
-
-  const progress = await createProgress(output, 'copy');
-  const result = await copyObjects(source.store, dest.store, plan, {
-    concurrency: opts.concurrency ?? 32,
-    signal,
-    onEvent: (event) => {
-      if (event.type !== 'retry') progress.update(event.snapshot);
-      if (event.type === 'file-done') {
-        const from = source.display(event.key);
-        const to = dest.display(event.destKey);
-        if (output.json) output.record({ action: 'copy', source: from, dest: to, size: event.size });
-        output.debug(`copied ${from} -> ${to}`);
-      }
-      if (event.type === 'file-failed' && output.json) output.record(failureRecord(source, dest, event));
-      if (event.type === 'retry')
-        output.debug(`retrying ${event.key} (attempt ${event.attempt + 1}): ${event.error.message}`);
-    },
-  }).finally(() => progress.stop());
-
-  for (const failure of result.failed) {
-    output.error(
-      new WharfError(
-        failure.error.code,
-        aboutSubject(source.display(failure.sourceKey), failure.error.message),
-        failure.error.hint ? { hint: failure.error.hint } : {},
-      ),
+    .action(
+      run(async (ctx: CommandContext, src: string, dst: string, opts: CpOptions) => {
+        const { cp } = await import('./cp-run.js');
+        return cp(ctx, src, dst, opts);
+      }),
     );
-  }
-  const took = formatSeconds(Date.now() - started);
-  if (output.json) {
-    output.record({
-      summary: {
-        copied: result.done.length,
-        failed: result.failed.length,
-        bytes: result.bytes,
-        seconds: (Date.now() - started) / 1000,
-      },
-    });
-  } else {
-    output.info(
-      `copied ${result.done.length} object${result.done.length === 1 ? '' : 's'} (${formatBytes(result.bytes)}) in ${took}${result.failed.length ? `; ${result.failed.length} failed` : ''}`,
-    );
-  }
-  if (result.failed.length === 0) return EXIT.ok;
-  const codes = new Set(result.failed.map((f) => f.error.code));
-  return codes.size === 1 ? exitCodeFor([...codes][0] ?? 'INTERNAL') : EXIT.failure;
-}
-
-/** The plan to copy the one object at `key` (undefined when there is none) to where `dest` says. */
-async function singleObjectPlan(
-  source: Target,
-  key: string,
-  dest: Target,
-  signal: AbortSignal,
-): Promise<CopyPlan | undefined> {
-  const destKey = destinationKeyFor(dest, key);
-  assertDestinationKey(dest.store, destKey);
-  const info = await source.store.stat(key, { signal });
-  if (!info) return undefined;
-  const item = {
-    sourceKey: key,
-    destKey,
-    size: info.size,
-    ...(info.etag !== undefined ? { etag: info.etag } : {}),
-    ...(info.lastModified ? { lastModified: info.lastModified } : {}),
-  };
-  return { items: [item], totalBytes: info.size };
-}
-
-/** Whether an S3 source key names a prefix with objects under it (`s3://b/logs` for `logs/...`). */
-async function holdsObjects(source: Target, signal: AbortSignal): Promise<boolean> {
-  if (source.location.kind !== 's3' || source.key === '') return false;
-  for await (const _ of source.store.list(asFolderPrefix(source.key), { signal })) return true;
-  return false;
-}
-
-/** A failed object for scripts: the copy record's names, and the error as `fetch --json` gives it. */
-function failureRecord(
-  source: Target,
-  dest: Target,
-  failure: { key: string; destKey: string; error: WharfError },
-): Record<string, unknown> {
-  const { code, message, hint } = failure.error;
-  return {
-    action: 'failed',
-    source: source.display(failure.key),
-    dest: dest.display(failure.destKey),
-    error: { code, message, ...(hint ? { hint } : {}) },
-  };
-}
-
-/** Two targets in one bucket share a driver, so the copy runs server-side. */
-function sameBucket(source: Target, dest: Target): Target {
-  if (
-    source.location.kind === 's3' &&
-    dest.location.kind === 's3' &&
-    source.location.bucket === dest.location.bucket
-  ) {
-    void dest.store.close?.();
-    return { ...dest, store: source.store };
-  }
-  return dest;
 }

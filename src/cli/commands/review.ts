@@ -1,19 +1,9 @@
 import type { Command } from 'commander';
-import type { DatasetRecord } from '../../datastore/model/dataset.js';
-import type { RunAction, CommandContext } from '../context.js';
-import { visible } from '../text-table.js';
-import { CONNECTION_HELP, connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
+import type { RunAction } from '../context.js';
+import { CONNECTION_HELP, withServerOptions, type ServerFlags } from '../datastore-options.js';
 
-interface NotesFlags extends ServerFlags {
+export interface NotesFlags extends ServerFlags {
   notes?: string;
-}
-
-function report(ctx: CommandContext, record: DatasetRecord, what: string): void {
-  if (ctx.output.json) ctx.output.record(record);
-  else {
-    ctx.output.line(`${visible(record.id)}\t${visible(record.release.status)}`);
-    ctx.output.info(what);
-  }
 }
 
 export function registerReview(program: Command, run: RunAction): void {
@@ -46,14 +36,8 @@ Examples:
       ),
   ).action(
     run(async (ctx, id: string, flags: NotesFlags & { approver: string }) => {
-      const record = await (
-        await connect(flags)
-      ).review.datasetApprovalRequest(id, flags.approver, flags.notes ?? '');
-      report(
-        ctx,
-        record,
-        `${id} is PENDING review by ${flags.approver}; data and metadata are frozen meanwhile`,
-      );
+      const { request } = await import('./review-run.js');
+      return request(ctx, id, flags);
     }),
   );
 
@@ -74,10 +58,8 @@ Examples:
         ),
     ).action(
       run(async (ctx, id: string, flags: NotesFlags) => {
-        const record = await (
-          await connect(flags)
-        ).review.actionApprovalRequest(id, decision, flags.notes ?? '');
-        report(ctx, record, decision === 'approve' ? `${id} is RELEASED` : `${id} is back to NOT_RELEASED`);
+        const { decide } = await import('./review-run.js');
+        return decide(ctx, decision, id, flags);
       }),
     );
   }

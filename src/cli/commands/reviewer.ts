@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { RunAction } from '../context.js';
-import { CONNECTION_HELP, connect, withServerOptions, type ServerFlags } from '../datastore-connection.js';
-import { visible } from '../text-table.js';
+import { CONNECTION_HELP, withServerOptions, type ServerFlags } from '../datastore-options.js';
 
 export function registerReviewer(program: Command, run: RunAction): void {
   const reviewer = program
@@ -26,9 +25,8 @@ Examples:
       .addHelpText('after', '\nExamples:\n  wharf reviewer add rita'),
   ).action(
     run(async (ctx, user: string, flags: ServerFlags) => {
-      await (await connect(flags)).review.addDatasetReviewer(user);
-      if (ctx.output.json) ctx.output.record({ added: user });
-      else ctx.output.info(`${user} is a reviewer`);
+      const { add } = await import('./reviewer-run.js');
+      return add(ctx, user, flags);
     }),
   );
 
@@ -40,9 +38,8 @@ Examples:
       .addHelpText('after', '\nExamples:\n  wharf reviewer rm rita'),
   ).action(
     run(async (ctx, user: string, flags: ServerFlags) => {
-      await (await connect(flags)).review.deleteDatasetReviewer(user);
-      if (ctx.output.json) ctx.output.record({ removed: user });
-      else ctx.output.info(`${user} is no longer a reviewer`);
+      const { rm } = await import('./reviewer-run.js');
+      return rm(ctx, user, flags);
     }),
   );
 
@@ -53,12 +50,8 @@ Examples:
       .addHelpText('after', '\nExamples:\n  wharf reviewer list\n  wharf reviewer list --json'),
   ).action(
     run(async (ctx, flags: ServerFlags) => {
-      const users = await (await connect(flags)).review.listDatasetReviewers();
-      for (const user of users) {
-        if (ctx.output.json) ctx.output.record({ username: user });
-        else ctx.output.line(visible(user));
-      }
-      if (users.length === 0) ctx.output.info('the reviewer pool is empty (wharf reviewer add USER)');
+      const { list } = await import('./reviewer-run.js');
+      return list(ctx, flags);
     }),
   );
 }

@@ -1,20 +1,6 @@
 import { Option, type Command } from 'commander';
-import type { ApiTokenInfo } from '../../datastore/model/api-token.js';
-import { connect, CONNECTION_HELP, withServerOptions, type ServerFlags } from '../datastore-connection.js';
-import { visible } from '../text-table.js';
 import { positiveInt, type RunAction } from '../context.js';
-
-/**
- * Calls the datastore API through the SDK's HTTP client (server and token resolved like every datastore
- * command); an error answer becomes a WharfError with the server's code, message and hint.
- */
-async function api(flags: ServerFlags, method: string, path: string, body?: unknown): Promise<unknown> {
-  const datastore = await connect(flags);
-  return datastore.http.request(method, path, body !== undefined ? { body } : {});
-}
-
-/** A token as `POST /tokens` (with `token`, shown once) and `GET /tokens` answer it. */
-type TokenInfo = ApiTokenInfo & { token?: string };
+import { CONNECTION_HELP, withServerOptions, type ServerFlags } from '../datastore-options.js';
 
 export function registerToken(program: Command, run: RunAction): void {
   const token = program
@@ -51,19 +37,8 @@ Examples:
       ),
   ).action(
     run(async (ctx, name: string, flags: ServerFlags & { user?: string; expiresInDays?: number }) => {
-      const created = (await api(flags, 'POST', '/tokens', {
-        name,
-        ...(flags.user !== undefined ? { username: flags.user } : {}),
-        ...(flags.expiresInDays !== undefined ? { expiresInDays: flags.expiresInDays } : {}),
-      })) as TokenInfo;
-      if (ctx.output.json) ctx.output.record(created);
-      else {
-        ctx.output.line(visible(created.token!));
-        ctx.output.info(
-          `token ${created.tokenId} for ${created.username} (${created.name})` +
-            `${created.expiresAt ? `, expires ${created.expiresAt}` : ''}; it is not shown again`,
-        );
-      }
+      const { create } = await import('./token-run.js');
+      return create(ctx, name, flags);
     }),
   );
   withServerOptions(
@@ -80,19 +55,8 @@ Examples:
       ),
   ).action(
     run(async (ctx, flags: ServerFlags & { user?: string }) => {
-      const query = flags.user !== undefined ? `?username=${encodeURIComponent(flags.user)}` : '';
-      const { items } = (await api(flags, 'GET', `/tokens${query}`)) as { items: TokenInfo[] };
-      for (const t of items) {
-        if (ctx.output.json) ctx.output.record(t);
-        else {
-          const state = t.revokedAt
-            ? 'revoked'
-            : t.expiresAt && t.expiresAt < new Date().toISOString()
-              ? 'expired'
-              : 'active';
-          ctx.output.line([t.tokenId, t.username, state, t.createdAt, t.name].map(visible).join('\t'));
-        }
-      }
+      const { list } = await import('./token-run.js');
+      return list(ctx, flags);
     }),
   );
   withServerOptions(
@@ -109,9 +73,8 @@ Examples:
       ),
   ).action(
     run(async (ctx, tokenId: string, flags: ServerFlags) => {
-      await api(flags, 'DELETE', `/tokens/${encodeURIComponent(tokenId)}`);
-      if (ctx.output.json) ctx.output.record({ revoked: tokenId });
-      else ctx.output.info(`revoked ${tokenId}`);
+      const { revoke } = await import('./token-run.js');
+      return revoke(ctx, tokenId, flags);
     }),
   );
 }

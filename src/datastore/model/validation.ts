@@ -1,24 +1,8 @@
 import type { z } from 'zod';
-import { ValidationError, type WharfErrorOptions } from '../../core/errors.js';
+import { FieldValidationError, type FieldIssue } from '../../core/field-validation-error.js';
 
-/** One failing field: a dotted path (`datasetInfo.createdDate.value`, `datasetInfo.keywords[2]`) and what is wrong. */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-/** A ValidationError that lists every failing field; `message` names them all, one per line after the first. */
-export class FieldValidationError extends ValidationError {
-  readonly issues: readonly FieldIssue[];
-  constructor(what: string, issues: readonly FieldIssue[], options?: WharfErrorOptions) {
-    super(
-      `${what} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
-        issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n'),
-      { hint: 'fix the fields listed and send it again', ...options },
-    );
-    this.issues = issues;
-  }
-}
+// Defined in core so that the CLI prints them without loading the datastore (cli/cli-terms.ts).
+export { FieldValidationError, type FieldIssue };
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] };
 

@@ -51,8 +51,8 @@ const SMALL_BODY = WRITE_BATCH;
 /** How often finished ranges of a ranged download are synced and recorded for resuming. */
 const CHECKPOINT_INTERVAL_MS = 1000;
 
-/** Ranges of a big object fetched at once, and their size (the 1 GiB benchmark's choice, docs/benchmarks.md). */
-export const RANGED_DOWNLOAD_DEFAULTS = { partConcurrency: 8, partSize: 8 * 1024 * 1024 } as const;
+// A module of its own so that the CLI's help can show it without loading the download engine.
+export { RANGED_DOWNLOAD_DEFAULTS } from './ranged-download-defaults.js';
 
 /** The name (without `.part`/`.json`) of a key's resumable partial download under `partialDir`. */
 export function partialBaseName(key: string): string {

@@ -1,0 +1,8 @@
+/** How --include / --exclude patterns are read; shown in the CLI's help (a module of its own: no picomatch). */
+export const GLOB_DIALECT_HELP = [
+  'Patterns match keys relative to the dataset prefix, from its start (no leading /):',
+  "  *  any characters within one folder     **  any number of folders (e.g. '**/*.csv')",
+  '  ?  one character   [abc] [0-9]  one of the set   {a,b}  either alternative',
+  "Names starting with '.' match like any other. A folder's whole content: 'folder/**'.",
+  'Several --include patterns: a key matching any is kept; a key matching any --exclude is dropped.',
+].join('\n');
