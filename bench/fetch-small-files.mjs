@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   AWS_BIN,
   RCLONE_BIN,
@@ -122,6 +123,9 @@ async function main() {
 
     /** @type {import('./lib/harness.mjs').BenchCommand[]} */
     const commands = [];
+    const { FETCH_DEFAULTS: fetchDefaults } = await import(
+      pathToFileURL(path.join(REPO, 'dist/fetch/fetch-defaults.js')).href
+    );
     // Wharf first: every ratio is against it. --endpoint-url is also in the env; passed explicitly too.
     commands.push(
       roundArgs({
@@ -129,7 +133,7 @@ async function main() {
         short: 'wharf',
         cmd: process.execPath,
         cwd: REPO,
-        note: 'defaults (--concurrency 64); node dist/cli/main.js --quiet --no-progress fetch SRC DIR --dataset-id x',
+        note: `defaults (--concurrency ${fetchDefaults.concurrency}); node dist/cli/main.js --quiet --no-progress fetch SRC DIR --dataset-id x`,
         before: makeDir('wharf'),
         after: verifyComplete('wharf', DATASET_ID),
         argsFor: (round) =>
