@@ -118,6 +118,24 @@ export const DEFAULT_S3_TUNING: S3Tuning = {
 };
 
 /**
+ * The SDK reads any 200 answer to ListObjectsV2 it can parse, a web page included, as an empty listing. Every
+ * ListBucketResult has IsTruncated and Name; an answer with neither is refused as the lean path refuses it (an
+ * error mapS3Error words as "did not answer like an S3 server").
+ */
+function notAWebPage<
+  T extends { IsTruncated?: boolean; Name?: string; $metadata?: { httpStatusCode?: number } },
+>(page: T): T {
+  if (page.IsTruncated !== undefined || page.Name !== undefined) return page;
+  throw Object.assign(
+    new Error('Deserialization error: the answer to ListObjectsV2 is not a ListBucketResult'),
+    {
+      name: 'Unknown',
+      $metadata: { httpStatusCode: page.$metadata?.httpStatusCode ?? 200 },
+    },
+  );
+}
+
+/**
  * Opens the S3 driver for one bucket. Resolves options from the arguments, the environment and the shared AWS
  * config (see S3DriverOptions); makes no request, so a missing bucket or bad credentials surface on first use.
  * Throws UsageError for invalid options (bucket name, endpoint URL, numbers, checksum mode).
@@ -229,7 +247,7 @@ export class S3Driver implements StorageDriver {
       const page = await this.#call(
         async () =>
           (await this.#fastGet?.listPage({ ...input, signal })) ??
-          (await this.#client.send(new ListObjectsV2Command(input), { abortSignal: signal })),
+          notAWebPage(await this.#client.send(new ListObjectsV2Command(input), { abortSignal: signal })),
         signal,
         target,
       );

@@ -552,6 +552,12 @@ describe('S3Driver.read: the lean path answers exactly as the SDK path', () => {
         expect(result.error?.message).toContain(
           type === 'text/html' ? 'an HTML page' : "a body that is not S3's XML",
         );
+        // The SDK alone (lean path off) would read the page as an empty listing: refused the same way.
+        const viaSdk = (await listed(await open(false), 'd/')) as {
+          error?: { code: string; message: string };
+        };
+        expect(viaSdk.error?.code).toBe('NETWORK');
+        expect(viaSdk.error?.message).toContain('did not answer like an S3 server (HTTP 200');
       }
     });
 
