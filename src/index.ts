@@ -117,35 +117,9 @@ export async function openS3(options: S3DriverOptions): Promise<StorageDriver> {
   return openS3Driver(options);
 }
 
-// Datastore (issue 5): dataset registry library — metadata schemas, PostgreSQL catalog, domain service.
-export {
-  DatastoreService,
-  openPgCatalog,
-  startEmbeddedPostgres,
-  collectionFormatSchema,
-  datastoreJsonSchemas,
-  datasetMetadataJsonSchema,
-  validateWith as validateDatastoreInput,
-  FieldValidationError,
-  datasetFolder,
-  type DatastoreServiceOptions,
-  type PgCatalogOptions,
-  type EmbeddedPostgres,
-  type EmbeddedPostgresOptions,
-  type Catalog as DatastoreCatalog,
-  type DatasetMetadata,
-  type DatasetMetadataInput,
-  type DatasetRecord,
-  type HistoryEntry as DatasetHistoryEntry,
-  type RegistryEntry,
-  type ReleaseStatus,
-  type ReleaseHistoryEntry,
-  type ListQuery as DatasetListQuery,
-  type ListPage as DatasetListPage,
-  type SearchQuery as DatasetSearchQuery,
-  type SearchHit as DatasetSearchHit,
-  type FieldIssue,
-} from './datastore/index.js';
+// Datastore (issue 5): the dataset registry library (schemas, catalog, domain service) is the package's
+// `wharf/datastore` entry (src/datastore-api.ts): its schemas load zod, which would cost every `import 'wharf'`
+// ~0.2 s. Running the HTTP API is here too, loading the server on first use.
 export type { DatastoreServeOptions } from './app/datastore-config.js';
 export type { RunningDatastore } from './server/start-datastore.js';
 
