@@ -1,14 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createModuleLoadLog, type ModuleLoadLog } from '../support/module-load-log.js';
 import { wharf } from '../support/run-cli.js';
 
 // The CLI starts fast: registering the command tree (names, options, help) loads only light modules; each
 // command's body and the feature modules behind it load when that command runs (docs/architecture.md).
-
-const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 
 /** Feature code, drivers, the bundled SDK and the command bodies: none of it is needed to show help. */
 const HEAVY_DIST = [
@@ -34,43 +32,25 @@ const HELP_CONSTANTS = new Set([
 ]);
 const HEAVY_PACKAGES = /\/node_modules\/(pg|pg-copy-streams|@duckdb\/[^/]+|@aws-sdk\/[^/]+|@smithy\/[^/]+)\//;
 
+let loads: ModuleLoadLog;
 let work: string;
-let hook: string;
 
 beforeAll(async () => {
+  loads = await createModuleLoadLog();
   work = await mkdtemp(join(tmpdir(), 'wharf-cli-startup-'));
-  // A loader hook (it runs in its own thread) that appends every module URL node loads to the file in WHARF_LOAD_LOG.
-  await writeFile(
-    join(work, 'log-loads.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function load(url, context, nextLoad) {
-  appendFileSync(process.env.WHARF_LOAD_LOG, url + '\\n');
-  return nextLoad(url, context);
-}
-`,
-  );
-  hook = join(work, 'register.mjs');
-  await writeFile(
-    hook,
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(work, 'log-loads.mjs')).href)});\n`,
-  );
 });
 
 afterAll(async () => {
+  await loads?.dispose();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** The modules `wharf ARGS` loads: ours relative to dist/, packages by their URL. */
 async function modulesLoadedBy(args: string[]): Promise<string[]> {
-  const log = join(work, `${args.join('_').replace(/[^\w-]/g, '')}.log`);
-  const r = await wharf(args, { nodeArgs: ['--import', hook], env: { WHARF_LOAD_LOG: log } });
+  const log = loads.logFile(args.join('_'));
+  const r = await wharf(args, { nodeArgs: ['--import', loads.hook], env: { WHARF_LOAD_LOG: log } });
   expect(r.code, r.stderr).toBe(0);
-  const urls = (await readFile(log, 'utf8')).split('\n').filter((url) => url !== '');
-  return urls.map((url) => {
-    if (!url.startsWith('file:')) return url;
-    const path = fileURLToPath(url);
-    return path.startsWith(DIST) ? relative(DIST, path).split('\\').join('/') : url;
-  });
+  return loads.modulesIn(log);
 }
 
 function heavy(module: string): boolean {

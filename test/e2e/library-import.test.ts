@@ -1,56 +1,32 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createModuleLoadLog, DIST, type ModuleLoadLog } from '../support/module-load-log.js';
 
 // `import 'wharf'` stays light: the datastore's schemas (zod) load only through `wharf/datastore` or
 // `wharf/client` (docs/architecture.md). Checked on the built package, with a loader hook that logs every module.
 
-const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
-
-let work: string;
-let hook: string;
+let loads: ModuleLoadLog;
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'wharf-library-import-'));
-  await writeFile(
-    join(work, 'log-loads.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function load(url, context, nextLoad) {
-  appendFileSync(process.env.WHARF_LOAD_LOG, url + '\\n');
-  return nextLoad(url, context);
-}
-`,
-  );
-  hook = join(work, 'register.mjs');
-  await writeFile(
-    hook,
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(work, 'log-loads.mjs')).href)});\n`,
-  );
+  loads = await createModuleLoadLog();
 });
 
 afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
+  await loads?.dispose();
 });
 
 /** Imports `entry` (a file under dist/) in a fresh node; returns its export names and the modules it loaded. */
 async function importEntry(entry: string): Promise<{ exports: string[]; modules: string[] }> {
-  const log = join(work, `${entry.replace(/\W/g, '_')}.log`);
+  const log = loads.logFile(entry);
   const script = `const m = await import(${JSON.stringify(pathToFileURL(join(DIST, entry)).href)}); console.log(JSON.stringify(Object.keys(m)));`;
-  const r = spawnSync(process.execPath, ['--import', hook, '--input-type=module', '-e', script], {
+  const r = spawnSync(process.execPath, ['--import', loads.hook, '--input-type=module', '-e', script], {
     env: { ...process.env, WHARF_LOAD_LOG: log },
     encoding: 'utf8',
   });
   expect(r.status, r.stderr).toBe(0);
-  const urls = (await readFile(log, 'utf8')).split('\n').filter((url) => url !== '');
-  const modules = urls.map((url) => {
-    if (!url.startsWith('file:')) return url;
-    const path = fileURLToPath(url);
-    return path.startsWith(DIST) ? relative(DIST, path).split('\\').join('/') : url;
-  });
-  return { exports: JSON.parse(r.stdout) as string[], modules };
+  return { exports: JSON.parse(r.stdout) as string[], modules: await loads.modulesIn(log) };
 }
 
 describe('package entries', () => {
