@@ -179,8 +179,18 @@ describe('presigned URLs on the local store', () => {
     const refused = await presign(tokens.alice!, { path: 'raw/late.txt', method: 'PUT' });
     expect(refused.status).toBe(409);
     expect(refused.body.error.hint).toMatch(/new version/);
-    // A URL made before the request is refused at upload time too.
+    // A URL made before the request is refused at upload time too, and the audit log says whose URL it was.
     expect((await fetch(early.body.url as string, { method: 'PUT', body: 'x' })).status).toBe(409);
+    const audit = await call(a, ADMIN, 'GET', `/audit?target=${encodeURIComponent(id)}`);
+    expect(audit.body.items).toContainEqual(
+      expect.objectContaining({
+        actor: 'alice',
+        action: 'dataset.presigned-upload',
+        target: id,
+        outcome: 'error',
+        details: expect.objectContaining({ path: 'raw/late.txt' }) as unknown,
+      }),
+    );
     expect((await presign(tokens.alice!, { path: 'raw/obs.bin', method: 'GET' })).status).toBe(200);
   });
 });

@@ -4,6 +4,7 @@ import { assertSafeRelativeKey } from '../../core/keys.js';
 import { SERVICE_HMAC_KEY_SETTING, serviceHmacKey } from '../../datastore/access/service-key.js';
 import type { AccessCatalog } from '../../datastore/catalog/types.js';
 import { presignResultSchema } from '../../datastore/model/data-access-schemas.js';
+import { markAudited } from '../../datastore/service/audited-errors.js';
 import { datasetFolder } from '../../datastore/service/dataset-folder.js';
 import { AuthorizationError } from '../http-errors.js';
 import { route, type RouteSpec } from '../route.js';
@@ -209,14 +210,34 @@ export const dataRoutes: RouteSpec[] = [
     success: { status: 200, description: '{ datasetId, path, size, etag }', schema: putResultSchema },
     handler: async ({ params, ctx, request }) => {
       const payload = await verifyToken(ctx.access, params.token, 'PUT');
-      assertClientUploadable(payload.p);
-      await ctx.service.assertDataWritable(payload.d);
-      const info = await writeRequestBody(
-        ctx.store,
-        { folder: datasetFolder(payload.d), path: payload.p },
-        request,
-        expectedSha256(request),
-      );
+      let info;
+      try {
+        assertClientUploadable(payload.p);
+        await ctx.service.assertDataWritable(payload.d);
+        info = await writeRequestBody(
+          ctx.store,
+          { folder: datasetFolder(payload.d), path: payload.p },
+          request,
+          expectedSha256(request),
+        );
+      } catch (error) {
+        // A refusal after the token checked out: the audit names who made the URL and the dataset, which the
+        // generic entry (anonymous, no target: the URL carries no credentials) could not.
+        await ctx.catalog
+          .audit({
+            actor: payload.u,
+            action: 'dataset.presigned-upload',
+            target: payload.d,
+            outcome: 'error',
+            details: {
+              path: payload.p,
+              message: (error instanceof Error ? error.message : String(error)).slice(0, 500),
+            },
+          })
+          .catch(() => undefined);
+        markAudited(error);
+        throw error;
+      }
       await ctx.catalog.audit({
         actor: payload.u,
         action: 'dataset.presigned-upload',
