@@ -114,6 +114,20 @@ describe('wharf ingest', () => {
     expect(r.stderr + r.stdout).not.toContain('wrong-pass-123');
   });
 
+  it('a URL without a password, none in PGPASSWORD or ~/.pgpass: one line saying so, exit 4', async () => {
+    const url = new URL(PG_URL);
+    url.password = '';
+    const r = await wharf(['ingest', '--source', url.toString(), ...base(), '--tables', 'orders'], {
+      env: { PGPASSWORD: '', PGPASSFILE: '/nonexistent/wharf-test-pgpass' },
+    });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^wharf: error: orders: PostgreSQL at postgres:\/\/\S+ asks for a password and none was given \(set PGPASSWORD/,
+      ),
+    ]);
+    expect(r.code).toBe(4);
+  });
+
   it('a missing destination or table list is a usage error (exit 2)', async () => {
     expect((await wharf(['ingest', '--source', PG_URL, '--tables', 'orders'])).code).toBe(2);
     const r = await wharf(['ingest', '--source', PG_URL, '--dest', `s3://${bucket}/raw`]);

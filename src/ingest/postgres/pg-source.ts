@@ -365,6 +365,14 @@ export function connectionError(error: unknown, describe: string): WharfError {
   if (error instanceof WharfError) return error;
   const e = error as { code?: string; message?: string };
   const message = e.message ?? String(error);
+  // pg asks for the password only when the server wants one; with none in the URL, PGPASSWORD or ~/.pgpass,
+  // SCRAM fails inside the client with a message about SASL that names nothing the user can change.
+  if (/client password must be a (non-empty )?string/.test(message)) {
+    return new AccessDeniedError(`PostgreSQL at ${describe} asks for a password and none was given`, {
+      cause: error,
+      hint: 'set PGPASSWORD, add it to ~/.pgpass, or use --source-file or --source-secret',
+    });
+  }
   switch (e.code) {
     case '28P01':
     case '28000':
