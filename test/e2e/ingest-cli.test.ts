@@ -128,6 +128,20 @@ describe('wharf ingest', () => {
     expect(r.code).toBe(4);
   });
 
+  it('without --json the warnings of the log show too: no primary key, columns renamed for case', async () => {
+    await db.query(
+      `CREATE TABLE ${pg.escapeIdentifier(SCHEMA)}.loose ("ID" int, id int, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${pg.escapeIdentifier(SCHEMA)}.loose VALUES (1, 2)`);
+    const r = await wharf(['ingest', '--source', PG_URL, ...base(), '--tables', 'loose']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^loose: 1 row\(s\), 1 object\(s\)/);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'wharf: warning: loose: no primary key, so its rows cannot be deduplicated by key on read',
+      'wharf: warning: loose: columns whose names differ only by case are renamed in the Parquet: "id" -> "id_1" (rename one of them in PostgreSQL to keep both names)',
+    ]);
+  });
+
   it('a missing destination or table list is a usage error (exit 2)', async () => {
     expect((await wharf(['ingest', '--source', PG_URL, '--tables', 'orders'])).code).toBe(2);
     const r = await wharf(['ingest', '--source', PG_URL, '--dest', `s3://${bucket}/raw`]);
