@@ -363,6 +363,45 @@ describe('types', () => {
   });
 });
 
+describe('domains', () => {
+  it('a domain over a domain and an array of a domain get their base type, as a plain domain does', async () => {
+    const D = (name: string): string => `${q(SCHEMA)}.${q(name)}`;
+    await db.query(`CREATE DOMAIN ${D('amount')} AS numeric(12,2)`);
+    await db.query(`CREATE DOMAIN ${D('pos_amount')} AS ${D('amount')} CHECK (VALUE >= 0)`);
+    await db.query(`CREATE DOMAIN ${D('posint')} AS int CHECK (VALUE > 0)`);
+    await db.query(`CREATE DOMAIN ${D('stamp')} AS timestamptz`);
+    await db.query(`CREATE DOMAIN ${D('touched')} AS ${D('stamp')}`);
+    await db.query(
+      `CREATE TABLE ${T('domains')} (id int PRIMARY KEY, a ${D('amount')}, pa ${D('pos_amount')}, ` +
+        `ia ${D('posint')}[], paa ${D('pos_amount')}[], last_updated ${D('touched')} NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('domains')} (id, a, pa, ia, paa) VALUES (1, 1.5, 2.25, '{1,NULL,3}', '{3.5,NULL}'), (2, NULL, NULL, NULL, NULL)`,
+    );
+    const run = await ingestTablesDetailed(options(['domains']));
+    expect(run.tables[0]?.error).toBeUndefined();
+    const src = await local(await allKeys('domains'));
+    const types = await rowsOf(
+      `SELECT column_name AS c, column_type AS t FROM (DESCRIBE SELECT * FROM ${src})`,
+    );
+    expect(types).toEqual([
+      { c: 'id', t: 'INTEGER' },
+      { c: 'a', t: 'DECIMAL(12,2)' },
+      { c: 'pa', t: 'DECIMAL(12,2)' },
+      { c: 'ia', t: 'INTEGER[]' },
+      { c: 'paa', t: 'DECIMAL(12,2)[]' },
+      { c: 'last_updated', t: 'TIMESTAMP WITH TIME ZONE' },
+    ]);
+    const rows = await rowsOf(
+      `SELECT id, a::VARCHAR AS a, pa::VARCHAR AS pa, ia::VARCHAR AS ia, paa::VARCHAR AS paa FROM ${src} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 1, a: '1.50', pa: '2.25', ia: '[1, NULL, 3]', paa: '[3.50, NULL]' },
+      { id: 2, a: null, pa: null, ia: null, paa: null },
+    ]);
+  });
+});
+
 describe('windows', () => {
   it('picks up inserts and updates, returns null when nothing is new, and records the state', async () => {
     await db.query(
