@@ -122,6 +122,17 @@ export function planColumn(column: CatalogColumn): ColumnPlan {
   });
   if (column.element) {
     const base = column.element.base;
+    if (base === 'json' || base === 'jsonb') {
+      // A LIST of JSON, each element its own JSON text: array_to_json() of the array itself would write an SQL
+      // NULL element and a JSON null element alike, as null.
+      return {
+        ...common,
+        parquetType: 'JSON[]',
+        pgExpr: (q) => `array_to_json(${q}::text[])::text`,
+        csvType: 'VARCHAR',
+        duckExpr: (f) => `list_transform(CAST(CAST(${f} AS JSON) AS VARCHAR[]), e -> CAST(e AS JSON))`,
+      };
+    }
     // An unbounded numeric element stays Postgres' exact text, as an unbounded numeric column does.
     const elementType = LIST_ELEMENTS.has(base)
       ? (scalarType(base, column.element.kind, column.typmod) ?? 'VARCHAR')

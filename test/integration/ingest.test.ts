@@ -363,6 +363,46 @@ describe('types', () => {
   });
 });
 
+describe('json arrays', () => {
+  it('jsonb[] and json[] are a LIST of JSON: an SQL NULL element stays NULL, a JSON null stays null', async () => {
+    await db.query(
+      `CREATE TABLE ${T('jsonarrays')} (id int PRIMARY KEY, jb jsonb[], j json[], last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('jsonarrays')} (id, jb, j) VALUES ` +
+        `(1, ARRAY['{"a": [1, "x"]}'::jsonb, NULL, 'null'::jsonb, '"s,\\"q"'::jsonb], ARRAY['{"k": 1,  "k": 2}'::json, NULL, 'null'::json]), ` +
+        `(2, '{}', '{}'), (3, NULL, NULL)`,
+    );
+    const run = await ingestTablesDetailed(options(['jsonarrays']));
+    expect(run.tables[0]?.error).toBeUndefined();
+    const src = await local(await allKeys('jsonarrays'));
+    const types = await rowsOf(
+      `SELECT column_name AS c, column_type AS t FROM (DESCRIBE SELECT * FROM ${src})`,
+    );
+    expect(types.filter((r) => r.c === 'jb' || r.c === 'j')).toEqual([
+      { c: 'jb', t: 'JSON[]' },
+      { c: 'j', t: 'JSON[]' },
+    ]);
+    const rows = await rowsOf(
+      `SELECT id, len(jb) AS n, list_transform(jb, e -> e IS NULL)::VARCHAR AS sqlnull, ` +
+        `array_to_string(list_transform(jb, e -> coalesce(CAST(e AS VARCHAR), 'SQL NULL')), ' | ') AS jb, ` +
+        `array_to_string(list_transform(j, e -> coalesce(CAST(e AS VARCHAR), 'SQL NULL')), ' | ') AS j ` +
+        `FROM ${src} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      {
+        id: 1,
+        n: '4',
+        sqlnull: '[false, true, false, false]',
+        jb: '{"a": [1, "x"]} | SQL NULL | null | "s,\\"q"',
+        j: '{"k": 1,  "k": 2} | SQL NULL | null',
+      },
+      { id: 2, n: '0', sqlnull: '[]', jb: '', j: '' },
+      { id: 3, n: null, sqlnull: null, jb: null, j: null },
+    ]);
+  });
+});
+
 describe('domains', () => {
   it('a domain over a domain and an array of a domain get their base type, as a plain domain does', async () => {
     const D = (name: string): string => `${q(SCHEMA)}.${q(name)}`;
