@@ -363,6 +363,31 @@ describe('types', () => {
   });
 });
 
+describe('infinite intervals', () => {
+  it('±infinity intervals (PostgreSQL 17+) are written as Postgres stores them, not a failed table', async () => {
+    const version = await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+    if (Number(version.rows[0]?.v) < 170000) return; // no infinite intervals before PostgreSQL 17
+    await db.query(
+      `CREATE TABLE ${T('intervals')} (id int PRIMARY KEY, iv interval, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('intervals')} (id, iv) VALUES (1, 'infinity'), (2, '-infinity'), (3, '1 mon 2 days 00:00:03'), (4, NULL)`,
+    );
+    const run = await ingestTablesDetailed(options(['intervals']));
+    expect(run.tables[0]?.error).toBeUndefined();
+    const src = await local(await allKeys('intervals'));
+    const rows = await rowsOf(
+      `SELECT id, iv.months AS m, iv.days AS d, iv.micros::VARCHAR AS us FROM ${src} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 1, m: 2147483647, d: 2147483647, us: '9223372036854775807' },
+      { id: 2, m: -2147483648, d: -2147483648, us: '-9223372036854775808' },
+      { id: 3, m: 1, d: 2, us: '3000000' },
+      { id: 4, m: null, d: null, us: null },
+    ]);
+  });
+});
+
 describe('json arrays', () => {
   it('jsonb[] and json[] are a LIST of JSON: an SQL NULL element stays NULL, a JSON null stays null', async () => {
     await db.query(
