@@ -363,6 +363,27 @@ describe('types', () => {
   });
 });
 
+describe('values a column cannot hold', () => {
+  it('a BC timestamp and a nested array in a LIST column fail the table naming the column', async () => {
+    await db.query(
+      `CREATE TABLE ${T('bc_stamp')} (id int PRIMARY KEY, t timestamp, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('bc_stamp')} (id, t) VALUES (1, '0044-03-15 10:00 BC')`);
+    await db.query(
+      `CREATE TABLE ${T('nested')} (id int PRIMARY KEY, a int[], last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('nested')} (id, a) VALUES (1, '{{1,2},{3,4}}')`);
+    const run = await ingestTablesDetailed(options(['bc_stamp', 'nested']));
+    expect(run.tables.map((t) => t.error?.code)).toEqual(['UNSUPPORTED', 'UNSUPPORTED']);
+    expect(run.tables[0]?.error?.message).toMatch(
+      /0044-03-15 10:00:00 BC.*\(one of the columns "t", "last_updated"\)$/,
+    );
+    expect(run.tables[1]?.error?.message).toMatch(/\(column "a"\)$/);
+    expect(await allKeys('bc_stamp')).toEqual([]);
+    expect(await allKeys('nested')).toEqual([]);
+  });
+});
+
 describe('infinite intervals', () => {
   it('±infinity intervals (PostgreSQL 17+) are written as Postgres stores them, not a failed table', async () => {
     const version = await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
