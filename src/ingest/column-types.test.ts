@@ -45,6 +45,8 @@ describe('column types', () => {
       ],
       [col('_mood', { element: { base: 'mood', kind: 'e' } }), 'VARCHAR[]'],
       [col('_bytea', { element: { base: 'bytea', kind: 'b' } }), 'JSON'],
+      [col('_jsonb', { element: { base: 'jsonb', kind: 'b' } }), 'JSON[]'],
+      [col('_json', { element: { base: 'json', kind: 'b' } }), 'JSON[]'],
       [col('inet'), 'VARCHAR'],
     ];
     for (const [column, type] of cases) expect(planColumn(column).parquetType, column.declared).toBe(type);

@@ -110,6 +110,9 @@ export function scalarType(base: string, kind: string, typmod: number): string |
 }
 
 const INTERVAL_STRUCT = 'STRUCT(months INTEGER, days INTEGER, micros BIGINT)';
+const INFINITE_INTERVAL = '{"months": 2147483647, "days": 2147483647, "micros": 9223372036854775807}';
+const MINUS_INFINITE_INTERVAL =
+  '{"months": -2147483648, "days": -2147483648, "micros": -9223372036854775808}';
 
 export function planColumn(column: CatalogColumn): ColumnPlan {
   const common = { name: column.name, declared: column.declared };
@@ -122,6 +125,17 @@ export function planColumn(column: CatalogColumn): ColumnPlan {
   });
   if (column.element) {
     const base = column.element.base;
+    if (base === 'json' || base === 'jsonb') {
+      // A LIST of JSON, each element its own JSON text: array_to_json() of the array itself would write an SQL
+      // NULL element and a JSON null element alike, as null.
+      return {
+        ...common,
+        parquetType: 'JSON[]',
+        pgExpr: (q) => `array_to_json(${q}::text[])::text`,
+        csvType: 'VARCHAR',
+        duckExpr: (f) => `list_transform(CAST(CAST(${f} AS JSON) AS VARCHAR[]), e -> CAST(e AS JSON))`,
+      };
+    }
     // An unbounded numeric element stays Postgres' exact text, as an unbounded numeric column does.
     const elementType = LIST_ELEMENTS.has(base)
       ? (scalarType(base, column.element.kind, column.typmod) ?? 'VARCHAR')
@@ -178,8 +192,12 @@ export function planColumn(column: CatalogColumn): ColumnPlan {
       return {
         ...common,
         parquetType: INTERVAL_STRUCT,
+        // PostgreSQL 17+ has ±infinity intervals, which extract() gives as ±Infinity (no int): they are written as
+        // Postgres stores them, every field at its maximum (minimum).
         pgExpr: (q) =>
-          `CASE WHEN ${q} IS NULL THEN NULL ELSE json_build_object(` +
+          `CASE WHEN ${q} IS NULL THEN NULL ` +
+          `WHEN NOT isfinite(${q}) AND ${q} > interval '0' THEN '${INFINITE_INTERVAL}' ` +
+          `WHEN NOT isfinite(${q}) THEN '${MINUS_INFINITE_INTERVAL}' ELSE json_build_object(` +
           `'months', (extract(year FROM ${q}) * 12 + extract(month FROM ${q}))::int, ` +
           `'days', extract(day FROM ${q})::int, ` +
           `'micros', (extract(hour FROM ${q}) * 3600000000 + extract(minute FROM ${q}) * 60000000 + extract(microseconds FROM ${q}))::bigint)::text END`,

@@ -93,6 +93,10 @@ export interface IngestOptions {
 export type IngestEvent =
   | { type: 'table-start'; table: string }
   | { type: 'schema-changed'; table: string; change: SchemaChange }
+  /** The table has no primary key: its rows cannot be deduplicated by key on read. */
+  | { type: 'no-primary-key'; table: string }
+  /** Postgres column name -> Parquet column name, for names that differ from an earlier one's only by case. */
+  | { type: 'columns-renamed'; table: string; renamed: Record<string, string> }
   | { type: 'pending'; table: string; runId: string; action: 'finish' | 'clear'; from: string; to: string }
   | { type: 'window'; table: string; from: string; to: string; heldBy?: WindowBound['heldBy'] }
   | { type: 'extract-progress'; table: string; bytes: number }
@@ -380,13 +384,18 @@ async function runLockedTable(
   const { source, store, settings, log, emit, signal } = ctx;
   const plans = info.columns.map(planColumn);
   if (info.primaryKey.length === 0) {
+    emit({ type: 'no-primary-key', table: name });
     log.warn({ table: name }, 'table has no primary key: its rows cannot be deduplicated by key on read');
   }
   const outputNames = parquetColumnNames(plans.map((p) => p.name));
-  const renamed = Object.fromEntries(
-    plans.flatMap((p, i) => (outputNames[i] === p.name ? [] : [[p.name, outputNames[i]]])),
+  const renamed: Record<string, string> = Object.fromEntries(
+    plans.flatMap((p, i) => {
+      const out = outputNames[i] ?? p.name;
+      return out === p.name ? [] : [[p.name, out]];
+    }),
   );
   if (Object.keys(renamed).length > 0) {
+    emit({ type: 'columns-renamed', table: name, renamed });
     log.warn(
       { table: name, renamed },
       'columns whose names differ only by case are renamed in the Parquet (readers match names without regard to case)',

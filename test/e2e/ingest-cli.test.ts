@@ -114,6 +114,34 @@ describe('wharf ingest', () => {
     expect(r.stderr + r.stdout).not.toContain('wrong-pass-123');
   });
 
+  it('a URL without a password, none in PGPASSWORD or ~/.pgpass: one line saying so, exit 4', async () => {
+    const url = new URL(PG_URL);
+    url.password = '';
+    const r = await wharf(['ingest', '--source', url.toString(), ...base(), '--tables', 'orders'], {
+      env: { PGPASSWORD: '', PGPASSFILE: '/nonexistent/wharf-test-pgpass' },
+    });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^wharf: error: orders: PostgreSQL at postgres:\/\/\S+ asks for a password and none was given \(set PGPASSWORD/,
+      ),
+    ]);
+    expect(r.code).toBe(4);
+  });
+
+  it('without --json the warnings of the log show too: no primary key, columns renamed for case', async () => {
+    await db.query(
+      `CREATE TABLE ${pg.escapeIdentifier(SCHEMA)}.loose ("ID" int, id int, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${pg.escapeIdentifier(SCHEMA)}.loose VALUES (1, 2)`);
+    const r = await wharf(['ingest', '--source', PG_URL, ...base(), '--tables', 'loose']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^loose: 1 row\(s\), 1 object\(s\)/);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'wharf: warning: loose: no primary key, so its rows cannot be deduplicated by key on read',
+      'wharf: warning: loose: columns whose names differ only by case are renamed in the Parquet: "id" -> "id_1" (rename one of them in PostgreSQL to keep both names)',
+    ]);
+  });
+
   it('a missing destination or table list is a usage error (exit 2)', async () => {
     expect((await wharf(['ingest', '--source', PG_URL, '--tables', 'orders'])).code).toBe(2);
     const r = await wharf(['ingest', '--source', PG_URL, '--dest', `s3://${bucket}/raw`]);

@@ -363,6 +363,131 @@ describe('types', () => {
   });
 });
 
+describe('values a column cannot hold', () => {
+  it('a BC timestamp and a nested array in a LIST column fail the table naming the column', async () => {
+    await db.query(
+      `CREATE TABLE ${T('bc_stamp')} (id int PRIMARY KEY, t timestamp, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('bc_stamp')} (id, t) VALUES (1, '0044-03-15 10:00 BC')`);
+    await db.query(
+      `CREATE TABLE ${T('nested')} (id int PRIMARY KEY, a int[], last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('nested')} (id, a) VALUES (1, '{{1,2},{3,4}}')`);
+    const run = await ingestTablesDetailed(options(['bc_stamp', 'nested']));
+    expect(run.tables.map((t) => t.error?.code)).toEqual(['UNSUPPORTED', 'UNSUPPORTED']);
+    expect(run.tables[0]?.error?.message).toMatch(
+      /0044-03-15 10:00:00 BC.*\(one of the columns "t", "last_updated"\)$/,
+    );
+    expect(run.tables[1]?.error?.message).toMatch(/\(column "a"\)$/);
+    expect(await allKeys('bc_stamp')).toEqual([]);
+    expect(await allKeys('nested')).toEqual([]);
+  });
+});
+
+describe('infinite intervals', () => {
+  it('±infinity intervals (PostgreSQL 17+) are written as Postgres stores them, not a failed table', async () => {
+    const version = await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+    if (Number(version.rows[0]?.v) < 170000) return; // no infinite intervals before PostgreSQL 17
+    await db.query(
+      `CREATE TABLE ${T('intervals')} (id int PRIMARY KEY, iv interval, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('intervals')} (id, iv) VALUES (1, 'infinity'), (2, '-infinity'), (3, '1 mon 2 days 00:00:03'), (4, NULL)`,
+    );
+    const run = await ingestTablesDetailed(options(['intervals']));
+    expect(run.tables[0]?.error).toBeUndefined();
+    const src = await local(await allKeys('intervals'));
+    const rows = await rowsOf(
+      `SELECT id, iv.months AS m, iv.days AS d, iv.micros::VARCHAR AS us FROM ${src} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 1, m: 2147483647, d: 2147483647, us: '9223372036854775807' },
+      { id: 2, m: -2147483648, d: -2147483648, us: '-9223372036854775808' },
+      { id: 3, m: 1, d: 2, us: '3000000' },
+      { id: 4, m: null, d: null, us: null },
+    ]);
+  });
+});
+
+describe('json arrays', () => {
+  it('jsonb[] and json[] are a LIST of JSON: an SQL NULL element stays NULL, a JSON null stays null', async () => {
+    await db.query(
+      `CREATE TABLE ${T('jsonarrays')} (id int PRIMARY KEY, jb jsonb[], j json[], last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('jsonarrays')} (id, jb, j) VALUES ` +
+        `(1, ARRAY['{"a": [1, "x"]}'::jsonb, NULL, 'null'::jsonb, '"s,\\"q"'::jsonb], ARRAY['{"k": 1,  "k": 2}'::json, NULL, 'null'::json]), ` +
+        `(2, '{}', '{}'), (3, NULL, NULL)`,
+    );
+    const run = await ingestTablesDetailed(options(['jsonarrays']));
+    expect(run.tables[0]?.error).toBeUndefined();
+    const src = await local(await allKeys('jsonarrays'));
+    const types = await rowsOf(
+      `SELECT column_name AS c, column_type AS t FROM (DESCRIBE SELECT * FROM ${src})`,
+    );
+    expect(types.filter((r) => r.c === 'jb' || r.c === 'j')).toEqual([
+      { c: 'jb', t: 'JSON[]' },
+      { c: 'j', t: 'JSON[]' },
+    ]);
+    const rows = await rowsOf(
+      `SELECT id, len(jb) AS n, list_transform(jb, e -> e IS NULL)::VARCHAR AS sqlnull, ` +
+        `array_to_string(list_transform(jb, e -> coalesce(CAST(e AS VARCHAR), 'SQL NULL')), ' | ') AS jb, ` +
+        `array_to_string(list_transform(j, e -> coalesce(CAST(e AS VARCHAR), 'SQL NULL')), ' | ') AS j ` +
+        `FROM ${src} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      {
+        id: 1,
+        n: '4',
+        sqlnull: '[false, true, false, false]',
+        jb: '{"a": [1, "x"]} | SQL NULL | null | "s,\\"q"',
+        j: '{"k": 1,  "k": 2} | SQL NULL | null',
+      },
+      { id: 2, n: '0', sqlnull: '[]', jb: '', j: '' },
+      { id: 3, n: null, sqlnull: null, jb: null, j: null },
+    ]);
+  });
+});
+
+describe('domains', () => {
+  it('a domain over a domain and an array of a domain get their base type, as a plain domain does', async () => {
+    const D = (name: string): string => `${q(SCHEMA)}.${q(name)}`;
+    await db.query(`CREATE DOMAIN ${D('amount')} AS numeric(12,2)`);
+    await db.query(`CREATE DOMAIN ${D('pos_amount')} AS ${D('amount')} CHECK (VALUE >= 0)`);
+    await db.query(`CREATE DOMAIN ${D('posint')} AS int CHECK (VALUE > 0)`);
+    await db.query(`CREATE DOMAIN ${D('stamp')} AS timestamptz`);
+    await db.query(`CREATE DOMAIN ${D('touched')} AS ${D('stamp')}`);
+    await db.query(
+      `CREATE TABLE ${T('domains')} (id int PRIMARY KEY, a ${D('amount')}, pa ${D('pos_amount')}, ` +
+        `ia ${D('posint')}[], paa ${D('pos_amount')}[], last_updated ${D('touched')} NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('domains')} (id, a, pa, ia, paa) VALUES (1, 1.5, 2.25, '{1,NULL,3}', '{3.5,NULL}'), (2, NULL, NULL, NULL, NULL)`,
+    );
+    const run = await ingestTablesDetailed(options(['domains']));
+    expect(run.tables[0]?.error).toBeUndefined();
+    const src = await local(await allKeys('domains'));
+    const types = await rowsOf(
+      `SELECT column_name AS c, column_type AS t FROM (DESCRIBE SELECT * FROM ${src})`,
+    );
+    expect(types).toEqual([
+      { c: 'id', t: 'INTEGER' },
+      { c: 'a', t: 'DECIMAL(12,2)' },
+      { c: 'pa', t: 'DECIMAL(12,2)' },
+      { c: 'ia', t: 'INTEGER[]' },
+      { c: 'paa', t: 'DECIMAL(12,2)[]' },
+      { c: 'last_updated', t: 'TIMESTAMP WITH TIME ZONE' },
+    ]);
+    const rows = await rowsOf(
+      `SELECT id, a::VARCHAR AS a, pa::VARCHAR AS pa, ia::VARCHAR AS ia, paa::VARCHAR AS paa FROM ${src} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 1, a: '1.50', pa: '2.25', ia: '[1, NULL, 3]', paa: '[3.50, NULL]' },
+      { id: 2, a: null, pa: null, ia: null, paa: null },
+    ]);
+  });
+});
+
 describe('windows', () => {
   it('picks up inserts and updates, returns null when nothing is new, and records the state', async () => {
     await db.query(

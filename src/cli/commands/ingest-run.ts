@@ -58,6 +58,18 @@ function onEvent(output: Output, event: IngestEvent): void {
         `${event.table}: schema changed (added: ${event.change.added.join(', ') || '-'}; removed: ${event.change.removed.join(', ') || '-'}; changed: ${event.change.changed.join(', ') || '-'})`,
       );
       break;
+    case 'no-primary-key':
+      output.warn(`${event.table}: no primary key, so its rows cannot be deduplicated by key on read`);
+      break;
+    case 'columns-renamed':
+      output.warn(
+        `${event.table}: columns whose names differ only by case are renamed in the Parquet: ${Object.entries(
+          event.renamed,
+        )
+          .map(([from, to]) => `${JSON.stringify(from)} -> ${JSON.stringify(to)}`)
+          .join(', ')} (rename one of them in PostgreSQL to keep both names)`,
+      );
+      break;
     case 'window':
       if (event.heldBy) {
         output.debug(

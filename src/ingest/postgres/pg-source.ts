@@ -123,13 +123,29 @@ export class PgSource {
       elem_kind: string | null;
       typmod: number;
     }>(
+      // Domains are followed to their base type through every level (a domain over a domain), for the column
+      // and for an array's element (an array of a domain); the typmod is the innermost domain's, as Postgres'
+      // getBaseTypeAndTypmod() gives it.
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS declared,
               bt.typname AS base, bt.typtype AS kind, et.typname AS elem, et.typtype AS elem_kind,
-              CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod
+              CASE WHEN et.oid IS NOT NULL THEN e.typmod ELSE b.typmod END AS typmod
          FROM pg_attribute a
-         JOIN pg_type t ON t.oid = a.atttypid
-         JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-         LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
+        CROSS JOIN LATERAL (
+          WITH RECURSIVE chain(oid, typmod, depth) AS (
+            SELECT a.atttypid, a.atttypmod, 0
+            UNION ALL
+            SELECT t.typbasetype, t.typtypmod, c.depth + 1 FROM chain c JOIN pg_type t ON t.oid = c.oid
+             WHERE t.typtype = 'd')
+          SELECT oid, typmod FROM chain ORDER BY depth DESC LIMIT 1) b
+         JOIN pg_type bt ON bt.oid = b.oid
+         LEFT JOIN LATERAL (
+          WITH RECURSIVE chain(oid, typmod, depth) AS (
+            SELECT bt.typelem, b.typmod, 0 WHERE bt.typcategory = 'A' AND bt.typelem <> 0
+            UNION ALL
+            SELECT t.typbasetype, t.typtypmod, c.depth + 1 FROM chain c JOIN pg_type t ON t.oid = c.oid
+             WHERE t.typtype = 'd')
+          SELECT oid, typmod FROM chain ORDER BY depth DESC LIMIT 1) e ON true
+         LEFT JOIN pg_type et ON et.oid = e.oid
         WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum`,
       [oid],
@@ -365,6 +381,14 @@ export function connectionError(error: unknown, describe: string): WharfError {
   if (error instanceof WharfError) return error;
   const e = error as { code?: string; message?: string };
   const message = e.message ?? String(error);
+  // pg asks for the password only when the server wants one; with none in the URL, PGPASSWORD or ~/.pgpass,
+  // SCRAM fails inside the client with a message about SASL that names nothing the user can change.
+  if (/client password must be a (non-empty )?string/.test(message)) {
+    return new AccessDeniedError(`PostgreSQL at ${describe} asks for a password and none was given`, {
+      cause: error,
+      hint: 'set PGPASSWORD, add it to ~/.pgpass, or use --source-file or --source-secret',
+    });
+  }
   switch (e.code) {
     case '28P01':
     case '28000':
