@@ -577,6 +577,22 @@ describe('wharf sync (CLI, real S3)', () => {
     },
   );
 
+  it('many files failing the same way: a few lines and a count, not one line each (--json still lists all)', async () => {
+    const prefix = 'manyfail/';
+    const { alice, bob } = await team(prefix, ['alice', 'bob']);
+    for (let i = 0; i < 20; i++) await put(alice, `data/f${i}.txt`, `f${i}`);
+    await syncOk(alice);
+    // bob has a file where alice has a folder: every one of the 20 downloads is refused.
+    await put(bob, 'data', 'a file in the way');
+    const out = await wharf(['sync', bob, '--yes']);
+    expect(out.code).toBe(1);
+    const errors = out.stderr.split('\n').filter((line) => line.startsWith('wharf: error:'));
+    expect(errors.length).toBeLessThanOrEqual(8);
+    expect(out.stderr).toMatch(/wharf: error: \d+ more files failed with \w+ like the ones above/);
+    const json = await syncCli(bob, ['--yes']);
+    expect(json.json?.failed.length).toBeGreaterThanOrEqual(20);
+  });
+
   it('--dry-run --json changes nothing; --plan-out + apply applies; a stale plan is refused (exit 5)', async () => {
     const prefix = 'plan/';
     const { alice, bob } = await team(prefix, ['alice', 'bob']);

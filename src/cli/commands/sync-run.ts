@@ -30,6 +30,7 @@ import { ask, requireTerminal } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { favourSmallHeap } from '../heap-tuning.js';
+import { summariseFailures } from '../failure-summary.js';
 import type { Output } from '../output.js';
 import { createProgress } from '../progress.js';
 import type { SyncFlags } from './sync.js';
@@ -236,7 +237,8 @@ function report(
       );
     return EXIT.conflict;
   }
-  for (const f of result.failed) output.error(f.error);
+  for (const error of output.json ? result.failed.map((f) => f.error) : summariseFailures(result.failed))
+    output.error(error);
   for (const c of result.conflicts)
     output.warn(`conflict on ${c.path}: your version is kept as ${c.conflictPath}`);
   const guarantee =
