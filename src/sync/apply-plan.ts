@@ -9,7 +9,7 @@ import {
   WharfError,
   type WharfError as WharfErrorType,
 } from '../core/errors.js';
-import { joinKey } from '../core/keys.js';
+import { assertSafeRelativeKey, joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { sameEtag } from '../storage/etag.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
@@ -565,6 +565,8 @@ class ActionRunner {
   }
 
   localPath(path: string): string {
+    // The planner leaves such paths alone; this keeps any other caller from writing outside the folder.
+    assertSafeRelativeKey(path);
     return join(this.o.paths.dir, ...path.split('/'));
   }
 

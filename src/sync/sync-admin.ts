@@ -1,7 +1,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
-import { asFolderPrefix } from '../core/keys.js';
+import { asFolderPrefix, unsafeKeyReason } from '../core/keys.js';
 import { formatLocation, parseLocation } from '../core/location.js';
 import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -157,6 +157,13 @@ export async function restoreFromTrash(
   path: string,
   options: { stamp?: string; signal?: AbortSignal } = {},
 ): Promise<TrashItem> {
+  // A trash key with such a name (put there by another tool) would be restored outside the folder.
+  const unsafe = unsafeKeyReason(path);
+  if (unsafe) {
+    throw new UsageError(`cannot restore ${path} into the folder: ${unsafe}`, {
+      hint: 'give the path as `wharf sync trash list` shows a file inside the folder',
+    });
+  }
   const candidates = (await listTrash(linked, options.signal)).filter(
     (i) => i.path === path && (options.stamp === undefined || i.stamp.startsWith(options.stamp)),
   );

@@ -3,6 +3,7 @@ import { lstat, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PreconditionFailedError, throwIfAborted, type WharfError } from '../core/errors.js';
 import { lockFolder } from '../core/folder-lock.js';
+import { unsafeKeyReason } from '../core/keys.js';
 import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import { sameEtag } from '../storage/etag.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -330,16 +331,29 @@ async function readState(
   ]);
   const baseHolds = baseDescribes(base, remote);
   const warnings = baseHolds
-    ? scan.warnings
+    ? [...scan.warnings]
     : [
         ...scan.warnings,
         'the remote index was reset or replaced since this folder last synced: files are compared by content, and no deletion is inferred',
       ];
+  // An index entry whose name no folder can hold ('..', '//', a leading '/': another tool or a hand edit put it
+  // there) would be written outside the folder, or onto another path: it is left alone, like an ignored path.
+  const unsafePaths = new Set<string>();
+  for (const path of remote.entries.keys()) {
+    const unsafe = unsafeKeyReason(path);
+    if (unsafe === undefined) continue;
+    unsafePaths.add(path);
+    warnings.push(`${path}: left alone: an entry of the remote index no folder can hold (${unsafe})`);
+  }
+  for (const path of base.entries.keys()) if (unsafeKeyReason(path) !== undefined) unsafePaths.add(path);
   // Unreadable files and folders (and files that kept changing) are unknown, not deleted.
   const unknownFiles = new Set(scan.incomplete.filter((p) => !p.endsWith('/')));
   const unknownFolders = scan.incomplete.filter((p) => p.endsWith('/'));
   const isLeftAlone = (path: string): boolean =>
-    rules.ignores(path) || unknownFiles.has(path) || unknownFolders.some((folder) => path.startsWith(folder));
+    unsafePaths.has(path) ||
+    rules.ignores(path) ||
+    unknownFiles.has(path) ||
+    unknownFolders.some((folder) => path.startsWith(folder));
   return {
     local: scan.files,
     statCacheChanged: scan.hashed > 0 || scan.statCache.size !== cacheSizeBefore,

@@ -13,7 +13,7 @@ import type { StorageDriver } from '../../src/storage/types.js';
 import { readIndexDocument, TRASH_PREFIX } from '../../src/sync/remote-index.js';
 import { listTrash, purgeTrash, resetSync, restoreFromTrash, syncLog } from '../../src/sync/sync-admin.js';
 import type { SyncIndex, SyncAction } from '../../src/sync/types.js';
-import { createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
+import { createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
 import {
   createMembers,
   makeWorkDir,
@@ -650,6 +650,19 @@ describe('moves, ignore rules, trash', () => {
       await bobLinked.close();
     }
   });
+  it("restore refuses a trashed name that would land outside the folder ('..')", async () => {
+    const { alice, remote } = await pair({ 'f.txt': 'f' });
+    const prefix = remote.slice(`s3://${bucket}/`.length);
+    await putRaw(bucket, `${prefix}/${TRASH_PREFIX}20261124T000000.000Z/../../outside.txt`, 'planted');
+    const linked = await alice.linked();
+    try {
+      expect((await listTrash(linked)).map((i) => i.path)).toEqual(['../../outside.txt']);
+      await expect(restoreFromTrash(linked, '../../outside.txt')).rejects.toMatchObject({ code: 'USAGE' });
+      expect(existsSync(join(alice.dir, '..', '..', 'outside.txt'))).toBe(false);
+    } finally {
+      await linked.close();
+    }
+  });
 });
 
 describe('local state', () => {
@@ -1175,6 +1188,41 @@ describe('paths and scale', () => {
     );
     await alice.sync();
     expect(await alice.files()).toEqual(await bob.files());
+  });
+
+  it("index entries no folder can hold ('..', '//', a leading /) are left alone, never written outside the folder", async () => {
+    const { alice, bob, store, index, remote } = await pair({ 'ok.txt': 'ok' });
+    const prefix = remote.slice(`s3://${bucket}/`.length);
+    // Another tool (or a hand edit) puts entries with such names into the shared index, with their objects.
+    const unsafe = ['sub/../../escaped.txt', '../up.txt', 'a//b.txt', '/abs.txt'];
+    const doc = await index();
+    for (const path of unsafe) {
+      await putRaw(bucket, `${prefix}/${path}`, 'planted');
+      const info = await store.stat(path);
+      doc.entries[path] = {
+        size: 7,
+        sha256: sha('planted'),
+        etag: info?.etag ?? '"x"',
+        version: 1,
+        modifiedBy: 'mallory',
+        modifiedAt: new Date().toISOString(),
+      };
+    }
+    await store.write('.wharf/index.json', Buffer.from(JSON.stringify(doc)));
+    await alice.write('new.txt', 'new');
+    await alice.sync();
+
+    const run = await bob.sync();
+    expect(run.failed).toEqual([]);
+    expect(run.plan.actions.map((a) => a.kind)).toEqual(['download']);
+    for (const path of unsafe) expect(run.warnings.join('\n')).toContain(`${path}: left alone`);
+    expect(existsSync(join(bob.dir, '..', 'escaped.txt'))).toBe(false);
+    expect(existsSync(join(bob.dir, '..', 'up.txt'))).toBe(false);
+    expect(await bob.files()).toEqual(mapOf({ 'new.txt': 'new', 'ok.txt': 'ok' }));
+    // bob's next commit keeps them in the index (they are someone else's to clean up).
+    await bob.write('bob.txt', 'b');
+    expect((await bob.sync()).committed).toBe(true);
+    for (const path of unsafe) expect(Object.keys((await index()).entries)).toContain(path);
   });
 
   it(

@@ -4,6 +4,7 @@ import { ask, requireTerminal } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { visible } from '../text-table.js';
 import { createProgress } from '../progress.js';
 import type { AdoptFlags } from './sync-adopt.js';
 
@@ -66,7 +67,7 @@ function report(output: Output, r: AdoptResult, flags: AdoptFlags): number {
   } else if (flags.dryRun || flags.yes) {
     listFound(output, r.found, false);
   }
-  for (const s of r.skipped) output.warn(`left alone: ${s.path}: ${s.reason}`);
+  for (const s of r.skipped) output.warn(`left alone: ${visible(s.path)}: ${s.reason}`);
   for (const f of r.failed) output.error(f.error);
   if (flags.dryRun) {
     output.info(
@@ -95,7 +96,7 @@ function report(output: Output, r: AdoptResult, flags: AdoptFlags): number {
 
 function listFound(output: Output, found: UntrackedObject[], forConfirmation: boolean): void {
   if (output.json || (output.quiet && !forConfirmation)) return;
-  const lines = found.map((o) => `  adopt     ${o.path} (${formatBytes(o.size)})`);
+  const lines = found.map((o) => `  adopt     ${visible(o.path)} (${formatBytes(o.size)})`);
   process.stderr.write(`${[`Untracked: ${describe(found)}`, ...lines].join('\n')}\n`);
 }
 

@@ -30,6 +30,8 @@ import { ask, requireTerminal } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { favourSmallHeap } from '../heap-tuning.js';
+import { summariseFailures } from '../failure-summary.js';
+import { visible } from '../text-table.js';
 import type { Output } from '../output.js';
 import { createProgress } from '../progress.js';
 import type { SyncFlags } from './sync.js';
@@ -63,8 +65,11 @@ export async function log(
     else
       for (const r of records) {
         for (const c of r.changes) {
-          const what = c.action === 'move' ? `move ${c.from} -> ${c.path}` : `${c.action} ${c.path}`;
-          ctx.output.line(`${r.at}  #${r.generation}  ${r.member}  ${what}`);
+          const what =
+            c.action === 'move'
+              ? `move ${visible(c.from ?? '')} -> ${visible(c.path)}`
+              : `${c.action} ${visible(c.path)}`;
+          ctx.output.line(`${r.at}  #${r.generation}  ${visible(r.member)}  ${what}`);
         }
       }
     return EXIT.ok;
@@ -80,7 +85,9 @@ export async function trashList(ctx: CommandContext, flags: { dir: string }): Pr
     if (ctx.output.json) ctx.output.record({ trash: items });
     else
       for (const i of items)
-        ctx.output.line(`${i.stamp}  ${i.where.padEnd(6)}  ${formatBytes(i.size).padStart(9)}  ${i.path}`);
+        ctx.output.line(
+          `${i.stamp}  ${i.where.padEnd(6)}  ${formatBytes(i.size).padStart(9)}  ${visible(i.path)}`,
+        );
     return EXIT.ok;
   } finally {
     await linked.close();
@@ -236,9 +243,10 @@ function report(
       );
     return EXIT.conflict;
   }
-  for (const f of result.failed) output.error(f.error);
+  for (const error of output.json ? result.failed.map((f) => f.error) : summariseFailures(result.failed))
+    output.error(error);
   for (const c of result.conflicts)
-    output.warn(`conflict on ${c.path}: your version is kept as ${c.conflictPath}`);
+    output.warn(`conflict on ${visible(c.path)}: your version is kept as ${visible(c.conflictPath)}`);
   const guarantee =
     result.guarantee === 'compare-and-swap'
       ? 'index committed with compare-and-swap'
@@ -274,7 +282,7 @@ function withoutAdvice(message: string): string {
 function showPlan(output: Output, plan: SyncPlan, forConfirmation = false): void {
   if (output.json || (output.quiet && !forConfirmation)) return;
   const lines = plan.actions.filter((a) => a.kind !== 'adopt' && a.kind !== 'forget').map(describeAction);
-  for (const s of plan.skipped) lines.push(`  skip      ${s.path} (${s.reason})`);
+  for (const s of plan.skipped) lines.push(`  skip      ${visible(s.path)} (${s.reason})`);
   const text = [`Plan: ${summary(plan)}`, ...lines].join('\n');
   const rows = process.stdout.rows ?? 0;
   if (process.stdout.isTTY && process.stdin.isTTY && rows > 0 && lines.length > rows - 3) {
@@ -288,28 +296,29 @@ function showPlan(output: Output, plan: SyncPlan, forConfirmation = false): void
   process.stderr.write(`${text}\n`);
 }
 
+/** One plan line; names come from other members and tools, so their control characters are shown, not sent. */
 function describeAction(a: SyncAction): string {
   switch (a.kind) {
     case 'upload':
-      return `  upload    ${a.path} (${a.reason}, ${formatBytes(a.local.size)})`;
+      return `  upload    ${visible(a.path)} (${a.reason}, ${formatBytes(a.local.size)})`;
     case 'download':
-      return `  download  ${a.path} (${a.reason} by ${a.remote.modifiedBy}, ${formatBytes(a.remote.size)})`;
+      return `  download  ${visible(a.path)} (${a.reason} by ${visible(a.remote.modifiedBy)}, ${formatBytes(a.remote.size)})`;
     case 'delete-remote':
-      return `  delete    ${a.path} on the remote (to the remote trash)`;
+      return `  delete    ${visible(a.path)} on the remote (to the remote trash)`;
     case 'delete-local':
-      return `  delete    ${a.path} here (to .wharf/trash; deleted by a member)`;
+      return `  delete    ${visible(a.path)} here (to .wharf/trash; deleted by a member)`;
     case 'move-remote':
-      return `  move      ${a.from} -> ${a.to} on the remote`;
+      return `  move      ${visible(a.from)} -> ${visible(a.to)} on the remote`;
     case 'move-local':
-      return `  move      ${a.from} -> ${a.to} here`;
+      return `  move      ${visible(a.from)} -> ${visible(a.to)} here`;
     case 'conflict':
       return a.resolution === 'keep-both'
-        ? `  CONFLICT  ${a.path}: both changed; yours becomes ${a.conflictPath}`
-        : `  CONFLICT  ${a.path}: both changed; keeping the ${a.resolution} version (the other goes to the trash)`;
+        ? `  CONFLICT  ${visible(a.path)}: both changed; yours becomes ${visible(a.conflictPath ?? '')}`
+        : `  CONFLICT  ${visible(a.path)}: both changed; keeping the ${a.resolution} version (the other goes to the trash)`;
     case 'adopt':
-      return `  same      ${a.path}`;
+      return `  same      ${visible(a.path)}`;
     case 'forget':
-      return `  gone      ${a.path}`;
+      return `  gone      ${visible(a.path)}`;
   }
 }
 
