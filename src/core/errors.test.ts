@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aboutSubject, toWharfError, type WharfError } from './errors.js';
+import { aboutSubject, InvalidKeyError, toWharfError, type WharfError } from './errors.js';
 
 describe('toWharfError for file-system errors', () => {
   let root: string;
@@ -93,5 +93,20 @@ describe('aboutSubject', () => {
       's3://b/k: downloaded content does not match',
     );
     expect(aboutSubject('s3://b/k', 's3://b/k2: other')).toBe('s3://b/k: s3://b/k2: other');
+  });
+});
+
+describe('InvalidKeyError', () => {
+  it('quotes a short key whole', () => {
+    expect(new InvalidKeyError('a/../b', 'no').message).toBe('refusing object key "a/../b": no');
+  });
+
+  it('shows a long key as its start, its end and its size, so the reason stays readable', () => {
+    const key = `${'x'.repeat(500)}/é${'y'.repeat(600)}`;
+    const message = new InvalidKeyError(key, 'too long').message;
+    expect(message).toBe(
+      `refusing object key "${'x'.repeat(80)}"…"${'y'.repeat(80)}" (1103 bytes): too long`,
+    );
+    expect(message.length).toBeLessThan(250);
   });
 });

@@ -66,11 +66,21 @@ export class InvalidKeyError extends WharfError {
   constructor(key: string | undefined, reason: string, options?: WharfErrorOptions) {
     super(
       'INVALID_KEY',
-      key === undefined ? reason : `refusing object key ${JSON.stringify(key)}: ${reason}`,
+      key === undefined ? reason : `refusing object key ${quoteKeyForMessage(key)}: ${reason}`,
       options,
     );
     this.key = key;
   }
+}
+
+/** Longer keys are shown as their start and end, so that the reason stays on the user's screen. */
+const KEY_SHOWN_WHOLE = 200;
+
+/** A key quoted for an error line: whole when short, otherwise its first and last 80 characters and its size. */
+export function quoteKeyForMessage(key: string): string {
+  if (key.length <= KEY_SHOWN_WHOLE) return JSON.stringify(key);
+  const bytes = Buffer.byteLength(key, 'utf8');
+  return `${JSON.stringify(key.slice(0, 80))}…${JSON.stringify(key.slice(-80))} (${bytes} bytes)`;
 }
 
 export class NotFoundError extends WharfError {

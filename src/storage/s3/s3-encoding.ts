@@ -9,12 +9,17 @@ import type { ByteRange } from '../types.js';
 
 /** S3 refuses keys longer than this many UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
+/** What to do about a key over MAX_KEY_BYTES. */
+export const KEY_TOO_LONG_HINT =
+  'shorten the file or folder names: the key is the destination prefix followed by the path';
 
 /** Throws InvalidKeyError for keys S3 cannot store: empty, or longer than 1024 UTF-8 bytes. */
 export function assertS3Key(key: string): void {
   if (typeof key !== 'string' || key.length === 0) throw new InvalidKeyError(String(key), 'the key is empty');
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-    throw new InvalidKeyError(key, `it is longer than the ${MAX_KEY_BYTES} bytes S3 allows`);
+    throw new InvalidKeyError(key, `it is longer than the ${MAX_KEY_BYTES} bytes S3 allows`, {
+      hint: KEY_TOO_LONG_HINT,
+    });
   }
 }
 
