@@ -4,6 +4,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -75,13 +76,29 @@ export async function putMultipart(
   );
 }
 
+/** Characters XML 1.0 cannot carry (a DeleteObjects body); such keys are deleted one by one. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+
 export async function deleteTestBucket(bucket: string): Promise<void> {
   const client = adminClient();
   for (;;) {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key ?? '' }));
+    // URL-encoded listing: a key with a control character cannot travel in the XML of a plain listing.
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, EncodingType: 'url' }));
+    const keys = (page.Contents ?? []).map((o) => decodeURIComponent((o.Key ?? '').replaceAll('+', ' ')));
     if (keys.length === 0) break;
-    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+    const plain = keys.filter((key) => !CONTROL.test(key));
+    if (plain.length > 0) {
+      await client.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: plain.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    }
+    for (const Key of keys.filter((key) => CONTROL.test(key))) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+    }
   }
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
