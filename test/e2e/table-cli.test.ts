@@ -179,6 +179,15 @@ describe('wharf table', () => {
     expect(missing.code).toBe(3);
   });
 
+  it('a --config file that is not JSON is one line, its lines shown escaped (exit 2)', async () => {
+    await writeFile(join(work, 'not-json.txt'), 'hello\nworld\n');
+    const r = await wharf(['table', 'build', 'parts', '--config', 'not-json.txt'], { cwd: work });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^wharf: error: \S*not-json\.txt is not valid JSON: .*"hello\\nworld\\n"/),
+    ]);
+  });
+
   it('show and query of a file that is not Parquet name the file given, not a downloaded copy', async () => {
     await writeFile(join(work, 'notes.parquet'), 'not parquet at all\n');
     await writeFile(join(work, 'empty.parquet'), '');
