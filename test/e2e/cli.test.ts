@@ -126,6 +126,20 @@ describe('wharf ls', () => {
     expect(r.stderr).toMatch(/--profile|AWS_PROFILE/);
   });
 
+  it('an upload of one file with rejected credentials is one line naming the file (exit 4), no "copied 0 objects"', async () => {
+    const dir = await tempDir('one-up');
+    await writeFile(join(dir, 'one.txt'), 'one');
+    const r = await wharf(['cp', join(dir, 'one.txt'), `s3://${bucket}/one-up/one.txt`], {
+      env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' },
+    });
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(`^wharf: error: ${join(dir, 'one.txt')}: access denied for write s3://`),
+      ),
+    ]);
+  });
+
   it('an upload of many files with rejected credentials or no server says so once, not once per file', async () => {
     const dir = await tempDir('many-up');
     for (let i = 0; i < 30; i++) await writeFile(join(dir, `f${i}.txt`), `${i}`);
