@@ -179,6 +179,25 @@ describe('wharf table', () => {
     expect(missing.code).toBe(3);
   });
 
+  it('a mistyped --from is named as given (exit 2); a --from bucket that does not exist is exit 3, not "no files"', async () => {
+    for (const args of [
+      ['list', '--from', 's3:/x'],
+      ['build', 'modelSnapshot', '--from', 's3:/x'],
+    ]) {
+      const r = await wharf(['table', ...args], { cwd: work });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^wharf: error: malformed location "s3:\/x": expected s3:\/\/BUCKET/),
+      ]);
+    }
+    const missing = await wharf(['table', 'list', '--from', 's3://wharf-no-such-bucket-7c1d'], { cwd: work });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^wharf: error: bucket wharf-no-such-bucket-7c1d does not exist at endpoint /),
+    ]);
+    expect(missing.stdout).toBe('');
+  });
+
   it('a --config file that is not JSON is one line, its lines shown escaped (exit 2)', async () => {
     await writeFile(join(work, 'not-json.txt'), 'hello\nworld\n');
     const r = await wharf(['table', 'build', 'parts', '--config', 'not-json.txt'], { cwd: work });
