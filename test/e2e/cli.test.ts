@@ -18,7 +18,7 @@ import {
 } from '../support/s3-buckets.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { readTree, tempDir, writeAwkwardTree } from '../support/fixtures.js';
-import { jsonLines, wharf, wharfWithStdout } from '../support/run-cli.js';
+import { CLI, jsonLines, wharf, wharfWithStdout } from '../support/run-cli.js';
 import { s3TestEnv } from '../support/test-services.js';
 import { runFolderName } from '../../src/transfer/copy-staging.js';
 
@@ -98,6 +98,27 @@ describe.each([
 });
 
 describe('wharf ls', () => {
+  it('a key with control characters reaches a terminal escaped, a pipe as it is', async (ctx) => {
+    const key = 'ctl/red\u001b[31m.txt';
+    await putRaw(bucket, key, 'x');
+    try {
+      const args = ['ls', '-r', `s3://${bucket}/ctl/`];
+      const piped = await wharf(args);
+      expect(piped.stdout).toContain('red\u001b[31m.txt');
+      // `script` runs the CLI with its stdout on a pseudo-terminal.
+      const tty = spawnSync('script', ['-qec', [process.execPath, CLI, ...args].join(' '), '/dev/null'], {
+        encoding: 'utf8',
+      });
+      if (tty.error) ctx.skip(`no script(1) for a pseudo-terminal: ${tty.error.message}`);
+      expect(tty.status).toBe(0);
+      expect(tty.stdout).toContain('red\\x1b[31m.txt');
+      expect(tty.stdout).not.toContain('\u001b');
+    } finally {
+      // The test bucket's cleanup deletes in batches, whose XML cannot carry ESC.
+      await wharf(['rm', `s3://${bucket}/${key}`]);
+    }
+  });
+
   it('s3:// without a bucket is a usage error naming the expected form (exit 2)', async () => {
     const r = await wharf(['ls', 's3://']);
     expect(r.code).toBe(2);
