@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { parseLocation } from '../core/location.js';
 import { DATASTORE_DEFAULTS, OIDC_DEFAULT_SCOPES } from './datastore-defaults.js';
 import type { OidcBrowserOptions, OidcOptions } from '../datastore/access/oidc.js';
 import type { OpenStorageOptions } from '../storage/registry.js';
@@ -113,6 +114,8 @@ export function resolveDatastoreConfig(
       hint: 'e.g. WHARF_ADMIN_TOKEN=$(openssl rand -hex 32)',
     });
   }
+  // `s3:/bucket` or `gs://bucket` is a mistyped location, not a folder to create under the working directory.
+  if (options.store !== undefined) parseLocation(options.store, cwd);
   const store =
     options.store === undefined
       ? join(dataDir, 'store')

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { validateTablesConfig, type TablesConfig } from '../tables/table-config.js';
+import { jsonSyntaxReason } from '../core/json-syntax.js';
 
 /** The project config file, looked up in the working directory. */
 export const CONFIG_FILE_NAME = 'wharf.config.json';
@@ -40,7 +41,7 @@ export async function loadWharfConfig(
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ValidationError(`${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new ValidationError(`${path} is not valid JSON: ${jsonSyntaxReason(error)}`, { cause: error });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ValidationError(`${path} must hold a JSON object, e.g. {"tables": {...}}`);

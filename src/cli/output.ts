@@ -24,7 +24,7 @@ export class Output {
 
   constructor(
     flags: GlobalFlags,
-    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
     private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
   ) {
     this.json = flags.json === true;
@@ -33,9 +33,12 @@ export class Output {
     this.showProgress = !this.json && !this.quiet && flags.progress !== false && this.stderr.isTTY === true;
   }
 
-  /** A line of data (stdout). */
+  /**
+   * A line of data (stdout). As GNU ls does, a terminal gets control characters shown as `\xNN` (a key named with
+   * ESC sequences would otherwise rewrite the screen); a pipe or file gets the bytes as they are.
+   */
   line(text: string): void {
-    this.stdout.write(`${text}\n`);
+    this.stdout.write(`${this.stdout.isTTY === true ? visibleLines(text) : text}\n`);
   }
 
   /** A JSON record (stdout, one per line). */

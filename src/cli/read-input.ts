@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError, ValidationError } from '../core/errors.js';
+import { jsonSyntaxReason } from '../core/json-syntax.js';
 
 /** Reads a JSON document from a file, or from stdin for `-`. */
 export async function readJsonInput(file: string, what: string): Promise<unknown> {
@@ -16,7 +17,7 @@ export async function readJsonInput(file: string, what: string): Promise<unknown
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new ValidationError(
-      `${file === '-' ? 'stdin' : file} is not valid JSON: ${(error as Error).message}`,
+      `${file === '-' ? 'stdin' : file} is not valid JSON: ${jsonSyntaxReason(error)}`,
       {
         hint: `${what} is a JSON document (see GET /openapi.json, DatasetMetadata)`,
       },

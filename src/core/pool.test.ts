@@ -50,6 +50,22 @@ describe('runPool', () => {
     await expect(run).rejects.toMatchObject({ code: 'ABORTED' });
   });
 
+  it('a concurrency far above the number of items starts one lane per item, not one per unit of concurrency', async () => {
+    // Eager lanes: 1e9 of them ran the CLI out of memory (`wharf cp -r --concurrency 99999999`).
+    let inFlight = 0;
+    let peak = 0;
+    const seen: number[] = [];
+    await runPool([1, 2, 3], 1_000_000_000, async (n) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      seen.push(n);
+      inFlight--;
+    });
+    expect(peak).toBe(3);
+    expect(seen.sort()).toEqual([1, 2, 3]);
+  });
+
   it('refuses a non-positive concurrency', async () => {
     await expect(runPool([1], 0, async () => undefined)).rejects.toThrow(/positive integer/);
   });

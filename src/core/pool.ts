@@ -37,12 +37,23 @@ export async function runPool<T>(
     return result;
   };
 
+  // Lanes start one by one, each as the previous one takes an item, so there are never more lanes than items:
+  // `--concurrency 99999999` over three files must not allocate a hundred million of them.
+  const lanes: Promise<void>[] = [];
+  const startLane = (): void => {
+    lanes.push(
+      lane().catch((error: unknown) => {
+        failure ??= { error };
+      }),
+    );
+  };
   const lane = async (): Promise<void> => {
     for (;;) {
       if (failure) return;
       throwIfAborted(signal);
       const r = await next();
       if (r.done) return;
+      if (lanes.length < concurrency) startLane();
       try {
         await worker(r.value, r.index);
       } catch (error) {
@@ -52,12 +63,9 @@ export async function runPool<T>(
     }
   };
 
-  const lanes = Array.from({ length: concurrency }, () =>
-    lane().catch((error: unknown) => {
-      failure ??= { error };
-    }),
-  );
-  await Promise.all(lanes);
+  startLane();
+  // A lane adds the next one before it settles, so awaiting them in order awaits them all.
+  for (let i = 0; i < lanes.length; i++) await lanes[i];
   if (failure) {
     await iterator.return?.();
     throw failure.error;

@@ -1,5 +1,6 @@
 import { InvalidKeyError, ValidationError } from '../core/errors.js';
 import { unsafeKeyReason } from '../core/keys.js';
+import { jsonSyntaxReason } from '../core/json-syntax.js';
 
 /** One object a remote manifest names: its key relative to the dataset prefix, and its size if stated. */
 export interface ManifestEntry {
@@ -58,7 +59,7 @@ function parseJsonManifest(text: string, ctx: ManifestContext): ManifestEntry[] 
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new ValidationError(`manifest ${ctx.manifestKey} is not valid JSON: ${(error as Error).message}`, {
+    throw new ValidationError(`manifest ${ctx.manifestKey} is not valid JSON: ${jsonSyntaxReason(error)}`, {
       cause: error,
       hint: 'a manifest is either JSON {"entries":[{"url":"s3://..."}]} or a plain list of keys, one per line',
     });

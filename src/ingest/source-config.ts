@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError, ValidationError } from '../core/errors.js';
+import { toWharfError, UsageError, ValidationError } from '../core/errors.js';
 
 /** What pg's Client takes; `undefined` fields fall back to the standard PG* environment variables. */
 export interface PgConnectionConfig {
@@ -43,7 +43,7 @@ export async function resolveSource(spec: SourceSpec, signal?: AbortSignal): Pro
   if (spec.file) {
     const text = (
       await readFile(spec.file, 'utf8').catch((error: unknown) => {
-        throw new UsageError(`cannot read the source file ${spec.file}: ${(error as Error).message}`);
+        throw toWharfError(error, `cannot read the source file ${spec.file}`);
       })
     ).trim();
     return text.startsWith('{')

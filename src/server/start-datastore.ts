@@ -3,6 +3,15 @@ import { resolveDatastoreConfig, type DatastoreServeOptions } from '../app/datas
 import { openDatastore, type OpenedDatastore } from '../app/open-datastore.js';
 import { createApp } from './create-app.js';
 
+/** Why `listen` failed, for the errors a user fixes with another --host or --port. */
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the port is in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'no such address on this machine',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved (DNS did not answer)',
+};
+
 export interface RunningDatastore {
   /** `http://HOST:PORT` */
   url: string;
@@ -36,11 +45,12 @@ export async function startDatastore(
       await app.listen({ port: config.port, host: config.host });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new UsageError(
-          `cannot listen on ${config.host}:${config.port}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : 'no such address on this machine'}`,
-          { cause: error, hint: 'choose another --port (0 picks a free one) or --host' },
-        );
+      const reason = code === undefined ? undefined : LISTEN_FAILURES[code];
+      if (reason !== undefined) {
+        throw new UsageError(`cannot listen on ${config.host}:${config.port}: ${reason}`, {
+          cause: error,
+          hint: 'choose another --port (0 picks a free one) or --host',
+        });
       }
       throw error;
     }

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../core/atomic-file.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { isIndexEntry } from './remote-index.js';
 import type { EntryMap, IndexEntry } from './types.js';
+import { jsonSyntaxReason } from '../core/json-syntax.js';
 
 /** A member's state inside the synced folder (always ignored by the scan). */
 export const LOCAL_STATE_FOLDER = '.wharf';
@@ -221,7 +222,7 @@ function parseJson(text: string, where: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ValidationError(`${where} is not valid JSON: ${(error as Error).message}`, {
+    throw new ValidationError(`${where} is not valid JSON: ${jsonSyntaxReason(error)}`, {
       hint: 'restore it or run wharf sync reset',
     });
   }

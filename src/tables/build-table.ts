@@ -262,7 +262,17 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
           hint: 'free some disk space (or write elsewhere with --to) and build again; nothing was written',
         });
       }
-      throw toWharfError(error, `writing the table ${local}`);
+      // DuckDB names the temporary file beside the table and says why in the C library's words.
+      const errno = error instanceof DuckError ? error.errno : undefined;
+      const failure = errno
+        ? Object.assign(new Error(error instanceof DuckError ? error.detail : ''), {
+            code: errno,
+            syscall: 'open',
+            path: local,
+            cause: error,
+          })
+        : error;
+      throw toWharfError(failure, `writing the table ${local}`);
     }
     const bytes = (await stat(local)).size;
     let path = local;

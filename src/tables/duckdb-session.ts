@@ -166,7 +166,23 @@ export class DuckError extends WharfError {
   get diskFull(): boolean {
     return /no space left on device/i.test(this.detail);
   }
+
+  /** The errno behind a DuckDB file-system failure (`EROFS` for "Read-only file system"), when it names one. */
+  get errno(): string | undefined {
+    if (this.code !== 'IO') return undefined;
+    return OS_ERRORS.find(([pattern]) => pattern.test(this.detail))?.[1];
+  }
 }
+
+/** The C library's words DuckDB passes on, and their errno codes. */
+const OS_ERRORS: [RegExp, string][] = [
+  [/No space left on device/i, 'ENOSPC'],
+  [/Read-only file system/i, 'EROFS'],
+  [/Permission denied/i, 'EACCES'],
+  [/No such file or directory/i, 'ENOENT'],
+  [/Not a directory/i, 'ENOTDIR'],
+  [/Is a directory/i, 'EISDIR'],
+];
 
 /**
  * DuckDB's first line, plus the line that says why when the first only says where ("CSV Error on Line: 2"):

@@ -3,10 +3,11 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError } from '../core/errors.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
 import { parseLocation, type Location } from '../core/location.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import {
+  DuckError,
   DuckSession,
   sqlIdentifier,
   sqlString,
@@ -47,7 +48,7 @@ export async function queryTable(
   sql: string,
   options: InspectOptions = {},
 ): Promise<QueryResult> {
-  return withTable(file, options, (session) => session.query(sql));
+  return withTable(file, options, (session) => session.query(sql).catch(queryFailed));
 }
 
 /** As queryTable, but hands rows over in chunks as DuckDB produces them; returns the row count. */
@@ -58,7 +59,30 @@ export async function streamQuery(
   onRows: (rows: JsonValue[][]) => void,
   options: InspectOptions = {},
 ): Promise<number> {
-  return withTable(file, options, (session) => session.stream(sql, onColumns, onRows));
+  return withTable(file, options, (session) => session.stream(sql, onColumns, onRows).catch(queryFailed));
+}
+
+const FILE_HINT =
+  'give the Parquet file `wharf table build` wrote (its path is printed at the end of the build)';
+
+/** DuckDB's words for SQL it refused, said to be about the user's query. */
+function queryFailed(error: unknown): never {
+  if (!(error instanceof DuckError) || error.code !== 'VALIDATION') throw error;
+  throw new ValidationError(`the query failed: ${error.detail}`, {
+    cause: error,
+    hint: 'the table is the view t; `wharf table show FILE` lists its columns',
+  });
+}
+
+/** DuckDB's refusal to read a file as Parquet, naming the file the user gave (not a downloaded copy). */
+function notParquet(error: unknown, file: string): unknown {
+  if (!(error instanceof DuckError) || error.code !== 'VALIDATION') return error;
+  const why = /too small/i.test(error.detail)
+    ? 'it is empty or too small'
+    : /magic bytes/i.test(error.detail)
+      ? 'it has no Parquet footer (another kind of file, or one cut short)'
+      : error.detail;
+  return new ValidationError(`${file} is not a Parquet file: ${why}`, { cause: error, hint: FILE_HINT });
 }
 
 async function withTable<T>(
@@ -74,15 +98,18 @@ async function withTable<T>(
       location.kind === 's3' ? await download(location, join(work, 'table.parquet'), options) : location.path;
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) {
-      throw new NotFoundError(`${file} does not exist or is not a file`, {
-        hint: 'give the Parquet file `wharf table build` wrote (its path is printed at the end of the build)',
-      });
+      throw new NotFoundError(`${file} does not exist or is not a file`, { hint: FILE_HINT });
     }
     session = await DuckSession.open({
       tempDir: join(work, 'duckdb'),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    await session.run(`CREATE VIEW t AS SELECT * FROM read_parquet(${sqlString(path)})`);
+    // DuckDB reads the file's footer here: a file that is not Parquet fails now, naming a temporary copy.
+    await session
+      .run(`CREATE VIEW t AS SELECT * FROM read_parquet(${sqlString(path)})`)
+      .catch((error: unknown) => {
+        throw notParquet(error, file);
+      });
     const stem = basename(location.kind === 's3' ? location.key : path).replace(/\.parquet$/i, '');
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(stem) && stem.toLowerCase() !== 't') {
       await session.run(`CREATE VIEW ${sqlIdentifier(stem)} AS SELECT * FROM t`);

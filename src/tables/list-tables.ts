@@ -31,6 +31,9 @@ export interface ListTablesOptions extends ResolveTableOptions {
  * has files: each prefix is listed only until the first file the table would read.
  */
 export async function listTables(options: ListTablesOptions = {}): Promise<KnownTable[]> {
+  // A mistyped base fails here: below, a name whose location cannot be made is shown as "needs --from".
+  const from = options.from ?? options.config?.from;
+  if (from !== undefined) parseLocation(from, options.storage?.cwd);
   const stores = new Map<string, Promise<StorageDriver>>();
   const out: KnownTable[] = [];
   try {
@@ -79,7 +82,8 @@ async function firstFile(
       if (object.size > 0 && matches(object.key.slice(prefix.length))) return true;
     }
   } catch (error) {
-    if (isWharfError(error) && error.code === 'NOT_FOUND') return false;
+    // A missing local folder holds no files; a missing bucket is a mistake to report.
+    if (isWharfError(error) && error.code === 'NOT_FOUND' && location.kind !== 's3') return false;
     throw error;
   }
   return false;

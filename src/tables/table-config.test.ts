@@ -3,13 +3,13 @@ import { knownTableNames, resolveTable, validateTablesConfig } from './table-con
 
 describe('resolveTable', () => {
   it('maps pega-datamart names under --from and the datamart folder', () => {
-    expect(resolveTable('modelSnapshot', { from: 's3://b' })).toEqual({
+    expect(resolveTable('modelSnapshot', { from: 's3://bkt' })).toEqual({
       name: 'modelSnapshot',
-      source: 's3://b/datamart/Data-Decision-ADM-ModelSnapshot_pzModelSnapshots/',
+      source: 's3://bkt/datamart/Data-Decision-ADM-ModelSnapshot_pzModelSnapshots/',
       origin: 'pega-datamart',
     });
-    expect(resolveTable('histogram', { from: 's3://b/exports/', datamartFolder: 'dm' }).source).toBe(
-      's3://b/exports/dm/Data-DM-Histogram/',
+    expect(resolveTable('histogram', { from: 's3://bkt/exports/', datamartFolder: 'dm' }).source).toBe(
+      's3://bkt/exports/dm/Data-DM-Histogram/',
     );
     expect(() => resolveTable('snapshot')).toThrow(
       /table "snapshot" needs a base location: it lives under datamart\/Data-DM-Snapshot\//,
@@ -19,7 +19,7 @@ describe('resolveTable', () => {
   it('prefers config definitions; relative prefixes go under from', () => {
     const config = validateTablesConfig(
       {
-        from: 's3://b',
+        from: 's3://bkt',
         define: {
           orders: { prefix: 'exports/orders', include: ['**/*.csv.gz'], format: 'csv' },
           snapshot: { prefix: 's3://other/snap/' },
@@ -29,7 +29,7 @@ describe('resolveTable', () => {
     );
     expect(resolveTable('orders', { config })).toEqual({
       name: 'orders',
-      source: 's3://b/exports/orders',
+      source: 's3://bkt/exports/orders',
       origin: 'config',
       include: ['**/*.csv.gz'],
       format: 'csv',
@@ -39,16 +39,16 @@ describe('resolveTable', () => {
   });
 
   it('takes locations as they are and names the table after the last folder', () => {
-    expect(resolveTable('s3://b/x/sales/')).toMatchObject({
+    expect(resolveTable('s3://bkt/x/sales/')).toMatchObject({
       name: 'sales',
-      source: 's3://b/x/sales/',
+      source: 's3://bkt/x/sales/',
       origin: 'location',
     });
     expect(resolveTable('./exports/q1')).toMatchObject({ name: 'q1', source: './exports/q1' });
   });
 
   it('names the known tables when a name is unknown', () => {
-    expect(() => resolveTable('modelsnapshot', { from: 's3://b' })).toThrow(
+    expect(() => resolveTable('modelsnapshot', { from: 's3://bkt' })).toThrow(
       /unknown table "modelsnapshot"; known names: modelSnapshot, predictorSnapshot/,
     );
   });
@@ -62,7 +62,7 @@ describe('validateTablesConfig', () => {
     expect(() => validateTablesConfig({ define: { t: {} } }, 'cfg.json')).toThrow(
       'tables.define.t.prefix must be a non-empty string',
     );
-    expect(() => validateTablesConfig({ form: 's3://b' }, 'cfg.json')).toThrow(
+    expect(() => validateTablesConfig({ form: 's3://bkt' }, 'cfg.json')).toThrow(
       'tables.form is not a known setting',
     );
   });

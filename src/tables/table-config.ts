@@ -1,5 +1,6 @@
 import { UsageError, ValidationError } from '../core/errors.js';
 import { joinKey } from '../core/keys.js';
+import { parseLocation } from '../core/location.js';
 import { DEFAULT_DATAMART_FOLDER, PEGA_DATAMART_PRESET, PEGA_DATAMART_TABLES } from './presets.js';
 import { TABLE_FORMATS, type TableFormat } from './table-format.js';
 
@@ -57,6 +58,8 @@ export function looksLikeLocation(value: string): boolean {
  */
 export function resolveTable(nameOrSource: string, options: ResolveTableOptions = {}): ResolvedTable {
   const from = options.from ?? options.config?.from;
+  // A mistyped base (`s3:/bucket`) is named as given, not as the location joined under it.
+  if (from !== undefined) parseLocation(from);
   if (looksLikeLocation(nameOrSource)) {
     const source =
       from !== undefined && !isAbsoluteLocation(nameOrSource) ? under(from, nameOrSource) : nameOrSource;

@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
+  adminClient,
   createTestBucket,
   deleteTestBucket,
   putMultipart,
@@ -14,7 +18,7 @@ import {
 } from '../support/s3-buckets.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { readTree, tempDir, writeAwkwardTree } from '../support/fixtures.js';
-import { jsonLines, wharf, wharfWithStdout } from '../support/run-cli.js';
+import { CLI, jsonLines, wharf, wharfWithStdout } from '../support/run-cli.js';
 import { s3TestEnv } from '../support/test-services.js';
 import { runFolderName } from '../../src/transfer/copy-staging.js';
 
@@ -94,6 +98,27 @@ describe.each([
 });
 
 describe('wharf ls', () => {
+  it('a key with control characters reaches a terminal escaped, a pipe as it is', async (ctx) => {
+    const key = 'ctl/red\u001b[31m.txt';
+    await putRaw(bucket, key, 'x');
+    try {
+      const args = ['ls', '-r', `s3://${bucket}/ctl/`];
+      const piped = await wharf(args);
+      expect(piped.stdout).toContain('red\u001b[31m.txt');
+      // `script` runs the CLI with its stdout on a pseudo-terminal.
+      const tty = spawnSync('script', ['-qec', [process.execPath, CLI, ...args].join(' '), '/dev/null'], {
+        encoding: 'utf8',
+      });
+      if (tty.error) ctx.skip(`no script(1) for a pseudo-terminal: ${tty.error.message}`);
+      expect(tty.status).toBe(0);
+      expect(tty.stdout).toContain('red\\x1b[31m.txt');
+      expect(tty.stdout).not.toContain('\u001b');
+    } finally {
+      // The test bucket's cleanup deletes in batches, whose XML cannot carry ESC.
+      await wharf(['rm', `s3://${bucket}/${key}`]);
+    }
+  });
+
   it('s3:// without a bucket is a usage error naming the expected form (exit 2)', async () => {
     const r = await wharf(['ls', 's3://']);
     expect(r.code).toBe(2);
@@ -120,6 +145,20 @@ describe('wharf ls', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('environment variables AWS_ACCESS_KEY_ID');
     expect(r.stderr).toMatch(/--profile|AWS_PROFILE/);
+  });
+
+  it('an upload of one file with rejected credentials is one line naming the file (exit 4), no "copied 0 objects"', async () => {
+    const dir = await tempDir('one-up');
+    await writeFile(join(dir, 'one.txt'), 'one');
+    const r = await wharf(['cp', join(dir, 'one.txt'), `s3://${bucket}/one-up/one.txt`], {
+      env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' },
+    });
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(`^wharf: error: ${join(dir, 'one.txt')}: access denied for write s3://`),
+      ),
+    ]);
   });
 
   it('an upload of many files with rejected credentials or no server says so once, not once per file', async () => {
@@ -189,6 +228,54 @@ describe('wharf ls', () => {
         error: expect.objectContaining({ code: 'NETWORK', hint: expect.stringContaining('--endpoint-url') }),
       },
     ]);
+  });
+
+  it('an endpoint that is a web server answering every path with a page: cat, cp and rm say so, write nothing, exit 1', async () => {
+    // A web server's 200 carries no ETag; HeadObject, GetObject and PutObject read it as success.
+    const page = '<html><body><h1>Welcome</h1></body></html>';
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page) });
+      res.end(req.method === 'HEAD' ? undefined : page);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const out = join(work, `web-page-${Math.random().toString(36).slice(2)}`);
+    await mkdir(out);
+    await writeFile(join(out, 'up.txt'), 'data');
+    const big = join(out, 'big.bin');
+    await writeFile(big, randomBytes(17 * 1024 * 1024));
+    try {
+      for (const args of [
+        ['cat', `s3://${bucket}/any.txt`],
+        ['cp', `s3://${bucket}/any.txt`, join(out, 'got.txt')],
+        ['rm', `s3://${bucket}/any.txt`],
+        ['cp', join(out, 'up.txt'), `s3://${bucket}/up.txt`],
+        ['cp', big, `s3://${bucket}/big.bin`],
+      ]) {
+        const r = await wharf(['--endpoint-url', endpoint, ...args]);
+        expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 1, stdout: '' });
+        expect(r.stderr.trim().split('\n')).toEqual([
+          `wharf: error: ${endpoint} did not answer like an S3 server (HTTP 200, an HTML page) (check --endpoint-url / AWS_ENDPOINT_URL: its host and port must be the S3 service, not a web page)`,
+        ]);
+      }
+      expect((await readdir(out)).sort()).toEqual(['big.bin', 'up.txt']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('an object served as text/html by the real server still reads (the check costs one listing)', async () => {
+    await adminClient().send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'page/index.html',
+        Body: '<html>hi</html>',
+        ContentType: 'text/html',
+      }),
+    );
+    const r = await wharf(['cat', `s3://${bucket}/page/index.html`]);
+    expect(r).toEqual({ code: 0, stdout: '<html>hi</html>', stderr: '' });
   });
 
   it('a malformed --endpoint-url is a usage error (exit 2)', async () => {

@@ -53,8 +53,12 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /** A small disk for this test, or a skip naming why the machine cannot make one. */
-async function smallDisk(kib: number, skip: (note: string) => void): Promise<SmallDisk> {
-  const opened = await openSmallDisk(kib);
+async function smallDisk(
+  kib: number,
+  skip: (note: string) => void,
+  options: { readOnly?: boolean } = {},
+): Promise<SmallDisk> {
+  const opened = await openSmallDisk(kib, options);
   if (typeof opened === 'string') {
     skip(`no private tmpfs on this machine: ${opened}`);
     throw new Error('unreachable');
@@ -172,5 +176,26 @@ describe('a full disk', () => {
       `wharf: error: writing the table ${out}: no space left on device (free some disk space (or write elsewhere with --to) and build again; nothing was written)`,
     ]);
     expect(await filesUnder(d.hostPath)).toEqual(['filler']);
+  });
+});
+
+describe('a read-only disk', () => {
+  it('wharf table build with the output on it: exit 4, one line naming the table file, not DuckDB on a temporary file', async (ctx) => {
+    const d = await smallDisk(32, (note) => ctx.skip(note), { readOnly: true });
+    const out = join(d.path, 'rows.parquet');
+    const r = await d.wharf([
+      'table',
+      'build',
+      `s3://${bucket}/many/`,
+      '--cache',
+      join(work, 'table-cache'),
+      '--to',
+      out,
+    ]);
+    expect(r.code).toBe(4);
+    expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
+      `wharf: error: writing the table ${out}: the file system is read-only (choose a path on a writable disk)`,
+    ]);
+    expect(await filesUnder(d.hostPath)).toEqual([]);
   });
 });

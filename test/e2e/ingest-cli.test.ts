@@ -142,6 +142,15 @@ describe('wharf ingest', () => {
     ]);
   });
 
+  it('a --source-file that does not exist is one line in words, exit 3', async () => {
+    const file = `/nonexistent-${randomBytes(4).toString('hex')}/pg-url`;
+    const r = await wharf(['ingest', '--source-file', file, ...base(), '--tables', 'orders']);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `wharf: error: orders: cannot read the source file ${file}: no such file or folder (check the path; its parent folder must exist and hold files)`,
+    ]);
+  });
+
   it('a missing destination or table list is a usage error (exit 2)', async () => {
     expect((await wharf(['ingest', '--source', PG_URL, '--tables', 'orders'])).code).toBe(2);
     const r = await wharf(['ingest', '--source', PG_URL, '--dest', `s3://${bucket}/raw`]);

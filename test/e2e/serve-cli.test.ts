@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,22 @@ describe('wharf serve', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr.trim()).toBe(`wharf: error: ${message}`);
     }
+  });
+
+  it('a mistyped --store (s3:/x, gs://x) is a usage error, not a folder created under the working directory', async () => {
+    const cwd = join(dir, 'store-typo');
+    await mkdir(cwd, { recursive: true });
+    for (const [store, message] of [
+      ['s3:/x', /^wharf: error: malformed location "s3:\/x": expected s3:\/\/BUCKET/],
+      ['gs://x/y', /^wharf: error: unsupported location "gs:\/\/x\/y"/],
+    ] as const) {
+      // A catalog nobody listens on: without the check the server would fail there instead of starting.
+      const database = 'postgres://wharf:wharf@127.0.0.1:1/none';
+      const r = await wharf(['serve', '--store', store, '--database', database, '--port', '0'], { cwd });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+    }
+    expect(await readdir(cwd)).toEqual([]);
   });
 
   it('a --store bucket that does not exist: exit 3 naming it, before the catalog starts or a token is printed', async () => {

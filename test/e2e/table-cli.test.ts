@@ -118,7 +118,9 @@ describe('wharf table', () => {
     expect(big.stdout.endsWith('199999\n')).toBe(true);
     const bad = await wharf(['table', 'query', 'out/snapshot.parquet', 'SELECT nope FROM t'], { cwd: work });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^wharf: error: Binder Error: Referenced column "nope" not found/);
+    expect(bad.stderr).toMatch(
+      /^wharf: error: the query failed: Binder Error: Referenced column "nope" not found/,
+    );
   });
 
   it('builds a config-defined table to S3 with --dedupe-on, and lists the names', async () => {
@@ -175,5 +177,62 @@ describe('wharf table', () => {
     );
     const missing = await wharf(['table', 'show', 'nope.parquet'], { cwd: work });
     expect(missing.code).toBe(3);
+  });
+
+  it('a mistyped --from is named as given (exit 2); a --from bucket that does not exist is exit 3, not "no files"', async () => {
+    for (const args of [
+      ['list', '--from', 's3:/x'],
+      ['build', 'modelSnapshot', '--from', 's3:/x'],
+    ]) {
+      const r = await wharf(['table', ...args], { cwd: work });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^wharf: error: malformed location "s3:\/x": expected s3:\/\/BUCKET/),
+      ]);
+    }
+    const missing = await wharf(['table', 'list', '--from', 's3://wharf-no-such-bucket-7c1d'], { cwd: work });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^wharf: error: bucket wharf-no-such-bucket-7c1d does not exist at endpoint /),
+    ]);
+    expect(missing.stdout).toBe('');
+  });
+
+  it('a --config file that is not JSON is one line, its lines shown escaped (exit 2)', async () => {
+    await writeFile(join(work, 'not-json.txt'), 'hello\nworld\n');
+    const r = await wharf(['table', 'build', 'parts', '--config', 'not-json.txt'], { cwd: work });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^wharf: error: \S*not-json\.txt is not valid JSON: .*"hello\\nworld\\n"/),
+    ]);
+  });
+
+  it('show and query of a file that is not Parquet name the file given, not a downloaded copy', async () => {
+    await writeFile(join(work, 'notes.parquet'), 'not parquet at all\n');
+    await writeFile(join(work, 'empty.parquet'), '');
+    await put('junk/notes.parquet', 'not parquet at all\n');
+    for (const [file, why] of [
+      ['notes.parquet', 'it has no Parquet footer (another kind of file, or one cut short)'],
+      ['empty.parquet', 'it is empty or too small'],
+      [
+        `s3://${bucket}/junk/notes.parquet`,
+        'it has no Parquet footer (another kind of file, or one cut short)',
+      ],
+    ] as const) {
+      for (const args of [
+        ['show', file],
+        ['query', file, 'SELECT 1'],
+      ]) {
+        const r = await wharf(['table', ...args], { cwd: work });
+        expect(r.code).toBe(2);
+        expect(r.stderr.trim().split('\n')).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^wharf: error: ${file.replace(/[./]/g, '\\$&')} is not a Parquet file: ${why.replace(/[()]/g, '\\$&')} \\(give the Parquet file`,
+            ),
+          ),
+        ]);
+      }
+    }
   });
 });

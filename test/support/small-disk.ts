@@ -17,12 +17,15 @@ export interface SmallDisk {
 }
 
 /**
- * A tmpfs of `kib` KiB, mounted in a private mount namespace (`unshare -rm`, no root needed where user
+ * A tmpfs of `kib` KiB (read-only with `readOnly`), mounted in a private mount namespace (`unshare -rm`, no root needed where user
  * namespaces are allowed). The CLI runs inside that namespace (`nsenter`) and meets a real full disk (ENOSPC,
  * statfs); the test reaches the files through `/proc/PID/root` of the process holding the namespace. Returns the
  * reason as a string when this machine allows no such namespace.
  */
-export async function openSmallDisk(kib: number): Promise<SmallDisk | string> {
+export async function openSmallDisk(
+  kib: number,
+  options: { readOnly?: boolean } = {},
+): Promise<SmallDisk | string> {
   const mountPoint = await mkdtemp(join(tmpdir(), 'wharf-small-disk-'));
   const holder = spawn(
     'unshare',
@@ -30,10 +33,11 @@ export async function openSmallDisk(kib: number): Promise<SmallDisk | string> {
       '-rm',
       'sh',
       '-c',
-      'mount -t tmpfs -o "size=$1k" tmpfs "$2" && echo ready && exec sleep 86400',
+      'mount -t tmpfs -o "size=$1k$3" tmpfs "$2" && echo ready && exec sleep 86400',
       'sh',
       String(kib),
       mountPoint,
+      options.readOnly ? ',ro' : '',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

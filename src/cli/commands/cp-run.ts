@@ -99,7 +99,8 @@ export async function cp(ctx: CommandContext, src: string, dst: string, opts: Cp
         seconds: (Date.now() - started) / 1000,
       },
     });
-  } else {
+  } else if (opts.recursive || result.failed.length === 0) {
+    // One object that failed: its error line says it all; "copied 0 objects; 1 failed" would be a second line.
     output.info(
       `copied ${result.done.length} object${result.done.length === 1 ? '' : 's'} (${formatBytes(result.bytes)}) in ${took}${result.failed.length ? `; ${result.failed.length} failed` : ''}`,
     );

@@ -50,6 +50,7 @@ import type { S3ErrorContext, S3ErrorTarget } from './s3-errors.js';
 import {
   bucketNotFound,
   httpStatus,
+  isForeignAnswer,
   mapS3Error,
   mapServerError,
   objectNotFound,
@@ -133,6 +134,11 @@ function notAWebPage<
       $metadata: { httpStatusCode: page.$metadata?.httpStatusCode ?? 200 },
     },
   );
+}
+
+/** A 200 answer to HeadObject/GetObject that S3 would not give: no ETag, or an HTML page (a web server's). */
+function mayBeForeign(headers: { ETag?: string; ContentType?: string }): boolean {
+  return !headers.ETag || /^text\/html/i.test(headers.ContentType ?? '');
 }
 
 /**
@@ -296,6 +302,14 @@ export class S3Driver implements StorageDriver {
         (await this.#sdkGet(request, wantChecksums));
     } catch (error) {
       throw this.#readFailure(error, key, options);
+    }
+    if (!this.#bucketExists && mayBeForeign(out)) {
+      try {
+        await this.#assertS3Answers(key, signal);
+      } catch (error) {
+        if (out.Body instanceof Readable) out.Body.destroy();
+        throw error;
+      }
     }
     this.#bucketExists = true;
     const body = out.Body;
@@ -697,9 +711,11 @@ export class S3Driver implements StorageDriver {
         }),
         { abortSignal: signal },
       );
+      if (!this.#bucketExists && mayBeForeign(out)) await this.#assertS3Answers(key, signal);
       this.#bucketExists = true;
       return out;
     } catch (error) {
+      if (error instanceof WharfError) throw error;
       if (httpStatus(error) === 404 && s3ErrorCode(error) !== 'NoSuchBucket') {
         await this.#assertBucketExists(signal);
         return undefined;
@@ -720,6 +736,20 @@ export class S3Driver implements StorageDriver {
       }),
       { abortSignal: request.signal },
     );
+  }
+
+  /**
+   * A first 200 answer without an ETag, or an HTML page, may come from a web server at a wrong --endpoint-url that
+   * answers every path: a listing tells, as a web page is never a ListBucketResult. Throws the "did not answer like
+   * an S3 server" NetworkError then; any S3 answer (a page, AccessDenied for read-only credentials) passes.
+   */
+  async #assertS3Answers(prefix: string, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      for await (const _ of this.list(prefix, signal ? { signal } : {})) break;
+    } catch (error) {
+      if (error instanceof WharfError && (error.code === 'ABORTED' || isForeignAnswer(error.cause)))
+        throw error;
+    }
   }
 
   /** HeadBucket (once; a success is cached). Throws NotFoundError naming the bucket when it is missing. */
@@ -760,6 +790,8 @@ export class S3Driver implements StorageDriver {
       options.signal,
       { action: 'write', key, precondition: preconditionText(options) },
     );
+    // S3 answers every PUT with an ETag; a web server at a wrong endpoint answers 200 and stores nothing.
+    if (!out.ETag && !this.#bucketExists) await this.#assertS3Answers(key, options.signal);
     this.#bucketExists = true;
     options.onProgress?.(body.length);
     const info = writtenInfo(key, body.length, options);
@@ -780,7 +812,7 @@ export class S3Driver implements StorageDriver {
     // Fail before uploading gigabytes that the server would refuse at the end.
     if (conditional) await this.#checkWriteCondition(key, options);
     const target: S3ErrorTarget = { action: 'write', key, precondition: preconditionText(options) };
-    const result = await uploadMultipart({
+    const uploading = uploadMultipart({
       client: this.#client,
       bucket: this.bucket,
       key,
@@ -797,6 +829,12 @@ export class S3Driver implements StorageDriver {
       ...(signal ? { signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       mapError: (error, action) => this.#map(error, { ...target, action }, signal),
+    });
+    const result = await uploading.catch(async (error: unknown) => {
+      // A web server at a wrong endpoint answers CreateMultipartUpload with a page and no UploadId: say that.
+      if (!this.#bucketExists && error instanceof WharfError && error.code === 'INTERNAL')
+        await this.#assertS3Answers(key, signal);
+      throw error;
     });
     this.#bucketExists = true;
     const info = writtenInfo(key, result.size, options);

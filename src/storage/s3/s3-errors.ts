@@ -125,6 +125,11 @@ function foreignResponse(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether an SDK error is an answer from a server that does not speak S3 (a web page, a body not S3's XML). */
+export function isForeignAnswer(error: unknown): boolean {
+  return foreignResponse(error) !== undefined;
+}
+
 /** HTTP status of an SDK error, if it got as far as a response. */
 export function httpStatus(error: unknown): number | undefined {
   return (error as SdkErrorShape | null)?.$metadata?.httpStatusCode;
