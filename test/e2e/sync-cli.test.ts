@@ -843,6 +843,14 @@ describe('wharf sync (CLI, real S3)', () => {
     expect(existsSync(join(sub, '.wharf'))).toBe(false);
   });
 
+  it('sync init with an empty --member is a usage error, not the default name (exit 2)', async () => {
+    const dir = join(work, 'empty-member');
+    const init = await wharf(['sync', 'init', dir, remoteOf('empty-member/'), '--member', '']);
+    expect(init.code).toBe(2);
+    expect(init.stderr).toMatch(/--member must be a non-empty single line/);
+    expect(existsSync(join(dir, '.wharf'))).toBe(false);
+  });
+
   it('sync log shows who changed what', async () => {
     const prefix = 'log/';
     const { alice, bob } = await team(prefix, ['alice', 'bob']);

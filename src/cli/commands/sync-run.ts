@@ -46,7 +46,7 @@ export async function init(
     dir,
     remote,
     storage: ctx.storage,
-    ...(flags.member ? { member: flags.member } : {}),
+    ...(flags.member !== undefined ? { member: flags.member } : {}),
   });
   if (ctx.output.json) ctx.output.record({ dir, remote: config.remote, member: config.member });
   ctx.output.info(`linked ${dir} to ${config.remote} as ${config.member}; run \`wharf sync ${dir}\``);
