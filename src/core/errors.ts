@@ -79,7 +79,7 @@ const KEY_SHOWN_WHOLE = 200;
 /** A key quoted for an error line: whole when short, otherwise its first and last 80 characters and its size. */
 export function quoteKeyForMessage(key: string): string {
   if (key.length <= KEY_SHOWN_WHOLE) return JSON.stringify(key);
-  const bytes = Buffer.byteLength(key, 'utf8');
+  const bytes = new TextEncoder().encode(key).length;
   return `${JSON.stringify(key.slice(0, 80))}…${JSON.stringify(key.slice(-80))} (${bytes} bytes)`;
 }
 
