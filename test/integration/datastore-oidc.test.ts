@@ -308,11 +308,11 @@ describe('OIDC JWT authentication', () => {
     expect(() => resolveDatastoreConfig({ stsRoleArn: 'arn:aws:iam:::role/R' }, {})).toThrow(
       /needs an S3 store/,
     );
-    expect(() => resolveDatastoreConfig({ store: 's3://b/p/', stsRoleArn: 'not-an-arn' }, {})).toThrow(
+    expect(() => resolveDatastoreConfig({ store: 's3://bkt/p/', stsRoleArn: 'not-an-arn' }, {})).toThrow(
       /--sts-role-arn/,
     );
     const config = resolveDatastoreConfig(
-      { store: 's3://b/p/' },
+      { store: 's3://bkt/p/' },
       {
         WHARF_STS_ROLE_ARN: 'arn:aws:iam:::role/R',
         WHARF_OIDC_JWKS_URL: jwksUrl,
