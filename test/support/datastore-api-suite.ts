@@ -523,6 +523,10 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
       expect((await call('GET', at(id), { as: 'alice' })).body.metadata.datasetInfo.name).toBe(
         'Kelp survey 2',
       );
+      // A revision the dataset never had (ahead of it) is refused in words that say so, not "changed since".
+      const ahead = await update('From the future', '"7"');
+      expect(ahead.status).toBe(409);
+      expect(ahead.body.error.message).toBe(`dataset ${id} is at revision 2: revision 7 does not exist yet`);
       // The same conditional update through the other replica.
       expect((await update('Kelp survey 3', '"2"', b)).status).toBe(200);
       expect((await update('Lost again', '"2"', a)).status).toBe(409);
