@@ -568,7 +568,25 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
     const doc = (await json('GET', '/openapi.json', 'admin')).body;
     expect(doc.paths['/datasets/{prefix}/{number}/files'].get.operationId).toBe('listDatasetFiles');
     const file = doc.paths['/datasets/{prefix}/{number}/files/{path}'];
-    expect(Object.keys(file).sort()).toEqual(['delete', 'get', 'put']);
+    expect(Object.keys(file).sort()).toEqual(['delete', 'get', 'head', 'put']);
     expect(file.put.operationId).toBe('uploadDatasetFile');
+    // HEAD (the SDK's stat) and ranged GETs (206) are documented where the routes answer them.
+    for (const [path, head] of [
+      ['/datasets/{prefix}/{number}/files/{path}', 'statDatasetFile'],
+      ['/data/{token}', 'presignedStat'],
+    ] as const) {
+      const ops = doc.paths[path];
+      expect(ops.head.operationId, path).toBe(head);
+      expect(ops.head.parameters, path).toEqual(ops.get.parameters);
+      expect(ops.head.responses['200'].content, path).toBeUndefined();
+      expect(ops.head.responses['200'].headers['Content-Length'], path).toBeDefined();
+      expect(ops.head.responses['404'], path).toBeDefined();
+      expect(ops.get.responses['206'].content['application/octet-stream'], path).toBeDefined();
+      expect(ops.get.responses['416'], path).toBeDefined();
+    }
+    // And the answers are what they say.
+    expect((await put('head/check.txt', 'hello')).status).toBe(200);
+    const head = await http('HEAD', `/datasets/${id}/files/head/check.txt`);
+    expect([head.status, head.headers.get('content-length'), head.bytes.length]).toEqual([200, '5', 0]);
   });
 });
