@@ -13,6 +13,8 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'The caller lacks the role this call needs.',
   404: 'No such dataset, entry or token.',
   409: 'Conflict: a stale revision (If-Match), or the dataset is PENDING/RELEASED, or not the latest version.',
+  413: 'The JSON body is over 4 MiB (files go up through the file routes, which have no limit).',
+  415: 'The body is not JSON: send it with Content-Type: application/json.',
   500: 'Internal error (no details are given; the server logs it).',
 };
 
@@ -102,6 +104,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       400,
       ...(spec.auth === 'optional' ? [] : [401]),
       ...(spec.errors ?? []),
+      ...(docBody(spec) ? [413, 415] : []),
       500,
     ]);
     if (spec.auth === 'optional' && (spec.errors ?? []).includes(403)) errorStatuses.add(401);

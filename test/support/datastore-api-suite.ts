@@ -214,6 +214,17 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         '#/components/schemas/DatasetMetadata',
       );
       expect(mintOp.security).toEqual([{ bearerAuth: [] }]);
+      // Every route with a JSON body can answer 413 (over 4 MiB) and 415 (not JSON): both are documented.
+      const undocumented: string[] = [];
+      for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+        for (const [method, op] of Object.entries(methods)) {
+          if (!op.requestBody?.content?.['application/json']) continue;
+          for (const status of ['413', '415'])
+            if (op.responses[status]?.content?.['application/json'] === undefined)
+              undocumented.push(`${method} ${path} ${status}`);
+        }
+      }
+      expect(undocumented).toEqual([]);
       const update = doc.paths['/datasets/{prefix}/{number}/metadata'].put;
       expect(update.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual([
         'path:prefix',
