@@ -6,10 +6,13 @@ import type { DownloadResult, Selection, TransferOptions, UploadResult } from '.
 import type {
   AccessKind,
   DatasetCredentials,
+  DatasetFile,
+  DatasetFileList,
   DatasetRecord,
   ForAllDatasetsOptions,
   HealthCheck,
   HistoryEntry,
+  ListDatasetFilesOptions,
   ListDatasetsOptions,
   ListPage,
   MetadataValidationResult,
@@ -218,6 +221,29 @@ export class Datastore {
       query: { query, limit: options.limit },
     });
     return answer.items;
+  }
+
+  /** One page of the dataset's files (data-read), in path order; pass `nextPaginationKey` back for the next. */
+  async listDatasetFiles(id: string, options: ListDatasetFilesOptions = {}): Promise<DatasetFileList> {
+    return this.http.request('GET', datasetPath(id, '/files'), {
+      query: { prefix: options.prefix, pageSize: options.pageSize, paginationKey: options.paginationKey },
+    });
+  }
+
+  /** Every file of the dataset (under `prefix`, if given), page by page, in path order. */
+  async *forAllDatasetFiles(
+    id: string,
+    options: Omit<ListDatasetFilesOptions, 'paginationKey'> = {},
+  ): AsyncGenerator<DatasetFile> {
+    let paginationKey: string | undefined;
+    do {
+      const page = await this.listDatasetFiles(id, {
+        ...options,
+        ...(paginationKey ? { paginationKey } : {}),
+      });
+      yield* page.files;
+      paginationKey = page.nextPaginationKey ?? undefined;
+    } while (paginationKey !== undefined);
   }
 
   /** A URL that GETs (or PUTs) one file of the dataset without a token. */
