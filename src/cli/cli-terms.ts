@@ -19,6 +19,7 @@ const PHRASES: [RegExp, string][] = [
     'check the id, e.g. with `wharf dataset list` or `wharf dataset search`',
   ],
   [/create a new version \(versionDataset\)/, 'create a new version (`wharf dataset version ID`)'],
+  [/list them with listDatasetFiles/, 'list them with `wharf dataset files ID`'],
   [
     /pass the same sortBy, ascending, releaseStatus and approver as for the first page, or start again without paginationKey/,
     'pass the same --sort, --asc, --release-status and --approver as for the first page, or start again without --page-key',

@@ -6,10 +6,13 @@ import type { DownloadResult, Selection, TransferOptions, UploadResult } from '.
 import type {
   AccessKind,
   DatasetCredentials,
+  DatasetFile,
+  DatasetFileList,
   DatasetRecord,
   ForAllDatasetsOptions,
   HealthCheck,
   HistoryEntry,
+  ListDatasetFilesOptions,
   ListDatasetsOptions,
   ListPage,
   MetadataValidationResult,
@@ -76,7 +79,8 @@ function datasetPath(id: string, rest = ''): string {
  *
  * Every error answer is thrown as the WharfError of its code with the server's message and hint
  * (ConflictError for a stale `expectedRevision` or a frozen dataset, NotFoundError, AccessDeniedError,
- * FieldValidationError listing every failing field, …); an unreachable server is a NetworkError.
+ * FieldValidationError listing every failing field, …); an unreachable server is a NetworkError. An invalid
+ * argument (a dataset id that is not PREFIX/N) rejects the returned promise: no method throws synchronously.
  */
 export class Datastore {
   readonly http: HttpClient;
@@ -102,7 +106,7 @@ export class Datastore {
     return this.http.request('GET', '/me');
   }
 
-  fetchDataset(id: string): Promise<DatasetRecord> {
+  async fetchDataset(id: string): Promise<DatasetRecord> {
     return this.http.request('GET', datasetPath(id));
   }
 
@@ -117,7 +121,7 @@ export class Datastore {
   }
 
   /** Replaces the metadata; with `expectedRevision` only if nobody changed the record since (else ConflictError). */
-  updateDatasetMetadata(
+  async updateDatasetMetadata(
     id: string,
     reason: string,
     metadata: DatasetMetadataInput,
@@ -142,7 +146,7 @@ export class Datastore {
   }
 
   /** Makes history entry `historyId`'s metadata current again, as a new history entry. */
-  revertDatasetMetadata(
+  async revertDatasetMetadata(
     id: string,
     historyId: number,
     reason: string,
@@ -158,7 +162,7 @@ export class Datastore {
   }
 
   /** Creates the next version of the latest version (dataset admin): `{ newVersionId, version, dataset, copied }`. */
-  versionDataset(id: string, reason: string, options: VersionOptions = {}): Promise<VersionResponse> {
+  async versionDataset(id: string, reason: string, options: VersionOptions = {}): Promise<VersionResponse> {
     return this.http.request('POST', datasetPath(id, '/versions'), {
       body: { reason, copyFiles: options.copyFiles ?? true },
     });
@@ -219,8 +223,35 @@ export class Datastore {
     return answer.items;
   }
 
+  /** One page of the dataset's files (data-read), in path order; pass `nextPaginationKey` back for the next. */
+  async listDatasetFiles(id: string, options: ListDatasetFilesOptions = {}): Promise<DatasetFileList> {
+    return this.http.request('GET', datasetPath(id, '/files'), {
+      query: { prefix: options.prefix, pageSize: options.pageSize, paginationKey: options.paginationKey },
+    });
+  }
+
+  /** Every file of the dataset (under `prefix`, if given), page by page, in path order. */
+  async *forAllDatasetFiles(
+    id: string,
+    options: Omit<ListDatasetFilesOptions, 'paginationKey'> = {},
+  ): AsyncGenerator<DatasetFile> {
+    let paginationKey: string | undefined;
+    do {
+      const page = await this.listDatasetFiles(id, {
+        ...options,
+        ...(paginationKey ? { paginationKey } : {}),
+      });
+      yield* page.files;
+      paginationKey = page.nextPaginationKey ?? undefined;
+    } while (paginationKey !== undefined);
+  }
+
   /** A URL that GETs (or PUTs) one file of the dataset without a token. */
-  generateDatasetPresignedUrl(id: string, path: string, options: PresignOptions = {}): Promise<PresignedUrl> {
+  async generateDatasetPresignedUrl(
+    id: string,
+    path: string,
+    options: PresignOptions = {},
+  ): Promise<PresignedUrl> {
     return this.http.request('POST', datasetPath(id, '/presign'), {
       body: {
         path,
@@ -240,7 +271,11 @@ export class Datastore {
     return this.#credentials(id, 'write', options);
   }
 
-  #credentials(id: string, access: AccessKind, options: CredentialOptions): Promise<DatasetCredentials> {
+  async #credentials(
+    id: string,
+    access: AccessKind,
+    options: CredentialOptions,
+  ): Promise<DatasetCredentials> {
     return this.http.request('POST', datasetPath(id, '/credentials'), {
       body: {
         access,
@@ -250,7 +285,7 @@ export class Datastore {
   }
 
   /** Release state and every release action. */
-  getReleaseState(id: string): Promise<ReleaseState> {
+  async getReleaseState(id: string): Promise<ReleaseState> {
     return this.http.request('GET', datasetPath(id, '/release'));
   }
 
@@ -278,7 +313,7 @@ export class ReviewApi {
   }
 
   /** Asks `approverId` (a reviewer) to release the dataset: NOT_RELEASED → PENDING (dataset admin). */
-  datasetApprovalRequest(datasetId: string, approverId: string, notes = ''): Promise<DatasetRecord> {
+  async datasetApprovalRequest(datasetId: string, approverId: string, notes = ''): Promise<DatasetRecord> {
     return this.http.request('POST', datasetPath(datasetId, '/release/request'), {
       body: { approver: approverId, notes },
     });
@@ -288,7 +323,7 @@ export class ReviewApi {
    * The named approver's decision: approve (`true` / `'approve'`: PENDING → RELEASED, a content manifest is
    * recorded) or reject (`false` / `'reject'`: back to NOT_RELEASED).
    */
-  actionApprovalRequest(
+  async actionApprovalRequest(
     datasetId: string,
     approve: boolean | 'approve' | 'reject',
     notes = '',
@@ -321,7 +356,7 @@ export class InteractiveDataset {
    * One file or folder: `raw/obs.csv` → `dest/obs.csv`; `raw` (a folder, no trailing '/') → `dest/raw/…` (the
    * folder itself with its structure); `raw/` → `dest/…` (its contents, without the folder). `..` is refused.
    */
-  downloadSpecificFile(
+  async downloadSpecificFile(
     path: string,
     dest: string,
     options: DatasetTransferOptions = {},

@@ -170,7 +170,7 @@ export async function downloadSelection(
   if (empty) {
     if (selection.kind === 'all') return { dest: destDir, files: [], failed: [], bytes: 0 };
     throw new NotFoundError(`${what} does not exist`, {
-      hint: 'paths are relative to the dataset folder, e.g. raw/obs.csv or raw/ (see GET /datasets/{p}/{n}/files)',
+      hint: 'paths are relative to the dataset folder, e.g. raw/obs.csv or raw/ (list them with listDatasetFiles)',
     });
   }
   // Messages name files as wharf:<dataset id>/<path>.

@@ -48,6 +48,16 @@ export interface ListDatasetsOptions {
   approver?: string;
 }
 
+/** `listDatasetFiles` options (the `GET /datasets/{p}/{n}/files` query). */
+export interface ListDatasetFilesOptions {
+  /** Only paths starting with this (`raw/` for a folder's files; no `..`, leading `/` or `//`). */
+  prefix?: string;
+  /** Default 1000, at most 10,000. */
+  pageSize?: number;
+  /** `nextPaginationKey` of the previous page. */
+  paginationKey?: string;
+}
+
 export interface ForAllDatasetsOptions extends Omit<ListDatasetsOptions, 'paginationKey'> {
   /** Stop after this many datasets (default: all). */
   totalLimit?: number;

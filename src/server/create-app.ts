@@ -51,16 +51,37 @@ function acceptOnlyJsonBodies(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = String(body);
     parse(request, text, (error, value) => {
-      const key = error ? refusedKey(text) : undefined;
-      if (key === undefined) return done(error, value);
-      done(
-        new ValidationError(`the body has a key ${key}, which is not accepted`, {
-          hint: 'rename or remove that key',
-        }),
-        undefined,
-      );
+      if (!error) return done(null, value);
+      const key = refusedKey(text);
+      if (key !== undefined) {
+        return done(
+          new ValidationError(`the body has a key ${key}, which is not accepted`, {
+            hint: 'rename or remove that key',
+          }),
+          undefined,
+        );
+      }
+      done(notJson(text) ?? error, undefined);
     });
   });
+}
+
+/** fastify's "Body is not valid JSON but content-type is set to …" in the words of the other errors. */
+function notJson(text: string): ValidationError | undefined {
+  if (text.trim() === '') {
+    return new ValidationError('the request body is empty, but its Content-Type says application/json', {
+      hint: 'send a JSON document, or leave out the Content-Type header when there is nothing to send',
+    });
+  }
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (cause) {
+    return new ValidationError(
+      `the request body is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { hint: 'send a JSON document with the header Content-Type: application/json' },
+    );
+  }
 }
 
 /** In valid JSON, the key fastify's safe parser refuses; undefined for text that is not JSON. */
@@ -150,7 +171,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   ];
 
   app.setErrorHandler(async (error, request, reply) => {
-    const mapped = toHttpError(error);
+    const mapped = toHttpError(error, request.headers['content-type']);
     const where = `${request.method} ${request.routeOptions.url ?? request.url}`;
     if (mapped.internal) onInternalError(error, where);
     // Every refused or failed mutating call goes to the audit log once: the service and routes that record

@@ -70,11 +70,12 @@ export interface HttpErrorResponse {
 }
 
 /**
- * Maps any error to a status and the JSON body `{ error: { code, message, hint?, issues? } }`. Never
+ * Maps any error to a status and the JSON body `{ error: { code, message, hint?, issues? } }` (`contentType`,
+ * the request's, names the refused type of a 415). Never
  * includes a stack trace; unexpected errors (not WharfErrors, not client errors fastify reports) say only
  * "internal error".
  */
-export function toHttpError(error: unknown): HttpErrorResponse {
+export function toHttpError(error: unknown, contentType?: string): HttpErrorResponse {
   if (error instanceof UnauthenticatedError)
     return respond(401, 'UNAUTHENTICATED', error.message, error.hint);
   if (isWharfError(error)) {
@@ -90,7 +91,12 @@ export function toHttpError(error: unknown): HttpErrorResponse {
   // Fastify's own client errors: malformed JSON, wrong content type, body too large, ...
   const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    const message = error instanceof Error ? error.message : 'bad request';
+    const message =
+      statusCode === 415 && contentType
+        ? `a request body of type ${contentType.split(';')[0]!.trim()} is not accepted`
+        : error instanceof Error
+          ? error.message
+          : 'bad request';
     const code = statusCode === 404 ? 'NOT_FOUND' : statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION';
     return respond(statusCode, code, message, CLIENT_ERROR_HINTS[statusCode]);
   }

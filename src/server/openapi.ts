@@ -13,6 +13,8 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'The caller lacks the role this call needs.',
   404: 'No such dataset, entry or token.',
   409: 'Conflict: a stale revision (If-Match), or the dataset is PENDING/RELEASED, or not the latest version.',
+  413: 'The JSON body is over 4 MiB (files go up through the file routes, which have no limit).',
+  415: 'The body is not JSON: send it with Content-Type: application/json.',
   500: 'Internal error (no details are given; the server logs it).',
 };
 
@@ -102,9 +104,17 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       400,
       ...(spec.auth === 'optional' ? [] : [401]),
       ...(spec.errors ?? []),
+      ...(docBody(spec) ? [413, 415] : []),
       500,
     ]);
     if (spec.auth === 'optional' && (spec.errors ?? []).includes(403)) errorStatuses.add(401);
+    if (spec.download && spec.success.mediaType) {
+      responses['206'] = {
+        description: 'The requested byte range (Range: bytes=a-b, a-, -n), with Content-Range.',
+        content: { [spec.success.mediaType]: { schema: rawSchema(spec.success.mediaType) } },
+        headers: { 'Content-Range': { schema: { type: 'string' }, description: 'bytes a-b/size' } },
+      };
+    }
     for (const status of [...errorStatuses].sort()) {
       responses[String(status)] = {
         description: ERROR_TEXT[status] ?? 'Error.',
@@ -136,6 +146,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       responses,
       security: spec.auth === 'optional' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }],
     };
+    if (spec.download) paths[spec.path]!.head = headOperation(spec, spec.download, parameters, responses);
   }
   return {
     openapi: '3.1.0',
@@ -153,6 +164,40 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       schemas,
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A Wharf API token.' } },
     },
+  };
+}
+
+/** The HEAD a download route also answers: the GET's headers, no body (errors have no body either). */
+function headOperation(
+  spec: RouteSpec,
+  download: NonNullable<RouteSpec['download']>,
+  parameters: unknown[],
+  getResponses: Record<string, unknown>,
+): Record<string, unknown> {
+  const header = (description: string) => ({ schema: { type: 'string' }, description });
+  const responses: Record<string, unknown> = {
+    '200': {
+      description: 'The headers a GET would send, without the body.',
+      headers: {
+        'Content-Length': header('Size of the file in bytes.'),
+        'Content-Type': header('The stored content type.'),
+        ETag: header('The quoted ETag of the stored object.'),
+        'Last-Modified': header('When the file was last written.'),
+        'Accept-Ranges': header('bytes'),
+      },
+    },
+  };
+  for (const [status, response] of Object.entries(getResponses)) {
+    if (status === '200' || status === '206' || status === '416') continue;
+    responses[status] = { description: (response as { description: string }).description };
+  }
+  return {
+    operationId: download.headOperationId,
+    summary: download.headSummary,
+    tags: [spec.tag],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    responses,
+    security: spec.auth === 'optional' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }],
   };
 }
 

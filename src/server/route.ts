@@ -59,6 +59,11 @@ export interface RouteSpec<
   };
   /** Error statuses this route can answer with (400/401/500 are implied). */
   errors?: number[];
+  /**
+   * A download (GET, bytes): honours `Range` (206) and also answers HEAD (fastify's automatic HEAD route,
+   * the SDK's stat), which the OpenAPI document lists as its own operation with these response headers.
+   */
+  download?: { headOperationId: string; headSummary: string };
   handler(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>): Promise<unknown>;
 }
 

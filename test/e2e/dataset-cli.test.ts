@@ -363,7 +363,29 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
     const escape = await alice(['dataset', 'download', id, '../x', 'nope']);
     expect(escape.code).toBe(1);
     expect(escape.stderr).toContain("'..'");
-    expect((await alice(['dataset', 'download', id, 'missing/', 'nope'])).code).toBe(3);
+    const missing = await alice(['dataset', 'download', id, 'missing/', 'nope']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('(list them with `wharf dataset files ID`)');
+    // What is there: a table of every file, or one record per file with --json; a prefix narrows it.
+    const listing = await alice(['dataset', 'files', id]);
+    expect(listing.code, listing.stderr).toBe(0);
+    const rows = listing.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^PATH\s+SIZE\s+MODIFIED$/);
+    expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual([
+      'raw/deep/big.bin',
+      'raw/obs.csv',
+      'readme.txt',
+    ]);
+    expect(rows[1]).toContain('293 KiB');
+    const under = await alice(['dataset', 'files', id, 'raw/', '--json']);
+    expect(under.code, under.stderr).toBe(0);
+    expect(jsonLines(under.stdout).map((f) => [f.path, f.size])).toEqual([
+      ['raw/deep/big.bin', 300_000],
+      ['raw/obs.csv', 8],
+    ]);
+    const none = await alice(['dataset', 'files', id, 'nothing/']);
+    expect([none.code, none.stdout, none.stderr.trim()]).toEqual([0, '', `no files under nothing/ in ${id}`]);
+    expect((await alice(['dataset', 'files', id, '../x'])).code).toBe(1);
 
     const presigned = await alice(['dataset', 'presign', id, 'raw/obs.csv', '--expires-in', '10m']);
     expect(presigned.code, presigned.stderr).toBe(0);

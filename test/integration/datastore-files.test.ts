@@ -347,6 +347,9 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(form.status).toBe(415);
+    expect(form.body.error.message).toBe(
+      'a request body of type application/x-www-form-urlencoded is not accepted',
+    );
     expect(form.body.error.hint).toBe('send the body as JSON with the header Content-Type: application/json');
     // text/plain too (fastify would pass it on as a string), for mint and validate alike.
     for (const path of ['/datasets', '/datasets/validate']) {
@@ -377,9 +380,23 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
       body: '{"name":',
       headers: { 'content-type': 'application/json' },
     });
-    expect([broken.status, broken.body.error.message]).toEqual([
+    // Malformed or empty JSON: what is wrong and what to send, in the words of the other errors.
+    expect([
+      broken.status,
+      broken.body.error.code,
+      broken.body.error.message,
+      broken.body.error.hint,
+    ]).toEqual([
       400,
-      "Body is not valid JSON but content-type is set to 'application/json'",
+      'VALIDATION',
+      'the request body is not valid JSON: Unexpected end of JSON input',
+      'send a JSON document with the header Content-Type: application/json',
+    ]);
+    const empty = await http('PUT', '/reviewers/rita', { headers: { 'content-type': 'application/json' } });
+    expect([empty.status, empty.body.error.message, empty.body.error.hint]).toEqual([
+      400,
+      'the request body is empty, but its Content-Type says application/json',
+      'send a JSON document, or leave out the Content-Type header when there is nothing to send',
     ]);
     const huge = await http('POST', '/datasets', {
       body: JSON.stringify({ pad: 'x'.repeat(5 * 1024 * 1024) }),
@@ -551,7 +568,25 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
     const doc = (await json('GET', '/openapi.json', 'admin')).body;
     expect(doc.paths['/datasets/{prefix}/{number}/files'].get.operationId).toBe('listDatasetFiles');
     const file = doc.paths['/datasets/{prefix}/{number}/files/{path}'];
-    expect(Object.keys(file).sort()).toEqual(['delete', 'get', 'put']);
+    expect(Object.keys(file).sort()).toEqual(['delete', 'get', 'head', 'put']);
     expect(file.put.operationId).toBe('uploadDatasetFile');
+    // HEAD (the SDK's stat) and ranged GETs (206) are documented where the routes answer them.
+    for (const [path, head] of [
+      ['/datasets/{prefix}/{number}/files/{path}', 'statDatasetFile'],
+      ['/data/{token}', 'presignedStat'],
+    ] as const) {
+      const ops = doc.paths[path];
+      expect(ops.head.operationId, path).toBe(head);
+      expect(ops.head.parameters, path).toEqual(ops.get.parameters);
+      expect(ops.head.responses['200'].content, path).toBeUndefined();
+      expect(ops.head.responses['200'].headers['Content-Length'], path).toBeDefined();
+      expect(ops.head.responses['404'], path).toBeDefined();
+      expect(ops.get.responses['206'].content['application/octet-stream'], path).toBeDefined();
+      expect(ops.get.responses['416'], path).toBeDefined();
+    }
+    // And the answers are what they say.
+    expect((await put('head/check.txt', 'hello')).status).toBe(200);
+    const head = await http('HEAD', `/datasets/${id}/files/head/check.txt`);
+    expect([head.status, head.headers.get('content-length'), head.bytes.length]).toEqual([200, '5', 0]);
   });
 });

@@ -317,9 +317,33 @@ describe.each(cases)('SDK on the $name', (c) => {
     await expect(dataset.downloadSpecificFile('nested/../other', join(work, 'x'))).rejects.toMatchObject({
       code: 'INVALID_KEY',
     });
-    await expect(dataset.downloadSpecificFile('missing/', join(work, 'x'))).rejects.toBeInstanceOf(
-      NotFoundError,
+    const missing = await dataset.downloadSpecificFile('missing/', join(work, 'x')).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    // The hint names the SDK's own way to see what is there, not an HTTP route.
+    expect((missing as NotFoundError).hint).toBe(
+      'paths are relative to the dataset folder, e.g. raw/obs.csv or raw/ (list them with listDatasetFiles)',
     );
+
+    // Listing: one page with its key, every page, a prefix; metadata.json is never listed.
+    const first = await alice.listDatasetFiles(record.id, { pageSize: 2 });
+    expect(first.files.map((f) => f.path)).toEqual(['empty.dat', 'nested/a.csv']);
+    expect(first.nextPaginationKey).toEqual(expect.any(String));
+    const second = await alice.listDatasetFiles(record.id, {
+      pageSize: 2,
+      paginationKey: first.nextPaginationKey!,
+    });
+    expect(second.files.map((f) => f.path)).toEqual(['nested/deeper/b.bin', 'nested/deeper/large.bin']);
+    const listed: string[] = [];
+    for await (const f of alice.forAllDatasetFiles(record.id, { pageSize: 3 })) listed.push(f.path);
+    expect(listed).toEqual([...files.keys()].sort());
+    const under: Record<string, number> = {};
+    for await (const f of alice.forAllDatasetFiles(record.id, { prefix: 'nested/deeper/' }))
+      under[f.path] = f.size;
+    expect(under).toEqual({ 'nested/deeper/b.bin': 200_000, 'nested/deeper/large.bin': 18 * 1024 * 1024 });
+    await expect(alice.listDatasetFiles(record.id, { prefix: '../' })).rejects.toBeInstanceOf(
+      InvalidKeyError,
+    );
+    await expect(rita.listDatasetFiles(record.id)).rejects.toBeInstanceOf(AccessDeniedError);
   }, 180_000);
 
   it('review flow: request (uploads refused while PENDING), approve; then a new version with the files', async () => {

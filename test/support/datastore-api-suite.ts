@@ -214,6 +214,17 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         '#/components/schemas/DatasetMetadata',
       );
       expect(mintOp.security).toEqual([{ bearerAuth: [] }]);
+      // Every route with a JSON body can answer 413 (over 4 MiB) and 415 (not JSON): both are documented.
+      const undocumented: string[] = [];
+      for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+        for (const [method, op] of Object.entries(methods)) {
+          if (!op.requestBody?.content?.['application/json']) continue;
+          for (const status of ['413', '415'])
+            if (op.responses[status]?.content?.['application/json'] === undefined)
+              undocumented.push(`${method} ${path} ${status}`);
+        }
+      }
+      expect(undocumented).toEqual([]);
       const update = doc.paths['/datasets/{prefix}/{number}/metadata'].put;
       expect(update.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual([
         'path:prefix',
@@ -523,6 +534,10 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
       expect((await call('GET', at(id), { as: 'alice' })).body.metadata.datasetInfo.name).toBe(
         'Kelp survey 2',
       );
+      // A revision the dataset never had (ahead of it) is refused in words that say so, not "changed since".
+      const ahead = await update('From the future', '"7"');
+      expect(ahead.status).toBe(409);
+      expect(ahead.body.error.message).toBe(`dataset ${id} is at revision 2: revision 7 does not exist yet`);
       // The same conditional update through the other replica.
       expect((await update('Kelp survey 3', '"2"', b)).status).toBe(200);
       expect((await update('Lost again', '"2"', a)).status).toBe(409);

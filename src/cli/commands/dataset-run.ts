@@ -364,6 +364,26 @@ export async function download(
   }
 }
 
+export async function listFiles(
+  ctx: CommandContext,
+  id: string,
+  prefix: string | undefined,
+  flags: ServerFlags,
+): Promise<void> {
+  const ds = await connect(flags);
+  const rows: string[][] = [];
+  for await (const file of ds.forAllDatasetFiles(id, prefix ? { prefix } : {})) {
+    if (ctx.output.json) ctx.output.record(file);
+    else rows.push([file.path, formatBytes(file.size), shortTime(file.lastModified)]);
+  }
+  if (ctx.output.json) return;
+  if (rows.length === 0) {
+    ctx.output.info(prefix ? `no files under ${prefix} in ${id}` : `no files in ${id}`);
+    return;
+  }
+  ctx.output.line(renderTable(['PATH', 'SIZE', 'MODIFIED'], rows));
+}
+
 export async function presign(
   ctx: CommandContext,
   id: string,

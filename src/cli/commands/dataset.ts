@@ -283,6 +283,23 @@ Examples:
 
   withServerOptions(
     dataset
+      .command('files')
+      .description('the files of a dataset (or those under a prefix): path, size, last change')
+      .argument('<id>', 'dataset id PREFIX/N')
+      .argument('[prefix]', 'only paths starting with this, e.g. raw/')
+      .addHelpText(
+        'after',
+        "\nEvery page, in path order; the service's metadata.json is not listed.\n\nExamples:\n  wharf dataset files 10378.1/42\n  wharf dataset files 10378.1/42 raw/ --json",
+      ),
+  ).action(
+    run(async (ctx, id: string, prefix: string | undefined, flags: ServerFlags) => {
+      const { listFiles } = await import('./dataset-run.js');
+      return listFiles(ctx, id, prefix, flags);
+    }),
+  );
+
+  withServerOptions(
+    dataset
       .command('presign')
       .description('a URL that downloads (or with --put uploads) one file of a dataset without a token')
       .argument('<id>', 'dataset id PREFIX/N')

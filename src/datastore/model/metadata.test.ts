@@ -188,6 +188,9 @@ describe('dataset metadata (CollectionFormat)', () => {
     expectIssue(m, 'datasetInfo.createdDate.value', /YYYY-MM-DD/);
     m.datasetInfo.createdDate = { relevant: true, value: '12/01/2024' };
     expectIssue(m, 'datasetInfo.createdDate.value', /YYYY-MM-DD/);
+    // A well-formed date that does not exist is told apart from a malformed one by the words, not only the form.
+    m.datasetInfo.createdDate = { relevant: true, value: '2024-02-30' };
+    expectIssue(m, 'datasetInfo.createdDate.value', 'must be a real date as YYYY-MM-DD, e.g. 2024-05-01');
   });
 
   it('requires uri and description iff not reposited', () => {
@@ -216,6 +219,16 @@ describe('dataset metadata (CollectionFormat)', () => {
     expect(issuesOf(m)).toEqual([]);
     m.datasetInfo.temporalInfo.duration = { beginDate: '2021-01-01' };
     expectIssue(m, 'datasetInfo.temporalInfo.duration.endDate', 'required');
+    // An invalid date is one problem: no order is claimed against it (nor for the valid end date).
+    for (const duration of [
+      { beginDate: '2021-13-01', endDate: '2021-05-01' },
+      { beginDate: '2021-05-01', endDate: '2021-02-30' },
+    ]) {
+      m.datasetInfo.temporalInfo.duration = duration;
+      expect(issuesOf(m).map((i) => i.path)).toEqual([
+        `datasetInfo.temporalInfo.duration.${duration.beginDate === '2021-05-01' ? 'endDate' : 'beginDate'}`,
+      ]);
+    }
   });
 
   it('requires the licence to be an http(s) URL', () => {

@@ -28,7 +28,10 @@ export const text = (description?: string, max = LONG_TEXT) => {
 
 /** A calendar date, `YYYY-MM-DD`. */
 const isoDate = (description: string) =>
-  z.iso.date(onlyFormat('must be a date in the form YYYY-MM-DD')).describe(description);
+  z.iso.date(onlyFormat('must be a real date as YYYY-MM-DD, e.g. 2024-05-01')).describe(description);
+
+/** What `isoDate` accepts, for cross-field rules that must not compare a date already reported invalid. */
+const isIsoDate = (value: string): boolean => z.iso.date().safeParse(value).success;
 
 const httpUrl = (description: string) =>
   z
@@ -129,7 +132,7 @@ export const temporalDurationSchema = z
     endDate: isoDate('End of the temporal coverage (YYYY-MM-DD).'),
   })
   .superRefine((v, ctx) => {
-    if (v.beginDate > v.endDate) {
+    if (isIsoDate(v.beginDate) && isIsoDate(v.endDate) && v.beginDate > v.endDate) {
       ctx.addIssue({
         code: 'custom',
         path: ['endDate'],

@@ -591,7 +591,9 @@ async function lockWritable(
   if (!current) throw notFound(id);
   if (expectedRevision !== undefined && current.revision !== expectedRevision) {
     throw new ConflictError(
-      `dataset ${id} changed since revision ${expectedRevision} (it is at revision ${current.revision})`,
+      expectedRevision < current.revision
+        ? `dataset ${id} changed since revision ${expectedRevision} (it is at revision ${current.revision})`
+        : `dataset ${id} is at revision ${current.revision}: revision ${expectedRevision} does not exist yet`,
       { hint: 'fetch the dataset again, reapply your change and send it with the new revision' },
     );
   }

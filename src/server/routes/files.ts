@@ -157,6 +157,10 @@ export const fileRoutes: RouteSpec[] = [
       description: 'The bytes (206 for a range).',
       mediaType: 'application/octet-stream',
     },
+    download: {
+      headOperationId: 'statDatasetFile',
+      headSummary: 'The headers of one file (data-read): size, ETag, Last-Modified, content type',
+    },
     handler: async ({ params, principal, auth, ctx, request, reply }) => {
       const id = handleId(params);
       await auth.requireDatasetRole(principal, id, 'data-read');

@@ -184,11 +184,15 @@ export const dataRoutes: RouteSpec[] = [
     summary: 'Download the file a presigned GET URL names (local store)',
     params: dataTokenParams,
     auth: 'optional',
-    errors: DATA_ERRORS,
+    errors: [...DATA_ERRORS, 416],
     success: {
       status: 200,
       description: 'The file (application/octet-stream unless stored otherwise).',
       mediaType: 'application/octet-stream',
+    },
+    download: {
+      headOperationId: 'presignedStat',
+      headSummary: 'The headers of the file a presigned GET URL names (local store)',
     },
     handler: async ({ params, ctx, request, reply }) => {
       const payload = await verifyToken(ctx.access, params.token, 'GET');
