@@ -14,11 +14,11 @@ let db: ScratchDatabase;
 let bucket: string;
 let server: RunningDatastore;
 
-async function call(method: string, path: string, body?: unknown, srv = server) {
+async function call(method: string, path: string, body?: unknown, srv = server, token = ADMIN) {
   const response = await fetch(`${srv.url}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${ADMIN}`,
+      authorization: `Bearer ${token}`,
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -75,11 +75,19 @@ describe('datastore API on the S3 store', () => {
     expect(JSON.parse(await metadataJson.Body!.transformToString()).id).toBe(id);
     await putRaw(bucket, `${folder}data/obs.csv`, 'a,b\n1,2\n');
 
-    expect((await call('PUT', '/reviewers/admin')).status).toBe(204);
-    expect((await call('POST', `/datasets/${id}/release/request`, { approver: 'admin' })).status).toBe(200);
-    expect((await call('POST', `/datasets/${id}/release/approve`, { notes: 'ok' })).body.release.status).toBe(
-      'RELEASED',
+    // A release takes two people: the admin asks, reviewer rita approves.
+    const rita = await call('POST', '/tokens', { name: 'tests', username: 'rita' });
+    expect(rita.status).toBe(201);
+    expect((await call('PUT', '/reviewers/rita')).status).toBe(204);
+    expect((await call('POST', `/datasets/${id}/release/request`, { approver: 'rita' })).status).toBe(200);
+    const approved = await call(
+      'POST',
+      `/datasets/${id}/release/approve`,
+      { notes: 'ok' },
+      server,
+      rita.body.token,
     );
+    expect(approved.body.release.status).toBe('RELEASED');
     expect((await call('GET', `/datasets/${id}/release/manifest`)).body.items).toEqual([
       { path: 'data/obs.csv', size: 8, sha256: createHash('sha256').update('a,b\n1,2\n').digest('hex') },
     ]);

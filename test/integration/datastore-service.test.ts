@@ -388,6 +388,12 @@ describe.each(['local', 's3'] as const)('versions and releases on the %s store',
     );
     await service.addDatasetReviewer('rita', { actor: 'admin' });
     expect(await service.listDatasetReviewers()).toContain('rita');
+    // A reviewer who asks for a release cannot name themselves to approve it.
+    await service.addDatasetReviewer('alice', { actor: 'admin' });
+    await expect(service.datasetApprovalRequest(ds.id, 'alice', 'mine', alice)).rejects.toThrow(
+      /alice cannot approve their own release request/,
+    );
+    await service.deleteDatasetReviewer('alice', { actor: 'admin' });
 
     const pending = await service.datasetApprovalRequest(ds.id, 'rita', 'please', alice);
     expect(pending.release).toMatchObject({ status: 'PENDING', approver: 'rita', requester: 'alice' });

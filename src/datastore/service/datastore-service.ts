@@ -402,6 +402,12 @@ export class DatastoreService {
             },
           );
         }
+        // Four eyes: whoever asks for a release cannot be the one who approves it.
+        if (approverId === options.actor) {
+          throw new ValidationError(`${approverId} cannot approve their own release request`, {
+            hint: 'name another reviewer from the pool (listDatasetReviewers)',
+          });
+        }
         if (!(await tx.isReviewer(approverId))) {
           throw new ValidationError(`${approverId} is not in the reviewer pool`, {
             hint: 'name a reviewer from the pool, or ask an admin to add them (addDatasetReviewer)',
