@@ -47,6 +47,16 @@ describe('inCliTerms', () => {
     );
   });
 
+  it('says "are invalid" of parameters and "is invalid" of a body', () => {
+    const issue = [{ path: 'pageSize', message: 'no' }];
+    expect(new FieldValidationError('query parameters', issue).message).toMatch(
+      /^query parameters are invalid \(1 problem\)/,
+    );
+    expect(new FieldValidationError('request body', issue).message).toMatch(
+      /^request body is invalid \(1 problem\)/,
+    );
+  });
+
   it('names the options of invalid query parameters; other messages pass unchanged', () => {
     const invalid = inCliTerms(
       new FieldValidationError('query parameters', [

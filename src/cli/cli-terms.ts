@@ -77,7 +77,7 @@ const OPTIONS: Record<string, Record<string, CliName>> = {
 };
 
 /** How the API names the parts of a request the CLI's options and arguments fill (a metadata file is not one). */
-const REQUEST_PART = /^(query parameters|request body|path parameters) is invalid \(/;
+const REQUEST_PART = /^(query parameters|request body|path parameters) (?:is|are) invalid \(/;
 
 function rewrite(text: string): string {
   let out = text;

@@ -11,7 +11,7 @@ export class FieldValidationError extends ValidationError {
   readonly issues: readonly FieldIssue[];
   constructor(what: string, issues: readonly FieldIssue[], options?: WharfErrorOptions) {
     super(
-      `${what} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+      `${what} ${/parameters$/.test(what) ? 'are' : 'is'} invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
         issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n'),
       { hint: 'fix the fields listed and send it again', ...options },
     );
