@@ -343,7 +343,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
       );
       // Partial downloads no run will resume (the object was since fetched whole, left the selection, or
       // changed): only those of this run's failures are kept. A run that was stopped never gets here.
-      const failedKeys = files.filter((f) => f.status === 'failed').map((f) => f.key);
+      const failedKeys = [...byKey.values()].filter((f) => f.status === 'failed').map((f) => f.key);
       await removeAbandonedPartials(paths.partialDir, failedKeys);
       if (toDelete.length > 0) {
         await deleteFromDatasetFolder(paths.datasetDir, toDelete);

@@ -516,6 +516,38 @@ describe('faults', () => {
     expect(result.files[1]?.error?.message).toContain('secret.txt');
     expect(existsSync(join(dest, 'd', 'secret.txt'))).toBe(false);
   });
+  it('a run that finishes keeps the finished ranges of a large download that failed, and the next run resumes them', async () => {
+    const big = randomBytes(6 * 1024 * 1024);
+    await put('keep-partial/big.bin', big);
+    await put('keep-partial/small.txt', 'small');
+    const dest = join(work, 'keep-partial');
+    const options = {
+      source: `s3://${bucket}/keep-partial`,
+      datasetId: 'k',
+      partSize: 512 * 1024,
+      partConcurrency: 1,
+      storage: { s3: { endpoint: proxy.url } },
+    };
+    // Ranges from 3 MiB on are refused: the first six of twelve land, then the download fails.
+    proxy.setFaults({
+      deny: (r) =>
+        r.key.endsWith('big.bin') && Number(/^bytes=(\d+)/.exec(r.range ?? '')?.[1]) >= 3 * 1024 * 1024,
+    });
+    const first = await fetchInto(dest, options);
+    proxy.setFaults({});
+    expect(first.files.map((f) => [f.key, f.status])).toEqual([
+      ['keep-partial/big.bin', 'failed'],
+      ['keep-partial/small.txt', 'downloaded'],
+    ]);
+    expect(existsSync(join(dest, 'k', 'big.bin'))).toBe(false);
+    expect((await readdir(join(dest, 'k', '.wharf', 'partial'))).sort()).toHaveLength(2);
+
+    const second = await fetchInto(dest, options);
+    expect(second.stats.failed).toBe(0);
+    expect(second.stats.resumedBytes).toBe(3 * 1024 * 1024);
+    expect(sha256(await readFile(join(dest, 'k', 'big.bin')))).toBe(sha256(big));
+    expect(await readdir(join(dest, 'k', '.wharf', 'partial'))).toEqual([]);
+  });
 });
 
 describe('local store as source', () => {
