@@ -488,6 +488,13 @@ function describeFailure(error: unknown, what: string, path: string): WharfError
   };
   const problem = nodeCode ? localProblem[nodeCode] : undefined;
   if (problem) return new WharfError('INVALID_KEY', `${what}: ${problem}`, { cause: e });
+  // The object was listed, so a NOT_FOUND for it (not for the bucket) means it went away since.
+  if (e.code === 'NOT_FOUND' && !e.affectsAll) {
+    return new NotFoundError(`${what} was deleted after it was listed`, {
+      cause: e,
+      hint: 'run the fetch again: the next listing will not have it',
+    });
+  }
   return new WharfError(e.code, aboutSubject(what, e.message), {
     cause: e,
     ...(e.hint ? { hint: e.hint } : {}),

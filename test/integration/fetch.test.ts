@@ -8,6 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchDataset, type FetchOptions, type FetchResult } from '../../src/fetch/fetch-dataset.js';
 import { openStorageRoot } from '../../src/storage/registry.js';
+import type { ListOptions, ObjectInfo, StorageDriver } from '../../src/storage/types.js';
 import { runPool } from '../../src/core/pool.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { adminClient, createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
@@ -547,6 +548,73 @@ describe('faults', () => {
     expect(second.stats.resumedBytes).toBe(3 * 1024 * 1024);
     expect(sha256(await readFile(join(dest, 'k', 'big.bin')))).toBe(sha256(big));
     expect(await readdir(join(dest, 'k', '.wharf', 'partial'))).toEqual([]);
+  });
+});
+
+describe('objects that change while the fetch runs', () => {
+  /** The bucket's store, running `afterListing` once the listing is complete, before any object is read. */
+  async function changingAfterListing(afterListing: () => Promise<void>): Promise<StorageDriver> {
+    const store = await openStorageRoot({ kind: 's3', bucket, key: '', raw: `s3://${bucket}` });
+    return new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'list') {
+          return async function* (prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
+            yield* target.list(prefix, options);
+            await afterListing();
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  it('takes a replaced object whole at its new version, and names a deleted one once as deleted after the listing', async () => {
+    const { DeleteObjectsCommand } = await import('@aws-sdk/client-s3');
+    const big = randomBytes(3 * 1024 * 1024);
+    const bigNow = randomBytes(3 * 1024 * 1024);
+    for (const [key, body] of [
+      ['change/small.txt', 'small before'],
+      ['change/gone.txt', 'gone'],
+      ['change/big.bin', big],
+      ['change/big-gone.bin', big],
+    ] as const) {
+      await put(key, body);
+    }
+    const store = await changingAfterListing(async () => {
+      await put('change/small.txt', 'small after, longer');
+      await put('change/big.bin', bigNow);
+      await adminClient().send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: [{ Key: 'change/gone.txt' }, { Key: 'change/big-gone.bin' }] },
+        }),
+      );
+    });
+    const dest = join(work, 'change');
+    const options = { source: `s3://${bucket}/change`, datasetId: 'c', partSize: 512 * 1024 };
+    try {
+      const result = await fetchInto(dest, { ...options, store });
+      expect(result.files.map((f) => [f.key, f.status, f.error?.code])).toEqual([
+        ['change/big-gone.bin', 'failed', 'NOT_FOUND'],
+        ['change/big.bin', 'downloaded', undefined],
+        ['change/gone.txt', 'failed', 'NOT_FOUND'],
+        ['change/small.txt', 'downloaded', undefined],
+      ]);
+      for (const name of ['big-gone.bin', 'gone.txt']) {
+        const file = result.files.find((f) => f.key === `change/${name}`);
+        expect(file?.error?.message).toBe(`s3://${bucket}/change/${name} was deleted after it was listed`);
+        expect(existsSync(join(dest, 'c', name))).toBe(false);
+      }
+    } finally {
+      await store.close?.();
+    }
+    expect(await readFile(join(dest, 'c', 'small.txt'), 'utf8')).toBe('small after, longer');
+    expect(sha256(await readFile(join(dest, 'c', 'big.bin')))).toBe(sha256(bigNow));
+    // The index took the new versions: a rerun reads nothing.
+    const rerun = await fetchInto(dest, options);
+    expect(rerun.stats.skipped).toBe(2);
+    expect(rerun.stats.requests.reads).toBe(0);
   });
 });
 
