@@ -28,6 +28,7 @@ import type { FetchEvent } from './fetch-events.js';
 import { instrumentStore, type RequestCounts } from './instrumented-store.js';
 import { datasetPaths, localPathOf } from './local-paths.js';
 import { deleteFromDatasetFolder, filesOutsideSelection } from './prune-dataset-folder.js';
+import { clearFolderInTheWay } from './folder-in-the-way.js';
 import { selectObjects, type SelectedObject } from './select-objects.js';
 import { checkTimestampSpread } from './timestamp-spread.js';
 import { makeDir, memoisedMakeDir } from '../core/make-dir.js';
@@ -301,6 +302,11 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
         async ({ object }) => {
           const file = byKey.get(object.key) as FetchedFile;
           try {
+            await clearFolderInTheWay(file.path, object.relativeKey, {
+              datasetDir: paths.datasetDir,
+              keep,
+              deleteOthers: options.delete ?? false,
+            });
             const downloaded = await downloadPinned(store, object, file.path, {
               paths,
               limiter,

@@ -34,7 +34,12 @@ export async function deleteFromDatasetFolder(
 ): Promise<void> {
   const folders = new Set<string>();
   for (const relative of relativePaths) {
-    await rm(join(datasetDir, ...relative.split('/')), { force: true });
+    // ENOTDIR: a folder on its path became a file (a download took the folder's place), so it is gone already.
+    await rm(join(datasetDir, ...relative.split('/')), { force: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOTDIR') throw error;
+      },
+    );
     const parts = relative.split('/');
     for (let i = parts.length - 1; i > 0; i--) folders.add(parts.slice(0, i).join('/'));
   }

@@ -356,6 +356,37 @@ describe('incremental and verified', () => {
     expect(existsSync(join(dest, 'i', '.wharf', 'index.json'))).toBe(true);
   });
 
+  it('repairs a file replaced by a folder locally: an empty one goes, one with files of its own only with --delete', async () => {
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) await put(`folder-way/${name}`, `object ${name}`);
+    const dest = join(work, 'folder-way');
+    const options = { source: `s3://${bucket}/folder-way`, datasetId: 'f' };
+    await fetchInto(dest, options);
+    const dir = join(dest, 'f');
+    await rm(join(dir, 'a.txt'));
+    await mkdir(join(dir, 'a.txt', 'empty', 'deeper'), { recursive: true });
+    await rm(join(dir, 'b.txt'));
+    await mkdir(join(dir, 'b.txt'));
+    await writeFile(join(dir, 'b.txt', 'notes.md'), 'mine');
+
+    const verify = await fetchInto(dest, { ...options, verify: true });
+    expect(verify.files.map((f) => [f.key, f.status, f.reason])).toEqual([
+      ['folder-way/a.txt', 'downloaded', 'missing-locally'],
+      ['folder-way/b.txt', 'failed', 'missing-locally'],
+      ['folder-way/c.txt', 'skipped', 'up-to-date'],
+    ]);
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('object a.txt');
+    expect(verify.files[1]?.error?.message).toBe(
+      `s3://${bucket}/folder-way/b.txt: ${join(dir, 'b.txt')} is a folder locally, holding 1 file(s) that are not part of the dataset (e.g. b.txt/notes.md)`,
+    );
+    expect(await readFile(join(dir, 'b.txt', 'notes.md'), 'utf8')).toBe('mine');
+
+    const withDelete = await fetchInto(dest, { ...options, delete: true });
+    expect(withDelete.stats.failed).toBe(0);
+    expect(withDelete.deleted).toEqual([join(dir, 'b.txt', 'notes.md')]);
+    expect(await readFile(join(dir, 'b.txt'), 'utf8')).toBe('object b.txt');
+    expect(await filesUnder(dir)).toEqual(['a.txt', 'b.txt', 'c.txt']);
+  });
+
   it('takes files already at their paths when their content matches the ETag (a lost index, a folder aws-cli filled)', async () => {
     const big = randomBytes(6 * 1024 * 1024 + 7);
     await put('found/a.txt', 'alpha');
