@@ -63,6 +63,12 @@ describe('wharf fetch', () => {
     expect(second.stats).toMatchObject({ downloaded: 0, skipped: 3, requests: { reads: 0 } });
   });
 
+  it('--help explains the patterns once', async () => {
+    const help = await wharf(['fetch', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.match(/relative to the (dataset )?prefix/g)).toHaveLength(1);
+  });
+
   it('--dry-run shows the plan and writes nothing', async () => {
     const dest = join(work, 'dry');
     const out = await wharf(['fetch', `s3://${bucket}/ds`, dest, '--include', '**/*.csv', '--dry-run']);
