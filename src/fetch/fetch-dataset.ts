@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { readdir, rm, stat, statfs } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import {
@@ -284,6 +285,9 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
       };
     };
     if (options.dryRun) return result();
+    // A cache on a read-only disk (a shared, mounted copy) that is up to date: nothing to write, no lock to take.
+    const nothingToWrite = toFetch.length === 0 && toDelete.length === 0 && !plan.some((p) => p.adopted);
+    if (nothingToWrite && !index.damaged && (await onReadOnlyDisk(paths.stateDir))) return result();
 
     await makeDir(paths.tempDir);
     await makeDir(paths.partialDir);
@@ -525,6 +529,14 @@ async function removeAbandonedPartials(partialDir: string, keep: readonly string
     const base = name.replace(/\.(part|json)$/, '');
     if (base !== name && !kept.has(base)) await rm(join(partialDir, name), { force: true });
   }
+}
+
+/** True when `dir` exists on a file system mounted read-only. */
+async function onReadOnlyDisk(dir: string): Promise<boolean> {
+  return access(dir, constants.W_OK).then(
+    () => false,
+    (error: NodeJS.ErrnoException) => error.code === 'EROFS',
+  );
 }
 
 /** Fails early, with a clear message, when the dataset cannot fit on the disk. */

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -67,6 +67,26 @@ describe('wharf fetch', () => {
     const help = await wharf(['fetch', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout.match(/relative to the (dataset )?prefix/g)).toHaveLength(1);
+  });
+
+  it('an up-to-date cache on a read-only disk: the rerun succeeds; one with something to download exits 4', async (ctx) => {
+    const mount = join(work, 'read-only');
+    await mkdir(mount);
+    // Needs root (or CAP_SYS_ADMIN) for a tmpfs that can be remounted read-only.
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]).status !== 0) ctx.skip();
+    try {
+      const args = ['fetch', `s3://${bucket}/ds`, mount, '--dataset-id', 'ro'];
+      expect((await wharf([...args, '--include', '*.csv'])).code).toBe(0);
+      expect(spawnSync('mount', ['-o', 'remount,ro', mount]).status).toBe(0);
+      const again = await wharf([...args, '--include', '*.csv', '--verify']);
+      expect(again.stderr).toContain('0 downloaded (0 B), 1 up to date');
+      expect(again.code).toBe(0);
+      const more = await wharf(args);
+      expect(more.code).toBe(4);
+      expect(more.stderr).toContain('read-only');
+    } finally {
+      spawnSync('umount', [mount]);
+    }
   });
 
   it('--dry-run shows the plan and writes nothing', async () => {
