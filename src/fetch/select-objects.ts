@@ -3,7 +3,7 @@ import { unsafeKeyReason, joinKey } from '../core/keys.js';
 import type { ObjectInfo, OpOptions, StorageDriver } from '../storage/types.js';
 import { createKeyFilter } from './key-filter.js';
 import { isMetaFile, metaCompanionOf } from './meta-files.js';
-import { parseManifest } from './remote-manifest.js';
+import { decodeManifest, parseManifest } from './remote-manifest.js';
 
 export interface SelectOptions {
   /** Dataset prefix in the store: '' or ending in '/'. */
@@ -195,7 +195,7 @@ async function readText(
     chunks.push(buffer);
     throwIfAborted(signal);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeManifest(Buffer.concat(chunks));
 }
 
 function refusalReason(relativeKey: string): string | undefined {

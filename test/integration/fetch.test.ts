@@ -258,6 +258,20 @@ describe('selection', () => {
     expect(result.files.map((f) => f.key)).toEqual(['unload/part-002', 'unload/part-001']);
   });
 
+  it('reads a plain-list manifest saved by Windows PowerShell (UTF-16 with a BOM, CRLF, a comment)', async () => {
+    const text = '# export of the day\r\npart-001\r\n\r\npart-002\r\n';
+    await put(
+      'unload/list-utf16.txt',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+    );
+    const result = await fetchInto(join(work, 'unload'), {
+      source: `s3://${bucket}/unload`,
+      manifest: 'list-utf16.txt',
+      dryRun: true,
+    });
+    expect(result.files.map((f) => f.key)).toEqual(['unload/part-001', 'unload/part-002']);
+  });
+
   it('with --meta-files takes only files whose .meta companion exists, never the .meta files', async () => {
     await put('meta/d/files_001.json', '{"a":1}');
     await put('meta/d/.files_001.json.meta', '');
