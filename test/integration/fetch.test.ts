@@ -258,6 +258,18 @@ describe('selection', () => {
     expect(result.files.map((f) => f.key)).toEqual(['unload/part-002', 'unload/part-001']);
   });
 
+  it('a manifest entry that is URL-encoded is missing, and the hint names the key that does exist', async () => {
+    await put('encoded/sales 2024.csv', 'a');
+    await put('encoded/list.txt', 'sales%202024.csv\n');
+    await expect(
+      fetchInto(join(work, 'encoded'), { source: `s3://${bucket}/encoded`, manifest: 'list.txt' }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: `manifest s3://${bucket}/encoded/list.txt lists 1 object(s) that do not exist: s3://${bucket}/encoded/sales%202024.csv`,
+      hint: `the manifest's keys look URL-encoded: s3://${bucket}/encoded/sales 2024.csv exists; write keys as they are`,
+    });
+  });
+
   it('reads a plain-list manifest saved by Windows PowerShell (UTF-16 with a BOM, CRLF, a comment)', async () => {
     const text = '# export of the day\r\npart-001\r\n\r\npart-002\r\n';
     await put(
