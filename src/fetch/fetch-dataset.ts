@@ -29,7 +29,7 @@ import type { FetchEvent } from './fetch-events.js';
 import { instrumentStore, type RequestCounts } from './instrumented-store.js';
 import { datasetPaths, localPathOf } from './local-paths.js';
 import { deleteFromDatasetFolder, filesOutsideSelection } from './prune-dataset-folder.js';
-import { clearFolderInTheWay } from './folder-in-the-way.js';
+import { createRoomMaker } from './make-room.js';
 import { selectObjects, type SelectedObject } from './select-objects.js';
 import { checkTimestampSpread } from './timestamp-spread.js';
 import { makeDir, memoisedMakeDir } from '../core/make-dir.js';
@@ -300,17 +300,18 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
       const ensureDir = memoisedMakeDir({ inside: paths.datasetDir });
       const limiter = new RequestLimiter(Math.max(settings.concurrency, settings.partConcurrency));
       const streamLimiter = new RequestLimiter(Math.min(limiter.limit, STREAMED_IN_FLIGHT));
+      const makeRoom = createRoomMaker({
+        datasetDir: paths.datasetDir,
+        keep,
+        deleteOthers: options.delete ?? false,
+      });
       await runPool(
         toFetch,
         settings.concurrency,
         async ({ object }) => {
           const file = byKey.get(object.key) as FetchedFile;
           try {
-            await clearFolderInTheWay(file.path, object.relativeKey, {
-              datasetDir: paths.datasetDir,
-              keep,
-              deleteOthers: options.delete ?? false,
-            });
+            await makeRoom(object.relativeKey);
             const downloaded = await downloadPinned(store, object, file.path, {
               paths,
               limiter,

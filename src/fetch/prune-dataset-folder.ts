@@ -34,10 +34,11 @@ export async function deleteFromDatasetFolder(
 ): Promise<void> {
   const folders = new Set<string>();
   for (const relative of relativePaths) {
-    // ENOTDIR: a folder on its path became a file (a download took the folder's place), so it is gone already.
+    // A download took its place, so it is gone already: a folder on its path became a file (ENOTDIR), or the
+    // file became a folder (EISDIR; rm says ERR_FS_EISDIR).
     await rm(join(datasetDir, ...relative.split('/')), { force: true }).catch(
       (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOTDIR') throw error;
+        if (!['ENOTDIR', 'EISDIR', 'ERR_FS_EISDIR'].includes(error.code ?? '')) throw error;
       },
     );
     const parts = relative.split('/');

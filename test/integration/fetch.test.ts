@@ -413,6 +413,32 @@ describe('incremental and verified', () => {
     expect(await filesUnder(dir)).toEqual(['a.txt', 'b.txt', 'c.txt']);
   });
 
+  it('an export whose file became a folder (report -> report/part-1): named without --delete, replaced with it', async () => {
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    await put('reshaped/report', 'one file');
+    const dest = join(work, 'reshaped');
+    const options = { source: `s3://${bucket}/reshaped`, datasetId: 'r' };
+    await fetchInto(dest, options);
+    await adminClient().send(new DeleteObjectCommand({ Bucket: bucket, Key: 'reshaped/report' }));
+    await put('reshaped/report/part-1', 'part one');
+    const dir = join(dest, 'r');
+
+    const kept = await fetchInto(dest, options);
+    expect(kept.files.map((f) => [f.key, f.status, f.error?.message])).toEqual([
+      [
+        'reshaped/report/part-1',
+        'failed',
+        `s3://${bucket}/reshaped/report/part-1: ${join(dir, 'report')} is a file locally that is not part of the dataset, where the object needs a folder`,
+      ],
+    ]);
+    expect(await readFile(join(dir, 'report'), 'utf8')).toBe('one file');
+
+    const replaced = await fetchInto(dest, { ...options, delete: true });
+    expect(replaced.stats.failed).toBe(0);
+    expect(replaced.deleted).toEqual([join(dir, 'report')]);
+    expect(await readFile(join(dir, 'report', 'part-1'), 'utf8')).toBe('part one');
+  });
+
   it('takes files already at their paths when their content matches the ETag (a lost index, a folder aws-cli filled)', async () => {
     const big = randomBytes(6 * 1024 * 1024 + 7);
     await put('found/a.txt', 'alpha');

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clearFolderInTheWay } from './folder-in-the-way.js';
+import { createRoomMaker } from './make-room.js';
 
 let base: string;
 let datasetDir: string;
@@ -19,13 +19,9 @@ afterEach(async () => {
 });
 
 const clear = (relativeKey: string, keep: string[] = [], deleteOthers = false): Promise<void> =>
-  clearFolderInTheWay(join(datasetDir, relativeKey), relativeKey, {
-    datasetDir,
-    keep: new Set(keep),
-    deleteOthers,
-  });
+  createRoomMaker({ datasetDir, keep: new Set(keep), deleteOthers })(relativeKey);
 
-describe('clearFolderInTheWay', () => {
+describe('createRoomMaker: a folder where the file belongs', () => {
   it('leaves a missing path and a file alone', async () => {
     await clear('none.csv');
     await writeFile(join(datasetDir, 'file.csv'), 'x');
@@ -75,5 +71,38 @@ describe('clearFolderInTheWay', () => {
     await clear('a.csv', [], true);
     expect(existsSync(join(datasetDir, 'a.csv'))).toBe(false);
     expect(existsSync(join(outside, 'keep.txt'))).toBe(true);
+  });
+});
+
+describe('createRoomMaker: a file where a folder on the path belongs', () => {
+  it('removes a file outside the selection only when others may go, and names it otherwise', async () => {
+    await mkdir(join(datasetDir, 'x'));
+    await writeFile(join(datasetDir, 'x', 'report'), 'old');
+    await expect(clear('x/report/part-1', ['x/report/part-1'])).rejects.toMatchObject({
+      code: 'IO',
+      message: `${join(datasetDir, 'x', 'report')} is a file locally that is not part of the dataset, where the object needs a folder`,
+    });
+    expect(existsSync(join(datasetDir, 'x', 'report'))).toBe(true);
+    await clear('x/report/part-1', ['x/report/part-1'], true);
+    expect(existsSync(join(datasetDir, 'x', 'report'))).toBe(false);
+  });
+
+  it('leaves a selected file (a and a/b both selected) and a link to a folder alone', async () => {
+    await writeFile(join(datasetDir, 'a'), 'a');
+    await clear('a/b', ['a', 'a/b'], true);
+    expect(existsSync(join(datasetDir, 'a'))).toBe(true);
+    await mkdir(join(datasetDir, 'real'));
+    await symlink(join(datasetDir, 'real'), join(datasetDir, 'linked'));
+    await clear('linked/c', ['linked/c'], true);
+    expect(existsSync(join(datasetDir, 'linked'))).toBe(true);
+  });
+
+  it('removes a link to a file, never the file it points to', async () => {
+    const outside = join(base, 'outside.txt');
+    await writeFile(outside, 'keep');
+    await symlink(outside, join(datasetDir, 'd'));
+    await clear('d/e', ['d/e'], true);
+    expect(existsSync(join(datasetDir, 'd'))).toBe(false);
+    expect(existsSync(outside)).toBe(true);
   });
 });
