@@ -295,7 +295,8 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     try {
       await Promise.all(plan.flatMap((p) => (p.adopted ? [index.record(p.adopted)] : [])));
       await removeLeftovers(paths);
-      await assertFreeSpace(paths.datasetDir, snapshot.totalBytes ?? 0);
+      const held = await heldByPartials(paths.partialDir, toFetch, rangeThresholdFor(settings.partSize));
+      await assertFreeSpace(paths.datasetDir, (snapshot.totalBytes ?? 0) - held);
       // Never write through a symlinked folder to somewhere outside the dataset folder.
       const ensureDir = memoisedMakeDir({ inside: paths.datasetDir });
       const limiter = new RequestLimiter(Math.max(settings.concurrency, settings.partConcurrency));
@@ -538,6 +539,24 @@ async function onReadOnlyDisk(dir: string): Promise<boolean> {
     () => false,
     (error: NodeJS.ErrnoException) => error.code === 'EROFS',
   );
+}
+
+/**
+ * Disk space the partial downloads of `planned` objects already take: resumed or (for a changed object)
+ * discarded and started again, that space serves the download, so it is not needed on top.
+ */
+async function heldByPartials(
+  partialDir: string,
+  planned: readonly { object: ObjectInfo }[],
+  rangeThreshold: number,
+): Promise<number> {
+  let held = 0;
+  for (const { object } of planned) {
+    if (object.size <= rangeThreshold) continue;
+    const part = await stat(join(partialDir, `${partialBaseName(object.key)}.part`)).catch(() => undefined);
+    if (part) held += Math.min(part.blocks * 512, object.size);
+  }
+  return held;
 }
 
 /** Fails early, with a clear message, when the dataset cannot fit on the disk. */

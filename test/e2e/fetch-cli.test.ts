@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -85,6 +85,33 @@ describe('wharf fetch', () => {
       expect(more.code).toBe(4);
       expect(more.stderr).toContain('read-only');
     } finally {
+      spawnSync('umount', [mount]);
+    }
+  });
+
+  it('on a nearly full disk, resumes a download whose partial already holds most of it', async (ctx) => {
+    const mount = join(work, 'tight');
+    await mkdir(mount);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount]).status !== 0) ctx.skip();
+    try {
+      const body = randomBytes(5 * 1024 * 1024);
+      await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: 'tight/big.bin', Body: body }));
+      const args = ['fetch', '--endpoint-url', proxy.url, `s3://${bucket}/tight`, mount, '--dataset-id', 't'];
+      const ranged = ['--part-size', '512KiB', '--part-concurrency', '1'];
+      // The ranges from 3 MiB on are refused: the first run keeps a partial holding 3 of the 5 MiB.
+      proxy.setFaults({
+        deny: (r) => Number(/^bytes=(\d+)/.exec(r.range ?? '')?.[1]) >= 3 * 1024 * 1024,
+      });
+      expect((await wharf([...args, ...ranged])).code).toBe(1);
+      proxy.setFaults({});
+      // Leave less free than the whole object, more than what is missing.
+      await writeFile(join(mount, 'filler'), Buffer.alloc(1536 * 1024, 1));
+      const resumed = await wharf([...args, ...ranged]);
+      expect(resumed.stderr).not.toContain('not enough disk space');
+      expect(resumed.code).toBe(0);
+      expect(sha256(await readFile(join(mount, 't', 'big.bin')))).toBe(sha256(body));
+    } finally {
+      proxy.setFaults({});
       spawnSync('umount', [mount]);
     }
   });
