@@ -16,7 +16,7 @@ import { asFolderPrefix } from '../core/keys.js';
 import { formatLocation, parseLocation, type Location } from '../core/location.js';
 import { runPool } from '../core/pool.js';
 import { formatBytes } from '../core/units.js';
-import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
+import { openStorageRoot, s3EndpointFor, type OpenStorageOptions } from '../storage/registry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import { downloadListed, partialBaseName, rangeThresholdFor } from '../transfer/download/download-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
@@ -145,12 +145,16 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
   const display = (key: string): string => formatLocation(root, key);
 
   const destDir = resolve(options.storage?.cwd ?? process.cwd(), options.dest ?? FETCH_DEFAULTS.dest);
+  // The endpoint as the driver resolves it (option, environment or the profile's endpoint_url): two stores
+  // with the same bucket name must never share a cache folder.
+  const endpoint =
+    options.datasetId === undefined && location.kind === 's3'
+      ? await s3EndpointFor(location.bucket, options.storage)
+      : undefined;
   const datasetId =
     options.datasetId ??
     datasetFingerprint({
-      ...(location.kind === 's3' && endpointOf(options.storage) !== undefined
-        ? { endpoint: endpointOf(options.storage) as string }
-        : {}),
+      ...(endpoint !== undefined ? { endpoint } : {}),
       store: location.kind === 's3' ? `s3://${location.bucket}` : location.path,
       prefix,
       include: options.include ?? [],
@@ -400,10 +404,6 @@ function validate(options: FetchOptions): Settings {
     throw new UsageError('--force and --verify do not go together: --force downloads everything anyway');
   }
   return settings;
-}
-
-function endpointOf(storage: OpenStorageOptions | undefined): string | undefined {
-  return storage?.s3?.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
 }
 
 function describeSelection(options: FetchOptions): string {

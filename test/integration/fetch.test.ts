@@ -219,6 +219,42 @@ describe('selection', () => {
     expect(existsSync(dest)).toBe(false);
   });
 
+  it("keeps apart the same bucket at two endpoints set by profiles' endpoint_url", async () => {
+    const config = join(work, 'aws-config-two-endpoints');
+    const other = env.endpoint.replace('127.0.0.1', 'localhost');
+    await writeFile(
+      config,
+      `[profile one]\nendpoint_url = ${env.endpoint}\n[profile two]\nendpoint_url = ${other}\n`,
+    );
+    const names = ['AWS_CONFIG_FILE', 'AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'] as const;
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    const setEnv = (values: Partial<Record<(typeof names)[number], string>>): void => {
+      for (const name of names) {
+        const value = values[name];
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+    const id = async (): Promise<string> =>
+      (await fetchInto(join(work, 'fp-profiles'), { source: `s3://${bucket}/globs/`, dryRun: true }))
+        .datasetId;
+    try {
+      setEnv({ AWS_CONFIG_FILE: config, AWS_PROFILE: 'one' });
+      const one = await id();
+      setEnv({ AWS_CONFIG_FILE: config, AWS_PROFILE: 'two' });
+      const two = await id();
+      expect(one).not.toBe(two);
+      // The same endpoint given another way is the same store: the same folder.
+      setEnv({ AWS_ENDPOINT_URL: env.endpoint });
+      expect(await id()).toBe(one);
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('errors with NOT_FOUND when nothing matches', async () => {
     await expect(
       fetchInto(join(work, 'none'), { source: `s3://${bucket}/globs/`, include: ['*.parquet'] }),
