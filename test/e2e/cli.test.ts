@@ -560,6 +560,17 @@ describe('wharf cat', () => {
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(`s3://${bucket}/cat/nope.txt`);
   });
+
+  it('a prefix named without its trailing / is a folder, as with one (exit 2), not a missing object', async () => {
+    await putRaw(bucket, 'cat/folder/inside.txt', 'x');
+    for (const url of [`s3://${bucket}/cat/folder/`, `s3://${bucket}/cat/folder`]) {
+      const r = await wharf(['cat', url]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        `wharf: error: ${url} is a folder or prefix, not an object: use 'wharf ls' to see what is in it`,
+      );
+    }
+  });
 });
 
 describe('wharf presign', () => {
