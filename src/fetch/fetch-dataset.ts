@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { readdir, rm, stat, statfs } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import {
@@ -15,7 +16,7 @@ import { asFolderPrefix } from '../core/keys.js';
 import { formatLocation, parseLocation, type Location } from '../core/location.js';
 import { runPool } from '../core/pool.js';
 import { formatBytes } from '../core/units.js';
-import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
+import { openStorageRoot, s3EndpointFor, type OpenStorageOptions } from '../storage/registry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import { downloadListed, partialBaseName, rangeThresholdFor } from '../transfer/download/download-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
@@ -28,6 +29,7 @@ import type { FetchEvent } from './fetch-events.js';
 import { instrumentStore, type RequestCounts } from './instrumented-store.js';
 import { datasetPaths, localPathOf } from './local-paths.js';
 import { deleteFromDatasetFolder, filesOutsideSelection } from './prune-dataset-folder.js';
+import { createRoomMaker } from './make-room.js';
 import { selectObjects, type SelectedObject } from './select-objects.js';
 import { checkTimestampSpread } from './timestamp-spread.js';
 import { makeDir, memoisedMakeDir } from '../core/make-dir.js';
@@ -143,12 +145,16 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
   const display = (key: string): string => formatLocation(root, key);
 
   const destDir = resolve(options.storage?.cwd ?? process.cwd(), options.dest ?? FETCH_DEFAULTS.dest);
+  // The endpoint as the driver resolves it (option, environment or the profile's endpoint_url): two stores
+  // with the same bucket name must never share a cache folder.
+  const endpoint =
+    options.datasetId === undefined && location.kind === 's3'
+      ? await s3EndpointFor(location.bucket, options.storage)
+      : undefined;
   const datasetId =
     options.datasetId ??
     datasetFingerprint({
-      ...(location.kind === 's3' && endpointOf(options.storage) !== undefined
-        ? { endpoint: endpointOf(options.storage) as string }
-        : {}),
+      ...(endpoint !== undefined ? { endpoint } : {}),
       store: location.kind === 's3' ? `s3://${location.bucket}` : location.path,
       prefix,
       include: options.include ?? [],
@@ -283,6 +289,9 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
       };
     };
     if (options.dryRun) return result();
+    // A cache on a read-only disk (a shared, mounted copy) that is up to date: nothing to write, no lock to take.
+    const nothingToWrite = toFetch.length === 0 && toDelete.length === 0 && !plan.some((p) => p.adopted);
+    if (nothingToWrite && !index.damaged && (await onReadOnlyDisk(paths.stateDir))) return result();
 
     await makeDir(paths.tempDir);
     await makeDir(paths.partialDir);
@@ -290,17 +299,24 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     try {
       await Promise.all(plan.flatMap((p) => (p.adopted ? [index.record(p.adopted)] : [])));
       await removeLeftovers(paths);
-      await assertFreeSpace(paths.datasetDir, snapshot.totalBytes ?? 0);
+      const held = await heldByPartials(paths.partialDir, toFetch, rangeThresholdFor(settings.partSize));
+      await assertFreeSpace(paths.datasetDir, (snapshot.totalBytes ?? 0) - held);
       // Never write through a symlinked folder to somewhere outside the dataset folder.
       const ensureDir = memoisedMakeDir({ inside: paths.datasetDir });
       const limiter = new RequestLimiter(Math.max(settings.concurrency, settings.partConcurrency));
       const streamLimiter = new RequestLimiter(Math.min(limiter.limit, STREAMED_IN_FLIGHT));
+      const makeRoom = createRoomMaker({
+        datasetDir: paths.datasetDir,
+        keep,
+        deleteOthers: options.delete ?? false,
+      });
       await runPool(
         toFetch,
         settings.concurrency,
         async ({ object }) => {
           const file = byKey.get(object.key) as FetchedFile;
           try {
+            await makeRoom(object.relativeKey);
             const downloaded = await downloadPinned(store, object, file.path, {
               paths,
               limiter,
@@ -343,7 +359,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
       );
       // Partial downloads no run will resume (the object was since fetched whole, left the selection, or
       // changed): only those of this run's failures are kept. A run that was stopped never gets here.
-      const failedKeys = files.filter((f) => f.status === 'failed').map((f) => f.key);
+      const failedKeys = [...byKey.values()].filter((f) => f.status === 'failed').map((f) => f.key);
       await removeAbandonedPartials(paths.partialDir, failedKeys);
       if (toDelete.length > 0) {
         await deleteFromDatasetFolder(paths.datasetDir, toDelete);
@@ -388,10 +404,6 @@ function validate(options: FetchOptions): Settings {
     throw new UsageError('--force and --verify do not go together: --force downloads everything anyway');
   }
   return settings;
-}
-
-function endpointOf(storage: OpenStorageOptions | undefined): string | undefined {
-  return storage?.s3?.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
 }
 
 function describeSelection(options: FetchOptions): string {
@@ -488,6 +500,13 @@ function describeFailure(error: unknown, what: string, path: string): WharfError
   };
   const problem = nodeCode ? localProblem[nodeCode] : undefined;
   if (problem) return new WharfError('INVALID_KEY', `${what}: ${problem}`, { cause: e });
+  // The object was listed, so a NOT_FOUND for it (not for the bucket) means it went away since.
+  if (e.code === 'NOT_FOUND' && !e.affectsAll) {
+    return new NotFoundError(`${what} was deleted after it was listed`, {
+      cause: e,
+      hint: 'run the fetch again: the next listing will not have it',
+    });
+  }
   return new WharfError(e.code, aboutSubject(what, e.message), {
     cause: e,
     ...(e.hint ? { hint: e.hint } : {}),
@@ -512,6 +531,32 @@ async function removeAbandonedPartials(partialDir: string, keep: readonly string
     const base = name.replace(/\.(part|json)$/, '');
     if (base !== name && !kept.has(base)) await rm(join(partialDir, name), { force: true });
   }
+}
+
+/** True when `dir` exists on a file system mounted read-only. */
+async function onReadOnlyDisk(dir: string): Promise<boolean> {
+  return access(dir, constants.W_OK).then(
+    () => false,
+    (error: NodeJS.ErrnoException) => error.code === 'EROFS',
+  );
+}
+
+/**
+ * Disk space the partial downloads of `planned` objects already take: resumed or (for a changed object)
+ * discarded and started again, that space serves the download, so it is not needed on top.
+ */
+async function heldByPartials(
+  partialDir: string,
+  planned: readonly { object: ObjectInfo }[],
+  rangeThreshold: number,
+): Promise<number> {
+  let held = 0;
+  for (const { object } of planned) {
+    if (object.size <= rangeThreshold) continue;
+    const part = await stat(join(partialDir, `${partialBaseName(object.key)}.part`)).catch(() => undefined);
+    if (part) held += Math.min(part.blocks * 512, object.size);
+  }
+  return held;
 }
 
 /** Fails early, with a clear message, when the dataset cannot fit on the disk. */

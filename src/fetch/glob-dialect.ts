@@ -4,5 +4,6 @@ export const GLOB_DIALECT_HELP = [
   "  *  any characters within one folder     **  any number of folders (e.g. '**/*.csv')",
   '  ?  one character   [abc] [0-9]  one of the set   {a,b}  either alternative',
   "Names starting with '.' match like any other. A folder's whole content: 'folder/**'.",
+  "A backslash matches the next character as itself: '**/q\\?.csv' takes q?.csv, not qx.csv.",
   'Several --include patterns: a key matching any is kept; a key matching any --exclude is dropped.',
 ].join('\n');

@@ -73,6 +73,15 @@ describe('createKeyFilter', () => {
     );
   });
 
+  it('takes keys with glob characters in them literally when the character is escaped, as the help says', () => {
+    const odd = ['sub/q?.csv', 'sub/qx.csv', 'sub/star*.csv', 'sub/starx.csv', 'sub/d[1].csv', 'sub/d1.csv'];
+    const take = (include: string) => odd.filter(createKeyFilter({ include: [include] }));
+    expect(take('**/q\\?.csv')).toEqual(['sub/q?.csv']);
+    expect(take('**/star\\*.csv')).toEqual(['sub/star*.csv']);
+    expect(take('**/d\\[1\\].csv')).toEqual(['sub/d[1].csv']);
+    expect(GLOB_DIALECT_HELP).toContain("'**/q\\?.csv' takes q?.csv");
+  });
+
   it('turns a pattern picomatch cannot compile into a UsageError', () => {
     expect(() => createKeyFilter({ include: ['a'.repeat(70_000)] })).toThrow(
       expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/not a valid glob/) }),

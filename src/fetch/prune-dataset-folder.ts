@@ -34,7 +34,13 @@ export async function deleteFromDatasetFolder(
 ): Promise<void> {
   const folders = new Set<string>();
   for (const relative of relativePaths) {
-    await rm(join(datasetDir, ...relative.split('/')), { force: true });
+    // A download took its place, so it is gone already: a folder on its path became a file (ENOTDIR), or the
+    // file became a folder (EISDIR; rm says ERR_FS_EISDIR).
+    await rm(join(datasetDir, ...relative.split('/')), { force: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (!['ENOTDIR', 'EISDIR', 'ERR_FS_EISDIR'].includes(error.code ?? '')) throw error;
+      },
+    );
     const parts = relative.split('/');
     for (let i = parts.length - 1; i > 0; i--) folders.add(parts.slice(0, i).join('/'));
   }

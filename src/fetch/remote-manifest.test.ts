@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from './remote-manifest.js';
+import { decodeManifest, parseManifest } from './remote-manifest.js';
 
 const ctx = { manifestKey: 's3://bkt/exports/run1/manifest', bucket: 'bkt', prefix: 'exports/run1/' };
 
@@ -116,5 +116,25 @@ describe('parseManifest: plain key list', () => {
     expect(() => parseManifest('s3://bkt/exports/run1/a.csv\n', ctx)).toThrow(
       expect.objectContaining({ code: 'INVALID_KEY', hint: expect.stringContaining('JSON format') }),
     );
+  });
+});
+
+describe('decodeManifest', () => {
+  it('reads UTF-8 (with or without a BOM) and UTF-16 with its byte-order mark', () => {
+    const text = 'a.csv\r\nsüb/c.csv\r\n';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le.subarray(2)).swap16();
+    const cases = [
+      Buffer.from(text),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+      le,
+      Buffer.concat([Buffer.from([0xfe, 0xff]), be]),
+    ];
+    for (const bytes of cases) {
+      expect(parseManifest(decodeManifest(bytes), ctx)).toEqual([
+        { relativeKey: 'a.csv' },
+        { relativeKey: 'süb/c.csv' },
+      ]);
+    }
   });
 });

@@ -18,6 +18,16 @@ export interface ManifestContext {
 }
 
 /**
+ * The manifest's bytes as text: UTF-8, unless a byte-order mark says UTF-16 (what Windows PowerShell 5's `>` and
+ * `Out-File` write), so such a list reads as its keys rather than as keys full of NUL characters.
+ */
+export function decodeManifest(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+/**
  * Parses a dataset manifest, in one of two formats:
  *
  * - JSON as Redshift UNLOAD writes it (`MANIFEST VERBOSE`): `{"entries":[{"url":"s3://bucket/prefix/file",

@@ -3,7 +3,7 @@ import { unsafeKeyReason, joinKey } from '../core/keys.js';
 import type { ObjectInfo, OpOptions, StorageDriver } from '../storage/types.js';
 import { createKeyFilter } from './key-filter.js';
 import { isMetaFile, metaCompanionOf } from './meta-files.js';
-import { parseManifest } from './remote-manifest.js';
+import { decodeManifest, parseManifest } from './remote-manifest.js';
 
 export interface SelectOptions {
   /** Dataset prefix in the store: '' or ending in '/'. */
@@ -155,11 +155,14 @@ async function applyManifest(
 
   const missing = entries.filter((entry) => !byRelativeKey.has(entry.relativeKey));
   if (missing.length > 0) {
+    const encoded = missing.find((entry) => byRelativeKey.has(percentDecoded(entry.relativeKey)));
     throw new NotFoundError(
       `manifest ${shownManifest} lists ${missing.length} object(s) that do not exist: ` +
         nameSome(missing.map((entry) => ctx.display(ctx.prefix + entry.relativeKey))),
       {
-        hint: 'the export may be incomplete or the manifest stale; fetch again when the export has finished',
+        hint: encoded
+          ? `the manifest's keys look URL-encoded: ${ctx.display(ctx.prefix + percentDecoded(encoded.relativeKey))} exists; write keys as they are`
+          : 'the export may be incomplete or the manifest stale; fetch again when the export has finished',
       },
     );
   }
@@ -195,7 +198,16 @@ async function readText(
     chunks.push(buffer);
     throwIfAborted(signal);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeManifest(Buffer.concat(chunks));
+}
+
+/** `key` with %XX escapes decoded ('+' kept), or `key` itself when it has none or they are malformed. */
+function percentDecoded(key: string): string {
+  try {
+    return decodeURIComponent(key);
+  } catch {
+    return key;
+  }
 }
 
 function refusalReason(relativeKey: string): string | undefined {

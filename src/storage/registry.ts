@@ -52,3 +52,16 @@ export async function openStorageRoot(
       throw new UsageError(`unsupported location ${JSON.stringify(location satisfies never)}`);
   }
 }
+
+/**
+ * The endpoint URL that opening `bucket` with `options` talks to (from the options, AWS_ENDPOINT_URL(_S3) or the
+ * profile's endpoint_url, as the S3 driver resolves it); undefined for AWS S3 itself. Throws UsageError for
+ * options the driver would refuse.
+ */
+export async function s3EndpointFor(
+  bucket: string,
+  options: OpenStorageOptions = {},
+): Promise<string | undefined> {
+  const { resolveS3Options } = await import('./s3/s3-options.js');
+  return (await resolveS3Options({ ...options.s3, bucket })).endpoint;
+}

@@ -298,6 +298,23 @@ describe('wharf ls', () => {
     expect(missing.code).toBe(3);
   });
 
+  it('a key that is also a folder (a and a/b): ls shows both, -r everything below', async () => {
+    for (const key of ['both/a', 'both/a/b', 'both/a/c/d', 'both/a.csv']) await putObject(bucket, key, key);
+    const one = await wharf(['ls', `s3://${bucket}/both/a`]);
+    expect(one.code).toBe(0);
+    expect(one.stdout.split('\n').map((l) => l.trim().split(/\s+/).pop())).toEqual(['a', 'a/', '']);
+    expect(one.stdout).toMatch(/PRE a\/\n/);
+    const all = await wharf(['ls', '-r', `s3://${bucket}/both/a`]);
+    expect(all.stdout.split('\n').map((l) => l.trim().split(/\s+/).pop())).toEqual(['a', 'a/b', 'a/c/d', '']);
+    const json = await wharf(['ls', '-r', '--json', `s3://${bucket}/both/a`]);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { url: string }).url),
+    ).toEqual([`s3://${bucket}/both/a`, `s3://${bucket}/both/a/b`, `s3://${bucket}/both/a/c/d`]);
+  });
+
   it('--json: a bad option value or an unknown option is a JSON error too (exit 2)', async () => {
     for (const args of [
       ['--json', 'fetch', 's3://b/p', '--part-size', 'abc'],
@@ -629,6 +646,17 @@ describe('wharf cat', () => {
     const missing = await wharf(['cat', `s3://${bucket}/cat/nope.txt`]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(`s3://${bucket}/cat/nope.txt`);
+  });
+
+  it('a prefix named without its trailing / is a folder, as with one (exit 2), not a missing object', async () => {
+    await putRaw(bucket, 'cat/folder/inside.txt', 'x');
+    for (const url of [`s3://${bucket}/cat/folder/`, `s3://${bucket}/cat/folder`]) {
+      const r = await wharf(['cat', url]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        `wharf: error: ${url} is a folder or prefix, not an object: use 'wharf ls' to see what is in it`,
+      );
+    }
   });
 });
 

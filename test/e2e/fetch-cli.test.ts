@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -61,6 +61,59 @@ describe('wharf fetch', () => {
     const again = await wharf(['fetch', '--json', `s3://${bucket}/ds`, dest, '--dataset-id', 'ds']);
     const second = JSON.parse(again.stdout) as FetchJson;
     expect(second.stats).toMatchObject({ downloaded: 0, skipped: 3, requests: { reads: 0 } });
+  });
+
+  it('--help explains the patterns once', async () => {
+    const help = await wharf(['fetch', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout.match(/relative to the (dataset )?prefix/g)).toHaveLength(1);
+  });
+
+  it('an up-to-date cache on a read-only disk: the rerun succeeds; one with something to download exits 4', async (ctx) => {
+    const mount = join(work, 'read-only');
+    await mkdir(mount);
+    // Needs root (or CAP_SYS_ADMIN) for a tmpfs that can be remounted read-only.
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]).status !== 0) ctx.skip();
+    try {
+      const args = ['fetch', `s3://${bucket}/ds`, mount, '--dataset-id', 'ro'];
+      expect((await wharf([...args, '--include', '*.csv'])).code).toBe(0);
+      expect(spawnSync('mount', ['-o', 'remount,ro', mount]).status).toBe(0);
+      const again = await wharf([...args, '--include', '*.csv', '--verify']);
+      expect(again.stderr).toContain('0 downloaded (0 B), 1 up to date');
+      expect(again.code).toBe(0);
+      const more = await wharf(args);
+      expect(more.code).toBe(4);
+      expect(more.stderr).toContain('read-only');
+    } finally {
+      spawnSync('umount', [mount]);
+    }
+  });
+
+  it('on a nearly full disk, resumes a download whose partial already holds most of it', async (ctx) => {
+    const mount = join(work, 'tight');
+    await mkdir(mount);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount]).status !== 0) ctx.skip();
+    try {
+      const body = randomBytes(5 * 1024 * 1024);
+      await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: 'tight/big.bin', Body: body }));
+      const args = ['fetch', '--endpoint-url', proxy.url, `s3://${bucket}/tight`, mount, '--dataset-id', 't'];
+      const ranged = ['--part-size', '512KiB', '--part-concurrency', '1'];
+      // The ranges from 3 MiB on are refused: the first run keeps a partial holding 3 of the 5 MiB.
+      proxy.setFaults({
+        deny: (r) => Number(/^bytes=(\d+)/.exec(r.range ?? '')?.[1]) >= 3 * 1024 * 1024,
+      });
+      expect((await wharf([...args, ...ranged])).code).toBe(1);
+      proxy.setFaults({});
+      // Leave less free than the whole object, more than what is missing.
+      await writeFile(join(mount, 'filler'), Buffer.alloc(1536 * 1024, 1));
+      const resumed = await wharf([...args, ...ranged]);
+      expect(resumed.stderr).not.toContain('not enough disk space');
+      expect(resumed.code).toBe(0);
+      expect(sha256(await readFile(join(mount, 't', 'big.bin')))).toBe(sha256(body));
+    } finally {
+      proxy.setFaults({});
+      spawnSync('umount', [mount]);
+    }
   });
 
   it('--dry-run shows the plan and writes nothing', async () => {

@@ -8,6 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchDataset, type FetchOptions, type FetchResult } from '../../src/fetch/fetch-dataset.js';
 import { openStorageRoot } from '../../src/storage/registry.js';
+import type { ListOptions, ObjectInfo, StorageDriver } from '../../src/storage/types.js';
 import { runPool } from '../../src/core/pool.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { adminClient, createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
@@ -218,6 +219,42 @@ describe('selection', () => {
     expect(existsSync(dest)).toBe(false);
   });
 
+  it("keeps apart the same bucket at two endpoints set by profiles' endpoint_url", async () => {
+    const config = join(work, 'aws-config-two-endpoints');
+    const other = env.endpoint.replace('127.0.0.1', 'localhost');
+    await writeFile(
+      config,
+      `[profile one]\nendpoint_url = ${env.endpoint}\n[profile two]\nendpoint_url = ${other}\n`,
+    );
+    const names = ['AWS_CONFIG_FILE', 'AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'] as const;
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    const setEnv = (values: Partial<Record<(typeof names)[number], string>>): void => {
+      for (const name of names) {
+        const value = values[name];
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+    const id = async (): Promise<string> =>
+      (await fetchInto(join(work, 'fp-profiles'), { source: `s3://${bucket}/globs/`, dryRun: true }))
+        .datasetId;
+    try {
+      setEnv({ AWS_CONFIG_FILE: config, AWS_PROFILE: 'one' });
+      const one = await id();
+      setEnv({ AWS_CONFIG_FILE: config, AWS_PROFILE: 'two' });
+      const two = await id();
+      expect(one).not.toBe(two);
+      // The same endpoint given another way is the same store: the same folder.
+      setEnv({ AWS_ENDPOINT_URL: env.endpoint });
+      expect(await id()).toBe(one);
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('errors with NOT_FOUND when nothing matches', async () => {
     await expect(
       fetchInto(join(work, 'none'), { source: `s3://${bucket}/globs/`, include: ['*.parquet'] }),
@@ -255,6 +292,32 @@ describe('selection', () => {
       manifest: 'list.txt',
     });
     expect(result.files.map((f) => f.key)).toEqual(['unload/part-002', 'unload/part-001']);
+  });
+
+  it('a manifest entry that is URL-encoded is missing, and the hint names the key that does exist', async () => {
+    await put('encoded/sales 2024.csv', 'a');
+    await put('encoded/list.txt', 'sales%202024.csv\n');
+    await expect(
+      fetchInto(join(work, 'encoded'), { source: `s3://${bucket}/encoded`, manifest: 'list.txt' }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: `manifest s3://${bucket}/encoded/list.txt lists 1 object(s) that do not exist: s3://${bucket}/encoded/sales%202024.csv`,
+      hint: `the manifest's keys look URL-encoded: s3://${bucket}/encoded/sales 2024.csv exists; write keys as they are`,
+    });
+  });
+
+  it('reads a plain-list manifest saved by Windows PowerShell (UTF-16 with a BOM, CRLF, a comment)', async () => {
+    const text = '# export of the day\r\npart-001\r\n\r\npart-002\r\n';
+    await put(
+      'unload/list-utf16.txt',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+    );
+    const result = await fetchInto(join(work, 'unload'), {
+      source: `s3://${bucket}/unload`,
+      manifest: 'list-utf16.txt',
+      dryRun: true,
+    });
+    expect(result.files.map((f) => f.key)).toEqual(['unload/part-001', 'unload/part-002']);
   });
 
   it('with --meta-files takes only files whose .meta companion exists, never the .meta files', async () => {
@@ -353,6 +416,63 @@ describe('incremental and verified', () => {
     await fetchInto(dest, { source, datasetId: 'i', delete: true });
     expect(await filesUnder(join(dest, 'i'))).toEqual(['a.txt', 'b.txt', 'd.txt']);
     expect(existsSync(join(dest, 'i', '.wharf', 'index.json'))).toBe(true);
+  });
+
+  it('repairs a file replaced by a folder locally: an empty one goes, one with files of its own only with --delete', async () => {
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) await put(`folder-way/${name}`, `object ${name}`);
+    const dest = join(work, 'folder-way');
+    const options = { source: `s3://${bucket}/folder-way`, datasetId: 'f' };
+    await fetchInto(dest, options);
+    const dir = join(dest, 'f');
+    await rm(join(dir, 'a.txt'));
+    await mkdir(join(dir, 'a.txt', 'empty', 'deeper'), { recursive: true });
+    await rm(join(dir, 'b.txt'));
+    await mkdir(join(dir, 'b.txt'));
+    await writeFile(join(dir, 'b.txt', 'notes.md'), 'mine');
+
+    const verify = await fetchInto(dest, { ...options, verify: true });
+    expect(verify.files.map((f) => [f.key, f.status, f.reason])).toEqual([
+      ['folder-way/a.txt', 'downloaded', 'missing-locally'],
+      ['folder-way/b.txt', 'failed', 'missing-locally'],
+      ['folder-way/c.txt', 'skipped', 'up-to-date'],
+    ]);
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('object a.txt');
+    expect(verify.files[1]?.error?.message).toBe(
+      `s3://${bucket}/folder-way/b.txt: ${join(dir, 'b.txt')} is a folder locally, holding 1 file(s) that are not part of the dataset (e.g. b.txt/notes.md)`,
+    );
+    expect(await readFile(join(dir, 'b.txt', 'notes.md'), 'utf8')).toBe('mine');
+
+    const withDelete = await fetchInto(dest, { ...options, delete: true });
+    expect(withDelete.stats.failed).toBe(0);
+    expect(withDelete.deleted).toEqual([join(dir, 'b.txt', 'notes.md')]);
+    expect(await readFile(join(dir, 'b.txt'), 'utf8')).toBe('object b.txt');
+    expect(await filesUnder(dir)).toEqual(['a.txt', 'b.txt', 'c.txt']);
+  });
+
+  it('an export whose file became a folder (report -> report/part-1): named without --delete, replaced with it', async () => {
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    await put('reshaped/report', 'one file');
+    const dest = join(work, 'reshaped');
+    const options = { source: `s3://${bucket}/reshaped`, datasetId: 'r' };
+    await fetchInto(dest, options);
+    await adminClient().send(new DeleteObjectCommand({ Bucket: bucket, Key: 'reshaped/report' }));
+    await put('reshaped/report/part-1', 'part one');
+    const dir = join(dest, 'r');
+
+    const kept = await fetchInto(dest, options);
+    expect(kept.files.map((f) => [f.key, f.status, f.error?.message])).toEqual([
+      [
+        'reshaped/report/part-1',
+        'failed',
+        `s3://${bucket}/reshaped/report/part-1: ${join(dir, 'report')} is a file locally that is not part of the dataset, where the object needs a folder`,
+      ],
+    ]);
+    expect(await readFile(join(dir, 'report'), 'utf8')).toBe('one file');
+
+    const replaced = await fetchInto(dest, { ...options, delete: true });
+    expect(replaced.stats.failed).toBe(0);
+    expect(replaced.deleted).toEqual([join(dir, 'report')]);
+    expect(await readFile(join(dir, 'report', 'part-1'), 'utf8')).toBe('part one');
   });
 
   it('takes files already at their paths when their content matches the ETag (a lost index, a folder aws-cli filled)', async () => {
@@ -515,6 +635,105 @@ describe('faults', () => {
     ]);
     expect(result.files[1]?.error?.message).toContain('secret.txt');
     expect(existsSync(join(dest, 'd', 'secret.txt'))).toBe(false);
+  });
+  it('a run that finishes keeps the finished ranges of a large download that failed, and the next run resumes them', async () => {
+    const big = randomBytes(6 * 1024 * 1024);
+    await put('keep-partial/big.bin', big);
+    await put('keep-partial/small.txt', 'small');
+    const dest = join(work, 'keep-partial');
+    const options = {
+      source: `s3://${bucket}/keep-partial`,
+      datasetId: 'k',
+      partSize: 512 * 1024,
+      partConcurrency: 1,
+      storage: { s3: { endpoint: proxy.url } },
+    };
+    // Ranges from 3 MiB on are refused: the first six of twelve land, then the download fails.
+    proxy.setFaults({
+      deny: (r) =>
+        r.key.endsWith('big.bin') && Number(/^bytes=(\d+)/.exec(r.range ?? '')?.[1]) >= 3 * 1024 * 1024,
+    });
+    const first = await fetchInto(dest, options);
+    proxy.setFaults({});
+    expect(first.files.map((f) => [f.key, f.status])).toEqual([
+      ['keep-partial/big.bin', 'failed'],
+      ['keep-partial/small.txt', 'downloaded'],
+    ]);
+    expect(existsSync(join(dest, 'k', 'big.bin'))).toBe(false);
+    expect((await readdir(join(dest, 'k', '.wharf', 'partial'))).sort()).toHaveLength(2);
+
+    const second = await fetchInto(dest, options);
+    expect(second.stats.failed).toBe(0);
+    expect(second.stats.resumedBytes).toBe(3 * 1024 * 1024);
+    expect(sha256(await readFile(join(dest, 'k', 'big.bin')))).toBe(sha256(big));
+    expect(await readdir(join(dest, 'k', '.wharf', 'partial'))).toEqual([]);
+  });
+});
+
+describe('objects that change while the fetch runs', () => {
+  /** The bucket's store, running `afterListing` once the listing is complete, before any object is read. */
+  async function changingAfterListing(afterListing: () => Promise<void>): Promise<StorageDriver> {
+    const store = await openStorageRoot({ kind: 's3', bucket, key: '', raw: `s3://${bucket}` });
+    return new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'list') {
+          return async function* (prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
+            yield* target.list(prefix, options);
+            await afterListing();
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  it('takes a replaced object whole at its new version, and names a deleted one once as deleted after the listing', async () => {
+    const { DeleteObjectsCommand } = await import('@aws-sdk/client-s3');
+    const big = randomBytes(3 * 1024 * 1024);
+    const bigNow = randomBytes(3 * 1024 * 1024);
+    for (const [key, body] of [
+      ['change/small.txt', 'small before'],
+      ['change/gone.txt', 'gone'],
+      ['change/big.bin', big],
+      ['change/big-gone.bin', big],
+    ] as const) {
+      await put(key, body);
+    }
+    const store = await changingAfterListing(async () => {
+      await put('change/small.txt', 'small after, longer');
+      await put('change/big.bin', bigNow);
+      await adminClient().send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: [{ Key: 'change/gone.txt' }, { Key: 'change/big-gone.bin' }] },
+        }),
+      );
+    });
+    const dest = join(work, 'change');
+    const options = { source: `s3://${bucket}/change`, datasetId: 'c', partSize: 512 * 1024 };
+    try {
+      const result = await fetchInto(dest, { ...options, store });
+      expect(result.files.map((f) => [f.key, f.status, f.error?.code])).toEqual([
+        ['change/big-gone.bin', 'failed', 'NOT_FOUND'],
+        ['change/big.bin', 'downloaded', undefined],
+        ['change/gone.txt', 'failed', 'NOT_FOUND'],
+        ['change/small.txt', 'downloaded', undefined],
+      ]);
+      for (const name of ['big-gone.bin', 'gone.txt']) {
+        const file = result.files.find((f) => f.key === `change/${name}`);
+        expect(file?.error?.message).toBe(`s3://${bucket}/change/${name} was deleted after it was listed`);
+        expect(existsSync(join(dest, 'c', name))).toBe(false);
+      }
+    } finally {
+      await store.close?.();
+    }
+    expect(await readFile(join(dest, 'c', 'small.txt'), 'utf8')).toBe('small after, longer');
+    expect(sha256(await readFile(join(dest, 'c', 'big.bin')))).toBe(sha256(bigNow));
+    // The index took the new versions: a rerun reads nothing.
+    const rerun = await fetchInto(dest, options);
+    expect(rerun.stats.skipped).toBe(2);
+    expect(rerun.stats.requests.reads).toBe(0);
   });
 });
 

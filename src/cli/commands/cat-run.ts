@@ -1,13 +1,23 @@
 import { pipeline } from 'node:stream/promises';
 import { resolveTarget } from '../../app/resolve-target.js';
-import { UsageError } from '../../core/errors.js';
+import { isWharfError, UsageError } from '../../core/errors.js';
 import type { CommandContext } from '../context.js';
 
 export async function cat(ctx: CommandContext, url: string): Promise<void> {
   const target = await resolveTarget(url, 'object', ctx.storage);
-  if (target.isFolder)
-    throw new UsageError(`${url} is a folder or prefix, not an object: use 'wharf ls' to see what is in it`);
-  const body = await target.store.read(target.key, { signal: ctx.signal });
+  const isFolder = new UsageError(
+    `${url} is a folder or prefix, not an object: use 'wharf ls' to see what is in it`,
+  );
+  if (target.isFolder) throw isFolder;
+  const body = await target.store.read(target.key, { signal: ctx.signal }).catch(async (error: unknown) => {
+    // `s3://b/data` for the folder `data/`: say so rather than that no object `data` exists.
+    if (isWharfError(error) && error.code === 'NOT_FOUND' && !error.affectsAll) {
+      for await (const _ of target.store.list(`${target.key}/`, { signal: ctx.signal, delimiter: '/' })) {
+        throw isFolder;
+      }
+    }
+    throw error;
+  });
   try {
     await pipeline(body, process.stdout, { end: false });
   } catch (error) {

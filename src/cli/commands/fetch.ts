@@ -70,7 +70,7 @@ export function registerFetch(program: Command, run: RunAction): void {
     .addHelpText(
       'after',
       `
-Patterns (--include/--exclude) are globs on the key relative to the prefix:
+Patterns (--include/--exclude):
 ${GLOB_DIALECT_HELP}
 
 Every file is downloaded to a temporary file, checked (size; MD5 or multipart ETag; SHA-256 when the

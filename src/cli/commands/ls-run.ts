@@ -10,7 +10,27 @@ export async function ls(ctx: CommandContext, url: string, opts: { recursive?: b
   if (!asObject.isFolder) {
     const info = await asObject.store.stat(asObject.key, { signal });
     if (info) {
-      print(ctx, info, asObject.display(info.key), info.key.slice(info.key.lastIndexOf('/') + 1));
+      const parent = info.key.lastIndexOf('/') + 1;
+      print(ctx, info, asObject.display(info.key), info.key.slice(parent));
+      // `a` may also be a folder (`a/b`): show it too, named from the same parent, as aws s3 ls does.
+      if (asObject.location.kind === 's3') {
+        const folder = `${info.key}/`;
+        for await (const below of asObject.store.list(
+          folder,
+          opts.recursive ? { signal } : { signal, delimiter: '/' as const },
+        )) {
+          if (!opts.recursive) {
+            print(
+              ctx,
+              { key: folder, size: 0, isPrefix: true },
+              asObject.display(folder),
+              folder.slice(parent),
+            );
+            break;
+          }
+          print(ctx, below, asObject.display(below.key), below.key.slice(parent));
+        }
+      }
       return;
     }
     if (asObject.location.kind === 'local')

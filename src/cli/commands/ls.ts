@@ -11,6 +11,7 @@ export function registerLs(program: Command, run: RunAction): void {
       'after',
       `
 Output: one line per object: modified time, size in bytes, key relative to URL; folders as "PRE name/".
+A URL naming an object shows its name; if that name is also a folder (a and a/b), the folder follows.
 With --json: one JSON object per line {key, size, lastModified, etag, url}.
 
 Examples:
