@@ -825,14 +825,18 @@ function ReleaseSection(props: {
       ) : release.data ? (
         <p class="muted">No release actions yet.</p>
       ) : null}
-      {isAdmin && status === 'NOT_RELEASED' ? <RequestApproval base={base} onDone={props.onChanged} /> : null}
+      {isAdmin && status === 'NOT_RELEASED' ? (
+        <RequestApproval base={base} me={me} onDone={props.onChanged} />
+      ) : null}
       {isApprover ? <Decide base={base} onDone={props.onChanged} /> : null}
     </Section>
   );
 }
 
-function RequestApproval({ base, onDone }: { base: string; onDone: (m: string) => void }) {
+function RequestApproval({ base, me, onDone }: { base: string; me: Me | null; onDone: (m: string) => void }) {
   const reviewers = useLoad(() => api<{ items: string[] }>('/reviewers'), []);
+  // A release takes two people: the requester cannot approve it.
+  const others = (reviewers.data?.items ?? []).filter((r) => r !== me?.username);
   const [approver, setApprover] = useState('');
   const [notes, setNotes] = useState('');
   const action = useAction();
@@ -851,8 +855,11 @@ function RequestApproval({ base, onDone }: { base: string; onDone: (m: string) =
     >
       <h3>Request approval</h3>
       <ErrorMessage error={reviewers.error} />
-      {reviewers.data && reviewers.data.items.length === 0 ? (
-        <p class="muted">The reviewer pool is empty: a sys-admin adds reviewers on the Admin page.</p>
+      {reviewers.data && others.length === 0 ? (
+        <p class="muted">
+          No other reviewer is in the pool (you cannot approve your own request): a sys-admin adds reviewers
+          on the Admin page.
+        </p>
       ) : null}
       <div class="field">
         <label for="approver">Reviewer</label>
@@ -862,7 +869,7 @@ function RequestApproval({ base, onDone }: { base: string; onDone: (m: string) =
           onChange={(e) => setApprover((e.currentTarget as HTMLSelectElement).value)}
         >
           <option value="">— choose a reviewer —</option>
-          {(reviewers.data?.items ?? []).map((r) => (
+          {others.map((r) => (
             <option key={r} value={r}>
               {r}
             </option>
