@@ -219,7 +219,7 @@ describe('selectObjects: manifest', () => {
     });
   });
 
-  it('fails with ValidationError naming the entry and both sizes when a size differs', async () => {
+  it('fails with PreconditionFailedError naming the entry and both sizes when a size differs', async () => {
     const store = await storeWith({
       'ds/a': '12345',
       'ds/m.json': unload([['s3://bkt/ds/a', 4]]),
@@ -227,7 +227,7 @@ describe('selectObjects: manifest', () => {
     await expect(
       selectObjects(store, { prefix: 'ds/', manifest: 'm.json', display: (key) => `s3://bkt/${key}` }),
     ).rejects.toMatchObject({
-      code: 'VALIDATION',
+      code: 'PRECONDITION_FAILED',
       message: 'manifest s3://bkt/ds/m.json says s3://bkt/ds/a has 4 bytes, but the store lists 5 bytes',
     });
   });

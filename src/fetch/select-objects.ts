@@ -1,4 +1,10 @@
-import { NotFoundError, UsageError, ValidationError, throwIfAborted } from '../core/errors.js';
+import {
+  NotFoundError,
+  PreconditionFailedError,
+  UsageError,
+  ValidationError,
+  throwIfAborted,
+} from '../core/errors.js';
 import { unsafeKeyReason, joinKey } from '../core/keys.js';
 import type { ObjectInfo, OpOptions, StorageDriver } from '../storage/types.js';
 import { createKeyFilter } from './key-filter.js';
@@ -62,7 +68,7 @@ const MAX_NAMED = 5;
  * Keys that survive but are unsafe as local paths go to `refused` instead of `objects`.
  *
  * Throws UsageError for a bad prefix, pattern or manifest key (before listing), NotFoundError if the manifest
- * lists an object that is not under the prefix, ValidationError if a manifest size differs from the listed
+ * lists an object that is not under the prefix, PreconditionFailedError if a manifest size differs from the listed
  * size or the manifest is malformed, InvalidKeyError for an unsafe manifest entry; errors of the store as they come.
  */
 export async function selectObjects(store: StorageDriver, options: SelectOptions): Promise<Selection> {
@@ -170,7 +176,8 @@ async function applyManifest(
   const wrongSize = entries.find((entry, i) => entry.size !== undefined && entry.size !== selected[i]?.size);
   if (wrongSize) {
     const object = byRelativeKey.get(wrongSize.relativeKey) as SelectedObject;
-    throw new ValidationError(
+    // The data is not in the state the manifest describes (like a timestamp spread): exit 5, not a usage error.
+    throw new PreconditionFailedError(
       `manifest ${shownManifest} says ${ctx.display(object.key)} has ${wrongSize.size} bytes, ` +
         `but the store lists ${object.size} bytes`,
       { hint: 'the object was changed after the manifest was written, or the export is still running' },
