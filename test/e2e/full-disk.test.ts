@@ -162,15 +162,7 @@ describe('a full disk', () => {
     const d = await smallDisk(32, (note) => ctx.skip(note));
     await fillUp(join(d.hostPath, 'filler'));
     const out = join(d.path, 'rows.parquet');
-    const r = await d.wharf([
-      'table',
-      'build',
-      `s3://${bucket}/many/`,
-      '--cache',
-      join(work, 'table-cache'),
-      '--to',
-      out,
-    ]);
+    const r = await buildTableTo(d, out);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
       `wharf: error: writing the table ${out}: no space left on device (free some disk space (or write elsewhere with --to) and build again; nothing was written)`,
@@ -179,19 +171,24 @@ describe('a full disk', () => {
   });
 });
 
+/** `wharf table build` of the many small files into `out`, run on the small disk `d`. */
+function buildTableTo(d: Awaited<ReturnType<typeof smallDisk>>, out: string) {
+  return d.wharf([
+    'table',
+    'build',
+    `s3://${bucket}/many/`,
+    '--cache',
+    join(work, 'table-cache'),
+    '--to',
+    out,
+  ]);
+}
+
 describe('a read-only disk', () => {
   it('wharf table build with the output on it: exit 4, one line naming the table file, not DuckDB on a temporary file', async (ctx) => {
     const d = await smallDisk(32, (note) => ctx.skip(note), { readOnly: true });
     const out = join(d.path, 'rows.parquet');
-    const r = await d.wharf([
-      'table',
-      'build',
-      `s3://${bucket}/many/`,
-      '--cache',
-      join(work, 'table-cache'),
-      '--to',
-      out,
-    ]);
+    const r = await buildTableTo(d, out);
     expect(r.code).toBe(4);
     expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
       `wharf: error: writing the table ${out}: the file system is read-only (choose a path on a writable disk)`,
