@@ -16,8 +16,9 @@ export type {
   ReadInfo,
   MultipartLayout,
   LayoutOptions,
+  DetectOptions,
 } from './storage/types.js';
-export type { S3DriverOptions } from './storage/s3/s3-options.js';
+export type { S3DriverOptions, S3Credentials, ChecksumMode } from './storage/s3/s3-options.js';
 export { MemoryDriver } from './storage/memory/memory-driver.js';
 export { LocalDriver, type LocalDriverOptions } from './storage/local/local-driver.js';
 export { PrefixedDriver } from './storage/prefixed-driver.js';
@@ -34,7 +35,7 @@ export * from './core/errors.js';
 export { assertSafeRelativeKey, joinKey, asFolderPrefix, compareKeys } from './core/keys.js';
 export { runPool } from './core/pool.js';
 export { withRetry, type RetryOptions } from './core/retry.js';
-export type { ProgressSnapshot } from './core/events.js';
+export type { ProgressSnapshot, ProgressListener } from './core/events.js';
 export type { Logger } from './core/logger.js';
 export {
   planTreeCopy,
@@ -53,6 +54,7 @@ export {
 } from './transfer/download/download-file.js';
 export { RequestLimiter } from './transfer/download/request-limiter.js';
 export { SHA256_METADATA_KEY } from './transfer/download/expectations.js';
+export type { FileDigest } from './transfer/download/content-hasher.js';
 export {
   fetchDataset,
   FETCH_DEFAULTS,
@@ -63,13 +65,14 @@ export {
 } from './fetch/fetch-dataset.js';
 export type { FetchEvent } from './fetch/fetch-events.js';
 export type { FetchReason } from './fetch/fetch-decision.js';
+export type { RequestCounts as FetchRequestCounts } from './fetch/instrumented-store.js';
 export {
   selectObjects,
   type SelectOptions,
   type Selection,
   type SelectedObject,
 } from './fetch/select-objects.js';
-export { datasetFingerprint } from './fetch/dataset-id.js';
+export { datasetFingerprint, type DatasetSelector } from './fetch/dataset-id.js';
 export {
   syncFolder,
   type SyncOptions,
@@ -87,7 +90,10 @@ export {
   syncLog,
   type InitOptions,
   type TrashItem,
+  type LinkedStore,
+  type PurgeResult,
 } from './sync/sync-admin.js';
+export type { SyncConfig } from './sync/local-state.js';
 export {
   adoptUntracked,
   type AdoptOptions,
@@ -95,7 +101,7 @@ export {
   type UntrackedObject,
 } from './sync/adopt-untracked.js';
 export { planSync, conflictName, type PlanInput } from './sync/plan-sync.js';
-export { parseMaxDelete, type MaxDelete } from './sync/sync-guards.js';
+export { parseMaxDelete, type MaxDelete, type GuardTrip as SyncGuardTrip } from './sync/sync-guards.js';
 export type {
   SyncPlan,
   SyncAction,
@@ -104,6 +110,11 @@ export type {
   CommitRecord,
   Direction as SyncDirection,
   Prefer as SyncPrefer,
+  ChangeRecord as SyncChangeRecord,
+  SkippedChange as SyncSkippedChange,
+  LocalFile as SyncLocalFile,
+  LocalSnapshot as SyncLocalSnapshot,
+  EntryMap as SyncEntryMap,
 } from './sync/types.js';
 
 import type { StorageDriver } from './storage/types.js';
@@ -146,6 +157,8 @@ export type { SourceSpec, SecretSource, PgConnectionConfig } from './ingest/sour
 export { createJsonLogger, type IngestLogger } from './ingest/json-logger.js';
 export { DEFAULT_LAYOUT as INGEST_DEFAULT_LAYOUT } from './ingest/layout.js';
 export type { IngestState, PendingRun } from './ingest/state.js';
+export type { SchemaChange as IngestSchemaChange } from './ingest/column-types.js';
+export type { WindowBound as IngestWindowBound } from './ingest/postgres/pg-source.js';
 
 // Tables (issue 8): one Parquet table from many small export files. DuckDB loads on first use.
 export {
@@ -158,7 +171,13 @@ export {
 export type { TableEvent } from './tables/table-events.js';
 export type { BadFile } from './tables/prepare-inputs.js';
 export type { ColumnInfo, JsonValue, QueryResult } from './tables/duckdb-session.js';
-export { showTable, queryTable, streamQuery, type TableSummary } from './tables/inspect-table.js';
+export {
+  showTable,
+  queryTable,
+  streamQuery,
+  type TableSummary,
+  type InspectOptions as TableInspectOptions,
+} from './tables/inspect-table.js';
 export { listTables, type KnownTable, type ListTablesOptions } from './tables/list-tables.js';
 export {
   resolveTable,
@@ -169,5 +188,5 @@ export {
   type TablesConfig,
 } from './tables/table-config.js';
 export { PEGA_DATAMART_TABLES, DEFAULT_DATAMART_FOLDER } from './tables/presets.js';
-export { DEFAULT_TABLE_INCLUDE, type TableFormat } from './tables/table-format.js';
+export { DEFAULT_TABLE_INCLUDE, type TableFormat, type RowFormat } from './tables/table-format.js';
 export { loadWharfConfig, type WharfConfig } from './app/wharf-config.js';

@@ -13,7 +13,14 @@ export {
   type CredentialOptions,
   type DatasetTransferOptions,
 } from './datastore.js';
-export { HttpClient, normaliseEndpoint, type FetchFunction, type HttpClientOptions } from './http.js';
+export {
+  HttpClient,
+  normaliseEndpoint,
+  type FetchFunction,
+  type HttpClientOptions,
+  type RequestOptions,
+} from './http.js';
+export type { ProgressSnapshot } from '../core/events.js';
 export { errorFromResponse, TransferFailedError, type FailedTransfer } from './errors.js';
 export { DatasetFilesDriver } from './dataset-files-driver.js';
 export type {

@@ -7,6 +7,7 @@ export type {
   DatasetRecord,
   HistoryEntry,
   ReleaseHistoryEntry,
+  ReleaseAction,
   ReleaseStatus,
   SearchHit,
   ListPage,

@@ -23,6 +23,7 @@ export {
   type VersionResult,
   type ReleaseDecision,
   type ReadScope,
+  type ReleaseActionOptions,
 } from './service/datastore-service.js';
 export { PgAccessCatalog } from './catalog/pg-access.js';
 export { datasetFolder, METADATA_FILE, type FolderCopyResult } from './service/dataset-folder.js';

@@ -33,8 +33,13 @@ export interface StorageDriver {
    * promise pauses the transfer until it settles), so a store can read into reused memory instead of allocating a
    * buffer per chunk. Resolves once every byte went to the sink. `onInfo` runs before the first byte. Errors as
    * `read`; what the sink throws is rethrown as it is. Optional: callers fall back to `read`.
+   *
+   * The optional operations are `| undefined` properties, not optional methods: a view (PrefixedDriver) exposes
+   * them as getters that may return undefined, which users' `exactOptionalPropertyTypes` would otherwise reject.
    */
-  readInto?(key: string, options: ReadOptions, sink: (bytes: Buffer) => void | Promise<void>): Promise<void>;
+  readInto?:
+    | ((key: string, options: ReadOptions, sink: (bytes: Buffer) => void | Promise<void>) => Promise<void>)
+    | undefined;
 
   /**
    * Stores `body` at `key`. Visibility is atomic: readers see the old object or the complete new one, never a part.
@@ -52,20 +57,21 @@ export interface StorageDriver {
    * Optional: stores without multipart uploads do not have it. Throws NotFoundError if the key is absent,
    * PreconditionFailedError if `ifMatch` is given and the object's ETag differs.
    */
-  multipartLayout?(key: string, options?: LayoutOptions): Promise<MultipartLayout | undefined>;
+  multipartLayout?:
+    ((key: string, options?: LayoutOptions) => Promise<MultipartLayout | undefined>) | undefined;
 
   /** Server-side copy within this store (present iff `capabilities.serverSideCopy`). Throws NotFoundError if `src` is absent. */
-  copy?(src: string, dst: string, options?: CopyOptions): Promise<ObjectInfo>;
+  copy?: ((src: string, dst: string, options?: CopyOptions) => Promise<ObjectInfo>) | undefined;
 
   /** A URL that grants GET (or PUT) on one key without credentials, until it expires (present iff `capabilities.presign`). */
-  presign?(key: string, options: PresignOptions): Promise<string>;
+  presign?: ((key: string, options: PresignOptions) => Promise<string>) | undefined;
 
   /**
    * The file a key is stored in, for stores whose objects are files in a local folder (`''`: the folder itself),
    * so a copy into the store can download straight into it with the ranged, verified, resumable engine. Optional.
    * Throws InvalidKeyError as `write` would.
    */
-  localPath?(key: string): string;
+  localPath?: ((key: string) => string) | undefined;
 
   /** Probes the store for optional features (conditional writes, checksums) and returns refined capabilities. */
   detectCapabilities?(options?: DetectOptions): Promise<DriverCapabilities>;

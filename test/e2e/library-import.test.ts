@@ -38,6 +38,14 @@ describe('package entries', () => {
     expect(exports).not.toContain('DatastoreService');
   });
 
+  it("import 'wharf' loads neither the AWS SDK, pg nor DuckDB (they load when a store, catalog or table needs them)", async () => {
+    const { modules } = await importEntry('index.js');
+    const heavy = modules.filter((m) =>
+      /\/node_modules\/(@aws-sdk|@smithy|pg|pg-[\w-]+|@duckdb)\/|^vendor\//.test(m),
+    );
+    expect(heavy).toEqual([]);
+  });
+
   it("import 'wharf/datastore' offers the registry library", async () => {
     const { exports } = await importEntry('datastore-api.js');
     expect(exports).toEqual(
