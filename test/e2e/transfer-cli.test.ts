@@ -116,3 +116,45 @@ describe('wharf cp: Content-Type and metadata', () => {
     expect(down.code, down.stderr).toBe(0);
   });
 });
+
+describe('wharf rm', () => {
+  it('of a prefix named without its trailing / asks for --recursive (exit 2), as cp and cat say, and deletes nothing', async () => {
+    await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: 'rmp/logs/a.txt', Body: 'a' }));
+    const r = await wharf(['rm', `s3://${bucket}/rmp/logs`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `wharf: error: s3://${bucket}/rmp/logs is a prefix, not one object: add --recursive to delete everything under it`,
+    );
+    expect(await head('rmp/logs/a.txt')).toBeDefined();
+    expect((await wharf(['rm', `s3://${bucket}/rmp/log`])).code).toBe(3);
+  });
+
+  it('-r of a whole bucket needs --yes without a terminal (exit 2, nothing deleted); --dry-run and a prefix do not', async () => {
+    const scratch = await createTestBucket('xfer-rm');
+    try {
+      for (const key of ['a.txt', 'p/b.txt', 'p/c.txt'])
+        await adminClient().send(new PutObjectCommand({ Bucket: scratch, Key: key, Body: key }));
+      for (const url of [`s3://${scratch}`, `s3://${scratch}/`]) {
+        const refused = await wharf(['rm', '-r', url]);
+        expect(refused.code, refused.stderr).toBe(2);
+        expect(refused.stderr).toContain(`rm -r of the whole bucket ${scratch} needs confirmation`);
+        expect(refused.stderr).toContain('--yes');
+      }
+      expect(await head('a.txt', scratch)).toBeDefined();
+      const dry = await wharf(['rm', '-r', '--dry-run', `s3://${scratch}`]);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout.trim().split('\n')).toEqual([
+        `would delete s3://${scratch}/a.txt`,
+        `would delete s3://${scratch}/p/b.txt`,
+        `would delete s3://${scratch}/p/c.txt`,
+      ]);
+      expect((await wharf(['rm', '-r', `s3://${scratch}/p`])).code).toBe(0);
+      expect(await head('p/b.txt', scratch)).toBeUndefined();
+      const yes = await wharf(['rm', '-r', '--yes', `s3://${scratch}/`]);
+      expect(yes.code, yes.stderr).toBe(0);
+      expect(await head('a.txt', scratch)).toBeUndefined();
+    } finally {
+      await deleteTestBucket(scratch);
+    }
+  });
+});
