@@ -158,3 +158,39 @@ describe('wharf rm', () => {
     }
   });
 });
+
+describe('wharf presign', () => {
+  it('a GET URL for a missing object is refused (exit 3), for a prefix asks for a key (exit 2); --put needs none', async () => {
+    const missing = await wharf(['presign', `s3://${bucket}/pre/missing.pdf`]);
+    expect(missing.code).toBe(3);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr.trim()).toBe(
+      `wharf: error: s3://${bucket}/pre/missing.pdf does not exist (a download URL for it would answer 404; for an upload URL add --put)`,
+    );
+    await adminClient().send(new PutObjectCommand({ Bucket: bucket, Key: 'pre/folder/a.txt', Body: 'a' }));
+    expect((await wharf(['presign', `s3://${bucket}/pre/folder`])).code).toBe(2);
+    const put = await wharf(['presign', '--put', `s3://${bucket}/pre/missing.pdf`]);
+    expect(put.code, put.stderr).toBe(0);
+    const typeWithoutPut = await wharf([
+      'presign',
+      '--content-type',
+      'text/csv',
+      `s3://${bucket}/pre/folder/a.txt`,
+    ]);
+    expect(typeWithoutPut.code).toBe(2);
+    expect(typeWithoutPut.stderr).toContain('--content-type goes with --put');
+  });
+
+  it('URLs for keys with spaces, unicode, + and % work for GET and PUT', async () => {
+    for (const name of ['sp ace.txt', 'ünï çødé.txt', 'a+b.txt', '100%.txt', 'q?x#y&z=1.txt']) {
+      const url = `s3://${bucket}/pre/odd/${name}`;
+      const put = await wharf(['presign', '--put', url]);
+      expect((await fetch(put.stdout.trim(), { method: 'PUT', body: name })).status, name).toBe(200);
+      const get = await wharf(['presign', '--expires', '90s', url]);
+      expect(get.code, get.stderr).toBe(0);
+      const response = await fetch(get.stdout.trim());
+      expect(response.status, name).toBe(200);
+      expect(await response.text()).toBe(name);
+    }
+  });
+});
