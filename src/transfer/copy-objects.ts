@@ -1,12 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { contentTypeFor } from '../core/content-type.js';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import { isWharfError, throwIfAborted, toWharfError, UsageError, WharfError } from '../core/errors.js';
 import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { memoisedMakeDir } from '../core/make-dir.js';
 import { withRetry } from '../core/retry.js';
-import type { ObjectInfo, StorageDriver } from '../storage/types.js';
+import type { ObjectInfo, ReadInfo, StorageDriver } from '../storage/types.js';
 import type { CopyEvent } from './copy-events.js';
 import { openRunStaging, STAGING_FOLDER, type RunStaging } from './copy-staging.js';
 import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
@@ -305,9 +306,21 @@ async function copyOne(
 ): Promise<ObjectInfo> {
   const o = signal ? { signal } : {};
   if (serverSide && dest.copy) return dest.copy(item.sourceKey, item.destKey, o);
-  const body = await source.read(item.sourceKey, o);
+  let info: ReadInfo | undefined;
+  const body = await source.read(item.sourceKey, { ...o, onInfo: (i) => (info = i) });
+  // What a server-side copy keeps, kept here too: the source's Content-Type and user metadata (a local file has
+  // neither: its type comes from its name, as aws-cli and rclone give one).
+  const contentType = info?.contentType ?? contentTypeFor(item.sourceKey);
+  const metadata =
+    info?.metadata !== undefined && Object.keys(info.metadata).length > 0 ? info.metadata : undefined;
   try {
-    return await dest.write(item.destKey, body, { ...o, size: item.size, onProgress });
+    return await dest.write(item.destKey, body, {
+      ...o,
+      size: item.size,
+      onProgress,
+      ...(contentType !== undefined ? { contentType } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+    });
   } finally {
     body.destroy();
   }

@@ -23,7 +23,9 @@ export function registerCp(program: Command, run: RunAction): void {
       'after',
       `
 Files appear at their final path only when complete (temporary file + fsync + rename locally,
-atomic PUT or multipart completion on S3). Copies within one bucket run server-side.
+atomic PUT or multipart completion on S3). Copies within one bucket run server-side. Existing files and
+objects at the destination are replaced. Uploads get a Content-Type from the file's extension; copies between
+buckets keep the source's Content-Type and metadata. A file that is written to while it is copied fails (exit 5).
 With --recursive, an S3 SRC without a trailing / that names one object (and no prefix) copies that object.
 
 Examples:

@@ -1,5 +1,5 @@
 import { resolveTarget } from '../../app/resolve-target.js';
-import { UnsupportedError, UsageError } from '../../core/errors.js';
+import { NotFoundError, UnsupportedError, UsageError } from '../../core/errors.js';
 import { parseDurationSeconds } from '../../core/units.js';
 import type { CommandContext } from '../context.js';
 import type { PresignFlags } from './presign.js';
@@ -13,7 +13,21 @@ export async function presign(ctx: CommandContext, url: string, opts: PresignFla
       hint: 'presigned URLs need an S3 store (s3://BUCKET/KEY)',
     });
   }
+  if (opts.contentType !== undefined && !opts.put) {
+    throw new UsageError(
+      '--content-type goes with --put (the type an uploader must send); a GET URL has none',
+    );
+  }
   const method = opts.put ? 'PUT' : 'GET';
+  // A download URL for nothing would answer 404 to whoever gets it: a typo is caught here, where it can be fixed.
+  if (method === 'GET' && !(await target.store.stat(target.key, { signal: ctx.signal }))) {
+    for await (const _ of target.store.list(`${target.key}/`, { signal: ctx.signal, delimiter: '/' })) {
+      throw new UsageError(`${url} is a prefix, not one object; presign needs one object key`);
+    }
+    throw new NotFoundError(`${target.display(target.key)} does not exist`, {
+      hint: 'a download URL for it would answer 404; for an upload URL add --put',
+    });
+  }
   const signed = await target.store.presign(target.key, {
     method,
     expiresIn,

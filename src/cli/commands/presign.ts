@@ -18,6 +18,8 @@ export function registerPresign(program: Command, run: RunAction): void {
     .addHelpText(
       'after',
       `
+A download URL is made only for an object that exists (one HEAD request; a missing one is exit 3).
+
 Examples:
   wharf presign s3://my-bucket/reports/q2.pdf --expires 15m
   curl -T data.csv "$(wharf presign --put s3://my-bucket/inbox/data.csv)"`,

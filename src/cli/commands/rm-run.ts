@@ -1,22 +1,28 @@
 import { resolveTarget } from '../../app/resolve-target.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
+import { ask, requireTerminal } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import type { RmOptions } from './rm.js';
 
 const BATCH = 1000;
 
-export async function rm(
-  ctx: CommandContext,
-  url: string,
-  opts: { recursive?: boolean; dryRun?: boolean },
-): Promise<number> {
+export async function rm(ctx: CommandContext, url: string, opts: RmOptions): Promise<number> {
   const { output, signal } = ctx;
   const target = await resolveTarget(url, opts.recursive ? 'folder' : 'object', ctx.storage);
   if (!opts.recursive) {
     if (target.isFolder)
       throw new UsageError(`${url} is a folder or prefix: add --recursive to delete everything under it`);
     const info = await target.store.stat(target.key, { signal });
-    if (!info) throw new NotFoundError(`${target.display(target.key)} does not exist`);
+    if (!info) {
+      // `s3://b/logs` for the prefix `logs/`: say so (as cp and cat do) rather than that no object `logs` exists.
+      for await (const _ of target.store.list(`${target.key}/`, { signal, delimiter: '/' })) {
+        throw new UsageError(
+          `${url} is a prefix, not one object: add --recursive to delete everything under it`,
+        );
+      }
+      throw new NotFoundError(`${target.display(target.key)} does not exist`);
+    }
     report(ctx, target.display(target.key), opts.dryRun === true);
     if (!opts.dryRun) await target.store.delete([target.key], { signal });
     return EXIT.ok;
@@ -32,6 +38,18 @@ export async function rm(
   // would shift S3's continuation tokens under us.
   const keys: string[] = [];
   for await (const info of target.store.list(target.key, { signal })) if (!info.isPrefix) keys.push(info.key);
+  if (!opts.dryRun && !opts.yes && keys.length > 0 && target.location.kind === 's3' && target.key === '') {
+    // A whole bucket is one missing path segment away from `rm -r s3://b/tmp/`: ask, as `sync reset` does.
+    const bucket = target.location.bucket;
+    requireTerminal(`rm -r of the whole bucket ${bucket}`, { dryRun: true });
+    const answer = await ask(
+      `This deletes all ${keys.length} object${keys.length === 1 ? '' : 's'} in s3://${bucket}.\nType ${bucket} to confirm: `,
+    );
+    if (answer.trim() !== bucket) {
+      output.info('not confirmed; nothing was deleted');
+      return EXIT.conflict;
+    }
+  }
   for (const key of keys) {
     report(ctx, target.display(key), opts.dryRun === true);
     batch.push(key);

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -99,6 +99,43 @@ it('a file or folder whose name is not UTF-8 stops the listing with an error nam
       code: 'INVALID_KEY',
       message: expect.stringContaining('its name is not valid UTF-8') as unknown,
     });
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});
+
+it('a read fails at its end when the file was written to meanwhile, and not when it was replaced by a rename', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'wharf-local-torn-'));
+  try {
+    const driver = new LocalDriver({ root: base });
+    const body = Buffer.alloc(4 * 1024 * 1024, 7);
+    await writeFile(join(base, 'f.bin'), body);
+    const rewritten = await driver.read('f.bin');
+    const chunks: Buffer[] = [];
+    const reading = (async () => {
+      for await (const chunk of rewritten) {
+        if (chunks.length === 0) await appendFile(join(base, 'f.bin'), 'more');
+        chunks.push(chunk as Buffer);
+      }
+    })();
+    await expect(reading).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `${join(base, 'f.bin')} changed while it was being read`,
+    });
+
+    await writeFile(join(base, 'f.bin'), body);
+    const replaced = await driver.read('f.bin');
+    let first = true;
+    let size = 0;
+    for await (const chunk of replaced) {
+      if (first)
+        await writeFile(join(base, 'g.bin'), 'other').then(() =>
+          rename(join(base, 'g.bin'), join(base, 'f.bin')),
+        );
+      first = false;
+      size += (chunk as Buffer).length;
+    }
+    expect(size).toBe(body.length);
   } finally {
     await rm(base, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 import { createReadStream, type Stats } from 'node:fs';
 import {
+  type FileHandle,
   copyFile,
   link,
   lstat,
@@ -12,8 +13,9 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { addAbortSignal, Readable } from 'node:stream';
+import { addAbortSignal, pipeline, Readable, Transform } from 'node:stream';
 import {
+  ConflictError,
   InvalidKeyError,
   NotFoundError,
   PreconditionFailedError,
@@ -204,10 +206,10 @@ export class LocalDriver implements StorageDriver {
         fd: handle,
         start,
         end,
-        autoClose: true,
+        autoClose: false,
         signal: options.signal,
       });
-      return stream;
+      return unchangedWhileRead(stream, handle, stats, path);
     } catch (error) {
       await handle.close();
       throw error;
@@ -399,6 +401,33 @@ async function listedStats(path: string): Promise<Stats | undefined> {
   if (!own.isSymbolicLink()) return own;
   const target = await stat(path).catch(() => undefined); // dangling or looping: not listed
   return target?.isFile() ? target : undefined;
+}
+
+/**
+ * The bytes of `stream`, failing at their end if the open file was written to meanwhile (its size or mtime
+ * moved): a writer that copies a file being rewritten must not store a mix of two versions as if it were one.
+ * A file replaced by a rename is not affected (the open handle keeps the version it opened; its ctime
+ * moves as the old name goes, so ctime is not compared). Closes `handle`.
+ */
+function unchangedWhileRead(stream: Readable, handle: FileHandle, opened: Stats, path: string): Readable {
+  const checked = new Transform({
+    transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk),
+    flush: (callback) => {
+      handle.stat().then(
+        (now) =>
+          callback(
+            now.size === opened.size && now.mtimeMs === opened.mtimeMs
+              ? null
+              : new ConflictError(`${path} changed while it was being read`, {
+                  hint: 'try again once whatever writes to it has finished',
+                }),
+          ),
+        (error: unknown) => callback(toWharfError(error, `reading ${path}`)),
+      );
+    },
+  });
+  pipeline(stream, checked, () => void handle.close().catch(() => undefined));
+  return checked;
 }
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {
