@@ -1,4 +1,4 @@
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, fstatSync, type Stats } from 'node:fs';
 import {
   type FileHandle,
   copyFile,
@@ -413,16 +413,20 @@ function unchangedWhileRead(stream: Readable, handle: FileHandle, opened: Stats,
   const checked = new Transform({
     transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk),
     flush: (callback) => {
-      handle.stat().then(
-        (now) =>
-          callback(
-            now.size === opened.size && now.mtimeMs === opened.mtimeMs
-              ? null
-              : new ConflictError(`${path} changed while it was being read`, {
-                  hint: 'try again once whatever writes to it has finished',
-                }),
-          ),
-        (error: unknown) => callback(toWharfError(error, `reading ${path}`)),
+      // fstat of an open file takes microseconds; through the thread pool it cost more than small reads.
+      let now: Stats;
+      try {
+        now = fstatSync(handle.fd);
+      } catch (error) {
+        callback(toWharfError(error, `reading ${path}`));
+        return;
+      }
+      callback(
+        now.size === opened.size && now.mtimeMs === opened.mtimeMs
+          ? null
+          : new ConflictError(`${path} changed while it was being read`, {
+              hint: 'try again once whatever writes to it has finished',
+            }),
       );
     },
   });
