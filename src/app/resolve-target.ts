@@ -56,3 +56,14 @@ export async function resolveTarget(
 export function destinationKeyFor(dest: Target, sourceKey: string): string {
   return dest.isFolder ? joinKey(dest.key, baseName(sourceKey)) : dest.key;
 }
+
+/**
+ * Whether `target.key`, named without its trailing `/`, is a folder or prefix with something under it
+ * (`s3://b/logs` for `logs/...`): the commands that take one object say so instead of "does not exist".
+ */
+export async function namesPrefix(target: Target, signal?: AbortSignal): Promise<boolean> {
+  if (target.key === '') return false;
+  const options = signal ? { signal, delimiter: '/' as const } : { delimiter: '/' as const };
+  for await (const _ of target.store.list(asFolderPrefix(target.key), options)) return true;
+  return false;
+}

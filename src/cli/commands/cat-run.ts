@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { resolveTarget } from '../../app/resolve-target.js';
+import { namesPrefix, resolveTarget } from '../../app/resolve-target.js';
 import { isWharfError, UsageError } from '../../core/errors.js';
 import type { CommandContext } from '../context.js';
 
@@ -12,9 +12,7 @@ export async function cat(ctx: CommandContext, url: string): Promise<void> {
   const body = await target.store.read(target.key, { signal: ctx.signal }).catch(async (error: unknown) => {
     // `s3://b/data` for the folder `data/`: say so rather than that no object `data` exists.
     if (isWharfError(error) && error.code === 'NOT_FOUND' && !error.affectsAll) {
-      for await (const _ of target.store.list(`${target.key}/`, { signal: ctx.signal, delimiter: '/' })) {
-        throw isFolder;
-      }
+      if (await namesPrefix(target, ctx.signal)) throw isFolder;
     }
     throw error;
   });

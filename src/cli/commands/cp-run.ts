@@ -1,6 +1,5 @@
-import { destinationKeyFor, resolveTarget, type Target } from '../../app/resolve-target.js';
+import { destinationKeyFor, namesPrefix, resolveTarget, type Target } from '../../app/resolve-target.js';
 import { aboutSubject, NotFoundError, UsageError, WharfError } from '../../core/errors.js';
-import { asFolderPrefix } from '../../core/keys.js';
 import { formatBytes, formatSeconds } from '../../core/units.js';
 import {
   assertDestinationKey,
@@ -35,7 +34,7 @@ export async function cp(ctx: CommandContext, src: string, dst: string, opts: Cp
       throw new UsageError(`${src} is a folder or prefix: add --recursive to copy everything under it`);
     }
     const found = await singleObjectPlan(source, source.key, dest, signal);
-    if (!found && (await holdsObjects(source, signal))) {
+    if (!found && source.location.kind === 's3' && (await namesPrefix(source, signal))) {
       throw new UsageError(`${src} is a prefix, not one object: add --recursive to copy everything under it`);
     }
     if (!found) throw new NotFoundError(`${source.display(source.key)} does not exist`);
@@ -129,13 +128,6 @@ async function singleObjectPlan(
     ...(info.lastModified ? { lastModified: info.lastModified } : {}),
   };
   return { items: [item], totalBytes: info.size };
-}
-
-/** Whether an S3 source key names a prefix with objects under it (`s3://b/logs` for `logs/...`). */
-async function holdsObjects(source: Target, signal: AbortSignal): Promise<boolean> {
-  if (source.location.kind !== 's3' || source.key === '') return false;
-  for await (const _ of source.store.list(asFolderPrefix(source.key), { signal })) return true;
-  return false;
 }
 
 /** A failed object for scripts: the copy record's names, and the error as `fetch --json` gives it. */

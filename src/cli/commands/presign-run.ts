@@ -1,4 +1,4 @@
-import { resolveTarget } from '../../app/resolve-target.js';
+import { namesPrefix, resolveTarget } from '../../app/resolve-target.js';
 import { NotFoundError, UnsupportedError, UsageError } from '../../core/errors.js';
 import { parseDurationSeconds } from '../../core/units.js';
 import type { CommandContext } from '../context.js';
@@ -21,7 +21,7 @@ export async function presign(ctx: CommandContext, url: string, opts: PresignFla
   const method = opts.put ? 'PUT' : 'GET';
   // A download URL for nothing would answer 404 to whoever gets it: a typo is caught here, where it can be fixed.
   if (method === 'GET' && !(await target.store.stat(target.key, { signal: ctx.signal }))) {
-    for await (const _ of target.store.list(`${target.key}/`, { signal: ctx.signal, delimiter: '/' })) {
+    if (await namesPrefix(target, ctx.signal)) {
       throw new UsageError(`${url} is a prefix, not one object; presign needs one object key`);
     }
     throw new NotFoundError(`${target.display(target.key)} does not exist`, {

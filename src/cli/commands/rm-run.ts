@@ -1,4 +1,4 @@
-import { resolveTarget } from '../../app/resolve-target.js';
+import { namesPrefix, resolveTarget } from '../../app/resolve-target.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import { ask, requireTerminal } from '../confirm.js';
 import type { CommandContext } from '../context.js';
@@ -16,7 +16,7 @@ export async function rm(ctx: CommandContext, url: string, opts: RmOptions): Pro
     const info = await target.store.stat(target.key, { signal });
     if (!info) {
       // `s3://b/logs` for the prefix `logs/`: say so (as cp and cat do) rather than that no object `logs` exists.
-      for await (const _ of target.store.list(`${target.key}/`, { signal, delimiter: '/' })) {
+      if (await namesPrefix(target, signal)) {
         throw new UsageError(
           `${url} is a prefix, not one object: add --recursive to delete everything under it`,
         );
