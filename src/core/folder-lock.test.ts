@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,9 +89,19 @@ describe('lockDatasetFolder', () => {
     expect(await readFile(lockPath, 'utf8')).toBe('{"pid": 12');
   });
 
-  it('fails with the file-system error when the state folder is missing', async () => {
+  it('takes over a lock still empty a minute after it was made: its maker died before writing it', async () => {
+    await writeFile(lockPath, '');
+    const longAgo = new Date(Date.now() - 61_000);
+    await utimes(lockPath, longAgo, longAgo);
+    const release = await lockFolder(stateDir, '/data/ds');
+    expect(JSON.parse(await readFile(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
+    await release();
+  });
+
+  it('fails with one line naming the folder when the state folder is missing', async () => {
     await expect(lockFolder(join(stateDir, 'missing'), '/data/ds')).rejects.toMatchObject({
-      code: 'ENOENT',
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('locking /data/ds') as unknown,
     });
   });
 });

@@ -1,7 +1,7 @@
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ConflictError } from './errors.js';
+import { ConflictError, toWharfError } from './errors.js';
 
 /**
  * An exclusive lock on a folder Wharf manages (`<stateDir>/lock`, created with O_EXCL) so two runs never write
@@ -15,17 +15,13 @@ export async function lockFolder(
 ): Promise<() => Promise<void>> {
   const path = join(stateDir, 'lock');
   for (let attempt = 0; attempt < 2; attempt++) {
+    let fh: FileHandle;
     try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(
-        JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
-      );
-      await fh.close();
-      return () => rm(path, { force: true });
+      fh = await open(path, 'wx');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw toWharfError(error, `locking ${folder}`);
       const holder = await readHolder(path);
-      if (holder && holder.host === hostname() && !isRunning(holder.pid)) {
+      if (holder === 'abandoned' || (holder && holder.host === hostname() && !isRunning(holder.pid))) {
         await rm(path, { force: true });
         continue;
       }
@@ -34,20 +30,39 @@ export async function lockFolder(
         { hint: `wait for it to finish; if it is gone, delete ${path}` },
       );
     }
+    try {
+      await fh.writeFile(
+        JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+      );
+      await fh.close();
+      return () => rm(path, { force: true });
+    } catch (error) {
+      // A lock without its holder (the disk filled as it was written) would stop every later run.
+      await fh.close().catch(() => undefined);
+      await rm(path, { force: true }).catch(() => undefined);
+      throw toWharfError(error, `writing the lock file ${path}`);
+    }
   }
   throw new ConflictError(`could not lock ${folder}`, { hint: `delete ${path} if no ${command} is running` });
 }
 
-async function readHolder(path: string): Promise<{ pid: number; host: string } | undefined> {
+/**
+ * The lock's holder; `abandoned` for a lock that is still empty or unreadable a while after it was made (a holder
+ * writes it right after creating it, so that one died in between); undefined while it may still be being written.
+ */
+async function readHolder(path: string): Promise<{ pid: number; host: string } | 'abandoned' | undefined> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as { pid?: unknown; host?: unknown };
     if (typeof parsed.pid === 'number' && typeof parsed.host === 'string')
       return { pid: parsed.pid, host: parsed.host };
   } catch {
-    // Unreadable or half-written: treat as held by an unknown process.
+    // Unreadable or half-written: judged by its age below.
   }
-  return undefined;
+  const made = await stat(path).catch(() => undefined);
+  return made && Date.now() - made.mtimeMs > UNWRITTEN_LOCK_MS ? 'abandoned' : undefined;
 }
+
+const UNWRITTEN_LOCK_MS = 60_000;
 
 function isRunning(pid: number): boolean {
   try {

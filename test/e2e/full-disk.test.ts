@@ -18,6 +18,8 @@ let work: string;
 let disk: SmallDisk | undefined;
 const small = new Map<string, Buffer>();
 const blob = randomBytes(2 * 1024 * 1024 + 5);
+/** Above cp's ranged-download threshold (two 8 MiB parts): fetched in parallel ranges into a partial file. */
+const big = randomBytes(17 * 1024 * 1024 + 3);
 const FILES = 120;
 
 beforeAll(async () => {
@@ -31,6 +33,7 @@ beforeAll(async () => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   }
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'blob/blob.bin', Body: blob }));
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'big/big.bin', Body: big }));
 });
 
 afterEach(async () => {
@@ -122,6 +125,52 @@ describe('a full disk', () => {
       expect.stringMatching(/writing .*blob\.bin: no space left on device \(free some disk space/),
     ]);
     expect(await filesUnder(d.hostPath)).toEqual([]);
+  });
+
+  it('wharf fetch onto a disk full to the last page: one line naming the lock file; no lock left to block the rerun', async (ctx) => {
+    const d = await smallDisk(1024, (note) => ctx.skip(note));
+    const filler = join(d.hostPath, 'filler');
+    await fillUp(filler);
+    const dest = join(d.path, 'data');
+    const first = await d.wharf(['fetch', `s3://${bucket}/many/`, dest, '--dataset-id', 'many']);
+    expect(first.code).toBe(1);
+    expect(oneLine(first.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
+      expect.stringMatching(
+        /^wharf: error: writing the lock file .*\/many\/\.wharf\/lock: no space left on device \(/,
+      ),
+    ]);
+
+    await rm(filler);
+    const rerun = await d.wharf(['fetch', '--json', `s3://${bucket}/many/`, dest, '--dataset-id', 'many']);
+    expect(rerun.stderr).not.toMatch(/error/);
+    expect(rerun.code).toBe(0);
+    expect((JSON.parse(rerun.stdout) as { files: unknown[] }).files).toHaveLength(FILES);
+  });
+
+  it('wharf cp of a big object onto a disk that fills: names the file and the kept ranges; the rerun resumes', async (ctx) => {
+    const d = await smallDisk(24 * 1024, (note) => ctx.skip(note));
+    const filler = join(d.hostPath, 'filler');
+    await writeFile(filler, Buffer.alloc(12 * 1024 * 1024));
+    const target = join(d.path, 'copy', 'big.bin');
+    const first = await d.wharf(['cp', `s3://${bucket}/big/big.bin`, target]);
+    expect(first.code).toBe(1);
+    const errors = oneLine(first.stderr).filter((l) => l.startsWith('wharf: error:'));
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^wharf: error: writing .*\/copy\/big\.bin: no space left on device \(free some disk space/,
+      ),
+    ]);
+    expect(errors[0]).toMatch(
+      /already downloaded are kept in .*\.wharf-tmp-partial and the next run resumes from them/,
+    );
+    expect(await filesUnder(join(d.hostPath, 'copy'))).not.toContain('big.bin');
+
+    await rm(filler);
+    const rerun = await d.wharf(['cp', `s3://${bucket}/big/big.bin`, target]);
+    expect(rerun.stderr).not.toMatch(/error/);
+    expect(rerun.code).toBe(0);
+    expect((await readFile(join(d.hostPath, 'copy', 'big.bin'))).equals(big)).toBe(true);
+    expect(await filesUnder(join(d.hostPath, 'copy'))).toEqual(['big.bin']);
   });
 
   it('wharf cp -r onto a disk that fills up: exit 1, one line, not one per object; only complete files landed', async (ctx) => {

@@ -14,6 +14,7 @@ import {
   WharfError,
 } from '../../core/errors.js';
 import { runPool } from '../../core/pool.js';
+import { formatBytes } from '../../core/units.js';
 import { withRetry } from '../../core/retry.js';
 import { sameEtag } from '../../storage/etag.js';
 import type {
@@ -271,9 +272,30 @@ async function downloadWhole(source: DownloadSource, o: DownloadOptions): Promis
   }, retryOptions(o));
 }
 
-/** The store's errors as they are; anything else (a full disk, a folder that went away) names the file. */
+/**
+ * The store's errors as they are; anything else (a full disk, a folder that went away) names the file. A local
+ * write error can reach here already wrapped by the store's read (it wrote into our file while it read), so a
+ * WharfError caused by a file-system errno is named too.
+ */
 function localError(error: unknown, finalPath: string): WharfError {
-  return isWharfError(error) ? error : toWharfError(error, `writing ${finalPath}`);
+  if (!isWharfError(error)) return toWharfError(error, `writing ${finalPath}`);
+  const cause = error.cause as { code?: unknown; syscall?: unknown } | undefined;
+  const local = typeof cause?.code === 'string' && LOCAL_WRITE_ERRORS.has(cause.code);
+  return local && !error.message.includes(finalPath) ? toWharfError(cause, `writing ${finalPath}`) : error;
+}
+
+/** Errno codes only a write can meet: never a store's read (a local store's EACCES or EIO is its own file's). */
+const LOCAL_WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG']);
+
+/** A full disk during a ranged download: the finished ranges stay for the next run, which the hint says. */
+function withPartialKept(error: WharfError, partialDir: string, keptBytes: number): WharfError {
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  if ((code !== 'ENOSPC' && code !== 'EDQUOT') || keptBytes === 0) return error;
+  return new WharfError(error.code, error.message, {
+    cause: error.cause,
+    ...(error.affectsAll ? { affectsAll: true } : {}),
+    hint: `free some disk space and run the command again: the ${formatBytes(keptBytes)} already downloaded are kept in ${partialDir} and the next run resumes from them (delete that folder to get their space back)`,
+  });
 }
 
 /** True when `error` is an ENOENT on the temporary file and the file is not there (its folder was removed). */
@@ -428,7 +450,7 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
       signal,
     );
     await saving;
-    if (checkpointError !== undefined) throw toWharfError(checkpointError);
+    if (checkpointError !== undefined) throw checkpointError;
     throwIfAborted(signal);
     const hashes = await hasher.finish();
     let check: CheckResult;
@@ -462,7 +484,8 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
     const wharfError = localError(error, o.finalPath);
     // A different object version can never be resumed: drop the partial.
     if (wharfError.code === 'PRECONDITION_FAILED') await removeResumeFiles(dataPath, statePath);
-    throw wharfError;
+    const kept = ranges.filter((r) => done.has(r.index)).reduce((n, r) => n + r.end - r.start + 1, 0);
+    throw withPartialKept(wharfError, o.partialDir, kept);
   }
 }
 
