@@ -40,7 +40,13 @@ export function awsSecretsManager(options: SecretsManagerOptions = {}): SecretSo
         const { host: _host, ...sent } = headers;
         response = await fetch(url, { method: 'POST', headers: sent, body, ...(signal ? { signal } : {}) });
       } catch (error) {
-        throw new NetworkError(`cannot reach Secrets Manager at ${url.origin}`, { cause: error });
+        throw new NetworkError(
+          `cannot reach Secrets Manager at ${url.origin} to read secret ${JSON.stringify(name)}${reasonOf(error)}`,
+          {
+            cause: error,
+            hint: 'check the network and AWS_REGION; set AWS_ENDPOINT_URL_SECRETS_MANAGER for another endpoint, or give the database with --source or --source-file instead',
+          },
+        );
       }
       const text = await response.text();
       if (!response.ok) {
@@ -69,6 +75,13 @@ function envCredentials(): { accessKeyId: string; secretAccessKey: string; sessi
   }
   const sessionToken = process.env.AWS_SESSION_TOKEN;
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+}
+
+/** fetch's "fetch failed" says nothing; its cause (ENOTFOUND, ECONNREFUSED, a timeout) does. */
+function reasonOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const reason = typeof cause?.code === 'string' ? cause.code : cause?.message;
+  return typeof reason === 'string' && reason !== '' ? ` (${reason})` : '';
 }
 
 function safeJson(text: string): Record<string, unknown> | undefined {

@@ -93,6 +93,23 @@ describe('source config', () => {
     }
   });
 
+  it('an unreachable Secrets Manager: names the endpoint, the secret and why, and says what to do instead', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const secrets = awsSecretsManager({
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI' },
+    });
+    await expect(resolveSource({ secret: 'prod/shop', secrets })).rejects.toMatchObject({
+      code: 'NETWORK',
+      message: `cannot reach Secrets Manager at http://127.0.0.1:${port} to read secret "prod/shop" (ECONNREFUSED)`,
+      hint: expect.stringContaining('--source or --source-file instead') as unknown,
+    });
+  });
+
   it('signs like AWS Signature V4 (stable for the same input)', () => {
     const input = {
       url: new URL('https://secretsmanager.us-east-1.amazonaws.com/'),
