@@ -27,7 +27,7 @@ export interface DatastoreOptions {
   /** The datastore's URL, e.g. `http://127.0.0.1:8080` (what `wharf serve` prints). */
   endpoint: string;
   /** API token (`wharf token create`); without one the calls are anonymous (metadata-public datasets only). */
-  token?: string;
+  token?: string | undefined;
   /** The fetch to use (default: the global one). */
   fetch?: FetchFunction;
 }

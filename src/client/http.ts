@@ -8,7 +8,7 @@ export interface HttpClientOptions {
   /** Base URL of the datastore, e.g. `http://127.0.0.1:8080` (a path prefix is kept). */
   endpoint: string;
   /** Bearer token: an API token (`wharf_…`) or a dataset token (`wds_…`). Default: none (anonymous). */
-  token?: string;
+  token?: string | undefined;
   fetch?: FetchFunction;
 }
 

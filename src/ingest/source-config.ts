@@ -24,11 +24,11 @@ export interface SecretSource {
  */
 export interface SourceSpec {
   /** `postgres://user:password@host:port/db?sslmode=...` */
-  url?: string;
+  url?: string | undefined;
   /** A file holding a connection URL, or JSON like an RDS secret ({host, port, username, password, dbname}). */
-  file?: string;
+  file?: string | undefined;
   /** The name of an AWS Secrets Manager secret holding RDS-style JSON. */
-  secret?: string;
+  secret?: string | undefined;
   /** How to fetch `secret` (default: AWS Secrets Manager over HTTPS with the usual AWS credentials). */
   secrets?: SecretSource;
 }

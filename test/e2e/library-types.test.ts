@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,32 @@ export type Used = [S3Credentials, ChecksumMode, FetchRequestCounts, DatasetSele
   DatasetRole, RequestOptions];
 `;
 
+/**
+ * The TypeScript examples of the README and docs/, each as a module of the same project, so an example that no
+ * longer compiles (a renamed option, a field a strict project cannot pass) fails here. The values an example
+ * only names (the metadata to mint, another user's client) are declared.
+ */
+const EXAMPLE_PREAMBLE = `declare const metadata: any, draft: any, changed: any;
+declare const asRita: import('wharf/client').Datastore;
+`;
+
+async function docExamples(): Promise<{ name: string; code: string }[]> {
+  const docs = ['README.md', ...(await readdir(join(ROOT, 'docs'))).map((f) => `docs/${f}`)];
+  const examples: { name: string; code: string }[] = [];
+  for (const doc of docs.filter((d) => d.endsWith('.md'))) {
+    const text = await readFile(join(ROOT, doc), 'utf8');
+    let n = 0;
+    for (const match of text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) {
+      n += 1;
+      const name = `example-${doc.replace(/\W+/g, '-')}-${n}.ts`;
+      examples.push({ name, code: `${EXAMPLE_PREAMBLE}${match[1] as string}\nexport {};\n` });
+    }
+  }
+  return examples;
+}
+
+let exampleNames: string[] = [];
+
 beforeAll(async () => {
   project = await mkdtemp(join(tmpdir(), 'wharf-consumer-'));
   await mkdir(join(project, 'node_modules'));
@@ -63,6 +89,9 @@ beforeAll(async () => {
     JSON.stringify({ name: 'consumer', type: 'module', private: true }),
   );
   await writeFile(join(project, 'consumer.ts'), CONSUMER);
+  const examples = await docExamples();
+  for (const example of examples) await writeFile(join(project, example.name), example.code);
+  exampleNames = examples.map((e) => e.name);
   await writeFile(
     join(project, 'tsconfig.json'),
     JSON.stringify({
@@ -77,7 +106,7 @@ beforeAll(async () => {
         noEmit: true,
         types: ['node'],
       },
-      files: ['consumer.ts'],
+      files: ['consumer.ts', ...exampleNames],
     }),
   );
 });
@@ -87,7 +116,8 @@ afterAll(async () => {
 });
 
 describe('the package as a TypeScript dependency', () => {
-  it('offers the types its API names, and its .d.ts files compile under exactOptionalPropertyTypes', () => {
+  it('offers the types its API names, its .d.ts files and the examples of the docs compile under exactOptionalPropertyTypes', () => {
+    expect(exampleNames.length).toBeGreaterThanOrEqual(6);
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     const r = spawnSync(process.execPath, [tsc, '-p', project], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
