@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../src/datastore/catalog/migrate.js';
 import { MIGRATIONS } from '../../src/datastore/catalog/migrations.js';
-import { openPgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
+import { openPgCatalog, type PgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import { testPgUrl } from '../support/test-services.js';
 
@@ -16,7 +16,11 @@ afterAll(async () => {
 });
 
 async function withClient<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: db.url });
+  return withUrl(db.url, work);
+}
+
+async function withUrl<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await work(client);
@@ -143,7 +147,7 @@ describe('datastore catalog migrations', () => {
     try {
       // The scratch database is owned by the test user, and pg_trgm is trusted (PostgreSQL >= 13).
       expect(catalog.fuzzySearch).toBe(true);
-      expect(catalog.migration.trigramSchema).toBeTruthy();
+      expect(catalog.migration.trigramSchema).toBe('wharf_ext');
     } finally {
       await catalog.close();
     }
@@ -156,10 +160,107 @@ describe('datastore catalog migrations', () => {
     }
   });
 
-  it('refuse schema names that are not plain identifiers', async () => {
+  it('refuse schema names that are not plain identifiers, and the schema that holds pg_trgm', async () => {
     await expect(openPgCatalog({ connectionString: db.url, schema: 'x"; DROP TABLE y; --' })).rejects.toThrow(
       /invalid catalog schema name/,
     );
+    await expect(openPgCatalog({ connectionString: db.url, schema: 'wharf_ext' })).rejects.toThrow(
+      'the catalog schema may not be wharf_ext, Wharf keeps pg_trgm there',
+    );
+  });
+});
+
+/** A dataset whose keyword 'bathymetry' a typo ('bathymtery') finds only by trigram similarity. */
+async function seedDataset(client: pg.ClientBase, schema: string): Promise<void> {
+  await client.query(`INSERT INTO ${schema}.registry_entries (id, kind, display_name, data, created_by)
+                      VALUES ('T/1', 'organisation', 'Org', '{}', 'alice')`);
+  await client.query(
+    `INSERT INTO ${schema}.datasets (id, folder, owner, metadata, display_name, keywords_text,
+       description_text, organisation_id, publisher_id)
+     VALUES ('T/2', 'T-2/', 'alice', '{}', 'Seagrass meadow survey', 'seagrass bathymetry', 'Quadrats', 'T/1', 'T/1')`,
+  );
+}
+
+async function typoHits(catalog: { searchDatasets: PgCatalog['searchDatasets'] }): Promise<string[][]> {
+  return (await catalog.searchDatasets('bathymtery', 25)).map((h) => [h.record.id, h.match]);
+}
+
+describe('datastore catalog pg_trgm, shared by the catalogs of one database', () => {
+  it('lives in a schema of its own: dropping one catalog leaves the others their fuzzy search', async () => {
+    const shared = await createScratchDatabase(testPgUrl(), 'ds_trgm_drop');
+    const client = new pg.Client({ connectionString: shared.url });
+    await client.connect();
+    try {
+      const first = await openPgCatalog({ connectionString: shared.url, schema: 'first' });
+      await first.close();
+      const second = await openPgCatalog({ connectionString: shared.url, schema: 'second' });
+      try {
+        await seedDataset(client, 'second');
+        expect(await typoHits(second)).toEqual([['T/2', 'fuzzy']]);
+        // Someone removes the first catalog.
+        await client.query('DROP SCHEMA first CASCADE');
+        const indexes = await client.query(
+          `SELECT schemaname FROM pg_indexes WHERE indexname = 'search_words_fuzzy'`,
+        );
+        expect(indexes.rows).toEqual([{ schemaname: 'second' }]);
+        // The running catalog keeps finding typos (before, every search failed: "function similarity … does not exist").
+        expect(await typoHits(second)).toEqual([['T/2', 'fuzzy']]);
+        expect(second.migration.trigramSchema).toBe('wharf_ext');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await client.end();
+      await shared.drop();
+    }
+  });
+
+  it('is created once when catalogs of a fresh database start at the same moment', async () => {
+    const shared = await createScratchDatabase(testPgUrl(), 'ds_trgm_race');
+    try {
+      const catalogs = await Promise.all(
+        ['one', 'two', 'three'].map((schema) => openPgCatalog({ connectionString: shared.url, schema })),
+      );
+      await Promise.all(catalogs.map((c) => c.close()));
+      expect(catalogs.map((c) => [c.fuzzySearch, c.migration.trigramSchema])).toEqual(
+        Array.from({ length: 3 }, () => [true, 'wharf_ext']),
+      );
+    } finally {
+      await shared.drop();
+    }
+  });
+
+  it('found in a catalog schema (older Wharf), stays while another session may depend on it and keeps working', async () => {
+    const shared = await createScratchDatabase(testPgUrl(), 'ds_trgm_legacy');
+    // An older Wharf's catalog: pg_trgm created in its schema, and a running process of it (its search_path
+    // names that schema) — any session that is not this version's catalog.
+    const older = new pg.Client({ connectionString: shared.url });
+    await older.connect();
+    try {
+      await withUrl(shared.url, async (c) => {
+        await c.query('CREATE SCHEMA legacy; CREATE EXTENSION pg_trgm WITH SCHEMA legacy');
+        await runMigrations(c, 'legacy');
+      });
+      await older.query('SET search_path TO legacy');
+      await seedDataset(older, 'legacy');
+      const catalogs = [
+        await openPgCatalog({ connectionString: shared.url, schema: 'legacy' }),
+        await openPgCatalog({ connectionString: shared.url, schema: 'newer' }),
+      ];
+      try {
+        expect(catalogs.map((c) => c.migration.trigramSchema)).toEqual(['legacy', 'legacy']);
+        expect(await typoHits(catalogs[0]!)).toEqual([['T/2', 'fuzzy']]);
+        await seedDataset(older, 'newer');
+        expect(await typoHits(catalogs[1]!)).toEqual([['T/2', 'fuzzy']]);
+        const old = await older.query(`SELECT similarity('bathymetry', 'bathymtery') > 0.3 AS close`);
+        expect(old.rows).toEqual([{ close: true }]);
+      } finally {
+        await Promise.all(catalogs.map((c) => c.close()));
+      }
+    } finally {
+      await older.end();
+      await shared.drop();
+    }
   });
 });
 

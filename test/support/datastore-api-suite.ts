@@ -863,6 +863,18 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         body: { approver: 'bob' },
       });
       expect(notReviewer.status).toBe(400);
+      // An empty approver is one problem, said once (not also "must be a user name …").
+      const empty = await call('POST', `${at(id)}/release/request`, { as: 'alice', body: { approver: '' } });
+      expect([empty.status, empty.body.error.message, empty.body.error.issues]).toEqual([
+        400,
+        'request body is invalid (1 problem):\n  approver: must not be empty',
+        [{ path: 'approver', message: 'must not be empty' }],
+      ]);
+      const emptyFilter = await call('GET', '/datasets?approver=', { as: 'alice' });
+      expect([emptyFilter.status, emptyFilter.body.error.issues]).toEqual([
+        400,
+        [{ path: 'approver', message: 'must not be empty' }],
+      ]);
       expect(
         (await call('POST', `${at(id)}/release/request`, { as: 'bob', body: { approver: 'rita' } })).status,
       ).toBe(403);

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { WharfError } from '../../core/errors.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { quoteIdent } from './sql-ident.js';
+import { enableTrigram, EXTENSION_SCHEMA } from './trigram.js';
 
 export interface MigrationReport {
   /** Versions this call applied (empty when the schema was already current). */
@@ -12,10 +14,7 @@ export interface MigrationReport {
   trigramSchema?: string;
 }
 
-/** A quoted SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+export { quoteIdent };
 
 /**
  * Brings `schema` up to date: creates it if needed, then applies every migration not yet recorded in
@@ -24,14 +23,24 @@ export function quoteIdent(name: string): string {
  * to do. An applied migration whose SQL changed since is refused (checksum mismatch) rather than ignored.
  *
  * Afterwards it tries to enable `pg_trgm` for fuzzy search (a trusted extension since PostgreSQL 13, so a
- * database owner may create it); without the privilege or the extension the catalog falls back to prefix
- * matching. That step is repeated at every start, so granting the extension later enables it.
+ * database owner may create it) in a schema of its own, `wharf_ext` (see `trigram.ts`); without the
+ * privilege or the extension the catalog falls back to prefix matching. That step is repeated at every
+ * start, so granting the extension later enables it.
  */
 export async function runMigrations(
   client: pg.ClientBase,
   schema: string,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<MigrationReport> {
+  if (schema === EXTENSION_SCHEMA) {
+    throw new WharfError(
+      'USAGE',
+      `the catalog schema may not be ${EXTENSION_SCHEMA}, Wharf keeps pg_trgm there`,
+      {
+        hint: 'choose another schema for the catalog',
+      },
+    );
+  }
   const s = quoteIdent(schema);
   const lockKey = `wharf-datastore-migrations:${schema}`;
   await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
@@ -92,36 +101,4 @@ export async function runMigrations(
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
   }
-}
-
-async function trigramLocation(client: pg.ClientBase): Promise<string | undefined> {
-  const found = await client.query<{ nspname: string }>(
-    `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`,
-  );
-  return found.rows[0]?.nspname;
-}
-
-/** Enables pg_trgm and the trigram index if possible; returns the extension's schema, or undefined. */
-async function enableTrigram(client: pg.ClientBase, schema: string): Promise<string | undefined> {
-  let location = await trigramLocation(client);
-  if (location === undefined) {
-    const available = await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'`);
-    if (available.rowCount === 0) return undefined;
-    await client.query('BEGIN');
-    try {
-      await client.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA ${quoteIdent(schema)}`);
-      await client.query('COMMIT');
-    } catch {
-      // No privilege (not the database owner, PostgreSQL < 13): fuzzy search falls back, see docs/datastore.md.
-      await client.query('ROLLBACK');
-    }
-    // Re-read: a concurrent starter (of another schema) may have created it meanwhile.
-    location = await trigramLocation(client);
-    if (location === undefined) return undefined;
-  }
-  await client.query(`SET search_path TO ${quoteIdent(schema)}, ${quoteIdent(location)}`);
-  await client.query(
-    'CREATE INDEX IF NOT EXISTS search_words_fuzzy ON search_words USING gin (word gin_trgm_ops)',
-  );
-  return location;
 }

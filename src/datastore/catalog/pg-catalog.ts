@@ -13,6 +13,7 @@ import type {
 import type { DatasetMetadata } from '../model/metadata.js';
 import { quoteIdent, runMigrations, type MigrationReport } from './migrate.js';
 import { named, PgAccessCatalog, visibilityCondition } from './pg-access.js';
+import { CATALOG_APPLICATION_NAME, EXTENSION_SCHEMA } from './trigram.js';
 import type {
   AuditEntry,
   AuditFilter,
@@ -55,7 +56,10 @@ export async function openPgCatalog(options: PgCatalogOptions): Promise<PgCatalo
       hint: 'use lower-case letters, digits and underscores, starting with a letter or underscore',
     });
   }
-  const setup = new (await loadPg()).Client({ connectionString: options.connectionString });
+  const setup = new (await loadPg()).Client({
+    connectionString: options.connectionString,
+    application_name: CATALOG_APPLICATION_NAME,
+  });
   let report: MigrationReport;
   try {
     await setup.connect();
@@ -70,15 +74,17 @@ export async function openPgCatalog(options: PgCatalogOptions): Promise<PgCatalo
   } finally {
     await setup.end().catch(() => undefined);
   }
+  // EXTENSION_SCHEMA even when pg_trgm is elsewhere (or absent: PostgreSQL skips a missing schema), so that
+  // moving it there later (`trigram.ts`) does not take fuzzy search away from this running catalog.
   const searchPath = [
-    schema,
-    ...(report.trigramSchema && report.trigramSchema !== schema ? [report.trigramSchema] : []),
+    ...new Set([schema, EXTENSION_SCHEMA, ...(report.trigramSchema ? [report.trigramSchema] : [])]),
   ]
     .map(quoteIdent)
     .join(',');
   const pool = new (await loadPg()).Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
+    application_name: CATALOG_APPLICATION_NAME,
     options: `-c search_path=${searchPath} -c TimeZone=UTC -c DateStyle=ISO`,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.

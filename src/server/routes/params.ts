@@ -15,7 +15,8 @@ export const handleParams = z.strictObject({
 
 export const handleId = (p: { prefix: string; number: string }): string => `${p.prefix}/${p.number}`;
 
-export const nonEmpty = z.string().min(1, onlyFormat('must not be empty'));
+/** An empty string stops here: the checks chained after this one would only add a second issue for it. */
+export const nonEmpty = z.string().min(1, { ...onlyFormat('must not be empty'), abort: true });
 
 export const username = nonEmpty
   .max(200)
