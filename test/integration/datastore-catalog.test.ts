@@ -2,9 +2,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../src/datastore/catalog/migrate.js';
 import { MIGRATIONS } from '../../src/datastore/catalog/migrations.js';
-import { openPgCatalog, type PgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
+import { openPgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
 import { testPgUrl } from '../support/test-services.js';
+import { seedTypoDataset, typoHits } from '../support/trigram-fixtures.js';
 
 let db: ScratchDatabase;
 
@@ -170,21 +171,6 @@ describe('datastore catalog migrations', () => {
   });
 });
 
-/** A dataset whose keyword 'bathymetry' a typo ('bathymtery') finds only by trigram similarity. */
-async function seedDataset(client: pg.ClientBase, schema: string): Promise<void> {
-  await client.query(`INSERT INTO ${schema}.registry_entries (id, kind, display_name, data, created_by)
-                      VALUES ('T/1', 'organisation', 'Org', '{}', 'alice')`);
-  await client.query(
-    `INSERT INTO ${schema}.datasets (id, folder, owner, metadata, display_name, keywords_text,
-       description_text, organisation_id, publisher_id)
-     VALUES ('T/2', 'T-2/', 'alice', '{}', 'Seagrass meadow survey', 'seagrass bathymetry', 'Quadrats', 'T/1', 'T/1')`,
-  );
-}
-
-async function typoHits(catalog: { searchDatasets: PgCatalog['searchDatasets'] }): Promise<string[][]> {
-  return (await catalog.searchDatasets('bathymtery', 25)).map((h) => [h.record.id, h.match]);
-}
-
 describe('datastore catalog pg_trgm, shared by the catalogs of one database', () => {
   it('lives in a schema of its own: dropping one catalog leaves the others their fuzzy search', async () => {
     const shared = await createScratchDatabase(testPgUrl(), 'ds_trgm_drop');
@@ -195,7 +181,7 @@ describe('datastore catalog pg_trgm, shared by the catalogs of one database', ()
       await first.close();
       const second = await openPgCatalog({ connectionString: shared.url, schema: 'second' });
       try {
-        await seedDataset(client, 'second');
+        await seedTypoDataset(client, 'second');
         expect(await typoHits(second)).toEqual([['T/2', 'fuzzy']]);
         // Someone removes the first catalog.
         await client.query('DROP SCHEMA first CASCADE');
@@ -242,7 +228,7 @@ describe('datastore catalog pg_trgm, shared by the catalogs of one database', ()
         await runMigrations(c, 'legacy');
       });
       await older.query('SET search_path TO legacy');
-      await seedDataset(older, 'legacy');
+      await seedTypoDataset(older, 'legacy');
       const catalogs = [
         await openPgCatalog({ connectionString: shared.url, schema: 'legacy' }),
         await openPgCatalog({ connectionString: shared.url, schema: 'newer' }),
@@ -250,7 +236,7 @@ describe('datastore catalog pg_trgm, shared by the catalogs of one database', ()
       try {
         expect(catalogs.map((c) => c.migration.trigramSchema)).toEqual(['legacy', 'legacy']);
         expect(await typoHits(catalogs[0]!)).toEqual([['T/2', 'fuzzy']]);
-        await seedDataset(older, 'newer');
+        await seedTypoDataset(older, 'newer');
         expect(await typoHits(catalogs[1]!)).toEqual([['T/2', 'fuzzy']]);
         const old = await older.query(`SELECT similarity('bathymetry', 'bathymtery') > 0.3 AS close`);
         expect(old.rows).toEqual([{ close: true }]);

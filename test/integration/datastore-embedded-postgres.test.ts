@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from '../../src/datastore/catalog/embedded-postgres.js';
 import { runMigrations } from '../../src/datastore/catalog/migrate.js';
 import { openPgCatalog, type PgCatalog } from '../../src/datastore/catalog/pg-catalog.js';
+import { seedTypoDataset, typoHits } from '../support/trigram-fixtures.js';
 
 let parent: string | undefined;
 let moveParent: string | undefined;
@@ -13,20 +14,6 @@ afterAll(async () => {
   if (parent) await rm(parent, { recursive: true, force: true });
   if (moveParent) await rm(moveParent, { recursive: true, force: true });
 });
-
-async function typoHits(catalog: PgCatalog): Promise<string[][]> {
-  return (await catalog.searchDatasets('bathymtery', 25)).map((h) => [h.record.id, h.match]);
-}
-
-async function seedDataset(client: pg.ClientBase, schema: string): Promise<void> {
-  await client.query(`INSERT INTO ${schema}.registry_entries (id, kind, display_name, data, created_by)
-                      VALUES ('T/1', 'organisation', 'Org', '{}', 'alice')`);
-  await client.query(
-    `INSERT INTO ${schema}.datasets (id, folder, owner, metadata, display_name, keywords_text,
-       description_text, organisation_id, publisher_id)
-     VALUES ('T/2', 'T-2/', 'alice', '{}', 'Seagrass meadow survey', 'seagrass bathymetry', 'Quadrats', 'T/1', 'T/1')`,
-  );
-}
 
 describe('embedded PostgreSQL', () => {
   it('initialises once, serves the catalog, and keeps the data across restarts', async () => {
@@ -81,14 +68,14 @@ describe('embedded PostgreSQL', () => {
       await setup.connect();
       await setup.query('CREATE SCHEMA wharf; CREATE EXTENSION pg_trgm WITH SCHEMA wharf');
       await runMigrations(setup, 'wharf');
-      await seedDataset(setup, 'wharf');
+      await seedTypoDataset(setup, 'wharf');
       await setup.end();
       await older.query('SET search_path TO wharf');
 
       // Upgraded replicas of two catalogs start while the older process runs: nothing moves.
       catalogs.push(await openPgCatalog({ connectionString: server.url, schema: 'other' }));
       expect(catalogs[0]!.migration.trigramSchema).toBe('wharf');
-      await seedDataset(older, 'other');
+      await seedTypoDataset(older, 'other');
       expect(await typoHits(catalogs[0]!)).toEqual([['T/2', 'fuzzy']]);
       expect((await older.query(`SELECT similarity('kelp', 'kelps') > 0 AS ok`)).rows).toEqual([
         { ok: true },
