@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -289,5 +289,29 @@ describe('buildTable with Parquet sources (local)', () => {
       { include: undefined },
     );
     expect(result.sourceFiles.map((f) => f.key)).toEqual(['a.ndjson']);
+  });
+
+  it('refuses to write the table where its own selection would read it back', async () => {
+    const src = join(work, 'self', 'src');
+    await put(src, { 'a.parquet': { parquet: `SELECT 1 AS id` } });
+    const options = { source: src, cache: join(work, 'self', 'cache'), include: ['**/*.parquet'] };
+    await expect(buildTable({ ...options, to: join(src, 'tables', 'out.parquet') })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(
+        /^the table would be written among its own source files: tables\/out\.parquet/,
+      ),
+      hint: "write it elsewhere with --to, or leave it out with --exclude 'tables/out.parquet'",
+    });
+    expect(existsSync(join(src, 'tables'))).toBe(false);
+    const result = await buildTable({
+      ...options,
+      to: join(src, 'tables', 'out.parquet'),
+      exclude: ['tables/out.parquet'],
+    });
+    expect(result.rows).toBe(1);
+    // The rebuild reads only the source, not the table it wrote.
+    const again = await buildTable({ ...options, to: result.path, exclude: ['tables/out.parquet'] });
+    expect(again.rows).toBe(1);
+    expect((await readFile(result.path)).subarray(0, 4).toString()).toBe('PAR1');
   });
 });

@@ -1,12 +1,13 @@
 import { createReadStream, statSync } from 'node:fs';
 import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ProgressListener } from '../core/events.js';
 import { isWharfError, NotFoundError, toWharfError, UsageError, WharfError } from '../core/errors.js';
 import { asFolderPrefix, joinKey } from '../core/keys.js';
 import { formatLocation, parseLocation, type Location } from '../core/location.js';
 import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch-dataset.js';
+import { createKeyFilter } from '../fetch/key-filter.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import { DuckError, DuckSession, sqlIdentifier, sqlString, type ColumnInfo } from './duckdb-session.js';
 import { groupBySchema, PARQUET_SCHEMA_CLASH } from './parquet-schemas.js';
@@ -104,7 +105,8 @@ export interface BuildTableResult {
  * The file appears at `to` only when complete (temp + rename locally, one atomic write to S3).
  *
  * Throws NotFoundError (nothing selected, nothing readable), WharfError IO naming a file that cannot be parsed
- * (unless `skipBad`) or could not be fetched, UsageError (bad options, unknown --dedupe-on column), AbortedError.
+ * (unless `skipBad`) or could not be fetched, UsageError (bad options, unknown --dedupe-on column, an output the
+ * selection would read as a source), AbortedError.
  */
 export async function buildTable(options: BuildTableOptions): Promise<BuildTableResult> {
   const started = Date.now();
@@ -117,6 +119,9 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
   if (options.dedupeOn && dedupeOn.length === 0)
     throw new UsageError('--dedupe-on needs at least one column name');
   const include = options.include ?? [...DEFAULT_TABLE_INCLUDE];
+  if (!options.metaFiles) {
+    refuseOutputAmongSources(location, output, createKeyFilter({ include, exclude: options.exclude ?? [] }));
+  }
 
   let fetched: FetchResult;
   try {
@@ -571,6 +576,33 @@ function unreadable(file: BadFile): WharfError {
 
 type Output =
   { kind: 'local'; path: string } | { kind: 's3'; location: Location & { kind: 's3' }; key: string };
+
+/**
+ * Refuses an output inside the source folder that the selection takes (`--include '*.parquet'` with `--to`
+ * that folder): the next build would read the table back as one of its own sources.
+ */
+function refuseOutputAmongSources(source: Location, output: Output, selects: (key: string) => boolean): void {
+  let key: string | undefined;
+  let where: string;
+  if (source.kind === 's3') {
+    const prefix = asFolderPrefix(source.key);
+    where = formatLocation({ ...source, key: '' }, prefix);
+    if (output.kind === 's3' && output.location.bucket === source.bucket && output.key.startsWith(prefix)) {
+      key = output.key.slice(prefix.length);
+    }
+  } else {
+    where = source.path;
+    const inside = output.kind === 'local' ? relative(source.path, output.path) : '';
+    if (inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside)) {
+      key = inside.split(sep).join('/');
+    }
+  }
+  if (key === undefined || !selects(key)) return;
+  throw new UsageError(
+    `the table would be written among its own source files: ${key} under ${where} matches the selection, so the next build would read it back`,
+    { hint: `write it elsewhere with --to, or leave it out with --exclude '${key}'` },
+  );
+}
 
 function resolveOutput(to: string, name: string, cwd: string): Output {
   const location = parseLocation(to, cwd);
