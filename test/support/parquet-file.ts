@@ -18,12 +18,25 @@ export async function writeParquet(path: string, select: string, compression = '
 
 /** The bytes of a Parquet file holding the rows of a DuckDB query (see writeParquet). */
 export async function parquetBytes(select: string, compression = 'zstd'): Promise<Buffer> {
+  return (await parquetFiles([select], compression))[0] as Buffer;
+}
+
+/** The bytes of one Parquet file per query, made in one DuckDB session (see writeParquet). */
+export async function parquetFiles(selects: readonly string[], compression = 'zstd'): Promise<Buffer[]> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-parquet-fixture-'));
+  const session = await DuckSession.open({ threads: 1 });
   try {
-    const path = join(dir, 'fixture.parquet');
-    await writeParquet(path, select, compression);
-    return await readFile(path);
+    const out: Buffer[] = [];
+    for (const [i, select] of selects.entries()) {
+      const path = join(dir, `${i}.parquet`);
+      await session.run(
+        `COPY (${select}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${compression})`,
+      );
+      out.push(await readFile(path));
+    }
+    return out;
   } finally {
+    session.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
