@@ -1,14 +1,16 @@
 import { createReadStream, statSync } from 'node:fs';
 import { mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ProgressListener } from '../core/events.js';
 import { isWharfError, NotFoundError, toWharfError, UsageError, WharfError } from '../core/errors.js';
 import { asFolderPrefix, joinKey } from '../core/keys.js';
 import { formatLocation, parseLocation, type Location } from '../core/location.js';
 import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch-dataset.js';
+import { createKeyFilter } from '../fetch/key-filter.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import { DuckError, DuckSession, sqlIdentifier, sqlString, type ColumnInfo } from './duckdb-session.js';
+import { groupBySchema, PARQUET_SCHEMA_CLASH } from './parquet-schemas.js';
 import { prepareInputs, type BadFile, type LocalSourceFile, type TableInput } from './prepare-inputs.js';
 import {
   FILE_COLUMN,
@@ -19,7 +21,7 @@ import {
   type ReaderGroup,
 } from './read-sql.js';
 import type { TableEvent } from './table-events.js';
-import { DEFAULT_TABLE_INCLUDE, SUPPORTED_NAMES_HELP, type TableFormat } from './table-format.js';
+import { DEFAULT_NAMES_HELP, DEFAULT_TABLE_INCLUDE, type TableFormat } from './table-format.js';
 import { makeDir } from '../core/make-dir.js';
 import { tempPathBeside } from '../core/atomic-file.js';
 
@@ -34,10 +36,13 @@ export interface BuildTableOptions {
   source: string | Location;
   /** The table's name, for the default output file. Default: the last folder of `source`. */
   name?: string;
-  /** Glob patterns relative to the prefix (as `wharf fetch`). Default: every .json/.ndjson/.jsonl/.csv(.gz)/.zip. */
+  /**
+   * Glob patterns relative to the prefix (as `wharf fetch`). Default: every .json/.ndjson/.jsonl/.csv(.gz)/.zip;
+   * Parquet files only when selected here (e.g. `*.parquet`).
+   */
   include?: string[];
   exclude?: string[];
-  /** Row format of every file; `auto` (default) tells it from each file's name. */
+  /** Format of every file; `auto` (default) tells it from each file's name. */
   format?: TableFormat;
   /** Only files with a `.<name>.meta` companion are ready (Pega's export convention). */
   metaFiles?: boolean;
@@ -95,12 +100,13 @@ export interface BuildTableResult {
 /**
  * Builds one Parquet table (zstd) from the many small files under a prefix. Source files come through the fetch
  * engine (cached, incremental, verified), so a rebuild downloads only new or changed files. Files are read by
- * DuckDB: `.json` (array, object or lines), `.ndjson`/`.jsonl`, `.csv`, each optionally `.gz`, and `.zip`
- * archives of them; columns are unioned by name. The file appears at `to` only when complete (temp + rename
- * locally, one atomic write to S3).
+ * DuckDB: `.json` (array, object or lines), `.ndjson`/`.jsonl`, `.csv`, each optionally `.gz`,
+ * `.parquet`/`.parq` (with their own column types), and `.zip` archives of them; columns are unioned by name.
+ * The file appears at `to` only when complete (temp + rename locally, one atomic write to S3).
  *
  * Throws NotFoundError (nothing selected, nothing readable), WharfError IO naming a file that cannot be parsed
- * (unless `skipBad`) or could not be fetched, UsageError (bad options, unknown --dedupe-on column), AbortedError.
+ * (unless `skipBad`) or could not be fetched, UsageError (bad options, unknown --dedupe-on column, an output the
+ * selection would read as a source), AbortedError.
  */
 export async function buildTable(options: BuildTableOptions): Promise<BuildTableResult> {
   const started = Date.now();
@@ -112,12 +118,16 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
   const dedupeOn = (options.dedupeOn ?? []).map((c) => c.trim()).filter((c) => c !== '');
   if (options.dedupeOn && dedupeOn.length === 0)
     throw new UsageError('--dedupe-on needs at least one column name');
+  const include = options.include ?? [...DEFAULT_TABLE_INCLUDE];
+  if (!options.metaFiles) {
+    refuseOutputAmongSources(location, output, createKeyFilter({ include, exclude: options.exclude ?? [] }));
+  }
 
   let fetched: FetchResult;
   try {
     fetched = await fetchDataset({
       source: location,
-      include: options.include ?? [...DEFAULT_TABLE_INCLUDE],
+      include,
       ...(options.exclude ? { exclude: options.exclude } : {}),
       metaFiles: options.metaFiles ?? false,
       ...(options.cache !== undefined ? { dest: options.cache } : {}),
@@ -141,11 +151,11 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
       const where = formatLocation(location, location.kind === 's3' ? asFolderPrefix(location.key) : '');
       const metaRule = options.metaFiles ? ', and only those with a .meta companion (--meta-files)' : '';
       throw new NotFoundError(
-        `no files to build ${name} from under ${where} (looked for ${SUPPORTED_NAMES_HELP}${metaRule})`,
+        `no files to build ${name} from under ${where} (looked for ${DEFAULT_NAMES_HELP}${metaRule})`,
         {
           hint: options.metaFiles
             ? 'check that the export wrote its .meta files (`wharf ls -r`), or build without --meta-files'
-            : 'check the location with `wharf ls -r`, or select files with --include',
+            : "check the location with `wharf ls -r`, or select files with --include (Parquet files: --include '**/*.parquet')",
           cause: error,
         },
       );
@@ -354,12 +364,12 @@ async function loadBatch(
   while (inputs.length > 0) {
     const [first, ...more] = readGroups(inputs);
     try {
-      if (first) await readGroupInto(session, 'batch', first);
+      let groups = first ? await readGroupInto(session, 'batch', first) : 0;
       for (const group of more) {
-        await readGroupInto(session, 'batch_group', group);
+        groups += await readGroupInto(session, 'batch_group', group);
         await appendTable(session, 'batch', 'batch_group');
       }
-      return { inputs, groups: 1 + more.length };
+      return { inputs, groups };
     } catch (error) {
       if (!(error instanceof DuckError)) throw error;
       rounds += 1;
@@ -389,17 +399,46 @@ async function loadBatch(
 }
 
 /**
- * Reads a group of inputs into the temp table `table`. A CSV column DuckDB typed DOUBLE that holds whole numbers
- * past 2^53 was most likely integers longer than 64 bits (20-digit account numbers), which a double keeps only
- * to ~16 digits: the group is read again with that column as text, every digit kept.
+ * Reads a group of inputs into the temp table `table`; returns how many reads it took (more than one when
+ * Parquet files were read by schema, see readParquetGroupInto). A CSV column DuckDB typed DOUBLE that holds
+ * whole numbers past 2^53 was most likely integers longer than 64 bits (20-digit account numbers), which a
+ * double keeps only to ~16 digits: the group is read again with that column as text, every digit kept.
  */
-async function readGroupInto(session: DuckSession, table: string, group: ReaderGroup): Promise<void> {
+async function readGroupInto(session: DuckSession, table: string, group: ReaderGroup): Promise<number> {
+  if (group.format === 'parquet') return readParquetGroupInto(session, table, group);
   await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${groupSql(group)}`);
-  if (group.format !== 'csv') return;
+  if (group.format !== 'csv') return 1;
   const lossy = await roundedIntegerColumns(session, table);
-  if (lossy.length === 0) return;
+  if (lossy.length === 0) return 1;
   const asText = Object.fromEntries(lossy.map((column) => [column, 'VARCHAR']));
   await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${groupSql(group, asText)}`);
+  return 1;
+}
+
+/**
+ * Reads Parquet files into `table` in one read_parquet call. When two files have a column without a common type
+ * (an INTEGER and a STRUCT), which that call cannot combine, the files are read in groups of equal schema and
+ * appended as groups of different formats are (such a column becomes JSON). Returns the number of reads.
+ */
+async function readParquetGroupInto(
+  session: DuckSession,
+  table: string,
+  group: ReaderGroup,
+): Promise<number> {
+  try {
+    await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${groupSql(group)}`);
+    return 1;
+  } catch (error) {
+    if (!(error instanceof DuckError) || !PARQUET_SCHEMA_CLASH.test(error.detail)) throw error;
+    const parts = await groupBySchema(session, group.paths);
+    if (parts.length < 2) throw error;
+    for (const [i, paths] of parts.entries()) {
+      const into = i === 0 ? table : `${table}_part`;
+      await session.run(`CREATE OR REPLACE TEMP TABLE ${into} AS ${groupSql({ ...group, paths })}`);
+      if (i > 0) await appendTable(session, table, into);
+    }
+    return parts.length;
+  }
 }
 
 /** DOUBLE columns of `table` whose finite values are all whole and one at least 2^53 in size. */
@@ -487,21 +526,37 @@ function namedInputs(detail: string, inputs: readonly TableInput[]): Culprit[] {
   for (const input of inputs) {
     if (detail.includes(input.path) && (!best || input.path.length > best.path.length)) best = input;
   }
-  return best ? [{ input: best, bad: { source: best.source, reason: reasonOf(detail, [best]) } }] : [];
+  return best ? [{ input: best, bad: { source: best.source, reason: badReason(detail, best) } }] : [];
 }
 
-/** Reads each input on its own; returns those that fail. Used when DuckDB's message names no file. */
+/**
+ * Reads each input on its own; returns those that fail. Used when DuckDB's message names no file. A Parquet
+ * file's count(*) comes from its footer, so every value is read (hashed) instead: a damaged page fails only then.
+ */
 async function probe(session: DuckSession, inputs: readonly TableInput[]): Promise<Culprit[]> {
   const culprits: Culprit[] = [];
   for (const input of inputs) {
+    const reader = readerCall(input.format, input.gzip, [input.path]);
     try {
-      await session.run(`SELECT count(*) FROM ${readerCall(input.format, input.gzip, [input.path])}`);
+      await session.run(
+        input.format === 'parquet'
+          ? `SELECT bit_xor(hash(*COLUMNS(*))) FROM ${reader}`
+          : `SELECT count(*) FROM ${reader}`,
+      );
     } catch (error) {
       if (!(error instanceof DuckError)) throw error;
-      culprits.push({ input, bad: { source: input.source, reason: reasonOf(error.detail, [input]) } });
+      culprits.push({ input, bad: { source: input.source, reason: badReason(error.detail, input) } });
     }
   }
   return culprits;
+}
+
+/** Why an input cannot be read, from DuckDB's message: DuckDB's Parquet errors often leave out what failed. */
+function badReason(detail: string, input: TableInput): string {
+  const reason = reasonOf(detail, [input]);
+  return input.format === 'parquet'
+    ? `not a readable Parquet file: ${reason.replace(/[:\s]+$/, '')}`
+    : reason;
 }
 
 /** DuckDB's message with input paths replaced by source names and the error class dropped. */
@@ -521,6 +576,33 @@ function unreadable(file: BadFile): WharfError {
 
 type Output =
   { kind: 'local'; path: string } | { kind: 's3'; location: Location & { kind: 's3' }; key: string };
+
+/**
+ * Refuses an output inside the source folder that the selection takes (`--include '*.parquet'` with `--to`
+ * that folder): the next build would read the table back as one of its own sources.
+ */
+function refuseOutputAmongSources(source: Location, output: Output, selects: (key: string) => boolean): void {
+  let key: string | undefined;
+  let where: string;
+  if (source.kind === 's3') {
+    const prefix = asFolderPrefix(source.key);
+    where = formatLocation({ ...source, key: '' }, prefix);
+    if (output.kind === 's3' && output.location.bucket === source.bucket && output.key.startsWith(prefix)) {
+      key = output.key.slice(prefix.length);
+    }
+  } else {
+    where = source.path;
+    const inside = output.kind === 'local' ? relative(source.path, output.path) : '';
+    if (inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside)) {
+      key = inside.split(sep).join('/');
+    }
+  }
+  if (key === undefined || !selects(key)) return;
+  throw new UsageError(
+    `the table would be written among its own source files: ${key} under ${where} matches the selection, so the next build would read it back`,
+    { hint: `write it elsewhere with --to, or leave it out with --exclude '${key}'` },
+  );
+}
 
 function resolveOutput(to: string, name: string, cwd: string): Output {
   const location = parseLocation(to, cwd);

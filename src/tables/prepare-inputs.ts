@@ -68,8 +68,8 @@ interface Candidate {
 
 /**
  * Turns fetched files into numbered inputs: classifies each by name (or the forced format), extracts the
- * readable members of zip archives, and sets aside empty files, files of unknown format and broken archives
- * (the last two as `bad`, with the reason).
+ * readable members of zip archives, and sets aside empty files, files of unknown format, broken archives and
+ * gzip streams, and gzipped Parquet files (the last four as `bad`, with the reason).
  */
 export async function prepareInputs(
   files: readonly LocalSourceFile[],
@@ -130,10 +130,12 @@ export async function prepareInputs(
       }
     }
   }
+  // DuckDB reads Parquet only from a file it can seek in, and Parquet compresses its own pages.
+  const gzippedParquet = new Set(candidates.filter((c) => c.format === 'parquet' && c.gzip && c.size > 0));
   // DuckDB reads a truncated gzip stream without complaint (rows silently missing); check each one whole.
   const broken = new Map<Candidate, string>();
   await runPool(
-    candidates.filter((c) => c.gzip && c.size > 0),
+    candidates.filter((c) => c.gzip && c.size > 0 && !gzippedParquet.has(c)),
     8,
     async (c) => {
       const problem = await gzipProblem(c.target, c.size);
@@ -147,6 +149,8 @@ export async function prepareInputs(
     candidates.filter((c) => c.size > 0 && c.size <= NEAR_EMPTY_MAX && !broken.has(c)),
     8,
     async (c) => {
+      // A Parquet file is binary; one without rows still has its columns.
+      if (c.format === 'parquet') return;
       const bytes = await readFile(c.target);
       if (holdsNoRecords(c.gzip ? gunzipSync(bytes) : bytes, c.format)) blank.add(c);
     },
@@ -154,6 +158,14 @@ export async function prepareInputs(
   );
   const links: { path: string; target: string }[] = [];
   for (const c of candidates) {
+    if (gzippedParquet.has(c)) {
+      result.bad.push({
+        source: c.source,
+        reason:
+          'a gzip-compressed Parquet file cannot be read; store it uncompressed (Parquet compresses its own pages)',
+      });
+      continue;
+    }
     const problem = broken.get(c);
     if (problem !== undefined) {
       result.bad.push({ source: c.source, reason: `not a complete gzip stream: ${problem}` });

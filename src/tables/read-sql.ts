@@ -18,8 +18,8 @@ export function sourceExpression(roots: InputRoots): string {
 }
 
 /**
- * One DuckDB reader call over inputs of the same format and compression. `csvTypes` fixes the type of some CSV
- * columns by name (the others are still detected).
+ * One DuckDB reader call over inputs of the same format and compression (never gzip for Parquet, see
+ * prepareInputs). `csvTypes` fixes the type of some CSV columns by name (the others are still detected).
  */
 export function readerCall(
   format: TableInput['format'],
@@ -28,6 +28,8 @@ export function readerCall(
   csvTypes: Readonly<Record<string, string>> = {},
 ): string {
   const list = `[${paths.map(sqlString).join(', ')}]`;
+  // A Parquet file carries its own column types and compression.
+  if (format === 'parquet') return `read_parquet(${list}, union_by_name = true, filename = '${FILE_COLUMN}')`;
   // sample_size = -1: column types come from every row, not the first 20,480 (a value that only appears further
   // down a big file, "ABC" in a column of numbers, failed the whole file as unparseable).
   const common = `union_by_name = true, filename = '${FILE_COLUMN}', compression = '${gzip ? 'gzip' : 'uncompressed'}', sample_size = -1`;

@@ -11,6 +11,14 @@ describe('fileKind', () => {
     expect(fileKind('dir.json/file')).toEqual({ kind: 'unknown' });
   });
 
+  it('tells Parquet by .parquet and .parq; a gzipped one is still Parquet (prepareInputs refuses it)', () => {
+    expect(fileKind('x/part-0001.PARQUET')).toEqual({ kind: 'rows', format: 'parquet', gzip: false });
+    expect(fileKind('b.parq')).toEqual({ kind: 'rows', format: 'parquet', gzip: false });
+    expect(fileKind('c.parquet.gz')).toEqual({ kind: 'rows', format: 'parquet', gzip: true });
+    expect(fileKind('d.pq')).toEqual({ kind: 'unknown' });
+    expect(fileKind('e.bin', 'parquet')).toEqual({ kind: 'rows', format: 'parquet', gzip: false });
+  });
+
   it('a forced format applies to every name but archives', () => {
     expect(fileKind('e.txt', 'ndjson')).toEqual({ kind: 'rows', format: 'ndjson', gzip: false });
     expect(fileKind('e.data.gz', 'csv')).toEqual({ kind: 'rows', format: 'csv', gzip: true });

@@ -1,12 +1,12 @@
 import { UsageError } from '../core/errors.js';
 
 /** How the rows of a source file are written. */
-export type RowFormat = 'json' | 'ndjson' | 'csv';
+export type RowFormat = 'json' | 'ndjson' | 'csv' | 'parquet';
 
 /** `--format`: `auto` tells each file's format by its name. */
 export type TableFormat = 'auto' | RowFormat;
 
-export const TABLE_FORMATS: readonly TableFormat[] = ['auto', 'json', 'ndjson', 'csv'];
+export const TABLE_FORMATS: readonly TableFormat[] = ['auto', 'json', 'ndjson', 'csv', 'parquet'];
 
 /** What a file is, by its name (and the forced format, if any). */
 export type FileKind =
@@ -20,11 +20,15 @@ const BY_EXTENSION: Record<string, RowFormat> = {
   ndjson: 'ndjson',
   jsonl: 'ndjson',
   csv: 'csv',
+  parquet: 'parquet',
+  parq: 'parquet',
 };
 
 /**
- * The default selection when no `--include` is given: every file Wharf can read, at any depth.
- * (`.meta` companions and other files stay out.)
+ * The default selection when no `--include` is given: every export file Wharf can read, at any depth.
+ * (`.meta` companions and other files stay out.) Parquet files are read only when selected with `--include`:
+ * a table written into its own source folder (`--to` that folder) would otherwise be read back as a source by
+ * the next build.
  */
 export const DEFAULT_TABLE_INCLUDE: readonly string[] = [
   '**/*.json',
@@ -38,8 +42,13 @@ export const DEFAULT_TABLE_INCLUDE: readonly string[] = [
   '**/*.zip',
 ];
 
-export const SUPPORTED_NAMES_HELP =
+/** The names the default selection takes (see DEFAULT_TABLE_INCLUDE). */
+export const DEFAULT_NAMES_HELP =
   '.json, .ndjson, .jsonl or .csv, each optionally .gz, or .zip archives of them';
+
+/** Every name whose format Wharf tells by itself. */
+export const SUPPORTED_NAMES_HELP =
+  '.json, .ndjson, .jsonl or .csv (each optionally .gz), .parquet or .parq, or .zip archives of them';
 
 /**
  * Tells a file's kind from its name: `.zip` is an archive; `.gz` means gzip; the extension before it picks the

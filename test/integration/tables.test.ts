@@ -9,6 +9,7 @@ import { buildTable, type BuildTableOptions } from '../../src/tables/build-table
 import { queryTable } from '../../src/tables/inspect-table.js';
 import { listTables } from '../../src/tables/list-tables.js';
 import { resolveTable } from '../../src/tables/table-config.js';
+import { damagedFirstPage, parquetFiles } from '../support/parquet-file.js';
 import { adminClient, createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
 import { zipFile } from '../support/zip-file.js';
 
@@ -201,5 +202,143 @@ describe('buildTable against S3', () => {
     const result = await buildTable(options({ metaFiles: true, to: join(work, 'out', 'meta.parquet') }));
     expect(result.sourceFiles.map((f) => f.key)).toEqual([snapKey(0)]);
     expect(result.rows).toBe(2);
+  });
+});
+
+describe('buildTable with Parquet sources against S3', () => {
+  const EVENTS = 'exports/events/';
+  const PARTS = 30;
+  const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+  /** Part i: three rows, ids 3i..3i+2; from part 15 on a `score` column (schema drift). */
+  const partSql = (i: number): string => `
+    SELECT (${i} * 3 + j)::INTEGER AS id,
+           TIMESTAMP '2024-01-01 00:00:00' + INTERVAL (${i}) MINUTE + INTERVAL (j) SECOND AS ts,
+           ((${i} * 3 + j) * 1.25)::DECIMAL(12,2) AS amount,
+           ['t${i}', 'j' || j] AS tags
+           ${i >= 15 ? `, ((${i} * 3 + j) / 8)::DECIMAL(10,3) AS score` : ''}
+    FROM range(3) r(j)`;
+  const include = ['**/*.parquet', '**/*.ndjson', '**/*.zip'];
+  type Row = [number, string | null, number | null, string[] | null, number | null, string | null, string];
+  /** Every row in source order: id, ts, amount, tags, score, note, _source_file. */
+  const expected: Row[] = [];
+  for (let i = 0; i < PARTS; i++) {
+    for (let j = 0; j < 3; j++) {
+      const id = i * 3 + j;
+      expected.push([
+        id,
+        `2024-01-01 00:${pad(i, 2)}:${pad(j, 2)}`,
+        id * 1.25,
+        [`t${i}`, `j${j}`],
+        i >= 15 ? id / 8 : null,
+        null,
+        `2024/part-${pad(i, 3)}.parquet`,
+      ]);
+    }
+  }
+  expected.push(
+    [0, null, 99.99, null, null, 'fixed', '2024/part-999-fix.parquet'],
+    [500, '2024-02-01 00:00:00', null, null, null, null, 'archive.zip/extra/part-x.parquet'],
+    [1000, null, null, null, null, 'json', 'late.ndjson'],
+  );
+
+  function eventOptions(extra: Partial<BuildTableOptions> = {}): BuildTableOptions {
+    return {
+      source: `s3://${bucket}/${EVENTS}`,
+      name: 'events',
+      include,
+      cache: join(work, 'cache'),
+      to: join(work, 'out', 'events.parquet'),
+      ...extra,
+    };
+  }
+
+  beforeAll(async () => {
+    const [fix, member, big, ...parts] = await parquetFiles([
+      `SELECT 0::INTEGER AS id, 99.99::DECIMAL(12,2) AS amount, 'fixed' AS note`,
+      `SELECT 500::INTEGER AS id, TIMESTAMP '2024-02-01 00:00:00' AS ts`,
+      `SELECT range::INTEGER AS id, 'r' || range AS name FROM range(1000)`,
+      ...Array.from({ length: PARTS }, (_, i) => partSql(i)),
+    ]);
+    await runPool(parts, 8, (body, i) => put(`${EVENTS}2024/part-${pad(i, 3)}.parquet`, body));
+    await put(`${EVENTS}2024/part-999-fix.parquet`, fix as Buffer);
+    await put(`${EVENTS}archive.zip`, zipFile({ 'extra/part-x.parquet': member as Buffer }));
+    await put(`${EVENTS}bad-damaged.parquet`, damagedFirstPage(big as Buffer));
+    await put(`${EVENTS}bad-truncated.parquet`, (big as Buffer).subarray(0, 200));
+    await put(`${EVENTS}late.ndjson`, '{"id":1000,"note":"json"}\n');
+  });
+
+  it('names a corrupt Parquet file and writes nothing', async () => {
+    const o = eventOptions();
+    await expect(buildTable(o)).rejects.toThrow(
+      /^cannot parse bad-(damaged|truncated)\.parquet: not a readable Parquet file: /,
+    );
+    await expect(queryTable(o.to as string, 'SELECT 1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('with skipBad builds the table with every Parquet type kept, value by value', async () => {
+    const result = await buildTable(eventOptions({ skipBad: true }));
+    expect(result.fetch.downloaded).toBe(0);
+    expect(result.sourceFiles).toHaveLength(PARTS + 5);
+    // The truncated file is named by DuckDB; the damaged one only by reading each file's values.
+    expect(Object.fromEntries(result.badFiles.map((b) => [b.source, b.reason]))).toEqual({
+      'bad-damaged.parquet': expect.stringMatching(/^not a readable Parquet file: /),
+      'bad-truncated.parquet': expect.stringMatching(
+        /^not a readable Parquet file: .*bad-truncated\.parquet/,
+      ),
+    });
+    expect(result.columns).toEqual([
+      { name: 'id', type: 'BIGINT' }, // INTEGER in Parquet, BIGINT in the NDJSON file
+      { name: 'ts', type: 'TIMESTAMP' },
+      { name: 'amount', type: 'DECIMAL(12,2)' },
+      { name: 'tags', type: 'VARCHAR[]' },
+      { name: 'score', type: 'DECIMAL(10,3)' },
+      { name: 'note', type: 'VARCHAR' },
+      { name: '_source_file', type: 'VARCHAR' },
+    ]);
+    expect(result.rows).toBe(expected.length);
+    expect((await queryTable(result.path, 'SELECT * FROM t')).rows).toEqual(expected);
+  });
+
+  it('dedupes across Parquet, a zip member and NDJSON: the row from the latest file wins', async () => {
+    const result = await buildTable(
+      eventOptions({ skipBad: true, dedupeOn: ['id'], to: join(work, 'out', 'events-dedupe.parquet') }),
+    );
+    expect(result.rows).toBe(expected.length - 1);
+    expect(
+      (
+        await queryTable(
+          result.path,
+          'SELECT id, amount, note, _source_file FROM t WHERE id IN (0, 1) ORDER BY id',
+        )
+      ).rows,
+    ).toEqual([
+      [0, 99.99, 'fixed', '2024/part-999-fix.parquet'],
+      [1, 1.25, null, '2024/part-000.parquet'],
+    ]);
+  });
+
+  it('writes the table to S3, but not inside the folder whose Parquet files it reads', async () => {
+    await expect(
+      buildTable(eventOptions({ skipBad: true, to: `s3://${bucket}/${EVENTS}events.parquet` })),
+    ).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(
+        /^the table would be written among its own source files: events\.parquet under s3:/,
+      ),
+    });
+    const to = `s3://${bucket}/tables/events.parquet`;
+    const result = await buildTable(eventOptions({ skipBad: true, to }));
+    expect(result.path).toBe(to);
+    const { columns, rows } = await queryTable(to, 'SELECT * FROM events');
+    expect(columns.map((c) => c.name)).toEqual([
+      'id',
+      'ts',
+      'amount',
+      'tags',
+      'score',
+      'note',
+      '_source_file',
+    ]);
+    expect(rows).toEqual(expected);
   });
 });

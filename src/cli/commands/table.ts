@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { FETCH_DEFAULTS } from '../../fetch/fetch-defaults.js';
 import { PEGA_DATAMART_PRESET } from '../../tables/presets.js';
-import { SUPPORTED_NAMES_HELP, type TableFormat } from '../../tables/table-format.js';
+import { SUPPORTED_NAMES_HELP, TABLE_FORMATS, type TableFormat } from '../../tables/table-format.js';
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
 
 // The bodies (table-run.ts) load only when a table command runs, and DuckDB only on first use inside them.
@@ -77,16 +77,13 @@ Examples:
   )
     .option(
       '-i, --include <glob>',
-      'read only keys matching the glob, relative to the prefix (repeatable; default: every readable file)',
+      'read only keys matching the glob, relative to the prefix (repeatable; default: every readable file but Parquet)',
       collect,
     )
     .option('-x, --exclude <glob>', 'skip keys matching the glob (repeatable)', collect)
     .addOption(
-      new Option('--format <format>', 'row format of every file; auto tells it from each name').choices([
-        'auto',
-        'json',
-        'ndjson',
-        'csv',
+      new Option('--format <format>', 'format of every file; auto tells it from each name').choices([
+        ...TABLE_FORMATS,
       ]),
     )
     .option('--meta-files', 'read a file only when its companion .<name>.meta exists (Pega exports)')
@@ -124,7 +121,9 @@ Examples:
     .addHelpText(
       'after',
       `
-Reads ${SUPPORTED_NAMES_HELP}. Files whose columns differ are combined by column
+Reads ${SUPPORTED_NAMES_HELP}.
+Parquet files are read only when selected (--include '**/*.parquet'; a table written into its source folder
+would otherwise be read back) and keep their column types. Files whose columns differ are combined by column
 name (a missing column is NULL). Source files come through the fetch cache: a rebuild downloads only new or
 changed files. The Parquet file appears only when complete (temp file + rename, or one upload to S3).
 
@@ -135,7 +134,8 @@ Named tables: wharf.config.json {"tables": {"from": "s3://my-bucket", "define": 
 Examples:
   wharf table build modelSnapshot --from s3://my-bucket --meta-files --to modelSnapshot.parquet
   wharf table build s3://my-bucket/exports/orders/ --dedupe-on order_id --to s3://my-bucket/tables/orders.parquet
-  wharf table build ./exports --format ndjson --include '**/*.txt' --skip-bad`,
+  wharf table build ./exports --format ndjson --include '**/*.txt' --skip-bad
+  wharf table build s3://my-bucket/exports/events/ --include '**/*.parquet' --to events.parquet`,
     )
     .action(
       run(async (ctx: CommandContext, nameOrSource: string, flags: BuildFlags) => {
