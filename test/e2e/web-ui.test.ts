@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWebUi } from '../../src/server/routes/web-ui.js';
+import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { CLI } from '../support/run-cli.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../support/serve-process.js';
 
@@ -345,4 +346,94 @@ describe('web UI in Chromium', () => {
     expect(consoleErrors).toEqual([]);
     await context.close();
   }, 600_000);
+});
+
+/** The API as the admin (or `token`): JSON in, JSON out, the status checked. */
+async function asUser<T>(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<T> {
+  const r = await fetch(`${served!.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+describe('web UI in Chromium: what users ran into', () => {
+  let orgId: string;
+  let olga: string;
+  const mint = async (name: string, keywords = ['audit'], token = olga): Promise<string> =>
+    (
+      await asUser<{ id: string }>(
+        'POST',
+        '/datasets',
+        sampleMetadata(name, { organisationId: orgId, keywords }),
+        token,
+      )
+    ).id;
+  const newPage = async (
+    width = 1280,
+  ): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> => {
+    const context = await browser!.newContext({ viewport: { width, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_MS);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    return { page, errors, close: () => context.close() };
+  };
+
+  beforeAll(async () => {
+    orgId = (await asUser<{ id: string }>('POST', '/organisations', { name: 'Audit Org' })).id;
+    olga = (await asUser<{ token: string }>('POST', '/tokens', { name: 'audit', username: 'olga' })).token;
+  }, 120_000);
+
+  it('the edit form puts a missing reason and a bad user-metadata key beside their own fields', async () => {
+    const id = await mint('Form placement audit');
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets/${id}/edit`);
+    await page.locator('#f-datasetInfo-userMetadata').waitFor();
+    // No reason: the API's `reason: required` marks the reason input and takes the focus.
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const reasonError = page.locator('#edit-reason-error');
+    await reasonError.waitFor();
+    expect(await reasonError.textContent()).toBe('required');
+    const reason = page.locator('#edit-reason');
+    expect(await reason.getAttribute('aria-invalid')).toBe('true');
+    expect(await reason.getAttribute('aria-describedby')).toBe('edit-reason-error');
+    await expect
+      .poll(() => page.evaluate<string | undefined>('document.activeElement?.id'))
+      .toBe('edit-reason');
+    expect(await page.locator('#form-problems').textContent()).not.toContain('reason');
+
+    // A key that is not a plain name (`datasetInfo.userMetadata["my key"]`) and an empty key: the user
+    // metadata textarea, not the whole "Information" fieldset.
+    await reason.fill('annotate');
+    await page.locator('#f-datasetInfo-userMetadata').fill('my key =\n = orphan value\nsite = A');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const metaError = page.locator('#f-datasetInfo-userMetadata-error');
+    await metaError.waitFor();
+    expect(await metaError.locator('li').allTextContents()).toEqual([
+      'key must not be empty or blank',
+      'must not be empty or blank (my key)',
+    ]);
+    expect(await page.locator('#f-datasetInfo-userMetadata').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('fieldset[data-path="datasetInfo"]').getAttribute('class')).toBeNull();
+    expect(await page.locator('#edit-reason-error').count()).toBe(0);
+    await expect
+      .poll(() => page.evaluate<string | undefined>('document.activeElement?.id'))
+      .toBe('f-datasetInfo-userMetadata');
+    await shot(page, 'edit-reason-and-user-metadata');
+
+    await page.locator('#f-datasetInfo-userMetadata').fill('my key = kelp\nsite = A');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(new RegExp(`#/datasets/${id.replace('.', '\\.')}$`));
+    await page.locator('#metadata').getByText('kelp').waitFor();
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
 });
