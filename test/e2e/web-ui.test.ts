@@ -436,4 +436,31 @@ describe('web UI in Chromium: what users ran into', () => {
     expect(errors).toEqual([]);
     await close();
   }, 300_000);
+
+  it('a page that loads first (a dataset, the edit form) moves the focus to its heading once it is there', async () => {
+    const name = `Focus audit ${Date.now()}`;
+    const id = await mint(name);
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets?q=${encodeURIComponent(name)}`);
+    const link = page.locator(`tr[data-id="${id}"] a`);
+    await link.waitFor();
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+    await expect
+      .poll(() => page.evaluate<string | undefined>("document.activeElement?.closest('h1')?.textContent"))
+      .toBe(name);
+    await page.getByRole('link', { name: 'Edit metadata' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: `Edit metadata of ${id}` }).waitFor();
+    await expect.poll(() => page.evaluate<string | undefined>('document.activeElement?.tagName')).toBe('H1');
+    // From the heading, Tab goes on into the page (the first control of the edit form).
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate<string | undefined>("document.activeElement?.closest('main') ? 'main' : 'outside'"),
+    ).toBe('main');
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
 });

@@ -207,11 +207,23 @@ function App() {
   );
 
   const { key, view } = page(route, me);
-  // Move focus to the new page's heading, so keyboard and screen-reader users start there.
+  // Move focus to the new page's heading, so keyboard and screen-reader users start there. Pages that load
+  // first show "Loading…" without one: their heading is focused when it appears.
   useEffect(() => {
-    const h1 = main.current?.querySelector('h1');
-    if (h1 && document.activeElement === document.body) h1.focus();
-    else if (h1 && !main.current?.contains(document.activeElement)) h1.focus();
+    const root = main.current;
+    if (!root) return;
+    const focusHeading = (): boolean => {
+      const h1 = root.querySelector('h1');
+      if (!h1) return false;
+      if (document.activeElement === document.body || !root.contains(document.activeElement)) h1.focus();
+      return true;
+    };
+    if (focusHeading()) return;
+    const watch = new MutationObserver(() => {
+      if (focusHeading()) watch.disconnect();
+    });
+    watch.observe(root, { childList: true, subtree: true });
+    return () => watch.disconnect();
   }, [key, me?.username, checking]);
 
   const signOut = () => {
