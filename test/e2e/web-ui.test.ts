@@ -463,4 +463,56 @@ describe('web UI in Chromium: what users ran into', () => {
     expect(errors).toEqual([]);
     await close();
   }, 300_000);
+
+  it('a session that ends while editing keeps the form: signing in again, the typed changes are still there and save', async () => {
+    const id = await mint('Session audit');
+    const short = await asUser<{ token: string; tokenId: string }>('POST', '/tokens', {
+      name: 'short',
+      username: 'olga',
+    });
+    const { page, errors, close } = await newPage();
+    await signIn(page, short.token);
+    await page.goto(`${served!.url}/#/datasets/${id}/edit`);
+    await page.locator('#f-datasetInfo-purpose').waitFor();
+    await page.getByLabel('Reason for the change').fill('explain the purpose');
+    await page.locator('#f-datasetInfo-purpose').fill('A purpose written with care before the token went');
+    await asUser('DELETE', `/tokens/${short.tokenId}`);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    // The service refuses the token: the sign-in form says why.
+    await page.getByText('no longer accepts your token').waitFor();
+    await shot(page, 'session-ended-edit');
+    await page.getByLabel('API token').fill(olga);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: `Edit metadata of ${id}` }).waitFor();
+    expect(await page.locator('#f-datasetInfo-purpose').inputValue()).toBe(
+      'A purpose written with care before the token went',
+    );
+    expect(await page.getByLabel('Reason for the change').inputValue()).toBe('explain the purpose');
+    // No leftover "sign in" error under the form now that you are signed in.
+    expect(await page.locator('form.metadata-form .error').count()).toBe(0);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(new RegExp(`#/datasets/${id.replace('.', '\\.')}$`));
+    await page.locator('#metadata').getByText('A purpose written with care').waitFor();
+
+    // Someone else signing in after a session ended gets the page afresh, not the first user's typing.
+    const short2 = await asUser<{ token: string; tokenId: string }>('POST', '/tokens', {
+      name: 'short2',
+      username: 'olga',
+    });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, short2.token);
+    await page.goto(`${served!.url}/#/datasets/${id}/edit`);
+    await page.getByLabel('Reason for the change').waitFor();
+    await page.getByLabel('Reason for the change').fill('typed by olga');
+    await asUser('DELETE', `/tokens/${short2.tokenId}`);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('no longer accepts your token').waitFor();
+    await page.getByLabel('API token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: `Edit metadata of ${id}` }).waitFor();
+    await page.getByLabel('Reason for the change').waitFor();
+    expect(await page.getByLabel('Reason for the change').inputValue()).toBe('');
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
 });

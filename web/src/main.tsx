@@ -195,9 +195,16 @@ function App() {
     );
   }, []);
 
+  // The page open when the session ended, with who was signed in: a page that needs a session stays mounted
+  // (hidden) under the sign-in form, so what was typed into it (a metadata edit) survives signing in again.
+  const [held, setHeld] = useState<{ key: string; me: Me } | null>(null);
+  const current = useRef<{ key: string; me: Me | null }>({ key: '', me: null });
+
   useEffect(
     () =>
       onUnauthenticated(() => {
+        const { key: openKey, me: was } = current.current;
+        if (was) setHeld({ key: openKey, me: was });
         setToken(null);
         setMe(null);
         setSignedOutReason('The service no longer accepts your token (revoked or expired); sign in again.');
@@ -207,6 +214,12 @@ function App() {
   );
 
   const { key, view } = page(route, me);
+  current.current = { key, me };
+  const keptMe = !me && held !== null && held.key === key ? held.me : null;
+  const kept = keptMe ? page(route, keptMe).view : null;
+  useEffect(() => {
+    if (held && held.key !== key) setHeld(null); // left that page: nothing to keep any more
+  }, [key]);
   // Move focus to the new page's heading, so keyboard and screen-reader users start there. Pages that load
   // first show "Loading…" without one: their heading is focused when it appears.
   useEffect(() => {
@@ -229,6 +242,7 @@ function App() {
   const signOut = () => {
     setToken(null);
     setMe(null);
+    setHeld(null);
     setSsoError(null);
     setSessionEnded(false);
     setSignedOutReason('You are signed out.');
@@ -293,21 +307,27 @@ function App() {
           </section>
         ) : checking ? (
           <Loading what="your session" />
-        ) : showSignIn ? (
-          <SignIn
-            reason={signedOutReason}
-            oidc={oidc}
-            ssoError={ssoError}
-            onSignedIn={(who) => {
-              setMe(who);
-              setSignedOutReason(null);
-              setSessionEnded(false);
-              setSsoError(null);
-              if (key === 'signin') navigate('#/datasets');
-            }}
-          />
         ) : (
-          view
+          <>
+            {showSignIn ? (
+              <SignIn
+                reason={signedOutReason}
+                oidc={oidc}
+                ssoError={ssoError}
+                onSignedIn={(who) => {
+                  setMe(who);
+                  setSignedOutReason(null);
+                  setSessionEnded(false);
+                  setSsoError(null);
+                  if (key === 'signin') navigate('#/datasets');
+                }}
+              />
+            ) : null}
+            {/* Keyed by the user too: someone else signing in gets the page afresh. */}
+            <div key={`${key}|${(me ?? keptMe)?.username ?? ''}`} hidden={showSignIn}>
+              {showSignIn ? kept : view}
+            </div>
+          </>
         )}
       </main>
     </>

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { errorText, type ReleaseStatus } from './api.js';
+import { ApiError, errorText, type ReleaseStatus } from './api.js';
 
 // ------------------------------------------------------------------ routing (hash based: #/datasets/10378.1/5)
 
@@ -145,7 +145,8 @@ export function useAction(): {
         await work();
         return true;
       } catch (e) {
-        setError(e);
+        // A session that ended is said by the sign-in form; kept here it would still show after signing in.
+        setError(e instanceof ApiError && e.endedSession ? null : e);
         return false;
       } finally {
         setBusy(false);
