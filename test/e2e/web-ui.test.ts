@@ -515,4 +515,75 @@ describe('web UI in Chromium: what users ran into', () => {
     expect(errors).toEqual([]);
     await close();
   }, 300_000);
+
+  it('the list keeps its page in the address (back from a dataset, reload, previous) and search says when there are more matches', async () => {
+    for (let n = 0; n < 55; n++) await mint(`Audit paging ${String(n).padStart(2, '0')}`, ['auditpaging']);
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    const firstRow = () => page.locator('table.datasets tbody tr').first().getAttribute('data-id');
+    const pageLabel = () => page.locator('.pager .muted').textContent();
+    await page.goto(`${served!.url}/#/datasets?sortBy=displayName&order=asc`);
+    await page.locator('table.datasets').waitFor();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(pageLabel).toBe('Page 2');
+    await expect.poll(() => page.url()).toMatch(/page=2/);
+    const second = await firstRow();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(pageLabel).toBe('Page 3');
+    await expect.poll(firstRow).not.toBe(second);
+    const third = await firstRow();
+
+    // Into a dataset and back: still page 3, not page 1.
+    await page.locator('table.datasets tbody tr a').first().click();
+    await page.locator('#history').waitFor();
+    await page.goBack();
+    await page.locator('table.datasets').waitFor();
+    await expect.poll(pageLabel).toBe('Page 3');
+    expect(await firstRow()).toBe(third);
+    // A reload stays there too, and "Previous page" still knows page 2.
+    await page.reload();
+    await page.locator('table.datasets').waitFor();
+    await expect.poll(pageLabel).toBe('Page 3');
+    expect(await firstRow()).toBe(third);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(pageLabel).toBe('Page 2');
+    await expect.poll(firstRow).toBe(second);
+    // Browser back returns to page 3, forward to page 2.
+    await page.goBack();
+    await expect.poll(pageLabel).toBe('Page 3');
+    await page.goForward();
+    await expect.poll(pageLabel).toBe('Page 2');
+    // A new sort starts again at page 1.
+    await page.locator('#order').selectOption('desc');
+    await expect.poll(pageLabel).toBe('Page 1');
+    expect(page.url()).not.toMatch(/after=/);
+
+    // 55 matches: the 50 best, saying so, and a way to see the rest.
+    await page.goto(`${served!.url}/#/datasets?q=auditpaging`);
+    const more = page.locator('#search-more');
+    await more.waitFor();
+    expect(await page.locator('table.datasets tbody tr').count()).toBe(50);
+    expect(await more.textContent()).toContain('The 50 best matches are shown.');
+    await page.getByRole('button', { name: 'Show more matches' }).click();
+    await expect.poll(() => page.locator('table.datasets tbody tr').count()).toBe(55);
+    expect(await more.count()).toBe(0);
+    await shot(page, 'datasets-search-more');
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
+
+  it('an empty list says why: no public datasets for a visitor, none with the chosen release status', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${served!.url}/#/datasets`);
+    const empty = page.locator('p.empty');
+    await empty.waitFor();
+    expect(await empty.textContent()).toBe(
+      'No public datasets here yet. Sign in to see the datasets shared with you.',
+    );
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets?status=PENDING`);
+    await page.getByText('No dataset has this release status.').waitFor();
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
 });

@@ -107,7 +107,7 @@ function page(route: Route, me: Me | null): { key: string; view: ComponentChildr
   if (first === 'admin') return { key: 'admin', view: me ? <AdminPage me={me} /> : null };
   if (first === 'signin') return { key: 'signin', view: null };
   if (first === undefined || first === 'datasets')
-    return { key: 'list', view: <DatasetsPage route={route} /> };
+    return { key: 'list', view: <DatasetsPage route={route} signedIn={me !== null} /> };
   return {
     key: 'missing',
     view: (
