@@ -520,18 +520,37 @@ describe('web UI in Chromium: what users ran into', () => {
     for (let n = 0; n < 55; n++) await mint(`Audit paging ${String(n).padStart(2, '0')}`, ['auditpaging']);
     const { page, errors, close } = await newPage();
     await signIn(page, olga);
-    const firstRow = () => page.locator('table.datasets tbody tr').first().getAttribute('data-id');
+    // The row shown first once the page has loaded (the previous page stays shown meanwhile, aria-busy).
+    const firstRow = async () => {
+      await expect.poll(() => page.locator('main section[aria-busy]').count()).toBe(0);
+      return page.locator('table.datasets tbody tr').first().getAttribute('data-id');
+    };
     const pageLabel = () => page.locator('.pager .muted').textContent();
     await page.goto(`${served!.url}/#/datasets?sortBy=displayName&order=asc`);
     await page.locator('table.datasets').waitFor();
+    const first = await firstRow();
+
+    // While the next page loads, the pager waits: a second click would have paired page 3 with page 2's key.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/datasets\?.*paginationKey=/, async (route) => {
+      await held;
+      await route.continue();
+    });
     await page.getByRole('button', { name: 'Next page' }).click();
     await expect.poll(pageLabel).toBe('Page 2');
+    await page.locator('main section[aria-busy="true"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    release();
     await expect.poll(() => page.url()).toMatch(/page=2/);
     const second = await firstRow();
+    await page.unroute(/\/datasets\?.*paginationKey=/);
+    expect(second).not.toBe(first);
     await page.getByRole('button', { name: 'Next page' }).click();
     await expect.poll(pageLabel).toBe('Page 3');
-    await expect.poll(firstRow).not.toBe(second);
     const third = await firstRow();
+    expect(third).not.toBe(second);
 
     // Into a dataset and back: still page 3, not page 1.
     await page.locator('table.datasets tbody tr a').first().click();
@@ -547,7 +566,7 @@ describe('web UI in Chromium: what users ran into', () => {
     expect(await firstRow()).toBe(third);
     await page.getByRole('button', { name: 'Previous page' }).click();
     await expect.poll(pageLabel).toBe('Page 2');
-    await expect.poll(firstRow).toBe(second);
+    expect(await firstRow()).toBe(second);
     // Browser back returns to page 3, forward to page 2.
     await page.goBack();
     await expect.poll(pageLabel).toBe('Page 3');

@@ -120,7 +120,9 @@ export function DatasetsPage({ route, signedIn }: { route: Route; signedIn: bool
   const previousKey = pageNumber > 2 ? pageKeys()[filterKey]?.[pageNumber - 1] : undefined;
 
   return (
-    <section>
+    // Busy while a page loads (the previous one stays shown until then): the pager waits for it, so a second
+    // click cannot use the shown page's key for the next page number.
+    <section aria-busy={result.loading ? 'true' : undefined}>
       <h1 tabIndex={-1}>Datasets</h1>
       <form
         class="toolbar"
@@ -235,7 +237,7 @@ export function DatasetsPage({ route, signedIn }: { route: Route; signedIn: bool
           <button
             type="button"
             class="secondary"
-            disabled={pageNumber === 1}
+            disabled={pageNumber === 1 || result.loading}
             onClick={() =>
               set(
                 previousKey ? { page: String(pageNumber - 1), after: previousKey } : {}, // page 2, or a link from elsewhere whose earlier pages this tab has not seen
@@ -248,7 +250,7 @@ export function DatasetsPage({ route, signedIn }: { route: Route; signedIn: bool
           <button
             type="button"
             class="secondary"
-            disabled={!result.data.next}
+            disabled={!result.data.next || result.loading}
             onClick={() => {
               const next = result.data?.next;
               if (!next) return;
