@@ -605,4 +605,32 @@ describe('web UI in Chromium: what users ran into', () => {
     expect(errors).toEqual([]);
     await close();
   }, 300_000);
+
+  it('a service that cannot be reached: the edit form keeps its text and says to try again (not to reload); a failed part of a page does not stay "Loading…"', async () => {
+    const id = await mint('Network audit');
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets/${id}/edit`);
+    await page.locator('#f-datasetInfo-purpose').waitFor();
+    await page.getByLabel('Reason for the change').fill('offline edit');
+    await page.locator('#f-datasetInfo-purpose').fill('Typed while the network was down');
+    await page.context().setOffline(true);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const alert = page.locator('form.metadata-form .error[role="alert"]');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/^Cannot reach the Wharf service .* then try again$/);
+    expect(await alert.textContent()).not.toMatch(/reload/i);
+    await page.context().setOffline(false);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(new RegExp(`#/datasets/${id.replace('.', '\\.')}$`));
+    await page.locator('#metadata').getByText('Typed while the network was down').waitFor();
+
+    // The history request fails (the rest of the page loaded): its error, not a "Loading history…" forever.
+    await page.route(/\/history$/, (route) => route.abort('connectionrefused'));
+    await page.reload();
+    await page.locator('#history [role="alert"]').waitFor();
+    expect(await page.locator('#history').textContent()).not.toContain('Loading history');
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
 });

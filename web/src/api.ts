@@ -121,7 +121,8 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       0,
       'NETWORK',
       `Cannot reach the Wharf service (${error instanceof Error ? error.message : String(error)})`,
-      'check that wharf serve is running and reload the page',
+      // Not "reload the page": that would throw away a form being filled in.
+      'check that wharf serve is running, then try again',
     );
   }
   if (response.status === 204) return undefined as T;
