@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWebUi } from '../../src/server/routes/web-ui.js';
+import { sampleMetadata } from '../support/datastore-fixtures.js';
 import { CLI } from '../support/run-cli.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../support/serve-process.js';
 
@@ -345,4 +346,291 @@ describe('web UI in Chromium', () => {
     expect(consoleErrors).toEqual([]);
     await context.close();
   }, 600_000);
+});
+
+/** The API as the admin (or `token`): JSON in, JSON out, the status checked. */
+async function asUser<T>(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<T> {
+  const r = await fetch(`${served!.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+describe('web UI in Chromium: what users ran into', () => {
+  let orgId: string;
+  let olga: string;
+  const mint = async (name: string, keywords = ['audit'], token = olga): Promise<string> =>
+    (
+      await asUser<{ id: string }>(
+        'POST',
+        '/datasets',
+        sampleMetadata(name, { organisationId: orgId, keywords }),
+        token,
+      )
+    ).id;
+  const newPage = async (
+    width = 1280,
+  ): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> => {
+    const context = await browser!.newContext({ viewport: { width, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_MS);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    return { page, errors, close: () => context.close() };
+  };
+
+  beforeAll(async () => {
+    orgId = (await asUser<{ id: string }>('POST', '/organisations', { name: 'Audit Org' })).id;
+    olga = (await asUser<{ token: string }>('POST', '/tokens', { name: 'audit', username: 'olga' })).token;
+  }, 120_000);
+
+  it('the edit form puts a missing reason and a bad user-metadata key beside their own fields', async () => {
+    const id = await mint('Form placement audit');
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets/${id}/edit`);
+    await page.locator('#f-datasetInfo-userMetadata').waitFor();
+    // No reason: the API's `reason: required` marks the reason input and takes the focus.
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const reasonError = page.locator('#edit-reason-error');
+    await reasonError.waitFor();
+    expect(await reasonError.textContent()).toBe('required');
+    const reason = page.locator('#edit-reason');
+    expect(await reason.getAttribute('aria-invalid')).toBe('true');
+    expect(await reason.getAttribute('aria-describedby')).toBe('edit-reason-error');
+    await expect
+      .poll(() => page.evaluate<string | undefined>('document.activeElement?.id'))
+      .toBe('edit-reason');
+    expect(await page.locator('#form-problems').textContent()).not.toContain('reason');
+
+    // A key that is not a plain name (`datasetInfo.userMetadata["my key"]`) and an empty key: the user
+    // metadata textarea, not the whole "Information" fieldset.
+    await reason.fill('annotate');
+    await page.locator('#f-datasetInfo-userMetadata').fill('my key =\n = orphan value\nsite = A');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const metaError = page.locator('#f-datasetInfo-userMetadata-error');
+    await metaError.waitFor();
+    expect(await metaError.locator('li').allTextContents()).toEqual([
+      'key must not be empty or blank',
+      'must not be empty or blank (my key)',
+    ]);
+    expect(await page.locator('#f-datasetInfo-userMetadata').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('fieldset[data-path="datasetInfo"]').getAttribute('class')).toBeNull();
+    expect(await page.locator('#edit-reason-error').count()).toBe(0);
+    await expect
+      .poll(() => page.evaluate<string | undefined>('document.activeElement?.id'))
+      .toBe('f-datasetInfo-userMetadata');
+    await shot(page, 'edit-reason-and-user-metadata');
+
+    await page.locator('#f-datasetInfo-userMetadata').fill('my key = kelp\nsite = A');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(new RegExp(`#/datasets/${id.replace('.', '\\.')}$`));
+    await page.locator('#metadata').getByText('kelp').waitFor();
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
+
+  it('a page that loads first (a dataset, the edit form) moves the focus to its heading once it is there', async () => {
+    const name = `Focus audit ${Date.now()}`;
+    const id = await mint(name);
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets?q=${encodeURIComponent(name)}`);
+    const link = page.locator(`tr[data-id="${id}"] a`);
+    await link.waitFor();
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+    await expect
+      .poll(() => page.evaluate<string | undefined>("document.activeElement?.closest('h1')?.textContent"))
+      .toBe(name);
+    await page.getByRole('link', { name: 'Edit metadata' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: `Edit metadata of ${id}` }).waitFor();
+    await expect.poll(() => page.evaluate<string | undefined>('document.activeElement?.tagName')).toBe('H1');
+    // From the heading, Tab goes on into the page (the first control of the edit form).
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate<string | undefined>("document.activeElement?.closest('main') ? 'main' : 'outside'"),
+    ).toBe('main');
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
+
+  it('a session that ends while editing keeps the form: signing in again, the typed changes are still there and save', async () => {
+    const id = await mint('Session audit');
+    const short = await asUser<{ token: string; tokenId: string }>('POST', '/tokens', {
+      name: 'short',
+      username: 'olga',
+    });
+    const { page, errors, close } = await newPage();
+    await signIn(page, short.token);
+    await page.goto(`${served!.url}/#/datasets/${id}/edit`);
+    await page.locator('#f-datasetInfo-purpose').waitFor();
+    await page.getByLabel('Reason for the change').fill('explain the purpose');
+    await page.locator('#f-datasetInfo-purpose').fill('A purpose written with care before the token went');
+    await asUser('DELETE', `/tokens/${short.tokenId}`);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    // The service refuses the token: the sign-in form says why.
+    await page.getByText('no longer accepts your token').waitFor();
+    await shot(page, 'session-ended-edit');
+    await page.getByLabel('API token').fill(olga);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: `Edit metadata of ${id}` }).waitFor();
+    expect(await page.locator('#f-datasetInfo-purpose').inputValue()).toBe(
+      'A purpose written with care before the token went',
+    );
+    expect(await page.getByLabel('Reason for the change').inputValue()).toBe('explain the purpose');
+    // No leftover "sign in" error under the form now that you are signed in.
+    expect(await page.locator('form.metadata-form .error').count()).toBe(0);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(new RegExp(`#/datasets/${id.replace('.', '\\.')}$`));
+    await page.locator('#metadata').getByText('A purpose written with care').waitFor();
+
+    // Someone else signing in after a session ended gets the page afresh, not the first user's typing.
+    const short2 = await asUser<{ token: string; tokenId: string }>('POST', '/tokens', {
+      name: 'short2',
+      username: 'olga',
+    });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, short2.token);
+    await page.goto(`${served!.url}/#/datasets/${id}/edit`);
+    await page.getByLabel('Reason for the change').waitFor();
+    await page.getByLabel('Reason for the change').fill('typed by olga');
+    await asUser('DELETE', `/tokens/${short2.tokenId}`);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('no longer accepts your token').waitFor();
+    await page.getByLabel('API token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: `Edit metadata of ${id}` }).waitFor();
+    await page.getByLabel('Reason for the change').waitFor();
+    expect(await page.getByLabel('Reason for the change').inputValue()).toBe('');
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
+
+  it('the list keeps its page in the address (back from a dataset, reload, previous) and search says when there are more matches', async () => {
+    for (let n = 0; n < 55; n++) await mint(`Audit paging ${String(n).padStart(2, '0')}`, ['auditpaging']);
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    // The row shown first once the page has loaded (the previous page stays shown meanwhile, aria-busy).
+    const firstRow = async () => {
+      await expect.poll(() => page.locator('main section[aria-busy]').count()).toBe(0);
+      return page.locator('table.datasets tbody tr').first().getAttribute('data-id');
+    };
+    const pageLabel = () => page.locator('.pager .muted').textContent();
+    await page.goto(`${served!.url}/#/datasets?sortBy=displayName&order=asc`);
+    await page.locator('table.datasets').waitFor();
+    const first = await firstRow();
+
+    // While the next page loads, the pager waits: a second click would have paired page 3 with page 2's key.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/datasets\?.*paginationKey=/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(pageLabel).toBe('Page 2');
+    await page.locator('main section[aria-busy="true"]').waitFor();
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    release();
+    await expect.poll(() => page.url()).toMatch(/page=2/);
+    const second = await firstRow();
+    await page.unroute(/\/datasets\?.*paginationKey=/);
+    expect(second).not.toBe(first);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(pageLabel).toBe('Page 3');
+    const third = await firstRow();
+    expect(third).not.toBe(second);
+
+    // Into a dataset and back: still page 3, not page 1.
+    await page.locator('table.datasets tbody tr a').first().click();
+    await page.locator('#history').waitFor();
+    await page.goBack();
+    await page.locator('table.datasets').waitFor();
+    await expect.poll(pageLabel).toBe('Page 3');
+    expect(await firstRow()).toBe(third);
+    // A reload stays there too, and "Previous page" still knows page 2.
+    await page.reload();
+    await page.locator('table.datasets').waitFor();
+    await expect.poll(pageLabel).toBe('Page 3');
+    expect(await firstRow()).toBe(third);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(pageLabel).toBe('Page 2');
+    expect(await firstRow()).toBe(second);
+    // Browser back returns to page 3, forward to page 2.
+    await page.goBack();
+    await expect.poll(pageLabel).toBe('Page 3');
+    await page.goForward();
+    await expect.poll(pageLabel).toBe('Page 2');
+    // A new sort starts again at page 1.
+    await page.locator('#order').selectOption('desc');
+    await expect.poll(pageLabel).toBe('Page 1');
+    expect(page.url()).not.toMatch(/after=/);
+
+    // 55 matches: the 50 best, saying so, and a way to see the rest.
+    await page.goto(`${served!.url}/#/datasets?q=auditpaging`);
+    const more = page.locator('#search-more');
+    await more.waitFor();
+    expect(await page.locator('table.datasets tbody tr').count()).toBe(50);
+    expect(await more.textContent()).toContain('The 50 best matches are shown.');
+    await page.getByRole('button', { name: 'Show more matches' }).click();
+    await expect.poll(() => page.locator('table.datasets tbody tr').count()).toBe(55);
+    expect(await more.count()).toBe(0);
+    await shot(page, 'datasets-search-more');
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
+
+  it('an empty list says why: no public datasets for a visitor, none with the chosen release status', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${served!.url}/#/datasets`);
+    const empty = page.locator('p.empty');
+    await empty.waitFor();
+    expect(await empty.textContent()).toBe(
+      'No public datasets here yet. Sign in to see the datasets shared with you.',
+    );
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets?status=PENDING`);
+    await page.getByText('No dataset has this release status.').waitFor();
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
+
+  it('a service that cannot be reached: the edit form keeps its text and says to try again (not to reload); a failed part of a page does not stay "Loading…"', async () => {
+    const id = await mint('Network audit');
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets/${id}/edit`);
+    await page.locator('#f-datasetInfo-purpose').waitFor();
+    await page.getByLabel('Reason for the change').fill('offline edit');
+    await page.locator('#f-datasetInfo-purpose').fill('Typed while the network was down');
+    await page.context().setOffline(true);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const alert = page.locator('form.metadata-form .error[role="alert"]');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/^Cannot reach the Wharf service .* then try again$/);
+    expect(await alert.textContent()).not.toMatch(/reload/i);
+    await page.context().setOffline(false);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(new RegExp(`#/datasets/${id.replace('.', '\\.')}$`));
+    await page.locator('#metadata').getByText('Typed while the network was down').waitFor();
+
+    // The history request fails (the rest of the page loaded): its error, not a "Loading history…" forever.
+    await page.route(/\/history$/, (route) => route.abort('connectionrefused'));
+    await page.reload();
+    await page.locator('#history [role="alert"]').waitFor();
+    expect(await page.locator('#history').textContent()).not.toContain('Loading history');
+    expect(errors).toEqual([]);
+    await close();
+  }, 300_000);
 });

@@ -44,6 +44,8 @@ export class ApiError extends Error {
     message: string,
     readonly hint?: string,
     readonly issues: FieldIssue[] = [],
+    /** The signed-in token was refused: the app has signed out and says so itself. */
+    readonly endedSession = false,
   ) {
     super(message);
   }
@@ -119,7 +121,8 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       0,
       'NETWORK',
       `Cannot reach the Wharf service (${error instanceof Error ? error.message : String(error)})`,
-      'check that wharf serve is running and reload the page',
+      // Not "reload the page": that would throw away a form being filled in.
+      'check that wharf serve is running, then try again',
     );
   }
   if (response.status === 204) return undefined as T;
@@ -135,13 +138,15 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       json as { error?: { code?: string; message?: string; hint?: string; issues?: FieldIssue[] } }
     )?.error;
     // Only the signed-in token going stale signs the user out (not a token being tried at sign-in).
-    if (response.status === 401 && token && !options.anonymous) for (const l of unauthenticated) l();
+    const ended = response.status === 401 && token !== null && !options.anonymous;
+    if (ended) for (const l of unauthenticated) l();
     throw new ApiError(
       response.status,
       err?.code ?? `HTTP_${response.status}`,
       err?.message ?? STATUS_TEXT[response.status] ?? `The server answered ${response.status}`,
       err?.hint,
       Array.isArray(err?.issues) ? err.issues : [],
+      ended,
     );
   }
   if (json === undefined && text) {

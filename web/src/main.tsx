@@ -107,7 +107,7 @@ function page(route: Route, me: Me | null): { key: string; view: ComponentChildr
   if (first === 'admin') return { key: 'admin', view: me ? <AdminPage me={me} /> : null };
   if (first === 'signin') return { key: 'signin', view: null };
   if (first === undefined || first === 'datasets')
-    return { key: 'list', view: <DatasetsPage route={route} /> };
+    return { key: 'list', view: <DatasetsPage route={route} signedIn={me !== null} /> };
   return {
     key: 'missing',
     view: (
@@ -195,9 +195,16 @@ function App() {
     );
   }, []);
 
+  // The page open when the session ended, with who was signed in: a page that needs a session stays mounted
+  // (hidden) under the sign-in form, so what was typed into it (a metadata edit) survives signing in again.
+  const [held, setHeld] = useState<{ key: string; me: Me } | null>(null);
+  const current = useRef<{ key: string; me: Me | null }>({ key: '', me: null });
+
   useEffect(
     () =>
       onUnauthenticated(() => {
+        const { key: openKey, me: was } = current.current;
+        if (was) setHeld({ key: openKey, me: was });
         setToken(null);
         setMe(null);
         setSignedOutReason('The service no longer accepts your token (revoked or expired); sign in again.');
@@ -207,16 +214,35 @@ function App() {
   );
 
   const { key, view } = page(route, me);
-  // Move focus to the new page's heading, so keyboard and screen-reader users start there.
+  current.current = { key, me };
+  const keptMe = !me && held !== null && held.key === key ? held.me : null;
+  const kept = keptMe ? page(route, keptMe).view : null;
   useEffect(() => {
-    const h1 = main.current?.querySelector('h1');
-    if (h1 && document.activeElement === document.body) h1.focus();
-    else if (h1 && !main.current?.contains(document.activeElement)) h1.focus();
+    if (held && held.key !== key) setHeld(null); // left that page: nothing to keep any more
+  }, [key]);
+  // Move focus to the new page's heading, so keyboard and screen-reader users start there. Pages that load
+  // first show "Loading…" without one: their heading is focused when it appears.
+  useEffect(() => {
+    const root = main.current;
+    if (!root) return;
+    const focusHeading = (): boolean => {
+      const h1 = root.querySelector('h1');
+      if (!h1) return false;
+      if (document.activeElement === document.body || !root.contains(document.activeElement)) h1.focus();
+      return true;
+    };
+    if (focusHeading()) return;
+    const watch = new MutationObserver(() => {
+      if (focusHeading()) watch.disconnect();
+    });
+    watch.observe(root, { childList: true, subtree: true });
+    return () => watch.disconnect();
   }, [key, me?.username, checking]);
 
   const signOut = () => {
     setToken(null);
     setMe(null);
+    setHeld(null);
     setSsoError(null);
     setSessionEnded(false);
     setSignedOutReason('You are signed out.');
@@ -281,21 +307,27 @@ function App() {
           </section>
         ) : checking ? (
           <Loading what="your session" />
-        ) : showSignIn ? (
-          <SignIn
-            reason={signedOutReason}
-            oidc={oidc}
-            ssoError={ssoError}
-            onSignedIn={(who) => {
-              setMe(who);
-              setSignedOutReason(null);
-              setSessionEnded(false);
-              setSsoError(null);
-              if (key === 'signin') navigate('#/datasets');
-            }}
-          />
         ) : (
-          view
+          <>
+            {showSignIn ? (
+              <SignIn
+                reason={signedOutReason}
+                oidc={oidc}
+                ssoError={ssoError}
+                onSignedIn={(who) => {
+                  setMe(who);
+                  setSignedOutReason(null);
+                  setSessionEnded(false);
+                  setSsoError(null);
+                  if (key === 'signin') navigate('#/datasets');
+                }}
+              />
+            ) : null}
+            {/* Keyed by the user too: someone else signing in gets the page afresh. */}
+            <div key={`${key}|${(me ?? keptMe)?.username ?? ''}`} hidden={showSignIn}>
+              {showSignIn ? kept : view}
+            </div>
+          </>
         )}
       </main>
     </>

@@ -169,6 +169,25 @@ export function fromValues(
   }
 }
 
+/** One step of an API issue path: a field name, a list index, or a map key (`userMetadata["my key"]`). */
+type PathStep = { name: string } | { index: number } | { key: string };
+
+const STEP = /\.?([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/y;
+
+/** `a.b[2]["x.y"]` -> name a, name b, index 2, key x.y; null when the path is not in the API's shape. */
+export function splitPath(path: string): PathStep[] | null {
+  const steps: PathStep[] = [];
+  for (let at = 0; at < path.length; at = STEP.lastIndex) {
+    STEP.lastIndex = at;
+    const m = STEP.exec(path);
+    if (!m) return null;
+    if (m[1] !== undefined) steps.push({ name: m[1] });
+    else if (m[2] !== undefined) steps.push({ index: Number(m[2]) });
+    else steps.push({ key: JSON.parse(m[3]!) as string });
+  }
+  return steps;
+}
+
 /** Issues by the rendered path they belong to ('' = none fits: shown above the form). */
 export function placeIssues(
   schema: JsonSchema,
@@ -182,12 +201,28 @@ export function placeIssues(
     let path = issue.path;
     if (stripPrefix && (path === stripPrefix || path.startsWith(`${stripPrefix}.`)))
       path = path.slice(stripPrefix.length + 1);
-    // keywords[2] -> keywords: a list is one input. Then the nearest rendered ancestor.
-    let at = path.replace(/\[\d+\]/g, '');
-    while (at && !paths.has(at)) at = at.includes('.') ? at.slice(0, at.lastIndexOf('.')) : '';
+    // The longest run of field names the form renders: keywords[2] -> keywords (a list is one input),
+    // userMetadata["my key"] -> userMetadata (a map is one textarea), else the nearest rendered fieldset.
+    const steps = splitPath(path) ?? [];
+    let at = '';
+    let used = 0;
+    let names = '';
+    for (const [i, step] of steps.entries()) {
+      if (!('name' in step)) break;
+      names = join(names, step.name);
+      if (paths.has(names)) {
+        at = names;
+        used = i + 1;
+      }
+    }
+    // What is below the field, for the reader: a map key or a deeper name (a list index is not shown).
+    const below = steps
+      .slice(used)
+      .map((s) => ('name' in s ? s.name : 'key' in s ? s.key : ''))
+      .filter((s) => s !== '')
+      .join('.');
     const detail = at === '' && path ? `${path}: ${issue.message}` : issue.message;
-    const suffix =
-      at !== '' && path.replace(/\[\d+\]/g, '') !== at ? ` (${path.slice(at.length + 1) || path})` : '';
+    const suffix = at !== '' && below ? ` (${below})` : '';
     placed.set(at, [...(placed.get(at) ?? []), `${detail}${suffix}`]);
   }
   return placed;
@@ -257,7 +292,12 @@ function Field(props: FormProps & { name: string; path: string; required: boolea
   if (kind === 'object') {
     const required = new Set(s.required ?? []);
     return (
-      <fieldset class={errors ? 'invalid' : undefined} data-path={path} aria-describedby={describedBy}>
+      <fieldset
+        class={errors ? 'invalid' : undefined}
+        data-path={path}
+        aria-describedby={describedBy}
+        tabIndex={errors ? -1 : undefined}
+      >
         <legend>
           {label}
           {mark}

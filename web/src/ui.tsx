@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { errorText, type ReleaseStatus } from './api.js';
+import { ApiError, errorText, type ReleaseStatus } from './api.js';
 
 // ------------------------------------------------------------------ routing (hash based: #/datasets/10378.1/5)
 
@@ -100,29 +100,34 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-/** Loads something when the dependencies change; `reload()` loads again. */
+/**
+ * Loads something when the dependencies change; `reload()` loads again. `loading` is true from the render in
+ * which the dependencies change (not one render later), while `data` still holds the previous answer.
+ */
 export function useLoad<T>(
   load: () => Promise<T>,
   deps: unknown[],
 ): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+  const [tick, setTick] = useState(0);
+  const key = [...deps, tick];
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; of: unknown[] | null }>({
     data: undefined,
     error: null,
-    loading: true,
+    of: null,
   });
-  const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true }));
     load().then(
-      (data) => live && setState({ data, error: null, loading: false }),
-      (error: unknown) => live && setState({ data: undefined, error, loading: false }),
+      (data) => live && setState({ data, error: null, of: key }),
+      (error: unknown) => live && setState({ data: undefined, error, of: key }),
     );
     return () => {
       live = false;
     };
-  }, [...deps, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
+  }, key);
+  const loading =
+    state.of === null || state.of.length !== key.length || state.of.some((v, i) => !Object.is(v, key[i]));
+  return { data: state.data, error: state.error, loading, reload: () => setTick((t) => t + 1) };
 }
 
 /** Runs an action, keeping its busy flag and error for the view. */
@@ -145,7 +150,8 @@ export function useAction(): {
         await work();
         return true;
       } catch (e) {
-        setError(e);
+        // A session that ended is said by the sign-in form; kept here it would still show after signing in.
+        setError(e instanceof ApiError && e.endedSession ? null : e);
         return false;
       } finally {
         setBusy(false);

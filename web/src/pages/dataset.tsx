@@ -643,7 +643,9 @@ function HistorySection(props: {
     <Section title="History" id="history">
       <ErrorMessage error={history.error} />
       {!history.data ? (
-        <Loading what="history" />
+        history.error ? null : (
+          <Loading what="history" />
+        )
       ) : (
         <>
           <table class="history">

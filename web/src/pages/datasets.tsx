@@ -31,30 +31,76 @@ function listHash(params: Record<string, string>): string {
   return `#/datasets${s ? `?${s}` : ''}`;
 }
 
+/** How many search matches a page shows at first, and how many more each "Show more matches" adds. */
+const SEARCH_STEP = 50;
+/** The API's most search results at once. */
+const SEARCH_MAX = 1000;
+
+const PAGE_KEYS = 'wharf.pageKeys';
+type PageKeys = Record<string, Record<string, string>>;
+
+/**
+ * The pagination keys of the list pages seen in this tab, by filter and page number: the address holds the
+ * current page's key (so reload, back and forward stay on it); these say where "Previous page" goes.
+ */
+function pageKeys(): PageKeys {
+  try {
+    const all: unknown = JSON.parse(sessionStorage.getItem(PAGE_KEYS) ?? '{}');
+    return all && typeof all === 'object' ? (all as PageKeys) : {};
+  } catch {
+    return {};
+  }
+}
+
+function rememberPageKey(filter: string, page: number, key: string): void {
+  const all = pageKeys();
+  const keys = { ...all[filter], [page]: key };
+  delete all[filter];
+  // The latest filters only: sessionStorage is small.
+  const kept = Object.entries(all).slice(-19);
+  try {
+    sessionStorage.setItem(PAGE_KEYS, JSON.stringify(Object.fromEntries([...kept, [filter, keys]])));
+  } catch {
+    // storage full or blocked: "Previous page" then falls back to the first page
+  }
+}
+
 /** Dataset list: search, sort, release-status filter, paging with the API's pagination keys. */
-export function DatasetsPage({ route }: { route: Route }) {
+export function DatasetsPage({ route, signedIn }: { route: Route; signedIn: boolean }) {
   const q = route.query.get('q') ?? '';
   const sortBy = route.query.get('sortBy') ?? 'created';
   const order = route.query.get('order') === 'asc' ? 'asc' : 'desc';
   const status = route.query.get('status') ?? '';
+  // The page (2, 3, ...) and its pagination key are in the address; page 1 has neither.
+  const after = route.query.get('after') ?? '';
+  const pageNumber = after ? Math.max(2, Number.parseInt(route.query.get('page') ?? '', 10) || 2) : 1;
+  const limit = Math.min(
+    SEARCH_MAX,
+    Math.max(SEARCH_STEP, Number.parseInt(route.query.get('limit') ?? '', 10) || SEARCH_STEP),
+  );
   const [search, setSearch] = useState(q);
-  // Keys of the pages before the current one (for "Previous"), and the current page's key.
-  const [keys, setKeys] = useState<{ stack: (string | undefined)[]; current: string | undefined }>({
-    stack: [],
-    current: undefined,
-  });
   const filterKey = `${q}|${sortBy}|${order}|${status}`;
-  const [lastFilter, setLastFilter] = useState(filterKey);
-  if (lastFilter !== filterKey) {
-    setLastFilter(filterKey);
-    setKeys({ stack: [], current: undefined });
+  const [lastQ, setLastQ] = useState(q);
+  if (lastQ !== q) {
+    setLastQ(q);
     setSearch(q);
   }
 
-  const result = useLoad<{ items: DatasetRecord[]; next?: string; search: boolean }>(async () => {
+  const result = useLoad<{
+    items: DatasetRecord[];
+    next?: string;
+    search: boolean;
+    more: boolean;
+  }>(async () => {
     if (q) {
-      const found = await api<SearchResults>('/datasets/search', { query: { query: q, limit: 50 } });
-      return { items: found.items.map((h) => h.dataset), search: true };
+      // One more than shown tells whether there are more matches.
+      const found = await api<SearchResults>('/datasets/search', {
+        query: { query: q, limit: Math.min(limit + 1, SEARCH_MAX) },
+      });
+      const items = found.items.map((h) => h.dataset);
+      // At the API's most, a full answer may well have more behind it.
+      const more = items.length > limit || items.length === SEARCH_MAX;
+      return { items: items.slice(0, limit), search: true, more };
     }
     const page = await api<DatasetPage>('/datasets', {
       query: {
@@ -62,17 +108,21 @@ export function DatasetsPage({ route }: { route: Route }) {
         ascending: order === 'asc',
         pageSize: 20,
         releaseStatus: status || undefined,
-        paginationKey: keys.current,
+        paginationKey: after || undefined,
       },
     });
-    return { items: page.items, next: page.paginationKey, search: false };
-  }, [filterKey, keys.current]);
+    return { items: page.items, next: page.paginationKey, search: false, more: false };
+  }, [filterKey, after, limit]);
 
+  // A change of search, sort or filter starts again at page 1.
   const set = (change: Record<string, string>) =>
     navigate(listHash({ q, sortBy, order: order === 'asc' ? 'asc' : '', status, ...change }));
+  const previousKey = pageNumber > 2 ? pageKeys()[filterKey]?.[pageNumber - 1] : undefined;
 
   return (
-    <section>
+    // Busy while a page loads (the previous one stays shown until then): the pager waits for it, so a second
+    // click cannot use the shown page's key for the next page number.
+    <section aria-busy={result.loading ? 'true' : undefined}>
       <h1 tabIndex={-1}>Datasets</h1>
       <form
         class="toolbar"
@@ -151,29 +201,62 @@ export function DatasetsPage({ route }: { route: Route }) {
       {result.loading && !result.data ? <Loading what="datasets" /> : null}
       {result.data ? (
         result.data.items.length === 0 ? (
-          <p class="empty">{q ? 'No dataset matches this search.' : 'No datasets here yet.'}</p>
+          <p class="empty">
+            {q
+              ? 'No dataset matches this search.'
+              : status
+                ? 'No dataset has this release status.'
+                : pageNumber > 1
+                  ? 'No more datasets.'
+                  : signedIn
+                    ? 'No datasets here yet.'
+                    : 'No public datasets here yet. Sign in to see the datasets shared with you.'}
+          </p>
         ) : (
           <DatasetTable items={result.data.items} />
         )
+      ) : null}
+      {result.data?.more ? (
+        <p class="muted" id="search-more">
+          The {result.data.items.length} best matches are shown.{' '}
+          {limit < SEARCH_MAX ? (
+            <button
+              type="button"
+              class="secondary small"
+              onClick={() => set({ q, limit: String(limit + SEARCH_STEP) })}
+            >
+              Show more matches
+            </button>
+          ) : (
+            'Add words to narrow the search.'
+          )}
+        </p>
       ) : null}
       {result.data && !result.data.search ? (
         <nav class="pager" aria-label="Pages">
           <button
             type="button"
             class="secondary"
-            disabled={keys.stack.length === 0}
+            disabled={pageNumber === 1 || result.loading}
             onClick={() =>
-              setKeys((k) => ({ stack: k.stack.slice(0, -1), current: k.stack[k.stack.length - 1] }))
+              set(
+                previousKey ? { page: String(pageNumber - 1), after: previousKey } : {}, // page 2, or a link from elsewhere whose earlier pages this tab has not seen
+              )
             }
           >
-            Previous page
+            {pageNumber > 2 && !previousKey ? 'First page' : 'Previous page'}
           </button>
-          <span class="muted">Page {keys.stack.length + 1}</span>
+          <span class="muted">Page {pageNumber}</span>
           <button
             type="button"
             class="secondary"
-            disabled={!result.data.next}
-            onClick={() => setKeys((k) => ({ stack: [...k.stack, k.current], current: result.data?.next }))}
+            disabled={!result.data.next || result.loading}
+            onClick={() => {
+              const next = result.data?.next;
+              if (!next) return;
+              rememberPageKey(filterKey, pageNumber + 1, next);
+              set({ page: String(pageNumber + 1), after: next });
+            }}
           >
             Next page
           </button>

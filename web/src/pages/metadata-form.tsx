@@ -86,7 +86,14 @@ function MetadataForm({ id, title, setup }: { id?: string; title: string; setup:
   const [checked, setChecked] = useState<string | null>(null);
   const action = useAction();
   const strip = id ? 'metadata' : undefined;
-  const placed = placeIssues(schema, resolve, issues, strip);
+  // The edit's reason is not metadata: its issue goes beside its own input, not to the summary.
+  const reasonIssues = id ? issues.filter((i) => i.path === 'reason').map((i) => i.message) : [];
+  const placed = placeIssues(
+    schema,
+    resolve,
+    issues.filter((i) => !(id && i.path === 'reason')),
+    strip,
+  );
   const general = placed.get('') ?? [];
   const [focusFirst, setFocusFirst] = useState(0);
 
@@ -177,16 +184,30 @@ function MetadataForm({ id, title, setup }: { id?: string; title: string; setup:
           </div>
         ) : null}
         {id ? (
-          <div class={`field${placed.has('reason') ? ' invalid' : ''}`}>
+          <div class={`field${reasonIssues.length > 0 ? ' invalid' : ''}`}>
             <label for="edit-reason">
-              Reason for the change<span class="required"> *</span>
+              Reason for the change
+              <span class="required" aria-hidden="true">
+                {' '}
+                *
+              </span>
             </label>
             <input
               id="edit-reason"
               type="text"
               value={reason}
+              aria-required="true"
+              aria-invalid={reasonIssues.length > 0 ? 'true' : undefined}
+              aria-describedby={reasonIssues.length > 0 ? 'edit-reason-error' : undefined}
               onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
             />
+            {reasonIssues.length > 0 ? (
+              <ul class="field-error" id="edit-reason-error">
+                {reasonIssues.map((m, i) => (
+                  <li key={i}>{m}</li>
+                ))}
+              </ul>
+            ) : null}
           </div>
         ) : null}
         <SchemaFields
