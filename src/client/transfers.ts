@@ -269,7 +269,8 @@ export async function uploadFolder(
                   error: event.error,
                   snapshot: event.snapshot,
                 });
-              else onEvent({ type: 'retry', path: event.key, attempt: event.attempt, error: event.error });
+              else if (event.type === 'retry')
+                onEvent({ type: 'retry', path: event.key, attempt: event.attempt, error: event.error });
             },
           }
         : {}),

@@ -63,6 +63,13 @@ export interface StorageDriver {
   /** Server-side copy within this store (present iff `capabilities.serverSideCopy`). Throws NotFoundError if `src` is absent. */
   copy?: ((src: string, dst: string, options?: CopyOptions) => Promise<ObjectInfo>) | undefined;
 
+  /**
+   * A server-side copy from `source`, another store on the same server that this store's credentials reach (S3:
+   * another bucket on the same endpoint, opened with the same credentials), into this store; `undefined` when the
+   * bytes have to move through us. The copy behaves as `copy` does, `src` being a key of `source`. Optional.
+   */
+  copierFrom?: ((source: StorageDriver) => CopyFunction | undefined) | undefined;
+
   /** A URL that grants GET (or PUT) on one key without credentials, until it expires (present iff `capabilities.presign`). */
   presign?: ((key: string, options: PresignOptions) => Promise<string>) | undefined;
 
@@ -186,6 +193,9 @@ export interface WriteOptions extends OpOptions {
   /** Called with the cumulative number of body bytes sent. */
   onProgress?: (bytesSent: number) => void;
 }
+
+/** A server-side copy of `src` to `dst` (see `StorageDriver.copy` and `copierFrom`). */
+export type CopyFunction = (src: string, dst: string, options?: CopyOptions) => Promise<ObjectInfo>;
 
 export interface CopyOptions extends OpOptions {
   metadata?: Record<string, string>;

@@ -1,11 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalDriver } from '../storage/local/local-driver.js';
 import { MemoryDriver } from '../storage/memory/memory-driver.js';
+import type { ReadOptions } from '../storage/types.js';
 import type { CopyEvent } from './copy-events.js';
 import { copyObjects, planTreeCopy } from './copy-objects.js';
+import { HASH_IN_MEMORY_MAX_BYTES } from './upload-with-sha256.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -32,5 +35,101 @@ describe('copyObjects into a local folder', () => {
       message: expect.stringMatching(/cannot create the folder .*dest/),
     });
     expect(events.filter((e) => e.type === 'file-failed')).toEqual([]);
+  });
+});
+
+/** A store whose look-ups miss: what `noClobber` meets when an object is created right after it looked. */
+class LateMemoryDriver extends MemoryDriver {
+  override async stat(): Promise<undefined> {
+    return undefined;
+  }
+}
+
+async function text(store: MemoryDriver, key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.read(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+describe('copyObjects with noClobber', () => {
+  it('skips a destination that appears after its look-up: the write is conditional', async () => {
+    const source = new MemoryDriver();
+    const dest = new LateMemoryDriver();
+    await source.write('a.txt', Buffer.from('new'));
+    await source.write('b.txt', Buffer.from('new b'));
+    await dest.write('a.txt', Buffer.from('old'));
+    const events: CopyEvent[] = [];
+    const result = await copyObjects(source, dest, await planTreeCopy(source, '', dest, ''), {
+      noClobber: true,
+      onEvent: (e) => events.push(e),
+    });
+    expect(result.skipped.map((s) => s.destKey)).toEqual(['a.txt']);
+    expect(result.done.map((d) => d.destKey)).toEqual(['b.txt']);
+    expect(result.failed).toEqual([]);
+    expect(await text(dest, 'a.txt')).toBe('old');
+    expect(events.filter((e) => e.type === 'file-skipped')).toEqual([
+      expect.objectContaining({ key: 'a.txt', destKey: 'a.txt', size: 3 }),
+    ]);
+  });
+
+  it('skips a local file that appears while it downloads: the final rename re-checks', async () => {
+    const source = new MemoryDriver();
+    await source.write('a.txt', Buffer.from('remote'));
+    let lookups = 0;
+    // The first look-up (before the download) misses; the file is there by the time the download ends.
+    const dest = new (class extends LocalDriver {
+      override async stat(key: string) {
+        if (lookups++ === 0) {
+          await writeFile(join(dir, key), 'local');
+          return undefined;
+        }
+        return super.stat(key);
+      }
+    })({ root: dir });
+    const result = await copyObjects(source, dest, await planTreeCopy(source, '', dest, ''), {
+      noClobber: true,
+    });
+    expect(result.skipped.map((s) => s.destKey)).toEqual(['a.txt']);
+    expect(result.failed).toEqual([]);
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('local');
+  });
+});
+
+describe('copyObjects with sha256Metadata', () => {
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+  it('stores the SHA-256 of files uploaded from a local folder, small and past the in-memory size', async () => {
+    const small = randomBytes(1000);
+    const big = randomBytes(HASH_IN_MEMORY_MAX_BYTES + 1);
+    await writeFile(join(dir, 'small.bin'), small);
+    await writeFile(join(dir, 'big.bin'), big);
+    const source = new LocalDriver({ root: dir });
+    const dest = new MemoryDriver();
+    const result = await copyObjects(source, dest, await planTreeCopy(source, '', dest, ''), {
+      sha256Metadata: true,
+    });
+    expect(result.failed).toEqual([]);
+    expect((await dest.stat('small.bin'))?.metadata).toEqual({ 'wharf-sha256': sha256(small) });
+    expect((await dest.stat('big.bin'))?.metadata).toEqual({ 'wharf-sha256': sha256(big) });
+  });
+
+  it('fails with CONFLICT, storing nothing, when a big file changes between its hashing and its upload', async () => {
+    await writeFile(join(dir, 'big.bin'), randomBytes(HASH_IN_MEMORY_MAX_BYTES + 1));
+    let reads = 0;
+    const source = new (class extends LocalDriver {
+      override async read(key: string, options?: ReadOptions) {
+        if (reads++ === 1) await writeFile(join(dir, key), randomBytes(HASH_IN_MEMORY_MAX_BYTES + 1));
+        return super.read(key, options);
+      }
+    })({ root: dir });
+    const dest = new MemoryDriver();
+    const result = await copyObjects(source, dest, await planTreeCopy(source, '', dest, ''), {
+      sha256Metadata: true,
+      attempts: 1,
+    });
+    expect(result.failed).toEqual([
+      expect.objectContaining({ destKey: 'big.bin', error: expect.objectContaining({ code: 'CONFLICT' }) }),
+    ]);
+    expect(await dest.stat('big.bin')).toBeUndefined();
   });
 });

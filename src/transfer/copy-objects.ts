@@ -7,11 +7,12 @@ import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys
 import { runPool } from '../core/pool.js';
 import { memoisedMakeDir } from '../core/make-dir.js';
 import { withRetry } from '../core/retry.js';
-import type { ObjectInfo, ReadInfo, StorageDriver } from '../storage/types.js';
+import type { CopyFunction, ObjectInfo, ReadInfo, StorageDriver } from '../storage/types.js';
 import type { CopyEvent } from './copy-events.js';
 import { openRunStaging, STAGING_FOLDER, type RunStaging } from './copy-staging.js';
 import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
 import { RequestLimiter } from './download/request-limiter.js';
+import { uploadWithSha256 } from './upload-with-sha256.js';
 
 export interface CopyItem {
   /** Key in the source store. */
@@ -31,6 +32,8 @@ export interface CopyPlan {
 
 export interface CopyResult {
   done: { sourceKey: string; destKey: string; size: number }[];
+  /** Left alone because the destination exists (`noClobber`). */
+  skipped: { sourceKey: string; destKey: string; size: number }[];
   failed: { sourceKey: string; destKey: string; error: WharfError }[];
   bytes: number;
 }
@@ -44,6 +47,18 @@ export interface CopyOptions {
   partSize?: number;
   /** Attempts per object for retryable failures, above the driver's own request retries (default 3). */
   attempts?: number;
+  /**
+   * Files uploaded from a local folder to a store that keeps metadata get their SHA-256 as `wharf-sha256`, which
+   * downloads verify against (see upload-with-sha256.ts). Default false.
+   */
+  sha256Metadata?: boolean;
+  /**
+   * Never replace an object that exists at the destination: it is skipped (`skipped`, a `file-skipped` event).
+   * Each destination is looked up before its copy starts; writes are then conditional where the store makes them
+   * so (`ifNoneMatch: '*'`; a download's final rename re-checks), so one created meanwhile is kept too. Server-side
+   * copies have no such condition: one created between the look-up and the copy is replaced. Default false.
+   */
+  noClobber?: boolean;
   signal?: AbortSignal;
   onEvent?: ProgressListener<CopyEvent>;
 }
@@ -84,6 +99,25 @@ export async function planTreeCopy(
   return { items, totalBytes };
 }
 
+/** The destination keys of `plan` that exist already (what a `noClobber` copy would skip), looked up `concurrency` at a time. */
+export async function existingDestinations(
+  dest: StorageDriver,
+  plan: CopyPlan,
+  concurrency: number,
+  signal?: AbortSignal,
+): Promise<Set<string>> {
+  const existing = new Set<string>();
+  await runPool(
+    plan.items,
+    concurrency,
+    async (item) => {
+      if ((await dest.stat(item.destKey, signal ? { signal } : {})) !== undefined) existing.add(item.destKey);
+    },
+    signal,
+  );
+  return existing;
+}
+
 /** Throws InvalidKeyError, before any byte moves, for a key the destination would refuse to create. */
 export function assertDestinationKey(dest: StorageDriver, key: string): void {
   if (dest.capabilities.pathKeys) assertSafeRelativeKey(key);
@@ -112,9 +146,14 @@ export async function copyObjects(
   };
   const snap = (): ProgressSnapshot => ({ ...snapshot });
   onEvent?.({ type: 'planned', snapshot: snap() });
-  const result: CopyResult = { done: [], failed: [], bytes: 0 };
-  const serverSide = source === dest && dest.capabilities.serverSideCopy && dest.copy !== undefined;
-  const download = !serverSide && source.localPath === undefined ? downloaderInto(dest, options) : undefined;
+  const result: CopyResult = { done: [], skipped: [], failed: [], bytes: 0 };
+  const serverCopy = serverCopier(source, dest);
+  const download = !serverCopy && source.localPath === undefined ? downloaderInto(dest, options) : undefined;
+  const withSha256 =
+    options.sha256Metadata === true &&
+    source.localPath !== undefined &&
+    dest.localPath === undefined &&
+    dest.capabilities.metadata;
   // Into a local folder that is a file: one clear error, not one per object.
   const destRoot = plan.items.length > 0 ? dest.localPath?.('') : undefined;
   if (destRoot !== undefined && (await stat(destRoot).catch(() => undefined))?.isFile()) {
@@ -132,6 +171,8 @@ export async function copyObjects(
     async (item) => {
       let counted = 0;
       try {
+        if (options.noClobber && (await dest.stat(item.destKey, signal ? { signal } : {})) !== undefined)
+          throw new DestinationExists(dest, item.destKey);
         await withRetry(
           async () => {
             throwIfAborted(signal);
@@ -146,7 +187,14 @@ export async function copyObjects(
               await download(source, item, onProgress, (error, attempt) =>
                 onEvent?.({ type: 'retry', key: item.sourceKey, attempt, error }),
               );
-            else await copyOne(source, dest, item, serverSide, signal, onProgress);
+            else
+              await copyOne(source, dest, item, {
+                serverCopy,
+                withSha256,
+                noClobber: options.noClobber === true,
+                signal,
+                onProgress,
+              });
             if (counted !== item.size) onProgress(item.size);
           },
           {
@@ -168,6 +216,20 @@ export async function copyObjects(
           snapshot: snap(),
         });
       } catch (error) {
+        if (isDestinationExists(error)) {
+          snapshot.bytes -= counted;
+          snapshot.totalBytes = (snapshot.totalBytes ?? 0) - item.size;
+          snapshot.totalFiles = (snapshot.totalFiles ?? 0) - 1;
+          result.skipped.push({ ...item });
+          onEvent?.({
+            type: 'file-skipped',
+            key: item.sourceKey,
+            destKey: item.destKey,
+            size: item.size,
+            snapshot: snap(),
+          });
+          return;
+        }
         const wharfError = isWharfError(error) ? error : toWharfError(error);
         if (wharfError.code === 'ABORTED' || wharfError.affectsAll) throw wharfError;
         // Listing and writing both refused, and nothing written yet: these credentials will not do.
@@ -267,6 +329,7 @@ function downloaderInto(dest: StorageDriver, options: CopyOptions): Downloader |
           },
           onRetry,
           ensureDir,
+          ...(options.noClobber ? { beforeRename: () => refuseExisting(dest, item.destKey) } : {}),
         },
       );
     } catch (error) {
@@ -296,16 +359,68 @@ function affectingAll(error: WharfError): WharfError {
   });
 }
 
+/**
+ * The server-side copy from `source` into `dest`, if there is one: within one store, or between two stores of one
+ * server (S3 buckets on one endpoint with the same credentials).
+ */
+function serverCopier(source: StorageDriver, dest: StorageDriver): CopyFunction | undefined {
+  if (!dest.capabilities.serverSideCopy) return undefined;
+  if (source === dest) return dest.copy?.bind(dest);
+  return dest.copierFrom?.(source);
+}
+
+/** Thrown where `noClobber` finds the destination taken; the object is then reported as skipped. */
+class DestinationExists extends WharfError {
+  constructor(dest: StorageDriver, key: string) {
+    super('PRECONDITION_FAILED', `${dest.localPath?.(key) ?? `${dest.name}/${key}`} exists; kept`);
+  }
+}
+
+/** The download engine passes what `beforeRename` throws on as the cause of its own error. */
+function isDestinationExists(error: unknown): boolean {
+  return (
+    error instanceof DestinationExists ||
+    (error instanceof WharfError && error.cause instanceof DestinationExists)
+  );
+}
+
+async function refuseExisting(dest: StorageDriver, key: string): Promise<void> {
+  if ((await dest.stat(key)) !== undefined) throw new DestinationExists(dest, key);
+}
+
+interface CopyOneOptions {
+  serverCopy: CopyFunction | undefined;
+  /** Store the SHA-256 of the (local) source as `wharf-sha256`. */
+  withSha256: boolean;
+  /** Write only if nothing is at the destination (DestinationExists otherwise). */
+  noClobber: boolean;
+  signal: AbortSignal | undefined;
+  onProgress: (sent: number) => void;
+}
+
 async function copyOne(
   source: StorageDriver,
   dest: StorageDriver,
   item: CopyItem,
-  serverSide: boolean,
-  signal: AbortSignal | undefined,
-  onProgress: (sent: number) => void,
+  c: CopyOneOptions,
 ): Promise<ObjectInfo> {
-  const o = signal ? { signal } : {};
-  if (serverSide && dest.copy) return dest.copy(item.sourceKey, item.destKey, o);
+  const o = c.signal ? { signal: c.signal } : {};
+  if (c.serverCopy) return c.serverCopy(item.sourceKey, item.destKey, o);
+  const condition = c.noClobber ? { ifNoneMatch: '*' as const } : {};
+  const kept = (error: unknown): never => {
+    if (c.noClobber && isWharfError(error) && error.code === 'PRECONDITION_FAILED')
+      throw new DestinationExists(dest, item.destKey);
+    throw error;
+  };
+  if (c.withSha256) {
+    const contentType = contentTypeFor(item.sourceKey);
+    return uploadWithSha256(source, item.sourceKey, item.size, dest, item.destKey, {
+      ...o,
+      ...condition,
+      onProgress: c.onProgress,
+      ...(contentType !== undefined ? { contentType } : {}),
+    }).catch(kept);
+  }
   let info: ReadInfo | undefined;
   const body = await source.read(item.sourceKey, { ...o, onInfo: (i) => (info = i) });
   // What a server-side copy keeps, kept here too: the source's Content-Type and user metadata (a local file has
@@ -314,13 +429,16 @@ async function copyOne(
   const metadata =
     info?.metadata !== undefined && Object.keys(info.metadata).length > 0 ? info.metadata : undefined;
   try {
-    return await dest.write(item.destKey, body, {
-      ...o,
-      size: item.size,
-      onProgress,
-      ...(contentType !== undefined ? { contentType } : {}),
-      ...(metadata !== undefined ? { metadata } : {}),
-    });
+    return await dest
+      .write(item.destKey, body, {
+        ...o,
+        ...condition,
+        size: item.size,
+        onProgress: c.onProgress,
+        ...(contentType !== undefined ? { contentType } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+      })
+      .catch(kept);
   } finally {
     body.destroy();
   }

@@ -4,6 +4,7 @@ import { formatBytes, formatSeconds } from '../../core/units.js';
 import {
   assertDestinationKey,
   copyObjects,
+  existingDestinations,
   planTreeCopy,
   type CopyPlan,
 } from '../../transfer/copy-objects.js';
@@ -41,19 +42,48 @@ export async function cp(ctx: CommandContext, src: string, dst: string, opts: Cp
     plan = found;
   }
 
+  const noClobber = opts.clobber === false;
+  const concurrency = opts.concurrency ?? 32;
   if (opts.dryRun) {
+    const existing = noClobber
+      ? await existingDestinations(dest.store, plan, concurrency, signal)
+      : new Set<string>();
+    let copied = 0;
+    let bytes = 0;
     for (const item of plan.items) {
+      const from = source.display(item.sourceKey);
+      const to = dest.display(item.destKey);
+      const skip = existing.has(item.destKey);
+      if (!skip) {
+        copied += 1;
+        bytes += item.size;
+      }
       if (output.json)
         output.record({
-          action: 'copy',
-          source: source.display(item.sourceKey),
-          dest: dest.display(item.destKey),
+          action: skip ? 'skip' : 'copy',
+          source: from,
+          dest: to,
           size: item.size,
+          ...(skip ? { reason: 'exists' } : {}),
           dryRun: true,
         });
-      else output.line(`would copy ${source.display(item.sourceKey)} -> ${dest.display(item.destKey)}`);
+      else output.line(skip ? `would skip ${from} -> ${to} (exists)` : `would copy ${from} -> ${to}`);
     }
-    output.info(`dry run: ${plan.items.length} objects, ${formatBytes(plan.totalBytes)}; nothing copied`);
+    if (output.json) {
+      output.record({
+        summary: {
+          copied,
+          skipped: existing.size,
+          failed: 0,
+          bytes,
+          seconds: (Date.now() - started) / 1000,
+          dryRun: true,
+        },
+      });
+    } else {
+      const skipped = existing.size > 0 ? `; ${existing.size} would be skipped (exist)` : '';
+      output.info(`dry run: ${copied} objects, ${formatBytes(bytes)}${skipped}; nothing copied`);
+    }
     return EXIT.ok;
   }
   if (plan.items.length === 0) {
@@ -63,7 +93,9 @@ export async function cp(ctx: CommandContext, src: string, dst: string, opts: Cp
 
   const progress = await createProgress(output, 'copy');
   const result = await copyObjects(source.store, dest.store, plan, {
-    concurrency: opts.concurrency ?? 32,
+    concurrency,
+    sha256Metadata: true,
+    noClobber,
     signal,
     onEvent: (event) => {
       if (event.type !== 'retry') progress.update(event.snapshot);
@@ -72,6 +104,13 @@ export async function cp(ctx: CommandContext, src: string, dst: string, opts: Cp
         const to = dest.display(event.destKey);
         if (output.json) output.record({ action: 'copy', source: from, dest: to, size: event.size });
         output.debug(`copied ${from} -> ${to}`);
+      }
+      if (event.type === 'file-skipped') {
+        const from = source.display(event.key);
+        const to = dest.display(event.destKey);
+        if (output.json)
+          output.record({ action: 'skip', source: from, dest: to, size: event.size, reason: 'exists' });
+        output.debug(`skipped ${from}: ${to} exists`);
       }
       if (event.type === 'file-failed' && output.json) output.record(failureRecord(source, dest, event));
       if (event.type === 'retry')
@@ -93,15 +132,19 @@ export async function cp(ctx: CommandContext, src: string, dst: string, opts: Cp
     output.record({
       summary: {
         copied: result.done.length,
+        skipped: result.skipped.length,
         failed: result.failed.length,
         bytes: result.bytes,
         seconds: (Date.now() - started) / 1000,
       },
     });
+  } else if (!opts.recursive && result.skipped.length === 1) {
+    output.info(`skipped ${dest.display(result.skipped[0]!.destKey)}: it exists (--no-clobber)`);
   } else if (opts.recursive || result.failed.length === 0) {
     // One object that failed: its error line says it all; "copied 0 objects; 1 failed" would be a second line.
+    const skipped = result.skipped.length ? `; skipped ${result.skipped.length} that exist` : '';
     output.info(
-      `copied ${result.done.length} object${result.done.length === 1 ? '' : 's'} (${formatBytes(result.bytes)}) in ${took}${result.failed.length ? `; ${result.failed.length} failed` : ''}`,
+      `copied ${result.done.length} object${result.done.length === 1 ? '' : 's'} (${formatBytes(result.bytes)}) in ${took}${skipped}${result.failed.length ? `; ${result.failed.length} failed` : ''}`,
     );
   }
   if (result.failed.length === 0) return EXIT.ok;

@@ -1,17 +1,44 @@
 import { resolveTarget } from '../../app/resolve-target.js';
 import { NotFoundError } from '../../core/errors.js';
 import { asFolderPrefix } from '../../core/keys.js';
+import { formatBytes } from '../../core/units.js';
 import type { ObjectInfo } from '../../storage/types.js';
 import type { CommandContext } from '../context.js';
+import type { LsOptions } from './ls.js';
 
-export async function ls(ctx: CommandContext, url: string, opts: { recursive?: boolean }): Promise<void> {
+/** Prints one listed entry: `info`, shown as `url` (JSON) or `relative` (text). */
+type Print = (info: ObjectInfo, url: string, relative: string) => void;
+
+export async function ls(ctx: CommandContext, url: string, opts: LsOptions): Promise<void> {
+  const totals = { objects: 0, bytes: 0 };
+  await listEntries(ctx, url, opts, (info, shownUrl, relative) => {
+    if (!info.isPrefix) {
+      totals.objects += 1;
+      totals.bytes += info.size;
+    }
+    printEntry(ctx, opts, info, shownUrl, relative);
+  });
+  if (!opts.summarize) return;
+  if (ctx.output.json) {
+    ctx.output.record({ summary: totals });
+    return;
+  }
+  // As aws s3 ls --summarize prints it.
+  ctx.output.line('');
+  ctx.output.line(`Total Objects: ${totals.objects}`);
+  ctx.output.line(
+    `   Total Size: ${opts.humanReadable ? formatBytes(totals.bytes) : `${totals.bytes} Bytes`}`,
+  );
+}
+
+async function listEntries(ctx: CommandContext, url: string, opts: LsOptions, print: Print): Promise<void> {
   const { signal } = ctx;
   const asObject = await resolveTarget(url, 'object', ctx.storage);
   if (!asObject.isFolder) {
     const info = await asObject.store.stat(asObject.key, { signal });
     if (info) {
       const parent = info.key.lastIndexOf('/') + 1;
-      print(ctx, info, asObject.display(info.key), info.key.slice(parent));
+      print(info, asObject.display(info.key), info.key.slice(parent));
       // `a` may also be a folder (`a/b`): show it too, named from the same parent, as aws s3 ls does.
       if (asObject.location.kind === 's3') {
         const folder = `${info.key}/`;
@@ -20,15 +47,10 @@ export async function ls(ctx: CommandContext, url: string, opts: { recursive?: b
           opts.recursive ? { signal } : { signal, delimiter: '/' as const },
         )) {
           if (!opts.recursive) {
-            print(
-              ctx,
-              { key: folder, size: 0, isPrefix: true },
-              asObject.display(folder),
-              folder.slice(parent),
-            );
+            print({ key: folder, size: 0, isPrefix: true }, asObject.display(folder), folder.slice(parent));
             break;
           }
-          print(ctx, below, asObject.display(below.key), below.key.slice(parent));
+          print(below, asObject.display(below.key), below.key.slice(parent));
         }
       }
       return;
@@ -43,11 +65,17 @@ export async function ls(ctx: CommandContext, url: string, opts: { recursive?: b
     signal,
     ...(opts.recursive ? {} : { delimiter: '/' as const }),
   })) {
-    print(ctx, info, display(info.key), info.key.slice(prefix.length));
+    print(info, display(info.key), info.key.slice(prefix.length));
   }
 }
 
-function print(ctx: CommandContext, info: ObjectInfo, url: string, relative: string): void {
+function printEntry(
+  ctx: CommandContext,
+  opts: LsOptions,
+  info: ObjectInfo,
+  url: string,
+  relative: string,
+): void {
   if (ctx.output.json) {
     const record: Record<string, unknown> = { key: relative, size: info.size, url };
     if (info.isPrefix) record.isPrefix = true;
@@ -61,7 +89,8 @@ function print(ctx: CommandContext, info: ObjectInfo, url: string, relative: str
     return;
   }
   const when = info.lastModified ? formatTime(info.lastModified) : ' '.repeat(19);
-  ctx.output.line(`${when} ${String(info.size).padStart(12)} ${relative}`);
+  const size = opts.humanReadable ? formatBytes(info.size) : String(info.size);
+  ctx.output.line(`${when} ${size.padStart(12)} ${relative}`);
 }
 
 function formatTime(date: Date): string {

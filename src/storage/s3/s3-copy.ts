@@ -11,7 +11,10 @@ import { MAX_PARTS } from './s3-multipart.js';
 
 export interface MultipartCopyParams {
   client: S3Client;
+  /** The destination's bucket. */
   bucket: string;
+  /** The source's bucket (the same endpoint). */
+  sourceBucket: string;
   src: string;
   dst: string;
   /** Size of the source in bytes. */
@@ -66,7 +69,7 @@ export async function multipartCopy(p: MultipartCopyParams): Promise<string | un
             Key: dst,
             UploadId: uploadId,
             PartNumber: range.partNumber,
-            CopySource: encodeCopySource(bucket, p.src),
+            CopySource: encodeCopySource(p.sourceBucket, p.src),
             CopySourceIfMatch: p.etag,
             CopySourceRange: `bytes=${range.start}-${range.end}`,
           }),

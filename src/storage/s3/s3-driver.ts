@@ -21,6 +21,7 @@ import { assertCreatableKey, compareKeys } from '../../core/keys.js';
 import { normaliseEtag, quoteEtag, sameEtag } from '../etag.js';
 import { formatRange } from '../range.js';
 import type {
+  CopyFunction,
   CopyOptions,
   DriverCapabilities,
   LayoutOptions,
@@ -535,25 +536,56 @@ export class S3Driver implements StorageDriver {
    * during the copy, AccessDeniedError, NetworkError, AbortedError.
    */
   async copy(src: string, dst: string, options: CopyOptions = {}): Promise<ObjectInfo> {
+    return this.#copy(this, src, dst, options);
+  }
+
+  /**
+   * `copy` from another bucket: present when `source` is an S3 bucket opened with this one's endpoint, region,
+   * addressing style and credentials (so these credentials may read it as the source's driver does). Both buckets
+   * are then one server's, and CopyObject moves no byte through us. Otherwise undefined.
+   */
+  copierFrom(source: StorageDriver): CopyFunction | undefined {
+    if (source === this) return (src, dst, options) => this.#copy(this, src, dst, options ?? {});
+    if (!(source instanceof S3Driver) || !this.#sameServerAs(source)) return undefined;
+    return (src, dst, options) => this.#copy(source, src, dst, options ?? {});
+  }
+
+  #sameServerAs(other: S3Driver): boolean {
+    const a = this.#resolved;
+    const b = other.#resolved;
+    return (
+      a.endpoint === b.endpoint &&
+      a.isAws === b.isAws &&
+      a.region === b.region &&
+      a.forcePathStyle === b.forcePathStyle &&
+      a.profile === b.profile &&
+      a.credentials === b.credentials &&
+      a.credentialSource === b.credentialSource
+    );
+  }
+
+  async #copy(from: S3Driver, src: string, dst: string, options: CopyOptions): Promise<ObjectInfo> {
     assertS3Key(src);
     assertS3Key(dst);
     assertCreatableKey(dst);
     const { signal } = options;
     throwIfAborted(signal);
-    const head = await this.#head(src, signal, 'copy');
-    if (head === undefined) throw objectNotFound(this.#ctx, src);
+    const head = await from.#head(src, signal, 'copy');
+    if (head === undefined) throw objectNotFound(from.#ctx, src);
     const source = headToInfo(src, head);
     // As S3's MetadataDirective: COPY keeps both; REPLACE sets both (what is not given is dropped).
     const replace = options.metadata !== undefined || options.contentType !== undefined;
     const contentType = replace ? options.contentType : source.contentType;
     const metadata = replace ? (lowerCaseKeys(options.metadata) ?? {}) : (source.metadata ?? {});
-    if (src === dst && !replace) return source;
-    const target: S3ErrorTarget = { action: `copy ${s3Url(this.bucket, src)} to`, key: dst };
+    if (from === this && src === dst && !replace) return source;
+    const sourceUrl = s3Url(from.bucket, src);
+    const target: S3ErrorTarget = { action: `copy ${sourceUrl} to`, key: dst };
     try {
       if (source.size > this.#tuning.copyMultipartThreshold) {
         const etag = await multipartCopy({
           client: this.#client,
           bucket: this.bucket,
+          sourceBucket: from.bucket,
           src,
           dst,
           size: source.size,
@@ -574,7 +606,7 @@ export class S3Driver implements StorageDriver {
         new CopyObjectCommand({
           Bucket: this.bucket,
           Key: dst,
-          CopySource: encodeCopySource(this.bucket, src),
+          CopySource: encodeCopySource(from.bucket, src),
           CopySourceIfMatch: source.etag,
           ...(replace
             ? {
@@ -596,13 +628,10 @@ export class S3Driver implements StorageDriver {
       return info;
     } catch (error) {
       if (httpStatus(error) === 412) {
-        throw new ConflictError(
-          `${s3Url(this.bucket, src)} changed while it was being copied to ${dst}; copy it again`,
-          {
-            cause: error,
-            retryable: true,
-          },
-        );
+        throw new ConflictError(`${sourceUrl} changed while it was being copied to ${dst}; copy it again`, {
+          cause: error,
+          retryable: true,
+        });
       }
       throw this.#map(error, target, signal);
     }
