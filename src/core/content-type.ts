@@ -1,8 +1,8 @@
 /**
  * The Content-Type an upload of a file gets from its name's extension, as aws-cli and rclone give one: a
  * browser opening a presigned URL, or a web server in front of the bucket, then shows a .pdf or .html as what
- * it is instead of offering "application/octet-stream" for download. Unknown extensions get none (the store's
- * default applies).
+ * it is instead of offering "application/octet-stream" for download. Unknown extensions get
+ * `application/octet-stream` when uploaded (uploadContentTypeFor), as rclone gives them.
  */
 const BY_EXTENSION: Record<string, string> = {
   // Data
@@ -76,4 +76,13 @@ export function contentTypeFor(name: string): string | undefined {
   const dot = base.lastIndexOf('.');
   if (dot <= 0) return undefined;
   return BY_EXTENSION[base.slice(dot + 1).toLowerCase()];
+}
+
+/**
+ * The Content-Type an upload of `name` is sent with: its extension's, else `application/octet-stream`. Always one:
+ * left to the store, Ceph RGW gives a single PUT `application/octet-stream` and a multipart upload
+ * `binary/octet-stream`, so a file's type would depend on its size.
+ */
+export function uploadContentTypeFor(name: string): string {
+  return contentTypeFor(name) ?? 'application/octet-stream';
 }

@@ -14,6 +14,7 @@ import { runPool } from '../core/pool.js';
 import { sameEtag } from '../storage/etag.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import { downloadFile, rangeThresholdFor, type DownloadResult } from '../transfer/download/download-file.js';
+import { uploadContentTypeFor } from '../core/content-type.js';
 import { SHA256_METADATA_KEY } from '../transfer/download/expectations.js';
 import { localFileMatchesObject } from '../transfer/download/match-local-file.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
@@ -336,6 +337,7 @@ class ActionRunner {
         size: local.size,
         partSize: this.o.partSize,
         partConcurrency: this.o.partConcurrency,
+        contentType: uploadContentTypeFor(path),
         metadata: { [SHA256_METADATA_KEY]: local.sha256, [MEMBER_METADATA_KEY]: this.o.member },
         ...this.signalOpt(),
         onProgress: (bytes) => {

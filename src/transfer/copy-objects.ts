@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { contentTypeFor } from '../core/content-type.js';
+import { uploadContentTypeFor } from '../core/content-type.js';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import { isWharfError, throwIfAborted, toWharfError, UsageError, WharfError } from '../core/errors.js';
 import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
@@ -413,19 +413,18 @@ async function copyOne(
     throw error;
   };
   if (c.withSha256) {
-    const contentType = contentTypeFor(item.sourceKey);
     return uploadWithSha256(source, item.sourceKey, item.size, dest, item.destKey, {
       ...o,
       ...condition,
       onProgress: c.onProgress,
-      ...(contentType !== undefined ? { contentType } : {}),
+      contentType: uploadContentTypeFor(item.sourceKey),
     }).catch(kept);
   }
   let info: ReadInfo | undefined;
   const body = await source.read(item.sourceKey, { ...o, onInfo: (i) => (info = i) });
   // What a server-side copy keeps, kept here too: the source's Content-Type and user metadata (a local file has
   // neither: its type comes from its name, as aws-cli and rclone give one).
-  const contentType = info?.contentType ?? contentTypeFor(item.sourceKey);
+  const contentType = info?.contentType ?? uploadContentTypeFor(item.sourceKey);
   const metadata =
     info?.metadata !== undefined && Object.keys(info.metadata).length > 0 ? info.metadata : undefined;
   try {
@@ -435,7 +434,7 @@ async function copyOne(
         ...condition,
         size: item.size,
         onProgress: c.onProgress,
-        ...(contentType !== undefined ? { contentType } : {}),
+        contentType,
         ...(metadata !== undefined ? { metadata } : {}),
       })
       .catch(kept);

@@ -292,6 +292,8 @@ describe('conflicts', () => {
     // What went up is tagged with its own hash, so every member can download it.
     const object = await store.stat('g.txt');
     expect(object?.metadata?.['wharf-sha256']).toBe(sha('g2 saved meanwhile'));
+    // And typed by its extension, as `wharf cp` types an upload.
+    expect(object?.contentType).toBe('text/plain');
     await alice.sync();
     expect((await alice.files()).get('g.txt')).toBe('g2 saved meanwhile');
   });
