@@ -92,6 +92,21 @@ describe('buildTable (local source)', () => {
     expect(meta).toEqual([{ compression: 'ZSTD' }]);
   });
 
+  it('adds no column for key=value folder names, so one file outside such folders cannot change the schema', async () => {
+    const partitioned = {
+      'dt=2024-01-01/x.ndjson': '{"a":1}\n',
+      'dt=2024-01-02/y.csv': 'a\n2\n',
+    };
+    const only = await build('hive-only', partitioned);
+    const mixed = await build('hive-mixed', { ...partitioned, 'plain/z.ndjson': '{"a":3}\n' });
+    expect(only.columns.map((c) => c.name)).toEqual(['a', '_source_file']);
+    expect(mixed.columns.map((c) => c.name)).toEqual(['a', '_source_file']);
+    expect(await rowsOf(only.path, 'SELECT a, _source_file FROM t ORDER BY a')).toEqual([
+      { a: 1, _source_file: 'dt=2024-01-01/x.ndjson' },
+      { a: 2, _source_file: 'dt=2024-01-02/y.csv' },
+    ]);
+  });
+
   it('counts files of blanks, a byte-order mark or [] as empty: they add no made-up column', async () => {
     const result = await build('near-empty', {
       'a.csv': 'id,v\n1,a\n',

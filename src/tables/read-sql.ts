@@ -28,11 +28,14 @@ export function readerCall(
   csvTypes: Readonly<Record<string, string>> = {},
 ): string {
   const list = `[${paths.map(sqlString).join(', ')}]`;
+  // hive_partitioning = false: DuckDB would otherwise turn folder names like `dt=2024-01-01/` into a column, but
+  // only while every file sits in such folders, so one file elsewhere changed the table's schema.
+  const base = `union_by_name = true, filename = '${FILE_COLUMN}', hive_partitioning = false`;
   // A Parquet file carries its own column types and compression.
-  if (format === 'parquet') return `read_parquet(${list}, union_by_name = true, filename = '${FILE_COLUMN}')`;
+  if (format === 'parquet') return `read_parquet(${list}, ${base})`;
   // sample_size = -1: column types come from every row, not the first 20,480 (a value that only appears further
   // down a big file, "ABC" in a column of numbers, failed the whole file as unparseable).
-  const common = `union_by_name = true, filename = '${FILE_COLUMN}', compression = '${gzip ? 'gzip' : 'uncompressed'}', sample_size = -1`;
+  const common = `${base}, compression = '${gzip ? 'gzip' : 'uncompressed'}', sample_size = -1`;
   switch (format) {
     case 'csv': {
       const fixed = Object.entries(csvTypes);
