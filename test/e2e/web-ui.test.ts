@@ -633,4 +633,57 @@ describe('web UI in Chromium: what users ran into', () => {
     expect(errors).toEqual([]);
     await close();
   }, 300_000);
+
+  it('the review queue shows who requested the release, when, and their notes (as text; long ones shortened, all on request)', async () => {
+    const rex = (
+      await asUser<{ token: string }>('POST', '/tokens', { name: 'review audit', username: 'rex' })
+    ).token;
+    await asUser('PUT', '/reviewers/rex');
+    const longId = await mint('Review notes audit long');
+    const emptyId = await mint('Review notes audit empty');
+    const notes =
+      '<b>not bold</b> & <img src=x onerror="window.__xss=1">\n' +
+      'Please check the 2023 survey. '.repeat(20) +
+      'END-OF-NOTES-MARKER';
+    await asUser('POST', `/datasets/${longId}/release/request`, { approver: 'rex', notes }, olga);
+    await asUser('POST', `/datasets/${emptyId}/release/request`, { approver: 'rex' }, olga);
+    const { page, errors, close } = await newPage();
+    await signIn(page, rex);
+    await page.goto(`${served!.url}/#/review`);
+
+    const row = page.locator(`tr[data-id="${longId}"]`);
+    const request = row.locator('td[data-label="Request"]');
+    await request.locator('.notes-text').waitFor();
+    expect(await request.locator('.request-by').textContent()).toMatch(/^Requested by olga on .+/);
+    expect(await request.locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // Text, not HTML: the tags are shown as typed and nothing of them runs.
+    const shown = (await request.locator('.notes-text').textContent())!;
+    expect(shown.startsWith('<b>not bold</b> & <img src=x onerror="window.__xss=1">\nPlease check')).toBe(
+      true,
+    );
+    expect(await request.locator('b, img').count()).toBe(0);
+    expect(await page.evaluate<unknown>('window.__xss')).toBeUndefined();
+    // Long: the start, then "Show all notes" for the rest.
+    expect(shown).not.toContain('END-OF-NOTES-MARKER');
+    expect(shown.endsWith('…')).toBe(true);
+    const more = request.getByRole('button', { name: 'Show all notes' });
+    expect(await more.getAttribute('aria-expanded')).toBe('false');
+    await more.click();
+    expect(await request.locator('.notes-text').textContent()).toBe(notes);
+    expect(await request.getByRole('button', { name: 'Show less' }).getAttribute('aria-expanded')).toBe(
+      'true',
+    );
+    await shot(page, 'review-queue-notes');
+
+    const empty = page.locator(`tr[data-id="${emptyId}"] td[data-label="Request"]`);
+    await empty.getByText('No notes.').waitFor();
+    expect(await empty.getByRole('button').count()).toBe(0);
+
+    // At 375 px the notes wrap inside their card.
+    await page.setViewportSize({ width: 375, height: 800 });
+    const narrow = await noHorizontalOverflow(page);
+    expect(narrow.scroll, JSON.stringify(narrow)).toBeLessThanOrEqual(narrow.client);
+    await close();
+    expect(errors).toEqual([]);
+  }, 300_000);
 });
