@@ -686,4 +686,38 @@ describe('web UI in Chromium: what users ran into', () => {
     await close();
     expect(errors).toEqual([]);
   }, 300_000);
+
+  it('a truncated or over-long dataset address says it is not a page, with a link back to the list', async () => {
+    const id = await mint('Route audit');
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    const heading = () => page.locator('main h1').textContent();
+    await page.goto(`${served!.url}/#/datasets/10378.1`);
+    await expect.poll(heading).toBe('Not a dataset id');
+    expect(await page.locator('main').textContent()).toContain('10378.1 is not a dataset id');
+    expect(await page.locator('table.datasets').count()).toBe(0);
+    await page.getByRole('link', { name: 'Go to the dataset list' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Datasets' }).waitFor();
+    expect(page.url()).toMatch(/#\/datasets$/);
+
+    for (const [hash, title] of [
+      ['#/datasets/a/b/c/d', 'Not a dataset id'],
+      [`#/datasets/${id}/files/x`, 'Page not found'],
+      [`#/datasets/${id}/edit/x`, 'Page not found'],
+      ['#/datasets/new/x', 'Not a dataset id'],
+      ['#/review/x', 'Page not found'],
+      ['#/nowhere', 'Page not found'],
+    ] as const) {
+      await page.goto(`${served!.url}/${hash}`);
+      await expect.poll(heading, { message: hash }).toBe(title);
+      expect(await page.locator('main').textContent(), hash).toContain(`There is no page ${hash}.`);
+      expect(await page.getByRole('link', { name: 'Go to the dataset list' }).count(), hash).toBe(1);
+    }
+    // A dataset's unknown sub-page links to the dataset itself.
+    await page.goto(`${served!.url}/#/datasets/${id}/files/x`);
+    await page.getByRole('link', { name: id }).click();
+    await page.getByRole('heading', { level: 1, name: 'Route audit' }).waitFor();
+    await close();
+    expect(errors).toEqual([]);
+  }, 300_000);
 });
