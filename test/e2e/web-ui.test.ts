@@ -720,4 +720,36 @@ describe('web UI in Chromium: what users ran into', () => {
     await close();
     expect(errors).toEqual([]);
   }, 300_000);
+
+  it('the page has its own icon: the browser does not ask for /favicon.ico (no 404 in the console)', async () => {
+    const { page, errors, close } = await newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    await page.goto(`${served!.url}/#/datasets`);
+    await page.getByRole('heading', { level: 1, name: 'Datasets' }).waitFor();
+    await page.locator('table.datasets, p.empty').first().waitFor(); // signed out: maybe no public dataset
+    // The icon is asked for once the page has loaded; give it the time to fail, as it did.
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(1000);
+    expect(consoleErrors).toEqual([]);
+    expect(
+      await page.evaluate<string | null>(
+        "document.querySelector('link[rel=icon]')?.href.slice(0, 26) ?? null",
+      ),
+    ).toBe('data:image/svg+xml;base64,');
+    await close();
+    expect(errors).toEqual([]);
+    // The icon is in the page itself (the CSP allows data: images), an SVG.
+    const html = await (await fetch(`${served!.url}/`)).text();
+    const icon =
+      /<link rel="icon" type="image\/svg\+xml" href="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)"/.exec(
+        html,
+      );
+    expect(icon, html).toBeTruthy();
+    expect(Buffer.from(icon![1]!, 'base64').toString('utf8')).toMatch(
+      /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/,
+    );
+  }, 300_000);
 });
