@@ -752,4 +752,44 @@ describe('web UI in Chromium: what users ran into', () => {
       /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/,
     );
   }, 300_000);
+
+  it('short text fields are one-line inputs, descriptions and other prose are textareas', async () => {
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets/new`);
+    await page.locator('#f-datasetInfo-name').waitFor();
+    const tag = (path: string) =>
+      page.evaluate<string | null>(
+        `document.getElementById(${JSON.stringify(`f-${path.replace(/\./g, '-')}`)})?.tagName ?? null`,
+      );
+    for (const path of [
+      'associations.pointOfContact',
+      'datasetInfo.name',
+      'datasetInfo.rightsHolder',
+      'datasetInfo.spatialInfo.resolution',
+      'datasetInfo.temporalInfo.resolution',
+    ]) {
+      expect(await tag(path), path).toBe('INPUT');
+    }
+    for (const path of [
+      'datasetInfo.description',
+      'datasetInfo.purpose',
+      'datasetInfo.usageLimitations',
+      'datasetInfo.preferredCitation',
+      'datasetInfo.accessInfo.description',
+      'datasetInfo.spatialInfo.coverage',
+      'datasetInfo.spatialInfo.extent',
+      'datasetInfo.userMetadata',
+    ]) {
+      expect(await tag(path), path).toBe('TEXTAREA');
+    }
+    // A one-line input sets no limit of its own: the API's (100,000 characters) still decides.
+    const contact = page.locator('#f-associations-pointOfContact');
+    expect(await contact.getAttribute('maxlength')).toBeNull();
+    await contact.fill('x'.repeat(2000));
+    expect((await contact.inputValue()).length).toBe(2000);
+    await shot(page, 'mint-short-fields');
+    await close();
+    expect(errors).toEqual([]);
+  }, 300_000);
 });
