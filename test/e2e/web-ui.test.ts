@@ -633,4 +633,163 @@ describe('web UI in Chromium: what users ran into', () => {
     expect(errors).toEqual([]);
     await close();
   }, 300_000);
+
+  it('the review queue shows who requested the release, when, and their notes (as text; long ones shortened, all on request)', async () => {
+    const rex = (
+      await asUser<{ token: string }>('POST', '/tokens', { name: 'review audit', username: 'rex' })
+    ).token;
+    await asUser('PUT', '/reviewers/rex');
+    const longId = await mint('Review notes audit long');
+    const emptyId = await mint('Review notes audit empty');
+    const notes =
+      '<b>not bold</b> & <img src=x onerror="window.__xss=1">\n' +
+      'Please check the 2023 survey. '.repeat(20) +
+      'END-OF-NOTES-MARKER';
+    await asUser('POST', `/datasets/${longId}/release/request`, { approver: 'rex', notes }, olga);
+    await asUser('POST', `/datasets/${emptyId}/release/request`, { approver: 'rex' }, olga);
+    const { page, errors, close } = await newPage();
+    await signIn(page, rex);
+    await page.goto(`${served!.url}/#/review`);
+
+    const row = page.locator(`tr[data-id="${longId}"]`);
+    const request = row.locator('td[data-label="Request"]');
+    await request.locator('.notes-text').waitFor();
+    expect(await request.locator('.request-by').textContent()).toMatch(/^Requested by olga on .+/);
+    expect(await request.locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // Text, not HTML: the tags are shown as typed and nothing of them runs.
+    const shown = (await request.locator('.notes-text').textContent())!;
+    expect(shown.startsWith('<b>not bold</b> & <img src=x onerror="window.__xss=1">\nPlease check')).toBe(
+      true,
+    );
+    expect(await request.locator('b, img').count()).toBe(0);
+    expect(await page.evaluate<unknown>('window.__xss')).toBeUndefined();
+    // Long: the start, then "Show all notes" for the rest.
+    expect(shown).not.toContain('END-OF-NOTES-MARKER');
+    expect(shown.endsWith('…')).toBe(true);
+    const more = request.getByRole('button', { name: 'Show all notes' });
+    expect(await more.getAttribute('aria-expanded')).toBe('false');
+    await more.click();
+    expect(await request.locator('.notes-text').textContent()).toBe(notes);
+    expect(await request.getByRole('button', { name: 'Show less' }).getAttribute('aria-expanded')).toBe(
+      'true',
+    );
+    await shot(page, 'review-queue-notes');
+
+    const empty = page.locator(`tr[data-id="${emptyId}"] td[data-label="Request"]`);
+    await empty.getByText('No notes.').waitFor();
+    expect(await empty.getByRole('button').count()).toBe(0);
+
+    // At 375 px the notes wrap inside their card.
+    await page.setViewportSize({ width: 375, height: 800 });
+    const narrow = await noHorizontalOverflow(page);
+    expect(narrow.scroll, JSON.stringify(narrow)).toBeLessThanOrEqual(narrow.client);
+    await close();
+    expect(errors).toEqual([]);
+  }, 300_000);
+
+  it('a truncated or over-long dataset address says it is not a page, with a link back to the list', async () => {
+    const id = await mint('Route audit');
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    const heading = () => page.locator('main h1').textContent();
+    await page.goto(`${served!.url}/#/datasets/10378.1`);
+    await expect.poll(heading).toBe('Not a dataset id');
+    expect(await page.locator('main').textContent()).toContain('10378.1 is not a dataset id');
+    expect(await page.locator('table.datasets').count()).toBe(0);
+    await page.getByRole('link', { name: 'Go to the dataset list' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Datasets' }).waitFor();
+    expect(page.url()).toMatch(/#\/datasets$/);
+
+    for (const [hash, title] of [
+      ['#/datasets/a/b/c/d', 'Not a dataset id'],
+      [`#/datasets/${id}/files/x`, 'Page not found'],
+      [`#/datasets/${id}/edit/x`, 'Page not found'],
+      ['#/datasets/new/x', 'Not a dataset id'],
+      ['#/review/x', 'Page not found'],
+      ['#/nowhere', 'Page not found'],
+    ] as const) {
+      await page.goto(`${served!.url}/${hash}`);
+      await expect.poll(heading, { message: hash }).toBe(title);
+      expect(await page.locator('main').textContent(), hash).toContain(`There is no page ${hash}.`);
+      expect(await page.getByRole('link', { name: 'Go to the dataset list' }).count(), hash).toBe(1);
+    }
+    // A dataset's unknown sub-page links to the dataset itself.
+    await page.goto(`${served!.url}/#/datasets/${id}/files/x`);
+    await page.getByRole('link', { name: id }).click();
+    await page.getByRole('heading', { level: 1, name: 'Route audit' }).waitFor();
+    await close();
+    expect(errors).toEqual([]);
+  }, 300_000);
+
+  it('the page has its own icon: the browser does not ask for /favicon.ico (no 404 in the console)', async () => {
+    const { page, errors, close } = await newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    await page.goto(`${served!.url}/#/datasets`);
+    await page.getByRole('heading', { level: 1, name: 'Datasets' }).waitFor();
+    await page.locator('table.datasets, p.empty').first().waitFor(); // signed out: maybe no public dataset
+    // The icon is asked for once the page has loaded; give it the time to fail, as it did.
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(1000);
+    expect(consoleErrors).toEqual([]);
+    expect(
+      await page.evaluate<string | null>(
+        "document.querySelector('link[rel=icon]')?.href.slice(0, 26) ?? null",
+      ),
+    ).toBe('data:image/svg+xml;base64,');
+    await close();
+    expect(errors).toEqual([]);
+    // The icon is in the page itself (the CSP allows data: images), an SVG.
+    const html = await (await fetch(`${served!.url}/`)).text();
+    const icon =
+      /<link rel="icon" type="image\/svg\+xml" href="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)"/.exec(
+        html,
+      );
+    expect(icon, html).toBeTruthy();
+    expect(Buffer.from(icon![1]!, 'base64').toString('utf8')).toMatch(
+      /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/,
+    );
+  }, 300_000);
+
+  it('short text fields are one-line inputs, descriptions and other prose are textareas', async () => {
+    const { page, errors, close } = await newPage();
+    await signIn(page, olga);
+    await page.goto(`${served!.url}/#/datasets/new`);
+    await page.locator('#f-datasetInfo-name').waitFor();
+    const tag = (path: string) =>
+      page.evaluate<string | null>(
+        `document.getElementById(${JSON.stringify(`f-${path.replace(/\./g, '-')}`)})?.tagName ?? null`,
+      );
+    for (const path of [
+      'associations.pointOfContact',
+      'datasetInfo.name',
+      'datasetInfo.rightsHolder',
+      'datasetInfo.spatialInfo.resolution',
+      'datasetInfo.temporalInfo.resolution',
+    ]) {
+      expect(await tag(path), path).toBe('INPUT');
+    }
+    for (const path of [
+      'datasetInfo.description',
+      'datasetInfo.purpose',
+      'datasetInfo.usageLimitations',
+      'datasetInfo.preferredCitation',
+      'datasetInfo.accessInfo.description',
+      'datasetInfo.spatialInfo.coverage',
+      'datasetInfo.spatialInfo.extent',
+      'datasetInfo.userMetadata',
+    ]) {
+      expect(await tag(path), path).toBe('TEXTAREA');
+    }
+    // A one-line input sets no limit of its own: the API's (100,000 characters) still decides.
+    const contact = page.locator('#f-associations-pointOfContact');
+    expect(await contact.getAttribute('maxlength')).toBeNull();
+    await contact.fill('x'.repeat(2000));
+    expect((await contact.inputValue()).length).toBe(2000);
+    await shot(page, 'mint-short-fields');
+    await close();
+    expect(errors).toEqual([]);
+  }, 300_000);
 });

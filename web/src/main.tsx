@@ -8,7 +8,7 @@ import { DatasetsPage } from './pages/datasets.js';
 import { MetadataFormPage } from './pages/metadata-form.js';
 import { ReviewPage } from './pages/review.js';
 import { completeSignIn, fetchOidcConfig, isSignInAnswer, startSignIn, type OidcConfig } from './oidc.js';
-import { ErrorMessage, Loading, navigate, useAction, useRoute, type Route } from './ui.js';
+import { datasetHref, ErrorMessage, Loading, navigate, useAction, useRoute, type Route } from './ui.js';
 
 function SignIn({
   onSignedIn,
@@ -94,31 +94,64 @@ function SignIn({
   );
 }
 
+/** A dataset id as the API mints them: `PREFIX/N` (the server's HANDLE_ID; the bundle imports no server code). */
+const DATASET_ID = /^[A-Za-z0-9._-]+\/[0-9]+$/;
+
+/** "There is no such page", with the address that was asked for and a way back to the list. */
+function NotFound({ route, title, why }: { route: Route; title: string; why?: ComponentChildren }) {
+  return (
+    <section class="not-found">
+      <h1 tabIndex={-1}>{title}</h1>
+      <p>
+        There is no page <code>#/{route.path.join('/')}</code>.{why ? <> {why}</> : null}
+      </p>
+      <p>
+        <a href="#/datasets">Go to the dataset list</a>
+      </p>
+    </section>
+  );
+}
+
 function page(route: Route, me: Me | null): { key: string; view: ComponentChildren } {
   const [first, ...rest] = route.path;
-  if (first === 'datasets' && rest[0] === 'new')
-    return { key: 'mint', view: me ? <MetadataFormPage /> : null };
-  if (first === 'datasets' && rest.length >= 2) {
-    const id = `${rest[0]}/${rest[1]}`;
-    if (rest[2] === 'edit') return { key: `edit ${id}`, view: me ? <MetadataFormPage id={id} /> : null };
-    return { key: `dataset ${id}`, view: <DatasetPage id={id} me={me} /> };
+  const missing = (title = 'Page not found', why?: ComponentChildren) => ({
+    key: 'missing',
+    view: <NotFound route={route} title={title} why={why} />,
+  });
+  // Every route takes exactly its own segments: a truncated or over-long address is "not found", never
+  // silently another page (the list for `#/datasets/10378.1`, the dataset for `#/datasets/a/1/b/c`).
+  if (first === undefined)
+    return { key: 'list', view: <DatasetsPage route={route} signedIn={me !== null} /> };
+  if (first === 'datasets') {
+    if (rest.length === 0)
+      return { key: 'list', view: <DatasetsPage route={route} signedIn={me !== null} /> };
+    if (rest.length === 1 && rest[0] === 'new')
+      return { key: 'mint', view: me ? <MetadataFormPage /> : null };
+    const id = rest.slice(0, 2).join('/');
+    if (rest.length === 1 || !DATASET_ID.test(id)) {
+      return missing(
+        'Not a dataset id',
+        <>
+          <code>{id}</code> is not a dataset id: an id has two parts, <code>PREFIX/N</code> (for example{' '}
+          <code>10378.1/5</code>).
+        </>,
+      );
+    }
+    if (rest.length === 2) return { key: `dataset ${id}`, view: <DatasetPage id={id} me={me} /> };
+    if (rest.length === 3 && rest[2] === 'edit')
+      return { key: `edit ${id}`, view: me ? <MetadataFormPage id={id} /> : null };
+    return missing(
+      'Page not found',
+      <>
+        The dataset <a href={datasetHref(id)}>{id}</a> has no such page.
+      </>,
+    );
   }
+  if (rest.length > 0) return missing();
   if (first === 'review') return { key: 'review', view: me ? <ReviewPage me={me} /> : null };
   if (first === 'admin') return { key: 'admin', view: me ? <AdminPage me={me} /> : null };
   if (first === 'signin') return { key: 'signin', view: null };
-  if (first === undefined || first === 'datasets')
-    return { key: 'list', view: <DatasetsPage route={route} signedIn={me !== null} /> };
-  return {
-    key: 'missing',
-    view: (
-      <section>
-        <h1 tabIndex={-1}>Page not found</h1>
-        <p>
-          There is no page <code>#/{route.path.join('/')}</code>. Go to the <a href="#/datasets">datasets</a>.
-        </p>
-      </section>
-    ),
-  };
+  return missing();
 }
 
 function App() {

@@ -48,7 +48,23 @@ export function resolver(components: Record<string, JsonSchema>): (s: JsonSchema
 type Kind =
   'object' | 'map' | 'boolean' | 'list' | 'text' | 'longtext' | 'date' | 'url' | 'ref-org' | 'ref-person';
 
-function kindOf(key: string, s: JsonSchema): Kind {
+/**
+ * The free-text fields written as sentences or paragraphs (Provena's CollectionFormat: what the data is, why it
+ * was made, how to reach it, caveats, a citation) and the EWKT geometries, which can run to pages: textareas.
+ * Every other string (a name, a point of contact, a rights holder, a resolution) is one line. The schema's
+ * maxLength does not tell them apart (every free text allows 100,000 characters), so the form decides here.
+ */
+const MULTILINE = new Set([
+  'datasetInfo.description',
+  'datasetInfo.purpose',
+  'datasetInfo.usageLimitations',
+  'datasetInfo.preferredCitation',
+  'datasetInfo.accessInfo.description',
+  'datasetInfo.spatialInfo.coverage',
+  'datasetInfo.spatialInfo.extent',
+]);
+
+function kindOf(path: string, s: JsonSchema): Kind {
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
   if (type === 'object') return s.properties ? 'object' : 'map';
   if (type === 'boolean') return 'boolean';
@@ -57,8 +73,8 @@ function kindOf(key: string, s: JsonSchema): Kind {
   if (s.format === 'uri') return 'url';
   if (/^Registry id of the organisation/i.test(s.description ?? '')) return 'ref-org';
   if (/^Registry id of the person/i.test(s.description ?? '')) return 'ref-person';
-  if ((s.maxLength ?? 0) > 1000 || ['description', 'usageLimitations', 'preferredCitation'].includes(key))
-    return 'longtext';
+  // A field the schema gains later is one line unless it is a description.
+  if (MULTILINE.has(path) || path.split('.').pop() === 'description') return 'longtext';
   return 'text';
 }
 
@@ -97,8 +113,7 @@ export function toValues(
   out: FormValues = {},
 ): FormValues {
   const s = resolve(schema);
-  const key = base.split('.').pop() ?? '';
-  const kind = base ? kindOf(key, s) : 'object';
+  const kind = base ? kindOf(base, s) : 'object';
   if (kind === 'object') {
     const obj = value && typeof value === 'object' && !Array.isArray(value) ? value : {};
     for (const [k, child] of Object.entries(s.properties ?? {}))
@@ -129,8 +144,7 @@ export function fromValues(
   base = '',
 ): Json | undefined {
   const s = resolve(schema);
-  const key = base.split('.').pop() ?? '';
-  const kind = base ? kindOf(key, s) : 'object';
+  const kind = base ? kindOf(base, s) : 'object';
   const raw = values[base];
   switch (kind) {
     case 'object': {
@@ -269,7 +283,7 @@ function FieldErrors({ id, messages }: { id: string; messages: string[] | undefi
 function Field(props: FormProps & { name: string; path: string; required: boolean }) {
   const { path, name, required, values, onChange, issues, registry } = props;
   const s = props.resolve(props.schema);
-  const kind = kindOf(name, s);
+  const kind = kindOf(path, s);
   const id = fieldId(path);
   const errId = `${id}-error`;
   const hintId = `${id}-hint`;

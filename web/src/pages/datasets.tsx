@@ -266,12 +266,21 @@ export function DatasetsPage({ route, signedIn }: { route: Route; signedIn: bool
   );
 }
 
+/** A column a page adds after the standard ones (the review queue's request and decision). */
+export interface ExtraColumn {
+  title: string;
+  cell: (d: DatasetRecord) => ComponentChildren;
+}
+
 export function DatasetTable({
   items,
-  extra,
+  extra = [],
+  status = true,
 }: {
   items: DatasetRecord[];
-  extra?: (d: DatasetRecord) => ComponentChildren;
+  extra?: ExtraColumn[];
+  /** Whether to show the release status column (the review queue holds only pending datasets). */
+  status?: boolean;
 }) {
   return (
     <table class="datasets">
@@ -280,9 +289,13 @@ export function DatasetTable({
           <th scope="col">Name</th>
           <th scope="col">Id</th>
           <th scope="col">Owner</th>
-          <th scope="col">Release status</th>
+          {status ? <th scope="col">Release status</th> : null}
           <th scope="col">Updated</th>
-          {extra ? <th scope="col">Actions</th> : null}
+          {extra.map((c) => (
+            <th key={c.title} scope="col">
+              {c.title}
+            </th>
+          ))}
         </tr>
       </thead>
       <tbody>
@@ -295,13 +308,19 @@ export function DatasetTable({
               <code>{d.id}</code>
             </td>
             <td data-label="Owner">{d.owner}</td>
-            <td data-label="Release status">
-              <StatusBadge status={d.release.status} />
-            </td>
+            {status ? (
+              <td data-label="Release status">
+                <StatusBadge status={d.release.status} />
+              </td>
+            ) : null}
             <td data-label="Updated">
               <time dateTime={d.updatedAt}>{formatTime(d.updatedAt)}</time>
             </td>
-            {extra ? <td data-label="Actions">{extra(d)}</td> : null}
+            {extra.map((c) => (
+              <td key={c.title} data-label={c.title}>
+                {c.cell(d)}
+              </td>
+            ))}
           </tr>
         ))}
       </tbody>

@@ -1,10 +1,17 @@
 import { useState } from 'preact/hooks';
-import { api, datasetPath, type DatasetPage, type Me } from '../api.js';
-import { ErrorMessage, Loading, Notice, useLoad } from '../ui.js';
+import {
+  api,
+  datasetPath,
+  type DatasetPage,
+  type DatasetRecord,
+  type Me,
+  type ReleaseState,
+} from '../api.js';
+import { ErrorMessage, formatTime, Loading, Notice, useLoad } from '../ui.js';
 import { Decide } from './dataset.js';
 import { DatasetTable } from './datasets.js';
 
-/** Pending datasets whose named approver is the signed-in user, with approve / reject and notes. */
+/** Pending datasets whose named approver is the signed-in user: the request (who, when, notes), approve / reject. */
 export function ReviewPage({ me }: { me: Me }) {
   const [done, setDone] = useState<string | null>(null);
   const queue = useLoad(
@@ -33,19 +40,104 @@ export function ReviewPage({ me }: { me: Me }) {
         ) : (
           <DatasetTable
             items={queue.data.items}
-            extra={(d) => (
-              <Decide
-                base={datasetPath(d.id)}
-                idSuffix={`-${d.id.replace(/[^A-Za-z0-9]/g, '-')}`}
-                onDone={(message) => {
-                  setDone(`${d.id}: ${message}`);
-                  queue.reload();
-                }}
-              />
-            )}
+            status={false}
+            extra={[
+              { title: 'Request', cell: (d) => <RequestInfo record={d} /> },
+              {
+                title: 'Actions',
+                cell: (d) => (
+                  <Decide
+                    base={datasetPath(d.id)}
+                    idSuffix={`-${d.id.replace(/[^A-Za-z0-9]/g, '-')}`}
+                    onDone={(message) => {
+                      setDone(`${d.id}: ${message}`);
+                      queue.reload();
+                    }}
+                  />
+                ),
+              },
+            ]}
           />
         )
       ) : null}
     </section>
+  );
+}
+
+/**
+ * Who asked for the release, when, and the notes they wrote for the reviewer. The dataset record has no notes:
+ * they are in the release history (`GET …/release`, which reviewers may read), the latest REQUEST entry.
+ */
+function RequestInfo({ record }: { record: DatasetRecord }) {
+  const release = useLoad(
+    () => api<ReleaseState>(`${datasetPath(record.id)}/release`),
+    [record.id, record.revision],
+  );
+  const request = release.data?.history.filter((h) => h.action === 'REQUEST').pop();
+  const requester = request?.actor ?? record.release.requester;
+  const when = request?.timestamp ?? record.release.timestamp;
+  return (
+    <div class="request">
+      <p class="request-by">
+        Requested by <strong>{requester ?? 'unknown'}</strong>
+        {when ? (
+          <>
+            {' '}
+            on <time dateTime={when}>{formatTime(when)}</time>
+          </>
+        ) : null}
+      </p>
+      <ErrorMessage error={release.error} />
+      {release.loading && !release.data && !release.error ? <Loading what="the notes" /> : null}
+      {release.data ? (
+        request?.notes ? (
+          <ShortenedText
+            text={request.notes}
+            id={`request-notes-${record.id.replace(/[^A-Za-z0-9]/g, '-')}`}
+          />
+        ) : (
+          <p class="muted request-notes">No notes.</p>
+        )
+      ) : null}
+    </div>
+  );
+}
+
+const SHORT_CHARS = 280;
+const SHORT_LINES = 4;
+
+/** The text's start when it is long (more than SHORT_CHARS characters or SHORT_LINES lines), else null. */
+function shorten(text: string): string | null {
+  const lines = text.split('\n');
+  let cut = lines.length > SHORT_LINES ? lines.slice(0, SHORT_LINES).join('\n') : text;
+  if (cut.length > SHORT_CHARS) {
+    cut = cut.slice(0, SHORT_CHARS);
+    const space = cut.lastIndexOf(' ');
+    if (space > SHORT_CHARS / 2) cut = cut.slice(0, space);
+  }
+  return cut === text ? null : `${cut.trimEnd()}…`;
+}
+
+/** Plain text (never HTML), line breaks kept; a long text shows its start with "Show all notes". */
+function ShortenedText({ text, id }: { text: string; id: string }) {
+  const [open, setOpen] = useState(false);
+  const short = shorten(text);
+  return (
+    <div class="request-notes">
+      <p class="notes-text" id={id}>
+        {open || short === null ? text : short}
+      </p>
+      {short !== null ? (
+        <button
+          type="button"
+          class="secondary small"
+          aria-expanded={open}
+          aria-controls={id}
+          onClick={() => setOpen(!open)}
+        >
+          {open ? 'Show less' : 'Show all notes'}
+        </button>
+      ) : null}
+    </div>
   );
 }
