@@ -40,7 +40,7 @@ function allCommands(command: Command): Command[] {
   return [command, ...command.commands.flatMap(allCommands)];
 }
 
-/** Shell words of one simple command (quotes removed), or undefined past a `#` comment. */
+/** Shell words of one simple command, quotes removed, up to a `#` comment. */
 function shellWords(text: string): string[] {
   const words: string[] = [];
   let word: string | undefined;
@@ -179,7 +179,7 @@ function docInlineCommands(): Example[] {
   return spans;
 }
 
-/** Global options that take a value, so that `wharf --region X ls` finds `ls`. */
+/** Whether the option takes a value, so that `wharf --region X ls` finds `ls` after X. */
 function takesValue(command: Command, flag: string): boolean {
   const option = findOption(command, flag);
   return option !== undefined && (option.required || option.optional);
@@ -249,7 +249,7 @@ describe('the wharf command lines of the docs and of --help', () => {
   });
 
   it.each(cases)('%s: %s parses', async (_where, line, words) => {
-    // Usage notation (`[--empty]`, `a | b`) is not a command a user can paste: the shell takes it literally.
+    // Usage notation (`[--empty]`) is not a command a user can paste: the shell passes the brackets on.
     expect(line).not.toMatch(/(^|\s)\[[^\]'"]*\](\s|$)/);
     const { command, rest } = resolve(quietProgram().program, words);
     expect(unknownFlags(command, rest)).toEqual([]);
