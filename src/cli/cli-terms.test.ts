@@ -90,6 +90,17 @@ describe('inCliTerms', () => {
       ]),
     );
     expect(user.message).toBe('USER: must be a user name (letters, digits, . _ @ -)');
+    // The STS refusal of a session longer than the role allows names the option and its units too.
+    const sts = inCliTerms(
+      new ValidationError(
+        "STS AssumeRole of arn:aws:iam:::role/r at http://s3 failed for durationSeconds 7200: probably above the role's maximum session duration — Unknown (HTTP 400)",
+        { hint: 'ask for a shorter durationSeconds (default 3600)' },
+      ),
+    );
+    expect([sts.message, sts.hint]).toEqual([
+      "STS AssumeRole of arn:aws:iam:::role/r at http://s3 failed for --duration 2h: probably above the role's maximum session duration — Unknown (HTTP 400)",
+      'ask for a shorter --duration (default 1h)',
+    ]);
     const plain = new ValidationError('metadata is invalid (1 problem):\n  pageSize: no', { hint: 'fix it' });
     expect(inCliTerms(plain).message).toBe('metadata is invalid (1 problem):\n  pageSize: no');
     expect(plain.hint).toBe('fix it');

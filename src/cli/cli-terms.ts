@@ -9,7 +9,7 @@ import { FieldValidationError, type FieldIssue } from '../core/field-validation-
 const LOGIN_HINT =
   'log in with `wharf login URL --token TOKEN` (a sys-admin creates your first token), or set WHARF_TOKEN';
 
-const PHRASES: [RegExp, string][] = [
+const PHRASES: [RegExp, string | ((match: string, ...groups: string[]) => string)][] = [
   [/send Authorization: Bearer <token> \(wharf token create\)/, LOGIN_HINT],
   [/send an API token \(wharf token create\)/, 'use an API token (`wharf login URL --token TOKEN`)'],
   // The hint says how to log in (LOGIN_HINT): the message only says what is missing.
@@ -43,6 +43,12 @@ const PHRASES: [RegExp, string][] = [
     'ask for a new URL with `wharf dataset presign`',
   ],
   [/POST \/datasets\/\{prefix\}\/\{number\}\/credentials/, '`wharf dataset credentials ID`'],
+  // An STS refusal of the session length (the role's maximum is below what was asked for).
+  [/ for durationSeconds (\d+):/, (_, n: string) => ` for --duration ${formatDuration(Number(n))}:`],
+  [
+    /shorter durationSeconds \(default (\d+)\)/,
+    (_, n: string) => `shorter --duration (default ${formatDuration(Number(n))})`,
+  ],
 ];
 
 interface CliName {
@@ -81,7 +87,9 @@ const REQUEST_PART = /^(query parameters|request body|path parameters) (?:is|are
 
 function rewrite(text: string): string {
   let out = text;
-  for (const [pattern, replacement] of PHRASES) out = out.replace(pattern, replacement);
+  for (const [pattern, replacement] of PHRASES)
+    out =
+      typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
   return out;
 }
 

@@ -33,4 +33,15 @@ describe('wharf --help', () => {
     const examples = help.slice(help.indexOf('\nExamples:\n')).split('\n');
     expect(examples.some((line) => line.includes('wharf') && line.includes(words))).toBe(true);
   });
+
+  it('a "Subcommands:" line in the help names every subcommand', () => {
+    const withLine = commands.filter(([, command]) => helpOf(command).includes('\nSubcommands: '));
+    expect(withLine.length).toBeGreaterThan(0);
+    for (const [name, command] of withLine) {
+      const line = /\nSubcommands: (.*)/.exec(helpOf(command))?.[1] ?? '';
+      const named = line.split(/[\s,|()]+/);
+      const missing = command.commands.map((c) => c.name()).filter((sub) => !named.includes(sub));
+      expect({ name, missing }).toEqual({ name, missing: [] });
+    }
+  });
 });

@@ -53,7 +53,7 @@ yours as NAME.conflict-<member>-<YYYYMMDD-hhmmss>.EXT. The shared index is commi
 (If-Match), so two members can never overwrite each other's commit; the output says which guarantee held.
 .wharfignore in the folder takes gitignore patterns.
 
-Subcommands: init, status, apply, log, trash list|purge, restore, reset (see wharf sync <cmd> --help).
+Subcommands: init, adopt, status, apply, log, trash list|purge, restore, reset (see wharf sync <cmd> --help).
 
 Examples:
   wharf sync init ./team-data s3://team-bucket/projects/alpha --member alice
