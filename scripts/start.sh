@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm install --no-audit --no-fund
 npm run --silent build
-exec node dist/cli/main.js serve \
+# --exit-with-parent: npm does not pass SIGTERM on (`kill` of npm, `docker stop`); the service then stops itself.
+exec node dist/cli/main.js serve --exit-with-parent \
   --data-dir "${WHARF_DATA_DIR:-.wharf-data}" \
   --port "${PORT:-8080}" \
   --host "${HOST:-127.0.0.1}" \

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wharf } from '../support/run-cli.js';
+import { CLI, wharf } from '../support/run-cli.js';
 import { s3TestEnv } from '../support/test-services.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../support/serve-process.js';
 
@@ -179,4 +180,63 @@ describe('wharf serve', () => {
     expect(revoked.stderr.trim().split('\n')).toHaveLength(1);
     expect(await stopServeProcess(running)).toBe(0);
   }, 120_000);
+
+  it('--exit-with-parent (npm start): when its starter is killed, it shuts down cleanly, database included', async () => {
+    const data = join(dir, 'orphan');
+    // The starter stands for npm, which exits on SIGTERM without passing it on: a shell that prints the pid of
+    // the `wharf serve` it started, then waits.
+    const starter = spawn(
+      'sh',
+      [
+        '-c',
+        `"$0" "$1" serve --exit-with-parent --port 0 --data-dir "$2" & echo "pid $!"; wait`,
+        process.execPath,
+        CLI,
+        data,
+      ],
+      {
+        env: { ...process.env, WHARF_ADMIN_TOKEN: 'orphan-admin-token-0123456789' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    starter.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    starter.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const url = await until(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 60_000);
+    const pid = Number(/pid (\d+)/.exec(out)?.[1]);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect(existsSync(join(data, 'postgres', 'postmaster.pid'))).toBe(true);
+
+    starter.kill('SIGKILL');
+    try {
+      await until(() => (isRunning(pid) ? undefined : true), 30_000);
+    } finally {
+      if (isRunning(pid)) process.kill(pid, 'SIGTERM'); // never leave a server (and its database) behind
+    }
+    expect(err).toMatch(/the process that started this one \(pid \d+\) has exited/);
+    expect(err).toContain('wharf: shutting down');
+    // The embedded PostgreSQL was stopped by the shutdown, not left running without its owner.
+    expect(existsSync(join(data, 'postgres', 'postmaster.pid'))).toBe(false);
+  }, 120_000);
 });
+
+/** Polls `probe` every 100 ms until it gives a value; throws after `timeoutMs`. */
+async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -56,17 +56,31 @@ export async function serve(ctx: CommandContext, flags: ServeFlags): Promise<num
   // 128+n, racing the orderly shutdown below (requests in flight, the pool, then the database). This
   // command handles the signals itself.
   removeListenersAddedSince(listenersBefore);
+  const parent = process.ppid;
+  let orphaned: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     if (ctx.signal.aborted) return resolve();
     ctx.signal.addEventListener('abort', stop, { once: true });
     process.once('SIGTERM', stop);
     process.once('SIGHUP', stop);
+    // npm 9.8+ exits on SIGTERM without passing it on (npm/cli#6684): `docker stop` or `kill` of `npm start`
+    // would leave this process and its database running. Reparented means the starter is gone.
+    if (flags.exitWithParent) {
+      orphaned = setInterval(() => {
+        if (process.ppid === parent) return;
+        ctx.output.info(`wharf: the process that started this one (pid ${parent}) has exited`);
+        resolve();
+      }, PARENT_CHECK_MS);
+    }
   });
+  clearInterval(orphaned);
   ctx.output.info('wharf: shutting down');
   await running.close();
   return EXIT.ok;
 }
+
+const PARENT_CHECK_MS = 500;
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
 type Listener = (...args: unknown[]) => void;

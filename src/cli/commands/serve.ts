@@ -22,6 +22,7 @@ export interface ServeFlags {
   oidcTokenUrl?: string;
   oidcScopes?: string;
   responseCacheMb: number;
+  exitWithParent?: boolean;
 }
 
 const megabytes = (value: string): number => {
@@ -101,6 +102,10 @@ export function registerServe(program: Command, run: RunAction): void {
       )
         .default(DATASTORE_DEFAULTS.responseCacheMb)
         .argParser(megabytes),
+    )
+    .option(
+      '--exit-with-parent',
+      'stop (cleanly) when the process that started this one exits: `npm start` uses it, since npm does not pass SIGTERM on',
     )
     .addHelpText(
       'after',
