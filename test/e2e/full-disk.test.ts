@@ -18,8 +18,11 @@ let work: string;
 let disk: SmallDisk | undefined;
 const small = new Map<string, Buffer>();
 const blob = randomBytes(2 * 1024 * 1024 + 5);
-/** Above cp's ranged-download threshold (two 8 MiB parts): fetched in parallel ranges into a partial file. */
-const big = randomBytes(17 * 1024 * 1024 + 3);
+/**
+ * Fetched by cp in 8 MiB ranges, 8 at a time, into a partial file: 12 ranges. With 80 MiB free, at most 64 MiB
+ * belong to ranges still in flight when the disk fills, so at least two ranges are finished and kept.
+ */
+const big = randomBytes(90 * 1024 * 1024 + 3);
 const FILES = 120;
 
 beforeAll(async () => {
@@ -147,10 +150,10 @@ describe('a full disk', () => {
     expect((JSON.parse(rerun.stdout) as { files: unknown[] }).files).toHaveLength(FILES);
   });
 
-  it('wharf cp of a big object onto a disk that fills: names the file and the kept ranges; the rerun resumes', async (ctx) => {
-    const d = await smallDisk(24 * 1024, (note) => ctx.skip(note));
+  it('wharf cp of a big object onto a disk that fills: names the file and the kept ranges; the rerun completes', async (ctx) => {
+    const d = await smallDisk(96 * 1024, (note) => ctx.skip(note));
     const filler = join(d.hostPath, 'filler');
-    await writeFile(filler, Buffer.alloc(12 * 1024 * 1024));
+    await writeFile(filler, Buffer.alloc(16 * 1024 * 1024));
     const target = join(d.path, 'copy', 'big.bin');
     const first = await d.wharf(['cp', `s3://${bucket}/big/big.bin`, target]);
     expect(first.code).toBe(1);
