@@ -150,6 +150,16 @@ describe('a full disk', () => {
     expect((JSON.parse(rerun.stdout) as { files: unknown[] }).files).toHaveLength(FILES);
   });
 
+  it('wharf cp of a big object onto a disk that fills before any range is done: no partial file holds the space', async (ctx) => {
+    const d = await smallDisk(1024, (note) => ctx.skip(note));
+    const r = await d.wharf(['cp', `s3://${bucket}/big/big.bin`, join(d.path, 'copy', 'big.bin')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
+      expect.stringMatching(/writing .*big\.bin: no space left on device \(free some disk space/),
+    ]);
+    expect(await filesUnder(d.hostPath)).toEqual([]);
+  });
+
   it('wharf cp of a big object onto a disk that fills: names the file and the kept ranges; the rerun completes', async (ctx) => {
     const d = await smallDisk(96 * 1024, (note) => ctx.skip(note));
     const filler = join(d.hostPath, 'filler');

@@ -287,10 +287,14 @@ function localError(error: unknown, finalPath: string): WharfError {
 /** Errno codes only a write can meet: never a store's read (a local store's EACCES or EIO is its own file's). */
 const LOCAL_WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG']);
 
+function diskFull(error: WharfError): boolean {
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 /** A full disk during a ranged download: the finished ranges stay for the next run, which the hint says. */
 function withPartialKept(error: WharfError, partialDir: string, keptBytes: number): WharfError {
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  if ((code !== 'ENOSPC' && code !== 'EDQUOT') || keptBytes === 0) return error;
+  if (!diskFull(error) || keptBytes === 0) return error;
   return new WharfError(error.code, error.message, {
     cause: error.cause,
     ...(error.affectsAll ? { affectsAll: true } : {}),
@@ -485,6 +489,8 @@ async function downloadRanged(source: DownloadSource, o: DownloadOptions): Promi
     // A different object version can never be resumed: drop the partial.
     if (wharfError.code === 'PRECONDITION_FAILED') await removeResumeFiles(dataPath, statePath);
     const kept = ranges.filter((r) => done.has(r.index)).reduce((n, r) => n + r.end - r.start + 1, 0);
+    // A full disk with no range finished: the partial file holds nothing to resume from, only the space.
+    if (kept === 0 && diskFull(wharfError)) await removeResumeFiles(dataPath, statePath);
     throw withPartialKept(wharfError, o.partialDir, kept);
   }
 }
