@@ -159,7 +159,7 @@ describe('wharf table', () => {
       /^wharf: warning: left out 1 file\(s\) that could not be parsed \(--skip-bad\); first: part-9\.json\.gz: /m,
     );
     expect(skipped.stderr).toMatch(
-      /^snapshot: 12 rows, 3 columns from 7 files \(0 downloaded, 7 up to date\)/m,
+      /^snapshot: 12 rows, 3 columns from 7 files, 1 of them left out as unreadable \(0 downloaded, 7 up to date\)/m,
     );
     expect(skipped.stdout).toMatch(/bad\.parquet/);
   });

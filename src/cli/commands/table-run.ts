@@ -100,8 +100,9 @@ export async function build(ctx: CommandContext, nameOrSource: string, flags: Bu
     });
   } else {
     output.info(
-      `${table.name}: ${result.rows} rows, ${result.columns.length} columns from ${result.sourceFiles.length} files ` +
-        `(${result.fetch.downloaded} downloaded, ${result.fetch.skipped} up to date) in ${formatSeconds(result.seconds * 1000)}`,
+      `${table.name}: ${result.rows} rows, ${result.columns.length} columns from ${result.sourceFiles.length} files` +
+        (result.badFiles.length > 0 ? `, ${result.badFiles.length} of them left out as unreadable` : '') +
+        ` (${result.fetch.downloaded} downloaded, ${result.fetch.skipped} up to date) in ${formatSeconds(result.seconds * 1000)}`,
     );
     output.line(`${result.path} (${formatBytes(result.bytes)})`);
   }
