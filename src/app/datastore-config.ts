@@ -8,52 +8,52 @@ import type { OpenStorageOptions } from '../storage/registry.js';
 /** What `wharf serve` accepts (flags), before defaults. */
 export interface DatastoreServeOptions {
   /** Folder for the embedded defaults: `<dataDir>/store` and `<dataDir>/postgres`. Default `./.wharf-data`. */
-  dataDir?: string;
+  dataDir?: string | undefined;
   /** Any Wharf location for dataset folders (`s3://bucket/prefix`, a folder). Default `<dataDir>/store`. */
-  store?: string;
+  store?: string | undefined;
   /** `postgres://…` of the catalog database. Default: an embedded PostgreSQL in `<dataDir>/postgres`. */
-  database?: string;
+  database?: string | undefined;
   /** TCP port; 0 picks a free one. Default 8080. */
-  port?: number;
+  port?: number | undefined;
   /** Interface to listen on. Default 127.0.0.1. */
-  host?: string;
+  host?: string | undefined;
   /** PREFIX of minted ids `PREFIX/N`. Default `10378.1`. */
-  idPrefix?: string;
+  idPrefix?: string | undefined;
   /** A fixed admin token (WHARF_ADMIN_TOKEN): stored hashed as the sys-admin `admin`'s token. */
-  adminToken?: string;
+  adminToken?: string | undefined;
   /** PostgreSQL schema of the catalog. Default `wharf`. */
-  schema?: string;
+  schema?: string | undefined;
   /** Connection settings for S3 stores. */
-  storage?: OpenStorageOptions;
+  storage?: OpenStorageOptions | undefined;
   /** Resolve relative paths against this folder. Default: the working directory. */
-  cwd?: string;
+  cwd?: string | undefined;
   /**
    * Role that scoped S3 credentials assume (STS AssumeRole with a session policy); S3 stores only. Default:
    * WHARF_STS_ROLE_ARN. Without it, credentials are scoped `wds_` tokens for Wharf's own file routes.
    */
-  stsRoleArn?: string;
+  stsRoleArn?: string | undefined;
   /** STS endpoint URL. Default: WHARF_STS_ENDPOINT, else the S3 endpoint (AWS STS when that is AWS). */
-  stsEndpoint?: string;
+  stsEndpoint?: string | undefined;
   /** Accept OIDC JWTs verified against this JWKS URL. Default: WHARF_OIDC_JWKS_URL; none: no OIDC. */
-  oidcJwksUrl?: string;
+  oidcJwksUrl?: string | undefined;
   /** Required `iss` of OIDC tokens. Default: WHARF_OIDC_ISSUER; none: not checked. */
-  oidcIssuer?: string;
+  oidcIssuer?: string | undefined;
   /** Required `aud` of OIDC tokens. Default: WHARF_OIDC_AUDIENCE; none: not checked. */
-  oidcAudience?: string;
+  oidcAudience?: string | undefined;
   /** Claim naming the user. Default: WHARF_OIDC_USERNAME_CLAIM, else `preferred_username` (then `sub`). */
-  oidcUsernameClaim?: string;
+  oidcUsernameClaim?: string | undefined;
   /** Claim listing the user's groups. Default: WHARF_OIDC_GROUPS_CLAIM, else `groups`. */
-  oidcGroupsClaim?: string;
+  oidcGroupsClaim?: string | undefined;
   /** Public client id for browser sign-in (web UI). Default: WHARF_OIDC_CLIENT_ID; none: API tokens only. */
-  oidcClientId?: string;
+  oidcClientId?: string | undefined;
   /** The provider's authorization endpoint. Default: WHARF_OIDC_AUTHORIZATION_URL. */
-  oidcAuthorizationUrl?: string;
+  oidcAuthorizationUrl?: string | undefined;
   /** The provider's token endpoint (must allow CORS). Default: WHARF_OIDC_TOKEN_URL. */
-  oidcTokenUrl?: string;
+  oidcTokenUrl?: string | undefined;
   /** Scopes the web UI asks for. Default: WHARF_OIDC_SCOPES, else `openid profile`. */
-  oidcScopes?: string;
+  oidcScopes?: string | undefined;
   /** MiB of memory for cached list and search answers; 0 turns the cache off. Default 32. */
-  responseCacheMb?: number;
+  responseCacheMb?: number | undefined;
 }
 
 export interface DatastoreConfig {

@@ -29,29 +29,29 @@ export interface DatastoreOptions {
   /** API token (`wharf token create`); without one the calls are anonymous (metadata-public datasets only). */
   token?: string | undefined;
   /** The fetch to use (default: the global one). */
-  fetch?: FetchFunction;
+  fetch?: FetchFunction | undefined;
 }
 
 export interface RevisionOptions {
   /** The revision last read: the update is refused with ConflictError (409) if the record changed since. */
-  expectedRevision?: number;
+  expectedRevision?: number | undefined;
 }
 
 export interface VersionOptions {
   /** Start the new version's folder with a server-side copy of this version's files. Default true. */
-  copyFiles?: boolean;
+  copyFiles?: boolean | undefined;
 }
 
 export interface PresignOptions {
   /** Default GET. */
-  method?: 'GET' | 'PUT';
+  method?: 'GET' | 'PUT' | undefined;
   /** Seconds, 1..86400; default 10800 (3 h). */
-  expiresIn?: number;
+  expiresIn?: number | undefined;
 }
 
 export interface CredentialOptions {
   /** Seconds, 900..43200; default 3600. */
-  durationSeconds?: number;
+  durationSeconds?: number | undefined;
 }
 
 /** Transfer options plus how long the scoped credentials the transfer asks for stay valid. */
@@ -216,7 +216,7 @@ export class Datastore {
   }
 
   /** Full-text and fuzzy search, best first (default limit 25). */
-  async searchDatasets(query: string, options: { limit?: number } = {}): Promise<SearchHit[]> {
+  async searchDatasets(query: string, options: { limit?: number | undefined } = {}): Promise<SearchHit[]> {
     const answer = await this.http.request<{ items: SearchHit[] }>('GET', '/datasets/search', {
       query: { query, limit: options.limit },
     });

@@ -9,17 +9,17 @@ export interface HttpClientOptions {
   endpoint: string;
   /** Bearer token: an API token (`wharf_…`) or a dataset token (`wds_…`). Default: none (anonymous). */
   token?: string | undefined;
-  fetch?: FetchFunction;
+  fetch?: FetchFunction | undefined;
 }
 
 export interface RequestOptions {
   body?: unknown;
   /** Query parameters; undefined values are left out. */
-  query?: Record<string, string | number | boolean | undefined>;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
+  query?: Record<string, string | number | boolean | undefined> | undefined;
+  headers?: Record<string, string> | undefined;
+  signal?: AbortSignal | undefined;
   /** Statuses returned as answers instead of thrown (e.g. 503 of /health). */
-  accept?: number[];
+  accept?: number[] | undefined;
 }
 
 /** Checks and normalises an endpoint URL: http(s), no query or fragment, no trailing '/'. */

@@ -34,9 +34,9 @@ export type TransferEvent =
 
 export interface TransferOptions {
   /** Files transferred at once. Default 16. */
-  concurrency?: number;
-  signal?: AbortSignal;
-  onEvent?: (event: TransferEvent) => void;
+  concurrency?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: TransferEvent) => void) | undefined;
 }
 
 export interface DownloadedFile {

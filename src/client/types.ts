@@ -37,29 +37,29 @@ import type { ReleaseStatus, SortField } from '../datastore/model/dataset.js';
 /** `listDatasets` options (the `GET /datasets` query). */
 export interface ListDatasetsOptions {
   /** Default `created`. */
-  sortBy?: SortField;
+  sortBy?: SortField | undefined;
   /** Default false: newest (or Z) first. */
-  ascending?: boolean;
+  ascending?: boolean | undefined;
   /** 1..1000, default 20. */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** The `paginationKey` of the previous page. */
-  paginationKey?: string;
-  releaseStatus?: ReleaseStatus;
+  paginationKey?: string | undefined;
+  releaseStatus?: ReleaseStatus | undefined;
   /** Only datasets whose release approver is this user. */
-  approver?: string;
+  approver?: string | undefined;
 }
 
 /** `listDatasetFiles` options (the `GET /datasets/{p}/{n}/files` query). */
 export interface ListDatasetFilesOptions {
   /** Only paths starting with this (`raw/` for a folder's files; no `..`, leading `/` or `//`). */
-  prefix?: string;
+  prefix?: string | undefined;
   /** Default 1000, at most 10,000. */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /** `nextPaginationKey` of the previous page. */
-  paginationKey?: string;
+  paginationKey?: string | undefined;
 }
 
 export interface ForAllDatasetsOptions extends Omit<ListDatasetsOptions, 'paginationKey'> {
   /** Stop after this many datasets (default: all). */
-  totalLimit?: number;
+  totalLimit?: number | undefined;
 }

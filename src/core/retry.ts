@@ -3,11 +3,11 @@ import { isWharfError, throwIfAborted, toWharfError } from './errors.js';
 
 export interface RetryOptions {
   /** Attempts including the first (default 3). */
-  attempts?: number;
+  attempts?: number | undefined;
   /** First back-off in ms, doubled each time with full jitter (default 200). */
-  baseDelayMs?: number;
-  signal?: AbortSignal;
-  onRetry?: (error: unknown, attempt: number) => void;
+  baseDelayMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onRetry?: ((error: unknown, attempt: number) => void) | undefined;
 }
 
 /**

@@ -46,41 +46,41 @@ export interface FetchOptions {
   /** The dataset: `s3://bucket/prefix`, `file:///dir` or a local folder path. A prefix is a folder prefix. */
   source: string | Location;
   /** Cache root; the dataset lands in `<dest>/<datasetId>/`. Default `./data`. */
-  dest?: string;
+  dest?: string | undefined;
   /** Glob patterns relative to the prefix (`*` within a folder, `**` across); several are OR'ed. Default: all. */
-  include?: string[];
+  include?: string[] | undefined;
   /** Glob patterns that exclude keys even if included. */
-  exclude?: string[];
+  exclude?: string[] | undefined;
   /** Folder name under `dest`. Default: a fingerprint of endpoint, store, prefix, patterns, manifest, metaFiles. */
-  datasetId?: string;
+  datasetId?: string | undefined;
   /** Key (relative to the prefix) of a manifest object listing the dataset's files; used when it exists. */
-  manifest?: string;
+  manifest?: string | undefined;
   /** Only files with a `.<name>.meta` companion are ready to fetch. */
-  metaFiles?: boolean;
+  metaFiles?: boolean | undefined;
   /** Refuse to fetch when the selected objects' LastModified times span more than this many hours. */
-  timestampToleranceHours?: number;
+  timestampToleranceHours?: number | undefined;
   /** Files downloaded at once; also the cap on requests in flight. Default 256 (FETCH_DEFAULTS). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Ranged GETs in flight per large object. Default 8. */
-  partConcurrency?: number;
+  partConcurrency?: number | undefined;
   /** Bytes per ranged GET; objects above twice this size are fetched in ranges. Default 8 MiB. */
-  partSize?: number;
+  partSize?: number | undefined;
   /** Download everything again. */
-  force?: boolean;
+  force?: boolean | undefined;
   /** Re-hash local files and repair any that do not match what was downloaded. */
-  verify?: boolean;
+  verify?: boolean | undefined;
   /** Delete local files in the dataset folder that are not (any more) in the selection. */
-  delete?: boolean;
+  delete?: boolean | undefined;
   /** Plan only: list, select and compare, but write nothing. */
-  dryRun?: boolean;
+  dryRun?: boolean | undefined;
   /** Attempts per file or byte range for transient failures. Default 5. */
-  attempts?: number;
+  attempts?: number | undefined;
   /** How to open S3 locations (endpoint, credentials) and resolve relative paths. */
-  storage?: OpenStorageOptions;
+  storage?: OpenStorageOptions | undefined;
   /** An already open store for the source's root (bucket or folder); it is not closed afterwards. */
-  store?: StorageDriver;
-  signal?: AbortSignal;
-  onEvent?: ProgressListener<FetchEvent>;
+  store?: StorageDriver | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ProgressListener<FetchEvent> | undefined;
 }
 
 export type FetchStatus = 'downloaded' | 'skipped' | 'failed' | 'planned';

@@ -15,21 +15,21 @@ export interface SelectOptions {
   /** Dataset prefix in the store: '' or ending in '/'. */
   prefix: string;
   /** Glob patterns on the key relative to the prefix (see key-filter.ts). Default: everything. */
-  include?: string[];
+  include?: string[] | undefined;
   /** Glob patterns on the relative key; any match drops the key. Default: none. */
-  exclude?: string[];
+  exclude?: string[] | undefined;
   /**
    * Key of a manifest relative to the prefix. If that object exists, only the objects it lists are taken, in its
    * order; if it does not, the whole listing is used and `manifestUsed` is false. Default: no manifest.
    */
-  manifest?: string;
+  manifest?: string | undefined;
   /** Take only data files whose `.name.meta` companion exists (see meta-files.ts). Default: false. */
-  metaFiles?: boolean;
+  metaFiles?: boolean | undefined;
   /** Bucket the manifest's `s3://` URLs must name. Default: any bucket. */
-  bucket?: string;
+  bucket?: string | undefined;
   /** How messages show a key. Default: `<store name>/<key>`. */
-  display?: (key: string) => string;
-  signal?: AbortSignal;
+  display?: ((key: string) => string) | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export interface SelectedObject extends ObjectInfo {

@@ -55,39 +55,39 @@ export const INGEST_DEFAULTS = {
 
 export interface IngestOptions {
   /** Where the database credentials come from; default: the PG* environment variables. */
-  source?: SourceSpec;
+  source?: SourceSpec | undefined;
   /** `s3://bucket/prefix` or a local folder: objects go to DEST/<layout>, state to DEST/_wharf/ingest/. */
   dest: string;
   /** Use this store instead of opening `dest` (it is not closed). */
-  store?: StorageDriver;
-  storage?: OpenStorageOptions;
+  store?: StorageDriver | undefined;
+  storage?: OpenStorageOptions | undefined;
   /** `table` (in `schema`) or `schema.table`; case-sensitive. */
-  tables?: string[];
+  tables?: string[] | undefined;
   /** Every base table in `schema` that has the cursor column. */
-  all?: boolean;
+  all?: boolean | undefined;
   /** Schema for unqualified names (default `public`). */
-  schema?: string;
+  schema?: string | undefined;
   /** timestamptz (or timestamp) column set to now() on every insert and update (default `last_updated`). */
-  cursorColumn?: string;
+  cursorColumn?: string | undefined;
   /** Seconds the window's upper bound stays behind the database clock (default 30). */
-  lagSeconds?: number;
+  lagSeconds?: number | undefined;
   /** Lower bound of the first run, an ISO instant with a zone, e.g. `2000-01-01T00:00:00Z` (default: every row). */
-  initial?: string;
+  initial?: string | undefined;
   /** Cap for the window's upper bound (an ISO instant); mostly for tests and backfills in slices. */
-  until?: string;
+  until?: string | undefined;
   /** Split a run into `-0001`, `-0002`, ... parts above this many bytes (default 256 MiB). */
-  maxFileSize?: number;
+  maxFileSize?: number | undefined;
   /** Key template, see layout.ts (default `{table}/{yyyy}/{mm}/{dd}/{hhmmssffffff}{part}.parquet`). */
-  layout?: string;
+  layout?: string | undefined;
   /** Show the windows, row counts and would-be keys; write nothing. */
-  dryRun?: boolean;
+  dryRun?: boolean | undefined;
   /** Seconds to wait for open transactions of other roles whose start is not visible (default 60). */
-  guardWaitSeconds?: number;
+  guardWaitSeconds?: number | undefined;
   /** Parent folder for temp files (default the OS temp dir); each table's files are removed on every path. */
-  tempDir?: string;
-  logger?: IngestLogger;
-  onEvent?: (event: IngestEvent) => void;
-  signal?: AbortSignal;
+  tempDir?: string | undefined;
+  logger?: IngestLogger | undefined;
+  onEvent?: ((event: IngestEvent) => void) | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export type IngestEvent =

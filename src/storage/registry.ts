@@ -9,9 +9,9 @@ import type { S3DriverOptions } from './s3/s3-options.js';
 export type S3ConnectionOptions = Omit<S3DriverOptions, 'bucket'>;
 
 export interface OpenStorageOptions {
-  s3?: S3ConnectionOptions;
+  s3?: S3ConnectionOptions | undefined;
   /** Resolve relative local paths against this folder (default: the working directory). */
-  cwd?: string;
+  cwd?: string | undefined;
 }
 
 /**

@@ -25,17 +25,17 @@ export interface AdoptOptions {
   /** The linked folder (its link names the remote; its `.wharfignore` says what to leave alone). */
   dir: string;
   /** Use this driver for the remote instead of opening the linked location. */
-  store?: StorageDriver;
-  storage?: OpenStorageOptions;
+  store?: StorageDriver | undefined;
+  storage?: OpenStorageOptions | undefined;
   /** Only find the untracked objects; read and change nothing else. */
-  dryRun?: boolean;
+  dryRun?: boolean | undefined;
   /** Objects read (hashed) at once (default 16). */
-  concurrency?: number;
-  signal?: AbortSignal;
+  concurrency?: number | undefined;
+  signal?: AbortSignal | undefined;
   /** Asked once with what was found, before anything is read; false changes nothing. */
-  confirm?: (found: UntrackedObject[]) => Promise<boolean>;
+  confirm?: ((found: UntrackedObject[]) => Promise<boolean>) | undefined;
   /** Called as each object is hashed (or fails). */
-  onObject?: (path: string, ok: boolean) => void;
+  onObject?: ((path: string, ok: boolean) => void) | undefined;
 }
 
 export interface UntrackedObject {

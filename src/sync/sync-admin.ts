@@ -31,9 +31,9 @@ import { makeDir } from '../core/make-dir.js';
 export interface InitOptions {
   dir: string;
   remote: string;
-  member?: string;
-  storage?: OpenStorageOptions;
-  store?: StorageDriver;
+  member?: string | undefined;
+  storage?: OpenStorageOptions | undefined;
+  store?: StorageDriver | undefined;
 }
 
 /** Links a folder to a remote prefix (checking the remote is reachable). Re-linking to the same remote is a no-op. */

@@ -63,6 +63,28 @@ describe('syncFolder on in-memory stores', () => {
     expect(await readFile(join(b, 'x.txt'), 'utf8')).toBe('from alice');
   });
 
+  it('an option passed as undefined (exactOptionalPropertyTypes callers) gets its default', async () => {
+    const store = new MemoryDriver();
+    const a = await member('alice', store);
+    const b = await member('bob', store);
+    await writeFile(join(a, 'x.txt'), 'from alice');
+    const unset = {
+      concurrency: undefined,
+      partSize: undefined,
+      partConcurrency: undefined,
+      attempts: undefined,
+      commitAttempts: undefined,
+      direction: undefined,
+      prefer: undefined,
+      maxDelete: undefined,
+      storage: undefined,
+    };
+    expect(await syncFolder({ dir: a, store, ...unset })).toMatchObject({ committed: true, generation: 1 });
+    const second = await syncFolder({ dir: b, store, ...unset });
+    expect(second.plan.counts.download).toBe(1);
+    expect(await readFile(join(b, 'x.txt'), 'utf8')).toBe('from alice');
+  });
+
   it('takes the base for the index while the index keeps its ETag, and reads it again once it changes', async () => {
     const store = new MemoryDriver();
     const indexReads = countReads(store, '.wharf/index.json');

@@ -48,42 +48,42 @@ export interface SyncOptions {
   /** The linked folder (see `initSync`). */
   dir: string;
   /** An open store rooted at the remote prefix (tests, library use); otherwise opened from the folder's config. */
-  store?: StorageDriver;
-  storage?: OpenStorageOptions;
+  store?: StorageDriver | undefined;
+  storage?: OpenStorageOptions | undefined;
   /** Default 'both'. */
-  direction?: Direction;
+  direction?: Direction | undefined;
   /** Edit-vs-edit conflicts: default keep both (the local copy under a conflict name). */
-  prefer?: Prefer;
+  prefer?: Prefer | undefined;
   /** Delete guard; default 50 % of tracked files or 1,000, whichever is smaller. */
-  maxDelete?: MaxDelete;
+  maxDelete?: MaxDelete | undefined;
   /** Go ahead even when a guard trips. */
-  force?: boolean;
+  force?: boolean | undefined;
   /** Plan only: no writes anywhere (the local state included). */
-  dryRun?: boolean;
+  dryRun?: boolean | undefined;
   /**
    * Asked once with the plan before anything changes; resolve false to stop. Default: go ahead.
    * Not asked for an empty plan.
    */
-  confirm?: (plan: SyncPlan) => Promise<boolean>;
+  confirm?: ((plan: SyncPlan) => Promise<boolean>) | undefined;
   /**
    * Cuts each plan down before the guards and the confirmation (`sync apply`: only the saved plan's actions);
    * may throw to refuse it. `attempt` is 1 for the first plan, higher for re-plans after another member committed.
    */
-  select?: (plan: SyncPlan, attempt: number) => SyncPlan;
+  select?: ((plan: SyncPlan, attempt: number) => SyncPlan) | undefined;
   /** Conflict-copy names to reuse where still free (a saved plan's). */
-  conflictNames?: ReadonlyMap<string, string>;
+  conflictNames?: ReadonlyMap<string, string> | undefined;
   /** Files transferred at once (default 16). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Default 8 MiB. */
-  partSize?: number;
+  partSize?: number | undefined;
   /** Default 4. */
-  partConcurrency?: number;
+  partConcurrency?: number | undefined;
   /** Attempts per transfer (default 5). */
-  attempts?: number;
+  attempts?: number | undefined;
   /** Commit attempts when other members commit in between (default 10). */
-  commitAttempts?: number;
-  signal?: AbortSignal;
-  onEvent?: (event: SyncEvent) => void;
+  commitAttempts?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: SyncEvent) => void) | undefined;
 }
 
 export type SyncEvent =

@@ -35,38 +35,38 @@ export interface BuildTableOptions {
   /** The folder of the table's files: `s3://bucket/prefix`, `file:///dir` or a local folder. */
   source: string | Location;
   /** The table's name, for the default output file. Default: the last folder of `source`. */
-  name?: string;
+  name?: string | undefined;
   /**
    * Glob patterns relative to the prefix (as `wharf fetch`). Default: every .json/.ndjson/.jsonl/.csv(.gz)/.zip;
    * Parquet files only when selected here (e.g. `*.parquet`).
    */
-  include?: string[];
-  exclude?: string[];
+  include?: string[] | undefined;
+  exclude?: string[] | undefined;
   /** Format of every file; `auto` (default) tells it from each file's name. */
-  format?: TableFormat;
+  format?: TableFormat | undefined;
   /** Only files with a `.<name>.meta` companion are ready (Pega's export convention). */
-  metaFiles?: boolean;
+  metaFiles?: boolean | undefined;
   /** Where the Parquet file goes: a local path or `s3://bucket/key.parquet`; a folder gets `<name>.parquet`. Default `./<name>.parquet`. */
-  to?: string;
+  to?: string | undefined;
   /** Keep one row per combination of these columns: the last one in source order (file name order, then row order). */
-  dedupeOn?: string[];
+  dedupeOn?: string[] | undefined;
   /** Add the `_source_file` column. Default true. */
-  sourceColumn?: boolean;
+  sourceColumn?: boolean | undefined;
   /** Leave out files that cannot be parsed (reported in `badFiles`) instead of failing. Default false. */
-  skipBad?: boolean;
+  skipBad?: boolean | undefined;
   /** Fetch cache root (as `wharf fetch DEST`). Default `./data`. */
-  cache?: string;
+  cache?: string | undefined;
   /** Folder name in the cache. Default: the fetch engine's fingerprint of the selection. */
-  datasetId?: string;
+  datasetId?: string | undefined;
   /** Files fetched at once. Default: the fetch engine's (256). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Refuse when the selected files' LastModified times span more than this many hours. */
-  timestampToleranceHours?: number;
+  timestampToleranceHours?: number | undefined;
   /** Files per DuckDB read statement (memory grows ~60 KiB per file in one statement). Default 1000. */
-  batchFiles?: number;
-  storage?: OpenStorageOptions;
-  signal?: AbortSignal;
-  onEvent?: ProgressListener<TableEvent>;
+  batchFiles?: number | undefined;
+  storage?: OpenStorageOptions | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ProgressListener<TableEvent> | undefined;
 }
 
 export interface TableSourceFile {

@@ -17,8 +17,8 @@ import {
 } from './duckdb-session.js';
 
 export interface InspectOptions {
-  storage?: OpenStorageOptions;
-  signal?: AbortSignal;
+  storage?: OpenStorageOptions | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export interface TableSummary {

@@ -22,8 +22,8 @@ export interface KnownTable {
 }
 
 export interface ListTablesOptions extends ResolveTableOptions {
-  storage?: OpenStorageOptions;
-  signal?: AbortSignal;
+  storage?: OpenStorageOptions | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /**

@@ -39,12 +39,12 @@ export interface ResolvedTable {
 
 export interface ResolveTableOptions {
   /** `--from`: overrides `config.from`. */
-  from?: string;
+  from?: string | undefined;
   /** `--datamart-folder`: overrides `config.datamartFolder`. */
-  datamartFolder?: string;
-  config?: TablesConfig;
+  datamartFolder?: string | undefined;
+  config?: TablesConfig | undefined;
   /** Where the config came from, for messages. */
-  configPath?: string;
+  configPath?: string | undefined;
 }
 
 /** True when the argument is a location rather than a table name. */

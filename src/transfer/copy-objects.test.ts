@@ -133,3 +133,25 @@ describe('copyObjects with sha256Metadata', () => {
     expect(await dest.stat('big.bin')).toBeUndefined();
   });
 });
+
+describe('copyObjects options', () => {
+  it('takes an option passed as undefined as its default', async () => {
+    const source = new MemoryDriver();
+    const dest = new MemoryDriver();
+    for (const key of ['a.txt', 'b/c.txt']) await source.write(key, Buffer.from(key));
+    const plan = await planTreeCopy(source, '', dest, 'copy/', undefined);
+    const result = await copyObjects(source, dest, plan, {
+      concurrency: undefined,
+      partConcurrency: undefined,
+      partSize: undefined,
+      attempts: undefined,
+      sha256Metadata: undefined,
+      noClobber: undefined,
+      signal: undefined,
+      onEvent: undefined,
+    });
+    expect(result.failed).toEqual([]);
+    expect(result.done.map((d) => d.destKey).sort()).toEqual(['copy/a.txt', 'copy/b/c.txt']);
+    expect(await text(dest, 'copy/b/c.txt')).toBe('b/c.txt');
+  });
+});

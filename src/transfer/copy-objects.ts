@@ -40,27 +40,27 @@ export interface CopyResult {
 
 export interface CopyOptions {
   /** Objects copied at once (default 32). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Byte ranges fetched at once per big object, when copying into a local folder (default 8). */
-  partConcurrency?: number;
+  partConcurrency?: number | undefined;
   /** Size of those ranges (default 8 MiB). */
-  partSize?: number;
+  partSize?: number | undefined;
   /** Attempts per object for retryable failures, above the driver's own request retries (default 3). */
-  attempts?: number;
+  attempts?: number | undefined;
   /**
    * Files uploaded from a local folder to a store that keeps metadata get their SHA-256 as `wharf-sha256`, which
    * downloads verify against (see upload-with-sha256.ts). Default false.
    */
-  sha256Metadata?: boolean;
+  sha256Metadata?: boolean | undefined;
   /**
    * Never replace an object that exists at the destination: it is skipped (`skipped`, a `file-skipped` event).
    * Each destination is looked up before its copy starts; writes are then conditional where the store makes them
    * so (`ifNoneMatch: '*'`; a download's final rename re-checks), so one created meanwhile is kept too. Server-side
    * copies have no such condition: one created between the look-up and the copy is replaced. Default false.
    */
-  noClobber?: boolean;
-  signal?: AbortSignal;
-  onEvent?: ProgressListener<CopyEvent>;
+  noClobber?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ProgressListener<CopyEvent> | undefined;
 }
 
 /**

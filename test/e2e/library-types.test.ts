@@ -46,6 +46,62 @@ export async function view(store: StorageDriver, o: DetectOptions): Promise<bool
   return caps !== undefined && (await openStorage('.')) !== store && fetchDataset !== undefined && showTable !== undefined;
 }
 export const client = Datastore;
+
+// exactOptionalPropertyTypes: every optional field of the options users pass in also takes an explicit
+// undefined (a value like process.env.X), so no conditional spreads are needed.
+import * as W from 'wharf';
+import * as C from 'wharf/client';
+import * as D from 'wharf/datastore';
+export const everyOptionUndefined = [
+  { source: 's3://b/p', dest: undefined, include: undefined, exclude: undefined, datasetId: undefined, manifest: undefined, metaFiles: undefined, timestampToleranceHours: undefined, concurrency: undefined, partConcurrency: undefined, partSize: undefined, force: undefined, verify: undefined, delete: undefined, dryRun: undefined, attempts: undefined, storage: undefined, store: undefined, signal: undefined, onEvent: undefined } satisfies W.FetchOptions,
+  { concurrency: undefined, partConcurrency: undefined, partSize: undefined, attempts: undefined, sha256Metadata: undefined, noClobber: undefined, signal: undefined, onEvent: undefined } satisfies W.CopyOptions,
+  { s3: undefined, cwd: undefined } satisfies W.OpenStorageOptions,
+  { bucket: 'b', endpoint: undefined, region: undefined, profile: undefined, forcePathStyle: undefined, maxSockets: undefined, checksumMode: undefined, maxAttempts: undefined, credentials: undefined, fastGet: undefined } satisfies W.S3DriverOptions,
+  { source: 's3://b/p', name: undefined, include: undefined, exclude: undefined, format: undefined, metaFiles: undefined, to: undefined, dedupeOn: undefined, sourceColumn: undefined, skipBad: undefined, cache: undefined, datasetId: undefined, concurrency: undefined, timestampToleranceHours: undefined, batchFiles: undefined, storage: undefined, signal: undefined, onEvent: undefined } satisfies W.BuildTableOptions,
+  { dest: 's3://b/p', source: undefined, store: undefined, storage: undefined, tables: undefined, all: undefined, schema: undefined, cursorColumn: undefined, lagSeconds: undefined, initial: undefined, until: undefined, maxFileSize: undefined, layout: undefined, dryRun: undefined, guardWaitSeconds: undefined, tempDir: undefined, logger: undefined, onEvent: undefined, signal: undefined } satisfies W.IngestOptions,
+  { endpoint: 'http://x', fetch: undefined } satisfies C.DatastoreOptions,
+  { expectedRevision: undefined } satisfies C.RevisionOptions,
+  { copyFiles: undefined } satisfies C.VersionOptions,
+  { method: undefined, expiresIn: undefined } satisfies C.PresignOptions,
+  { durationSeconds: undefined } satisfies C.CredentialOptions,
+  { concurrency: undefined, signal: undefined, onEvent: undefined } satisfies C.TransferOptions,
+  { sortBy: undefined, ascending: undefined, pageSize: undefined, paginationKey: undefined, releaseStatus: undefined, approver: undefined } satisfies C.ListDatasetsOptions,
+  { prefix: undefined, pageSize: undefined, paginationKey: undefined } satisfies C.ListDatasetFilesOptions,
+  { totalLimit: undefined } satisfies C.ForAllDatasetsOptions,
+  { dir: '.', store: undefined, storage: undefined, direction: undefined, prefer: undefined, maxDelete: undefined, force: undefined, dryRun: undefined, confirm: undefined, select: undefined, conflictNames: undefined, concurrency: undefined, partSize: undefined, partConcurrency: undefined, attempts: undefined, commitAttempts: undefined, signal: undefined, onEvent: undefined } satisfies W.SyncOptions,
+  { dir: '.', remote: 's3://b/p', member: undefined, storage: undefined, store: undefined } satisfies W.InitOptions,
+  { dir: '.', store: undefined, storage: undefined, dryRun: undefined, concurrency: undefined, signal: undefined, confirm: undefined, onObject: undefined } satisfies W.AdoptOptions,
+  { actor: 'a', signal: undefined } satisfies D.ActorOptions,
+  { actor: 'a', expectedRevision: undefined } satisfies D.UpdateOptions,
+  { actor: 'a', copyFiles: undefined } satisfies D.VersionOptions,
+  { actor: 'a', actorIsSysAdmin: undefined } satisfies D.ReleaseActionOptions,
+  { connectionString: 'postgres://x', schema: undefined, poolSize: undefined } satisfies D.PgCatalogOptions,
+  { dataDir: '.', port: undefined, database: undefined, onLog: undefined } satisfies D.EmbeddedPostgresOptions,
+  { dataDir: undefined, store: undefined, database: undefined, port: undefined, host: undefined, idPrefix: undefined, adminToken: undefined, schema: undefined, storage: undefined, cwd: undefined, stsRoleArn: undefined, stsEndpoint: undefined, oidcJwksUrl: undefined, oidcIssuer: undefined, oidcAudience: undefined, oidcUsernameClaim: undefined, oidcGroupsClaim: undefined, oidcClientId: undefined, oidcAuthorizationUrl: undefined, oidcTokenUrl: undefined, oidcScopes: undefined, responseCacheMb: undefined } satisfies W.DatastoreServeOptions,
+  { endpoint: 'http://x', fetch: undefined } satisfies C.HttpClientOptions,
+  { query: undefined, headers: undefined, signal: undefined, accept: undefined } satisfies C.RequestOptions,
+  { attempts: undefined, baseDelayMs: undefined, signal: undefined, onRetry: undefined } satisfies W.RetryOptions,
+  { storage: undefined, signal: undefined } satisfies W.TableInspectOptions,
+  { storage: undefined, signal: undefined } satisfies W.ListTablesOptions,
+  { from: undefined, datamartFolder: undefined, config: undefined, configPath: undefined } satisfies W.ResolveTableOptions,
+  { prefix: '', include: undefined, exclude: undefined, manifest: undefined, metaFiles: undefined, bucket: undefined, display: undefined, signal: undefined } satisfies W.SelectOptions,
+];
+export async function fromEnv(store: StorageDriver, ds: Datastore, env: NodeJS.ProcessEnv): Promise<unknown[]> {
+  const plan = await W.planTreeCopy(store, '', store, '', undefined);
+  return [
+    await fetchDataset({ source: 's3://b/p', dest: env['DEST'], datasetId: env['ID'], concurrency: undefined }),
+    await W.copyObjects(store, store, plan, { attempts: undefined, signal: undefined, onEvent: undefined }),
+    await openStorage('s3://b', { cwd: env['CWD'], s3: { endpoint: env['AWS_ENDPOINT_URL'], profile: env['AWS_PROFILE'] } }),
+    await W.buildTable({ source: 's3://b/p', to: env['OUT'], cache: env['CACHE'], format: undefined }),
+    await W.ingestTables({ dest: 's3://b/p', tempDir: env['TMPDIR'], all: true, layout: undefined }),
+    await W.syncFolder({ dir: '.', direction: undefined, maxDelete: undefined, storage: undefined }),
+    await ds.listDatasets({ approver: env['WHO'], paginationKey: undefined, sortBy: undefined }),
+    await ds.searchDatasets('q', { limit: undefined }),
+    await ds.generateDatasetPresignedUrl('10378.1/1', 'a.csv', { method: undefined, expiresIn: undefined }),
+    new Datastore({ endpoint: 'http://x', token: env['WHARF_TOKEN'], fetch: undefined }),
+    await D.openPgCatalog({ connectionString: 'postgres://x', schema: env['SCHEMA'], poolSize: undefined }),
+  ];
+}
 export type Used = [S3Credentials, ChecksumMode, FetchRequestCounts, DatasetSelector, FileDigest, SyncConfig,
   SyncGuardTrip, SyncChangeRecord, SyncSkippedChange, SyncLocalFile, IngestSchemaChange, IngestWindowBound,
   TableInspectOptions, RowFormat, MigrationReport, UpdateOptions, VersionOptions, VersionResult,

@@ -12,11 +12,11 @@ export interface EmbeddedPostgresOptions {
   /** Folder for the cluster (created if absent); its `postgres/` subfolder holds the data files. */
   dataDir: string;
   /** TCP port on 127.0.0.1. Default: a free port chosen at start. */
-  port?: number;
+  port?: number | undefined;
   /** Database the catalog uses (created on first start). Default `wharf`. */
-  database?: string;
+  database?: string | undefined;
   /** Receives PostgreSQL's log lines. Default: dropped. */
-  onLog?: (line: string) => void;
+  onLog?: ((line: string) => void) | undefined;
 }
 
 export interface EmbeddedPostgres {

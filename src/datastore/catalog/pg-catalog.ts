@@ -36,9 +36,9 @@ export interface PgCatalogOptions {
   /** `postgres://user:password@host:port/database`. */
   connectionString: string;
   /** Schema holding the catalog's tables (created if absent). Default `wharf`. */
-  schema?: string;
+  schema?: string | undefined;
   /** Connections in the pool. Default 10. */
-  poolSize?: number;
+  poolSize?: number | undefined;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

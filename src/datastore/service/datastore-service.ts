@@ -50,7 +50,7 @@ export interface DatastoreServiceOptions {
 /** Who performs a mutating call; recorded in history entries and the audit log. */
 export interface ActorOptions {
   actor: string;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface UpdateOptions extends ActorOptions {
@@ -59,17 +59,17 @@ export interface UpdateOptions extends ActorOptions {
    * ConflictError (HTTP 409) instead of overwriting the other change. Omitted: last writer wins (but every
    * write is still recorded in the history).
    */
-  expectedRevision?: number;
+  expectedRevision?: number | undefined;
 }
 
 export interface VersionOptions extends ActorOptions {
   /** Start the new version's folder with a copy of the previous version's files. Default true (Provena: false). */
-  copyFiles?: boolean;
+  copyFiles?: boolean | undefined;
 }
 
 export interface ReleaseActionOptions extends ActorOptions {
   /** The actor has the sys-admin role: may reject (cancel) any pending request. */
-  actorIsSysAdmin?: boolean;
+  actorIsSysAdmin?: boolean | undefined;
 }
 
 export interface VersionResult {

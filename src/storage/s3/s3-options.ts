@@ -16,18 +16,18 @@ export interface S3DriverOptions {
    * Default: `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`, then `endpoint_url` of the profile in the shared
    * config file (or its `services` section); none of those means AWS S3 itself.
    */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, else `us-east-1`. */
-  region?: string;
+  region?: string | undefined;
   /** Named profile in `~/.aws/credentials` / `~/.aws/config`. Default: `AWS_PROFILE`, else `default`. */
-  profile?: string;
+  profile?: string | undefined;
   /**
    * Path-style URLs (`https://host/bucket/key`) instead of virtual-hosted ones (`https://bucket.host/key`).
    * Default: true with a custom (non-AWS) endpoint, false on AWS; the profile's `s3 = addressing_style` is honoured.
    */
-  forcePathStyle?: boolean;
+  forcePathStyle?: boolean | undefined;
   /** Most concurrent HTTP connections to the endpoint. Default 256 (as many as fetch runs files at once). */
-  maxSockets?: number;
+  maxSockets?: number | undefined;
   /**
    * When the SDK adds request checksums and validates response checksums.
    * `when_supported` (AWS default) sends streamed bodies as `aws-chunked` with a CRC32 trailer, which older
@@ -35,11 +35,11 @@ export interface S3DriverOptions {
    * Default: `AWS_REQUEST_CHECKSUM_CALCULATION` / `request_checksum_calculation` if set, else `when_required`
    * with a custom endpoint and `when_supported` on AWS.
    */
-  checksumMode?: ChecksumMode;
+  checksumMode?: ChecksumMode | undefined;
   /** Attempts per request including the first (the SDK's standard retry strategy). Default 3. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** Explicit credentials; default: the SDK's node credential chain (env vars, profile, SSO, container, IMDS). */
-  credentials?: S3Credentials;
+  credentials?: S3Credentials | undefined;
   /**
    * Send plain GetObject requests (`read`) and ListObjectsV2 pages (`list`) on a lean path: signed by a SigV4 signer
    * checked against the SDK's and sent with `node:http` on the client's connection pool, skipping the SDK's
@@ -48,7 +48,7 @@ export interface S3DriverOptions {
    * where it would not validate response checksums; everything else stays on the SDK. Errors, retries and `onInfo`
    * are the same either way (a listing that fails on the lean path is sent again through the SDK). Default true.
    */
-  fastGet?: boolean;
+  fastGet?: boolean | undefined;
 }
 
 /** Options with every default applied, plus where things came from (for messages). */
