@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,7 +148,7 @@ describe('wharf ls', () => {
   });
 
   it('an upload of one file with rejected credentials is one line naming the file (exit 4), no "copied 0 objects"', async () => {
-    const dir = await tempDir('one-up');
+    const dir = await mkdtemp(join(work, 'one-up-'));
     await writeFile(join(dir, 'one.txt'), 'one');
     const r = await wharf(['cp', join(dir, 'one.txt'), `s3://${bucket}/one-up/one.txt`], {
       env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' },
@@ -162,7 +162,7 @@ describe('wharf ls', () => {
   });
 
   it('an upload of many files with rejected credentials or no server says so once, not once per file', async () => {
-    const dir = await tempDir('many-up');
+    const dir = await mkdtemp(join(work, 'many-up-'));
     for (let i = 0; i < 30; i++) await writeFile(join(dir, `f${i}.txt`), `${i}`);
     const denied = await wharf(['cp', '-r', dir, `s3://${bucket}/many-up/`], {
       env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' },
@@ -184,7 +184,7 @@ describe('wharf ls', () => {
   });
 
   it('the access key pair in the environment wins over AWS_PROFILE, as in aws-cli; --profile wins over both', async () => {
-    const dir = await tempDir('profile-vs-env');
+    const dir = await mkdtemp(join(work, 'profile-vs-env-'));
     const credentials = join(dir, 'credentials');
     await writeFile(
       credentials,

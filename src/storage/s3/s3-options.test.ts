@@ -1,13 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { resolveS3Options } from './s3-options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wharf-s3-options-'));
 const configFile = join(dir, 'config');
 writeFileSync(configFile, '[profile lab]\nregion = ap-south-1\nendpoint_url = http://lab.example:9000/\n');
 const noFiles = { AWS_CONFIG_FILE: join(dir, 'missing') };
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('resolveS3Options', () => {
   it('defaults to AWS: virtual-hosted, when_supported, us-east-1, the default chain', async () => {
