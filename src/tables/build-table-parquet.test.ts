@@ -1,44 +1,22 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { damagedFirstPage, parquetBytes, writeParquet } from '../../test/support/parquet-file.js';
+import { buildFrom, putSources, rowsOf, type TableSource } from '../../test/support/table-sources.js';
 import { zipFile } from '../../test/support/zip-file.js';
 import { buildTable, type BuildTableOptions } from './build-table.js';
 import { queryTable } from './inspect-table.js';
 
 let work: string;
 
-/** A source file: its text or bytes, or `{ parquet: SQL }` for a Parquet file holding that query's rows. */
-type Source = string | Uint8Array | { parquet: string };
-
-async function put(root: string, files: Record<string, Source>): Promise<void> {
-  for (const [name, body] of Object.entries(files)) {
-    const path = join(root, name);
-    await mkdir(dirname(path), { recursive: true });
-    if (typeof body === 'object' && 'parquet' in body) await writeParquet(path, body.parquet);
-    else await writeFile(path, body);
-  }
-}
-
-async function build(label: string, files: Record<string, Source>, o: Partial<BuildTableOptions> = {}) {
-  const src = join(work, label, 'src');
-  await put(src, files);
-  return buildTable({
-    source: src,
-    cache: join(work, label, 'cache'),
-    to: join(work, label, 'out', 'table.parquet'),
+const build = (label: string, files: Record<string, TableSource>, o: Partial<BuildTableOptions> = {}) =>
+  buildFrom(work, label, files, {
     include: ['**/*.parquet', '**/*.parq', '**/*.ndjson', '**/*.csv', '**/*.zip'],
     ...o,
   });
-}
-
-async function rowsOf(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const { columns, rows } = await queryTable(path, sql);
-  return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]])));
-}
 
 /** One row of every type the test cares about; `n` makes the rows differ. */
 const typedRow = (n: number): string => `SELECT
@@ -218,7 +196,7 @@ describe('buildTable with Parquet sources (local)', () => {
 
   it('names a corrupt Parquet file and the reason; --skip-bad leaves it out and counts it', async () => {
     const good = await parquetBytes(`SELECT range::INTEGER AS id, 'r' || range AS name FROM range(1000)`);
-    const files: Record<string, Source> = {
+    const files: Record<string, TableSource> = {
       'a.parquet': { parquet: `SELECT 1::INTEGER AS id, 'one' AS name` },
       'b.parquet': 'this is not a parquet file',
       'c.parquet': good.subarray(0, good.length - 100),
@@ -293,7 +271,7 @@ describe('buildTable with Parquet sources (local)', () => {
 
   it('refuses to write the table where its own selection would read it back', async () => {
     const src = join(work, 'self', 'src');
-    await put(src, { 'a.parquet': { parquet: `SELECT 1 AS id` } });
+    await putSources(src, { 'a.parquet': { parquet: `SELECT 1 AS id` } });
     const options = { source: src, cache: join(work, 'self', 'cache'), include: ['**/*.parquet'] };
     await expect(buildTable({ ...options, to: join(src, 'tables', 'out.parquet') })).rejects.toMatchObject({
       code: 'USAGE',

@@ -1,41 +1,18 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFrom, rowsOf, type TableSource } from '../../test/support/table-sources.js';
 import { zipFile } from '../../test/support/zip-file.js';
-import { buildTable, type BuildTableOptions } from './build-table.js';
+import type { BuildTableOptions } from './build-table.js';
 import { queryTable } from './inspect-table.js';
 
 let work: string;
 
-async function put(root: string, files: Record<string, string | Uint8Array>): Promise<void> {
-  for (const [name, body] of Object.entries(files)) {
-    await mkdir(dirname(join(root, name)), { recursive: true });
-    await writeFile(join(root, name), body);
-  }
-}
-
-async function build(
-  label: string,
-  files: Record<string, string | Uint8Array>,
-  o: Partial<BuildTableOptions> = {},
-) {
-  const src = join(work, label, 'src');
-  await put(src, files);
-  return buildTable({
-    source: src,
-    cache: join(work, label, 'cache'),
-    to: join(work, label, 'out', 'table.parquet'),
-    ...o,
-  });
-}
-
-async function rowsOf(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const { columns, rows } = await queryTable(path, sql);
-  return rows.map((r) => Object.fromEntries(columns.map((c, i) => [c.name, r[i]])));
-}
+const build = (label: string, files: Record<string, TableSource>, o: Partial<BuildTableOptions> = {}) =>
+  buildFrom(work, label, files, o);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'wharf-tables-unit-'));
