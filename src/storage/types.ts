@@ -121,7 +121,7 @@ export interface ObjectInfo {
 }
 
 export interface OpOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface DetectOptions extends OpOptions {
@@ -129,14 +129,14 @@ export interface DetectOptions extends OpOptions {
    * Folder (ending in '/', or '') under which a probe may write its throw-away object, for callers whose
    * permissions cover only a prefix. Default: the store's root.
    */
-  probePrefix?: string;
+  probePrefix?: string | undefined;
 }
 
 export interface ListOptions extends OpOptions {
   /** Roll up keys below the next '/' into prefix entries (non-recursive listing). Default: none (recursive). */
-  delimiter?: '/';
+  delimiter?: '/' | undefined;
   /** Only keys strictly after this one (for resuming a listing). */
-  startAfter?: string;
+  startAfter?: string | undefined;
 }
 
 export type ByteRange =
@@ -146,15 +146,15 @@ export type ByteRange =
   | { suffix: number };
 
 export interface ReadOptions extends OpOptions {
-  range?: ByteRange;
+  range?: ByteRange | undefined;
   /** Fail with PreconditionFailedError unless the object's ETag is this one (protects ranged reads from a concurrent overwrite). */
-  ifMatch?: string;
+  ifMatch?: string | undefined;
   /**
    * Called once, before the body streams, with what the store said about the object in the same response:
    * whole-object `size` (also for a range), ETag, lastModified, contentType, user metadata, `encryption`, and
    * `checksums` (whole-object reads only). Saves a separate `stat` when a reader needs the metadata.
    */
-  onInfo?: (info: ReadInfo) => void;
+  onInfo?: ((info: ReadInfo) => void) | undefined;
 }
 
 export interface ReadInfo extends ObjectInfo {
@@ -167,7 +167,7 @@ export interface ReadInfo extends ObjectInfo {
 
 export interface LayoutOptions extends OpOptions {
   /** Fail with PreconditionFailedError unless the object's ETag is this one. */
-  ifMatch?: string;
+  ifMatch?: string | undefined;
 }
 
 export interface MultipartLayout {
@@ -177,29 +177,29 @@ export interface MultipartLayout {
 }
 
 export interface WriteOptions extends OpOptions {
-  contentType?: string;
+  contentType?: string | undefined;
   /** User metadata; keys are lower-cased. Stores without `capabilities.metadata` ignore it. */
-  metadata?: Record<string, string>;
+  metadata?: Record<string, string> | undefined;
   /** Replace only the object with this ETag. */
-  ifMatch?: string;
+  ifMatch?: string | undefined;
   /** `'*'`: create only if no object exists at the key. */
-  ifNoneMatch?: '*';
+  ifNoneMatch?: '*' | undefined;
   /** Body length if known; lets the driver choose single PUT vs multipart without buffering. */
-  size?: number;
+  size?: number | undefined;
   /** Multipart part size in bytes (S3 default 8 MiB, raised as needed to stay under 10,000 parts). */
-  partSize?: number;
+  partSize?: number | undefined;
   /** Parts uploaded in parallel for one object (default 4). */
-  partConcurrency?: number;
+  partConcurrency?: number | undefined;
   /** Called with the cumulative number of body bytes sent. */
-  onProgress?: (bytesSent: number) => void;
+  onProgress?: ((bytesSent: number) => void) | undefined;
 }
 
 /** A server-side copy of `src` to `dst` (see `StorageDriver.copy` and `copierFrom`). */
 export type CopyFunction = (src: string, dst: string, options?: CopyOptions) => Promise<ObjectInfo>;
 
 export interface CopyOptions extends OpOptions {
-  metadata?: Record<string, string>;
-  contentType?: string;
+  metadata?: Record<string, string> | undefined;
+  contentType?: string | undefined;
 }
 
 export interface PresignOptions extends OpOptions {
@@ -207,7 +207,7 @@ export interface PresignOptions extends OpOptions {
   /** Seconds until the URL stops working (1 .. 604800). */
   expiresIn: number;
   /** For PUT: the Content-Type the uploader must send. */
-  contentType?: string;
+  contentType?: string | undefined;
 }
 
 /** A factory that opens a driver for a parsed location's root (bucket or folder). */
