@@ -649,6 +649,12 @@ describe('web UI in Chromium: what users ran into', () => {
     await asUser('POST', `/datasets/${emptyId}/release/request`, { approver: 'rex' }, olga);
     const { page, errors, close } = await newPage();
     await signIn(page, rex);
+    // The API calls the queue makes (not one per row: the requests come with the datasets).
+    const apiCalls: string[] = [];
+    page.on('request', (r) => {
+      const { pathname } = new URL(r.url());
+      if (pathname !== '/' && !pathname.startsWith('/ui/')) apiCalls.push(`${r.method()} ${pathname}`);
+    });
     await page.goto(`${served!.url}/#/review`);
 
     const row = page.locator(`tr[data-id="${longId}"]`);
@@ -674,6 +680,7 @@ describe('web UI in Chromium: what users ran into', () => {
       'true',
     );
     await shot(page, 'review-queue-notes');
+    expect(apiCalls.filter((c) => /review-queue|datasets/.test(c))).toEqual(['GET /review-queue']);
 
     const empty = page.locator(`tr[data-id="${emptyId}"] td[data-label="Request"]`);
     await empty.getByText('No notes.').waitFor();
