@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the datastore web UI (web/) into dist/web/: index.html, app.js, app.css. Offline: esbuild bundles
+// Builds the datastore web UI (web/) into dist/web/: index.html, app.js, app.css, favicon.svg. Offline: esbuild bundles
 // Preact from node_modules; nothing is fetched. `wharf serve` serves the result at / (src/server/routes/web-ui.ts).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -43,6 +43,9 @@ const html = (await readFile(join(ROOT, 'web', 'index.html'), 'utf8'))
   .replace('/ui/app.css', `/ui/app.css?v=${hash(css)}`)
   .replace('/ui/app.js', `/ui/app.js?v=${hash(js)}`);
 await writeFile(join(OUT, 'index.html'), html);
+// The same icon at /favicon.ico (src/server/routes/web-ui.ts), for every other page a browser shows: /docs,
+// and JSON answers opened directly (/openapi.json), which have no icon of their own.
+await writeFile(join(OUT, 'favicon.svg'), icon);
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 process.stderr.write(

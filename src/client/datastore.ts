@@ -18,6 +18,8 @@ import type {
   MetadataValidationResult,
   PresignedUrl,
   ReleaseState,
+  ReviewQueueOptions,
+  ReviewQueuePage,
   SearchHit,
   VersionResponse,
   WhoAmI,
@@ -310,6 +312,21 @@ export class ReviewApi {
 
   async listDatasetReviewers(): Promise<string[]> {
     return (await this.http.request<{ items: string[] }>('GET', '/reviewers')).items;
+  }
+
+  /**
+   * One page of the review queue: PENDING datasets whose approver is the caller (or `approver`), oldest
+   * request first, each with its latest request (`request.actor` asked, `timestamp`, `notes`); pass
+   * `paginationKey` back for the next page.
+   */
+  listReviewQueue(options: ReviewQueueOptions = {}): Promise<ReviewQueuePage> {
+    return this.http.request('GET', '/review-queue', {
+      query: {
+        approver: options.approver,
+        pageSize: options.pageSize,
+        paginationKey: options.paginationKey,
+      },
+    });
   }
 
   /** Asks `approverId` (a reviewer) to release the dataset: NOT_RELEASED → PENDING (dataset admin). */

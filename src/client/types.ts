@@ -12,6 +12,8 @@ export type {
   SearchHit,
   ListPage,
   SortField,
+  ReviewQueueItem,
+  ReviewQueuePage,
 } from '../datastore/model/dataset.js';
 export type { DatasetMetadata, DatasetMetadataInput } from '../datastore/model/metadata.js';
 export type { FieldIssue } from '../datastore/model/validation.js';
@@ -47,6 +49,16 @@ export interface ListDatasetsOptions {
   releaseStatus?: ReleaseStatus | undefined;
   /** Only datasets whose release approver is this user. */
   approver?: string | undefined;
+}
+
+/** `review.listReviewQueue` options (the `GET /review-queue` query). */
+export interface ReviewQueueOptions {
+  /** Whose queue: requests naming this approver. Default: the caller. */
+  approver?: string | undefined;
+  /** 1..1000, default 20. */
+  pageSize?: number | undefined;
+  /** The `paginationKey` of the previous page. */
+  paginationKey?: string | undefined;
 }
 
 /** `listDatasetFiles` options (the `GET /datasets/{p}/{n}/files` query). */

@@ -19,6 +19,7 @@ export {
   searchResultsSchema,
   historySchema,
   releaseStateSchema,
+  reviewQueuePageSchema,
   versionResultSchema,
   validationResultSchema,
   healthSchema,

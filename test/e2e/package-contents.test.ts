@@ -45,6 +45,7 @@ describe('npm pack', () => {
         'dist/web/index.html',
         'dist/web/app.js',
         'dist/web/app.css',
+        'dist/web/favicon.svg',
         'dist/transfer/download/hash-worker.js',
         'dist/datastore/catalog/migrations.js',
         'dist/vendor/client-s3.js',

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,17 @@ describe('web UI static files', () => {
     expect(style.headers.get('content-type')).toBe('text/css; charset=utf-8');
     await style.arrayBuffer();
 
+    // The UI's icon also answers /favicon.ico, for the pages that have no icon link of their own.
+    const icon = await fetch(`${served!.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    expect(icon.headers.get('cache-control')).toBe('public, max-age=86400');
+    expect(Buffer.from(await icon.arrayBuffer())).toEqual(await readFile(join(ROOT, 'web', 'favicon.svg')));
+    const iconAgain = await fetch(`${served!.url}/favicon.ico`, {
+      headers: { 'if-none-match': icon.headers.get('etag')! },
+    });
+    expect(iconAgain.status).toBe(304);
+
     const missing = await fetch(`${served!.url}/ui/other.js`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
@@ -107,6 +118,11 @@ describe('web UI static files', () => {
     expect(r.statusCode).toBe(503);
     expect(r.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(r.body).toContain('npm run build');
+    const icon = await app.inject({ method: 'GET', url: '/favicon.ico' });
+    expect([icon.statusCode, icon.json<{ error: { hint: string } }>().error.hint]).toEqual([
+      404,
+      'run `npm run build` to build the web UI',
+    ]);
     await app.close();
   });
 });
@@ -649,6 +665,12 @@ describe('web UI in Chromium: what users ran into', () => {
     await asUser('POST', `/datasets/${emptyId}/release/request`, { approver: 'rex' }, olga);
     const { page, errors, close } = await newPage();
     await signIn(page, rex);
+    // The API calls the queue makes (not one per row: the requests come with the datasets).
+    const apiCalls: string[] = [];
+    page.on('request', (r) => {
+      const { pathname } = new URL(r.url());
+      if (pathname !== '/' && !pathname.startsWith('/ui/')) apiCalls.push(`${r.method()} ${pathname}`);
+    });
     await page.goto(`${served!.url}/#/review`);
 
     const row = page.locator(`tr[data-id="${longId}"]`);
@@ -674,6 +696,7 @@ describe('web UI in Chromium: what users ran into', () => {
       'true',
     );
     await shot(page, 'review-queue-notes');
+    expect(apiCalls.filter((c) => /review-queue|datasets/.test(c))).toEqual(['GET /review-queue']);
 
     const empty = page.locator(`tr[data-id="${emptyId}"] td[data-label="Request"]`);
     await empty.getByText('No notes.').waitFor();
@@ -751,6 +774,34 @@ describe('web UI in Chromium: what users ran into', () => {
     expect(Buffer.from(icon![1]!, 'base64').toString('utf8')).toMatch(
       /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/,
     );
+  }, 300_000);
+
+  it('the service pages outside the UI (/docs, JSON opened directly) get the icon at /favicon.ico: no 404', async () => {
+    const { page, errors, close } = await newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+    });
+    // A JSON answer has no icon link: the browser asks for /favicon.ico (a 404 in the console before).
+    await page.goto(`${served!.url}/openapi.json`);
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(1000);
+    await page.goto(`${served!.url}/docs`);
+    await page.locator('.swagger-ui .info').waitFor();
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(1000);
+    expect(consoleErrors).toEqual([]);
+    // /docs names the same icon; it loads as an image.
+    expect(await page.evaluate<string | null>("document.querySelector('link[rel=icon]')?.href ?? null")).toBe(
+      `${served!.url}/favicon.ico`,
+    );
+    expect(
+      await page.evaluate<number>(
+        "new Promise((resolve) => { const i = new Image(); i.onload = () => resolve(i.naturalWidth); i.onerror = () => resolve(-1); i.src = '/favicon.ico'; })",
+      ),
+    ).toBeGreaterThan(0);
+    await close();
+    expect(errors).toEqual([]);
   }, 300_000);
 
   it('short text fields are one-line inputs, descriptions and other prose are textareas', async () => {

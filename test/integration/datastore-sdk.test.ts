@@ -366,9 +366,17 @@ describe.each(cases)('SDK on the $name', (c) => {
     await expect(alice.review.actionApprovalRequest(record.id, true)).rejects.toBeInstanceOf(
       AccessDeniedError,
     );
+    // rita's queue: the dataset and alice's request, in one call.
+    const queue = await rita.review.listReviewQueue();
+    expect(queue.items.map((i) => i.dataset.id)).toEqual([record.id]);
+    expect(queue.items[0]!.request).toMatchObject({ action: 'REQUEST', actor: 'alice', notes: 'please' });
+    expect(queue.items[0]!.dataset.release.status).toBe('PENDING');
+    expect((await alice.review.listReviewQueue({ approver: 'rita', pageSize: 5 })).items).toHaveLength(1);
+    expect((await alice.review.listReviewQueue()).items).toEqual([]);
 
     const released = await rita.review.actionApprovalRequest(record.id, 'approve', 'ok');
     expect(released.release.status).toBe('RELEASED');
+    expect(await rita.review.listReviewQueue()).toEqual({ items: [] });
     expect((await alice.getReleaseState(record.id)).history.map((h) => h.action)).toEqual([
       'REQUEST',
       'APPROVE',

@@ -18,6 +18,7 @@ import {
   registryEntrySchema,
   releaseManifestSchema,
   releaseStateSchema,
+  reviewQueuePageSchema,
   searchResultsSchema,
   tokenListSchema,
   usernameListSchema,
@@ -108,7 +109,7 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
     return r.body.id as string;
   }
 
-  const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'rita', 'pager', 'rex'];
+  const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'rita', 'pager', 'rex', 'quinn'];
 
   beforeAll(async () => {
     db = await createScratchDatabase(testPgUrl(), 'api');
@@ -180,6 +181,7 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         rejectRelease: 'post /datasets/{prefix}/{number}/release/reject',
         getReleaseHistory: 'get /datasets/{prefix}/{number}/release',
         getReleaseManifest: 'get /datasets/{prefix}/{number}/release/manifest',
+        listReviewQueue: 'get /review-queue',
         listDatasetReviewers: 'get /reviewers',
         addDatasetReviewer: 'put /reviewers/{username}',
         deleteDatasetReviewer: 'delete /reviewers/{username}',
@@ -298,6 +300,7 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         ['/groups/{group}/members', 'UsernameList'],
         ['/audit', 'AuditPage'],
         ['/datasets/{prefix}/{number}/release/manifest', 'ReleaseManifest'],
+        ['/review-queue', 'ReviewQueuePage'],
       ]) {
         expect(doc.paths[path!].get.responses['200'].content['application/json'].schema, path).toEqual({
           $ref: `#/components/schemas/${title!}`,
@@ -996,6 +999,92 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
           details: { cancelledAsSysAdmin: { approver: 'rex' } },
         }),
       );
+    });
+  });
+
+  describe('review queue', () => {
+    it('GET /review-queue: the pending requests for the caller, oldest first, each dataset with its latest request', async () => {
+      expect((await call('PUT', '/reviewers/quinn', { as: 'sysadmin' })).status).toBe(204);
+      const again = await mint('alice', 'Queue asked twice');
+      const bobs = await mint('bob', 'Queue from bob');
+      const forRita = await mint('alice', 'Queue for rita');
+      const notAsked = await mint('alice', 'Queue never asked');
+      const request = async (id: string, as: string, approver: string, notes?: string) => {
+        const r = await call('POST', `${at(id)}/release/request`, { as, body: { approver, notes } });
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+      };
+      // Asked, sent back, asked again with new notes: the queue shows the latest request.
+      await request(again, 'alice', 'quinn', 'first try');
+      expect((await call('POST', `${at(again)}/release/reject`, { as: 'quinn', body: {} })).status).toBe(200);
+      await request(bobs, 'bob', 'quinn', '<b>markup</b> stays text\nsecond line');
+      await request(again, 'alice', 'quinn', 'second try');
+      await request(forRita, 'alice', 'rita');
+
+      const ids = (body: Json): string[] => body.items.map((i: { dataset: { id: string } }) => i.dataset.id);
+      const queue = await call('GET', '/review-queue', { as: 'quinn' });
+      expect(queue.status).toBe(200);
+      expectShape(reviewQueuePageSchema, queue.body);
+      // Oldest request first: bob asked before alice's second request.
+      expect(ids(queue.body)).toEqual([bobs, again]);
+      expect(queue.body.paginationKey).toBeUndefined();
+      // Each item: the record as GET /datasets/{p}/{n} answers it, and the latest REQUEST of its history.
+      for (const item of queue.body.items) {
+        expect(item.dataset).toEqual((await call('GET', at(item.dataset.id), { as: 'quinn' })).body);
+        const history = (await call('GET', `${at(item.dataset.id)}/release`, { as: 'quinn' })).body.history;
+        expect(item.request).toEqual(
+          history.filter((h: { action: string }) => h.action === 'REQUEST').at(-1),
+        );
+      }
+      expect(queue.body.items[0].request).toMatchObject({
+        action: 'REQUEST',
+        actor: 'bob',
+        approver: 'quinn',
+        notes: '<b>markup</b> stays text\nsecond line',
+      });
+      expect(queue.body.items[1].request).toMatchObject({ actor: 'alice', notes: 'second try' });
+      expect(ids(queue.body)).not.toContain(notAsked);
+
+      // Another approver's queue by name; the caller's own by default.
+      expect(ids((await call('GET', '/review-queue', { as: 'rita' })).body)).toEqual([forRita]);
+      expect(ids((await call('GET', '/review-queue?approver=quinn', { as: 'sysadmin' })).body)).toEqual([
+        bobs,
+        again,
+      ]);
+      // Only datasets the caller may read: alice sees her own request to quinn, not bob's; erin none.
+      expect(ids((await call('GET', '/review-queue?approver=quinn', { as: 'alice' })).body)).toEqual([again]);
+      expect(ids((await call('GET', '/review-queue?approver=quinn', { as: 'erin' })).body)).toEqual([]);
+
+      // Pages, with the key as for GET /datasets.
+      const first = await call('GET', '/review-queue?pageSize=1', { as: 'quinn' });
+      expect(ids(first.body)).toEqual([bobs]);
+      const key = encodeURIComponent(first.body.paginationKey as string);
+      const second = await call('GET', `/review-queue?pageSize=1&paginationKey=${key}`, { as: 'quinn' });
+      expect(ids(second.body)).toEqual([again]);
+      expect(second.body.paginationKey).toBeUndefined();
+      const otherQueue = await call('GET', `/review-queue?approver=rita&paginationKey=${key}`, {
+        as: 'quinn',
+      });
+      expect(otherQueue.status).toBe(400);
+
+      const invalid = await call('GET', '/review-queue?pageSize=0&approver=&sortBy=name', { as: 'quinn' });
+      expect([invalid.status, invalid.body.error.issues.map((i: { path: string }) => i.path)]).toEqual([
+        400,
+        ['approver', 'pageSize', 'sortBy'],
+      ]);
+      expect((await call('GET', '/review-queue', { as: 'anonymous' })).status).toBe(401);
+
+      // A decision takes the dataset out of the queue at once, on either replica (cached answers follow).
+      expect((await call('POST', `${at(bobs)}/release/approve`, { as: 'quinn', body: {} })).status).toBe(200);
+      for (const server of [a, b]) {
+        expect(ids((await call('GET', '/review-queue', { as: 'quinn', server })).body)).toEqual([again]);
+      }
+      for (const [id, as] of [
+        [again, 'quinn'],
+        [forRita, 'rita'],
+      ] as const) {
+        expect((await call('POST', `${at(id)}/release/reject`, { as, body: {} })).status).toBe(200);
+      }
+      expect((await call('GET', '/review-queue', { as: 'quinn' })).body).toEqual({ items: [] });
     });
   });
 

@@ -6,6 +6,8 @@ import type {
   HistoryEntry,
   ListPage as DatasetPage,
   ReleaseStatus,
+  ReviewQueueItem,
+  ReviewQueuePage,
   SearchHit,
 } from '../../src/datastore/model/dataset.js';
 import type {
@@ -158,6 +160,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
 // ------------------------------------------------------------------ types (the parts the UI reads)
 
 export type { DatasetPage, DatasetRecord, HistoryEntry, ReleaseStatus };
+export type { ReviewQueueItem, ReviewQueuePage };
 export type { DatasetRole };
 export const ROLE_ORDER: readonly DatasetRole[] = [
   'metadata-read',

@@ -478,6 +478,18 @@ export class PgCatalog implements Catalog {
     return r.rows.map(toRelease);
   }
 
+  async latestReleaseRequests(datasetIds: readonly string[]): Promise<Map<string, ReleaseHistoryEntry>> {
+    if (datasetIds.length === 0) return new Map();
+    // One query for a whole page (the release_history_dataset index, newest entry first per dataset).
+    const r = await this.pool.query<ReleaseRow & { dataset_id: string }>(
+      `SELECT DISTINCT ON (dataset_id) dataset_id, id, action, timestamp, actor, approver, notes
+       FROM release_history WHERE dataset_id = ANY($1::text[]) AND action = 'REQUEST'
+       ORDER BY dataset_id, id DESC`,
+      [datasetIds],
+    );
+    return new Map(r.rows.map((row) => [row.dataset_id, toRelease(row)]));
+  }
+
   async getReleaseManifest(releaseHistoryId: number): Promise<ManifestEntry[]> {
     const r = await this.pool.query<{ path: string; size: string; sha256: string }>(
       'SELECT path, size, sha256 FROM release_manifests WHERE release_history_id = $1 ORDER BY path',

@@ -32,6 +32,8 @@ export interface Catalog {
   getDataset(id: string): Promise<DatasetRecord | undefined>;
   listHistory(datasetId: string): Promise<HistoryEntry[]>;
   listReleaseHistory(datasetId: string): Promise<ReleaseHistoryEntry[]>;
+  /** The latest REQUEST entry of each of these datasets' release history (datasets with none are absent). */
+  latestReleaseRequests(datasetIds: readonly string[]): Promise<Map<string, ReleaseHistoryEntry>>;
   getReleaseManifest(releaseHistoryId: number): Promise<ManifestEntry[]>;
   listDatasets(params: ListParams): Promise<ListResult>;
   searchDatasets(query: string, limit: number, visibleTo?: Visibility): Promise<CatalogSearchHit[]>;

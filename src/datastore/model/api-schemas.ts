@@ -5,6 +5,7 @@ import {
   type DatasetRecord,
   type HistoryEntry,
   type ReleaseHistoryEntry,
+  type ReviewQueueItem,
   type SearchHit,
 } from './dataset.js';
 import { collectionFormatSchema } from './metadata.js';
@@ -89,6 +90,19 @@ export const releaseStateSchema = z
   })
   .meta({ title: 'ReleaseState' });
 
+export const reviewQueueItemSchema = z.strictObject({
+  dataset: datasetRecordSchema,
+  request: nullable(releaseEntrySchema).describe(
+    'The latest REQUEST entry of the release history: actor (the requester), timestamp, notes for the reviewer. Null only for a dataset made PENDING without one.',
+  ),
+});
+export const reviewQueuePageSchema = z
+  .strictObject({
+    items: z.array(reviewQueueItemSchema),
+    paginationKey: z.string().optional().describe('Absent on the last page.'),
+  })
+  .meta({ title: 'ReviewQueuePage' });
+
 export const versionResultSchema = z
   .strictObject({
     newVersionId: z.string(),
@@ -163,4 +177,5 @@ const same = <T extends true>(value: T) => value;
 same<Same<z.output<typeof datasetRecordSchema>, DatasetRecord>>(true);
 same<Same<z.output<typeof historyEntrySchema>, HistoryEntry>>(true);
 same<Same<z.output<typeof releaseEntrySchema>, ReleaseHistoryEntry>>(true);
+same<Same<z.output<typeof reviewQueueItemSchema>, ReviewQueueItem>>(true);
 same<Same<Omit<z.output<typeof searchHitSchema>, 'dataset'>, Omit<SearchHit, 'dataset'>>>(true);

@@ -139,6 +139,34 @@ export interface ListPage {
   paginationKey?: string;
 }
 
+/**
+ * The review queue: PENDING datasets, oldest request first, each with its latest release request (who asked,
+ * when, the notes for the reviewer). One page; `paginationKey` as for `listDatasets`.
+ */
+export const reviewQueueQuerySchema = z
+  .strictObject({
+    approver: nonEmpty.optional().describe('Only requests naming this approver (default: every one).'),
+    pageSize: z.number().int().min(1).max(1000).default(20),
+    paginationKey: z.string().min(1).optional().describe('Opaque key from the previous page.'),
+  })
+  .meta({ title: 'Review queue query' });
+export type ReviewQueueQuery = z.input<typeof reviewQueueQuerySchema>;
+
+export interface ReviewQueueItem {
+  dataset: DatasetRecord;
+  /**
+   * The latest REQUEST entry of the dataset's release history (`actor` is the requester). Null only for a
+   * dataset made PENDING without one (not by Wharf).
+   */
+  request: ReleaseHistoryEntry | null;
+}
+
+export interface ReviewQueuePage {
+  items: ReviewQueueItem[];
+  /** Pass back to get the next page; absent on the last page. */
+  paginationKey?: string;
+}
+
 export const searchQuerySchema = z
   .strictObject({
     query: nonEmpty.max(500),

@@ -12,6 +12,7 @@ import {
   listQuerySchema,
   organisationInputSchema,
   personInputSchema,
+  reviewQueueQuerySchema,
   searchQuerySchema,
   type DatasetRecord,
   type HistoryEntry,
@@ -19,6 +20,8 @@ import {
   type ListQuery,
   type RegistryEntry,
   type ReleaseHistoryEntry,
+  type ReviewQueuePage,
+  type ReviewQueueQuery,
   type SearchHit,
   type SearchQuery,
 } from '../model/dataset.js';
@@ -482,6 +485,28 @@ export class DatastoreService {
   async listReleaseHistory(datasetId: string): Promise<ReleaseHistoryEntry[]> {
     await this.fetchDataset(datasetId);
     return this.catalog.listReleaseHistory(datasetId);
+  }
+
+  /**
+   * PENDING datasets, oldest request first (release time), each with its latest request: what a reviewer's
+   * queue shows, in two queries per page (the page, then the requests of its datasets).
+   */
+  async listReviewQueue(query: ReviewQueueQuery = {}, scope: ReadScope = {}): Promise<ReviewQueuePage> {
+    const q = parse(reviewQueueQuerySchema, query, 'review queue query');
+    const page = await this.listDatasets(
+      {
+        releaseStatus: 'PENDING',
+        sortBy: 'releaseTime',
+        ascending: true,
+        pageSize: q.pageSize,
+        ...(q.approver !== undefined ? { approver: q.approver } : {}),
+        ...(q.paginationKey !== undefined ? { paginationKey: q.paginationKey } : {}),
+      },
+      scope,
+    );
+    const requests = await this.catalog.latestReleaseRequests(page.items.map((d) => d.id));
+    const items = page.items.map((dataset) => ({ dataset, request: requests.get(dataset.id) ?? null }));
+    return page.paginationKey === undefined ? { items } : { items, paginationKey: page.paginationKey };
   }
 
   /** The content manifest recorded when the dataset was (last) released. */

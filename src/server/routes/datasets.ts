@@ -3,9 +3,7 @@ import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { DATASET_ROLES } from '../../datastore/catalog/types.js';
 import { releaseStatusSchema, SORT_FIELDS, type DatasetRecord } from '../../datastore/model/dataset.js';
 import { collectionFormatSchema } from '../../datastore/model/metadata.js';
-import type { FastifyReply } from 'fastify';
 import type { Principal } from '../auth.js';
-import type { ServerContext } from '../context.js';
 import {
   datasetAccessSchema,
   datasetPageSchema,
@@ -16,6 +14,7 @@ import {
   versionResultSchema,
 } from '../response-schemas.js';
 import { route, type RouteSpec } from '../route.js';
+import { cachedJson, readScope } from './cached-listing.js';
 import { handleId, handleParams, nonEmpty, queryBoolean, queryInt, username } from './params.js';
 
 export const updateMetadataRequest = z
@@ -183,7 +182,7 @@ export const datasetRoutes: RouteSpec[] = [
       schema: datasetPageSchema,
     },
     handler: ({ query, principal, auth, ctx, reply }) => {
-      const scope = visibility(principal, auth.isSysAdmin(principal));
+      const scope = readScope(principal, auth.isSysAdmin(principal));
       return cachedJson(reply, ctx, ['listDatasets', query, scope], () =>
         ctx.service.listDatasets(query, scope),
       );
@@ -203,7 +202,7 @@ export const datasetRoutes: RouteSpec[] = [
       schema: searchResultsSchema,
     },
     handler: ({ query, principal, auth, ctx, reply }) => {
-      const scope = visibility(principal, auth.isSysAdmin(principal));
+      const scope = readScope(principal, auth.isSysAdmin(principal));
       return cachedJson(reply, ctx, ['searchDatasets', query, scope], async () => ({
         items: await ctx.service.searchDatasets(query, scope),
       }));
@@ -433,27 +432,3 @@ export const datasetRoutes: RouteSpec[] = [
     },
   }),
 ];
-
-/** Sys-admins see everything; others what they may read; anonymous callers metadata-public datasets. */
-/**
- * The answer as JSON text through the response cache: `key` must hold everything the answer depends on
- * (the operation, the validated query and what the caller may see).
- */
-async function cachedJson(
-  reply: FastifyReply,
-  ctx: ServerContext,
-  key: unknown[],
-  compute: () => Promise<unknown>,
-): Promise<string> {
-  const body = await ctx.responses.json(JSON.stringify(key), compute);
-  reply.type('application/json; charset=utf-8');
-  return body;
-}
-
-function visibility(principal: Principal | null, sysAdmin: boolean) {
-  if (sysAdmin) return {};
-  if (principal?.systemRoles.includes('reviewer')) return {};
-  return {
-    visibleTo: principal ? { username: principal.username, groups: principal.groups } : { username: null },
-  };
-}

@@ -4,10 +4,12 @@ import {
   datasetRecordSchema,
   releaseManifestSchema,
   releaseStateSchema,
+  reviewQueuePageSchema,
   usernameListSchema,
 } from '../response-schemas.js';
 import { route, type RouteSpec } from '../route.js';
-import { handleId, handleParams, username } from './params.js';
+import { cachedJson, readScope } from './cached-listing.js';
+import { handleId, handleParams, nonEmpty, queryInt, username } from './params.js';
 
 export const approvalRequest = z
   .strictObject({
@@ -21,6 +23,16 @@ export const approvalAction = z
   .meta({ title: 'ApprovalAction' });
 
 const reviewerParams = z.strictObject({ username });
+
+export const reviewQueueHttpQuery = z
+  .strictObject({
+    approver: username
+      .optional()
+      .describe('Whose queue: requests naming this approver. Default: the caller.'),
+    pageSize: queryInt(1, 1000).optional().describe('Default 20.'),
+    paginationKey: nonEmpty.optional().describe('The paginationKey of the previous page.'),
+  })
+  .meta({ title: 'ReviewQueueQuery' });
 
 export const reviewRoutes: RouteSpec[] = [
   route({
@@ -61,6 +73,28 @@ export const reviewRoutes: RouteSpec[] = [
         actor: principal!.username,
       });
       if (!removed) throw new NotFoundError(`${params.username} is not in the reviewer pool`);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/review-queue',
+    operationId: 'listReviewQueue',
+    tag: 'review',
+    summary:
+      "PENDING datasets awaiting the caller's (or `approver`'s) decision, oldest request first, each with its latest request (requester, time, notes)",
+    query: reviewQueueHttpQuery,
+    success: {
+      status: 200,
+      description:
+        '{ items: [{ dataset, request }], paginationKey? }; pass paginationKey back for the next page.',
+      schema: reviewQueuePageSchema,
+    },
+    handler: ({ query, principal, auth, ctx, reply }) => {
+      const q = { ...query, approver: query.approver ?? principal!.username };
+      const scope = readScope(principal, auth.isSysAdmin(principal));
+      return cachedJson(reply, ctx, ['listReviewQueue', q, scope], () =>
+        ctx.service.listReviewQueue(q, scope),
+      );
     },
   }),
   route({

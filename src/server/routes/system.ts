@@ -34,8 +34,6 @@ const SWAGGER_FILES: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
   'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-  'favicon-16x16.png': 'image/png',
 };
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const fileCache = new Map<string, Buffer>();
@@ -46,7 +44,7 @@ const DOCS_HTML = `<!doctype html>
   <meta charset="utf-8">
   <title>Wharf datastore API</title>
   <link rel="stylesheet" href="/docs/swagger-ui.css">
-  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
+  <link rel="icon" type="image/svg+xml" href="/favicon.ico">
 </head>
 <body>
   <div id="swagger-ui"></div>
@@ -124,7 +122,7 @@ export function systemRoutes(openApi: () => Record<string, unknown>): RouteSpec[
       auth: 'optional',
       params: z.strictObject({ file: z.string() }),
       errors: [404],
-      success: { status: 200, description: 'A static file (JavaScript, CSS, PNG)', mediaType: '*/*' },
+      success: { status: 200, description: 'A static file (JavaScript, CSS)', mediaType: '*/*' },
       handler: async ({ params, reply }) => {
         if (params.file === 'init.js') return reply.type('text/javascript; charset=utf-8').send(DOCS_INIT);
         const type = SWAGGER_FILES[params.file];

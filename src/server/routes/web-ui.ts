@@ -6,8 +6,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * The datastore web UI (issue 6): the static files `scripts/build-web.mjs` writes to `dist/web/`, served at
- * `/` (index.html) and `/ui/<file>` on the API's port. Not API routes, so not in the OpenAPI document. The
- * UI uses hash routing (`/#/datasets/10378.1/5`), so its paths never collide with the API's.
+ * `/` (index.html), `/ui/<file>` and `/favicon.ico` (the UI's icon, for the service's other pages) on the
+ * API's port. Not API routes, so not in the OpenAPI document. The UI uses hash routing
+ * (`/#/datasets/10378.1/5`), so its paths never collide with the API's.
  */
 
 const ASSETS: Record<string, string> = {
@@ -36,7 +37,7 @@ interface Loaded {
   etag: string;
 }
 
-/** Registers `GET /`, `GET /index.html` and `GET /ui/{app.js,app.css}` on the app. */
+/** Registers `GET /`, `GET /index.html`, `GET /ui/{app.js,app.css}` and `GET /favicon.ico` on the app. */
 export function registerWebUi(app: FastifyInstance, options: { dir?: string } = {}): void {
   const dir = options.dir ?? defaultWebDir();
   // Files are read once and kept: dist/web changes only with a new build, which comes with a restart.
@@ -100,6 +101,28 @@ export function registerWebUi(app: FastifyInstance, options: { dir?: string } = 
   };
   app.get('/', index);
   app.get('/index.html', index);
+  // Browsers ask for /favicon.ico on any page without an icon link (JSON opened directly, /openapi.json);
+  // the UI's SVG icon answers it, as image/svg+xml.
+  app.get('/favicon.ico', async (request, reply) => {
+    const loaded = await load('favicon.svg');
+    if (!loaded) {
+      return reply.code(404).send({
+        error: {
+          code: 'NOT_FOUND',
+          message: 'no icon: the web UI is not built',
+          hint: 'run `npm run build` to build the web UI',
+        },
+      });
+    }
+    const inm = request.headers['if-none-match'];
+    return send(
+      reply,
+      typeof inm === 'string' ? inm : undefined,
+      loaded,
+      'image/svg+xml',
+      'public, max-age=86400',
+    );
+  });
   app.get<{ Params: { file: string }; Querystring: { v?: string } }>('/ui/:file', async (request, reply) => {
     const type = ASSETS[request.params.file];
     const loaded = type ? await load(request.params.file) : null;

@@ -1,32 +1,20 @@
 import { useState } from 'preact/hooks';
-import {
-  api,
-  datasetPath,
-  type DatasetPage,
-  type DatasetRecord,
-  type Me,
-  type ReleaseState,
-} from '../api.js';
+import { api, datasetPath, type Me, type ReviewQueueItem, type ReviewQueuePage } from '../api.js';
 import { ErrorMessage, formatTime, Loading, Notice, useLoad } from '../ui.js';
 import { Decide } from './dataset.js';
 import { DatasetTable } from './datasets.js';
 
-/** Pending datasets whose named approver is the signed-in user: the request (who, when, notes), approve / reject. */
+/**
+ * Pending datasets whose named approver is the signed-in user: the request (who, when, notes), approve /
+ * reject. One request (`GET /review-queue`) brings the datasets and their requests together.
+ */
 export function ReviewPage({ me }: { me: Me }) {
   const [done, setDone] = useState<string | null>(null);
   const queue = useLoad(
-    () =>
-      api<DatasetPage>('/datasets', {
-        query: {
-          releaseStatus: 'PENDING',
-          approver: me.username,
-          sortBy: 'updated',
-          ascending: true,
-          pageSize: 100,
-        },
-      }),
+    () => api<ReviewQueuePage>('/review-queue', { query: { approver: me.username, pageSize: 100 } }),
     [me.username],
   );
+  const requests = new Map((queue.data?.items ?? []).map((item) => [item.dataset.id, item.request]));
   return (
     <section>
       <h1 tabIndex={-1}>Review queue</h1>
@@ -39,10 +27,13 @@ export function ReviewPage({ me }: { me: Me }) {
           <p class="empty">Nothing waits for your review.</p>
         ) : (
           <DatasetTable
-            items={queue.data.items}
+            items={queue.data.items.map((item) => item.dataset)}
             status={false}
             extra={[
-              { title: 'Request', cell: (d) => <RequestInfo record={d} /> },
+              {
+                title: 'Request',
+                cell: (d) => <RequestInfo dataset={d} request={requests.get(d.id) ?? null} />,
+              },
               {
                 title: 'Actions',
                 cell: (d) => (
@@ -64,18 +55,10 @@ export function ReviewPage({ me }: { me: Me }) {
   );
 }
 
-/**
- * Who asked for the release, when, and the notes they wrote for the reviewer. The dataset record has no notes:
- * they are in the release history (`GET …/release`, which reviewers may read), the latest REQUEST entry.
- */
-function RequestInfo({ record }: { record: DatasetRecord }) {
-  const release = useLoad(
-    () => api<ReleaseState>(`${datasetPath(record.id)}/release`),
-    [record.id, record.revision],
-  );
-  const request = release.data?.history.filter((h) => h.action === 'REQUEST').pop();
-  const requester = request?.actor ?? record.release.requester;
-  const when = request?.timestamp ?? record.release.timestamp;
+/** Who asked for the release, when, and the notes they wrote for the reviewer (the latest request). */
+function RequestInfo({ dataset, request }: ReviewQueueItem) {
+  const requester = request?.actor ?? dataset.release.requester;
+  const when = request?.timestamp ?? dataset.release.timestamp;
   return (
     <div class="request">
       <p class="request-by">
@@ -87,18 +70,14 @@ function RequestInfo({ record }: { record: DatasetRecord }) {
           </>
         ) : null}
       </p>
-      <ErrorMessage error={release.error} />
-      {release.loading && !release.data && !release.error ? <Loading what="the notes" /> : null}
-      {release.data ? (
-        request?.notes ? (
-          <ShortenedText
-            text={request.notes}
-            id={`request-notes-${record.id.replace(/[^A-Za-z0-9]/g, '-')}`}
-          />
-        ) : (
-          <p class="muted request-notes">No notes.</p>
-        )
-      ) : null}
+      {request?.notes ? (
+        <ShortenedText
+          text={request.notes}
+          id={`request-notes-${dataset.id.replace(/[^A-Za-z0-9]/g, '-')}`}
+        />
+      ) : (
+        <p class="muted request-notes">No notes.</p>
+      )}
     </div>
   );
 }
