@@ -138,6 +138,28 @@ describe('copyObjects with sha256Metadata', () => {
     expect((await dest.stat('big.bin'))?.metadata).toEqual({ 'wharf-sha256': sha256(big) });
   });
 
+  it('reads a file up to sha256InMemoryMaxBytes once, a bigger one twice (hashed, then sent)', async () => {
+    await writeFile(join(dir, 'small.bin'), randomBytes(1024));
+    await writeFile(join(dir, 'big.bin'), randomBytes(1025));
+    const reads: string[] = [];
+    const source = new (class extends LocalDriver {
+      override async read(key: string, options?: ReadOptions) {
+        reads.push(key);
+        return super.read(key, options);
+      }
+    })({ root: dir });
+    const dest = new MemoryDriver();
+    const result = await copyObjects(source, dest, await planTreeCopy(source, '', dest, ''), {
+      sha256Metadata: true,
+      sha256InMemoryMaxBytes: 1024,
+    });
+    expect(result.failed).toEqual([]);
+    expect(reads.sort()).toEqual(['big.bin', 'big.bin', 'small.bin']);
+    expect((await dest.stat('big.bin'))?.metadata).toEqual({
+      'wharf-sha256': sha256(await readFile(join(dir, 'big.bin'))),
+    });
+  });
+
   it('fails with CONFLICT, storing nothing, when a big file changes between its hashing and its upload', async () => {
     await writeFile(join(dir, 'big.bin'), randomBytes(HASH_IN_MEMORY_MAX_BYTES + 1));
     let reads = 0;

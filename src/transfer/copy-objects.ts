@@ -54,6 +54,12 @@ export interface CopyOptions {
    */
   sha256Metadata?: boolean | undefined;
   /**
+   * With `sha256Metadata`: files up to this size are read once, hashed and uploaded from one buffer; bigger ones
+   * are hashed in a read of their own first. Default 16 MiB, what the S3 driver buffers for a single PutObject
+   * anyway; lower it for a store whose writes stream, where each buffer is memory the upload did not need.
+   */
+  sha256InMemoryMaxBytes?: number | undefined;
+  /**
    * Never replace an object that exists at the destination: it is skipped (`skipped`, a `file-skipped` event).
    * Each destination is looked up before its copy starts; writes are then conditional where the store makes them
    * so (`ifNoneMatch: '*'`; a download's final rename re-checks), so one created meanwhile is kept too. Server-side
@@ -194,6 +200,7 @@ export async function copyObjects(
               await copyOne(source, dest, item, {
                 serverCopy,
                 withSha256,
+                sha256InMemoryMaxBytes: options.sha256InMemoryMaxBytes,
                 noClobber: options.noClobber === true,
                 signal,
                 onProgress,
@@ -436,6 +443,7 @@ interface CopyOneOptions {
   serverCopy: CopyFunction | undefined;
   /** Store the SHA-256 of the (local) source as `wharf-sha256`. */
   withSha256: boolean;
+  sha256InMemoryMaxBytes: number | undefined;
   /** Write only if nothing is at the destination (DestinationExists otherwise). */
   noClobber: boolean;
   signal: AbortSignal | undefined;
@@ -457,12 +465,15 @@ async function copyOne(
     throw error;
   };
   if (c.withSha256) {
-    return uploadWithSha256(source, item.sourceKey, item.size, dest, item.destKey, {
-      ...o,
-      ...condition,
-      onProgress: c.onProgress,
-      contentType: uploadContentTypeFor(item.sourceKey),
-    }).catch(kept);
+    return uploadWithSha256(
+      source,
+      item.sourceKey,
+      item.size,
+      dest,
+      item.destKey,
+      { ...o, ...condition, onProgress: c.onProgress, contentType: uploadContentTypeFor(item.sourceKey) },
+      c.sha256InMemoryMaxBytes,
+    ).catch(kept);
   }
   let info: ReadInfo | undefined;
   const body = await source.read(item.sourceKey, { ...o, onInfo: (i) => (info = i) });
