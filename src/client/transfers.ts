@@ -1,13 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { NotFoundError, UsageError, toWharfError } from '../core/errors.js';
 import type { ProgressSnapshot } from '../core/events.js';
 import { asFolderPrefix, assertSafeRelativeKey } from '../core/keys.js';
 import type { LocalLocation } from '../core/location.js';
-import { runPool } from '../core/pool.js';
 import { assertValidDatasetId } from '../fetch/dataset-id.js';
 import { fetchDataset } from '../fetch/fetch-dataset.js';
 import type { FetchEvent } from '../fetch/fetch-events.js';
@@ -24,6 +20,9 @@ import type { DatasetCredentials } from './types.js';
 
 /** The service's copy of the record at the root of every dataset folder: never transferred. */
 const METADATA_FILE = 'metadata.json';
+
+/** Through the datastore's files routes, an upload reads a file up to this size once, into memory. */
+const STREAMED_HASH_IN_MEMORY_MAX_BYTES = 1024 * 1024;
 
 /** What a transfer reports while it runs (the CLI renders a progress bar from `progress`). */
 export type TransferEvent =
@@ -208,9 +207,9 @@ export async function downloadSelection(
 
 /**
  * Uploads every file under `src` to the same relative paths in the dataset with Wharf's copy engine (parallel,
- * retried, atomic per file on every store; large files as multipart uploads on S3). Each file's SHA-256 is
- * computed first and sent along: the datastore verifies it (a damaged upload is refused and nothing is written),
- * S3 keeps it as `wharf-sha256` metadata, which later downloads verify against. Existing files with the same
+ * retried, atomic per file on every store; large files as multipart uploads on S3). Each file's SHA-256, taken
+ * from the bytes sent as its turn comes, goes along: the datastore verifies it (a damaged upload is refused and
+ * nothing is written), S3 keeps it as `wharf-sha256` metadata, which later downloads verify against. Existing files with the same
  * paths are replaced; nothing is deleted. Skips `.wharf/` folders (Wharf's local state) and a root `metadata.json`.
  */
 export async function uploadFolder(
@@ -242,18 +241,17 @@ export async function uploadFolder(
         plan.totalBytes += item.size;
       }
     }
+    // Each file's SHA-256, as the copy engine computed it for the upload (see withSha256Recorded).
     const sums = new Map<string, string>();
-    await runPool(
-      plan.items,
-      8,
-      async (item) => {
-        sums.set(item.sourceKey, await sha256File(join(srcDir, ...item.sourceKey.split('/'))));
-      },
-      options.signal,
-    );
     const onEvent = options.onEvent;
-    const copied = await copyObjects(local, withSha256(driver, sums), plan, {
+    const copied = await copyObjects(local, withSha256Recorded(driver, sums), plan, {
       concurrency: options.concurrency ?? 16,
+      sha256Metadata: true,
+      // The S3 driver buffers a body up to 16 MiB for its PutObject anyway; the datastore's routes stream it, so
+      // there only small files are buffered (to be read once), not 16 uploads x 16 MiB.
+      ...(driver instanceof DatasetFilesDriver
+        ? { sha256InMemoryMaxBytes: STREAMED_HASH_IN_MEMORY_MAX_BYTES }
+        : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(onEvent
         ? {
@@ -276,7 +274,7 @@ export async function uploadFolder(
         : {}),
     });
     const result: UploadResult = {
-      uploaded: copied.done.map((d) => ({ path: d.destKey, size: d.size, sha256: sums.get(d.sourceKey)! })),
+      uploaded: copied.done.map((d) => ({ path: d.destKey, size: d.size, sha256: sums.get(d.destKey)! })),
       skipped,
       failed: copied.failed.map((f) => ({ path: f.destKey, error: f.error })),
       bytes: copied.bytes,
@@ -288,25 +286,26 @@ export async function uploadFolder(
   }
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
-
-/** The driver, with every write carrying the precomputed SHA-256 of its source file as `wharf-sha256`. */
-function withSha256(driver: StorageDriver, sums: Map<string, string>): StorageDriver {
+/**
+ * The driver, as copyObjects' `sha256Metadata` uploads see it: each write's `wharf-sha256` (the SHA-256 the copy
+ * engine computed from the bytes it sends: a small file is read once, hashed and sent from one buffer; a bigger
+ * one is hashed first, then sent pinned to the version hashed) is recorded in `sums` by key. The
+ * datastore's files routes take that one metadata key (as `x-wharf-sha256`, which the server verifies) though
+ * they keep no other, so this view says it takes metadata.
+ */
+function withSha256Recorded(driver: StorageDriver, sums: Map<string, string>): StorageDriver {
   return {
     name: driver.name,
-    capabilities: driver.capabilities,
+    capabilities: { ...driver.capabilities, metadata: true },
     stat: (key, o) => driver.stat(key, o),
     list: (prefix, o) => driver.list(prefix, o),
     read: (key, o) => driver.read(key, o),
     delete: (keys, o) => driver.delete(keys, o),
-    write: (key, body, o: WriteOptions = {}) => {
-      const sha256 = sums.get(key);
-      const metadata = sha256 ? { ...o.metadata, [SHA256_METADATA_KEY]: sha256 } : o.metadata;
-      return driver.write(key, body, { ...o, ...(metadata ? { metadata } : {}) });
+    write: async (key, body, o: WriteOptions = {}) => {
+      const sha256 = o.metadata?.[SHA256_METADATA_KEY];
+      const written = await driver.write(key, body, o);
+      if (sha256 !== undefined) sums.set(key, sha256);
+      return written;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { constants } from 'node:fs';
-import { access, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { access, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import {
@@ -19,6 +19,7 @@ import { formatBytes } from '../core/units.js';
 import { openStorageRoot, s3EndpointFor, type OpenStorageOptions } from '../storage/registry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import { downloadListed, partialBaseName, rangeThresholdFor } from '../transfer/download/download-file.js';
+import { assertFreeSpace, heldByPartials } from '../transfer/download/free-space.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import { CacheIndex, type IndexEntry } from './cache-index.js';
 import { FETCH_DEFAULTS } from './fetch-defaults.js';
@@ -299,8 +300,12 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     try {
       await Promise.all(plan.flatMap((p) => (p.adopted ? [index.record(p.adopted)] : [])));
       await removeLeftovers(paths);
-      const held = await heldByPartials(paths.partialDir, toFetch, rangeThresholdFor(settings.partSize));
-      await assertFreeSpace(paths.datasetDir, (snapshot.totalBytes ?? 0) - held);
+      const toDownload = toFetch.map((p) => p.object);
+      const held = await heldByPartials(paths.partialDir, toDownload, rangeThresholdFor(settings.partSize));
+      await assertFreeSpace(paths.datasetDir, (snapshot.totalBytes ?? 0) - held, {
+        what: 'the download',
+        hint: 'free some space, fetch to another DEST folder, or narrow the selection with --include',
+      });
       // Never write through a symlinked folder to somewhere outside the dataset folder.
       const ensureDir = memoisedMakeDir({ inside: paths.datasetDir });
       const limiter = new RequestLimiter(Math.max(settings.concurrency, settings.partConcurrency));
@@ -539,39 +544,6 @@ async function onReadOnlyDisk(dir: string): Promise<boolean> {
     () => false,
     (error: NodeJS.ErrnoException) => error.code === 'EROFS',
   );
-}
-
-/**
- * Disk space the partial downloads of `planned` objects already take: resumed or (for a changed object)
- * discarded and started again, that space serves the download, so it is not needed on top.
- */
-async function heldByPartials(
-  partialDir: string,
-  planned: readonly { object: ObjectInfo }[],
-  rangeThreshold: number,
-): Promise<number> {
-  let held = 0;
-  for (const { object } of planned) {
-    if (object.size <= rangeThreshold) continue;
-    const part = await stat(join(partialDir, `${partialBaseName(object.key)}.part`)).catch(() => undefined);
-    if (part) held += Math.min(part.blocks * 512, object.size);
-  }
-  return held;
-}
-
-/** Fails early, with a clear message, when the dataset cannot fit on the disk. */
-async function assertFreeSpace(dir: string, needed: number): Promise<void> {
-  if (needed === 0) return;
-  const fs = await statfs(dir).catch(() => undefined);
-  if (!fs) return;
-  const free = fs.bavail * fs.bsize;
-  if (free < needed) {
-    throw new WharfError(
-      'IO',
-      `not enough disk space in ${dir}: the download needs ${formatBytes(needed)}, ${formatBytes(free)} are free`,
-      { hint: 'free some space, fetch to another DEST folder, or narrow the selection with --include' },
-    );
-  }
 }
 
 /**

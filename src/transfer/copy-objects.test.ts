@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,31 @@ describe('copyObjects into a local folder', () => {
       message: expect.stringMatching(/cannot create the folder .*dest/),
     });
     expect(events.filter((e) => e.type === 'file-failed')).toEqual([]);
+  });
+
+  it('refuses a plan larger than the disk before writing anything; with noClobber an existing file needs nothing', async () => {
+    const source = new MemoryDriver();
+    await source.write('huge.bin', Buffer.from('x'));
+    const dest = new LocalDriver({ root: join(dir, 'dest') });
+    // As listed: far more than any disk the tests run on holds.
+    const plan = {
+      items: [{ sourceKey: 'huge.bin', destKey: 'huge.bin', size: 2 ** 52 }],
+      totalBytes: 2 ** 52,
+    };
+
+    await expect(copyObjects(source, dest, plan)).rejects.toMatchObject({
+      code: 'IO',
+      message: expect.stringMatching(
+        /^not enough disk space in .*dest: the copy needs 4\.0 PiB, .* are free; nothing was copied$/,
+      ),
+    });
+    expect(await readdir(dir)).toEqual([]);
+
+    await mkdir(join(dir, 'dest'));
+    await writeFile(join(dir, 'dest', 'huge.bin'), 'kept');
+    const result = await copyObjects(source, dest, plan, { noClobber: true });
+    expect(result.skipped.map((s) => s.destKey)).toEqual(['huge.bin']);
+    expect(await readFile(join(dir, 'dest', 'huge.bin'), 'utf8')).toBe('kept');
   });
 });
 
@@ -111,6 +136,28 @@ describe('copyObjects with sha256Metadata', () => {
     expect(result.failed).toEqual([]);
     expect((await dest.stat('small.bin'))?.metadata).toEqual({ 'wharf-sha256': sha256(small) });
     expect((await dest.stat('big.bin'))?.metadata).toEqual({ 'wharf-sha256': sha256(big) });
+  });
+
+  it('reads a file up to sha256InMemoryMaxBytes once, a bigger one twice (hashed, then sent)', async () => {
+    await writeFile(join(dir, 'small.bin'), randomBytes(1024));
+    await writeFile(join(dir, 'big.bin'), randomBytes(1025));
+    const reads: string[] = [];
+    const source = new (class extends LocalDriver {
+      override async read(key: string, options?: ReadOptions) {
+        reads.push(key);
+        return super.read(key, options);
+      }
+    })({ root: dir });
+    const dest = new MemoryDriver();
+    const result = await copyObjects(source, dest, await planTreeCopy(source, '', dest, ''), {
+      sha256Metadata: true,
+      sha256InMemoryMaxBytes: 1024,
+    });
+    expect(result.failed).toEqual([]);
+    expect(reads.sort()).toEqual(['big.bin', 'big.bin', 'small.bin']);
+    expect((await dest.stat('big.bin'))?.metadata).toEqual({
+      'wharf-sha256': sha256(await readFile(join(dir, 'big.bin'))),
+    });
   });
 
   it('fails with CONFLICT, storing nothing, when a big file changes between its hashing and its upload', async () => {

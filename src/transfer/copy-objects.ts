@@ -11,6 +11,7 @@ import type { CopyFunction, ObjectInfo, ReadInfo, StorageDriver } from '../stora
 import type { CopyEvent } from './copy-events.js';
 import { openRunStaging, STAGING_FOLDER, type RunStaging } from './copy-staging.js';
 import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
+import { assertFreeSpace, heldByPartials } from './download/free-space.js';
 import { RequestLimiter } from './download/request-limiter.js';
 import { uploadWithSha256 } from './upload-with-sha256.js';
 
@@ -52,6 +53,12 @@ export interface CopyOptions {
    * downloads verify against (see upload-with-sha256.ts). Default false.
    */
   sha256Metadata?: boolean | undefined;
+  /**
+   * With `sha256Metadata`: files up to this size are read once, hashed and uploaded from one buffer; bigger ones
+   * are hashed in a read of their own first. Default 16 MiB, what the S3 driver buffers for a single PutObject
+   * anyway; lower it for a store whose writes stream, where each buffer is memory the upload did not need.
+   */
+  sha256InMemoryMaxBytes?: number | undefined;
   /**
    * Never replace an object that exists at the destination: it is skipped (`skipped`, a `file-skipped` event).
    * Each destination is looked up before its copy starts; writes are then conditional where the store makes them
@@ -162,6 +169,8 @@ export async function copyObjects(
     });
   }
 
+  if (download && destRoot !== undefined) await assertRoomFor(plan, dest, options);
+
   const listDenied =
     plan.items.length > 1 && dest.localPath === undefined && (await probeDestination(dest, signal));
 
@@ -191,6 +200,7 @@ export async function copyObjects(
               await copyOne(source, dest, item, {
                 serverCopy,
                 withSha256,
+                sha256InMemoryMaxBytes: options.sha256InMemoryMaxBytes,
                 noClobber: options.noClobber === true,
                 signal,
                 onProgress,
@@ -267,6 +277,47 @@ async function probeDestination(dest: StorageDriver, signal: AbortSignal | undef
     if (wharfError.code === 'ABORTED' || wharfError.affectsAll) throw wharfError;
     return wharfError.code === 'ACCESS_DENIED';
   }
+}
+
+/**
+ * Before a download into a local folder writes anything: refuses, in one line, a plan that cannot fit on the
+ * folder's disk (the check fetch makes). Counted is what the copy adds: each object's size, less what its
+ * resumable partial holds and what the file it replaces takes (freed when the new one is renamed over it); and
+ * on top, the `concurrency` biggest of the files replaced, as that many downloads may be in flight while the
+ * files they replace still take their space. With `noClobber`, an existing file needs nothing.
+ */
+async function assertRoomFor(plan: CopyPlan, dest: StorageDriver, options: CopyOptions): Promise<void> {
+  const localPath = dest.localPath?.bind(dest);
+  if (!localPath) return;
+  const root = localPath('');
+  const partialDir = join(root, STAGING_FOLDER);
+  const rangeThreshold = rangeThresholdFor(options.partSize ?? RANGED_DOWNLOAD_DEFAULTS.partSize);
+  let needed = 0;
+  const replaced: number[] = [];
+  await runPool(
+    plan.items,
+    16,
+    async (item) => {
+      const existing = await stat(localPath(item.destKey)).catch(() => undefined);
+      if (existing && options.noClobber) return;
+      const taken = existing?.isFile() ? Math.min(existing.blocks * 512, item.size) : 0;
+      const held = await heldByPartials(
+        partialDir,
+        [{ key: item.sourceKey, size: item.size }],
+        rangeThreshold,
+      );
+      needed += Math.max(0, item.size - taken - held);
+      if (taken > 0) replaced.push(taken);
+    },
+    options.signal,
+  );
+  replaced.sort((a, b) => b - a);
+  for (const taken of replaced.slice(0, options.concurrency ?? 32)) needed += taken;
+  await assertFreeSpace(root, needed, {
+    what: 'the copy',
+    outcome: 'nothing was copied',
+    hint: `free some space or copy to a folder on another disk${plan.items.length > 1 ? ', or copy a narrower prefix' : ''}`,
+  });
 }
 
 type Downloader = ((
@@ -392,6 +443,7 @@ interface CopyOneOptions {
   serverCopy: CopyFunction | undefined;
   /** Store the SHA-256 of the (local) source as `wharf-sha256`. */
   withSha256: boolean;
+  sha256InMemoryMaxBytes: number | undefined;
   /** Write only if nothing is at the destination (DestinationExists otherwise). */
   noClobber: boolean;
   signal: AbortSignal | undefined;
@@ -413,12 +465,15 @@ async function copyOne(
     throw error;
   };
   if (c.withSha256) {
-    return uploadWithSha256(source, item.sourceKey, item.size, dest, item.destKey, {
-      ...o,
-      ...condition,
-      onProgress: c.onProgress,
-      contentType: uploadContentTypeFor(item.sourceKey),
-    }).catch(kept);
+    return uploadWithSha256(
+      source,
+      item.sourceKey,
+      item.size,
+      dest,
+      item.destKey,
+      { ...o, ...condition, onProgress: c.onProgress, contentType: uploadContentTypeFor(item.sourceKey) },
+      c.sha256InMemoryMaxBytes,
+    ).catch(kept);
   }
   let info: ReadInfo | undefined;
   const body = await source.read(item.sourceKey, { ...o, onInfo: (i) => (info = i) });

@@ -13,7 +13,8 @@ export const HASH_IN_MEMORY_MAX_BYTES = 16 * 1024 * 1024;
  * Uploads the file at `key` of a local-folder store to `destKey` of `dest` with its SHA-256 (hex) as `wharf-sha256`
  * metadata, which Wharf's downloads (fetch, cp) verify against. `options` go to `dest.write`, metadata merged.
  *
- * A file up to HASH_IN_MEMORY_MAX_BYTES is read once: hashed and uploaded from the same buffer. S3 takes metadata
+ * A file up to `inMemoryMaxBytes` (default HASH_IN_MEMORY_MAX_BYTES) is read once: hashed and uploaded from the
+ * same buffer. S3 takes metadata
  * only where an upload starts (PutObject, CreateMultipartUpload), before the first part is sent, so a bigger file
  * is hashed in a read of its own first, and the upload then reads the file pinned to the version hashed: a file
  * changed in between, or while either read runs, fails with CONFLICT instead of storing a hash of other bytes.
@@ -25,12 +26,13 @@ export async function uploadWithSha256(
   dest: StorageDriver,
   destKey: string,
   options: WriteOptions,
+  inMemoryMaxBytes = HASH_IN_MEMORY_MAX_BYTES,
 ): Promise<ObjectInfo> {
   const signal = options.signal;
   const o = signal ? { signal } : {};
   const metadataWith = (sha256: string) => ({ ...options.metadata, [SHA256_METADATA_KEY]: sha256 });
 
-  if (size <= HASH_IN_MEMORY_MAX_BYTES) {
+  if (size <= inMemoryMaxBytes) {
     const hash = createHash('sha256');
     const chunks: Buffer[] = [];
     let read = 0;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { adminClient, createTestBucket, deleteTestBucket } from '../support/s3-buckets.js';
 import { openSmallDisk, type SmallDisk } from '../support/small-disk.js';
 
@@ -16,6 +17,7 @@ import { openSmallDisk, type SmallDisk } from '../support/small-disk.js';
 let bucket: string;
 let work: string;
 let disk: SmallDisk | undefined;
+let proxy: FaultProxy;
 const small = new Map<string, Buffer>();
 const blob = randomBytes(2 * 1024 * 1024 + 5);
 /**
@@ -24,6 +26,8 @@ const blob = randomBytes(2 * 1024 * 1024 + 5);
  */
 const big = randomBytes(90 * 1024 * 1024 + 3);
 const FILES = 120;
+/** Two objects of 1 MiB, for copies over an earlier copy of themselves. */
+const pair = [randomBytes(1024 * 1024), randomBytes(1024 * 1024)];
 
 beforeAll(async () => {
   bucket = await createTestBucket('fulldisk');
@@ -37,14 +41,19 @@ beforeAll(async () => {
   }
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'blob/blob.bin', Body: blob }));
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'big/big.bin', Body: big }));
+  for (const [i, body] of pair.entries())
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `pair/p${i}.bin`, Body: body }));
+  proxy = await startFaultProxy(process.env.WHARF_TEST_S3_ENDPOINT ?? '');
 });
 
 afterEach(async () => {
+  proxy.setFaults({});
   await disk?.close();
   disk = undefined;
 });
 
 afterAll(async () => {
+  await proxy?.close();
   if (bucket) await deleteTestBucket(bucket);
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -87,6 +96,16 @@ async function fillUp(path: string): Promise<void> {
 
 const oneLine = (stderr: string): string[] => stderr.trim().split('\n');
 
+/**
+ * `wharf cp` through the fault proxy, with `fill` run once when its first object GET arrives and before any byte
+ * of it is answered: the disk fills after cp's free-space check has passed, as another writer would fill it.
+ */
+function cpFillingDisk(d: SmallDisk, args: string[], fill: () => Promise<void>) {
+  let filled: Promise<void> | undefined;
+  proxy.setFaults({ beforeForward: (r) => (r.isObjectGet ? (filled ??= fill()) : undefined) });
+  return d.wharf(['--endpoint-url', proxy.url, 'cp', ...args]);
+}
+
 describe('a full disk', () => {
   it('wharf fetch: what landed is complete, nothing half-written remains, a rerun after freeing space finishes', async (ctx) => {
     // 120 files of ~50 bytes pass the free-space check (bytes), but each takes a 4 KiB page of the tmpfs.
@@ -120,14 +139,47 @@ describe('a full disk', () => {
     expect((await filesUnder(dataset)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('wharf cp of an object larger than the free space: exit 1, one line, no file at all', async (ctx) => {
+  it('wharf cp of an object larger than the free space: refused up front, exit 1, one line, nothing written', async (ctx) => {
     const d = await smallDisk(1024, (note) => ctx.skip(note));
     const r = await d.wharf(['cp', `s3://${bucket}/blob/blob.bin`, join(d.path, 'copy', 'blob.bin')]);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
-      expect.stringMatching(/writing .*blob\.bin: no space left on device \(free some disk space/),
+    expect(oneLine(r.stderr)).toEqual([
+      `wharf: error: not enough disk space in ${join(d.path, 'copy')}: the copy needs 2.0 MiB, 1.0 MiB are free; nothing was copied (free some space or copy to a folder on another disk)`,
     ]);
-    expect(await filesUnder(d.hostPath)).toEqual([]);
+    expect(await readdir(d.hostPath)).toEqual([]);
+  });
+
+  it('wharf cp -r of more than the disk holds: refused before the first object, not when the disk fills', async (ctx) => {
+    const d = await smallDisk(4096, (note) => ctx.skip(note));
+    const r = await d.wharf(['cp', '-r', `s3://${bucket}/`, join(d.path, 'copy')]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toEqual([
+      expect.stringMatching(
+        /^wharf: error: not enough disk space in .*\/copy: the copy needs 9\d\.\d MiB, 4\.0 MiB are free; nothing was copied \(free some space or copy to a folder on another disk, or copy a narrower prefix\)$/,
+      ),
+    ]);
+    expect(await readdir(d.hostPath)).toEqual([]);
+  });
+
+  it('wharf cp -r over its own earlier copy counts what it adds: the files in flight, not the whole copy again', async (ctx) => {
+    // 3.25 MiB: after the first copy about 1.2 MiB are free, less than the two files, more than one.
+    const d = await smallDisk(3328, (note) => ctx.skip(note));
+    const target = join(d.path, 'copy');
+    expect((await d.wharf(['cp', '-r', `s3://${bucket}/pair/`, target])).code).toBe(0);
+    // Both at once: each new file lands while the one it replaces still takes its space.
+    const both = await d.wharf(['cp', '-r', `s3://${bucket}/pair/`, target]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/not enough disk space in .*: the copy needs 2\.0 MiB, 1\.\d MiB are free/);
+    // One at a time, it fits.
+    const one = await d.wharf(['cp', '-r', '--concurrency', '1', `s3://${bucket}/pair/`, target]);
+    expect(one.stderr).not.toMatch(/error/);
+    expect(one.code).toBe(0);
+    const kept = await d.wharf(['cp', '-r', '--no-clobber', `s3://${bucket}/pair/`, target]);
+    expect(kept.code).toBe(0);
+    expect(kept.stderr).toMatch(/copied 0 objects .*skipped 2 that exist/);
+    for (const [i, body] of pair.entries())
+      expect((await readFile(join(d.hostPath, 'copy', `p${i}.bin`))).equals(body)).toBe(true);
+    expect(await filesUnder(d.hostPath)).toEqual(['copy/p0.bin', 'copy/p1.bin']);
   });
 
   it('wharf fetch onto a disk full to the last page: one line naming the lock file; no lock left to block the rerun', async (ctx) => {
@@ -151,21 +203,26 @@ describe('a full disk', () => {
   });
 
   it('wharf cp of a big object onto a disk that fills before any range is done: no partial file holds the space', async (ctx) => {
-    const d = await smallDisk(1024, (note) => ctx.skip(note));
-    const r = await d.wharf(['cp', `s3://${bucket}/big/big.bin`, join(d.path, 'copy', 'big.bin')]);
+    const d = await smallDisk(96 * 1024, (note) => ctx.skip(note));
+    const filler = join(d.hostPath, 'filler');
+    const r = await cpFillingDisk(d, [`s3://${bucket}/big/big.bin`, join(d.path, 'copy', 'big.bin')], () =>
+      fillUp(filler),
+    );
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
       expect.stringMatching(/writing .*big\.bin: no space left on device \(free some disk space/),
     ]);
-    expect(await filesUnder(d.hostPath)).toEqual([]);
+    expect(await filesUnder(d.hostPath)).toEqual(['filler']);
   });
 
   it('wharf cp of a big object onto a disk that fills: names the file and the kept ranges; the rerun completes', async (ctx) => {
     const d = await smallDisk(96 * 1024, (note) => ctx.skip(note));
     const filler = join(d.hostPath, 'filler');
-    await writeFile(filler, Buffer.alloc(16 * 1024 * 1024));
     const target = join(d.path, 'copy', 'big.bin');
-    const first = await d.wharf(['cp', `s3://${bucket}/big/big.bin`, target]);
+    // 80 MiB stay free once the download has started: at least two of its 8 MiB ranges land before the disk is full.
+    const first = await cpFillingDisk(d, [`s3://${bucket}/big/big.bin`, target], () =>
+      writeFile(filler, Buffer.alloc(16 * 1024 * 1024)),
+    );
     expect(first.code).toBe(1);
     const errors = oneLine(first.stderr).filter((l) => l.startsWith('wharf: error:'));
     expect(errors).toEqual([
@@ -178,6 +235,7 @@ describe('a full disk', () => {
     );
     expect(await filesUnder(join(d.hostPath, 'copy'))).not.toContain('big.bin');
 
+    // Less than the object is free now, but the kept ranges count toward it.
     await rm(filler);
     const rerun = await d.wharf(['cp', `s3://${bucket}/big/big.bin`, target]);
     expect(rerun.stderr).not.toMatch(/error/);

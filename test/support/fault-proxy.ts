@@ -50,6 +50,12 @@ export interface FaultSettings {
    * NIC or middlebox would: status, headers and length stay right, the content does not. Independent of `match`.
    */
   corrupt?: (r: ProxiedRequest) => boolean;
+  /**
+   * Called with each request as it arrives, before anything else is done with it; a returned promise holds the
+   * request until it settles. For tests that change the world at a precise moment: after a client has passed
+   * its checks and sent its first GET, before any byte of the answer reaches it (e.g. filling its disk).
+   */
+  beforeForward?: (r: ProxiedRequest) => Promise<void> | undefined;
   /** Only inject faults into requests matching this predicate (default: all). */
   match?: (r: ProxiedRequest) => boolean;
   /** Seed for the fault dice (a small PRNG); without one, Math.random. Rates 0 and 1 are exact either way. */
@@ -371,6 +377,15 @@ export async function startFaultProxy(target: string, settings: FaultSettings = 
   const server = createServer((req, res) => {
     const record = describe(req);
     requests.push(record);
+    const waiting = faults.beforeForward?.(record);
+    if (waiting)
+      void waiting.then(
+        () => handle(req, res, record),
+        () => handle(req, res, record),
+      );
+    else handle(req, res, record);
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void => {
     if (faults.hold?.(record)) {
       // Never forwarded, never answered: the client waits until it gives up, is killed, or the proxy closes.
       record.fault = 'held';
@@ -440,7 +455,7 @@ export async function startFaultProxy(target: string, settings: FaultSettings = 
         : undefined;
     if (uploadBytesPerSecond) void pumpRequest(req, upstreamReq, uploadBytesPerSecond);
     else req.pipe(upstreamReq);
-  });
+  };
   server.keepAliveTimeout = 30_000;
 
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,59 @@
+import { stat, statfs } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { WharfError } from '../../core/errors.js';
+import { formatBytes } from '../../core/units.js';
+import { partialBaseName } from './download-file.js';
+
+/**
+ * Disk space the resumable partial downloads of `objects` already take in `partialDir`: resumed or (for a
+ * changed object) discarded and started again, that space serves the download, so it is not needed on top.
+ */
+export async function heldByPartials(
+  partialDir: string,
+  objects: readonly { key: string; size: number }[],
+  rangeThreshold: number,
+): Promise<number> {
+  let held = 0;
+  for (const object of objects) {
+    if (object.size <= rangeThreshold) continue;
+    const part = await stat(join(partialDir, `${partialBaseName(object.key)}.part`)).catch(() => undefined);
+    if (part) held += Math.min(part.blocks * 512, object.size);
+  }
+  return held;
+}
+
+export interface FreeSpaceWording {
+  /** What needs the space, for the message: `the download`, `the copy`. */
+  what: string;
+  /** What to do instead; ends the error line. */
+  hint: string;
+  /** Said after the numbers, e.g. `nothing was copied`. */
+  outcome?: string;
+}
+
+/**
+ * Fails early, with one clear line, when `needed` bytes cannot fit on the disk that holds `dir`. A `dir` that does
+ * not exist yet is measured at its nearest existing parent, where it would be made. Where the free space cannot
+ * be read, nothing is checked (the download then meets a full disk as it writes).
+ */
+export async function assertFreeSpace(dir: string, needed: number, wording: FreeSpaceWording): Promise<void> {
+  if (needed <= 0) return;
+  const fs = await statfs(await nearestExisting(dir)).catch(() => undefined);
+  if (!fs) return;
+  const free = fs.bavail * fs.bsize;
+  if (free < needed) {
+    const outcome = wording.outcome ? `; ${wording.outcome}` : '';
+    throw new WharfError(
+      'IO',
+      `not enough disk space in ${dir}: ${wording.what} needs ${formatBytes(needed)}, ${formatBytes(free)} are free${outcome}`,
+      { hint: wording.hint },
+    );
+  }
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  for (let current = dir; ; current = dirname(current)) {
+    if ((await stat(current).catch(() => undefined)) !== undefined || dirname(current) === current)
+      return current;
+  }
+}
