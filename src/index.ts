@@ -112,6 +112,7 @@ export type {
   Prefer as SyncPrefer,
   ChangeRecord as SyncChangeRecord,
   SkippedChange as SyncSkippedChange,
+  RefusedPath as SyncRefusedPath,
   LocalFile as SyncLocalFile,
   LocalSnapshot as SyncLocalSnapshot,
   EntryMap as SyncEntryMap,

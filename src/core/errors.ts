@@ -62,6 +62,8 @@ export class ValidationError extends WharfError {
 export class InvalidKeyError extends WharfError {
   /** The refused key; undefined when it is not known apart from the message (a datastore answer without it). */
   readonly key: string | undefined;
+  /** Why the key is refused, without the key (for callers that name the file their own way). */
+  readonly reason: string;
   /** With `key` the message is `refusing object key "KEY": REASON`; without, `reason` is the whole message. */
   constructor(key: string | undefined, reason: string, options?: WharfErrorOptions) {
     super(
@@ -70,6 +72,7 @@ export class InvalidKeyError extends WharfError {
       options,
     );
     this.key = key;
+    this.reason = reason;
   }
 }
 

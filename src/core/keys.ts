@@ -31,19 +31,18 @@ export function unsafeKeyReason(key: string): string | undefined {
  * listing and deleting such keys stays possible, so existing ones can be cleaned up.
  */
 export function assertCreatableKey(key: string): void {
+  const reason = uncreatableKeyReason(key);
+  if (reason) throw new InvalidKeyError(key, reason);
+}
+
+/** Why `assertCreatableKey` refuses `key`, or undefined. */
+export function uncreatableKeyReason(key: string): string | undefined {
   const segments = key.split('/');
-  if (segments.includes('..')) {
-    throw new InvalidKeyError(
-      key,
-      "it contains a '..' segment, which points outside the folder of anyone who downloads it; choose a key without one",
-    );
-  }
-  if (segments.includes('.')) {
-    throw new InvalidKeyError(
-      key,
-      "it contains a '.' segment, which a download folder cannot hold apart from its parent; choose a key without one",
-    );
-  }
+  if (segments.includes('..'))
+    return "it contains a '..' segment, which points outside the folder of anyone who downloads it; choose a key without one";
+  if (segments.includes('.'))
+    return "it contains a '.' segment, which a download folder cannot hold apart from its parent; choose a key without one";
+  return undefined;
 }
 
 /** Joins key parts with single slashes: joinKey('a/', '/b', 'c') === 'a/b/c'. Empty parts are skipped. */

@@ -32,6 +32,7 @@ import { datasetPaths, localPathOf } from './local-paths.js';
 import { deleteFromDatasetFolder, filesOutsideSelection } from './prune-dataset-folder.js';
 import { createRoomMaker } from './make-room.js';
 import { selectObjects, type SelectedObject } from './select-objects.js';
+import { orphanMetaWarning } from './meta-files.js';
 import { checkTimestampSpread } from './timestamp-spread.js';
 import { makeDir, memoisedMakeDir } from '../core/make-dir.js';
 
@@ -212,6 +213,9 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
         type: 'warning',
         message: `${selection.skippedState} object(s) under ${display(`${prefix}.wharf/`)} skipped: that folder holds Wharf's own state (a sync remote's index, or a fetched dataset's cache copied back), not data`,
       });
+    }
+    if (selection.orphanMetaFiles.length > 0) {
+      onEvent?.({ type: 'warning', message: orphanMetaWarning(selection.orphanMetaFiles, display) });
     }
     if (options.timestampToleranceHours !== undefined) {
       checkTimestampSpread(selection.objects, options.timestampToleranceHours, display);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataFileOfMeta, isMetaFile, metaCompanionOf } from './meta-files.js';
+import { dataFileOfMeta, isMetaFile, metaCompanionOf, orphanMetaWarning } from './meta-files.js';
 
 describe('meta files', () => {
   it('names the companion in the same folder', () => {
@@ -30,5 +30,18 @@ describe('meta files', () => {
       expect(isMetaFile(metaCompanionOf(key))).toBe(true);
       expect(dataFileOfMeta(metaCompanionOf(key))).toBe(key);
     }
+  });
+
+  it('words the warning for companions without a data file: one named with its data file, many named and counted', () => {
+    const show = (key: string) => `s3://b/${key}`;
+    expect(orphanMetaWarning(['ds/path/.files_002.json.meta'], show)).toBe(
+      's3://b/ds/path/.files_002.json.meta has no data file s3://b/ds/path/files_002.json: nothing is fetched ' +
+        'for it until that exists (its producer may still be writing it)',
+    );
+    const many = Array.from({ length: 7 }, (_, i) => `ds/.f${i}.json.meta`);
+    const text = orphanMetaWarning(many, show);
+    expect(text).toMatch(/^7 \.meta companions have no data file \(s3:\/\/b\/ds\/\.f0\.json\.meta, /);
+    expect(text).toContain('s3://b/ds/.f4.json.meta and 2 more)');
+    expect(text).not.toContain('.f5.json.meta');
   });
 });

@@ -29,3 +29,26 @@ export function dataFileOfMeta(metaKey: string): string | undefined {
 function baseNameOf(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
+
+/** Companions named one by one in a warning; the rest are counted. */
+const ORPHANS_NAMED = 5;
+
+/**
+ * The warning for companions whose data file does not exist (keys as the store has them; `display` shows a key).
+ * Not an error: the producer may be between writing the companion and the data file, or not have finished yet.
+ */
+export function orphanMetaWarning(metaKeys: readonly string[], display: (key: string) => string): string {
+  const [first] = metaKeys;
+  if (metaKeys.length === 1 && first !== undefined) {
+    return (
+      `${display(first)} has no data file ${display(dataFileOfMeta(first) ?? first)}: nothing is fetched ` +
+      'for it until that exists (its producer may still be writing it)'
+    );
+  }
+  const named = metaKeys.slice(0, ORPHANS_NAMED).map(display).join(', ');
+  const more = metaKeys.length > ORPHANS_NAMED ? ` and ${metaKeys.length - ORPHANS_NAMED} more` : '';
+  return (
+    `${metaKeys.length} .meta companions have no data file (${named}${more}): nothing is fetched for them ` +
+    'until their data files exist (their producer may still be writing them)'
+  );
+}

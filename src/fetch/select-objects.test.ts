@@ -64,6 +64,7 @@ describe('selectObjects: listing and filters', () => {
       manifestUsed: false,
       refused: [],
       skippedState: 0,
+      orphanMetaFiles: [],
     });
   });
 
@@ -135,8 +136,29 @@ describe('selectObjects: meta files', () => {
     });
     const selection = await selectObjects(store, { prefix: 'ds/', metaFiles: true });
     expect(keysOf(selection)).toEqual(['files_001.json', 'sub/files_003.json']);
+    // Companions whose data file is missing are named (..x.json.meta.meta has one: the companion .x.json.meta).
+    expect(selection.orphanMetaFiles).toEqual(['ds/.orphan.json.meta', 'ds/.x.json.meta']);
     const plain = await selectObjects(store, { prefix: 'ds/' });
     expect(keysOf(plain)).toContain('.files_001.json.meta');
+    expect(plain.orphanMetaFiles).toEqual([]);
+  });
+
+  it('names a companion without its data file only when the patterns would take that file, and never with a manifest', async () => {
+    const store = await storeWith({
+      'ds/a/.x.json.meta': '',
+      'ds/b/.y.json.meta': '',
+      'ds/.wharf/.index.json.meta': '',
+      'ds/list.txt': 'a/z.json\n',
+      'ds/a/z.json': 'z',
+      'ds/a/.z.json.meta': '',
+    });
+    const all = await selectObjects(store, { prefix: 'ds/', metaFiles: true });
+    expect(all.orphanMetaFiles).toEqual(['ds/a/.x.json.meta', 'ds/b/.y.json.meta']);
+    const onlyA = await selectObjects(store, { prefix: 'ds/', metaFiles: true, include: ['a/**'] });
+    expect(onlyA.orphanMetaFiles).toEqual(['ds/a/.x.json.meta']);
+    const listed = await selectObjects(store, { prefix: 'ds/', metaFiles: true, manifest: 'list.txt' });
+    expect(keysOf(listed)).toEqual(['a/z.json']);
+    expect(listed.orphanMetaFiles).toEqual([]);
   });
 
   it('applies include/exclude after the meta rule', async () => {

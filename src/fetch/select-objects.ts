@@ -8,7 +8,7 @@ import {
 import { unsafeKeyReason, joinKey } from '../core/keys.js';
 import type { ObjectInfo, OpOptions, StorageDriver } from '../storage/types.js';
 import { createKeyFilter } from './key-filter.js';
-import { isMetaFile, metaCompanionOf } from './meta-files.js';
+import { dataFileOfMeta, isMetaFile, metaCompanionOf } from './meta-files.js';
 import { decodeManifest, parseManifest } from './remote-manifest.js';
 
 export interface SelectOptions {
@@ -55,6 +55,12 @@ export interface Selection {
    * (a sync remote's shared index, a fetched dataset's cache index copied back to a bucket), never data. Skipped.
    */
   skippedState: number;
+  /**
+   * With `metaFiles`: `.meta` companions (keys) whose data file is not under the prefix, so nothing is fetched for
+   * them (the producer may still be writing it, or it was removed). Only those whose data file the patterns would
+   * take; none when a manifest chose the files.
+   */
+  orphanMetaFiles: string[];
 }
 
 /** Manifests larger than this are refused rather than read into memory. */
@@ -116,10 +122,18 @@ export async function selectObjects(store: StorageDriver, options: SelectOptions
   }
   throwIfAborted(signal);
 
+  const orphanMetaFiles: string[] = [];
   if (options.metaFiles) {
     candidates = candidates.filter(
       (object) => !isMetaFile(object.relativeKey) && byRelativeKey.has(metaCompanionOf(object.relativeKey)),
     );
+    if (!manifestUsed) {
+      for (const object of listing) {
+        const data = dataFileOfMeta(object.relativeKey);
+        if (data === undefined || byRelativeKey.has(data) || !keep(data)) continue;
+        if (!data.startsWith(`${RESERVED_FOLDER}/`)) orphanMetaFiles.push(object.key);
+      }
+    }
   }
 
   const objects: SelectedObject[] = [];
@@ -135,7 +149,7 @@ export async function selectObjects(store: StorageDriver, options: SelectOptions
     if (reason === undefined) objects.push(object);
     else refused.push({ key: object.key, reason });
   }
-  return { objects, listed: listing.length, manifestUsed, refused, skippedState };
+  return { objects, listed: listing.length, manifestUsed, refused, skippedState, orphanMetaFiles };
 }
 
 interface ManifestContext extends OpOptions {

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { InvalidKeyError } from '../core/errors.js';
 import { describeDriverConformance } from './conformance/describe-driver-conformance.js';
 import { MemoryDriver } from './memory/memory-driver.js';
 import { PrefixedDriver } from './prefixed-driver.js';
@@ -23,3 +24,14 @@ describeDriverConformance(
     },
   },
 );
+
+it("keyRefusal: the inner store's, of the key with the prefix (S3's limit counts the prefix)", () => {
+  const refusing = Object.assign(new MemoryDriver(), {
+    keyRefusal: (key: string) =>
+      key.length > 12 ? new InvalidKeyError(key, `${key.length} characters`) : undefined,
+  });
+  const view = new PrefixedDriver(refusing, 'team/');
+  expect(view.keyRefusal?.('1234567')).toBeUndefined();
+  expect(view.keyRefusal?.('12345678')).toMatchObject({ key: 'team/12345678', reason: '13 characters' });
+  expect(new PrefixedDriver(new MemoryDriver(), 'team/').keyRefusal).toBeUndefined();
+});

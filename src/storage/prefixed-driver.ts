@@ -92,6 +92,13 @@ export class PrefixedDriver implements StorageDriver {
     return (key: string) => localPath(this.prefix + key);
   }
 
+  /** The inner store's refusal of `prefix + key` (the limit on key length counts the prefix). */
+  get keyRefusal(): StorageDriver['keyRefusal'] {
+    const keyRefusal = this.inner.keyRefusal?.bind(this.inner);
+    if (!keyRefusal) return undefined;
+    return (key: string) => keyRefusal(this.prefix + key);
+  }
+
   get presign(): StorageDriver['presign'] {
     const presign = this.inner.presign?.bind(this.inner);
     if (!presign) return undefined;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { InvalidKeyError } from '../core/errors.js';
 
 /**
  * The one interface every store implements (local folder, S3, memory). Features never see a concrete driver.
@@ -79,6 +80,13 @@ export interface StorageDriver {
    * Throws InvalidKeyError as `write` would.
    */
   localPath?: ((key: string) => string) | undefined;
+
+  /**
+   * The InvalidKeyError `write` would throw for `key` before sending anything (S3: longer than 1,024 bytes with
+   * the bucket-side prefix, a '.' segment), or undefined when it would try. Lets a caller leave out, and report,
+   * what the store cannot hold instead of failing on it. Optional; no I/O.
+   */
+  keyRefusal?: ((key: string) => InvalidKeyError | undefined) | undefined;
 
   /** Probes the store for optional features (conditional writes, checksums) and returns refined capabilities. */
   detectCapabilities?(options?: DetectOptions): Promise<DriverCapabilities>;

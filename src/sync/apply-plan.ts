@@ -68,6 +68,8 @@ export interface ApplyResult {
   failed: { path: string; error: WharfErrorType }[];
   /** keep-both conflicts: where the local version went. */
   conflicts: { path: string; conflictPath: string }[];
+  /** Things done otherwise than usual, one line each (a deleted file kept under .wharf/versions/). */
+  warnings: string[];
 }
 
 /**
@@ -88,6 +90,7 @@ export async function applyPlan(
     written: new Map(),
     failed: [],
     conflicts: [],
+    warnings: [],
   };
   const limiter = new RequestLimiter(Math.max(options.concurrency, options.partConcurrency));
   const io = new ActionRunner(options, limiter, snapshot, remoteAfter(actions, options.remotePaths));
@@ -183,7 +186,7 @@ class ActionRunner {
         await this.o.onLocalSettled?.(action.path, action.remote);
         return;
       case 'delete-remote': {
-        const trashKey = await this.copyToTrash(action.path, action.remote);
+        const trashKey = await this.copyToTrash(action.path, action.remote, result, 'deleted');
         result.remoteChanges.push({
           change: { path: action.path, action: 'delete', trashKey },
           deleteAfterCommit: action.path,
@@ -240,7 +243,7 @@ class ActionRunner {
       result.localAfter.set(path, remote.sha256);
       await this.o.onLocalSettled?.(path, remote);
     } else if (action.resolution === 'local') {
-      const trashKey = await this.copyToTrash(path, remote);
+      const trashKey = await this.copyToTrash(path, remote, result, 'replaced');
       const entry = await this.upload(path, local, remote);
       result.remoteChanges.push({
         change: { path, action: 'modify', sha256: local.sha256, trashKey },
@@ -465,10 +468,29 @@ class ActionRunner {
     });
   }
 
-  async copyToTrash(path: string, remote: IndexEntry): Promise<string> {
+  /**
+   * Copies the committed version at `path` into the remote trash; returns the key it is kept under. A path that
+   * only just fits the store's key limit does not fit it behind `.wharf/trash/<stamp>/`: that version is kept by
+   * its content instead, as a replaced version is (`.wharf/versions/<sha256>`), so the deletion still goes ahead.
+   */
+  async copyToTrash(
+    path: string,
+    remote: IndexEntry,
+    result: ApplyResult,
+    why: 'deleted' | 'replaced',
+  ): Promise<string> {
     const trashKey = `${TRASH_PREFIX}${this.o.stamp}/${path}`;
-    await this.copyTo(path, trashKey, remote);
-    return trashKey;
+    if (this.o.store.keyRefusal?.(trashKey) === undefined) {
+      await this.copyTo(path, trashKey, remote);
+      return trashKey;
+    }
+    const kept = versionKey(remote.sha256);
+    await this.copyTo(path, kept, remote);
+    result.warnings.push(
+      `${path}: its name is too long for the remote trash, so the ${why} version is kept as ${kept} ` +
+        '(`wharf sync trash list` does not show it; `trash purge` removes it with the trash)',
+    );
+    return kept;
   }
 
   /** Copies the object at `from` (pinned to the index's ETag where the store checks it) to `to`. */

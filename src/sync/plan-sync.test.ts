@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidKeyError } from '../core/errors.js';
 import { conflictName, planSync, type PlanInput } from './plan-sync.js';
 import type { Direction, IndexEntry, LocalFile, Prefer, SyncAction, SyncPlan } from './types.js';
 
@@ -552,5 +553,91 @@ describe('planSync: output', () => {
     const copies = [new Map(planInput.local), new Map(planInput.base), new Map(planInput.remote)];
     planSync(planInput);
     expect([planInput.local, planInput.base, planInput.remote]).toEqual(copies);
+  });
+});
+
+describe('planSync: paths the remote cannot hold', () => {
+  // A store that takes keys of at most 20 bytes (S3's 1,024, scaled down).
+  const keyRefusal = (path: string): InvalidKeyError | undefined =>
+    Buffer.byteLength(path) > 20
+      ? new InvalidKeyError(path, `the key is ${Buffer.byteLength(path)} bytes; the store allows 20`, {
+          hint: 'shorten it',
+        })
+      : undefined;
+  const refusing = (sides: Sides, options: Partial<PlanInput> = {}): SyncPlan =>
+    planSync({ ...input(sides), keyRefusal, ...options });
+  const refusedOf = (result: SyncPlan): [string, string][] =>
+    result.refused.map((r) => [r.path, r.error.reason]);
+
+  it('an upload onto a refused key is left out as refused; the rest is planned', () => {
+    const result = refusing({ local: { 'a-very-long-file-name.txt': 'L', 'ok.txt': 'O' } });
+    expect(summary(result)).toEqual(['upload ok.txt']);
+    expect(refusedOf(result)).toEqual([
+      ['a-very-long-file-name.txt', 'the key is 25 bytes; the store allows 20'],
+    ]);
+    expect(result.refused[0]!.error).toMatchObject({ code: 'INVALID_KEY', hint: 'shorten it' });
+    expect(result.counts.upload).toBe(1);
+  });
+
+  it('a rename onto a refused key moves nothing and deletes nothing: the remote keeps the old path', () => {
+    const result = refusing({
+      local: { 'a-very-long-new-name.txt': 'X' },
+      base: { 'old.txt': 'X' },
+      remote: { 'old.txt': 'X' },
+    });
+    expect(summary(result)).toEqual([]);
+    expect(result.deletions).toBe(0);
+    expect(refusedOf(result)).toEqual([
+      ['a-very-long-new-name.txt', 'the key is 24 bytes; the store allows 20'],
+    ]);
+  });
+
+  it('a keep-both conflict whose copy would get a refused key is refused; --prefer still resolves it', () => {
+    const sides = { local: { 'notes.txt': 'Y' }, base: { 'notes.txt': 'X' }, remote: { 'notes.txt': 'Z' } };
+    const result = refusing(sides);
+    expect(summary(result)).toEqual([]);
+    expect(result.refused).toHaveLength(1);
+    expect(result.refused[0]!.path).toBe('notes.txt');
+    expect(result.refused[0]!.error.reason).toMatch(
+      /^the key is \d+ bytes; the store allows 20 \(the copy of your version of notes\.txt\)$/,
+    );
+    expect(result.refused[0]!.error.hint).toMatch(/--prefer local or --prefer remote/);
+    expect(summary(refusing(sides, { prefer: 'local' }))).toEqual(['conflict notes.txt']);
+  });
+
+  it('downloads and deletions are never refused: they create no key', () => {
+    const result = refusing({
+      local: { 'gone-remotely-but-long.txt': 'G' },
+      base: { 'gone-remotely-but-long.txt': 'G', 'deleted-here-long.txt': 'D' },
+      remote: { 'deleted-here-long.txt': 'D', 'new-remote-long-name.txt': 'N' },
+    });
+    expect(summary(result)).toEqual([
+      'delete-remote deleted-here-long.txt',
+      'delete-local gone-remotely-but-long.txt',
+      'download new-remote-long-name.txt',
+    ]);
+    expect(result.refused).toEqual([]);
+  });
+
+  it("names the scan refused are reported unless the direction is 'pull'; pull leaves local changes alone", () => {
+    const scanRefused = [
+      { path: 'back\\slash.txt', error: new InvalidKeyError('back\\slash.txt', 'backslash') },
+    ];
+    const both = refusing({ local: { 'ok.txt': 'O' } }, { refused: scanRefused });
+    expect(result(both)).toEqual(['back\\slash.txt']);
+    const pushed = refusing({ local: { 'a-very-long-file-name.txt': 'L' } }, { direction: 'push' });
+    expect(result(pushed)).toEqual(['a-very-long-file-name.txt']);
+    const pulled = refusing(
+      { local: { 'a-very-long-file-name.txt': 'L' } },
+      { direction: 'pull', refused: scanRefused },
+    );
+    expect(pulled.refused).toEqual([]);
+    expect(pulled.skipped).toEqual([
+      { path: 'a-very-long-file-name.txt', reason: 'local change (push to send it)' },
+    ]);
+
+    function result(p: SyncPlan): string[] {
+      return p.refused.map((r) => r.path);
+    }
   });
 });

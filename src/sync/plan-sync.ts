@@ -2,6 +2,7 @@
  * The sync planner: a pure 3-way diff of the local folder, this member's base and the remote index, on
  * SHA-256 only (mtimes never decide whether something changed). No I/O; the caller applies the plan.
  */
+import { InvalidKeyError } from '../core/errors.js';
 import type {
   Direction,
   EntryMap,
@@ -9,6 +10,7 @@ import type {
   LocalFile,
   LocalSnapshot,
   Prefer,
+  RefusedPath,
   SkippedChange,
   SyncAction,
   SyncPlan,
@@ -33,6 +35,13 @@ export interface PlanInput {
   prefer?: Prefer;
   /** Conflict-copy names to reuse where still free (a saved plan's, so `sync apply` does what was shown). */
   conflictNames?: ReadonlyMap<string, string>;
+  /**
+   * Why the remote store cannot create a path (the store's `keyRefusal`): uploads, moves and conflict copies onto
+   * such a path are left out as `refused`. Default: every path can be created.
+   */
+  keyRefusal?: ((path: string) => InvalidKeyError | undefined) | undefined;
+  /** Local names the scan found no key for; reported as refused unless the direction is `pull`. */
+  refused?: readonly RefusedPath[];
 }
 
 type ActionKind = SyncAction['kind'];
@@ -59,9 +68,49 @@ export function planSync(input: PlanInput): SyncPlan {
   const withMoves = pairMoves(classified, input.base).sort((a, b) =>
     comparePaths(actionPath(a), actionPath(b)),
   );
-  const { actions, skipped } = filterByDirection(withMoves, input.direction ?? 'both');
+  const direction = input.direction ?? 'both';
+  const { actions: carried, skipped } = filterByDirection(withMoves, direction);
+  const { actions, refused } = refuseUncreatable(carried, input.keyRefusal);
+  if (direction !== 'pull') refused.push(...(input.refused ?? []));
+  refused.sort((a, b) => comparePaths(a.path, b.path));
   const tracked = [...input.base.keys()].filter((path) => !input.isIgnored(path)).length;
-  return summarise(actions, skipped, tracked);
+  return summarise(actions, skipped, tracked, refused);
+}
+
+/**
+ * Takes out the actions that would create a key the remote refuses: an upload's path, a move's destination, a
+ * keep-both conflict's copy. A refused move keeps its source where it is on the remote (nothing is deleted for a
+ * file that cannot arrive), and a refused conflict leaves both versions as they are.
+ */
+function refuseUncreatable(
+  actions: SyncAction[],
+  keyRefusal: PlanInput['keyRefusal'],
+): { actions: SyncAction[]; refused: RefusedPath[] } {
+  if (!keyRefusal) return { actions, refused: [] };
+  const kept: SyncAction[] = [];
+  const refused: RefusedPath[] = [];
+  for (const action of actions) {
+    const error = refusalOf(action, keyRefusal);
+    if (error) refused.push({ path: actionPath(action), error });
+    else kept.push(action);
+  }
+  return { actions: kept, refused };
+}
+
+function refusalOf(
+  action: SyncAction,
+  keyRefusal: (path: string) => InvalidKeyError | undefined,
+): InvalidKeyError | undefined {
+  if (action.kind === 'upload') return keyRefusal(action.path);
+  if (action.kind === 'move-remote') return keyRefusal(action.to);
+  if (action.kind !== 'conflict' || action.resolution !== 'keep-both' || !action.conflictPath)
+    return undefined;
+  const error = keyRefusal(action.conflictPath);
+  if (!error) return undefined;
+  // The path itself fits; its conflict copy's longer name does not.
+  return new InvalidKeyError(error.key, `${error.reason} (the copy of your version of ${action.path})`, {
+    hint: 'keep one version with --prefer local or --prefer remote, or shorten the name',
+  });
 }
 
 /** Every path on any side that is not ignored, sorted. */
@@ -325,13 +374,25 @@ export function restrictPlan(
   const left = plan.actions
     .filter((action) => !keep(action))
     .map((action) => ({ path: actionPath(action), reason }));
-  return summarise(kept, [...plan.skipped, ...left], plan.tracked);
+  return summarise(kept, [...plan.skipped, ...left], plan.tracked, plan.refused);
 }
 
-function summarise(actions: SyncAction[], skipped: SkippedChange[], tracked: number): SyncPlan {
+function summarise(
+  actions: SyncAction[],
+  skipped: SkippedChange[],
+  tracked: number,
+  refused: RefusedPath[],
+): SyncPlan {
   const counts = emptyCounts();
   for (const action of actions) counts[action.kind]++;
-  return { actions, skipped, tracked, counts, deletions: counts['delete-remote'] + counts['delete-local'] };
+  return {
+    actions,
+    skipped,
+    refused,
+    tracked,
+    counts,
+    deletions: counts['delete-remote'] + counts['delete-local'],
+  };
 }
 
 function emptyCounts(): Record<ActionKind, number> {

@@ -151,20 +151,30 @@ describe('scanFolder', () => {
     expect(result.incomplete.sort()).toEqual(['file-link', 'file-link/', 'folder-link', 'folder-link/']);
   });
 
-  it('skips a name that cannot be an object key with a warning', async () => {
+  it('leaves out a name that cannot be an object key, as refused (not a mere warning)', async () => {
     await put('back\\slash.txt', 'b');
+    await put('bad\\folder/inside.txt', 'i');
     await put('ok.txt', 'o');
     const result = await scan();
     expect([...result.files.keys()]).toEqual(['ok.txt']);
-    expect(result.warnings).toEqual([expect.stringMatching(/^back\\slash\.txt: .*backslash/)]);
+    expect(result.warnings).toEqual([]);
+    expect(result.refused.map((r) => [r.path, r.error.code, r.error.reason])).toEqual(
+      expect.arrayContaining([
+        ['back\\slash.txt', 'INVALID_KEY', expect.stringMatching(/backslash/)],
+        ['bad\\folder/', 'INVALID_KEY', expect.stringMatching(/backslash/)],
+      ]),
+    );
+    expect(result.refused).toHaveLength(2);
+    expect(result.refused[0]!.error.hint).toMatch(/rename it, or list it in \.wharfignore/);
   });
 
-  it.runIf(process.platform === 'linux')('skips a name that is not valid UTF-8 with a warning', async () => {
+  it.runIf(process.platform === 'linux')('refuses a name that is not valid UTF-8', async () => {
     const bad = Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.txt')]);
     await writeFile(bad, 'x');
     const result = await scan();
     expect(result.files.size).toBe(0);
-    expect(result.warnings).toEqual([expect.stringContaining('not valid UTF-8')]);
+    expect(result.warnings).toEqual([]);
+    expect(result.refused.map((r) => r.error.reason)).toEqual(['its name is not valid UTF-8']);
   });
 });
 

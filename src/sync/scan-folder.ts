@@ -4,11 +4,11 @@ import { open, readFile, readdir } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { writeFileAtomic } from '../core/atomic-file.js';
-import { isAbortLike, throwIfAborted, toWharfError } from '../core/errors.js';
+import { InvalidKeyError, isAbortLike, throwIfAborted, toWharfError } from '../core/errors.js';
 import { unsafeKeyReason } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import type { IgnoreRules } from './ignore-rules.js';
-import type { LocalSnapshot } from './types.js';
+import type { LocalSnapshot, RefusedPath } from './types.js';
 import { makeDir } from '../core/make-dir.js';
 
 /** What the last scan saw of a file; a file whose size, mtime and inode still match is not read again. */
@@ -37,8 +37,10 @@ export interface ScanResult {
   /** Files whose content was read. */
   hashed: number;
   hashedBytes: number;
-  /** One line per thing left out for a reason the user may want to know (symlink, unreadable, bad name). */
+  /** One line per thing left out for a reason the user may want to know (symlink, unreadable). */
   warnings: string[];
+  /** Files and folders (ending in '/') left out because their name can be no object key (a backslash, not UTF-8). */
+  refused: RefusedPath[];
   /**
    * Paths that exist but are missing from `files` because they could not be read or kept changing while
    * they were read; a folder ends with '/' and stands for everything below it. Their absence from `files`
@@ -106,6 +108,7 @@ class FolderScan {
   readonly #statCache = new Map<string, StatCacheEntry>();
   readonly #toHash: { path: string; stat: Stats }[] = [];
   readonly #warnings: string[] = [];
+  readonly #refused: RefusedPath[] = [];
   readonly #incomplete: string[] = [];
   #visited = 0;
   #hashed = 0;
@@ -123,6 +126,7 @@ class FolderScan {
       hashed: this.#hashed,
       hashedBytes: this.#hashedBytes,
       warnings: this.#warnings,
+      refused: this.#refused,
       incomplete: this.#incomplete,
     };
   }
@@ -174,7 +178,7 @@ class FolderScan {
   #visitFolder(path: string, folders: string[]): void {
     if (this.#options.rules.ignoresDir(path)) return;
     const unsafe = unsafeKeyReason(path);
-    if (unsafe) this.#warn(`${path}/: folder skipped: ${unsafe}`);
+    if (unsafe) this.#refuse(`${path}/`, unsafe);
     else folders.push(path);
   }
 
@@ -182,7 +186,7 @@ class FolderScan {
     if (this.#options.rules.ignores(path)) return;
     const unsafe = unsafeKeyReason(path);
     if (unsafe) {
-      this.#warn(`${path}: skipped: ${unsafe}`);
+      this.#refuse(path, unsafe);
     } else if (!entry.isFile()) {
       this.#skipSpecial(path, entry);
     } else {
@@ -266,7 +270,7 @@ class FolderScan {
   /** Gone since it was listed: simply absent, unless the name only looked missing because it is not UTF-8. */
   #noteGone(path: string): void {
     // Node decodes a name that is not valid UTF-8 with U+FFFD, and that decoded name does not exist.
-    if (path.includes('\uFFFD')) this.#warn(`${path}: skipped: its name is not valid UTF-8`);
+    if (path.includes('\uFFFD')) this.#refuse(path, 'its name is not valid UTF-8');
   }
 
   /**
@@ -283,6 +287,12 @@ class FolderScan {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     this.#warn(`${path}: skipped: cannot be read (${reason})`);
     this.#incomplete.push(path);
+  }
+
+  /** A name no object key can carry: left out, and reported as not synced. */
+  #refuse(path: string, reason: string): void {
+    const hint = 'rename it, or list it in .wharfignore to leave it out of the sync';
+    this.#refused.push({ path, error: new InvalidKeyError(path, reason, { hint }) });
   }
 
   #warn(message: string): void {

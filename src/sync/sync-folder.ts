@@ -39,6 +39,7 @@ import type {
   LocalFile,
   LocalSnapshot,
   Prefer,
+  RefusedPath,
   SyncIndex,
   SyncPlan,
 } from './types.js';
@@ -160,6 +161,8 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         direction: options.direction ?? 'both',
         ...(options.prefer ? { prefer: options.prefer } : {}),
         ...(options.conflictNames ? { conflictNames: options.conflictNames } : {}),
+        keyRefusal: store.keyRefusal?.bind(store),
+        refused: state.refused,
       });
       const plan = options.select ? options.select(planned, attempt) : planned;
       emit({ type: 'planned', plan, attempt });
@@ -174,7 +177,8 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         generation: state.remote.generation,
         committed: false,
         guarantee: guarantee ?? assumedGuarantee(store),
-        failed: [],
+        // Paths the remote cannot hold are failures of every run that would have sent them.
+        failed: options.dryRun ? [] : plan.refused.map(({ path, error }) => ({ path, error })),
         conflicts: [],
         warnings: state.warnings,
         attempts: attempt,
@@ -238,7 +242,12 @@ export async function syncFolder(options: SyncOptions): Promise<SyncResult> {
         onLocalSettled: (path, entry) => baseJournal.record(path, entry),
       });
       await baseJournal.flushed();
-      Object.assign(result, { applied: true, failed: applied.failed, conflicts: applied.conflicts });
+      Object.assign(result, {
+        applied: true,
+        failed: [...result.failed, ...applied.failed],
+        conflicts: applied.conflicts,
+        warnings: [...result.warnings, ...applied.warnings],
+      });
       const next = nextIndex(state.remote, applied, config.member, state.local);
       if (next !== undefined) {
         if (lease) await lease.renew();
@@ -291,6 +300,8 @@ interface ReadState {
   statCache: Map<string, StatCacheEntry>;
   hashed: number;
   warnings: string[];
+  /** Local names the scan found no object key for. */
+  refused: RefusedPath[];
   rules: IgnoreRules;
   base: EntryMap;
   /** The index ETag base.json says it equals (see BaseState.indexEtag). */
@@ -322,6 +333,7 @@ async function readState(
           hashed: 0,
           hashedBytes: 0,
           warnings: [],
+          refused: [],
           incomplete: [],
         };
       return scanFolder(dir, { rules, statCache: cache, ...(signal ? { signal } : {}) });
@@ -361,6 +373,7 @@ async function readState(
     statCache: scan.statCache,
     hashed: scan.hashed,
     warnings,
+    refused: scan.refused,
     rules,
     base: baseHolds ? base.entries : new Map(),
     baseIndexEtag: baseHolds ? base.indexEtag : undefined,

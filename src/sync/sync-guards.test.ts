@@ -58,6 +58,7 @@ function planOf(actions: SyncAction[], tracked: number): SyncPlan {
   return {
     actions,
     skipped: [],
+    refused: [],
     tracked,
     counts,
     deletions: counts['delete-remote'] + counts['delete-local'],

@@ -1,3 +1,5 @@
+import type { InvalidKeyError } from '../core/errors.js';
+
 /**
  * Shared shapes of `wharf sync`: the remote index every member commits to, a member's local view of its
  * folder, and the plan a 3-way diff produces. Paths are '/'-separated, relative to the synced folder and to
@@ -121,9 +123,22 @@ export interface SkippedChange {
   reason: string;
 }
 
+/**
+ * A local file (a folder ends with '/') that cannot be synced under its name: no object key at all (a backslash,
+ * not UTF-8), or one the remote store refuses (S3: over 1,024 bytes with the prefix). Never uploaded; reported as
+ * failed on every sync until it is renamed or ignored.
+ */
+export interface RefusedPath {
+  path: string;
+  /** What the store would throw; `reason` and `hint` say why and what to do. */
+  error: InvalidKeyError;
+}
+
 export interface SyncPlan {
   actions: SyncAction[];
   skipped: SkippedChange[];
+  /** Changes left out because the remote cannot hold the path they need (see RefusedPath). */
+  refused: RefusedPath[];
   /** Files in the base that are not ignored (the tracked set the delete guard's percentage is taken of). */
   tracked: number;
   counts: Record<SyncAction['kind'], number>;

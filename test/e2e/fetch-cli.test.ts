@@ -136,6 +136,42 @@ describe('wharf fetch', () => {
     expect(missing.stderr).toContain(`${bucket}-missing`);
   });
 
+  it('--meta-files: a .meta companion without its data file is a warning (text and --json), not an error', async () => {
+    await putRaw(bucket, 'metas/path/files_001.json', '{"a":1}');
+    await putRaw(bucket, 'metas/path/.files_001.json.meta', 'ready');
+    await putRaw(bucket, 'metas/path/.files_002.json.meta', 'ready');
+    const dest = join(work, 'metas');
+    const text = await wharf(['fetch', `s3://${bucket}/metas`, dest, '--meta-files', '--dataset-id', 'm']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stderr).toContain(
+      `wharf: warning: s3://${bucket}/metas/path/.files_002.json.meta has no data file ` +
+        `s3://${bucket}/metas/path/files_002.json: nothing is fetched for it until that exists`,
+    );
+    expect(await readdir(join(dest, 'm', 'path'))).toEqual(['files_001.json']);
+    const json = await wharf([
+      'fetch',
+      '--json',
+      `s3://${bucket}/metas`,
+      dest,
+      '--meta-files',
+      '--dataset-id',
+      'm',
+    ]);
+    expect(json.code).toBe(0);
+    expect(
+      json.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([{ warning: expect.stringContaining('metas/path/.files_002.json.meta has no data file') }]);
+    // Once the data file is there, it is fetched and the warning is gone.
+    await putRaw(bucket, 'metas/path/files_002.json', '{"a":2}');
+    const ready = await wharf(['fetch', `s3://${bucket}/metas`, dest, '--meta-files', '--dataset-id', 'm']);
+    expect(ready.code).toBe(0);
+    expect(ready.stderr).not.toContain('warning');
+    expect((await readdir(join(dest, 'm', 'path'))).sort()).toEqual(['files_001.json', 'files_002.json']);
+  });
+
   it('refuses a traversal key with exit 1 and writes nothing for it', async () => {
     await putRaw(bucket, 'trav/p/../../evil.txt', 'evil');
     await putRaw(bucket, 'trav/fine.txt', 'fine');

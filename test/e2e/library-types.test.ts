@@ -17,7 +17,7 @@ import {
   type StorageDriver, type DetectOptions, type S3Credentials, type ChecksumMode, type ProgressListener,
   type FetchEvent, type FetchRequestCounts, type DatasetSelector, type FileDigest,
   type LinkedStore, type PurgeResult, type SyncConfig, type SyncGuardTrip, type SyncChangeRecord,
-  type SyncSkippedChange, type SyncLocalFile, type IngestSchemaChange, type IngestWindowBound,
+  type SyncSkippedChange, type SyncRefusedPath, type SyncLocalFile, type IngestSchemaChange, type IngestWindowBound,
   type TableInspectOptions, type RowFormat,
 } from 'wharf';
 import {
@@ -110,7 +110,7 @@ export async function fromEnv(store: StorageDriver, ds: Datastore, env: NodeJS.P
   ];
 }
 export type Used = [S3Credentials, ChecksumMode, FetchRequestCounts, DatasetSelector, FileDigest, SyncConfig,
-  SyncGuardTrip, SyncChangeRecord, SyncSkippedChange, SyncLocalFile, IngestSchemaChange, IngestWindowBound,
+  SyncGuardTrip, SyncChangeRecord, SyncSkippedChange, SyncRefusedPath, SyncLocalFile, IngestSchemaChange, IngestWindowBound,
   TableInspectOptions, RowFormat, MigrationReport, UpdateOptions, VersionOptions, VersionResult,
   ReleaseActionOptions, ReleaseDecision, ReadScope, ValidationResult<unknown>, PersonInput, SortField, ReleaseAction,
   DatasetRole, RequestOptions];

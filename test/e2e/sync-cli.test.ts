@@ -593,6 +593,84 @@ describe('wharf sync (CLI, real S3)', () => {
     expect(json.json?.failed.length).toBeGreaterThanOrEqual(20);
   });
 
+  it('files whose names can be no key (over 1,024 bytes, a backslash) are named once per run, exit 1; the rest is committed', async () => {
+    const prefix = 'longkeys/';
+    const { alice } = await team(prefix, ['alice']);
+    const folder = 'g'.repeat(250);
+    const long = `${folder}/${folder}/${folder}/${folder}/${'x'.repeat(40)}.txt`;
+    const backslash = 'back\\slash.txt';
+    await put(alice, long, 'long');
+    await put(alice, backslash, 'backslash');
+    await put(alice, 'ok.txt', 'ok');
+    const naming = (text: string, what: string): string[] => text.split('\n').filter((l) => l.includes(what));
+
+    // The plan names each once (no error line repeats it); everything else is committed; exit 1.
+    const first = await wharf(['sync', alice, '--yes']);
+    expect(first.code, first.stderr).toBe(1);
+    expect(naming(first.stderr, 'x'.repeat(40))).toEqual([
+      expect.stringMatching(
+        /^ {2}refused {3}g+\/.*x{40}\.txt: the key is 1,057 bytes; S3 allows 1,024 \(shorten the file or folder names/,
+      ),
+    ]);
+    expect(naming(first.stderr, 'slash.txt')).toEqual([
+      expect.stringMatching(
+        /^ {2}refused {3}back\\slash\.txt: it contains a backslash.*\(rename it, or list it in \.wharfignore/,
+      ),
+    ]);
+    expect(first.stderr).toMatch(/^1 to upload, 2 not syncable; generation 1, index committed/m);
+    expect(await listDataKeys(bucket, prefix)).toEqual([`ok.txt`]);
+
+    // Nothing else to do: no plan is shown, so each is one error line; still exit 1, and no conflict or deletion.
+    const again = await wharf(['sync', alice, '--yes']);
+    expect(again.code, again.stderr).toBe(1);
+    expect(naming(again.stderr, 'x'.repeat(40))).toEqual([
+      expect.stringMatching(
+        /^wharf: error: refusing object key "longkeys\/g+"….*\(1057 bytes\): the key is 1,057 bytes; S3 allows 1,024/,
+      ),
+    ]);
+    expect(naming(again.stderr, 'slash.txt')).toHaveLength(1);
+    expect(again.stderr).toMatch(/up to date with .* but for 2 not syncable/);
+    const quiet = await wharf(['sync', alice, '--yes', '--quiet']);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr.trim().split('\n')).toHaveLength(2);
+
+    const json = await syncCli(alice, ['--yes']);
+    expect(json.code).toBe(1);
+    expect(json.json!.plan.refused).toEqual([
+      {
+        path: backslash,
+        reason: expect.stringMatching(/backslash/),
+        hint: expect.stringMatching(/\.wharfignore/),
+      },
+      {
+        path: long,
+        reason: 'the key is 1,057 bytes; S3 allows 1,024',
+        hint: expect.stringMatching(/^shorten/),
+      },
+    ]);
+    expect(json.json!.failed.map((f) => [f.path, f.code])).toEqual([
+      [backslash, 'INVALID_KEY'],
+      [long, 'INVALID_KEY'],
+    ]);
+    expect(json.json!.committed).toBe(false);
+
+    // A dry run shows them in the plan and changes nothing (exit 0, as for any plan).
+    const dry = await wharf(['sync', alice, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(naming(dry.stderr, 'x'.repeat(40))).toHaveLength(1);
+    expect(dry.stderr).toMatch(/dry run: 2 not syncable; nothing changed/);
+
+    if (hasScript) {
+      // Asked at a terminal: the plan shown for the question names them; the report after it does not again.
+      await put(alice, 'ok2.txt', 'ok2');
+      const asked = await wharfInPty(['sync', alice], 'y\n');
+      expect(asked.code, asked.stdout).toBe(1);
+      expect(naming(asked.stdout, 'x'.repeat(40))).toHaveLength(1);
+      expect(asked.stdout).toMatch(/1 to upload, 2 not syncable; generation 2/);
+      expect(await listDataKeys(bucket, prefix)).toEqual([`ok.txt`, `ok2.txt`]);
+    }
+  });
+
   it('names with control characters are shown escaped in the plan, log and trash list, never sent to the terminal', async () => {
     const prefix = 'ctrlnames/';
     const { alice, bob } = await team(prefix, ['alice', 'bob']);

@@ -1227,6 +1227,81 @@ describe('paths and scale', () => {
     for (const path of unsafe) expect(Object.keys((await index()).entries)).toContain(path);
   });
 
+  it("a path over S3's 1,024-byte key limit is refused on every run while the rest syncs; one near the limit still syncs, conflicts and deletes", async () => {
+    const { alice, bob, store, index, remote } = await pair({ 'ok.txt': 'ok' });
+    const prefix = remote.slice(`s3://${bucket}/`.length);
+    /** A path in folders of 200 characters whose key (prefix/path) is `bytes` long. */
+    const pathOfKey = (bytes: number, name: string): string => {
+      const folder = 'f'.repeat(200);
+      const folders = `${folder}/${folder}/${folder}/${folder}/`;
+      const left = bytes - prefix.length - 1 - folders.length - name.length;
+      return `${folders}${'n'.repeat(left)}${name}`;
+    };
+    const tooLong = pathOfKey(1030, '.csv');
+    const renamedTooLong = pathOfKey(1025, '-renamed.txt');
+    // Fits, but neither its conflict copy's name nor its trash key does.
+    const nearLimit = pathOfKey(1000, '.txt');
+    await alice.write(tooLong, 'too long');
+    await alice.write(nearLimit, 'near v1');
+    await alice.write('new.txt', 'new');
+
+    const first = await alice.sync();
+    expect(first.plan.actions.map((a) => a.kind === 'upload' && a.path)).toEqual([nearLimit, 'new.txt']);
+    expect(first.plan.refused.map((r) => r.path)).toEqual([tooLong]);
+    expect(first.plan.refused[0]!.error.reason).toBe('the key is 1,030 bytes; S3 allows 1,024');
+    expect(first.failed.map((f) => [f.path, f.error.code])).toEqual([[tooLong, 'INVALID_KEY']]);
+    expect(first.committed).toBe(true);
+    expect(Object.keys((await index()).entries).sort()).toEqual([nearLimit, 'new.txt', 'ok.txt'].sort());
+
+    // Every later run says it again, and takes it for nothing else (no conflict, no deletion, nothing sent).
+    const again = await alice.sync();
+    expect(again.plan.actions).toEqual([]);
+    expect(again.plan.refused.map((r) => r.path)).toEqual([tooLong]);
+    expect(again.failed.map((f) => f.path)).toEqual([tooLong]);
+    expect(again.committed).toBe(false);
+    const pulled = await bob.sync();
+    expect(pulled.plan.actions.map((a) => `${a.kind} ${'path' in a ? a.path : ''}`).sort()).toEqual(
+      [`download ${nearLimit}`, 'download new.txt'].sort(),
+    );
+    expect(pulled.failed).toEqual([]);
+    expect([...(await bob.files()).keys()]).not.toContain(tooLong);
+
+    // A rename onto a key S3 refuses: the remote keeps the file at its old path (nothing deleted for bob).
+    await alice.move('new.txt', renamedTooLong);
+    const renamed = await alice.sync();
+    expect(renamed.plan.actions).toEqual([]);
+    expect(renamed.plan.refused.map((r) => r.path)).toEqual([renamedTooLong, tooLong].sort());
+    expect(Object.keys((await index()).entries)).toContain('new.txt');
+    expect((await bob.sync()).plan.actions).toEqual([]);
+    await alice.move(renamedTooLong, 'new.txt');
+
+    // Both edit the near-limit file: its conflict copy's name would pass the limit, so keep-both is refused
+    // (nothing changes on either side) and --prefer resolves it.
+    await alice.write(nearLimit, 'near alice');
+    await bob.write(nearLimit, 'near bob');
+    await alice.sync();
+    const conflict = await bob.sync();
+    expect(conflict.plan.actions).toEqual([]);
+    expect(conflict.plan.refused.map((r) => r.path)).toEqual([nearLimit]);
+    expect(conflict.failed[0]!.error.hint).toMatch(/--prefer/);
+    expect(await bob.read(nearLimit)).toBe('near bob');
+    const resolved = await bob.sync({ prefer: 'remote' });
+    expect(resolved.failed).toEqual([]);
+    expect(await bob.read(nearLimit)).toBe('near alice');
+
+    // Deleted: `.wharf/trash/<stamp>/` in front of it passes the limit, so the deleted version is kept by its
+    // SHA-256 instead, and the deletion goes through.
+    await bob.remove(nearLimit);
+    const deleted = await bob.sync();
+    expect(deleted.failed).toEqual([]);
+    expect(deleted.plan.counts['delete-remote']).toBe(1);
+    expect(deleted.warnings.join('\n')).toContain(`.wharf/versions/${sha('near alice')}`);
+    expect(Object.keys((await index()).entries)).not.toContain(nearLimit);
+    expect(await readObject(store, `.wharf/versions/${sha('near alice')}`)).toBe('near alice');
+    expect((await alice.sync()).plan.actions.map((a) => a.kind)).toEqual(['delete-local']);
+    expect([...(await alice.files()).keys()]).toEqual(['new.txt', 'ok.txt', tooLong].sort());
+  });
+
   it(
     `a ${BIG_FOLDER_FILES.toLocaleString('en')}-file folder: push, pull, then a no-change sync transfers and hashes nothing`,
     async () => {

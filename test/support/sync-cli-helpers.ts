@@ -159,6 +159,7 @@ export interface SyncJson {
     deletions: number;
     actions: { kind: string; path?: string; from?: string; to?: string; reason?: string }[];
     skipped: { path: string; reason: string }[];
+    refused: { path: string; reason: string; hint?: string }[];
   };
   applied: boolean;
   declined: boolean;

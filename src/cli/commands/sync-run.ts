@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import {
+  type WharfError,
   ConflictError,
   NotFoundError,
   toWharfError,
@@ -25,7 +26,7 @@ import {
   type ActionRecord,
 } from '../../sync/saved-plan.js';
 import { parseMaxDelete } from '../../sync/sync-guards.js';
-import type { Direction, Prefer, SyncAction, SyncPlan } from '../../sync/types.js';
+import type { Direction, Prefer, RefusedPath, SyncAction, SyncPlan } from '../../sync/types.js';
 import { ask, requireTerminal } from '../confirm.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -175,6 +176,8 @@ export async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags
   let files = 0;
   let total = 0;
   let totalBytes = 0;
+  let planShown = false;
+  const warned = new Set<string>();
   let result: SyncResult;
   try {
     result = await syncFolder({
@@ -189,7 +192,7 @@ export async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       confirm: async (plan) => {
         if (flags.yes) return true;
-        showPlan(output, plan, true);
+        planShown = showPlan(output, plan, true);
         requireTerminal('sync', { dryRun: true });
         const answer = await ask(`Apply these ${plan.actions.length} changes? [y/N] `);
         return /^y(es)?$/i.test(answer.trim());
@@ -207,7 +210,10 @@ export async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags
         } else if (event.type === 'retry') {
           output.info(`${event.reason}; re-reading and re-planning (attempt ${event.attempt + 1})`);
         } else if (event.type === 'scanned') {
-          for (const w of event.warnings) output.warn(w);
+          for (const w of event.warnings) {
+            output.warn(w);
+            warned.add(w);
+          }
         }
       },
     });
@@ -219,19 +225,36 @@ export async function runSync(ctx: CommandContext, dir: string, flags: SyncFlags
   if (flags.planOut !== undefined && (result.guards.length === 0 || force)) {
     await writeFile(flags.planOut, `${JSON.stringify(savedPlan(result, flags), null, 2)}\n`);
   }
-  return report(output, result, { planOnly, planOut: flags.planOut, yes: flags.yes ?? false, force });
+  return report(output, result, {
+    planOnly,
+    planOut: flags.planOut,
+    yes: flags.yes ?? false,
+    force,
+    planShown,
+    warned,
+  });
 }
 
 function report(
   output: Output,
   result: SyncResult,
-  o: { planOnly: boolean; planOut?: string | undefined; yes: boolean; force: boolean },
+  o: {
+    planOnly: boolean;
+    planOut?: string | undefined;
+    yes: boolean;
+    force: boolean;
+    /** The plan was shown already (to confirm it). */
+    planShown?: boolean;
+    /** Warnings printed already (the scan's). */
+    warned?: ReadonlySet<string>;
+  },
 ): number {
   if (output.json) output.record(resultRecord(result));
   const stopped = result.guards.length > 0 && !o.force;
+  let planShown = o.planShown === true;
   // The plan comes first, so a tripped guard's message can be checked against it.
   if (!output.json && (o.planOnly || stopped || ((o.yes || result.declined) && result.applied)))
-    showPlan(output, result.plan);
+    planShown = showPlan(output, result.plan) || planShown;
   for (const g of result.guards) {
     if (stopped) output.error(new ValidationError(`guard ${g.guard}: ${g.message}`));
     else output.warn(`guard ${g.guard} overridden by --force: ${withoutAdvice(g.message)}`);
@@ -243,8 +266,12 @@ function report(
       );
     return EXIT.conflict;
   }
-  for (const error of output.json ? result.failed.map((f) => f.error) : summariseFailures(result.failed))
+  // Paths the remote cannot hold are failures too (exit 1), said once: in the plan when it was shown.
+  const refused = new Set<WharfError>(result.plan.refused.map((r) => r.error));
+  const unshown = planShown ? result.failed.filter((f) => !refused.has(f.error)) : result.failed;
+  for (const error of output.json ? result.failed.map((f) => f.error) : summariseFailures(unshown))
     output.error(error);
+  for (const w of result.warnings) if (!o.warned?.has(w) && !output.json) output.warn(w);
   for (const c of result.conflicts)
     output.warn(`conflict on ${visible(c.path)}: your version is kept as ${visible(c.conflictPath)}`);
   const guarantee =
@@ -262,11 +289,17 @@ function report(
     return EXIT.conflict;
   }
   if (result.plan.actions.length === 0) {
-    output.info(`up to date with ${result.remote} (generation ${result.generation})`);
-    return EXIT.ok;
+    const notSynced = result.plan.refused.length;
+    output.info(
+      notSynced === 0
+        ? `up to date with ${result.remote} (generation ${result.generation})`
+        : `up to date with ${result.remote} (generation ${result.generation}) but for ${notSynced} not syncable`,
+    );
+    return result.failed.length > 0 ? EXIT.failure : EXIT.ok;
   }
+  const failed = result.failed.filter((f) => !refused.has(f.error)).length;
   output.info(
-    `${summary(result.plan)}${result.failed.length ? `, ${result.failed.length} failed` : ''}; ` +
+    `${summary(result.plan)}${failed ? `, ${failed} failed` : ''}; ` +
       `${result.committed ? `generation ${result.generation}, ${guarantee}` : 'nothing to commit'}`,
   );
   return result.failed.length > 0 ? EXIT.failure : EXIT.ok;
@@ -278,11 +311,15 @@ function withoutAdvice(message: string): string {
   return end < 0 ? message : message.slice(0, end);
 }
 
-/** The plan on stderr (paged on a terminal). `--quiet` hides it, except when the user is asked to confirm it. */
-function showPlan(output: Output, plan: SyncPlan, forConfirmation = false): void {
-  if (output.json || (output.quiet && !forConfirmation)) return;
+/**
+ * The plan on stderr (paged on a terminal); true when it was shown. `--quiet` hides it, except when the user is
+ * asked to confirm it.
+ */
+function showPlan(output: Output, plan: SyncPlan, forConfirmation = false): boolean {
+  if (output.json || (output.quiet && !forConfirmation)) return false;
   const lines = plan.actions.filter((a) => a.kind !== 'adopt' && a.kind !== 'forget').map(describeAction);
   for (const s of plan.skipped) lines.push(`  skip      ${visible(s.path)} (${s.reason})`);
+  for (const r of plan.refused) lines.push(`  refused   ${visible(r.path)}: ${refusalText(r)}`);
   const text = [`Plan: ${summary(plan)}`, ...lines].join('\n');
   const rows = process.stdout.rows ?? 0;
   if (process.stdout.isTTY && process.stdin.isTTY && rows > 0 && lines.length > rows - 3) {
@@ -291,9 +328,15 @@ function showPlan(output: Output, plan: SyncPlan, forConfirmation = false): void
       input: `${text}\n`,
       stdio: ['pipe', 'inherit', 'inherit'],
     });
-    if (r.status === 0) return;
+    if (r.status === 0) return true;
   }
   process.stderr.write(`${text}\n`);
+  return true;
+}
+
+/** Why a path cannot be synced and what to do, as an error line says it. */
+function refusalText({ error }: RefusedPath): string {
+  return `${error.reason}${error.hint ? ` (${error.hint})` : ''}`;
 }
 
 /** One plan line; names come from other members and tools, so their control characters are shown, not sent. */
@@ -332,6 +375,7 @@ function summary(plan: SyncPlan): string {
     c['move-remote'] + c['move-local'] ? `${c['move-remote'] + c['move-local']} moved` : '',
     c.conflict ? `${c.conflict} conflicts` : '',
     plan.skipped.length ? `${plan.skipped.length} skipped` : '',
+    plan.refused.length ? `${plan.refused.length} not syncable` : '',
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'nothing to do';
 }
@@ -362,6 +406,11 @@ function planRecord(plan: SyncPlan): Record<string, unknown> {
     deletions: plan.deletions,
     actions: plan.actions.map(actionRecord),
     skipped: plan.skipped,
+    refused: plan.refused.map(({ path, error }) => ({
+      path,
+      reason: error.reason,
+      ...(error.hint ? { hint: error.hint } : {}),
+    })),
   };
 }
 

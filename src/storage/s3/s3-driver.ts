@@ -12,12 +12,13 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   AbortedError,
   ConflictError,
+  InvalidKeyError,
   PreconditionFailedError,
   throwIfAborted,
   ValidationError,
   WharfError,
 } from '../../core/errors.js';
-import { assertCreatableKey, compareKeys } from '../../core/keys.js';
+import { assertCreatableKey, compareKeys, uncreatableKeyReason } from '../../core/keys.js';
 import { normaliseEtag, quoteEtag, sameEtag } from '../etag.js';
 import { formatRange } from '../range.js';
 import type {
@@ -45,6 +46,7 @@ import {
   encodeMetadata,
   lowerCaseKeys,
   rangeHeader,
+  s3KeyRefusal,
   wholeSeconds,
 } from './s3-encoding.js';
 import type { S3ErrorContext, S3ErrorTarget } from './s3-errors.js';
@@ -434,8 +436,8 @@ export class S3Driver implements StorageDriver {
    * NotFoundError (bucket), AccessDeniedError, NetworkError, AbortedError.
    */
   async write(key: string, body: Readable | Uint8Array, options: WriteOptions = {}): Promise<ObjectInfo> {
-    assertS3Key(key);
-    assertCreatableKey(key);
+    const refusal = this.keyRefusal(key);
+    if (refusal) throw refusal;
     const { signal } = options;
     throwIfAborted(signal);
     validateWriteOptions(options);
@@ -524,6 +526,12 @@ export class S3Driver implements StorageDriver {
     if (layout === 'unknown')
       throw partSizeUnknown(this.#ctx.endpointLabel, s3Url(this.bucket, key), head.ETag);
     return layout;
+  }
+
+  /** What `write` refuses before any request: an empty or over-long key, a '.' or '..' segment. */
+  keyRefusal(key: string): InvalidKeyError | undefined {
+    const creatable = typeof key === 'string' ? uncreatableKeyReason(key) : undefined;
+    return s3KeyRefusal(key) ?? (creatable ? new InvalidKeyError(key, creatable) : undefined);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertS3Key,
+  s3KeyRefusal,
   checksumsOf,
   decodeListValue,
   decodeMetadata,
@@ -65,5 +66,18 @@ describe('s3 encoding', () => {
     expect(() => assertS3Key('x'.repeat(1025))).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
     expect(() => assertS3Key('ü'.repeat(512))).not.toThrow();
     expect(() => assertS3Key('../odd//but fine')).not.toThrow();
+  });
+
+  it('says how long a refused key is and what to do (s3KeyRefusal: the same refusal, returned)', () => {
+    const key = `${'ü'.repeat(512)}x`;
+    const refusal = s3KeyRefusal(key);
+    expect(refusal).toMatchObject({
+      code: 'INVALID_KEY',
+      key,
+      reason: 'the key is 1,025 bytes; S3 allows 1,024',
+      hint: expect.stringMatching(/^shorten the file or folder names/),
+    });
+    expect(() => assertS3Key(key)).toThrow(refusal!.message);
+    expect(s3KeyRefusal('ü'.repeat(512))).toBeUndefined();
   });
 });

@@ -15,12 +15,29 @@ export const KEY_TOO_LONG_HINT =
 
 /** Throws InvalidKeyError for keys S3 cannot store: empty, or longer than 1024 UTF-8 bytes. */
 export function assertS3Key(key: string): void {
-  if (typeof key !== 'string' || key.length === 0) throw new InvalidKeyError(String(key), 'the key is empty');
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-    throw new InvalidKeyError(key, `it is longer than the ${MAX_KEY_BYTES} bytes S3 allows`, {
-      hint: KEY_TOO_LONG_HINT,
-    });
-  }
+  const refusal = s3KeyRefusal(key);
+  if (refusal) throw refusal;
+}
+
+/** The InvalidKeyError `assertS3Key` throws for `key`, or undefined. */
+export function s3KeyRefusal(key: string): InvalidKeyError | undefined {
+  if (typeof key !== 'string' || key.length === 0)
+    return new InvalidKeyError(String(key), 'the key is empty');
+  const bytes = Buffer.byteLength(key, 'utf8');
+  return bytes > MAX_KEY_BYTES ? keyTooLong(key, bytes) : undefined;
+}
+
+/** The refusal of a key S3 finds too long (also when the server says so: KeyTooLongError). */
+export function keyTooLong(
+  key: string,
+  bytes = Buffer.byteLength(key, 'utf8'),
+  cause?: unknown,
+): InvalidKeyError {
+  const reason = `the key is ${bytes.toLocaleString('en')} bytes; S3 allows ${MAX_KEY_BYTES.toLocaleString('en')}`;
+  return new InvalidKeyError(key, reason, {
+    hint: KEY_TOO_LONG_HINT,
+    ...(cause !== undefined ? { cause } : {}),
+  });
 }
 
 /** Percent-encodes like RFC 3986 `encodeURIComponent`, also escaping `!'()*`. */

@@ -1,7 +1,6 @@
 import {
   AbortedError,
   AccessDeniedError,
-  InvalidKeyError,
   isAbortLike,
   NetworkError,
   NotFoundError,
@@ -10,7 +9,7 @@ import {
   ValidationError,
   WharfError,
 } from '../../core/errors.js';
-import { KEY_TOO_LONG_HINT } from './s3-encoding.js';
+import { keyTooLong } from './s3-encoding.js';
 
 /** What an error message needs to know about the driver: names, not secrets. */
 export interface S3ErrorContext {
@@ -255,10 +254,7 @@ export function mapServerError(
     );
   }
   if (code === 'KeyTooLongError' && target.key !== undefined) {
-    return new InvalidKeyError(target.key, 'it is longer than the 1024 bytes S3 allows', {
-      cause,
-      hint: KEY_TOO_LONG_HINT,
-    });
+    return keyTooLong(target.key, undefined, cause);
   }
   if (code === 'BadDigest' || code === 'InvalidDigest' || code === 'XAmzContentSHA256Mismatch') {
     return new WharfError('IO', `the data of ${target.action} ${what} was corrupted in transit (${detail})`, {
