@@ -25,6 +25,10 @@ const PHRASES: [RegExp, string | ((match: string, ...groups: string[]) => string
     'pass the same --sort, --asc, --release-status and --approver as for the first page, or start again without --page-key',
   ],
   [
+    /pass the same approver as for the first page, or start again without paginationKey/,
+    'pass the same --approver as for the first page (none for your own queue), or start again without --page-key',
+  ],
+  [
     /pass the paginationKey of the previous page unchanged, or start again without it/,
     'pass the page key printed for the previous page unchanged, or start again without --page-key',
   ],

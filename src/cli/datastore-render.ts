@@ -1,4 +1,4 @@
-import type { DatasetRecord } from '../datastore/model/dataset.js';
+import type { DatasetRecord, ReviewQueueItem } from '../datastore/model/dataset.js';
 import { clip, visible } from './text-table.js';
 
 /** `2024-05-01T10:11:12.123Z` → `2024-05-01 10:11`. */
@@ -19,6 +19,18 @@ export function datasetRows(records: DatasetRecord[]): string[][] {
   ]);
 }
 export const DATASET_HEADER = ['ID', 'VERSION', 'STATUS', 'OWNER', 'UPDATED', 'NAME'];
+
+/** The table of `wharf review queue`: who asked when, the dataset, the start of their notes. */
+export function reviewQueueRows(items: ReviewQueueItem[]): string[][] {
+  return items.map(({ dataset, request }) => [
+    dataset.id,
+    shortTime(request?.timestamp ?? dataset.release.timestamp),
+    request?.actor ?? dataset.release.requester ?? '-',
+    clip(dataset.metadata.datasetInfo.name, 40),
+    request?.notes ? clip(request.notes, 60) : '-',
+  ]);
+}
+export const REVIEW_QUEUE_HEADER = ['ID', 'REQUESTED', 'REQUESTER', 'NAME', 'NOTES'];
 
 /** `wharf dataset show`: the record as labelled lines. */
 export function describeDataset(r: DatasetRecord): string {

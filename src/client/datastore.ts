@@ -18,6 +18,7 @@ import type {
   MetadataValidationResult,
   PresignedUrl,
   ReleaseState,
+  ReviewQueueItem,
   ReviewQueueOptions,
   ReviewQueuePage,
   SearchHit,
@@ -327,6 +328,18 @@ export class ReviewApi {
         paginationKey: options.paginationKey,
       },
     });
+  }
+
+  /** Every request of the review queue (the caller's, or `approver`'s), page by page, oldest first. */
+  async *forAllReviewQueue(
+    options: Omit<ReviewQueueOptions, 'paginationKey'> = {},
+  ): AsyncGenerator<ReviewQueueItem> {
+    let paginationKey: string | undefined;
+    do {
+      const page = await this.listReviewQueue({ ...options, ...(paginationKey ? { paginationKey } : {}) });
+      yield* page.items;
+      paginationKey = page.paginationKey;
+    } while (paginationKey !== undefined);
   }
 
   /** Asks `approverId` (a reviewer) to release the dataset: NOT_RELEASED → PENDING (dataset admin). */

@@ -16,7 +16,7 @@ import { testPgUrl } from '../support/test-services.js';
  * The built CLI's datastore commands (`npm run build` first) against a running datastore: login (stored with
  * mode 0600, token from stdin), mint from a file and stdin, validate with every failing field and exit 2,
  * show/list/search --json, update with a stale revision (exit 5), history and revert, upload and download
- * (the three path forms), presign, credentials --env, review request/approve, reviewer add/list/rm.
+ * (the three path forms), presign, credentials --env, review request/queue/approve, reviewer add/list/rm.
  */
 
 const ADMIN = 'test-admin-token-dataset-cli-0123456789';
@@ -428,6 +428,108 @@ describe('wharf dataset / review / reviewer / login (built CLI)', () => {
 
     expect((await admin(['reviewer', 'rm', 'rita'])).code).toBe(0);
     expect((await admin(['reviewer', 'rm', 'rita'])).code).toBe(3);
+  }, 120_000);
+
+  it('review queue: the requests waiting for a reviewer, oldest first, a page at a time or --all; --json as dataset list', async () => {
+    // Server and token given, so that this test also runs alone.
+    const aliceAt = (args: string[]) => alice([...args, '--server', server.url, '--token', aliceToken]);
+    const created = await fetch(`${server.url}/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'cli', username: 'quincy' }),
+    });
+    const quincyToken = ((await created.json()) as { token: string }).token;
+    const quincy = (args: string[]) =>
+      wharf([...args, '--server', server.url, '--token', quincyToken], { env: envFor('quincy'), cwd: dir });
+    expect((await admin(['reviewer', 'add', 'quincy'])).code).toBe(0);
+    const empty = await quincy(['review', 'queue']);
+    expect([empty.code, empty.stdout, empty.stderr]).toEqual([0, '', 'nothing waits for your review\n']);
+
+    const longNotes = `first line\nsecond line ${'and more '.repeat(20)}END`;
+    const notes = [longNotes, '', 'short one'];
+    const ids: string[] = [];
+    for (const note of notes) {
+      const id = (await aliceAt(['dataset', 'mint', 'meta.json'])).stdout.trim();
+      const req = await aliceAt(['review', 'request', id, '--approver', 'quincy', '--notes', note]);
+      expect(req.code, req.stderr).toBe(0);
+      ids.push(id);
+    }
+
+    // The table: one line per request, oldest first; the notes on one line, shortened.
+    const table = await quincy(['review', 'queue']);
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+REQUESTED\s+REQUESTER\s+NAME\s+NOTES$/);
+    const rows = lines.slice(1).map((l) => l.split(/\s{2,}/));
+    expect(rows.map((r) => r[0])).toEqual(ids);
+    for (const r of rows) {
+      expect(r[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+      expect(r.slice(2, 4)).toEqual(['alice', 'Kelp forest survey']);
+    }
+    expect(rows.map((r) => r[4])).toEqual([
+      expect.stringMatching(/^first line second line and more .*…$/),
+      '-',
+      'short one',
+    ]);
+    expect(rows[0]![4]).toHaveLength(60);
+    expect(table.stderr).toBe('');
+
+    // One page: the command for the next is printed, and works as printed.
+    const first = await quincy(['review', 'queue', '--page-size', '2']);
+    expect(
+      first.stdout
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(ids.slice(0, 2));
+    const more = /^more: wharf (review queue --page-size 2 --page-key \S+) \(or --all\)$/m.exec(first.stderr);
+    expect(more, first.stderr).not.toBeNull();
+    const next = await quincy(more![1]!.split(' '));
+    expect(next.code, next.stderr).toBe(0);
+    expect(
+      next.stdout
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual([ids[2]]);
+    expect(next.stderr).toBe('');
+
+    // --json: one {dataset, request} per line, the key last while there are more; --all: every page, no key.
+    const page = jsonLines((await quincy(['review', 'queue', '--page-size', '2', '--json'])).stdout);
+    expect(page).toHaveLength(3);
+    expect(page.slice(0, 2).map((l) => (l.dataset as { id: string }).id)).toEqual(ids.slice(0, 2));
+    expect(Object.keys(page[2]!)).toEqual(['paginationKey']);
+    const key = page[2]!.paginationKey as string;
+    const all = jsonLines((await quincy(['review', 'queue', '--page-size', '1', '--all', '--json'])).stdout);
+    expect(all.map((l) => (l.dataset as { id: string }).id)).toEqual(ids);
+    expect(all.map((l) => l.request)).toEqual(
+      notes.map((n) =>
+        expect.objectContaining({ action: 'REQUEST', actor: 'alice', approver: 'quincy', notes: n }),
+      ),
+    );
+
+    // Another reviewer's queue (of datasets the caller may read); the caller's own is empty.
+    const theirs = jsonLines(
+      (await aliceAt(['review', 'queue', '--approver', 'quincy', '--all', '--json'])).stdout,
+    );
+    expect(theirs.map((l) => (l.dataset as { id: string }).id)).toEqual(ids);
+    const mine = await aliceAt(['review', 'queue', '--all']);
+    expect([mine.code, mine.stdout, mine.stderr]).toEqual([0, '', 'nothing waits for your review\n']);
+    // quincy's key is not alice's queue: said in this command's options (it has no --sort or --release-status).
+    const stale = await aliceAt(['review', 'queue', '--page-key', key]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toBe(
+      "wharf: error: the --page-key belongs to another approver's review queue or to another listing " +
+        '(pass the same --approver as for the first page (none for your own queue), or start again without --page-key)\n',
+    );
+
+    // A decision takes the request off the queue.
+    expect((await quincy(['review', 'approve', ids[0]!])).code).toBe(0);
+    const after = jsonLines((await quincy(['review', 'queue', '--json'])).stdout);
+    expect(after.map((l) => (l.dataset as { id: string }).id)).toEqual(ids.slice(1));
+    expect((await admin(['reviewer', 'rm', 'quincy'])).code).toBe(0);
   }, 120_000);
 
   it('upload and download with failed files: --json prints every file and the summary, then the error', async () => {

@@ -663,6 +663,13 @@ describe('web UI in Chromium: what users ran into', () => {
       'END-OF-NOTES-MARKER';
     await asUser('POST', `/datasets/${longId}/release/request`, { approver: 'rex', notes }, olga);
     await asUser('POST', `/datasets/${emptyId}/release/request`, { approver: 'rex' }, olga);
+    // More than a page (20): the two above are the oldest requests, so on page 1; the last two on page 2.
+    const later: string[] = [];
+    for (let n = 0; n < 20; n++) {
+      const id = await mint(`Review paging ${String(n).padStart(2, '0')}`);
+      await asUser('POST', `/datasets/${id}/release/request`, { approver: 'rex', notes: `batch ${n}` }, olga);
+      later.push(id);
+    }
     const { page, errors, close } = await newPage();
     await signIn(page, rex);
     // The API calls the queue makes (not one per row: the requests come with the datasets).
@@ -701,6 +708,36 @@ describe('web UI in Chromium: what users ran into', () => {
     const empty = page.locator(`tr[data-id="${emptyId}"] td[data-label="Request"]`);
     await empty.getByText('No notes.').waitFor();
     expect(await empty.getByRole('button').count()).toBe(0);
+
+    // The rest of the queue: "Next page" shows the requests after the first 20, in one request too.
+    const rowIds = async () => {
+      await expect.poll(() => page.locator('main section[aria-busy]').count()).toBe(0);
+      return page
+        .locator('table.datasets tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    };
+    const pageLabel = () => page.locator('.pager .muted').textContent();
+    expect(await rowIds()).toEqual([longId, emptyId, ...later.slice(0, 18)]);
+    expect(await pageLabel()).toBe('Page 1');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(pageLabel).toBe('Page 2');
+    expect(await rowIds()).toEqual(later.slice(18));
+    expect(page.url()).toMatch(/#\/review\?page=2&after=/);
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    const lastRequest = page.locator(`tr[data-id="${later[19]}"] td[data-label="Request"]`);
+    expect(await lastRequest.locator('.notes-text').textContent()).toBe('batch 19');
+    expect(apiCalls.filter((c) => /review-queue|datasets/.test(c))).toEqual([
+      'GET /review-queue',
+      'GET /review-queue',
+    ]);
+    await shot(page, 'review-queue-page-2');
+    // A reload stays on page 2; "Previous page" goes back to the first.
+    await page.reload();
+    await expect.poll(pageLabel).toBe('Page 2');
+    expect(await rowIds()).toEqual(later.slice(18));
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(pageLabel).toBe('Page 1');
+    expect((await rowIds())[0]).toBe(longId);
 
     // At 375 px the notes wrap inside their card.
     await page.setViewportSize({ width: 375, height: 800 });

@@ -1065,6 +1065,11 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         as: 'quinn',
       });
       expect(otherQueue.status).toBe(400);
+      // Told in the queue's terms: it has no sort order or status to pass, only the approver.
+      expect([otherQueue.body.error.message, otherQueue.body.error.hint]).toEqual([
+        "paginationKey belongs to another approver's review queue or to another listing",
+        'pass the same approver as for the first page, or start again without paginationKey',
+      ]);
 
       const invalid = await call('GET', '/review-queue?pageSize=0&approver=&sortBy=name', { as: 'quinn' });
       expect([invalid.status, invalid.body.error.issues.map((i: { path: string }) => i.path)]).toEqual([

@@ -148,7 +148,7 @@ function page(route: Route, me: Me | null): { key: string; view: ComponentChildr
     );
   }
   if (rest.length > 0) return missing();
-  if (first === 'review') return { key: 'review', view: me ? <ReviewPage me={me} /> : null };
+  if (first === 'review') return { key: 'review', view: me ? <ReviewPage me={me} route={route} /> : null };
   if (first === 'admin') return { key: 'admin', view: me ? <AdminPage me={me} /> : null };
   if (first === 'signin') return { key: 'signin', view: null };
   return missing();

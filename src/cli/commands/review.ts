@@ -1,15 +1,24 @@
-import type { Command } from 'commander';
-import type { RunAction } from '../context.js';
+import { Option, type Command } from 'commander';
+import { positiveInt, type RunAction } from '../context.js';
 import { CONNECTION_HELP, withServerOptions, type ServerFlags } from '../datastore-options.js';
 
 export interface NotesFlags extends ServerFlags {
   notes?: string;
 }
 
+export interface QueueFlags extends ServerFlags {
+  approver?: string;
+  pageSize?: number;
+  pageKey?: string;
+  all?: boolean;
+}
+
 export function registerReview(program: Command, run: RunAction): void {
   const review = program
     .command('review')
-    .description('the release workflow: request a review, approve or reject a release (talks to wharf serve)')
+    .description(
+      'the release workflow: request a review, list your queue, approve or reject (talks to wharf serve)',
+    )
     .addHelpText(
       'after',
       `
@@ -20,6 +29,7 @@ ${CONNECTION_HELP}
 
 Examples:
   wharf review request 10378.1/42 --approver rita --notes "ready for release"
+  wharf review queue                                    # as rita: what waits for her
   wharf review approve 10378.1/42 --notes "checked"     # as rita`,
     );
 
@@ -38,6 +48,37 @@ Examples:
     run(async (ctx, id: string, flags: NotesFlags & { approver: string }) => {
       const { request } = await import('./review-run.js');
       return request(ctx, id, flags);
+    }),
+  );
+
+  withServerOptions(
+    review
+      .command('queue')
+      .description(
+        'the release requests waiting for you (or --approver USER), oldest first: who asked, when, their notes',
+      )
+      .option('--approver <user>', "another reviewer's queue (default: yours)")
+      .addOption(
+        new Option('--page-size <n>', 'requests per page (1-1000, default 20)').argParser(
+          positiveInt('--page-size'),
+        ),
+      )
+      .option('--page-key <key>', 'continue after the page that printed this key')
+      .option('--all', 'every page')
+      .addHelpText(
+        'after',
+        `
+With --json: one {"dataset": RECORD, "request": {actor, timestamp, notes, ...}} per line; without --all a
+last line {"paginationKey": KEY} when there are more pages (pass it to --page-key).
+
+Examples:
+  wharf review queue
+  wharf review queue --approver rita --all --json`,
+      ),
+  ).action(
+    run(async (ctx, flags: QueueFlags) => {
+      const { queue } = await import('./review-run.js');
+      return queue(ctx, flags);
     }),
   );
 

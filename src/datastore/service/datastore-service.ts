@@ -40,7 +40,7 @@ import {
   type FolderCopyResult,
 } from './dataset-folder.js';
 import { markAudited } from './audited-errors.js';
-import { decodePaginationKey, encodePaginationKey } from './pagination-key.js';
+import { decodePaginationKey, encodePaginationKey, REVIEW_QUEUE_MISMATCH } from './pagination-key.js';
 
 export interface DatastoreServiceOptions {
   catalog: Catalog;
@@ -493,11 +493,13 @@ export class DatastoreService {
    */
   async listReviewQueue(query: ReviewQueueQuery = {}, scope: ReadScope = {}): Promise<ReviewQueuePage> {
     const q = parse(reviewQueueQuerySchema, query, 'review queue query');
+    const shape = { releaseStatus: 'PENDING', sortBy: 'releaseTime', ascending: true } as const;
+    // Checked here first so that a key from another queue is refused in the queue's terms (its approver).
+    if (q.paginationKey !== undefined)
+      decodePaginationKey(q.paginationKey, { ...shape, approver: q.approver }, REVIEW_QUEUE_MISMATCH);
     const page = await this.listDatasets(
       {
-        releaseStatus: 'PENDING',
-        sortBy: 'releaseTime',
-        ascending: true,
+        ...shape,
         pageSize: q.pageSize,
         ...(q.approver !== undefined ? { approver: q.approver } : {}),
         ...(q.paginationKey !== undefined ? { paginationKey: q.paginationKey } : {}),

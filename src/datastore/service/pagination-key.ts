@@ -34,7 +34,28 @@ export function encodePaginationKey(shape: ListingShape, position: KeysetPositio
   return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 }
 
-export function decodePaginationKey(key: string, shape: ListingShape): KeysetPosition {
+/** What a caller passing a key from another listing is told. */
+export interface KeyMismatch {
+  message: string;
+  hint: string;
+}
+
+const LISTING_MISMATCH: KeyMismatch = {
+  message: 'paginationKey belongs to a listing with another sort order or filter',
+  hint: 'pass the same sortBy, ascending, releaseStatus and approver as for the first page, or start again without paginationKey',
+};
+
+/** The review queue has no sort or status to choose: only its approver can differ. */
+export const REVIEW_QUEUE_MISMATCH: KeyMismatch = {
+  message: "paginationKey belongs to another approver's review queue or to another listing",
+  hint: 'pass the same approver as for the first page, or start again without paginationKey',
+};
+
+export function decodePaginationKey(
+  key: string,
+  shape: ListingShape,
+  mismatch: KeyMismatch = LISTING_MISMATCH,
+): KeysetPosition {
   let body: KeyBody;
   try {
     body = JSON.parse(Buffer.from(key, 'base64url').toString('utf8')) as KeyBody;
@@ -48,9 +69,7 @@ export function decodePaginationKey(key: string, shape: ListingShape): KeysetPos
     body.r !== (shape.releaseStatus ?? null) ||
     body.p !== (shape.approver ?? null)
   ) {
-    throw new ValidationError('paginationKey belongs to a listing with another sort order or filter', {
-      hint: 'pass the same sortBy, ascending, releaseStatus and approver as for the first page, or start again without paginationKey',
-    });
+    throw new ValidationError(mismatch.message, { hint: mismatch.hint });
   }
   // The position goes into SQL as a typed parameter: a forged value would fail there (a 500), not here.
   if (!isSortValue(shape.sortBy, body.k)) throw invalid();

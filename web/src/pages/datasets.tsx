@@ -11,6 +11,7 @@ import {
   useLoad,
   type Route,
 } from '../ui.js';
+import { pageFromRoute, Pager } from '../pager.js';
 
 const SORTS: [string, string][] = [
   ['created', 'Created'],
@@ -36,44 +37,13 @@ const SEARCH_STEP = 50;
 /** The API's most search results at once. */
 const SEARCH_MAX = 1000;
 
-const PAGE_KEYS = 'wharf.pageKeys';
-type PageKeys = Record<string, Record<string, string>>;
-
-/**
- * The pagination keys of the list pages seen in this tab, by filter and page number: the address holds the
- * current page's key (so reload, back and forward stay on it); these say where "Previous page" goes.
- */
-function pageKeys(): PageKeys {
-  try {
-    const all: unknown = JSON.parse(sessionStorage.getItem(PAGE_KEYS) ?? '{}');
-    return all && typeof all === 'object' ? (all as PageKeys) : {};
-  } catch {
-    return {};
-  }
-}
-
-function rememberPageKey(filter: string, page: number, key: string): void {
-  const all = pageKeys();
-  const keys = { ...all[filter], [page]: key };
-  delete all[filter];
-  // The latest filters only: sessionStorage is small.
-  const kept = Object.entries(all).slice(-19);
-  try {
-    sessionStorage.setItem(PAGE_KEYS, JSON.stringify(Object.fromEntries([...kept, [filter, keys]])));
-  } catch {
-    // storage full or blocked: "Previous page" then falls back to the first page
-  }
-}
-
 /** Dataset list: search, sort, release-status filter, paging with the API's pagination keys. */
 export function DatasetsPage({ route, signedIn }: { route: Route; signedIn: boolean }) {
   const q = route.query.get('q') ?? '';
   const sortBy = route.query.get('sortBy') ?? 'created';
   const order = route.query.get('order') === 'asc' ? 'asc' : 'desc';
   const status = route.query.get('status') ?? '';
-  // The page (2, 3, ...) and its pagination key are in the address; page 1 has neither.
-  const after = route.query.get('after') ?? '';
-  const pageNumber = after ? Math.max(2, Number.parseInt(route.query.get('page') ?? '', 10) || 2) : 1;
+  const { after, pageNumber } = pageFromRoute(route);
   const limit = Math.min(
     SEARCH_MAX,
     Math.max(SEARCH_STEP, Number.parseInt(route.query.get('limit') ?? '', 10) || SEARCH_STEP),
@@ -117,7 +87,6 @@ export function DatasetsPage({ route, signedIn }: { route: Route; signedIn: bool
   // A change of search, sort or filter starts again at page 1.
   const set = (change: Record<string, string>) =>
     navigate(listHash({ q, sortBy, order: order === 'asc' ? 'asc' : '', status, ...change }));
-  const previousKey = pageNumber > 2 ? pageKeys()[filterKey]?.[pageNumber - 1] : undefined;
 
   return (
     // Busy while a page loads (the previous one stays shown until then): the pager waits for it, so a second
@@ -233,34 +202,13 @@ export function DatasetsPage({ route, signedIn }: { route: Route; signedIn: bool
         </p>
       ) : null}
       {result.data && !result.data.search ? (
-        <nav class="pager" aria-label="Pages">
-          <button
-            type="button"
-            class="secondary"
-            disabled={pageNumber === 1 || result.loading}
-            onClick={() =>
-              set(
-                previousKey ? { page: String(pageNumber - 1), after: previousKey } : {}, // page 2, or a link from elsewhere whose earlier pages this tab has not seen
-              )
-            }
-          >
-            {pageNumber > 2 && !previousKey ? 'First page' : 'Previous page'}
-          </button>
-          <span class="muted">Page {pageNumber}</span>
-          <button
-            type="button"
-            class="secondary"
-            disabled={!result.data.next || result.loading}
-            onClick={() => {
-              const next = result.data?.next;
-              if (!next) return;
-              rememberPageKey(filterKey, pageNumber + 1, next);
-              set({ page: String(pageNumber + 1), after: next });
-            }}
-          >
-            Next page
-          </button>
-        </nav>
+        <Pager
+          listing={filterKey}
+          pageNumber={pageNumber}
+          next={result.data.next}
+          loading={result.loading}
+          go={set}
+        />
       ) : null}
     </section>
   );

@@ -1,22 +1,36 @@
 import { useState } from 'preact/hooks';
 import { api, datasetPath, type Me, type ReviewQueueItem, type ReviewQueuePage } from '../api.js';
-import { ErrorMessage, formatTime, Loading, Notice, useLoad } from '../ui.js';
+import { pageFromRoute, Pager } from '../pager.js';
+import { ErrorMessage, formatTime, Loading, navigate, Notice, useLoad, type Route } from '../ui.js';
 import { Decide } from './dataset.js';
 import { DatasetTable } from './datasets.js';
 
+/** Requests per page, as the dataset list. */
+const PAGE_SIZE = 20;
+
 /**
  * Pending datasets whose named approver is the signed-in user: the request (who, when, notes), approve /
- * reject. One request (`GET /review-queue`) brings the datasets and their requests together.
+ * reject. One request (`GET /review-queue`) per page brings the datasets and their requests together; the
+ * pages as the dataset list's (the page's key in the address).
  */
-export function ReviewPage({ me }: { me: Me }) {
+export function ReviewPage({ me, route }: { me: Me; route: Route }) {
   const [done, setDone] = useState<string | null>(null);
+  const { after, pageNumber } = pageFromRoute(route);
   const queue = useLoad(
-    () => api<ReviewQueuePage>('/review-queue', { query: { approver: me.username, pageSize: 100 } }),
-    [me.username],
+    () =>
+      api<ReviewQueuePage>('/review-queue', {
+        query: { approver: me.username, pageSize: PAGE_SIZE, paginationKey: after || undefined },
+      }),
+    [me.username, after],
   );
   const requests = new Map((queue.data?.items ?? []).map((item) => [item.dataset.id, item.request]));
+  const go = (change: Record<string, string>) => {
+    const q = new URLSearchParams(change).toString();
+    navigate(`#/review${q ? `?${q}` : ''}`);
+  };
   return (
-    <section>
+    // Busy while a page loads (the shown one stays until then), as the dataset list.
+    <section aria-busy={queue.loading ? 'true' : undefined}>
       <h1 tabIndex={-1}>Review queue</h1>
       <p class="muted">Datasets waiting for your approval ({me.username}), oldest request first.</p>
       {done ? <Notice>{done}</Notice> : null}
@@ -24,7 +38,9 @@ export function ReviewPage({ me }: { me: Me }) {
       {!queue.data && !queue.error ? <Loading what="the review queue" /> : null}
       {queue.data ? (
         queue.data.items.length === 0 ? (
-          <p class="empty">Nothing waits for your review.</p>
+          <p class="empty">
+            {pageNumber > 1 ? 'No more requests on this page.' : 'Nothing waits for your review.'}
+          </p>
         ) : (
           <DatasetTable
             items={queue.data.items.map((item) => item.dataset)}
@@ -50,6 +66,16 @@ export function ReviewPage({ me }: { me: Me }) {
             ]}
           />
         )
+      ) : null}
+      {/* Also on a later page that failed (a key from another queue): "First page" leads back. */}
+      {pageNumber > 1 || queue.data?.paginationKey ? (
+        <Pager
+          listing={`review|${me.username}`}
+          pageNumber={pageNumber}
+          next={queue.data?.paginationKey}
+          loading={queue.loading}
+          go={go}
+        />
       ) : null}
     </section>
   );
