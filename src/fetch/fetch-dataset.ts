@@ -19,7 +19,7 @@ import { formatBytes } from '../core/units.js';
 import { openStorageRoot, s3EndpointFor, type OpenStorageOptions } from '../storage/registry.js';
 import type { ObjectInfo, StorageDriver } from '../storage/types.js';
 import { downloadListed, partialBaseName, rangeThresholdFor } from '../transfer/download/download-file.js';
-import { assertFreeSpace, heldByPartials } from '../transfer/download/free-space.js';
+import { assertFreeSpace, spaceNeededFor } from '../transfer/download/free-space.js';
 import { RequestLimiter } from '../transfer/download/request-limiter.js';
 import { CacheIndex, type IndexEntry } from './cache-index.js';
 import { FETCH_DEFAULTS } from './fetch-defaults.js';
@@ -304,9 +304,21 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
     try {
       await Promise.all(plan.flatMap((p) => (p.adopted ? [index.record(p.adopted)] : [])));
       await removeLeftovers(paths);
-      const toDownload = toFetch.map((p) => p.object);
-      const held = await heldByPartials(paths.partialDir, toDownload, rangeThresholdFor(settings.partSize));
-      await assertFreeSpace(paths.datasetDir, (snapshot.totalBytes ?? 0) - held, {
+      // Files --delete removes are not counted as freed: they go only after every download.
+      const needed = await spaceNeededFor(
+        toFetch.map(({ object }) => ({
+          key: object.key,
+          size: object.size,
+          path: localPathOf(paths.datasetDir, object.relativeKey),
+        })),
+        {
+          partialDir: paths.partialDir,
+          rangeThreshold: rangeThresholdFor(settings.partSize),
+          concurrency: settings.concurrency,
+          signal,
+        },
+      );
+      await assertFreeSpace(paths.datasetDir, needed, {
         what: 'the download',
         hint: 'free some space, fetch to another DEST folder, or narrow the selection with --include',
       });

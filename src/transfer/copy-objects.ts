@@ -11,7 +11,7 @@ import type { CopyFunction, ObjectInfo, ReadInfo, StorageDriver } from '../stora
 import type { CopyEvent } from './copy-events.js';
 import { openRunStaging, STAGING_FOLDER, type RunStaging } from './copy-staging.js';
 import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
-import { assertFreeSpace, heldByPartials } from './download/free-space.js';
+import { assertFreeSpace, spaceNeededFor } from './download/free-space.js';
 import { RequestLimiter } from './download/request-limiter.js';
 import { uploadWithSha256 } from './upload-with-sha256.js';
 
@@ -281,38 +281,23 @@ async function probeDestination(dest: StorageDriver, signal: AbortSignal | undef
 
 /**
  * Before a download into a local folder writes anything: refuses, in one line, a plan that cannot fit on the
- * folder's disk (the check fetch makes). Counted is what the copy adds: each object's size, less what its
- * resumable partial holds and what the file it replaces takes (freed when the new one is renamed over it); and
- * on top, the `concurrency` biggest of the files replaced, as that many downloads may be in flight while the
- * files they replace still take their space. With `noClobber`, an existing file needs nothing.
+ * folder's disk (the check fetch makes), counting what the copy adds (see spaceNeededFor). With `noClobber`, an
+ * existing file needs nothing.
  */
 async function assertRoomFor(plan: CopyPlan, dest: StorageDriver, options: CopyOptions): Promise<void> {
   const localPath = dest.localPath?.bind(dest);
   if (!localPath) return;
   const root = localPath('');
-  const partialDir = join(root, STAGING_FOLDER);
-  const rangeThreshold = rangeThresholdFor(options.partSize ?? RANGED_DOWNLOAD_DEFAULTS.partSize);
-  let needed = 0;
-  const replaced: number[] = [];
-  await runPool(
-    plan.items,
-    16,
-    async (item) => {
-      const existing = await stat(localPath(item.destKey)).catch(() => undefined);
-      if (existing && options.noClobber) return;
-      const taken = existing?.isFile() ? Math.min(existing.blocks * 512, item.size) : 0;
-      const held = await heldByPartials(
-        partialDir,
-        [{ key: item.sourceKey, size: item.size }],
-        rangeThreshold,
-      );
-      needed += Math.max(0, item.size - taken - held);
-      if (taken > 0) replaced.push(taken);
+  const needed = await spaceNeededFor(
+    plan.items.map((item) => ({ key: item.sourceKey, size: item.size, path: localPath(item.destKey) })),
+    {
+      partialDir: join(root, STAGING_FOLDER),
+      rangeThreshold: rangeThresholdFor(options.partSize ?? RANGED_DOWNLOAD_DEFAULTS.partSize),
+      concurrency: options.concurrency ?? 32,
+      keepExisting: options.noClobber,
+      signal: options.signal,
     },
-    options.signal,
   );
-  replaced.sort((a, b) => b - a);
-  for (const taken of replaced.slice(0, options.concurrency ?? 32)) needed += taken;
   await assertFreeSpace(root, needed, {
     what: 'the copy',
     outcome: 'nothing was copied',

@@ -182,6 +182,47 @@ describe('a full disk', () => {
     expect(await filesUnder(d.hostPath)).toEqual(['copy/p0.bin', 'copy/p1.bin']);
   });
 
+  it('wharf fetch of a dataset whose files all changed counts the downloads in flight, not the whole dataset again', async (ctx) => {
+    // 3.25 MiB: after the first fetch of four 512 KiB files about 1.2 MiB are free, less than the dataset.
+    const d = await smallDisk(3328, (note) => ctx.skip(note));
+    const client = adminClient();
+    const put = async (version: Buffer[]): Promise<void> => {
+      for (const [i, body] of version.entries())
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `refetch/r${i}.bin`, Body: body }));
+    };
+    const v1 = Array.from({ length: 4 }, () => randomBytes(512 * 1024));
+    const v2 = Array.from({ length: 4 }, () => randomBytes(512 * 1024));
+    const dest = join(d.path, 'data');
+    const fetch = (...flags: string[]) =>
+      d.wharf(['fetch', ...flags, `s3://${bucket}/refetch/`, dest, '--dataset-id', 'refetch']);
+    await put(v1);
+    expect((await fetch()).code).toBe(0);
+
+    await put(v2);
+    // All four at once: each new file lands while the one it replaces still takes its space.
+    const all = await fetch();
+    expect(all.code).toBe(1);
+    expect(oneLine(all.stderr).filter((l) => l.startsWith('wharf: error:'))).toEqual([
+      expect.stringMatching(
+        /^wharf: error: not enough disk space in .*\/data\/refetch: the download needs 2\.0 MiB, 1\.\d MiB are free \(free some space, fetch to another DEST folder, or narrow the selection with --include\)$/,
+      ),
+    ]);
+    // Two at a time, two old files at most are held beside their new versions: 1 MiB, which fits.
+    const two = await fetch('--concurrency', '2');
+    expect(two.stderr).not.toMatch(/error/);
+    expect(two.code).toBe(0);
+    const dataset = join(d.hostPath, 'data', 'refetch');
+    for (const [i, body] of v2.entries())
+      expect((await readFile(join(dataset, `r${i}.bin`))).equals(body)).toBe(true);
+    expect((await filesUnder(dataset)).filter((f) => !f.startsWith('.wharf/'))).toEqual([
+      'r0.bin',
+      'r1.bin',
+      'r2.bin',
+      'r3.bin',
+    ]);
+    expect((await filesUnder(dataset)).filter((f) => f.endsWith('.tmp') || f.endsWith('.part'))).toEqual([]);
+  });
+
   it('wharf fetch onto a disk full to the last page: one line naming the lock file; no lock left to block the rerun', async (ctx) => {
     const d = await smallDisk(1024, (note) => ctx.skip(note));
     const filler = join(d.hostPath, 'filler');

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { partialBaseName } from './download-file.js';
-import { assertFreeSpace, heldByPartials } from './free-space.js';
+import { assertFreeSpace, heldByPartials, spaceNeededFor } from './free-space.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -34,6 +34,60 @@ describe('heldByPartials', () => {
     // `big` holds its 64 KiB (tmpfs or a disk may round up to its pages), `shrunk` no more than its size.
     expect(held).toBeGreaterThanOrEqual(64 * 1024 + 40 * 1024);
     expect(held).toBeLessThanOrEqual(64 * 1024 + 8 * 1024 + 40 * 1024);
+  });
+});
+
+describe('spaceNeededFor', () => {
+  const KiB = 1024;
+  /** Writes `bytes` at `name` in the test folder and answers what it takes on this disk (pages rounded up). */
+  const fileOf = async (name: string, bytes: number): Promise<number> => {
+    await writeFile(join(dir, name), Buffer.alloc(bytes, 1));
+    return (await stat(join(dir, name))).blocks * 512;
+  };
+  const download = (name: string, size: number) => ({ key: `k/${name}`, size, path: join(dir, name) });
+  let options: { partialDir: string; rangeThreshold: number; concurrency: number };
+  beforeEach(() => {
+    options = { partialDir: join(dir, 'partials'), rangeThreshold: 32 * KiB, concurrency: 2 };
+  });
+
+  it('counts new files whole', async () => {
+    const needed = await spaceNeededFor([download('a', 100 * KiB), download('b', 28 * KiB)], options);
+    expect(needed).toBe(128 * KiB);
+  });
+
+  it('counts a replaced file as freed, but the biggest `concurrency` of them once more, as in flight beside their new versions', async () => {
+    const taken = [await fileOf('a', 64 * KiB), await fileOf('b', 128 * KiB), await fileOf('c', 256 * KiB)];
+    expect(taken).toEqual([64 * KiB, 128 * KiB, 256 * KiB]);
+    const all = [download('a', 64 * KiB), download('b', 128 * KiB), download('c', 256 * KiB)];
+    // Same sizes: nothing is added in the end; while two are in flight, the two biggest old files remain.
+    expect(await spaceNeededFor(all, options)).toBe(384 * KiB);
+    expect(await spaceNeededFor(all, { ...options, concurrency: 1 })).toBe(256 * KiB);
+    expect(await spaceNeededFor(all, { ...options, concurrency: 8 })).toBe(448 * KiB);
+    // A file that grows adds its growth; one that shrinks frees nothing counted, and holds at most its new size.
+    expect(await spaceNeededFor([download('a', 96 * KiB)], options)).toBe(96 * KiB);
+    expect(await spaceNeededFor([download('c', 16 * KiB)], options)).toBe(16 * KiB);
+  });
+
+  it('does not count what a resumable partial already holds', async () => {
+    await mkdir(options.partialDir);
+    await writeFile(join(options.partialDir, `${partialBaseName('k/big')}.part`), Buffer.alloc(64 * KiB, 1));
+    await fileOf('old', 64 * KiB);
+    // 256 KiB, 64 KiB already in the partial; the old 64 KiB file goes when it lands, but stays while it downloads.
+    expect(await spaceNeededFor([download('big', 256 * KiB)], options)).toBe(256 * KiB - 64 * KiB);
+    await rm(join(dir, 'old'));
+    expect(await spaceNeededFor([download('big', 256 * KiB)], options)).toBe(256 * KiB - 64 * KiB);
+  });
+
+  it('counts nothing for a file that is kept (keepExisting)', async () => {
+    await fileOf('kept', 64 * KiB);
+    const both = [download('kept', 128 * KiB), download('fresh', 32 * KiB)];
+    expect(await spaceNeededFor(both, { ...options, keepExisting: true })).toBe(32 * KiB);
+    expect(await spaceNeededFor(both, options)).toBe(128 * KiB - 64 * KiB + 64 * KiB + 32 * KiB);
+  });
+
+  it('counts a folder where the file goes as nothing freed', async () => {
+    await mkdir(join(dir, 'folder'));
+    expect(await spaceNeededFor([download('folder', 32 * KiB)], options)).toBe(32 * KiB);
   });
 });
 

@@ -1,6 +1,7 @@
 import { stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { WharfError } from '../../core/errors.js';
+import { runPool } from '../../core/pool.js';
 import { formatBytes } from '../../core/units.js';
 import { partialBaseName } from './download-file.js';
 
@@ -20,6 +21,56 @@ export async function heldByPartials(
     if (part) held += Math.min(part.blocks * 512, object.size);
   }
   return held;
+}
+
+/** One download into a local folder, as the free-space check counts it. */
+export interface PlannedDownload {
+  /** The object's key: it names the resumable partial in `partialDir`. */
+  key: string;
+  size: number;
+  /** The local file it lands at; a file there now is replaced (the new one is renamed over it). */
+  path: string;
+}
+
+export interface SpaceNeededOptions {
+  /** Where the resumable partials of ranged downloads are kept. */
+  partialDir: string;
+  rangeThreshold: number;
+  /** Downloads in flight at once. */
+  concurrency: number;
+  /** An existing file is kept, not replaced, so its download needs nothing (`cp --no-clobber`). */
+  keepExisting?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Disk space a set of downloads adds to a local folder, counted before any of them starts: each object's size,
+ * less what its resumable partial holds and what the file it replaces takes (freed when the new one is renamed
+ * over it); and on top, the `concurrency` biggest of the files replaced, as that many downloads may be in flight
+ * while the files they replace still take their space.
+ */
+export async function spaceNeededFor(
+  downloads: Iterable<PlannedDownload> | AsyncIterable<PlannedDownload>,
+  options: SpaceNeededOptions,
+): Promise<number> {
+  let needed = 0;
+  const replaced: number[] = [];
+  await runPool(
+    downloads,
+    16,
+    async (download) => {
+      const existing = await stat(download.path).catch(() => undefined);
+      if (existing && options.keepExisting) return;
+      const taken = existing?.isFile() ? Math.min(existing.blocks * 512, download.size) : 0;
+      const held = await heldByPartials(options.partialDir, [download], options.rangeThreshold);
+      needed += Math.max(0, download.size - taken - held);
+      if (taken > 0) replaced.push(taken);
+    },
+    options.signal,
+  );
+  replaced.sort((a, b) => b - a);
+  for (const taken of replaced.slice(0, options.concurrency)) needed += taken;
+  return needed;
 }
 
 export interface FreeSpaceWording {
