@@ -458,6 +458,14 @@ export class DatastoreService {
         const as = mayActOn(current, decision, options, await tx.isReviewer(options.actor));
         if (as === 'sys-admin') details.cancelledAsSysAdmin = { approver: current.release.approver };
         const approved = decision === 'approve';
+        // Reading the manifest can take long: if the request was rejected and made again meanwhile (new data,
+        // same PENDING status), this manifest and this approval belong to the earlier request.
+        if (approved && current.revision !== pending.revision) {
+          throw new ConflictError(
+            `dataset ${datasetId} changed while its files were read for the release manifest (revision ${pending.revision} → ${current.revision})`,
+            { hint: 'check the release request and its files again, then approve again' },
+          );
+        }
         const record = await tx.updateDataset(datasetId, {
           release: {
             status: approved ? 'RELEASED' : 'NOT_RELEASED',
