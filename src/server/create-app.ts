@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { ValidationError } from '../core/errors.js';
 import type { OidcVerifier } from '../datastore/access/oidc.js';
 import type { AccessCatalog, Catalog } from '../datastore/catalog/types.js';
@@ -100,6 +100,16 @@ function refusedKey(text: string): string | undefined {
   return found;
 }
 
+function badUrl(path: string): ValidationError {
+  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  return new ValidationError(
+    `the path ${JSON.stringify(shown)} is not a valid URL: a % escape is not UTF-8`,
+    {
+      hint: 'percent-encode every byte of the UTF-8 path (é is %C3%A9), and % itself as %25',
+    },
+  );
+}
+
 /** The dataset a route's path names (`/datasets/{prefix}/{number}/…`), for the audit entry's target. */
 function datasetIdOf(params: unknown): string | null {
   const { prefix, number } = (params ?? {}) as { prefix?: unknown; number?: unknown };
@@ -152,6 +162,17 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     return503OnClosing: true,
     // Presigned-URL tokens (/data/{token}) are one path segment of a few hundred characters.
     routerOptions: { maxParamLength: 4096 },
+    // Refusals of the router (a % escape that is not UTF-8, an overlong parameter) in the API's error format.
+    frameworkErrors: (error, request, reply) => {
+      const mapped = toHttpError(
+        error.code === 'FST_ERR_BAD_URL' ? badUrl(request.url.split('?')[0] ?? '') : error,
+        request.headers['content-type'],
+      );
+      void (reply as FastifyReply)
+        .code(mapped.status)
+        .type('application/json; charset=utf-8')
+        .send(mapped.body);
+    },
   });
 
   acceptOnlyJsonBodies(app);

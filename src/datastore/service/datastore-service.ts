@@ -246,7 +246,11 @@ export class DatastoreService {
       requireReason(reason);
       return commit(async (tx) => {
         const current = await lockWritable(tx, id, options.expectedRevision);
-        const entry = await tx.getHistoryEntry(id, historyId);
+        // History ids are PostgreSQL integers: a number beyond them names no entry (and would fail the query).
+        const entry =
+          Number.isInteger(historyId) && historyId >= 1 && historyId <= MAX_HISTORY_ID
+            ? await tx.getHistoryEntry(id, historyId)
+            : undefined;
         if (!entry)
           throw new NotFoundError(`dataset ${id} has no history entry ${historyId}`, {
             hint: 'list the history to see the entry ids',
@@ -626,6 +630,9 @@ function assertNotFrozen(record: DatasetRecord, what: 'metadata' | 'data'): void
     });
   }
 }
+
+/** The largest history entry id (`metadata_history.history_id` is a PostgreSQL integer). */
+const MAX_HISTORY_ID = 2_147_483_647;
 
 function assertLatest(record: DatasetRecord): void {
   if (record.versioning.nextVersion !== null) {
