@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { ValidationError } from '../core/errors.js';
+import { isWharfError, ValidationError } from '../core/errors.js';
 import type { OidcVerifier } from '../datastore/access/oidc.js';
 import type { AccessCatalog, Catalog } from '../datastore/catalog/types.js';
 import { wasAudited } from '../datastore/service/audited-errors.js';
@@ -100,6 +100,16 @@ function refusedKey(text: string): string | undefined {
   return found;
 }
 
+/**
+ * For the server log: the deepest Wharf error behind `error` (the store's own answer behind the service's 503,
+ * which names the bucket and the credentials the client is not shown), or else its direct cause.
+ */
+function causeLine(error: unknown): string {
+  let shown: unknown = error instanceof Error ? error.cause : undefined;
+  for (let cause = shown; cause instanceof Error; cause = cause.cause) if (isWharfError(cause)) shown = cause;
+  return shown instanceof Error ? `\n  caused by: ${shown.message}` : '';
+}
+
 function badUrl(path: string): ValidationError {
   const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
   return new ValidationError(
@@ -154,7 +164,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     options.onInternalError ??
     ((error: unknown, where: string) =>
       process.stderr.write(
-        `wharf serve: internal error in ${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        `wharf serve: internal error in ${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${causeLine(error)}\n`,
       ));
   const app = Fastify({
     logger: false,

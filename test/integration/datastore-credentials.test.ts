@@ -655,6 +655,18 @@ describe('scoped credentials on the S3 store (kind s3: STS AssumeRole on Ceph RG
     s3.destroy();
     // Ceph RGW 16 skips a session policy's Deny for CopyObject (PutObject above is refused): the copy lands.
     expect(copied).toBe('ok');
+    // RGW leaves that object unreadable with the server's credentials: the service's problem, not the caller's
+    // (503, without the server's bucket, endpoint or credentials).
+    const unreadable = await call('GET', `/datasets/${ds4}/files/metadata.json`, 'alice');
+    expect(unreadable.status, unreadable.text).toBe(503);
+    expect(unreadable.body.error).toMatchObject({
+      code: 'NETWORK',
+      message: "the dataset store refused the service's own access to metadata.json (read)",
+      hint: expect.stringMatching(/server log/),
+    });
+    for (const secret of [bucket, env.endpoint, env.accessKeyId.slice(0, 4), 'AWS_']) {
+      expect(unreadable.text).not.toContain(secret);
+    }
 
     // The next change of the record writes the service's copy again.
     const record = (await call('GET', `/datasets/${ds4}`, 'alice')).body as Json;
