@@ -7,6 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../datastore/catal
 import { openPgCatalog, type PgCatalog } from '../datastore/catalog/pg-catalog.js';
 import type { AccessCatalog } from '../datastore/catalog/types.js';
 import { DatastoreService } from '../datastore/service/datastore-service.js';
+import { ServiceStore } from '../datastore/service/service-store.js';
 import { openStorage } from '../storage/registry.js';
 import type { StorageDriver } from '../storage/types.js';
 import { probeStore } from '../storage/probe.js';
@@ -48,15 +49,17 @@ export async function openDatastore(config: DatastoreConfig): Promise<OpenedData
   try {
     const location = parseLocation(config.store);
     if (location.kind === 'local') await makeDir(location.path);
-    const store = await openStorage(location, config.storage);
+    const opened = await openStorage(location, config.storage);
     cleanup.push(async () => {
-      await store.close?.();
+      await opened.close?.();
     });
     // Fail at start, not at the first upload, on a missing bucket or refused credentials. A store that does not
     // answer yet may come up later: the service starts and /health says what is wrong meanwhile.
-    await probeStore(store).catch((error: unknown) => {
+    await probeStore(opened).catch((error: unknown) => {
       if (!(isWharfError(error) && error.code === 'NETWORK')) throw error;
     });
+    // From here on a refusal of the store's credentials is the service's problem (503), not its callers'.
+    const store = new ServiceStore(opened);
     let databaseUrl: string;
     let embedded: EmbeddedPostgres | undefined;
     if (config.database.kind === 'embedded') {

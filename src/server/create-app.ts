@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { ValidationError } from '../core/errors.js';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { isWharfError, ValidationError } from '../core/errors.js';
 import type { OidcVerifier } from '../datastore/access/oidc.js';
 import type { AccessCatalog, Catalog } from '../datastore/catalog/types.js';
 import { wasAudited } from '../datastore/service/audited-errors.js';
@@ -100,6 +100,26 @@ function refusedKey(text: string): string | undefined {
   return found;
 }
 
+/**
+ * For the server log: the deepest Wharf error behind `error` (the store's own answer behind the service's 503,
+ * which names the bucket and the credentials the client is not shown), or else its direct cause.
+ */
+function causeLine(error: unknown): string {
+  let shown: unknown = error instanceof Error ? error.cause : undefined;
+  for (let cause = shown; cause instanceof Error; cause = cause.cause) if (isWharfError(cause)) shown = cause;
+  return shown instanceof Error ? `\n  caused by: ${shown.message}` : '';
+}
+
+function badUrl(path: string): ValidationError {
+  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  return new ValidationError(
+    `the path ${JSON.stringify(shown)} is not a valid URL: a % escape is not UTF-8`,
+    {
+      hint: 'percent-encode every byte of the UTF-8 path (é is %C3%A9), and % itself as %25',
+    },
+  );
+}
+
 /** The dataset a route's path names (`/datasets/{prefix}/{number}/…`), for the audit entry's target. */
 function datasetIdOf(params: unknown): string | null {
   const { prefix, number } = (params ?? {}) as { prefix?: unknown; number?: unknown };
@@ -144,7 +164,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     options.onInternalError ??
     ((error: unknown, where: string) =>
       process.stderr.write(
-        `wharf serve: internal error in ${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        `wharf serve: internal error in ${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${causeLine(error)}\n`,
       ));
   const app = Fastify({
     logger: false,
@@ -152,6 +172,17 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     return503OnClosing: true,
     // Presigned-URL tokens (/data/{token}) are one path segment of a few hundred characters.
     routerOptions: { maxParamLength: 4096 },
+    // Refusals of the router (a % escape that is not UTF-8, an overlong parameter) in the API's error format.
+    frameworkErrors: (error, request, reply) => {
+      const mapped = toHttpError(
+        error.code === 'FST_ERR_BAD_URL' ? badUrl(request.url.split('?')[0] ?? '') : error,
+        request.headers['content-type'],
+      );
+      void (reply as FastifyReply)
+        .code(mapped.status)
+        .type('application/json; charset=utf-8')
+        .send(mapped.body);
+    },
   });
 
   acceptOnlyJsonBodies(app);

@@ -5,14 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Datastore, TransferFailedError, type FailedTransfer } from '../../src/client/index.js';
+import { compareKeys } from '../../src/core/keys.js';
 import { encodeScopedToken } from '../../src/datastore/access/scoped-token.js';
+import { buildSessionPolicy } from '../../src/datastore/access/session-policy.js';
 import { serviceHmacKey } from '../../src/datastore/access/service-key.js';
 import { StsCredentialIssuer } from '../../src/datastore/access/sts-credentials.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/datastore/catalog/scratch-database.js';
@@ -509,6 +514,170 @@ describe('scoped credentials on the S3 store (kind s3: STS AssumeRole on Ceph RG
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  });
+
+  /** A new dataset of alice's with the metadata of ds1. */
+  async function mintForAlice(): Promise<string> {
+    const metadata = (await call('GET', `/datasets/${ds1}`, 'alice')).body.metadata as Json;
+    const minted = await call('POST', '/datasets', 'alice', metadata);
+    expect(minted.status, minted.text).toBe(201);
+    return minted.body.id as string;
+  }
+
+  it("RGW matches policy wildcards without backtracking: no Deny can name every key with a '..' segment", async () => {
+    // Why the session policy has no Deny for '..' keys: on Ceph RGW 16 a '*' stops at the first occurrence of the
+    // character after it, so `PREFIX*/../*` catches `a/../x` but not `a/b/../x`.
+    const prefix = 'probe/';
+    const policy = JSON.parse(buildSessionPolicy({ bucket, prefix, access: 'write' })) as Json;
+    policy.Statement.push({
+      Effect: 'Deny',
+      Action: ['s3:PutObject'],
+      Resource: [`arn:aws:s3:::${bucket}/${prefix}*/../*`],
+    });
+    const sts = new STSClient({
+      endpoint: env.endpoint,
+      region: env.region,
+      credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey },
+    });
+    const assumed = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: testStsRoleArn(),
+        RoleSessionName: 'wharf-probe',
+        Policy: JSON.stringify(policy),
+        DurationSeconds: 900,
+      }),
+    );
+    sts.destroy();
+    const s3 = s3With({
+      endpoint: env.endpoint,
+      region: env.region,
+      accessKeyId: assumed.Credentials!.AccessKeyId,
+      secretAccessKey: assumed.Credentials!.SecretAccessKey,
+      sessionToken: assumed.Credentials!.SessionToken,
+    });
+    const put = (key: string) =>
+      outcome(s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${key}`, Body: 'p' })));
+    expect(await put('a/../x')).toBe('AccessDenied 403');
+    expect(await put('a/b/../x')).toBe('ok');
+    expect(await put('file..txt')).toBe('ok');
+    s3.destroy();
+  });
+
+  it("write credentials can create keys with '.' and '..' segments: Wharf's views list and name them", async () => {
+    const ds3 = await mintForAlice();
+    expect((await call('PUT', `/datasets/${ds3}/files/good/a.txt`, 'alice', 'good\n')).status).toBe(200);
+    const creds = await issue('alice', 'write', ds3);
+    const s3 = s3With(creds);
+    const odd = ['a/../../escaped/x.txt', 'd/sub/..', 'x/./y.txt'];
+    const legit = ['...', '.hidden', 'a..b/c.txt', 'file..txt'];
+    for (const path of [...odd, ...legit]) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `${creds.prefix as string}${path}`, Body: `v ${path}` }),
+      );
+    }
+    s3.destroy();
+    const all = [...odd, ...legit, 'good/a.txt'].sort(compareKeys);
+
+    // The listing shows every key as stored; the file routes refuse the odd ones as paths.
+    const listed = await call('GET', `/datasets/${ds3}/files`, 'alice');
+    expect(listed.body.files.map((f: Json) => f.path)).toEqual(all);
+
+    // A download fetches the rest and names each refused file; nothing lands outside the destination.
+    const work = await mkdtemp(join(tmpdir(), 'wharf-dot-keys-'));
+    try {
+      const sdk = new Datastore({ endpoint: server.url, token: tokens.alice });
+      const dest = join(work, 'dl');
+      const failure = await sdk
+        .interactiveDataset(ds3)
+        .downloadAllFiles(dest)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(failure).toBeInstanceOf(TransferFailedError);
+      const error = failure as TransferFailedError<{ failed: FailedTransfer[] }>;
+      expect(error.code).toBe('INVALID_KEY');
+      expect(error.message).toMatch(
+        /3 files failed \(first: a\/\.\.\/\.\.\/escaped\/x\.txt: .*'\.\.' segment/,
+      );
+      expect(error.result.failed.map((f) => f.path).sort(compareKeys)).toEqual(odd);
+      for (const path of [...legit, 'good/a.txt']) {
+        expect(await readFile(join(dest, path), 'utf8'), path).toBe(
+          path === 'good/a.txt' ? 'good\n' : `v ${path}`,
+        );
+      }
+      expect(existsSync(join(work, 'escaped'))).toBe(false);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+
+    // A new version with the files cannot copy them: refused before anything is copied, naming the file.
+    const version = await call('POST', `/datasets/${ds3}/versions`, 'alice', { reason: 'next' });
+    expect(version.status, version.text).toBe(400);
+    expect(version.body.error.code).toBe('INVALID_KEY');
+    expect(version.body.error.message).toBe(
+      `cannot copy the file "a/../../escaped/x.txt" into the new version: its path has a '..' segment, which no store may create`,
+    );
+    expect(version.body.error.hint).toMatch(/copyFiles: false/);
+
+    // The release manifest records every file as stored.
+    expect(
+      (await call('POST', `/datasets/${ds3}/release/request`, 'alice', { approver: 'rita' })).status,
+    ).toBe(200);
+    expect((await call('POST', `/datasets/${ds3}/release/approve`, 'rita', {})).status).toBe(200);
+    const manifest = await call('GET', `/datasets/${ds3}/release/manifest`, 'alice');
+    expect(manifest.status, manifest.text).toBe(200);
+    expect(manifest.body.items.map((e: Json) => e.path)).toEqual(all);
+  });
+
+  it("RGW lets CopyObject replace metadata.json despite the session policy's Deny; the next record change rewrites it", async () => {
+    const ds4 = await mintForAlice();
+    expect((await call('PUT', `/datasets/${ds4}/files/forged.json`, 'alice', '{"forged":true}')).status).toBe(
+      200,
+    );
+    const creds = await issue('alice', 'write', ds4);
+    const s3 = s3With(creds);
+    const prefix = creds.prefix as string;
+    expect(
+      await outcome(
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}metadata.json`, Body: '{}' })),
+      ),
+    ).toBe('AccessDenied 403');
+    const copied = await outcome(
+      s3.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: `${prefix}metadata.json`,
+          CopySource: `${bucket}/${prefix}forged.json`,
+        }),
+      ),
+    );
+    s3.destroy();
+    // Ceph RGW 16 skips a session policy's Deny for CopyObject (PutObject above is refused): the copy lands.
+    expect(copied).toBe('ok');
+    // RGW leaves that object unreadable with the server's credentials: the service's problem, not the caller's
+    // (503, without the server's bucket, endpoint or credentials).
+    const unreadable = await call('GET', `/datasets/${ds4}/files/metadata.json`, 'alice');
+    expect(unreadable.status, unreadable.text).toBe(503);
+    expect(unreadable.body.error).toMatchObject({
+      code: 'NETWORK',
+      message: "the dataset store refused the service's own access to metadata.json (read)",
+      hint: expect.stringMatching(/server log/),
+    });
+    for (const secret of [bucket, env.endpoint, env.accessKeyId.slice(0, 4), 'AWS_']) {
+      expect(unreadable.text).not.toContain(secret);
+    }
+
+    // The next change of the record writes the service's copy again.
+    const record = (await call('GET', `/datasets/${ds4}`, 'alice')).body as Json;
+    const updated = await call('PUT', `/datasets/${ds4}/metadata`, 'alice', {
+      reason: 'rewrite metadata.json',
+      metadata: record.metadata,
+    });
+    expect(updated.status, updated.text).toBe(200);
+    const restored = await call('GET', `/datasets/${ds4}/files/metadata.json`, 'alice');
+    expect(restored.status, restored.text).toBe(200);
+    expect(JSON.parse(restored.text)).toMatchObject({ id: ds4, revision: updated.body.revision });
   });
 
   it('checks roles, and refuses write credentials while PENDING', async () => {

@@ -425,6 +425,33 @@ describe.each(['local', 's3'] as const)('dataset files on the %s store', (kind) 
     expect((await http('GET', `/datasets/${id}/files/shelf/inner.txt`)).bytes.toString()).toBe('kept');
   });
 
+  it('a path segment longer than a file name may be: 400 on the local store (404 to read), stored on S3', async () => {
+    const long = `${'é'.repeat(200)}.csv`; // 404 bytes of UTF-8 in one segment; file names hold 255
+    const url = `/datasets/${id}/files/deep/${encodeURIComponent(long)}`;
+    expect((await put('deep/short.csv', 'short name')).status).toBe(200);
+    expect((await http('GET', url)).status).toBe(404);
+    expect((await http('HEAD', url)).status).toBe(404);
+    const stored = await put(`deep/${encodeURIComponent(long)}`, 'long name');
+    if (kind === 'local') {
+      expect(stored.status, JSON.stringify(stored.body)).toBe(400);
+      expect(stored.body.error.code).toBe('INVALID_KEY');
+      // The long key is shown by its ends (quoteKeyForMessage), worded as the client named it.
+      expect(stored.body.error.message).toMatch(
+        /^refusing object key "deep\/é+"…"é+\.csv" \(419 bytes\): a name in it is longer than the local store's file system allows \(255 bytes of UTF-8 on most\)$/,
+      );
+      expect(JSON.stringify(stored.body)).not.toContain(dir!);
+      const folder = await put(`${encodeURIComponent(long)}/x.csv`, 'long folder');
+      expect(folder.status, JSON.stringify(folder.body)).toBe(400);
+      expect(folder.body.error.code).toBe('INVALID_KEY');
+    } else {
+      expect(stored.status).toBe(200);
+      expect((await http('GET', url)).bytes.toString()).toBe('long name');
+      expect((await http('DELETE', url)).status).toBe(204);
+    }
+    expect((await http('DELETE', url)).status).toBe(204);
+    expect((await http('DELETE', `/datasets/${id}/files/deep/short.csv`)).status).toBe(204);
+  });
+
   it('checks roles: data-read reads, data-write writes, metadata-write and anonymous cannot', async () => {
     expect((await put('roles.txt', 'r')).status).toBe(200);
     const file = `/datasets/${id}/files/roles.txt`;

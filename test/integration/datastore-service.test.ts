@@ -451,6 +451,47 @@ describe.each(['local', 's3'] as const)('versions and releases on the %s store',
     );
     expect(await service.deleteDatasetReviewer('rita', { actor: 'admin' })).toBe(true);
   });
+
+  it('an approval whose manifest was read for an earlier request does not release a later one', async () => {
+    const ds = await service.mintDataset(metadata('Slow approval'), alice);
+    await store.write(`${ds.folder}data.csv`, Buffer.from('reviewed\n'));
+    await service.addDatasetReviewer('rita', { actor: 'admin' });
+    await service.datasetApprovalRequest(ds.id, 'rita', 'first', alice);
+    // A replica whose manifest read (the slow part of an approval on a big dataset) waits for the test.
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    let reading!: () => void;
+    const started = new Promise<void>((resolve) => (reading = resolve));
+    const slowStore: StorageDriver = {
+      ...withoutCopy(store),
+      read: async (key, options) => {
+        reading();
+        await gate;
+        return store.read(key, options);
+      },
+    };
+    const slow = new DatastoreService({ catalog, store: slowStore, idPrefix: PREFIX });
+    const approval = slow.actionApprovalRequest(ds.id, 'approve', 'looks good', { actor: 'rita' });
+    await started;
+    // Meanwhile the request is rejected, the data changes and a new request is made.
+    await service.actionApprovalRequest(ds.id, 'reject', 'one more file', { actor: 'rita' });
+    await store.write(`${ds.folder}data.csv`, Buffer.from('never reviewed\n'));
+    await service.datasetApprovalRequest(ds.id, 'rita', 'second', alice);
+    letGo();
+    await expect(approval).rejects.toBeInstanceOf(ConflictError);
+    await expect(approval).rejects.toThrow(/changed while its files were read/);
+    expect((await service.fetchDataset(ds.id)).release.status).toBe('PENDING');
+    const released = await service.actionApprovalRequest(ds.id, 'approve', 'second look', { actor: 'rita' });
+    expect(released.release.status).toBe('RELEASED');
+    expect(await service.releaseManifest(ds.id)).toEqual([
+      {
+        path: 'data.csv',
+        size: 15,
+        sha256: createHash('sha256').update('never reviewed\n').digest('hex'),
+      },
+    ]);
+    expect(await service.deleteDatasetReviewer('rita', { actor: 'admin' })).toBe(true);
+  });
 });
 
 describe('two service replicas on one catalog', () => {

@@ -505,6 +505,56 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
       ]);
     });
 
+    it('refuses unpaired UTF-16 surrogates (PostgreSQL cannot store them) with 400 naming the field', async () => {
+      const odd = metadata('Lone \ud800 surrogate') as Json;
+      odd.datasetInfo.userMetadata = { site: 'x\udc00y', ok: '\ud83d\ude00 paired' };
+      const expected = ['datasetInfo.description', 'datasetInfo.name', 'datasetInfo.userMetadata.site'];
+      const validated = await call('POST', '/datasets/validate', { as: 'alice', body: odd });
+      expect(validated.body.valid, JSON.stringify(validated.body)).toBe(false);
+      expect(validated.body.issues.map((i: { path: string }) => i.path)).toEqual(expected);
+      const minted = await call('POST', '/datasets', { as: 'alice', body: odd });
+      expect(minted.status, JSON.stringify(minted.body)).toBe(400);
+      expect(minted.body.error.issues.map((i: { path: string }) => i.path)).toEqual(expected);
+      expect(minted.body.error.issues[0].message).toBe(
+        'must not contain an unpaired UTF-16 surrogate (\\ud800–\\udfff alone is not a character)',
+      );
+      const org = await call('POST', '/organisations', { as: 'alice', body: { name: 'a\ud800' } });
+      expect([org.status, org.body.error?.issues?.[0]?.path]).toEqual([400, 'name']);
+      const emoji = await call('POST', '/datasets', {
+        as: 'alice',
+        body: metadata('Kelp \ud83e\udeb8 survey'),
+      });
+      expect(emoji.status).toBe(201);
+    });
+
+    it('answers a body nested 100,000 levels deep and a malformed URL escape with a JSON error, not a crash', async () => {
+      const deep = await fetch(`${a.url}/datasets/validate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
+        body: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+      });
+      expect(deep.status).toBe(200);
+      expect(await deep.json()).toEqual({
+        valid: false,
+        issues: [{ path: '', message: 'must be an object, not an array' }],
+      });
+      const mint = await fetch(`${a.url}/datasets`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
+        body: `{"datasetInfo":{"userMetadata":{"x":${'['.repeat(100_000)}"\u0000"${']'.repeat(100_000)}}}}`,
+      });
+      expect(mint.status).toBe(400);
+      expect(((await mint.json()) as Json).error.code).toBe('VALIDATION');
+
+      for (const path of ['/datasets/%ff/1', `/datasets/${PREFIX}/1/files/%E0%A4%A`]) {
+        const bad = await call('GET', path, { as: 'alice' });
+        expect(bad.status, path).toBe(400);
+        expect(bad.body.error.code, path).toBe('VALIDATION');
+        expect(bad.body.error.message, path).toMatch(/not a valid URL/);
+        expect(bad.body.error.hint, path).toMatch(/percent-encode/);
+      }
+    });
+
     it('mint, fetch, update with If-Match (409 when stale), history, revert', async () => {
       const created = await call('POST', '/datasets', { as: 'alice', body: metadata('Kelp survey') });
       expect(created.status).toBe(201);
@@ -573,6 +623,13 @@ export function defineDatastoreApiSuite(storeKind: 'local' | 's3'): void {
         body: { historyId: 99, reason: 'x' },
       });
       expect(missing.status).toBe(404);
+      // Beyond the catalog's integer range: still just an entry that does not exist.
+      const huge = await call('POST', `${at(id)}/revert`, {
+        as: 'alice',
+        body: { historyId: 2 ** 31, reason: 'x' },
+      });
+      expect(huge.status, JSON.stringify(huge.body)).toBe(404);
+      expect(huge.body.error.message).toBe(`dataset ${id} has no history entry 2147483648`);
       expect((await call('GET', `/datasets/${PREFIX}/987654321`, { as: 'alice' })).status).toBe(404);
     });
 

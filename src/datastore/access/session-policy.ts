@@ -27,8 +27,10 @@ export interface SessionPolicyInput {
  * object actions only on `arn:aws:s3:::<bucket>/<prefix>*`, and `s3:ListBucket` on the bucket only with
  * `StringLike s3:prefix <prefix>*`, so the holder can neither read nor list anything outside the folder
  * (listing the bucket root or a sibling folder is AccessDenied); write credentials may not overwrite or delete the
- * folder's `metadata.json` (the service's copy of the record). The effective permissions are the
- * intersection with the role's own policy.
+ * folder's `metadata.json` (the service's copy of the record; Ceph RGW 16 ignores that Deny for CopyObject). The
+ * effective permissions are the intersection with the role's own policy. There is no Deny for keys with '.' or
+ * '..' segments: RGW matches wildcards without backtracking, so no pattern list catches them at every depth
+ * (docs/datastore.md, "What the session policy cannot stop on Ceph RGW").
  */
 export function buildSessionPolicy(input: SessionPolicyInput): string {
   const { bucket, prefix, access } = input;

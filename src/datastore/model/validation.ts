@@ -22,7 +22,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * short and say what is needed: `required`, `must not be empty`, `unknown field (remove it)`, ...
  */
 export function validateWith<S extends z.ZodType>(schema: S, input: unknown): ValidationResult<z.output<S>> {
-  const nul = nulIssues(input);
+  const nul = unstorableStringIssues(input);
   const result = schema.safeParse(input, {
     error: (issue) => {
       if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
@@ -63,28 +63,56 @@ export function validateWith<S extends z.ZodType>(schema: S, input: unknown): Va
 /** The one rule for every string a client sends, values and keys alike (PostgreSQL text cannot hold U+0000). */
 export const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
 
-/** Every string (and object key) in `input` that contains U+0000, by path. */
-export function nulIssues(input: unknown): FieldIssue[] {
+/** Nor can PostgreSQL's jsonb hold half of a UTF-16 surrogate pair (JSON may spell one as `\ud800`). */
+export const LONE_SURROGATE_MESSAGE =
+  'must not contain an unpaired UTF-16 surrogate (\\ud800–\\udfff alone is not a character)';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function unstorable(text: string): string | undefined {
+  if (text.includes('\u0000')) return NUL_MESSAGE;
+  if (LONE_SURROGATE.test(text)) return LONE_SURROGATE_MESSAGE;
+  return undefined;
+}
+
+/**
+ * Every string (and object key) in `input` that PostgreSQL cannot store — one with U+0000 or an unpaired
+ * surrogate — by path. Walks with its own stack: a request body may nest deeper than the call stack allows.
+ */
+export function unstorableStringIssues(input: unknown): FieldIssue[] {
+  // A path is kept as a chain of (parent, key) links and spelled out only for a string that fails.
+  interface Step {
+    value: unknown;
+    parent: Step | undefined;
+    key: PropertyKey | undefined;
+  }
+  const pathOf = (step: Step | undefined, last?: PropertyKey): PropertyKey[] => {
+    const path: PropertyKey[] = last === undefined ? [] : [last];
+    for (let s = step; s?.parent !== undefined; s = s.parent) path.push(s.key!);
+    return path.reverse();
+  };
   const issues: FieldIssue[] = [];
   const seen = new Set<object>();
-  const visit = (value: unknown, path: PropertyKey[]): void => {
+  const stack: Step[] = [{ value: input, parent: undefined, key: undefined }];
+  for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
+    const { value } = step;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) issues.push({ path: formatPath(path), message: NUL_MESSAGE });
-      return;
+      const message = unstorable(value);
+      if (message) issues.push({ path: formatPath(pathOf(step)), message });
+      continue;
     }
-    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
     seen.add(value);
     if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(item, [...path, i]));
-      return;
+      value.forEach((item, i) => stack.push({ value: item, parent: step, key: i }));
+      continue;
     }
     for (const [key, item] of Object.entries(value)) {
-      if (key.includes('\u0000'))
-        issues.push({ path: formatPath([...path, key]), message: `key ${NUL_MESSAGE}` });
-      visit(item, [...path, key]);
+      const message = unstorable(key);
+      if (message) issues.push({ path: formatPath(pathOf(step, key)), message: `key ${message}` });
+      stack.push({ value: item, parent: step, key });
     }
-  };
-  visit(input, []);
+  }
   return issues;
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WharfError } from '../../core/errors.js';
+import { InvalidKeyError, WharfError, quoteKeyForMessage } from '../../core/errors.js';
 import { runPool } from '../../core/pool.js';
 import { copyObjects, planTreeCopy } from '../../transfer/copy-objects.js';
 import type { StorageDriver } from '../../storage/types.js';
@@ -44,7 +44,9 @@ export async function copyDatasetFiles(
   toFolder: string,
   signal?: AbortSignal,
 ): Promise<FolderCopyResult> {
-  const plan = await planTreeCopy(store, fromFolder, store, toFolder, signal);
+  const plan = await planTreeCopy(store, fromFolder, store, toFolder, signal).catch((error: unknown) => {
+    throw uncopyableFileError(error, toFolder);
+  });
   const skip = `${fromFolder}${METADATA_FILE}`;
   const items = plan.items.filter((i) => i.sourceKey !== skip);
   const totalBytes = items.reduce((sum, i) => sum + i.size, 0);
@@ -67,6 +69,23 @@ export async function copyDatasetFiles(
     bytes: result.bytes,
     serverSide: store.capabilities.serverSideCopy && store.copy !== undefined,
   };
+}
+
+/**
+ * The planner refuses a key no store may create (a '.' or '..' segment, which S3 write credentials can make) by
+ * naming the new folder's key; the caller needs the path of the previous version's file and a way out.
+ */
+function uncopyableFileError(error: unknown, toFolder: string): unknown {
+  if (!(error instanceof InvalidKeyError) || !error.key?.startsWith(toFolder)) return error;
+  const path = error.key.slice(toFolder.length);
+  const segment = path.split('/').includes('..') ? '..' : '.';
+  return new InvalidKeyError(
+    undefined,
+    `cannot copy the file ${quoteKeyForMessage(path)} into the new version: its path has a '${segment}' segment, which no store may create`,
+    {
+      hint: 'version with copyFiles: false and upload the files under safe paths, or (while the dataset is not PENDING or RELEASED) delete that file with write credentials (aws s3 rm)',
+    },
+  );
 }
 
 /** path (relative to the folder), size and SHA-256 of every file in the folder except metadata.json, by path. */

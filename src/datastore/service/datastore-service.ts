@@ -249,7 +249,11 @@ export class DatastoreService {
       requireReason(reason);
       return commit(async (tx) => {
         const current = await lockWritable(tx, id, options.expectedRevision);
-        const entry = await tx.getHistoryEntry(id, historyId);
+        // History ids are PostgreSQL integers: a number beyond them names no entry (and would fail the query).
+        const entry =
+          Number.isInteger(historyId) && historyId >= 1 && historyId <= MAX_HISTORY_ID
+            ? await tx.getHistoryEntry(id, historyId)
+            : undefined;
         if (!entry)
           throw new NotFoundError(`dataset ${id} has no history entry ${historyId}`, {
             hint: 'list the history to see the entry ids',
@@ -461,6 +465,14 @@ export class DatastoreService {
         const as = mayActOn(current, decision, options, await tx.isReviewer(options.actor));
         if (as === 'sys-admin') details.cancelledAsSysAdmin = { approver: current.release.approver };
         const approved = decision === 'approve';
+        // Reading the manifest can take long: if the request was rejected and made again meanwhile (new data,
+        // same PENDING status), this manifest and this approval belong to the earlier request.
+        if (approved && current.revision !== pending.revision) {
+          throw new ConflictError(
+            `dataset ${datasetId} changed while its files were read for the release manifest (revision ${pending.revision} → ${current.revision})`,
+            { hint: 'check the release request and its files again, then approve again' },
+          );
+        }
         const record = await tx.updateDataset(datasetId, {
           release: {
             status: approved ? 'RELEASED' : 'NOT_RELEASED',
@@ -645,6 +657,9 @@ function assertNotFrozen(record: DatasetRecord, what: 'metadata' | 'data'): void
     });
   }
 }
+
+/** The largest history entry id (`metadata_history.history_id` is a PostgreSQL integer). */
+const MAX_HISTORY_ID = 2_147_483_647;
 
 function assertLatest(record: DatasetRecord): void {
   if (record.versioning.nextVersion !== null) {

@@ -5,6 +5,7 @@ import { fileListSchema, filePutResultSchema } from '../../datastore/model/data-
 import type { DatasetFile } from '../../datastore/model/data-access-schemas.js';
 import { markAudited } from '../../datastore/service/audited-errors.js';
 import { datasetFolder, METADATA_FILE } from '../../datastore/service/dataset-folder.js';
+import type { ObjectInfo } from '../../storage/types.js';
 import type { Principal } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { route, type RouteSpec } from '../route.js';
@@ -60,6 +61,18 @@ function decodeKey(key: string): string {
   throw new ValidationError('paginationKey is not a key this listing returned', {
     hint: 'start again without paginationKey',
   });
+}
+
+/** The store's listing of a dataset folder, its errors worded without the folder. */
+async function* inDatasetListing(
+  listing: AsyncIterable<ObjectInfo>,
+  folder: string,
+): AsyncIterable<ObjectInfo> {
+  try {
+    yield* listing;
+  } catch (error) {
+    throw inDatasetTerms(error, folder);
+  }
 }
 
 /** A listing prefix is a path or the start of one: same rules, trailing '/' allowed. */
@@ -122,7 +135,7 @@ export const fileRoutes: RouteSpec[] = [
         `${folder}${prefix}`,
         after !== undefined ? { startAfter: `${folder}${after}` } : {},
       );
-      for await (const info of listing) {
+      for await (const info of inDatasetListing(listing, folder)) {
         if (info.isPrefix) continue;
         const path = info.key.slice(folder.length);
         if (path === METADATA_FILE || path === '') continue;
@@ -165,13 +178,16 @@ export const fileRoutes: RouteSpec[] = [
       const id = handleId(params);
       await auth.requireDatasetRole(principal, id, 'data-read');
       assertSafeRelativeKey(params.path);
+      const folder = datasetFolder(id);
       return sendObject(
         ctx.store,
-        `${datasetFolder(id)}${params.path}`,
+        `${folder}${params.path}`,
         `${params.path} of dataset ${id}`,
         request,
         reply,
-      );
+      ).catch((error: unknown) => {
+        throw inDatasetTerms(error, folder);
+      });
     },
   }),
   route({

@@ -12,6 +12,7 @@ import type { ServerContext } from '../context.js';
 import {
   assertClientUploadable,
   expectedSha256,
+  inDatasetTerms,
   SHA256_HEADER_PARAMETER,
   sendObject,
   writeRequestBody,
@@ -196,7 +197,12 @@ export const dataRoutes: RouteSpec[] = [
     },
     handler: async ({ params, ctx, request, reply }) => {
       const payload = await verifyToken(ctx.access, params.token, 'GET');
-      return sendObject(ctx.store, `${datasetFolder(payload.d)}${payload.p}`, payload.p, request, reply);
+      const folder = datasetFolder(payload.d);
+      return sendObject(ctx.store, `${folder}${payload.p}`, payload.p, request, reply).catch(
+        (error: unknown) => {
+          throw inDatasetTerms(error, folder);
+        },
+      );
     },
   }),
   route({

@@ -41,6 +41,30 @@ describeDriverConformance(
         await rm(outside, { recursive: true });
       });
 
+      it('stores names up to 255 bytes (temp and lock names stay short); a longer name is INVALID_KEY, absent to read', async () => {
+        const driver = get().driver;
+        const root = driver.name;
+        const fits = `${'é'.repeat(125)}.txt`; // 254 bytes
+        await driver.write(`long/${fits}`, Buffer.from('a'));
+        const info = await driver.write(`long/${fits}`, Buffer.from('bb'), {
+          ifMatch: (await driver.stat(`long/${fits}`))!.etag!,
+        });
+        expect(info.size).toBe(2);
+        expect(await readdir(join(root, 'long'))).toEqual([fits]);
+        const tooLong = `long/${'é'.repeat(128)}`; // 256 bytes
+        await expect(driver.write(tooLong, Buffer.from('x'))).rejects.toMatchObject({
+          code: 'INVALID_KEY',
+          message: expect.stringMatching(/a name in it is longer than the local store's file system allows/),
+        });
+        await expect(driver.write(`${'é'.repeat(128)}/x`, Buffer.from('x'))).rejects.toMatchObject({
+          code: 'INVALID_KEY',
+        });
+        expect(await driver.stat(tooLong)).toBeUndefined();
+        await expect(driver.read(tooLong)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await driver.delete([tooLong, `long/${fits}`]);
+        expect(await readdir(root)).not.toContain('long');
+      });
+
       it('refuses a key whose parent is a file', async () => {
         const driver = get().driver;
         await writeFile(join(driver.name, 'plainfile'), 'x');

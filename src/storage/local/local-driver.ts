@@ -185,7 +185,8 @@ export class LocalDriver implements StorageDriver {
       handle = await open(path, 'r');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
+      // A name too long for the file system cannot have been stored.
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENAMETOOLONG') {
         throw new NotFoundError(`${path} does not exist`);
       }
       throw toWharfError(error, `reading ${path}`);
@@ -249,6 +250,7 @@ export class LocalDriver implements StorageDriver {
       }
     } catch (error) {
       await unlink(temp).catch(() => undefined);
+      if (isNameTooLong(error)) throw nameTooLong(key);
       throw isFolderClash(error) ? folderAtKey(key) : toWharfError(error, `writing ${path}`);
     }
     const stats = await stat(path);
@@ -264,7 +266,7 @@ export class LocalDriver implements StorageDriver {
         await this.assertParentInside(key, path);
         // A folder at the key holds other keys, not this one: there is nothing to delete (as for a missing key).
         await unlink(path).catch(async (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return;
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR' || error.code === 'ENAMETOOLONG') return;
           // Linux says EISDIR, macOS EPERM (which may also be a real permission problem: look).
           if (
             error.code === 'EISDIR' ||
@@ -296,6 +298,7 @@ export class LocalDriver implements StorageDriver {
       await rename(temp, to);
     } catch (error) {
       await unlink(temp).catch(() => undefined);
+      if (isNameTooLong(error)) throw nameTooLong(dst);
       throw isFolderClash(error) ? folderAtKey(dst) : toWharfError(error, `copying ${from} to ${to}`);
     }
     return toInfo(dst, await stat(to));
@@ -311,6 +314,7 @@ export class LocalDriver implements StorageDriver {
       if (code === 'EEXIST' || code === 'ENOTDIR') {
         throw new InvalidKeyError(key, 'a parent of this key is a file, not a folder');
       }
+      if (code === 'ENAMETOOLONG') throw nameTooLong(key);
       throw toWharfError(error);
     }
     await this.assertParentInside(key, path);
@@ -321,7 +325,8 @@ export class LocalDriver implements StorageDriver {
     const [realRoot, realParent] = await Promise.all([
       realpath(this.root),
       realpath(dirname(path)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR' || error.code === 'ENAMETOOLONG')
+          return undefined;
         throw error;
       }),
     ]);
@@ -346,6 +351,19 @@ export class LocalDriver implements StorageDriver {
 /** The path is a folder (a rename onto it): in this store that key holds other keys. */
 function isFolderClash(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'EISDIR';
+}
+
+function isNameTooLong(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ENAMETOOLONG';
+}
+
+/** A name of the key is longer than a file name may be here (Linux and macOS: 255 bytes). */
+function nameTooLong(key: string): InvalidKeyError {
+  return new InvalidKeyError(
+    key,
+    "a name in it is longer than the local store's file system allows (255 bytes of UTF-8 on most)",
+    { hint: 'shorten the file or folder name' },
+  );
 }
 
 function folderAtKey(key: string): InvalidKeyError {
@@ -439,7 +457,7 @@ async function statOrUndefined(path: string): Promise<Stats | undefined> {
     return await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return undefined;
     throw toWharfError(error, `reading ${path}`);
   }
 }
