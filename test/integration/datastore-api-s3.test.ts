@@ -151,6 +151,14 @@ describe('datastore API on the S3 store', () => {
       expect(r.body.database).toBe('ok');
       expect(r.body.store).toMatch(new RegExp(`^unreachable: .*${doomed} does not exist`));
       expect(await sdk.getHealthCheck()).toMatchObject({ status: 'unavailable', store: r.body.store });
+      // Anyone else learns that the store is unreachable, not its bucket or endpoint.
+      const anonymous = await fetch(`${running.url}/health`);
+      expect(anonymous.status).toBe(503);
+      expect(await anonymous.json()).toEqual({
+        status: 'unavailable',
+        database: 'ok',
+        store: 'unreachable (a sys-admin token shows why)',
+      });
     } finally {
       await running.close();
       if (!bucketGone) await deleteTestBucket(doomed);

@@ -122,8 +122,12 @@ export const validationResultSchema = z
 export const healthSchema = z
   .strictObject({
     status: z.enum(['ok', 'unavailable']),
-    database: z.string().describe('"ok" or "unreachable: …"'),
-    store: z.string().describe('"ok" or "unreachable: …"'),
+    database: z
+      .string()
+      .describe('"ok", or "unreachable: …" with the reason for a sys-admin (others see no reason)'),
+    store: z
+      .string()
+      .describe('"ok", or "unreachable: …" with the reason for a sys-admin (others see no reason)'),
   })
   .meta({ title: 'Health' });
 

@@ -29,6 +29,12 @@ async function check(work: () => Promise<unknown>): Promise<string> {
   }
 }
 
+const DETAIL_HIDDEN = 'unreachable (a sys-admin token shows why)';
+
+function withoutDetail(state: string): string {
+  return state === 'ok' ? state : DETAIL_HIDDEN;
+}
+
 /** Swagger UI's files, from the installed swagger-ui-dist package (no CDN). */
 const SWAGGER_FILES: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -79,14 +85,20 @@ export function systemRoutes(openApi: () => Record<string, unknown>): RouteSpec[
         schema: healthSchema,
       },
       errors: [503],
-      handler: async ({ ctx, reply }) => {
+      handler: async ({ ctx, reply, principal, auth }) => {
         const [database, store] = await Promise.all([
           check(() => ctx.access.ping()),
           check(() => probeStore(ctx.store)),
         ]);
         const ok = database === 'ok' && store === 'ok';
+        // Why a check failed names the bucket, endpoint or database host: for sys-admins, not for anyone.
+        const shown = auth.isSysAdmin(principal) ? (state: string) => state : withoutDetail;
         reply.code(ok ? 200 : 503);
-        return reply.send({ status: ok ? 'ok' : 'unavailable', database, store });
+        return reply.send({
+          status: ok ? 'ok' : 'unavailable',
+          database: shown(database),
+          store: shown(store),
+        });
       },
     }),
     route({
