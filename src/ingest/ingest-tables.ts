@@ -454,6 +454,7 @@ async function runLockedTable(
     lagSeconds: settings.lagSeconds,
     until: settings.until,
     guardWaitSeconds: settings.guardWaitSeconds,
+    localClock: info.cursor.base === 'timestamp',
     signal,
   });
   const to = bound.upper;
@@ -463,6 +464,12 @@ async function runLockedTable(
     log.info(
       { table: name, pid: bound.heldBy.pid, since: bound.heldBy.since },
       'window held back by an open transaction',
+    );
+  }
+  if (bound.heldBeforeClockChange) {
+    log.info(
+      { table: name, upper: to, instead: bound.heldBeforeClockChange, timeZone: source.defaultTimeZone },
+      'window held back: the local clock of the timestamp cursor is about to repeat an hour (daylight saving time ends)',
     );
   }
   if (settings.dryRun) {

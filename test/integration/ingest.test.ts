@@ -620,6 +620,37 @@ describe('cursors and table selection', () => {
     expect(state.lastRow.cursor).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/);
   });
 
+  it('a timestamp cursor in a zone that turns its clocks back: the repeated hour is read once, nothing lost', async () => {
+    // Amsterdam goes from 03:00 CEST back to 02:00 CET at 2024-10-27T01:00Z: now() of a timestamp column
+    // shows 02:00-03:00 twice. Runs every quarter hour (lag 30s) straddle the change.
+    const amsterdam = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c TimeZone=Europe/Amsterdam')}`;
+    await db.query(`CREATE TABLE ${T('local_clock')} (id int PRIMARY KEY, last_updated timestamp NOT NULL)`);
+    const run = async (until: string): Promise<number> => {
+      const report = await ingestTablesDetailed(
+        options(['local_clock'], { source: { url: amsterdam }, until }),
+      );
+      expect(report.failed).toBe(0);
+      return report.tables[0]?.rows ?? 0;
+    };
+    // Written at 00:30Z (02:30 CEST), before the 00:59:30Z run.
+    await db.query(`INSERT INTO ${T('local_clock')} VALUES (1, '2024-10-27 02:30:00')`);
+    await run('2024-10-27T00:44:30Z');
+    await run('2024-10-27T00:59:30Z');
+    // Written at 01:05Z (02:05 CET, the second time the clock shows 02:05), after the 00:59:30Z run.
+    await db.query(`INSERT INTO ${T('local_clock')} VALUES (2, '2024-10-27 02:05:00')`);
+    await run('2024-10-27T01:14:30Z');
+    await run('2024-10-27T01:29:30Z');
+    await run('2024-10-27T02:00:00Z');
+    await run('2024-10-28T00:00:00Z');
+    const rows = await rowsOf(
+      `SELECT id, count(*)::INT AS n FROM ${await local(await allKeys('local_clock'))} GROUP BY id ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 1, n: 1 },
+      { id: 2, n: 1 },
+    ]);
+  });
+
   it('--all takes every base table of the schema that has the cursor column', async () => {
     const other = `${SCHEMA}_all`;
     await db.query(`CREATE SCHEMA ${q(other)}`);

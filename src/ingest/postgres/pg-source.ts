@@ -33,6 +33,11 @@ export interface WindowBound {
   upper: string;
   /** Set when an open transaction held the bound below dbNow - lag. */
   heldBy?: { pid: number; since: string };
+  /**
+   * Set when the bound was moved back to the start of an hour the local clock is about to repeat (a `timestamp`
+   * cursor in a zone with daylight saving time): the bound it would have been.
+   */
+  heldBeforeClockChange?: string;
 }
 
 const INSTANT_SQL = (expr: string): string =>
@@ -200,6 +205,8 @@ export class PgSource {
     lagSeconds: number;
     until?: string | undefined;
     guardWaitSeconds: number;
+    /** The cursor is a `timestamp` (no time zone), written by the local clock of `defaultTimeZone`. */
+    localClock?: boolean | undefined;
     signal?: AbortSignal | undefined;
   }): Promise<WindowBound> {
     const r = await this.client.query<{
@@ -225,11 +232,34 @@ export class PgSource {
     const row = r.rows[0];
     if (!row) throw new WharfError('INTERNAL', 'the window query returned no row');
     await this.waitForHiddenTransactions(options.guardWaitSeconds, options.signal);
+    const upper = options.localClock ? await this.beforeLocalClockGoesBack(row.upper) : row.upper;
     return {
       dbNow: row.db_now,
-      upper: row.upper,
+      upper,
       ...(row.held && row.pid !== null && row.since ? { heldBy: { pid: row.pid, since: row.since } } : {}),
+      ...(upper !== row.upper ? { heldBeforeClockChange: row.upper } : {}),
     };
+  }
+
+  /**
+   * A `timestamp` cursor holds the local wall time, which a zone with daylight saving time turns back once a year
+   * (02:00-03:00 twice): a bound inside the hour before the change would be followed by rows with smaller values
+   * (the hour again), below the next window's start and never read, while the next window re-read the hour.
+   * The bound moves back to the first instant from which the local clock never shows a smaller time: the start
+   * of that hour. The local time is sampled each minute over the next 3 hours (clock changes fall on whole
+   * minutes and shift by at most 2 hours).
+   */
+  private async beforeLocalClockGoesBack(upper: string): Promise<string> {
+    const r = await this.client.query<{ upper: string | null }>(
+      `SELECT ${INSTANT_SQL(
+        `$1::timestamptz - greatest(interval '0', ($1::timestamptz AT TIME ZONE $2) - min(
+           (date_trunc('minute', $1::timestamptz) + k * interval '1 minute') AT TIME ZONE $2))`,
+      )} AS upper
+         FROM generate_series(1, 180) AS k
+        WHERE isfinite($1::timestamptz)`,
+      [upper, this.defaultTimeZone],
+    );
+    return r.rows[0]?.upper ?? upper;
   }
 
   private async waitForHiddenTransactions(limitSeconds: number, signal?: AbortSignal): Promise<void> {
