@@ -292,6 +292,21 @@ describe('types', () => {
     expect(nan.tables[0]?.error?.message).toMatch(/column "price": Could not convert string "NaN"/);
   });
 
+  it('a text first column whose value starts with a byte-order mark keeps it', async () => {
+    // The value is the first thing COPY sends: a CSV reader takes a leading U+FEFF for the file's BOM.
+    await db.query(
+      `CREATE TABLE ${T('bom_first')} (label text, id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('bom_first')} (label, id) VALUES (U&'\\FEFFtagged', 1)`);
+    const report = await ingestTablesDetailed(options(['bom_first']));
+    expect(report.failed, report.tables[0]?.error?.message).toBe(0);
+    // Compared as hex: @duckdb/node-api drops a leading U+FEFF when it turns a VARCHAR into a JS string.
+    const rows = await rowsOf(
+      `SELECT hex(label) AS label, id FROM ${await local(report.tables[0]?.keys ?? [])}`,
+    );
+    expect(rows).toEqual([{ label: Buffer.from('\uFEFFtagged').toString('hex').toUpperCase(), id: 1 }]);
+  });
+
   it('BC dates stay BC; a timestamp Parquet cannot hold fails the table naming it, never becomes NULL', async () => {
     await db.query(
       `CREATE TABLE ${T('eras')} (id int PRIMARY KEY, d date, last_updated timestamptz NOT NULL DEFAULT now())`,

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { WharfError } from '../../core/errors.js';
-import { parquetColumnNames, type ColumnPlan } from '../column-types.js';
+import { csvLeadField, parquetColumnNames, type ColumnPlan } from '../column-types.js';
 
 export interface ParquetFile {
   path: string;
@@ -69,7 +69,11 @@ export async function csvToParquet(input: CsvToParquetInput): Promise<CsvToParqu
     await connection.run("SET TimeZone = 'UTC'");
     const fields = input.plans.map((_, i) => `c${i}`);
     const outputNames = parquetColumnNames(input.plans.map((p) => p.name));
-    const columns = `{${input.plans.map((p, i) => `${quoteString(fields[i] ?? '')}: ${quoteString(p.csvType)}`).join(', ')}}`;
+    const fieldTypes = input.plans.map(
+      (p, i) => `${quoteString(fields[i] ?? '')}: ${quoteString(p.csvType)}`,
+    );
+    if (csvLeadField(input.plans)) fieldTypes.unshift(`'lead': 'VARCHAR'`);
+    const columns = `{${fieldTypes.join(', ')}}`;
     const select = input.plans
       .map((p, i) => `${p.duckExpr(quoteIdent(fields[i] ?? ''))} AS ${quoteIdent(outputNames[i] ?? p.name)}`)
       .join(', ');

@@ -12,7 +12,7 @@ import {
   WharfError,
   throwIfAborted,
 } from '../../core/errors.js';
-import type { CatalogColumn, ColumnPlan } from '../column-types.js';
+import { csvLeadField, type CatalogColumn, type ColumnPlan } from '../column-types.js';
 import type { PgConnectionConfig } from '../source-config.js';
 
 /** A table as the catalog describes it. */
@@ -335,7 +335,9 @@ export class PgSource {
   ): Promise<{ rows: number; bytes: number }> {
     await this.setBounds(from, to);
     const q = (name: string): string => pg.escapeIdentifier(name);
-    const select = plans.map((p) => p.pgExpr(q(p.name))).join(', ');
+    const select = [...(csvLeadField(plans) ? ['NULL'] : []), ...plans.map((p) => p.pgExpr(q(p.name)))].join(
+      ', ',
+    );
     // No ORDER BY: a sort of the whole window costs about a third of the extraction and spills to disk on
     // big windows; the run's (cursor, pk) high-water mark is taken from the written rows instead.
     const sql = `COPY (SELECT ${select} FROM ${this.relation(info)} WHERE ${this.windowPredicate(info)}) TO STDOUT (FORMAT csv)`;
