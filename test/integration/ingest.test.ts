@@ -18,7 +18,9 @@ import {
   type IngestEvent,
   type IngestOptions,
 } from '../../src/ingest/ingest-tables.js';
+import { planColumn } from '../../src/ingest/column-types.js';
 import { handler } from '../../src/ingest/handler.js';
+import { PgSource } from '../../src/ingest/postgres/pg-source.js';
 import { runKeys } from '../../src/ingest/layout.js';
 import { readState } from '../../src/ingest/state.js';
 import { openStorage } from '../../src/storage/registry.js';
@@ -703,6 +705,31 @@ describe('cursors and table selection', () => {
 });
 
 describe('recovery', () => {
+  it('a COPY cut short by a failing Parquet writer leaves the connection usable for the next table', async () => {
+    await db.query(
+      `CREATE TABLE ${T('cut_short')} (id int PRIMARY KEY, pad text, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    // About 20 MB of CSV: COPY is still sending when the writer fails on its first 1 MiB batch.
+    await db.query(
+      `INSERT INTO ${T('cut_short')} (id, pad) SELECT g, repeat('p', 200) FROM generate_series(1, 100000) AS g`,
+    );
+    const source = await PgSource.connect({ connectionString: PG_URL });
+    try {
+      const info = await source.describeTable(SCHEMA, 'cut_short', 'last_updated');
+      const plans = info.columns.map(planColumn);
+      const failing = source.copyWindow(info, plans, '-infinity', 'infinity', () =>
+        Promise.reject(new Error('the Parquet writer failed')),
+      );
+      await expect(failing).rejects.toThrow();
+      // Before, this query waited behind the rest of the COPY for ever (the CLI exited with code 13, silently).
+      const count = source.countWindow(info, '-infinity', 'infinity');
+      const stuck = new Promise((resolve) => setTimeout(() => resolve('stuck'), 20_000).unref());
+      expect(await Promise.race([count, stuck])).toBe(100_000);
+    } finally {
+      await source.close();
+    }
+  });
+
   it('a crash between upload and state commit: the rerun finishes the pending window, no gap, no duplicate', async () => {
     await db.query(
       `CREATE TABLE ${T('crash')} (id int PRIMARY KEY, v int, last_updated timestamptz NOT NULL DEFAULT now())`,

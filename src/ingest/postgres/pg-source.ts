@@ -73,35 +73,43 @@ const SESSION_SQL = [
  * take parameters, so its bounds go through `set_config($1)` and `current_setting()`).
  */
 export class PgSource {
+  /** Set when a replacement connection could not be opened: every later query fails with it. */
+  private lost: WharfError | undefined;
+
   private constructor(
-    private readonly client: pg.Client,
+    private current: pg.Client,
+    private readonly config: PgConnectionConfig,
     /** The session's TimeZone before we set UTC: how `timestamp` (no tz) cursor values are read. */
     readonly defaultTimeZone: string,
     readonly describe: string,
   ) {}
 
   static async connect(config: PgConnectionConfig): Promise<PgSource> {
-    const client = new pg.Client({
-      ...config,
-      application_name: 'wharf-ingest',
-      connectionTimeoutMillis: config.connectionTimeoutMillis ?? 15_000,
-    });
-    const describe = describeConnection(client);
-    // A broken connection emits 'error'; the failing query rejects with it too, so only keep the process alive.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const tz = await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz");
-      await client.query(SESSION_SQL);
-      return new PgSource(client, tz.rows[0]?.tz ?? 'UTC', describe);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw connectionError(error, describe);
-    }
+    const session = await openSession(config);
+    return new PgSource(session.client, config, session.timeZone, session.describe);
+  }
+
+  private get client(): pg.Client {
+    if (this.lost) throw this.lost;
+    return this.current;
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => undefined);
+    await this.current.end().catch(() => undefined);
+  }
+
+  /**
+   * A COPY cut short (the Parquet writer failed, the pipe broke) leaves the rest of its output on the connection,
+   * unread: every later query would wait behind it for ever (and with nothing else to wait for, Node exited
+   * without a word). pg destroys the socket of a connection with a query under way; a new session replaces it.
+   */
+  private async replaceConnection(): Promise<void> {
+    await this.current.end().catch(() => undefined);
+    try {
+      this.current = (await openSession(this.config)).client;
+    } catch (error) {
+      this.lost = toWharfErrorOf(error);
+    }
   }
 
   /** Looks the table and its columns up in the catalog; throws NotFoundError / ValidationError naming what is wrong. */
@@ -378,7 +386,13 @@ export class PgSource {
         await handle?.close();
       }
     };
-    await pipeline(stream, batch, sink, ...((options.signal ? [{ signal: options.signal }] : []) as []));
+    try {
+      await pipeline(stream, batch, sink, ...((options.signal ? [{ signal: options.signal }] : []) as []));
+    } catch (error) {
+      // An aborted run stops here and closes the connection anyway.
+      if (!options.signal?.aborted) await this.replaceConnection();
+      throw error;
+    }
     return { rows: stream.rowCount, bytes };
   }
 
@@ -402,6 +416,33 @@ export class PgSource {
       [from, to, this.defaultTimeZone],
     );
   }
+}
+
+/** A connected client with the session settings COPY needs, and the session's own TimeZone before them. */
+async function openSession(
+  config: PgConnectionConfig,
+): Promise<{ client: pg.Client; timeZone: string; describe: string }> {
+  const client = new pg.Client({
+    ...config,
+    application_name: 'wharf-ingest',
+    connectionTimeoutMillis: config.connectionTimeoutMillis ?? 15_000,
+  });
+  const describe = describeConnection(client);
+  // A broken connection emits 'error'; the failing query rejects with it too, so only keep the process alive.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const tz = await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz");
+    await client.query(SESSION_SQL);
+    return { client, timeZone: tz.rows[0]?.tz ?? 'UTC', describe };
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw connectionError(error, describe);
+  }
+}
+
+function toWharfErrorOf(error: unknown): WharfError {
+  return error instanceof WharfError ? error : new WharfError('INTERNAL', String(error), { cause: error });
 }
 
 function describeConnection(client: pg.Client): string {
