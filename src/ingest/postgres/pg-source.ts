@@ -396,6 +396,45 @@ export class PgSource {
     return { rows: stream.rowCount, bytes };
   }
 
+  /**
+   * The first row of the window whose `plan` column holds `value` (as COPY sent it; for a LIST column, as one of
+   * its elements), named by its primary key (else its cursor) as `id = 7` or `(a, b) = (1, "x")`. Bounded by a
+   * statement timeout: it only completes an error message.
+   */
+  async findRow(
+    info: TableInfo,
+    plan: ColumnPlan,
+    value: string,
+    from: string,
+    to: string,
+  ): Promise<string | undefined> {
+    await this.setBounds(from, to);
+    const q = pg.escapeIdentifier(plan.name);
+    const match = plan.parquetType.endsWith('[]')
+      ? `$1 = ANY ((${q})::text[])`
+      : `(${plan.pgExpr(q)})::text = $1`;
+    const keys = info.primaryKey.length > 0 ? info.primaryKey : [info.cursor.name];
+    const select = keys.map((k) => `${pg.escapeIdentifier(k)}::text`).join(', ');
+    await this.client.query('BEGIN');
+    try {
+      await this.client.query("SET LOCAL statement_timeout = '60s'");
+      const r = await this.client.query<{ key: (string | null)[] }>(
+        `SELECT ARRAY[${select}] AS key FROM ${this.relation(info)} WHERE ${this.windowPredicate(info)} AND ${match} LIMIT 1`,
+        [value],
+      );
+      await this.client.query('COMMIT');
+      const key = r.rows[0]?.key;
+      if (!key) return undefined;
+      const shown = key.map((v) => (v !== null && /^-?\d+$/.test(v) ? v : JSON.stringify(v)));
+      return keys.length === 1
+        ? `${keys[0] ?? ''} = ${shown[0] ?? ''}`
+        : `(${keys.join(', ')}) = (${shown.join(', ')})`;
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
   private relation(info: TableInfo): string {
     return `${pg.escapeIdentifier(info.schema)}.${pg.escapeIdentifier(info.table)}`;
   }
