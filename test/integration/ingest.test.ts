@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -1070,6 +1071,24 @@ describe('safety', () => {
     const unreachable = await ingestTablesDetailed(options(['orders'], { source: { url: url.toString() } }));
     expect(unreachable.tables[0]?.error?.code).toBe('NETWORK');
     expect(unreachable.tables[0]?.error?.message).toMatch(/cannot reach PostgreSQL/);
+  });
+
+  it('a port where something else answers (it closes the connection at once) says so, with what to check', async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = new URL(PG_URL);
+      url.port = String((server.address() as AddressInfo).port);
+      const run = await ingestTablesDetailed(options(['orders'], { source: { url: url.toString() } }));
+      const error = run.tables[0]?.error;
+      expect(error?.code).toBe('NETWORK');
+      expect(error?.message).toMatch(
+        /^PostgreSQL at postgres:\/\/.*:\d+\/.* closed the connection before the login finished$/,
+      );
+      expect(error?.hint).toMatch(/host and port .* PostgreSQL/);
+    } finally {
+      server.close();
+    }
   });
 
   it('an aborted signal stops the run: ABORTED, nothing written, no temp files left', async () => {

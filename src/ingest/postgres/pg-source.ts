@@ -521,6 +521,14 @@ export function connectionError(error: unknown, describe: string): WharfError {
         hint: 'check the host and port, and that the database accepts connections from here',
       });
     default:
+      // The server hung up before PostgreSQL's handshake was done: another service on that port, or a proxy or
+      // firewall that drops the connection.
+      if (/Connection terminated unexpectedly/.test(message)) {
+        return new NetworkError(`PostgreSQL at ${describe} closed the connection before the login finished`, {
+          cause: error,
+          hint: 'check that the host and port are those of PostgreSQL (not another service), and that nothing between drops the connection',
+        });
+      }
       if (/timeout/i.test(message)) {
         return new NetworkError(`cannot reach PostgreSQL at ${describe}: ${message}`, { cause: error });
       }
