@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { readFile, symlink } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readFile, symlink } from 'node:fs/promises';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
@@ -134,12 +134,25 @@ export async function prepareInputs(
   const gzippedParquet = new Set(candidates.filter((c) => c.format === 'parquet' && c.gzip && c.size > 0));
   // DuckDB reads a truncated gzip stream without complaint (rows silently missing); check each one whole.
   const broken = new Map<Candidate, string>();
+  // DuckDB's JSON reader refuses a byte-order mark in a newline-delimited file and, worse, reads a top-level
+  // array after one as a single value (one row, one `json` column): such files are read from a copy without it.
+  const withBom = new Set<Candidate>();
+  const isJson = (c: Candidate): boolean => c.format === 'json' || c.format === 'ndjson';
   await runPool(
     candidates.filter((c) => c.gzip && c.size > 0 && !gzippedParquet.has(c)),
     8,
     async (c) => {
-      const problem = await gzipProblem(c.target, c.size);
-      if (problem !== undefined) broken.set(c, problem);
+      const checked = await checkGzip(c.target, c.size);
+      if (checked.problem !== undefined) broken.set(c, checked.problem);
+      else if (checked.bom && isJson(c)) withBom.add(c);
+    },
+    signal,
+  );
+  await runPool(
+    candidates.filter((c) => !c.gzip && c.size > 0 && isJson(c)),
+    16,
+    async (c) => {
+      if (await startsWithBom(c.target)) withBom.add(c);
     },
     signal,
   );
@@ -157,6 +170,7 @@ export async function prepareInputs(
     signal,
   );
   const links: { path: string; target: string }[] = [];
+  const copies: { path: string; candidate: Candidate }[] = [];
   for (const c of candidates) {
     if (gzippedParquet.has(c)) {
       result.bad.push({
@@ -177,13 +191,19 @@ export async function prepareInputs(
     }
     let path = c.target;
     const underRoot = path === join(roots.dataset, c.source) || path === join(roots.zip, c.source);
-    if (GLOB_CHARACTERS.test(path) || !underRoot) {
+    if (withBom.has(c)) {
+      // A plain copy without the mark, where a link would go (its name gives the source back).
+      path = join(roots.link, encodeName(c.source));
+      copies.push({ path, candidate: c });
+    } else if (GLOB_CHARACTERS.test(path) || !underRoot) {
       path = join(roots.link, encodeName(c.source));
       links.push({ path, target: c.target });
     }
-    result.inputs.push({ ord: result.inputs.length, path, source: c.source, format: c.format, gzip: c.gzip });
+    const gzip = c.gzip && !withBom.has(c);
+    result.inputs.push({ ord: result.inputs.length, path, source: c.source, format: c.format, gzip });
   }
   await runPool(links, 16, ({ path, target }) => symlink(target, path), signal);
+  await runPool(copies, 8, ({ path, candidate }) => copyWithoutBom(candidate, path), signal);
   return result;
 }
 
@@ -210,23 +230,64 @@ export function encodeName(name: string): string {
   );
 }
 
-/** Why a gzip file cannot be decompressed completely (bad header, truncated, CRC mismatch), or undefined. */
-async function gzipProblem(path: string, size: number): Promise<string | undefined> {
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Why a gzip file cannot be decompressed completely (bad header, truncated, CRC mismatch), if it cannot, and
+ * whether its content starts with a UTF-8 byte-order mark.
+ */
+async function checkGzip(path: string, size: number): Promise<{ problem?: string; bom: boolean }> {
   try {
     if (size <= SMALL_GZIP) {
       // Small files (the usual export) in one piece: far fewer callbacks than a stream per file.
-      gunzipSync(await readFile(path));
-    } else {
-      await pipeline(
-        createReadStream(path),
-        createGunzip(),
-        new Writable({ write: (_chunk, _encoding, done) => done() }),
-      );
+      return { bom: hasBom(gunzipSync(await readFile(path))) };
     }
-    return undefined;
+    let head: Buffer = Buffer.alloc(0);
+    await pipeline(
+      createReadStream(path),
+      createGunzip(),
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          if (head.length < UTF8_BOM.length) head = Buffer.concat([head, chunk.subarray(0, UTF8_BOM.length)]);
+          done();
+        },
+      }),
+    );
+    return { bom: hasBom(head) };
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message, bom: false };
   }
+}
+
+function hasBom(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.subarray(0, UTF8_BOM.length)).equals(UTF8_BOM);
+}
+
+async function startsWithBom(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(UTF8_BOM.length);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return bytesRead === head.length && hasBom(head);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The candidate's content (decompressed) without its leading byte-order mark, as a plain file at `path`. */
+async function copyWithoutBom(c: Candidate, path: string): Promise<void> {
+  let skip = UTF8_BOM.length;
+  const dropMark = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const cut = Math.min(skip, chunk.length);
+      skip -= cut;
+      done(null, chunk.subarray(cut));
+    },
+  });
+  const read = createReadStream(c.target);
+  const write = createWriteStream(path);
+  if (c.gzip) await pipeline(read, createGunzip(), dropMark, write);
+  else await pipeline(read, dropMark, write);
 }
 
 const SMALL_GZIP = 1024 * 1024;

@@ -342,3 +342,33 @@ describe('buildTable with Parquet sources against S3', () => {
     expect(rows).toEqual(expected);
   });
 });
+
+describe('buildTable: what exporters write, against S3', () => {
+  const source = (folder: string): string => `s3://${bucket}/quirks/${folder}/`;
+  const build = (folder: string, extra: Partial<BuildTableOptions> = {}): ReturnType<typeof buildTable> =>
+    buildTable({
+      source: source(folder),
+      cache: join(work, 'quirks-cache'),
+      to: join(work, 'out', `${folder}.parquet`),
+      ...extra,
+    });
+
+  it('JSON files that start with a byte-order mark are read like the others (an array stays rows)', async () => {
+    const BOM = '\uFEFF';
+    await put('quirks/bom/a.json.gz', gzipSync(`${BOM}[{"id":1,"n":"x"},{"id":2,"n":"y"}]`));
+    await put('quirks/bom/b.json', `${BOM}[{"id":3,"n":"z"}]`);
+    await put('quirks/bom/c.ndjson', `${BOM}{"id":4,"n":"w"}\n{"id":5}\n`);
+    await put('quirks/bom/d.json', '[{"id":6}]');
+    const result = await build('bom');
+    expect(result.columns.map((c) => c.name)).toEqual(['id', 'n', '_source_file']);
+    const { rows } = await queryTable(result.path, 'SELECT id, n, _source_file FROM t ORDER BY id');
+    expect(rows).toEqual([
+      [1, 'x', 'a.json.gz'],
+      [2, 'y', 'a.json.gz'],
+      [3, 'z', 'b.json'],
+      [4, 'w', 'c.ndjson'],
+      [5, null, 'c.ndjson'],
+      [6, null, 'd.json'],
+    ]);
+  });
+});
