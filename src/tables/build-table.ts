@@ -468,29 +468,49 @@ async function appendTable(session: DuckSession, into: string, from: string): Pr
   // mixed values; a plain CAST would parse the text as JSON and fail.
   const converted = (column: string, type: string, to: string): string =>
     to === 'JSON' && type !== 'JSON' ? `to_json(${column})` : `CAST(${column} AS ${to})`;
+  const targets = new Map([...batchTypes.keys()].map((column) => [column, targetColumn(column, have)]));
   for (const [column, type] of batchTypes) {
-    const current = have.get(column);
-    const name = sqlIdentifier(column);
+    const targetName = targets.get(column) ?? column;
+    const current = have.get(targetName);
+    const name = sqlIdentifier(targetName);
     if (current === undefined) {
       await session.run(`ALTER TABLE ${into} ADD COLUMN ${name} ${type}`);
-      have.set(column, type);
+      have.set(targetName, type);
     } else if (current !== type) {
       const target = await commonType(session, current, type);
       if (target !== current) {
         await session.run(
           `ALTER TABLE ${into} ALTER COLUMN ${name} TYPE ${target} USING ${converted(name, current, target)}`,
         );
-        have.set(column, target);
+        have.set(targetName, target);
       }
     }
   }
   const select = [...batchTypes].map(([column, type]) => {
     const name = sqlIdentifier(column);
-    const target = have.get(column) ?? type;
-    return target === type ? name : `${converted(name, type, target)} AS ${name}`;
+    const targetName = targets.get(column) ?? column;
+    const target = have.get(targetName) ?? type;
+    const value = target === type ? name : converted(name, type, target);
+    return value === name && targetName === column ? name : `${value} AS ${sqlIdentifier(targetName)}`;
   });
   await session.run(`INSERT INTO ${into} BY NAME SELECT ${select.join(', ')} FROM ${from}`);
   await session.run(`DROP TABLE ${from}`);
+}
+
+/**
+ * The column of the table being appended to that `column` goes into: the one of that name; when the table has
+ * the name only in another case (DuckDB matches names without regard to case, so it cannot hold both as they
+ * are), `column_1`, `column_2`, … as DuckDB's union_by_name names a second spelling within one reader (ID, id_1).
+ */
+function targetColumn(column: string, have: ReadonlyMap<string, string>): string {
+  if (have.has(column)) return column;
+  const taken = (name: string): boolean =>
+    [...have.keys()].some((k) => k.toLowerCase() === name.toLowerCase());
+  if (!taken(column)) return column;
+  for (let i = 1; ; i++) {
+    const candidate = `${column}_${i}`;
+    if (have.has(candidate) || !taken(candidate)) return candidate;
+  }
 }
 
 /** STRUCT, MAP, UNION or LIST (`T[]`); undefined for a scalar type. */

@@ -372,3 +372,34 @@ describe('buildTable: what exporters write, against S3', () => {
     ]);
   });
 });
+
+describe('buildTable: column names that differ only in case, against S3', () => {
+  it('across formats and across batches they are named as within one reader (ID, id_1), not a failed build', async () => {
+    await put('quirks/case/a.ndjson', '{"ID":1,"v":"a"}\n');
+    await put('quirks/case/b.ndjson', '{"id":2,"v":"b"}\n');
+    await put('quirks/case/c.ndjson', '{"id":3}\n');
+    await put('quirks/case/d.csv', 'id,v\n4,d\n');
+    const build = (batchFiles: number, include: string[]): ReturnType<typeof buildTable> =>
+      buildTable({
+        source: `s3://${bucket}/quirks/case/`,
+        include,
+        batchFiles,
+        cache: join(work, 'case-cache'),
+        to: join(work, 'out', `case-${batchFiles}-${include.length}.parquet`),
+      });
+    // One reader for the three NDJSON files: DuckDB names the second spelling id_1.
+    const together = await build(1000, ['*.ndjson']);
+    // One file per batch, then a CSV group: the batches are appended by name.
+    const batched = await build(1, ['*.ndjson', '*.csv']);
+    for (const result of [together, batched]) {
+      expect(result.columns.map((c) => c.name).slice(0, 3)).toEqual(['ID', 'v', 'id_1']);
+    }
+    const { rows } = await queryTable(batched.path, 'SELECT "ID", id_1, v, _source_file FROM t');
+    expect(rows).toEqual([
+      [1, null, 'a', 'a.ndjson'],
+      [null, 2, 'b', 'b.ndjson'],
+      [null, 3, null, 'c.ndjson'],
+      [null, 4, 'd', 'd.csv'],
+    ]);
+  });
+});
