@@ -9,6 +9,7 @@ import { formatLocation, parseLocation, type Location } from '../core/location.j
 import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch-dataset.js';
 import { createKeyFilter } from '../fetch/key-filter.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
+import { misreadCsvFiles, MisreadCsvError } from './csv-misread.js';
 import { DuckError, DuckSession, sqlIdentifier, sqlString, type ColumnInfo } from './duckdb-session.js';
 import { groupBySchema, PARQUET_SCHEMA_CLASH } from './parquet-schemas.js';
 import { prepareInputs, type BadFile, type LocalSourceFile, type TableInput } from './prepare-inputs.js';
@@ -371,6 +372,15 @@ async function loadBatch(
       }
       return { inputs, groups };
     } catch (error) {
+      if (error instanceof MisreadCsvError) {
+        const misread = new Map(error.files.map((f) => [f.path, f.reason]));
+        const out = inputs.filter((i) => misread.has(i.path));
+        for (const input of out) {
+          reportBad({ source: input.source, reason: reasonOf(misread.get(input.path) ?? '', [input]) });
+        }
+        inputs = inputs.filter((i) => !misread.has(i.path));
+        continue;
+      }
       if (!(error instanceof DuckError)) throw error;
       rounds += 1;
       let culprits = namedInputs(error.detail, inputs);
@@ -408,6 +418,8 @@ async function readGroupInto(session: DuckSession, table: string, group: ReaderG
   if (group.format === 'parquet') return readParquetGroupInto(session, table, group);
   await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${groupSql(group)}`);
   if (group.format !== 'csv') return 1;
+  const misread = await misreadCsvFiles(session, table, group);
+  if (misread.length > 0) throw new MisreadCsvError(misread);
   const lossy = await roundedIntegerColumns(session, table);
   if (lossy.length === 0) return 1;
   const asText = Object.fromEntries(lossy.map((column) => [column, 'VARCHAR']));

@@ -373,6 +373,39 @@ describe('buildTable: what exporters write, against S3', () => {
   });
 });
 
+describe('buildTable: CSV files whose rows do not match their header, against S3', () => {
+  it('a file cut off mid-line, or with a stray field, is a bad file naming the line, not a one-column table', async () => {
+    await put('quirks/ragged/a.csv', 'a,b,c\n1,2,3\n');
+    await put('quirks/ragged/b.csv', 'a,b,c\n4,5,6\n7,8');
+    await put('quirks/ragged/c.csv.gz', gzipSync('a;b\n1;2\n3;4;5\n6;7\n'));
+    const options: BuildTableOptions = {
+      source: `s3://${bucket}/quirks/ragged/`,
+      cache: join(work, 'ragged-cache'),
+      to: join(work, 'out', 'ragged.parquet'),
+    };
+    await expect(buildTable(options)).rejects.toThrow(
+      /^cannot parse b\.csv: .*Line: 3.*Expected Number of Columns: 3 Found: 2/,
+    );
+    const result = await buildTable({ ...options, skipBad: true });
+    expect(result.badFiles.map((f) => [f.source, f.reason])).toEqual([
+      ['b.csv', expect.stringMatching(/Line: 3.*Expected Number of Columns: 3 Found: 2/)],
+      ['c.csv.gz', expect.stringMatching(/Line: 3.*Expected Number of Columns: 2 Found: 3/)],
+    ]);
+    expect(result.columns.map((c) => c.name)).toEqual(['a', 'b', 'c', '_source_file']);
+    expect((await queryTable(result.path, 'SELECT * FROM t')).rows).toEqual([[1, 2, 3, 'a.csv']]);
+  });
+
+  it('a header with the delimiter inside quotes is not taken for such a file', async () => {
+    await put('quirks/quoted-header/a.csv', '"last, first",age\n"Doe, J",42\n');
+    const result = await buildTable({
+      source: `s3://${bucket}/quirks/quoted-header/`,
+      cache: join(work, 'quoted-cache'),
+      to: join(work, 'out', 'quoted.parquet'),
+    });
+    expect((await queryTable(result.path, 'SELECT * FROM t')).rows).toEqual([['Doe, J', 42, 'a.csv']]);
+  });
+});
+
 describe('buildTable: column names that differ only in case, against S3', () => {
   it('across formats and across batches they are named as within one reader (ID, id_1), not a failed build', async () => {
     await put('quirks/case/a.ndjson', '{"ID":1,"v":"a"}\n');
