@@ -1051,6 +1051,16 @@ describe('safety', () => {
     expect(rows).toEqual([{ v: 7 }]);
   });
 
+  it('a table name in the wrong case is not found, and the hint names the table it may mean', async () => {
+    await db.query(
+      `CREATE TABLE ${T('Invoices')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    const report = await ingestTablesDetailed(options(['invoices', 'nothing_like_it']));
+    expect(report.tables[0]?.error?.code).toBe('NOT_FOUND');
+    expect(report.tables[0]?.error?.hint).toMatch(/^did you mean "Invoices"\? names are case-sensitive/);
+    expect(report.tables[1]?.error?.hint).toMatch(/^names are case-sensitive/);
+  });
+
   it('a missing cursor column, a wrong password and an unreachable database each fail with one clear error', async () => {
     await db.query(`CREATE TABLE ${T('nocursor')} (id int PRIMARY KEY)`);
     const missing = await ingestTablesDetailed(options(['nocursor']));

@@ -123,8 +123,11 @@ export class PgSource {
     );
     const oid = found.rows[0]?.oid;
     if (oid === undefined) {
+      const similar = await this.sameNameInAnotherCase(schema, table);
       throw new NotFoundError(`table ${JSON.stringify(`${schema}.${table}`)} not found in ${this.describe}`, {
-        hint: 'names are case-sensitive; check --tables (schema.table for schemas other than public) and the role’s privileges',
+        hint:
+          (similar ? `did you mean ${similar}? ` : '') +
+          'names are case-sensitive; check --tables (schema.table for schemas other than public) and the role’s privileges',
       });
     }
     const columns = await this.client.query<{
@@ -200,6 +203,20 @@ export class PgSource {
       primaryKey: primaryKey.rows.map((r) => r.name),
       cursor: { name: cursorColumn, base: cursor.base },
     };
+  }
+
+  /** A table whose schema and name equal these but for case, as --tables would name it; undefined if none. */
+  private async sameNameInAnotherCase(schema: string, table: string): Promise<string | undefined> {
+    const r = await this.client.query<{ schema: string; name: string }>(
+      `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+        WHERE lower(table_schema) = lower($1) AND lower(table_name) = lower($2)
+        ORDER BY table_schema = $1 DESC, table_name LIMIT 1`,
+      [schema, table],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const quote = (name: string): string => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : JSON.stringify(name));
+    return row.schema === schema ? quote(row.name) : `${quote(row.schema)}.${quote(row.name)}`;
   }
 
   /**
