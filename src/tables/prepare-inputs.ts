@@ -1,12 +1,13 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile, symlink } from 'node:fs/promises';
-import { Transform, Writable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { readFile, symlink } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { isAbortLike } from '../core/errors.js';
 import { runPool } from '../core/pool.js';
 import { fileKind, SUPPORTED_NAMES_HELP, type RowFormat, type TableFormat } from './table-format.js';
+import { markedEncoding, MARK_BYTES, readHead, writeUtf8Copy, type MarkedEncoding } from './text-encoding.js';
 import { extractZip } from './zip-archive.js';
 import { makeDir } from '../core/make-dir.js';
 
@@ -134,9 +135,16 @@ export async function prepareInputs(
   const gzippedParquet = new Set(candidates.filter((c) => c.format === 'parquet' && c.gzip && c.size > 0));
   // DuckDB reads a truncated gzip stream without complaint (rows silently missing); check each one whole.
   const broken = new Map<Candidate, string>();
-  // DuckDB's JSON reader refuses a byte-order mark in a newline-delimited file and, worse, reads a top-level
-  // array after one as a single value (one row, one `json` column): such files are read from a copy without it.
-  const withBom = new Set<Candidate>();
+  // Text with a byte-order mark DuckDB cannot take is read from a UTF-8 copy without it: its JSON reader refuses
+  // a UTF-8 mark in a newline-delimited file and, worse, reads a top-level array after one as a single value
+  // (one row, one `json` column); its readers refuse UTF-16 (Windows' "Unicode" exports) as not UTF-8.
+  const recode = new Map<Candidate, MarkedEncoding>();
+  const noteMark = (c: Candidate, head: Uint8Array): void => {
+    const encoding = markedEncoding(head);
+    if (encoding === 'utf-16le' || encoding === 'utf-16be' || (encoding === 'utf-8' && isJson(c))) {
+      recode.set(c, encoding);
+    }
+  };
   const isJson = (c: Candidate): boolean => c.format === 'json' || c.format === 'ndjson';
   await runPool(
     candidates.filter((c) => c.gzip && c.size > 0 && !gzippedParquet.has(c)),
@@ -144,16 +152,14 @@ export async function prepareInputs(
     async (c) => {
       const checked = await checkGzip(c.target, c.size);
       if (checked.problem !== undefined) broken.set(c, checked.problem);
-      else if (checked.bom && isJson(c)) withBom.add(c);
+      else if (c.format !== 'parquet') noteMark(c, checked.head);
     },
     signal,
   );
   await runPool(
-    candidates.filter((c) => !c.gzip && c.size > 0 && isJson(c)),
+    candidates.filter((c) => !c.gzip && c.size > 0 && c.format !== 'parquet'),
     16,
-    async (c) => {
-      if (await startsWithBom(c.target)) withBom.add(c);
-    },
+    async (c) => noteMark(c, await readHead(c.target)),
     signal,
   );
   // A file of blanks, a byte-order mark or `[]` has no rows, but DuckDB would make up a column for it.
@@ -170,7 +176,7 @@ export async function prepareInputs(
     signal,
   );
   const links: { path: string; target: string }[] = [];
-  const copies: { path: string; candidate: Candidate }[] = [];
+  const copies: { path: string; candidate: Candidate; encoding: MarkedEncoding }[] = [];
   for (const c of candidates) {
     if (gzippedParquet.has(c)) {
       result.bad.push({
@@ -191,19 +197,25 @@ export async function prepareInputs(
     }
     let path = c.target;
     const underRoot = path === join(roots.dataset, c.source) || path === join(roots.zip, c.source);
-    if (withBom.has(c)) {
-      // A plain copy without the mark, where a link would go (its name gives the source back).
+    const encoding = recode.get(c);
+    if (encoding) {
+      // A plain UTF-8 copy, where a link would go (its name gives the source back).
       path = join(roots.link, encodeName(c.source));
-      copies.push({ path, candidate: c });
+      copies.push({ path, candidate: c, encoding });
     } else if (GLOB_CHARACTERS.test(path) || !underRoot) {
       path = join(roots.link, encodeName(c.source));
       links.push({ path, target: c.target });
     }
-    const gzip = c.gzip && !withBom.has(c);
+    const gzip = c.gzip && !encoding;
     result.inputs.push({ ord: result.inputs.length, path, source: c.source, format: c.format, gzip });
   }
   await runPool(links, 16, ({ path, target }) => symlink(target, path), signal);
-  await runPool(copies, 8, ({ path, candidate }) => copyWithoutBom(candidate, path), signal);
+  await runPool(
+    copies,
+    8,
+    ({ path, candidate, encoding }) => writeUtf8Copy(candidate.target, candidate.gzip, encoding, path),
+    signal,
+  );
   return result;
 }
 
@@ -230,17 +242,15 @@ export function encodeName(name: string): string {
   );
 }
 
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
 /**
  * Why a gzip file cannot be decompressed completely (bad header, truncated, CRC mismatch), if it cannot, and
- * whether its content starts with a UTF-8 byte-order mark.
+ * the first bytes of its content (for a byte-order mark).
  */
-async function checkGzip(path: string, size: number): Promise<{ problem?: string; bom: boolean }> {
+async function checkGzip(path: string, size: number): Promise<{ problem?: string; head: Uint8Array }> {
   try {
     if (size <= SMALL_GZIP) {
       // Small files (the usual export) in one piece: far fewer callbacks than a stream per file.
-      return { bom: hasBom(gunzipSync(await readFile(path))) };
+      return { head: gunzipSync(await readFile(path)).subarray(0, MARK_BYTES) };
     }
     let head: Buffer = Buffer.alloc(0);
     await pipeline(
@@ -248,46 +258,15 @@ async function checkGzip(path: string, size: number): Promise<{ problem?: string
       createGunzip(),
       new Writable({
         write: (chunk: Buffer, _encoding, done) => {
-          if (head.length < UTF8_BOM.length) head = Buffer.concat([head, chunk.subarray(0, UTF8_BOM.length)]);
+          if (head.length < MARK_BYTES) head = Buffer.concat([head, chunk]).subarray(0, MARK_BYTES);
           done();
         },
       }),
     );
-    return { bom: hasBom(head) };
+    return { head };
   } catch (error) {
-    return { problem: (error as Error).message, bom: false };
+    return { problem: (error as Error).message, head: new Uint8Array() };
   }
-}
-
-function hasBom(bytes: Uint8Array): boolean {
-  return Buffer.from(bytes.subarray(0, UTF8_BOM.length)).equals(UTF8_BOM);
-}
-
-async function startsWithBom(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(UTF8_BOM.length);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return bytesRead === head.length && hasBom(head);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The candidate's content (decompressed) without its leading byte-order mark, as a plain file at `path`. */
-async function copyWithoutBom(c: Candidate, path: string): Promise<void> {
-  let skip = UTF8_BOM.length;
-  const dropMark = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      const cut = Math.min(skip, chunk.length);
-      skip -= cut;
-      done(null, chunk.subarray(cut));
-    },
-  });
-  const read = createReadStream(c.target);
-  const write = createWriteStream(path);
-  if (c.gzip) await pipeline(read, createGunzip(), dropMark, write);
-  else await pipeline(read, dropMark, write);
 }
 
 const SMALL_GZIP = 1024 * 1024;

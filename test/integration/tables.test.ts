@@ -373,6 +373,35 @@ describe('buildTable: what exporters write, against S3', () => {
   });
 });
 
+describe('buildTable: text encodings, against S3', () => {
+  it('UTF-16 files with a byte-order mark (Windows "Unicode" exports) are read as text, not refused', async () => {
+    const utf16le = (text: string): Buffer =>
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const utf16be = (text: string): Buffer => {
+      const le = Buffer.from(text, 'utf16le');
+      return Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le).swap16()]);
+    };
+    await put('quirks/utf16/a.csv', utf16le('id,name\r\n1,café\r\n2,日本\r\n'));
+    await put('quirks/utf16/b.csv.gz', gzipSync(utf16be('id,name\n3,naïve\n')));
+    await put('quirks/utf16/c.ndjson', utf16le('{"id":4,"name":"ü"}\n'));
+    await put('quirks/utf16/d.csv', 'id,name\n5,plain\n');
+    const result = await buildTable({
+      source: `s3://${bucket}/quirks/utf16/`,
+      cache: join(work, 'utf16-cache'),
+      to: join(work, 'out', 'utf16.parquet'),
+    });
+    expect(result.badFiles).toEqual([]);
+    const { rows } = await queryTable(result.path, 'SELECT id, name, _source_file FROM t ORDER BY id');
+    expect(rows).toEqual([
+      [1, 'café', 'a.csv'],
+      [2, '日本', 'a.csv'],
+      [3, 'naïve', 'b.csv.gz'],
+      [4, 'ü', 'c.ndjson'],
+      [5, 'plain', 'd.csv'],
+    ]);
+  });
+});
+
 describe('buildTable: CSV files whose rows do not match their header, against S3', () => {
   it('a file cut off mid-line, or with a stray field, is a bad file naming the line, not a one-column table', async () => {
     await put('quirks/ragged/a.csv', 'a,b,c\n1,2,3\n');
