@@ -402,6 +402,42 @@ describe('buildTable: text encodings, against S3', () => {
   });
 });
 
+describe('buildTable: the sep= line Excel reads, against S3', () => {
+  it('a CSV file that starts with sep=; has its header on the next line, not a column named "sep="', async () => {
+    await put('quirks/excel-sep/a.csv', 'sep=;\r\na;b\r\n1;2\r\n');
+    await put('quirks/excel-sep/b.csv.gz', gzipSync('\uFEFFsep=,\na,b\n3,4\n'));
+    await put('quirks/excel-sep/c.csv', 'a,b\n5,6\n');
+    const result = await buildTable({
+      source: `s3://${bucket}/quirks/excel-sep/`,
+      cache: join(work, 'excel-sep-cache'),
+      to: join(work, 'out', 'excel-sep.parquet'),
+    });
+    expect(result.columns.map((c) => c.name)).toEqual(['a', 'b', '_source_file']);
+    expect((await queryTable(result.path, 'SELECT * FROM t ORDER BY a')).rows).toEqual([
+      [1, 2, 'a.csv'],
+      [3, 4, 'b.csv.gz'],
+      [5, 6, 'c.csv'],
+    ]);
+  });
+
+  it('such a file, or a JSON file with a mark, that is not UTF-8 after all is a bad file, not text with U+FFFD', async () => {
+    await put('quirks/not-utf8/a.csv', Buffer.from('sep=;\na;b\n1;caf\xe9\n', 'latin1'));
+    await put('quirks/not-utf8/b.ndjson', Buffer.from('\xef\xbb\xbf{"a":"caf\xe9"}\n', 'latin1'));
+    await put('quirks/not-utf8/c.csv', 'a,b\n5,6\n');
+    const result = await buildTable({
+      source: `s3://${bucket}/quirks/not-utf8/`,
+      cache: join(work, 'not-utf8-cache'),
+      to: join(work, 'out', 'not-utf8.parquet'),
+      skipBad: true,
+    });
+    expect(result.badFiles.map((f) => [f.source, f.reason])).toEqual([
+      ['a.csv', expect.stringMatching(/^not valid UTF-8 text/)],
+      ['b.ndjson', expect.stringMatching(/^not valid UTF-8 text/)],
+    ]);
+    expect((await queryTable(result.path, 'SELECT * FROM t')).rows).toEqual([[5, 6, 'c.csv']]);
+  });
+});
+
 describe('buildTable: CSV files whose rows do not match their header, against S3', () => {
   it('a file cut off mid-line, or with a stray field, is a bad file naming the line, not a one-column table', async () => {
     await put('quirks/ragged/a.csv', 'a,b,c\n1,2,3\n');
