@@ -258,6 +258,15 @@ export function parquetColumnNames(names: readonly string[]): string[] {
   });
 }
 
+/**
+ * Whether each CSV row COPY sends starts with an empty field of its own, before the columns: a CSV reader takes
+ * a U+FEFF at the start of the file for a byte-order mark and drops it, which would cut it off a first text
+ * value (the first row's).
+ */
+export function csvLeadField(plans: readonly ColumnPlan[]): boolean {
+  return plans[0]?.csvType === 'VARCHAR';
+}
+
 /** `{name, type}` pairs as stored in the state file, for schema-change detection. */
 export function schemaOf(plans: readonly ColumnPlan[]): { name: string; type: string }[] {
   return plans.map((p) => ({ name: p.name, type: p.parquetType }));

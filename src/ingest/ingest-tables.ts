@@ -29,7 +29,9 @@ import {
 import { csvBytesPerRow, makePipe, openPipeForWriting } from './csv-pipe.js';
 import { silentIngestLogger, type IngestLogger } from './json-logger.js';
 import { DEFAULT_LAYOUT, isInstant, runKeys, tableFolder, validateLayout } from './layout.js';
+import { UnwritableValueError } from './parquet/conversion-error.js';
 import type { CsvToParquetResult } from './parquet/duckdb-writer.js';
+import { explainUnwritableValue } from './unwritable-row.js';
 import type { PgSource, TableInfo, WindowBound } from './postgres/pg-source.js';
 import { resolveSource, type SourceSpec } from './source-config.js';
 import {
@@ -454,6 +456,7 @@ async function runLockedTable(
     lagSeconds: settings.lagSeconds,
     until: settings.until,
     guardWaitSeconds: settings.guardWaitSeconds,
+    localClock: info.cursor.base === 'timestamp',
     signal,
   });
   const to = bound.upper;
@@ -463,6 +466,12 @@ async function runLockedTable(
     log.info(
       { table: name, pid: bound.heldBy.pid, since: bound.heldBy.since },
       'window held back by an open transaction',
+    );
+  }
+  if (bound.heldBeforeClockChange) {
+    log.info(
+      { table: name, upper: to, instead: bound.heldBeforeClockChange, timeZone: source.defaultTimeZone },
+      'window held back: the local clock of the timestamp cursor is about to repeat an hour (daylight saving time ends)',
     );
   }
   if (settings.dryRun) {
@@ -539,6 +548,11 @@ async function runWindow(
           return openPipeForWriting(csv, parquet);
         }
       : (): Promise<FileHandle> => open(csv, 'w');
+    // A value the Parquet cannot hold: its row is looked up in PostgreSQL for the message.
+    const explain = async (error: unknown): Promise<unknown> =>
+      error instanceof UnwritableValueError
+        ? explainUnwritableValue(error, source, info, plans, from, to)
+        : error;
     let extracted: { rows: number; bytes: number };
     try {
       extracted = await source.copyWindow(info, plans, from, to, openSink, {
@@ -551,7 +565,7 @@ async function runWindow(
         () => undefined,
         (e: unknown) => e,
       );
-      throw duckdbError ?? error;
+      throw await explain(duckdbError ?? error);
     }
     emit({ type: 'extracted', table: name, rows: extracted.rows, bytes: extracted.bytes });
     log.info(
@@ -562,7 +576,11 @@ async function runWindow(
     let lastRow: IngestState['lastRow'] = state?.value.lastRow ?? null;
     if (extracted.rows > 0) {
       const t1 = Date.now();
-      const written = await (parquet ?? toParquet(extracted.bytes / extracted.rows));
+      const written = await (parquet ?? toParquet(extracted.bytes / extracted.rows)).catch(
+        async (error: unknown) => {
+          throw await explain(error);
+        },
+      );
       await rm(csv, { force: true });
       const total = written.files.reduce((n, f) => n + f.rows, 0);
       if (total !== extracted.rows) {

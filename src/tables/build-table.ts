@@ -9,6 +9,7 @@ import { formatLocation, parseLocation, type Location } from '../core/location.j
 import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch-dataset.js';
 import { createKeyFilter } from '../fetch/key-filter.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
+import { misreadCsvFiles, MisreadCsvError } from './csv-misread.js';
 import { DuckError, DuckSession, sqlIdentifier, sqlString, type ColumnInfo } from './duckdb-session.js';
 import { groupBySchema, PARQUET_SCHEMA_CLASH } from './parquet-schemas.js';
 import { prepareInputs, type BadFile, type LocalSourceFile, type TableInput } from './prepare-inputs.js';
@@ -371,6 +372,15 @@ async function loadBatch(
       }
       return { inputs, groups };
     } catch (error) {
+      if (error instanceof MisreadCsvError) {
+        const misread = new Map(error.files.map((f) => [f.path, f.reason]));
+        const out = inputs.filter((i) => misread.has(i.path));
+        for (const input of out) {
+          reportBad({ source: input.source, reason: reasonOf(misread.get(input.path) ?? '', [input]) });
+        }
+        inputs = inputs.filter((i) => !misread.has(i.path));
+        continue;
+      }
       if (!(error instanceof DuckError)) throw error;
       rounds += 1;
       let culprits = namedInputs(error.detail, inputs);
@@ -408,6 +418,8 @@ async function readGroupInto(session: DuckSession, table: string, group: ReaderG
   if (group.format === 'parquet') return readParquetGroupInto(session, table, group);
   await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${groupSql(group)}`);
   if (group.format !== 'csv') return 1;
+  const misread = await misreadCsvFiles(session, table, group);
+  if (misread.length > 0) throw new MisreadCsvError(misread);
   const lossy = await roundedIntegerColumns(session, table);
   if (lossy.length === 0) return 1;
   const asText = Object.fromEntries(lossy.map((column) => [column, 'VARCHAR']));
@@ -468,29 +480,49 @@ async function appendTable(session: DuckSession, into: string, from: string): Pr
   // mixed values; a plain CAST would parse the text as JSON and fail.
   const converted = (column: string, type: string, to: string): string =>
     to === 'JSON' && type !== 'JSON' ? `to_json(${column})` : `CAST(${column} AS ${to})`;
+  const targets = new Map([...batchTypes.keys()].map((column) => [column, targetColumn(column, have)]));
   for (const [column, type] of batchTypes) {
-    const current = have.get(column);
-    const name = sqlIdentifier(column);
+    const targetName = targets.get(column) ?? column;
+    const current = have.get(targetName);
+    const name = sqlIdentifier(targetName);
     if (current === undefined) {
       await session.run(`ALTER TABLE ${into} ADD COLUMN ${name} ${type}`);
-      have.set(column, type);
+      have.set(targetName, type);
     } else if (current !== type) {
       const target = await commonType(session, current, type);
       if (target !== current) {
         await session.run(
           `ALTER TABLE ${into} ALTER COLUMN ${name} TYPE ${target} USING ${converted(name, current, target)}`,
         );
-        have.set(column, target);
+        have.set(targetName, target);
       }
     }
   }
   const select = [...batchTypes].map(([column, type]) => {
     const name = sqlIdentifier(column);
-    const target = have.get(column) ?? type;
-    return target === type ? name : `${converted(name, type, target)} AS ${name}`;
+    const targetName = targets.get(column) ?? column;
+    const target = have.get(targetName) ?? type;
+    const value = target === type ? name : converted(name, type, target);
+    return value === name && targetName === column ? name : `${value} AS ${sqlIdentifier(targetName)}`;
   });
   await session.run(`INSERT INTO ${into} BY NAME SELECT ${select.join(', ')} FROM ${from}`);
   await session.run(`DROP TABLE ${from}`);
+}
+
+/**
+ * The column of the table being appended to that `column` goes into: the one of that name; when the table has
+ * the name only in another case (DuckDB matches names without regard to case, so it cannot hold both as they
+ * are), `column_1`, `column_2`, … as DuckDB's union_by_name names a second spelling within one reader (ID, id_1).
+ */
+function targetColumn(column: string, have: ReadonlyMap<string, string>): string {
+  if (have.has(column)) return column;
+  const taken = (name: string): boolean =>
+    [...have.keys()].some((k) => k.toLowerCase() === name.toLowerCase());
+  if (!taken(column)) return column;
+  for (let i = 1; ; i++) {
+    const candidate = `${column}_${i}`;
+    if (have.has(candidate) || !taken(candidate)) return candidate;
+  }
 }
 
 /** STRUCT, MAP, UNION or LIST (`T[]`); undefined for a scalar type. */

@@ -192,7 +192,9 @@ const OS_ERRORS: [RegExp, string][] = [
 function firstLine(message: string): string {
   const lines = message.split('\n').map((l) => l.trim());
   const first = lines.find((l) => l !== '') ?? message.trim();
-  const why = lines.find((l) => /^(Error when converting column|Invalid unicode)/.test(l));
+  const why = lines.find((l) =>
+    /^(Error when converting column|Invalid unicode|Expected Number of Columns)/.test(l),
+  );
   return why ? `${first}: ${why.slice(0, 300)}` : first;
 }
 

@@ -7,6 +7,14 @@ import { dirname, join } from 'node:path';
 import { isAbortLike } from '../core/errors.js';
 import { runPool } from '../core/pool.js';
 import { fileKind, SUPPORTED_NAMES_HELP, type RowFormat, type TableFormat } from './table-format.js';
+import {
+  hasExcelSeparatorLine,
+  HEAD_BYTES,
+  markedEncoding,
+  readHead,
+  writeUtf8Copy,
+  type MarkedEncoding,
+} from './text-encoding.js';
 import { extractZip } from './zip-archive.js';
 import { makeDir } from '../core/make-dir.js';
 
@@ -134,13 +142,38 @@ export async function prepareInputs(
   const gzippedParquet = new Set(candidates.filter((c) => c.format === 'parquet' && c.gzip && c.size > 0));
   // DuckDB reads a truncated gzip stream without complaint (rows silently missing); check each one whole.
   const broken = new Map<Candidate, string>();
+  // Text with a byte-order mark DuckDB cannot take is read from a UTF-8 copy without it: its JSON reader refuses
+  // a UTF-8 mark in a newline-delimited file and, worse, reads a top-level array after one as a single value
+  // (one row, one `json` column); its readers refuse UTF-16 (Windows' "Unicode" exports) as not UTF-8. So is a
+  // CSV file that starts with Excel's `sep=;` line, without that line.
+  const recode = new Map<Candidate, { encoding: MarkedEncoding; dropFirstLine: boolean }>();
+  const noteMark = (c: Candidate, head: Uint8Array): void => {
+    const marked = markedEncoding(head);
+    const dropFirstLine = c.format === 'csv' && hasExcelSeparatorLine(head, marked);
+    if (
+      dropFirstLine ||
+      marked === 'utf-16le' ||
+      marked === 'utf-16be' ||
+      (marked === 'utf-8' && isJson(c))
+    ) {
+      recode.set(c, { encoding: marked ?? 'utf-8', dropFirstLine });
+    }
+  };
+  const isJson = (c: Candidate): boolean => c.format === 'json' || c.format === 'ndjson';
   await runPool(
     candidates.filter((c) => c.gzip && c.size > 0 && !gzippedParquet.has(c)),
     8,
     async (c) => {
-      const problem = await gzipProblem(c.target, c.size);
-      if (problem !== undefined) broken.set(c, problem);
+      const checked = await checkGzip(c.target, c.size);
+      if (checked.problem !== undefined) broken.set(c, checked.problem);
+      else if (c.format !== 'parquet') noteMark(c, checked.head);
     },
+    signal,
+  );
+  await runPool(
+    candidates.filter((c) => !c.gzip && c.size > 0 && c.format !== 'parquet'),
+    16,
+    async (c) => noteMark(c, await readHead(c.target)),
     signal,
   );
   // A file of blanks, a byte-order mark or `[]` has no rows, but DuckDB would make up a column for it.
@@ -157,6 +190,8 @@ export async function prepareInputs(
     signal,
   );
   const links: { path: string; target: string }[] = [];
+  const copies: { path: string; candidate: Candidate; encoding: MarkedEncoding; dropFirstLine: boolean }[] =
+    [];
   for (const c of candidates) {
     if (gzippedParquet.has(c)) {
       result.bad.push({
@@ -177,13 +212,43 @@ export async function prepareInputs(
     }
     let path = c.target;
     const underRoot = path === join(roots.dataset, c.source) || path === join(roots.zip, c.source);
-    if (GLOB_CHARACTERS.test(path) || !underRoot) {
+    const recoded = recode.get(c);
+    if (recoded) {
+      // A plain UTF-8 copy, where a link would go (its name gives the source back).
+      path = join(roots.link, encodeName(c.source));
+      copies.push({ path, candidate: c, ...recoded });
+    } else if (GLOB_CHARACTERS.test(path) || !underRoot) {
       path = join(roots.link, encodeName(c.source));
       links.push({ path, target: c.target });
     }
-    result.inputs.push({ ord: result.inputs.length, path, source: c.source, format: c.format, gzip: c.gzip });
+    const gzip = c.gzip && !recoded;
+    result.inputs.push({ ord: result.inputs.length, path, source: c.source, format: c.format, gzip });
   }
   await runPool(links, 16, ({ path, target }) => symlink(target, path), signal);
+  // Text that is not what its mark says is a bad file, as DuckDB would call it, not text with U+FFFD in it.
+  const undecodable = new Map<string, string>();
+  await runPool(
+    copies,
+    8,
+    async ({ path, candidate, encoding, dropFirstLine }) => {
+      try {
+        await writeUtf8Copy(candidate.target, candidate.gzip, encoding, path, dropFirstLine);
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+        undecodable.set(path, `not valid ${encoding.toUpperCase()} text: ${error.message}`);
+      }
+    },
+    signal,
+  );
+  if (undecodable.size > 0) {
+    for (const input of result.inputs) {
+      const reason = undecodable.get(input.path);
+      if (reason !== undefined) result.bad.push({ source: input.source, reason });
+    }
+    result.inputs = result.inputs
+      .filter((i) => !undecodable.has(i.path))
+      .map((input, ord) => ({ ...input, ord }));
+  }
   return result;
 }
 
@@ -210,22 +275,30 @@ export function encodeName(name: string): string {
   );
 }
 
-/** Why a gzip file cannot be decompressed completely (bad header, truncated, CRC mismatch), or undefined. */
-async function gzipProblem(path: string, size: number): Promise<string | undefined> {
+/**
+ * Why a gzip file cannot be decompressed completely (bad header, truncated, CRC mismatch), if it cannot, and
+ * the first bytes of its content (for a byte-order mark).
+ */
+async function checkGzip(path: string, size: number): Promise<{ problem?: string; head: Uint8Array }> {
   try {
     if (size <= SMALL_GZIP) {
       // Small files (the usual export) in one piece: far fewer callbacks than a stream per file.
-      gunzipSync(await readFile(path));
-    } else {
-      await pipeline(
-        createReadStream(path),
-        createGunzip(),
-        new Writable({ write: (_chunk, _encoding, done) => done() }),
-      );
+      return { head: gunzipSync(await readFile(path)).subarray(0, HEAD_BYTES) };
     }
-    return undefined;
+    let head: Buffer = Buffer.alloc(0);
+    await pipeline(
+      createReadStream(path),
+      createGunzip(),
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk]).subarray(0, HEAD_BYTES);
+          done();
+        },
+      }),
+    );
+    return { head };
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message, head: new Uint8Array() };
   }
 }
 

@@ -104,6 +104,18 @@ describe('wharf ingest', () => {
     ]);
   });
 
+  it('a comma inside a quoted table name is part of the name', async () => {
+    await db.query(
+      `CREATE TABLE ${pg.escapeIdentifier(SCHEMA)}."a,b" (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${pg.escapeIdentifier(SCHEMA)}."a,b" (id) VALUES (1)`);
+    const r = await wharf(['ingest', '--source', PG_URL, ...base(), '--tables', '"a,b",orders', '--dry-run']);
+    expect(r.stderr.trim()).toBe('dry run: 2 table(s) planned; nothing written');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^would ingest "a,b" \[-infinity, .*\): 1 row\(s\) -> .*\/raw\/a%2Cb\//m);
+    expect(r.stdout).toMatch(/^would ingest orders /m);
+  });
+
   it('a wrong password is one clear line and exit 4; the password never shows', async () => {
     const url = new URL(PG_URL);
     url.password = 'wrong-pass-123';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -18,7 +19,9 @@ import {
   type IngestEvent,
   type IngestOptions,
 } from '../../src/ingest/ingest-tables.js';
+import { planColumn } from '../../src/ingest/column-types.js';
 import { handler } from '../../src/ingest/handler.js';
+import { PgSource } from '../../src/ingest/postgres/pg-source.js';
 import { runKeys } from '../../src/ingest/layout.js';
 import { readState } from '../../src/ingest/state.js';
 import { openStorage } from '../../src/storage/registry.js';
@@ -287,9 +290,33 @@ describe('types', () => {
     await db.query(
       `CREATE TABLE ${T('nan_price')} (id int PRIMARY KEY, price numeric(10,2), last_updated timestamptz NOT NULL DEFAULT now())`,
     );
-    await db.query(`INSERT INTO ${T('nan_price')} (id, price) VALUES (1, 'NaN')`);
+    await db.query(
+      `INSERT INTO ${T('nan_price')} (id, price) SELECT g, g FROM generate_series(1, 1000) AS g`,
+    );
+    await db.query(`UPDATE ${T('nan_price')} SET price = 'NaN' WHERE id = 777`);
     const nan = await ingestTablesDetailed(options(['nan_price']));
-    expect(nan.tables[0]?.error?.message).toMatch(/column "price": Could not convert string "NaN"/);
+    // The column, the row (by primary key) and what to do; not the line of the internal CSV stream.
+    expect(nan.tables[0]?.error?.message).toMatch(
+      /column "price" \(numeric\(10,2\)\) of the row id = 777: Could not convert string "NaN"/,
+    );
+    expect(nan.tables[0]?.error?.message).not.toMatch(/Line/);
+    expect(nan.tables[0]?.error?.hint).toMatch(/DECIMAL has no NaN: set the value to NULL or a number/);
+    expect(nan.tables[0]?.error?.code).toBe('UNSUPPORTED');
+  });
+
+  it('a text first column whose value starts with a byte-order mark keeps it', async () => {
+    // The value is the first thing COPY sends: a CSV reader takes a leading U+FEFF for the file's BOM.
+    await db.query(
+      `CREATE TABLE ${T('bom_first')} (label text, id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(`INSERT INTO ${T('bom_first')} (label, id) VALUES (U&'\\FEFFtagged', 1)`);
+    const report = await ingestTablesDetailed(options(['bom_first']));
+    expect(report.failed, report.tables[0]?.error?.message).toBe(0);
+    // Compared as hex: @duckdb/node-api drops a leading U+FEFF when it turns a VARCHAR into a JS string.
+    const rows = await rowsOf(
+      `SELECT hex(label) AS label, id FROM ${await local(report.tables[0]?.keys ?? [])}`,
+    );
+    expect(rows).toEqual([{ label: Buffer.from('\uFEFFtagged').toString('hex').toUpperCase(), id: 1 }]);
   });
 
   it('BC dates stay BC; a timestamp Parquet cannot hold fails the table naming it, never becomes NULL', async () => {
@@ -375,12 +402,28 @@ describe('values a column cannot hold', () => {
     await db.query(`INSERT INTO ${T('nested')} (id, a) VALUES (1, '{{1,2},{3,4}}')`);
     const run = await ingestTablesDetailed(options(['bc_stamp', 'nested']));
     expect(run.tables.map((t) => t.error?.code)).toEqual(['UNSUPPORTED', 'UNSUPPORTED']);
+    // DuckDB does not say which timestamp column: the one holding the value is found in PostgreSQL.
     expect(run.tables[0]?.error?.message).toMatch(
-      /0044-03-15 10:00:00 BC.*\(one of the columns "t", "last_updated"\)$/,
+      /column "t" \(timestamp without time zone\) of the row id = 1: .*0044-03-15 10:00:00 BC/,
     );
     expect(run.tables[1]?.error?.message).toMatch(/\(column "a"\)$/);
     expect(await allKeys('bc_stamp')).toEqual([]);
     expect(await allKeys('nested')).toEqual([]);
+  });
+
+  it('a NaN element of a numeric(p,s)[] names the column, the row (by its cursor without a key) and what to do', async () => {
+    await db.query(
+      `CREATE TABLE ${T('nan_elements')} (a numeric(5,2)[], last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    await db.query(
+      `INSERT INTO ${T('nan_elements')} (a, last_updated) VALUES ('{1.5}', '2024-05-01 10:00+00'), ('{1.5,NaN}', '2024-05-02 10:00+00')`,
+    );
+    const run = await ingestTablesDetailed(options(['nan_elements']));
+    expect(run.tables[0]?.error?.message).toMatch(
+      /column "a" \(numeric\(5,2\)\[\]\) of the row last_updated = "2024-05-02 10:00:00\+00": .*"NaN"/,
+    );
+    expect(run.tables[0]?.error?.hint).toMatch(/TYPE numeric\[\]\)/);
+    expect(await allKeys('nan_elements')).toEqual([]);
   });
 });
 
@@ -620,6 +663,37 @@ describe('cursors and table selection', () => {
     expect(state.lastRow.cursor).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/);
   });
 
+  it('a timestamp cursor in a zone that turns its clocks back: the repeated hour is read once, nothing lost', async () => {
+    // Amsterdam goes from 03:00 CEST back to 02:00 CET at 2024-10-27T01:00Z: now() of a timestamp column
+    // shows 02:00-03:00 twice. Runs every quarter hour (lag 30s) straddle the change.
+    const amsterdam = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c TimeZone=Europe/Amsterdam')}`;
+    await db.query(`CREATE TABLE ${T('local_clock')} (id int PRIMARY KEY, last_updated timestamp NOT NULL)`);
+    const run = async (until: string): Promise<number> => {
+      const report = await ingestTablesDetailed(
+        options(['local_clock'], { source: { url: amsterdam }, until }),
+      );
+      expect(report.failed).toBe(0);
+      return report.tables[0]?.rows ?? 0;
+    };
+    // Written at 00:30Z (02:30 CEST), before the 00:59:30Z run.
+    await db.query(`INSERT INTO ${T('local_clock')} VALUES (1, '2024-10-27 02:30:00')`);
+    await run('2024-10-27T00:44:30Z');
+    await run('2024-10-27T00:59:30Z');
+    // Written at 01:05Z (02:05 CET, the second time the clock shows 02:05), after the 00:59:30Z run.
+    await db.query(`INSERT INTO ${T('local_clock')} VALUES (2, '2024-10-27 02:05:00')`);
+    await run('2024-10-27T01:14:30Z');
+    await run('2024-10-27T01:29:30Z');
+    await run('2024-10-27T02:00:00Z');
+    await run('2024-10-28T00:00:00Z');
+    const rows = await rowsOf(
+      `SELECT id, count(*)::INT AS n FROM ${await local(await allKeys('local_clock'))} GROUP BY id ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 1, n: 1 },
+      { id: 2, n: 1 },
+    ]);
+  });
+
   it('--all takes every base table of the schema that has the cursor column', async () => {
     const other = `${SCHEMA}_all`;
     await db.query(`CREATE SCHEMA ${q(other)}`);
@@ -657,6 +731,31 @@ describe('cursors and table selection', () => {
 });
 
 describe('recovery', () => {
+  it('a COPY cut short by a failing Parquet writer leaves the connection usable for the next table', async () => {
+    await db.query(
+      `CREATE TABLE ${T('cut_short')} (id int PRIMARY KEY, pad text, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    // About 20 MB of CSV: COPY is still sending when the writer fails on its first 1 MiB batch.
+    await db.query(
+      `INSERT INTO ${T('cut_short')} (id, pad) SELECT g, repeat('p', 200) FROM generate_series(1, 100000) AS g`,
+    );
+    const source = await PgSource.connect({ connectionString: PG_URL });
+    try {
+      const info = await source.describeTable(SCHEMA, 'cut_short', 'last_updated');
+      const plans = info.columns.map(planColumn);
+      const failing = source.copyWindow(info, plans, '-infinity', 'infinity', () =>
+        Promise.reject(new Error('the Parquet writer failed')),
+      );
+      await expect(failing).rejects.toThrow();
+      // Before, this query waited behind the rest of the COPY for ever (the CLI exited with code 13, silently).
+      const count = source.countWindow(info, '-infinity', 'infinity');
+      const stuck = new Promise((resolve) => setTimeout(() => resolve('stuck'), 20_000).unref());
+      expect(await Promise.race([count, stuck])).toBe(100_000);
+    } finally {
+      await source.close();
+    }
+  });
+
   it('a crash between upload and state commit: the rerun finishes the pending window, no gap, no duplicate', async () => {
     await db.query(
       `CREATE TABLE ${T('crash')} (id int PRIMARY KEY, v int, last_updated timestamptz NOT NULL DEFAULT now())`,
@@ -952,6 +1051,16 @@ describe('safety', () => {
     expect(rows).toEqual([{ v: 7 }]);
   });
 
+  it('a table name in the wrong case is not found, and the hint names the table it may mean', async () => {
+    await db.query(
+      `CREATE TABLE ${T('Invoices')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+    );
+    const report = await ingestTablesDetailed(options(['invoices', 'nothing_like_it']));
+    expect(report.tables[0]?.error?.code).toBe('NOT_FOUND');
+    expect(report.tables[0]?.error?.hint).toMatch(/^did you mean "Invoices"\? names are case-sensitive/);
+    expect(report.tables[1]?.error?.hint).toMatch(/^names are case-sensitive/);
+  });
+
   it('a missing cursor column, a wrong password and an unreachable database each fail with one clear error', async () => {
     await db.query(`CREATE TABLE ${T('nocursor')} (id int PRIMARY KEY)`);
     const missing = await ingestTablesDetailed(options(['nocursor']));
@@ -972,6 +1081,24 @@ describe('safety', () => {
     const unreachable = await ingestTablesDetailed(options(['orders'], { source: { url: url.toString() } }));
     expect(unreachable.tables[0]?.error?.code).toBe('NETWORK');
     expect(unreachable.tables[0]?.error?.message).toMatch(/cannot reach PostgreSQL/);
+  });
+
+  it('a port where something else answers (it closes the connection at once) says so, with what to check', async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = new URL(PG_URL);
+      url.port = String((server.address() as AddressInfo).port);
+      const run = await ingestTablesDetailed(options(['orders'], { source: { url: url.toString() } }));
+      const error = run.tables[0]?.error;
+      expect(error?.code).toBe('NETWORK');
+      expect(error?.message).toMatch(
+        /^PostgreSQL at postgres:\/\/.*:\d+\/.* closed the connection before the login finished$/,
+      );
+      expect(error?.hint).toMatch(/host and port .* PostgreSQL/);
+    } finally {
+      server.close();
+    }
   });
 
   it('an aborted signal stops the run: ABORTED, nothing written, no temp files left', async () => {

@@ -342,3 +342,162 @@ describe('buildTable with Parquet sources against S3', () => {
     expect(rows).toEqual(expected);
   });
 });
+
+describe('buildTable: what exporters write, against S3', () => {
+  const source = (folder: string): string => `s3://${bucket}/quirks/${folder}/`;
+  const build = (folder: string, extra: Partial<BuildTableOptions> = {}): ReturnType<typeof buildTable> =>
+    buildTable({
+      source: source(folder),
+      cache: join(work, 'quirks-cache'),
+      to: join(work, 'out', `${folder}.parquet`),
+      ...extra,
+    });
+
+  it('JSON files that start with a byte-order mark are read like the others (an array stays rows)', async () => {
+    const BOM = '\uFEFF';
+    await put('quirks/bom/a.json.gz', gzipSync(`${BOM}[{"id":1,"n":"x"},{"id":2,"n":"y"}]`));
+    await put('quirks/bom/b.json', `${BOM}[{"id":3,"n":"z"}]`);
+    await put('quirks/bom/c.ndjson', `${BOM}{"id":4,"n":"w"}\n{"id":5}\n`);
+    await put('quirks/bom/d.json', '[{"id":6}]');
+    const result = await build('bom');
+    expect(result.columns.map((c) => c.name)).toEqual(['id', 'n', '_source_file']);
+    const { rows } = await queryTable(result.path, 'SELECT id, n, _source_file FROM t ORDER BY id');
+    expect(rows).toEqual([
+      [1, 'x', 'a.json.gz'],
+      [2, 'y', 'a.json.gz'],
+      [3, 'z', 'b.json'],
+      [4, 'w', 'c.ndjson'],
+      [5, null, 'c.ndjson'],
+      [6, null, 'd.json'],
+    ]);
+  });
+});
+
+describe('buildTable: text encodings, against S3', () => {
+  it('UTF-16 files with a byte-order mark (Windows "Unicode" exports) are read as text, not refused', async () => {
+    const utf16le = (text: string): Buffer =>
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const utf16be = (text: string): Buffer => {
+      const le = Buffer.from(text, 'utf16le');
+      return Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le).swap16()]);
+    };
+    await put('quirks/utf16/a.csv', utf16le('id,name\r\n1,café\r\n2,日本\r\n'));
+    await put('quirks/utf16/b.csv.gz', gzipSync(utf16be('id,name\n3,naïve\n')));
+    await put('quirks/utf16/c.ndjson', utf16le('{"id":4,"name":"ü"}\n'));
+    await put('quirks/utf16/d.csv', 'id,name\n5,plain\n');
+    const result = await buildTable({
+      source: `s3://${bucket}/quirks/utf16/`,
+      cache: join(work, 'utf16-cache'),
+      to: join(work, 'out', 'utf16.parquet'),
+    });
+    expect(result.badFiles).toEqual([]);
+    const { rows } = await queryTable(result.path, 'SELECT id, name, _source_file FROM t ORDER BY id');
+    expect(rows).toEqual([
+      [1, 'café', 'a.csv'],
+      [2, '日本', 'a.csv'],
+      [3, 'naïve', 'b.csv.gz'],
+      [4, 'ü', 'c.ndjson'],
+      [5, 'plain', 'd.csv'],
+    ]);
+  });
+});
+
+describe('buildTable: the sep= line Excel reads, against S3', () => {
+  it('a CSV file that starts with sep=; has its header on the next line, not a column named "sep="', async () => {
+    await put('quirks/excel-sep/a.csv', 'sep=;\r\na;b\r\n1;2\r\n');
+    await put('quirks/excel-sep/b.csv.gz', gzipSync('\uFEFFsep=,\na,b\n3,4\n'));
+    await put('quirks/excel-sep/c.csv', 'a,b\n5,6\n');
+    const result = await buildTable({
+      source: `s3://${bucket}/quirks/excel-sep/`,
+      cache: join(work, 'excel-sep-cache'),
+      to: join(work, 'out', 'excel-sep.parquet'),
+    });
+    expect(result.columns.map((c) => c.name)).toEqual(['a', 'b', '_source_file']);
+    expect((await queryTable(result.path, 'SELECT * FROM t ORDER BY a')).rows).toEqual([
+      [1, 2, 'a.csv'],
+      [3, 4, 'b.csv.gz'],
+      [5, 6, 'c.csv'],
+    ]);
+  });
+
+  it('such a file, or a JSON file with a mark, that is not UTF-8 after all is a bad file, not text with U+FFFD', async () => {
+    await put('quirks/not-utf8/a.csv', Buffer.from('sep=;\na;b\n1;caf\xe9\n', 'latin1'));
+    await put('quirks/not-utf8/b.ndjson', Buffer.from('\xef\xbb\xbf{"a":"caf\xe9"}\n', 'latin1'));
+    await put('quirks/not-utf8/c.csv', 'a,b\n5,6\n');
+    const result = await buildTable({
+      source: `s3://${bucket}/quirks/not-utf8/`,
+      cache: join(work, 'not-utf8-cache'),
+      to: join(work, 'out', 'not-utf8.parquet'),
+      skipBad: true,
+    });
+    expect(result.badFiles.map((f) => [f.source, f.reason])).toEqual([
+      ['a.csv', expect.stringMatching(/^not valid UTF-8 text/)],
+      ['b.ndjson', expect.stringMatching(/^not valid UTF-8 text/)],
+    ]);
+    expect((await queryTable(result.path, 'SELECT * FROM t')).rows).toEqual([[5, 6, 'c.csv']]);
+  });
+});
+
+describe('buildTable: CSV files whose rows do not match their header, against S3', () => {
+  it('a file cut off mid-line, or with a stray field, is a bad file naming the line, not a one-column table', async () => {
+    await put('quirks/ragged/a.csv', 'a,b,c\n1,2,3\n');
+    await put('quirks/ragged/b.csv', 'a,b,c\n4,5,6\n7,8');
+    await put('quirks/ragged/c.csv.gz', gzipSync('a;b\n1;2\n3;4;5\n6;7\n'));
+    const options: BuildTableOptions = {
+      source: `s3://${bucket}/quirks/ragged/`,
+      cache: join(work, 'ragged-cache'),
+      to: join(work, 'out', 'ragged.parquet'),
+    };
+    await expect(buildTable(options)).rejects.toThrow(
+      /^cannot parse b\.csv: .*Line: 3.*Expected Number of Columns: 3 Found: 2/,
+    );
+    const result = await buildTable({ ...options, skipBad: true });
+    expect(result.badFiles.map((f) => [f.source, f.reason])).toEqual([
+      ['b.csv', expect.stringMatching(/Line: 3.*Expected Number of Columns: 3 Found: 2/)],
+      ['c.csv.gz', expect.stringMatching(/Line: 3.*Expected Number of Columns: 2 Found: 3/)],
+    ]);
+    expect(result.columns.map((c) => c.name)).toEqual(['a', 'b', 'c', '_source_file']);
+    expect((await queryTable(result.path, 'SELECT * FROM t')).rows).toEqual([[1, 2, 3, 'a.csv']]);
+  });
+
+  it('a header with the delimiter inside quotes is not taken for such a file', async () => {
+    await put('quirks/quoted-header/a.csv', '"last, first",age\n"Doe, J",42\n');
+    const result = await buildTable({
+      source: `s3://${bucket}/quirks/quoted-header/`,
+      cache: join(work, 'quoted-cache'),
+      to: join(work, 'out', 'quoted.parquet'),
+    });
+    expect((await queryTable(result.path, 'SELECT * FROM t')).rows).toEqual([['Doe, J', 42, 'a.csv']]);
+  });
+});
+
+describe('buildTable: column names that differ only in case, against S3', () => {
+  it('across formats and across batches they are named as within one reader (ID, id_1), not a failed build', async () => {
+    await put('quirks/case/a.ndjson', '{"ID":1,"v":"a"}\n');
+    await put('quirks/case/b.ndjson', '{"id":2,"v":"b"}\n');
+    await put('quirks/case/c.ndjson', '{"id":3}\n');
+    await put('quirks/case/d.csv', 'id,v\n4,d\n');
+    const build = (batchFiles: number, include: string[]): ReturnType<typeof buildTable> =>
+      buildTable({
+        source: `s3://${bucket}/quirks/case/`,
+        include,
+        batchFiles,
+        cache: join(work, 'case-cache'),
+        to: join(work, 'out', `case-${batchFiles}-${include.length}.parquet`),
+      });
+    // One reader for the three NDJSON files: DuckDB names the second spelling id_1.
+    const together = await build(1000, ['*.ndjson']);
+    // One file per batch, then a CSV group: the batches are appended by name.
+    const batched = await build(1, ['*.ndjson', '*.csv']);
+    for (const result of [together, batched]) {
+      expect(result.columns.map((c) => c.name).slice(0, 3)).toEqual(['ID', 'v', 'id_1']);
+    }
+    const { rows } = await queryTable(batched.path, 'SELECT "ID", id_1, v, _source_file FROM t');
+    expect(rows).toEqual([
+      [1, null, 'a', 'a.ndjson'],
+      [null, 2, 'b', 'b.ndjson'],
+      [null, 3, null, 'c.ndjson'],
+      [null, 4, 'd', 'd.csv'],
+    ]);
+  });
+});

@@ -20,13 +20,29 @@ export interface IngestFlags {
   dryRun?: boolean;
 }
 
+/** Comma-separated table names; a comma inside double quotes (`'"a,b"'`) is part of the name. */
 const tableList = (value: string, previous: string[] = []): string[] => [
   ...previous,
-  ...value
-    .split(',')
+  ...splitOutsideQuotes(value)
     .map((t) => t.trim())
     .filter((t) => t !== ''),
 ];
+
+/** Splits at commas outside double quotes; with an unbalanced quote (`x"y`), at every comma. */
+function splitOutsideQuotes(value: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const ch of value) {
+    if (ch === '"') quoted = !quoted;
+    if (ch === ',' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current);
+  return quoted ? value.split(',') : parts;
+}
 
 export function registerIngest(program: Command, run: RunAction): void {
   program
@@ -44,7 +60,7 @@ export function registerIngest(program: Command, run: RunAction): void {
     )
     .option(
       '--tables <list>',
-      'comma-separated tables (schema.table outside --schema; a name with a dot in double quotes, \'"a.b"\'; repeatable)',
+      'comma-separated tables (schema.table outside --schema; a name with a dot or a comma in double quotes, \'"a.b"\'; repeatable)',
       tableList,
     )
     .option('--all', 'every base table in --schema that has the cursor column')

@@ -2,7 +2,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { WharfError } from '../../core/errors.js';
-import { parquetColumnNames, type ColumnPlan } from '../column-types.js';
+import { csvLeadField, parquetColumnNames, type ColumnPlan } from '../column-types.js';
+import { duckdbWriteError } from './conversion-error.js';
 
 export interface ParquetFile {
   path: string;
@@ -69,7 +70,11 @@ export async function csvToParquet(input: CsvToParquetInput): Promise<CsvToParqu
     await connection.run("SET TimeZone = 'UTC'");
     const fields = input.plans.map((_, i) => `c${i}`);
     const outputNames = parquetColumnNames(input.plans.map((p) => p.name));
-    const columns = `{${input.plans.map((p, i) => `${quoteString(fields[i] ?? '')}: ${quoteString(p.csvType)}`).join(', ')}}`;
+    const fieldTypes = input.plans.map(
+      (p, i) => `${quoteString(fields[i] ?? '')}: ${quoteString(p.csvType)}`,
+    );
+    if (csvLeadField(input.plans)) fieldTypes.unshift(`'lead': 'VARCHAR'`);
+    const columns = `{${fieldTypes.join(', ')}}`;
     const select = input.plans
       .map((p, i) => `${p.duckExpr(quoteIdent(fields[i] ?? ''))} AS ${quoteIdent(outputNames[i] ?? p.name)}`)
       .join(', ');
@@ -102,12 +107,7 @@ export async function csvToParquet(input: CsvToParquetInput): Promise<CsvToParqu
     return { files, lastRow: await lastRow(connection, files, input) };
   } catch (error) {
     if (error instanceof WharfError) throw error;
-    const message = (error as Error).message;
-    throw new WharfError(
-      duckdbErrorCode(message),
-      `writing Parquet failed: ${duckdbReason(message, input.plans)}`,
-      { cause: error },
-    );
+    throw duckdbWriteError(error, input.plans);
   } finally {
     connection?.closeSync();
     instance.closeSync();
@@ -116,61 +116,6 @@ export async function csvToParquet(input: CsvToParquetInput): Promise<CsvToParqu
 
 /** Largest row COPY may send, as CSV text. */
 const MAX_ROW_BYTES = 64 * 1024 * 1024;
-
-/**
- * DuckDB's first line, plus the column and the value a conversion failed on (its CSV reader names the column by
- * its position, `c3`: given back its real name). The rest of DuckDB's message (the whole row, reader options)
- * is left out.
- */
-export function duckdbReason(
-  message: string,
-  plans: readonly { name: string; parquetType: string }[],
-): string {
-  const first = message.split('\n')[0] ?? message;
-  const realName = (position: string): string => plans[Number(position)]?.name ?? `column ${position}`;
-  const conversion = /Error when converting column "c(\d+)"\. (.*)/.exec(message);
-  if (conversion) {
-    return `${first}: column ${JSON.stringify(realName(conversion[1] ?? ''))}: ${(conversion[2] ?? '').slice(0, 300)}`;
-  }
-  // A CAST in the SELECT names its input as `source column c2`.
-  const named = first.replace(/\bsource column c(\d+)\b/g, (_, position: string) => {
-    return `column ${JSON.stringify(realName(position))}`;
-  });
-  if (/\bcolumn "/.test(named)) return named;
-  const suspects = suspectColumns(named, plans);
-  if (suspects.length === 0) return named;
-  return `${named} (${suspects.length === 1 ? 'column' : 'one of the columns'} ${suspects.map((n) => JSON.stringify(n)).join(', ')})`;
-}
-
-/**
- * Some DuckDB casts fail without naming the column (a BC timestamp, a nested array in a LIST column): the
- * columns whose type that failure can come from.
- */
-function suspectColumns(message: string, plans: readonly { name: string; parquetType: string }[]): string[] {
-  const ofType = (test: (type: string) => boolean): string[] =>
-    plans.filter((p) => test(p.parquetType)).map((p) => p.name);
-  if (/^Conversion Error: timestamp field value/.test(message))
-    return ofType((t) => t.startsWith('TIMESTAMP'));
-  if (
-    /^Conversion Error: (date field value|Failed to cast value to numerical|Could not convert)/.test(message)
-  ) {
-    return ofType((t) => t.endsWith('[]'));
-  }
-  return [];
-}
-
-/** A value its Parquet type cannot hold is UNSUPPORTED (exit 1, not a Wharf bug); a full disk is IO. */
-export function duckdbErrorCode(message: string): 'UNSUPPORTED' | 'IO' | 'INTERNAL' {
-  if (/No space left on device|could not write|disk is full/i.test(message)) return 'IO';
-  if (
-    /^(Conversion|Invalid Input|Out of Range) Error|Malformed JSON|Could not convert|Failed to cast/m.test(
-      message,
-    )
-  ) {
-    return 'UNSUPPORTED';
-  }
-  return 'INTERNAL';
-}
 
 async function lastRow(
   connection: DuckDBConnection,

@@ -12,7 +12,7 @@ import {
   WharfError,
   throwIfAborted,
 } from '../../core/errors.js';
-import type { CatalogColumn, ColumnPlan } from '../column-types.js';
+import { csvLeadField, type CatalogColumn, type ColumnPlan } from '../column-types.js';
 import type { PgConnectionConfig } from '../source-config.js';
 
 /** A table as the catalog describes it. */
@@ -33,6 +33,11 @@ export interface WindowBound {
   upper: string;
   /** Set when an open transaction held the bound below dbNow - lag. */
   heldBy?: { pid: number; since: string };
+  /**
+   * Set when the bound was moved back to the start of an hour the local clock is about to repeat (a `timestamp`
+   * cursor in a zone with daylight saving time): the bound it would have been.
+   */
+  heldBeforeClockChange?: string;
 }
 
 const INSTANT_SQL = (expr: string): string =>
@@ -68,35 +73,43 @@ const SESSION_SQL = [
  * take parameters, so its bounds go through `set_config($1)` and `current_setting()`).
  */
 export class PgSource {
+  /** Set when a replacement connection could not be opened: every later query fails with it. */
+  private lost: WharfError | undefined;
+
   private constructor(
-    private readonly client: pg.Client,
+    private current: pg.Client,
+    private readonly config: PgConnectionConfig,
     /** The session's TimeZone before we set UTC: how `timestamp` (no tz) cursor values are read. */
     readonly defaultTimeZone: string,
     readonly describe: string,
   ) {}
 
   static async connect(config: PgConnectionConfig): Promise<PgSource> {
-    const client = new pg.Client({
-      ...config,
-      application_name: 'wharf-ingest',
-      connectionTimeoutMillis: config.connectionTimeoutMillis ?? 15_000,
-    });
-    const describe = describeConnection(client);
-    // A broken connection emits 'error'; the failing query rejects with it too, so only keep the process alive.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const tz = await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz");
-      await client.query(SESSION_SQL);
-      return new PgSource(client, tz.rows[0]?.tz ?? 'UTC', describe);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw connectionError(error, describe);
-    }
+    const session = await openSession(config);
+    return new PgSource(session.client, config, session.timeZone, session.describe);
+  }
+
+  private get client(): pg.Client {
+    if (this.lost) throw this.lost;
+    return this.current;
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => undefined);
+    await this.current.end().catch(() => undefined);
+  }
+
+  /**
+   * A COPY cut short (the Parquet writer failed, the pipe broke) leaves the rest of its output on the connection,
+   * unread: every later query would wait behind it for ever (and with nothing else to wait for, Node exited
+   * without a word). pg destroys the socket of a connection with a query under way; a new session replaces it.
+   */
+  private async replaceConnection(): Promise<void> {
+    await this.current.end().catch(() => undefined);
+    try {
+      this.current = (await openSession(this.config)).client;
+    } catch (error) {
+      this.lost = toWharfErrorOf(error);
+    }
   }
 
   /** Looks the table and its columns up in the catalog; throws NotFoundError / ValidationError naming what is wrong. */
@@ -110,8 +123,11 @@ export class PgSource {
     );
     const oid = found.rows[0]?.oid;
     if (oid === undefined) {
+      const similar = await this.sameNameInAnotherCase(schema, table);
       throw new NotFoundError(`table ${JSON.stringify(`${schema}.${table}`)} not found in ${this.describe}`, {
-        hint: 'names are case-sensitive; check --tables (schema.table for schemas other than public) and the role’s privileges',
+        hint:
+          (similar ? `did you mean ${similar}? ` : '') +
+          'names are case-sensitive; check --tables (schema.table for schemas other than public) and the role’s privileges',
       });
     }
     const columns = await this.client.query<{
@@ -189,6 +205,20 @@ export class PgSource {
     };
   }
 
+  /** A table whose schema and name equal these but for case, as --tables would name it; undefined if none. */
+  private async sameNameInAnotherCase(schema: string, table: string): Promise<string | undefined> {
+    const r = await this.client.query<{ schema: string; name: string }>(
+      `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+        WHERE lower(table_schema) = lower($1) AND lower(table_name) = lower($2)
+        ORDER BY table_schema = $1 DESC, table_name LIMIT 1`,
+      [schema, table],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const quote = (name: string): string => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : JSON.stringify(name));
+    return row.schema === schema ? quote(row.name) : `${quote(row.schema)}.${quote(row.name)}`;
+  }
+
   /**
    * The window's upper bound, from the database clock: min(now - lag, start of the oldest open transaction in
    * this database, until). A transaction still open can only write cursor values >= its start (now() is the
@@ -200,6 +230,8 @@ export class PgSource {
     lagSeconds: number;
     until?: string | undefined;
     guardWaitSeconds: number;
+    /** The cursor is a `timestamp` (no time zone), written by the local clock of `defaultTimeZone`. */
+    localClock?: boolean | undefined;
     signal?: AbortSignal | undefined;
   }): Promise<WindowBound> {
     const r = await this.client.query<{
@@ -225,11 +257,34 @@ export class PgSource {
     const row = r.rows[0];
     if (!row) throw new WharfError('INTERNAL', 'the window query returned no row');
     await this.waitForHiddenTransactions(options.guardWaitSeconds, options.signal);
+    const upper = options.localClock ? await this.beforeLocalClockGoesBack(row.upper) : row.upper;
     return {
       dbNow: row.db_now,
-      upper: row.upper,
+      upper,
       ...(row.held && row.pid !== null && row.since ? { heldBy: { pid: row.pid, since: row.since } } : {}),
+      ...(upper !== row.upper ? { heldBeforeClockChange: row.upper } : {}),
     };
+  }
+
+  /**
+   * A `timestamp` cursor holds the local wall time, which a zone with daylight saving time turns back once a year
+   * (02:00-03:00 twice): a bound inside the hour before the change would be followed by rows with smaller values
+   * (the hour again), below the next window's start and never read, while the next window re-read the hour.
+   * The bound moves back to the first instant from which the local clock never shows a smaller time: the start
+   * of that hour. The local time is sampled each minute over the next 3 hours (clock changes fall on whole
+   * minutes and shift by at most 2 hours).
+   */
+  private async beforeLocalClockGoesBack(upper: string): Promise<string> {
+    const r = await this.client.query<{ upper: string | null }>(
+      `SELECT ${INSTANT_SQL(
+        `$1::timestamptz - greatest(interval '0', ($1::timestamptz AT TIME ZONE $2) - min(
+           (date_trunc('minute', $1::timestamptz) + k * interval '1 minute') AT TIME ZONE $2))`,
+      )} AS upper
+         FROM generate_series(1, 180) AS k
+        WHERE isfinite($1::timestamptz)`,
+      [upper, this.defaultTimeZone],
+    );
+    return r.rows[0]?.upper ?? upper;
   }
 
   private async waitForHiddenTransactions(limitSeconds: number, signal?: AbortSignal): Promise<void> {
@@ -305,7 +360,9 @@ export class PgSource {
   ): Promise<{ rows: number; bytes: number }> {
     await this.setBounds(from, to);
     const q = (name: string): string => pg.escapeIdentifier(name);
-    const select = plans.map((p) => p.pgExpr(q(p.name))).join(', ');
+    const select = [...(csvLeadField(plans) ? ['NULL'] : []), ...plans.map((p) => p.pgExpr(q(p.name)))].join(
+      ', ',
+    );
     // No ORDER BY: a sort of the whole window costs about a third of the extraction and spills to disk on
     // big windows; the run's (cursor, pk) high-water mark is taken from the written rows instead.
     const sql = `COPY (SELECT ${select} FROM ${this.relation(info)} WHERE ${this.windowPredicate(info)}) TO STDOUT (FORMAT csv)`;
@@ -346,8 +403,53 @@ export class PgSource {
         await handle?.close();
       }
     };
-    await pipeline(stream, batch, sink, ...((options.signal ? [{ signal: options.signal }] : []) as []));
+    try {
+      await pipeline(stream, batch, sink, ...((options.signal ? [{ signal: options.signal }] : []) as []));
+    } catch (error) {
+      // An aborted run stops here and closes the connection anyway.
+      if (!options.signal?.aborted) await this.replaceConnection();
+      throw error;
+    }
     return { rows: stream.rowCount, bytes };
+  }
+
+  /**
+   * The first row of the window whose `plan` column holds `value` (as COPY sent it; for a LIST column, as one of
+   * its elements), named by its primary key (else its cursor) as `id = 7` or `(a, b) = (1, "x")`. Bounded by a
+   * statement timeout: it only completes an error message.
+   */
+  async findRow(
+    info: TableInfo,
+    plan: ColumnPlan,
+    value: string,
+    from: string,
+    to: string,
+  ): Promise<string | undefined> {
+    await this.setBounds(from, to);
+    const q = pg.escapeIdentifier(plan.name);
+    const match = plan.parquetType.endsWith('[]')
+      ? `$1 = ANY ((${q})::text[])`
+      : `(${plan.pgExpr(q)})::text = $1`;
+    const keys = info.primaryKey.length > 0 ? info.primaryKey : [info.cursor.name];
+    const select = keys.map((k) => `${pg.escapeIdentifier(k)}::text`).join(', ');
+    await this.client.query('BEGIN');
+    try {
+      await this.client.query("SET LOCAL statement_timeout = '60s'");
+      const r = await this.client.query<{ key: (string | null)[] }>(
+        `SELECT ARRAY[${select}] AS key FROM ${this.relation(info)} WHERE ${this.windowPredicate(info)} AND ${match} LIMIT 1`,
+        [value],
+      );
+      await this.client.query('COMMIT');
+      const key = r.rows[0]?.key;
+      if (!key) return undefined;
+      const shown = key.map((v) => (v !== null && /^-?\d+$/.test(v) ? v : JSON.stringify(v)));
+      return keys.length === 1
+        ? `${keys[0] ?? ''} = ${shown[0] ?? ''}`
+        : `(${keys.join(', ')}) = (${shown.join(', ')})`;
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
 
   private relation(info: TableInfo): string {
@@ -370,6 +472,33 @@ export class PgSource {
       [from, to, this.defaultTimeZone],
     );
   }
+}
+
+/** A connected client with the session settings COPY needs, and the session's own TimeZone before them. */
+async function openSession(
+  config: PgConnectionConfig,
+): Promise<{ client: pg.Client; timeZone: string; describe: string }> {
+  const client = new pg.Client({
+    ...config,
+    application_name: 'wharf-ingest',
+    connectionTimeoutMillis: config.connectionTimeoutMillis ?? 15_000,
+  });
+  const describe = describeConnection(client);
+  // A broken connection emits 'error'; the failing query rejects with it too, so only keep the process alive.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const tz = await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz");
+    await client.query(SESSION_SQL);
+    return { client, timeZone: tz.rows[0]?.tz ?? 'UTC', describe };
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw connectionError(error, describe);
+  }
+}
+
+function toWharfErrorOf(error: unknown): WharfError {
+  return error instanceof WharfError ? error : new WharfError('INTERNAL', String(error), { cause: error });
 }
 
 function describeConnection(client: pg.Client): string {
@@ -409,6 +538,14 @@ export function connectionError(error: unknown, describe: string): WharfError {
         hint: 'check the host and port, and that the database accepts connections from here',
       });
     default:
+      // The server hung up before PostgreSQL's handshake was done: another service on that port, or a proxy or
+      // firewall that drops the connection.
+      if (/Connection terminated unexpectedly/.test(message)) {
+        return new NetworkError(`PostgreSQL at ${describe} closed the connection before the login finished`, {
+          cause: error,
+          hint: 'check that the host and port are those of PostgreSQL (not another service), and that nothing between drops the connection',
+        });
+      }
       if (/timeout/i.test(message)) {
         return new NetworkError(`cannot reach PostgreSQL at ${describe}: ${message}`, { cause: error });
       }
