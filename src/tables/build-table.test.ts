@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -294,5 +294,23 @@ describe('buildTable (local source)', () => {
     await expect(
       build('no-meta', { 's1.json.gz': gzipSync('{"a":1}\n') }, { metaFiles: true }),
     ).rejects.toThrow(/only those with a \.meta companion \(--meta-files\)/);
+  });
+  it('a source file deleted after the listing fails the build naming it (exit 3), with a hint to build again', async () => {
+    const src = join(work, 'vanished', 'src');
+    const attempt = build(
+      'vanished',
+      { 'a.csv': 'id\n1\n', 'b.csv': 'id\n2\n' },
+      {
+        onEvent: (e) => {
+          if (e.type === 'fetch' && e.event.type === 'planned') rmSync(join(src, 'b.csv'));
+        },
+      },
+    );
+    await expect(attempt).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('b.csv was deleted after it was listed'),
+      hint: 'build the table again: its listing will not have the deleted file',
+    });
+    expect(existsSync(join(work, 'vanished', 'out', 'table.parquet'))).toBe(false);
   });
 });

@@ -171,9 +171,12 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
       `${failed.length} source file(s) could not be fetched, so no table was written; first: ${first.error?.message ?? first.key}`,
       {
         // The file's own hint (free disk space, check credentials) says what to fix before building again.
-        hint: first.error?.hint
-          ? `${first.error.hint}; a rebuild fetches only the missing files`
-          : 'run the build again (only the missing files are fetched); `wharf fetch --verbose` shows each failure',
+        hint:
+          first.error?.code === 'NOT_FOUND'
+            ? 'build the table again: its listing will not have the deleted file'
+            : first.error?.hint
+              ? `${first.error.hint}; a rebuild fetches only the missing files`
+              : 'run the build again (only the missing files are fetched); `wharf fetch --verbose` shows each failure',
       },
     );
   }
