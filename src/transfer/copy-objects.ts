@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { uploadContentTypeFor } from '../core/content-type.js';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
 import { isWharfError, throwIfAborted, toWharfError, UsageError, WharfError } from '../core/errors.js';
-import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
+import { asFolderPrefix, assertCreatableKey, assertSafeRelativeKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { memoisedMakeDir } from '../core/make-dir.js';
 import { withRetry } from '../core/retry.js';
@@ -71,7 +71,9 @@ export interface CopyOptions {
 }
 
 /**
- * Lists everything under `sourcePrefix` and maps each key to `destPrefix + relative key`. When the destination
+ * Lists everything under `sourcePrefix` and maps each key to `destPrefix + relative key`, the relative key kept
+ * as it is: `src/` holding `src//a` and `src/a` copies to `dst//a` and `dst/a` (as aws-cli does), never both to
+ * `dst/a`. When the destination
  * maps keys to paths (a local folder), every destination key is checked before anything is written, so a
  * listing with a key like `a/../../x` refuses the whole copy instead of writing half of it; other stores refuse
  * '.' and '..' segments the same way.
@@ -85,6 +87,7 @@ export async function planTreeCopy(
 ): Promise<CopyPlan> {
   const items: CopyItem[] = [];
   let totalBytes = 0;
+  const destFolder = asFolderPrefix(destPrefix);
   for await (const info of source.list(sourcePrefix, signal ? { signal } : {})) {
     if (info.isPrefix) continue;
     const relative = info.key.slice(sourcePrefix.length);
@@ -92,7 +95,7 @@ export async function planTreeCopy(
     // A folder marker (`reports/`, what "Create folder" in the AWS console makes) is nothing a local folder
     // needs: skipped, as aws-cli and rclone skip it, instead of refusing the whole copy for its empty name.
     if (dest.capabilities.pathKeys && relative.endsWith('/') && info.size === 0) continue;
-    const destKey = joinKey(destPrefix, relative);
+    const destKey = destFolder + relative;
     assertDestinationKey(dest, destKey);
     items.push({
       sourceKey: info.key,
