@@ -55,3 +55,28 @@ describe('wharf cp -r between S3 prefixes', () => {
     }
   });
 });
+
+describe('wharf fetch --include/--exclude on names with glob-like characters', () => {
+  it("takes '(', ')', '|' and a leading '!' as themselves, as the documented pattern rules say", async () => {
+    for (const key of ['report (1).csv', 'report 1.csv', 'report.csv', 'a|b.csv', 'ab.csv', '!notes.csv'])
+      await putRaw(bucket, `globs/${key}`, key);
+    const fetched = async (...patterns: string[]): Promise<string[]> => {
+      const run = await wharf(['fetch', '--json', '--dry-run', `s3://${bucket}/globs/`, work, ...patterns]);
+      expect(run.code, run.stderr).toBe(0);
+      const plan = jsonLines(run.stdout).at(-1) as { files: { key: string }[] };
+      return plan.files.map((f) => f.key.slice('globs/'.length)).sort();
+    };
+    // A browser's "report (1).csv" copies: excluded, and nothing else with them.
+    expect(await fetched('--exclude', '* (1).csv')).toEqual([
+      '!notes.csv',
+      'ab.csv',
+      'a|b.csv',
+      'report 1.csv',
+      'report.csv',
+    ]);
+    expect(await fetched('--include', '**/report (1).csv')).toEqual(['report (1).csv']);
+    expect(await fetched('--include', '*(1).csv')).toEqual(['report (1).csv']);
+    expect(await fetched('--include', 'a|b.csv')).toEqual(['a|b.csv']);
+    expect(await fetched('--include', '!notes.csv')).toEqual(['!notes.csv']);
+  });
+});
