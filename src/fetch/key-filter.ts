@@ -63,3 +63,8 @@ function compile(pattern: string, flag: string): (key: string) => boolean {
 function literalGroups(pattern: string): string {
   return pattern.replace(/\\.|[()|]/gs, (found) => (found.length === 2 ? found : `\\${found}`));
 }
+
+/** A pattern that matches `key` and nothing else: the characters patterns give a meaning to, escaped. */
+export function literalPattern(key: string): string {
+  return key.replace(/[*?[\]{}\\]/g, (found) => `\\${found}`);
+}

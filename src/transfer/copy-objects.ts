@@ -13,6 +13,7 @@ import { openRunStaging, STAGING_FOLDER, type RunStaging } from './copy-staging.
 import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
 import { assertFreeSpace, heldByPartials } from './download/free-space.js';
 import { RequestLimiter } from './download/request-limiter.js';
+import { unstorableInFolder } from './folder-clashes.js';
 import { uploadWithSha256 } from './upload-with-sha256.js';
 
 export interface CopyItem {
@@ -92,11 +93,13 @@ export async function planTreeCopy(
     if (info.isPrefix) continue;
     const relative = info.key.slice(sourcePrefix.length);
     if (relative === '') continue;
-    // A folder marker (`reports/`, what "Create folder" in the AWS console makes) is nothing a local folder
-    // needs: skipped, as aws-cli and rclone skip it, instead of refusing the whole copy for its empty name.
-    if (dest.capabilities.pathKeys && relative.endsWith('/') && info.size === 0) continue;
     const destKey = destFolder + relative;
-    assertDestinationKey(dest, destKey);
+    // A folder marker (`reports/`, what "Create folder" in the AWS console makes) is nothing a local folder
+    // needs: skipped, as aws-cli and rclone skip it, instead of refusing the whole copy for its empty name. One
+    // holding bytes fails on its own in copyObjects (unstorableInFolder), not unseen and not the whole copy.
+    const marker = dest.capabilities.pathKeys && relative.endsWith('/');
+    if (marker && info.size === 0) continue;
+    assertDestinationKey(dest, marker ? destKey.slice(0, -1) : destKey);
     items.push({
       sourceKey: info.key,
       destKey,
@@ -172,7 +175,13 @@ export async function copyObjects(
     });
   }
 
-  if (download && destRoot !== undefined) await assertRoomFor(plan, dest, options);
+  const unstorable = dest.capabilities.pathKeys
+    ? unstorableInFolder(plan.items)
+    : new Map<string, WharfError>();
+  if (download && destRoot !== undefined) {
+    const storable = plan.items.filter((item) => !unstorable.has(item.destKey));
+    await assertRoomFor({ items: storable, totalBytes: plan.totalBytes }, dest, options);
+  }
 
   const listDenied =
     plan.items.length > 1 && dest.localPath === undefined && (await probeDestination(dest, signal));
@@ -183,6 +192,8 @@ export async function copyObjects(
     async (item) => {
       let counted = 0;
       try {
+        const refusal = unstorable.get(item.destKey);
+        if (refusal) throw refusal;
         if (options.noClobber && (await dest.stat(item.destKey, signal ? { signal } : {})) !== undefined)
           throw new DestinationExists(dest, item.destKey);
         await withRetry(

@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/fixtures.js';
@@ -78,5 +79,83 @@ describe('wharf fetch --include/--exclude on names with glob-like characters', (
     expect(await fetched('--include', '*(1).csv')).toEqual(['report (1).csv']);
     expect(await fetched('--include', 'a|b.csv')).toEqual(['a|b.csv']);
     expect(await fetched('--include', '!notes.csv')).toEqual(['!notes.csv']);
+  });
+});
+
+describe('a key that is both a file and a folder (data/x and data/x/y), and folder markers that hold bytes', () => {
+  beforeAll(async () => {
+    await putRaw(bucket, 'clash/data/x', 'file x');
+    await putRaw(bucket, 'clash/data/x/y', 'file y');
+    await putRaw(bucket, 'clash/data/x/z', 'file z');
+    await putRaw(bucket, 'clash/empty-marker/', '');
+    await putRaw(bucket, 'clash/full-marker/', 'bytes in a marker');
+    await putRaw(bucket, 'clash/full-marker/b.txt', 'b');
+  });
+
+  it('fetch keeps the folder every run, refuses the file naming the clash, and the marker holding bytes', async () => {
+    for (const run of [1, 2, 3]) {
+      const dest = join(work, `clash-fetch-${run}`);
+      for (const attempt of [1, 2]) {
+        const r = await wharf(['fetch', `s3://${bucket}/clash/`, dest, '--dataset-id', 'c']);
+        expect(r.code, `${run}.${attempt}: ${r.stderr}`).toBe(1);
+        expect(await readFile(join(dest, 'c', 'data', 'x', 'y'), 'utf8')).toBe('file y');
+        expect(await readFile(join(dest, 'c', 'data', 'x', 'z'), 'utf8')).toBe('file z');
+        expect(await readFile(join(dest, 'c', 'full-marker', 'b.txt'), 'utf8')).toBe('b');
+        const errors = r.stderr.split('\n').filter((line) => line.startsWith('wharf: error:'));
+        expect(errors).toHaveLength(2);
+        expect(errors).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(
+              /clash\/data\/x": a folder of the same name holds other objects \(data\/x\/y\).*--exclude 'data\/x'/,
+            ),
+            expect.stringMatching(/clash\/full-marker\/": its name ends in '\/'.* holds 17 bytes/),
+          ]),
+        );
+        expect(r.stderr).not.toMatch(/empty-marker/);
+      }
+    }
+  });
+
+  it('fetch --exclude of the file as the hint says leaves only the marker holding bytes to report', async () => {
+    const dest = join(work, 'clash-fetch-excluded');
+    const r = await wharf(['fetch', `s3://${bucket}/clash/`, dest, '--exclude', 'data/x']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).not.toMatch(/data\/x"/);
+    expect(r.stderr).toMatch(/full-marker\/"/);
+    expect(r.stderr).toMatch(/3 downloaded .* 1 failed/);
+  });
+
+  it('cp -r into a folder copies the folder every run and fails the file naming the clash', async () => {
+    for (const run of [1, 2, 3]) {
+      const dest = join(work, `clash-cp-${run}`);
+      const r = await wharf(['cp', '-r', `s3://${bucket}/clash/data/`, dest]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(await readFile(join(dest, 'x', 'y'), 'utf8')).toBe('file y');
+      expect(await readFile(join(dest, 'x', 'z'), 'utf8')).toBe('file z');
+      expect(r.stderr).toMatch(
+        /clash\/data\/x: a folder of the same name holds other objects \(clash\/data\/x\/y\)/,
+      );
+      expect(r.stderr).toContain('copied 2 objects');
+    }
+  });
+});
+
+describe('a folder marker that holds bytes, named with its trailing /', () => {
+  it('cp -r into a folder fails that object alone and copies the rest; cat reads it; an empty marker stays a folder', async () => {
+    await putRaw(bucket, 'markers/full/', 'marker bytes');
+    await putRaw(bucket, 'markers/full/inside.txt', 'inside');
+    await putRaw(bucket, 'markers/empty/', '');
+    const dest = join(work, 'markers-cp');
+    const r = await wharf(['cp', '-r', `s3://${bucket}/markers/`, dest]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/markers\/full\/: its name ends in '\/'.* holds 12 bytes/);
+    expect(r.stderr).toContain('copied 1 object');
+    expect(await readFile(join(dest, 'full', 'inside.txt'), 'utf8')).toBe('inside');
+    const cat = await wharf(['cat', `s3://${bucket}/markers/full/`]);
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdout).toBe('marker bytes');
+    const empty = await wharf(['cat', `s3://${bucket}/markers/empty/`]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/is a folder or prefix/);
   });
 });
