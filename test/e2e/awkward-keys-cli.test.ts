@@ -159,3 +159,26 @@ describe('a folder marker that holds bytes, named with its trailing /', () => {
     expect(empty.stderr).toMatch(/is a folder or prefix/);
   });
 });
+
+describe('wharf sync adopt of a key that is both a file and a folder', () => {
+  it('adopts the folder, leaves the file alone with a warning, and the syncs that follow succeed', async () => {
+    await putRaw(bucket, 'team/data/x', 'file x');
+    await putRaw(bucket, 'team/data/x/y', 'file y');
+    await putRaw(bucket, 'team/plain.txt', 'plain');
+    const dir = join(work, 'team');
+    const init = await wharf(['sync', 'init', dir, `s3://${bucket}/team`, '--member', 'alice']);
+    expect(init.code, init.stderr).toBe(0);
+    const adopt = await wharf(['sync', 'adopt', dir, '--yes']);
+    expect(adopt.code, adopt.stderr).toBe(0);
+    expect(adopt.stderr).toMatch(
+      /warning: left alone: data\/x: a folder of the same name holds other objects \(data\/x\/y\)/,
+    );
+    expect(adopt.stderr).toMatch(/adopted 2 objects/);
+    for (const attempt of [1, 2]) {
+      const sync = await wharf(['sync', dir, '--yes']);
+      expect(sync.code, `${attempt}: ${sync.stderr}`).toBe(0);
+    }
+    expect(await readFile(join(dir, 'data', 'x', 'y'), 'utf8')).toBe('file y');
+    expect(await readFile(join(dir, 'plain.txt'), 'utf8')).toBe('plain');
+  });
+});
