@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,5 +180,28 @@ describe('wharf sync adopt of a key that is both a file and a folder', () => {
     }
     expect(await readFile(join(dir, 'data', 'x', 'y'), 'utf8')).toBe('file y');
     expect(await readFile(join(dir, 'plain.txt'), 'utf8')).toBe('plain');
+  });
+});
+
+describe('names at the file-system limit of 255 bytes', () => {
+  it('cp -r between local folders, and to and from S3, copies them (the temporary name beside one must fit too)', async () => {
+    const long = `${'M'.repeat(251)}.txt`;
+    const accents = 'é'.repeat(127); // 254 bytes in UTF-8
+    const source = join(work, 'long-source');
+    await mkdir(join(source, 'd'), { recursive: true });
+    await writeFile(join(source, long), 'long ascii');
+    await writeFile(join(source, 'd', accents), 'long accents');
+    const copy = join(work, 'long-copy');
+    const local = await wharf(['cp', '-r', source, copy]);
+    expect(local.code, local.stderr).toBe(0);
+    expect(await readFile(join(copy, long), 'utf8')).toBe('long ascii');
+    expect(await readFile(join(copy, 'd', accents), 'utf8')).toBe('long accents');
+    expect(await readdir(copy)).toEqual(expect.arrayContaining([long, 'd']));
+    expect(await readdir(copy)).toHaveLength(2);
+    const up = await wharf(['cp', '-r', copy, `s3://${bucket}/long/`]);
+    expect(up.code, up.stderr).toBe(0);
+    const down = await wharf(['cp', '-r', `s3://${bucket}/long/`, join(work, 'long-down')]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await readFile(join(work, 'long-down', 'd', accents), 'utf8')).toBe('long accents');
   });
 });

@@ -2,6 +2,7 @@ import { basename, dirname, join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { assertSafeRelativeKey } from '../../core/keys.js';
 import { InvalidKeyError } from '../../core/errors.js';
+import { distinctNameWithin, nameWithin } from '../../core/file-names.js';
 
 /** Files the local driver creates for itself; never listed as objects. */
 const TEMP_MARK = '.wharf-tmp-';
@@ -28,10 +29,13 @@ export function keyToPath(root: string, key: string): string {
   return path;
 }
 
+/** A hidden temporary name beside `path`; a name near the length limit is cut so that the temporary one fits. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${randomBytes(6).toString('hex')}`);
+  const suffix = `${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+  return join(dirname(path), `.${nameWithin(basename(path), suffix.length + 1)}${suffix}`);
 }
 
+/** The lock beside `path`: the same for one file every time, different for two files (a cut name is hashed). */
 export function lockPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}${LOCK_MARK}`);
+  return join(dirname(path), `.${distinctNameWithin(basename(path), LOCK_MARK.length + 1)}${LOCK_MARK}`);
 }
