@@ -2,7 +2,14 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { uploadContentTypeFor } from '../core/content-type.js';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
-import { isWharfError, throwIfAborted, toWharfError, UsageError, WharfError } from '../core/errors.js';
+import {
+  InvalidKeyError,
+  isWharfError,
+  throwIfAborted,
+  toWharfError,
+  UsageError,
+  WharfError,
+} from '../core/errors.js';
 import { asFolderPrefix, assertCreatableKey, assertSafeRelativeKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { memoisedMakeDir } from '../core/make-dir.js';
@@ -99,7 +106,11 @@ export async function planTreeCopy(
     // holding bytes fails on its own in copyObjects (unstorableInFolder), not unseen and not the whole copy.
     const marker = dest.capabilities.pathKeys && relative.endsWith('/');
     if (marker && info.size === 0) continue;
-    assertDestinationKey(dest, marker ? destKey.slice(0, -1) : destKey);
+    refuseWholeCopy(
+      info.key,
+      () => assertDestinationKey(dest, marker ? destKey.slice(0, -1) : destKey),
+      dest,
+    );
     items.push({
       sourceKey: info.key,
       destKey,
@@ -110,6 +121,25 @@ export async function planTreeCopy(
     totalBytes += info.size;
   }
   return { items, totalBytes };
+}
+
+/**
+ * Runs a key check of the plan; its refusal names the source object and says that nothing was copied, and how to
+ * get past it (the check is made for every key before the first byte moves).
+ */
+function refuseWholeCopy(sourceKey: string, check: () => void, dest: StorageDriver): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof InvalidKeyError)) throw error;
+    const reason = error.reason.replace(/; choose a key without one$/, '');
+    const elsewhere = dest.capabilities.pathKeys
+      ? ', or fetch the prefix with wharf fetch, which refuses such keys one by one and takes the rest'
+      : '';
+    throw new InvalidKeyError(sourceKey, reason, {
+      hint: `nothing was copied; rename or remove that object and copy again${elsewhere}`,
+    });
+  }
 }
 
 /** The destination keys of `plan` that exist already (what a `noClobber` copy would skip), looked up `concurrency` at a time. */

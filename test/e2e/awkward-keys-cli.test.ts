@@ -205,3 +205,22 @@ describe('names at the file-system limit of 255 bytes', () => {
     expect(await readFile(join(work, 'long-down', 'd', accents), 'utf8')).toBe('long accents');
   });
 });
+
+describe('wharf cp -r of a prefix holding a key no copy may create', () => {
+  it('refuses before any byte moves and says that nothing was copied and what to do', async () => {
+    await putRaw(bucket, 'hostile/ok.txt', 'ok');
+    await putRaw(bucket, 'hostile//abs.txt', 'abs');
+    const dest = join(work, 'hostile-copy');
+    const down = await wharf(['cp', '-r', `s3://${bucket}/hostile/`, dest]);
+    expect(down.code).toBe(1);
+    expect(down.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /refusing object key "hostile\/\/abs\.txt": .*absolute path \(nothing was copied.*wharf fetch/,
+      ),
+    ]);
+    await putRaw(bucket, 'dotted/a/../b.txt', 'b');
+    const across = await wharf(['cp', '-r', `s3://${bucket}/dotted/`, `s3://${other}/dotted/`]);
+    expect(across.code).toBe(1);
+    expect(across.stderr).toMatch(/refusing object key "dotted\/a\/\.\.\/b\.txt": .*\(nothing was copied/);
+  });
+});
