@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { asFolderPrefix, baseName, joinKey } from '../core/keys.js';
+import { asFolderPrefix, baseName } from '../core/keys.js';
 import { formatLocation, parseLocation, type Location } from '../core/location.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -54,7 +54,7 @@ export async function resolveTarget(
 
 /** Destination key for copying one object named `sourceKey` to `dest` (folder targets keep the file name). */
 export function destinationKeyFor(dest: Target, sourceKey: string): string {
-  return dest.isFolder ? joinKey(dest.key, baseName(sourceKey)) : dest.key;
+  return dest.isFolder ? asFolderPrefix(dest.key) + baseName(sourceKey) : dest.key;
 }
 
 /**

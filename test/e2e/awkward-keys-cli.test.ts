@@ -54,6 +54,12 @@ describe('wharf cp -r between S3 prefixes', () => {
       expect(await body(inBucket, 'copy/lead.txt')).toBe('single');
       expect(await body(inBucket, 'copy/p//q.txt')).toBe('inner');
     }
+    // A destination typed with a doubled slash is kept as typed, for one object as for -r (as aws-cli does).
+    const one = await wharf(['cp', `s3://${bucket}/slashes/lead.txt`, `s3://${other}/typed//`]);
+    expect(one.code, one.stderr).toBe(0);
+    const tree = await wharf(['cp', '-r', `s3://${bucket}/slashes/p/`, `s3://${other}/typed//`]);
+    expect(tree.code, tree.stderr).toBe(0);
+    expect((await keysOf(`s3://${other}/typed/`)).sort()).toEqual(['//q.txt', '/lead.txt']);
   });
 });
 
