@@ -106,9 +106,13 @@ export async function planTreeCopy(
     // holding bytes fails on its own in copyObjects (unstorableInFolder), not unseen and not the whole copy.
     const marker = dest.capabilities.pathKeys && relative.endsWith('/');
     if (marker && info.size === 0) continue;
+    const checked = marker ? destKey.slice(0, -1) : destKey;
     refuseWholeCopy(
       info.key,
-      () => assertDestinationKey(dest, marker ? destKey.slice(0, -1) : destKey),
+      () => {
+        assertDestinationKey(dest, checked);
+        dest.localPath?.(checked); // and the names a local store keeps for itself (.NAME.wharf-lock)
+      },
       dest,
     );
     items.push({

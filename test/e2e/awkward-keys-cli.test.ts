@@ -224,6 +224,13 @@ describe('wharf cp -r of a prefix holding a key no copy may create', () => {
         /refusing object key "hostile\/\/abs\.txt": .*absolute path \(nothing was copied.*wharf fetch/,
       ),
     ]);
+    await putRaw(bucket, 'reserved/.a.wharf-lock', "named like the local store's lock files");
+    await putRaw(bucket, 'reserved/ok.txt', 'ok');
+    const reserved = await wharf(['cp', '-r', `s3://${bucket}/reserved/`, join(work, 'reserved-copy')]);
+    expect(reserved.code).toBe(1);
+    expect(reserved.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/"reserved\/\.a\.wharf-lock": .*reserved for Wharf \(nothing was copied/),
+    ]);
     await putRaw(bucket, 'dotted/a/../b.txt', 'b');
     const across = await wharf(['cp', '-r', `s3://${bucket}/dotted/`, `s3://${other}/dotted/`]);
     expect(across.code).toBe(1);
