@@ -67,3 +67,12 @@ export async function namesPrefix(target: Target, signal?: AbortSignal): Promise
   for await (const _ of target.store.list(asFolderPrefix(target.key), options)) return true;
   return false;
 }
+
+/**
+ * Whether a folder-like `target` (`s3://b/notes/`) is also an object of that very name holding bytes: a key
+ * ending in '/' with content, not an empty folder marker. cat and presign read such an object.
+ */
+export async function holdsBytes(target: Target, signal?: AbortSignal): Promise<boolean> {
+  if (target.key === '' || target.location.kind !== 's3') return false;
+  return ((await target.store.stat(target.key, signal ? { signal } : {}))?.size ?? 0) > 0;
+}

@@ -147,7 +147,7 @@ describe('a key that is both a file and a folder (data/x and data/x/y), and fold
 });
 
 describe('a folder marker that holds bytes, named with its trailing /', () => {
-  it('cp -r into a folder fails that object alone and copies the rest; cat reads it; an empty marker stays a folder', async () => {
+  it('cp -r into a folder fails that object alone and copies the rest; cat and presign read it; an empty marker stays a folder', async () => {
     await putRaw(bucket, 'markers/full/', 'marker bytes');
     await putRaw(bucket, 'markers/full/inside.txt', 'inside');
     await putRaw(bucket, 'markers/empty/', '');
@@ -163,6 +163,10 @@ describe('a folder marker that holds bytes, named with its trailing /', () => {
     const empty = await wharf(['cat', `s3://${bucket}/markers/empty/`]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/is a folder or prefix/);
+    const url = await wharf(['presign', `s3://${bucket}/markers/full/`]);
+    expect(url.code, url.stderr).toBe(0);
+    expect(await (await fetch(url.stdout.trim())).text()).toBe('marker bytes');
+    expect((await wharf(['presign', `s3://${bucket}/markers/empty/`])).code).toBe(2);
   });
 });
 

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { namesPrefix, resolveTarget, type Target } from '../../app/resolve-target.js';
+import { holdsBytes, namesPrefix, resolveTarget } from '../../app/resolve-target.js';
 import { isWharfError, UsageError } from '../../core/errors.js';
 import type { CommandContext } from '../context.js';
 
@@ -23,9 +23,4 @@ export async function cat(ctx: CommandContext, url: string): Promise<void> {
     // A closed pipe (`wharf cat ... | head`) is the reader's choice, not an error.
     if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
   }
-}
-
-async function holdsBytes(target: Target, signal: AbortSignal): Promise<boolean> {
-  if (target.key === '') return false;
-  return ((await target.store.stat(target.key, { signal }))?.size ?? 0) > 0;
 }
