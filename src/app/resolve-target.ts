@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { asFolderPrefix, baseName, joinKey } from '../core/keys.js';
+import { asFolderPrefix, baseName } from '../core/keys.js';
 import { formatLocation, parseLocation, type Location } from '../core/location.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -54,7 +54,7 @@ export async function resolveTarget(
 
 /** Destination key for copying one object named `sourceKey` to `dest` (folder targets keep the file name). */
 export function destinationKeyFor(dest: Target, sourceKey: string): string {
-  return dest.isFolder ? joinKey(dest.key, baseName(sourceKey)) : dest.key;
+  return dest.isFolder ? asFolderPrefix(dest.key) + baseName(sourceKey) : dest.key;
 }
 
 /**
@@ -66,4 +66,13 @@ export async function namesPrefix(target: Target, signal?: AbortSignal): Promise
   const options = signal ? { signal, delimiter: '/' as const } : { delimiter: '/' as const };
   for await (const _ of target.store.list(asFolderPrefix(target.key), options)) return true;
   return false;
+}
+
+/**
+ * Whether a folder-like `target` (`s3://b/notes/`) is also an object of that very name holding bytes: a key
+ * ending in '/' with content, not an empty folder marker. cat and presign read such an object.
+ */
+export async function holdsBytes(target: Target, signal?: AbortSignal): Promise<boolean> {
+  if (target.key === '' || target.location.kind !== 's3') return false;
+  return ((await target.store.stat(target.key, signal ? { signal } : {}))?.size ?? 0) > 0;
 }

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { nameWithin } from './file-names.js';
 
 /** A hidden temporary name beside `path` (same folder, so a rename onto `path` is atomic). */
 export function tempPathBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const suffix = `.${randomBytes(6).toString('hex')}.tmp`;
+  return join(dirname(path), `.${nameWithin(basename(path), suffix.length + 1)}${suffix}`);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   baseName,
   compareKeys,
   joinKey,
+  keysShadowedByFolders,
   unsafeKeyReason,
 } from './keys.js';
 
@@ -62,5 +63,18 @@ describe('keys', () => {
   it('orders keys by UTF-8 bytes as S3 does', () => {
     const keys = ['a0', 'a/', 'a-', '\u{1F433}', '\uFFFD', 'Z', 'a'];
     expect([...keys].sort(compareKeys)).toEqual(['Z', 'a', 'a-', 'a/', 'a0', '\uFFFD', '\u{1F433}']);
+  });
+
+  it('names the keys that other keys need as folders, each with the first key below it', () => {
+    const keys = ['data/x', 'data/x/y', 'data/x/z', 'data/xy', 'a', 'a/b/c', 'a/b', 'solo'];
+    expect(keysShadowedByFolders(keys)).toEqual(
+      new Map([
+        ['data/x', 'data/x/y'],
+        ['a', 'a/b/c'],
+        ['a/b', 'a/b/c'],
+      ]),
+    );
+    expect(keysShadowedByFolders(['x/', 'x'])).toEqual(new Map([['x', 'x/']]));
+    expect(keysShadowedByFolders(['/a', 'a'])).toEqual(new Map());
   });
 });

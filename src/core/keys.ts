@@ -83,3 +83,25 @@ export function baseName(key: string): string {
 export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
+
+/**
+ * The keys of `keys` that a folder on disk cannot hold as files, because other keys of `keys` need a folder of
+ * that name (`data/x` beside `data/x/y`), each mapped to the first such other key.
+ */
+export function keysShadowedByFolders(keys: Iterable<string>): Map<string, string> {
+  const firstBelow = new Map<string, string>();
+  const all: string[] = [];
+  for (const key of keys) {
+    all.push(key);
+    for (let cut = key.indexOf('/'); cut !== -1; cut = key.indexOf('/', cut + 1)) {
+      const folder = key.slice(0, cut);
+      if (folder !== '' && !firstBelow.has(folder)) firstBelow.set(folder, key);
+    }
+  }
+  const shadowed = new Map<string, string>();
+  for (const key of all) {
+    const below = firstBelow.get(key);
+    if (below !== undefined) shadowed.set(key, below);
+  }
+  return shadowed;
+}

@@ -229,7 +229,7 @@ export async function fetchDataset(options: FetchOptions): Promise<FetchResult> 
         size: 0,
         status: 'failed',
         error: new InvalidKeyError(refused.key, refused.reason, {
-          hint: 'nothing was written for it; rename the object in the bucket to fetch it',
+          hint: refused.hint ?? 'nothing was written for it; rename the object in the bucket to fetch it',
         }),
       });
     }

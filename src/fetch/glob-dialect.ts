@@ -3,7 +3,7 @@ export const GLOB_DIALECT_HELP = [
   'Patterns match keys relative to the dataset prefix, from its start (no leading /):',
   "  *  any characters within one folder     **  any number of folders (e.g. '**/*.csv')",
   '  ?  one character   [abc] [0-9]  one of the set   {a,b}  either alternative',
-  "Names starting with '.' match like any other. A folder's whole content: 'folder/**'.",
+  "Every other character is itself, ( ) | ! + @ too. Names starting with '.' match like any other.",
   "A backslash matches the next character as itself: '**/q\\?.csv' takes q?.csv, not qx.csv.",
-  'Several --include patterns: a key matching any is kept; a key matching any --exclude is dropped.',
+  "A folder's whole content: 'folder/**'. A key matching any --include is kept unless it matches an --exclude.",
 ].join('\n');

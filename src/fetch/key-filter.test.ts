@@ -82,6 +82,32 @@ describe('createKeyFilter', () => {
     expect(GLOB_DIALECT_HELP).toContain("'**/q\\?.csv' takes q?.csv");
   });
 
+  it('reads ( ) | ! + @ as plain characters: no regex groups, extglobs or negated patterns', () => {
+    const names = [
+      'report (1).csv',
+      'report 1.csv',
+      'a|b.csv',
+      'ab.csv',
+      '!x.csv',
+      'y.csv',
+      '@(a).csv',
+      'a.csv',
+    ];
+    const take = (include: string) => names.filter(createKeyFilter({ include: [include] }));
+    expect(take('* (1).csv')).toEqual(['report (1).csv']);
+    expect(take('*(1).csv')).toEqual(['report (1).csv']);
+    expect(take('a(b|c).csv')).toEqual([]);
+    expect(take('a|b.csv')).toEqual(['a|b.csv']);
+    expect(take('!x.csv')).toEqual(['!x.csv']);
+    expect(take('@(a).csv')).toEqual(['@(a).csv']);
+    expect(take('+(a).csv')).toEqual([]);
+    // Escaped by the user: still the character itself; braces and classes still work around them.
+    expect(take('report \\(1\\).csv')).toEqual(['report (1).csv']);
+    expect(take('{report (1),ab}.csv')).toEqual(['report (1).csv', 'ab.csv']);
+    expect(take('report [(]1[)].csv')).toEqual(['report (1).csv']);
+    expect(names.filter(createKeyFilter({ exclude: ['* (1).csv'] }))).toEqual(names.slice(1));
+  });
+
   it('turns a pattern picomatch cannot compile into a UsageError', () => {
     expect(() => createKeyFilter({ include: ['a'.repeat(70_000)] })).toThrow(
       expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/not a valid glob/) }),

@@ -44,11 +44,27 @@ function compile(pattern: string, flag: string): (key: string) => boolean {
   }
   try {
     // posix: picomatch 4.0.7 reads '[!a]' as its opposite without it (picomatch issue #187).
-    return picomatch(pattern, { dot: true, posix: true });
+    // noextglob, nonegate and the escaped parentheses keep picomatch to the documented dialect: without them
+    // '* (1).csv' matched 'x 1.csv' and not 'x (1).csv', 'a(b|c)' matched 'ab', '!x' everything but x.
+    return picomatch(literalGroups(pattern), { dot: true, posix: true, noextglob: true, nonegate: true });
   } catch (error) {
     throw new UsageError(`${flag} pattern ${shown} is not a valid glob: ${(error as Error).message}`, {
       cause: error,
       hint: "see 'wharf fetch --help' for the pattern syntax",
     });
   }
+}
+
+/**
+ * Escapes '(', ')' and '|', which picomatch reads as a regular-expression group and alternation even with
+ * extglobs off; in Wharf's patterns they are ordinary characters of a name ('report (1).csv'). Characters the
+ * user escaped already stay as they are.
+ */
+function literalGroups(pattern: string): string {
+  return pattern.replace(/\\.|[()|]/gs, (found) => (found.length === 2 ? found : `\\${found}`));
+}
+
+/** A pattern that matches `key` and nothing else: the characters patterns give a meaning to, escaped. */
+export function literalPattern(key: string): string {
+  return key.replace(/[*?[\]{}\\]/g, (found) => `\\${found}`);
 }

@@ -5,9 +5,9 @@ import {
   ValidationError,
   throwIfAborted,
 } from '../core/errors.js';
-import { unsafeKeyReason, joinKey } from '../core/keys.js';
+import { keysShadowedByFolders, unsafeKeyReason, joinKey } from '../core/keys.js';
 import type { ObjectInfo, OpOptions, StorageDriver } from '../storage/types.js';
-import { createKeyFilter } from './key-filter.js';
+import { createKeyFilter, literalPattern } from './key-filter.js';
 import { dataFileOfMeta, isMetaFile, metaCompanionOf } from './meta-files.js';
 import { decodeManifest, parseManifest } from './remote-manifest.js';
 
@@ -40,16 +40,17 @@ export interface SelectedObject extends ObjectInfo {
 export interface Selection {
   /** The objects to fetch: in manifest order with a manifest, else in listing (UTF-8 byte) order. */
   objects: SelectedObject[];
-  /** Objects found under the prefix (folder markers not counted). */
+  /** Objects found under the prefix (empty folder markers, keys ending in '/', not counted). */
   listed: number;
   /** True if the manifest option was given and the manifest object existed. */
   manifestUsed: boolean;
   /**
    * Objects the selection would have taken but cannot be stored safely below a local folder (an unsafe relative
-   * key, or an object named `.wharf`, where the cache state folder goes), with the reason. The caller reports them
-   * and fails.
+   * key, an object named `.wharf`, where the cache state folder goes, a key ending in '/' that holds bytes, or
+   * a key other selected keys need as a folder: `data/x` beside `data/x/y`), with the reason and, where there is
+   * more to say than "rename it", a hint. The caller reports them and fails.
    */
-  refused: { key: string; reason: string }[];
+  refused: { key: string; reason: string; hint?: string }[];
   /**
    * Objects in the `.wharf/` folder at the top of the prefix that the selection would have taken: Wharf's own state
    * (a sync remote's shared index, a fetched dataset's cache index copied back to a bucket), never data. Skipped.
@@ -96,14 +97,10 @@ export async function selectObjects(store: StorageDriver, options: SelectOptions
   const listing: SelectedObject[] = [];
   const byRelativeKey = new Map<string, SelectedObject>();
   for await (const object of store.list(prefix, { signal })) {
-    if (
-      object.isPrefix ||
-      object.key === prefix ||
-      object.key.endsWith('/') ||
-      !object.key.startsWith(prefix)
-    ) {
-      continue;
-    }
+    if (object.isPrefix || object.key === prefix || !object.key.startsWith(prefix)) continue;
+    // A folder marker (what "Create folder" in the S3 console makes) is no data; one that holds bytes is, and is
+    // refused below rather than dropped unseen.
+    if (object.key.endsWith('/') && object.size === 0) continue;
     const selected: SelectedObject = { ...object, relativeKey: object.key.slice(prefix.length) };
     listing.push(selected);
     byRelativeKey.set(selected.relativeKey, selected);
@@ -145,11 +142,35 @@ export async function selectObjects(store: StorageDriver, options: SelectOptions
       skippedState += 1;
       continue;
     }
-    const reason = refusalReason(object.relativeKey);
+    const reason = refusalReason(object);
     if (reason === undefined) objects.push(object);
-    else refused.push({ key: object.key, reason });
+    else if (isMarkerWithBytes(object.relativeKey)) {
+      refused.push({
+        key: object.key,
+        reason,
+        hint: `nothing was written for it; read it with wharf cat '${display(object.key)}' > FILE`,
+      });
+    } else refused.push({ key: object.key, reason });
   }
-  return { objects, listed: listing.length, manifestUsed, refused, skippedState, orphanMetaFiles };
+  // A folder on disk cannot also be a file: the folder, which holds the other objects, wins, every run.
+  const shadowed = keysShadowedByFolders(objects.map((object) => object.relativeKey));
+  for (const object of objects) {
+    const below = shadowed.get(object.relativeKey);
+    if (below === undefined) continue;
+    refused.push({
+      key: object.key,
+      reason: `a folder of the same name holds other objects (${below}), and a local folder cannot also be a file`,
+      hint: `nothing was written for it; copy it on its own with wharf cp ${display(object.key)} FILE, or leave it out with --exclude '${literalPattern(object.relativeKey)}'`,
+    });
+  }
+  return {
+    objects: shadowed.size === 0 ? objects : objects.filter((o) => !shadowed.has(o.relativeKey)),
+    listed: listing.length,
+    manifestUsed,
+    refused,
+    skippedState,
+    orphanMetaFiles,
+  };
 }
 
 interface ManifestContext extends OpOptions {
@@ -231,7 +252,16 @@ function percentDecoded(key: string): string {
   }
 }
 
-function refusalReason(relativeKey: string): string | undefined {
+/** A key like `notes/` (empty markers never get this far): a folder's name, with bytes of its own. */
+function isMarkerWithBytes(relativeKey: string): boolean {
+  return relativeKey.endsWith('/') && unsafeKeyReason(relativeKey.slice(0, -1)) === undefined;
+}
+
+function refusalReason(object: SelectedObject): string | undefined {
+  const { relativeKey } = object;
+  if (isMarkerWithBytes(relativeKey)) {
+    return `its name ends in '/', as a folder marker's does, but it holds ${object.size} bytes, and no file can have that name`;
+  }
   const unsafe = unsafeKeyReason(relativeKey);
   if (unsafe !== undefined) return unsafe;
   if (relativeKey === RESERVED_FOLDER) {

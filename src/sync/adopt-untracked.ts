@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isWharfError, PreconditionFailedError, toWharfError, type WharfError } from '../core/errors.js';
 import { lockFolder } from '../core/folder-lock.js';
-import { joinKey, unsafeKeyReason } from '../core/keys.js';
+import { joinKey, keysShadowedByFolders, unsafeKeyReason } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { openStorage, type OpenStorageOptions } from '../storage/registry.js';
 import type { ReadInfo, StorageDriver } from '../storage/types.js';
@@ -105,6 +105,7 @@ export async function adoptUntracked(options: AdoptOptions): Promise<AdoptResult
       else if (rules.ignores(path)) result.skipped.push({ path, reason: 'ignored by .wharfignore' });
       else result.found.push({ path, size: info.size, etag: info.etag ?? '' });
     }
+    result.found = withoutFolderClashes(result.found, index.entries, result.skipped);
     if (options.dryRun || result.found.length === 0) return result;
     if (options.confirm && !(await options.confirm(result.found))) return { ...result, declined: true };
 
@@ -216,4 +217,43 @@ async function hashObject(
   } finally {
     body?.destroy();
   }
+}
+
+/**
+ * No folder holds a file and a folder of one name (`data/x` beside `data/x/y`), so such a pair in the index would
+ * fail every member's sync. The folder wins: a found object that other paths need as a folder is left alone, and
+ * so is one below a path the index tracks as a file. Both go to `skipped` with the reason.
+ */
+function withoutFolderClashes(
+  found: UntrackedObject[],
+  tracked: ReadonlyMap<string, unknown>,
+  skipped: AdoptResult['skipped'],
+): UntrackedObject[] {
+  const shadowed = keysShadowedByFolders([...tracked.keys(), ...found.map((object) => object.path)]);
+  return found.filter((object) => {
+    const below = shadowed.get(object.path);
+    if (below !== undefined) {
+      skipped.push({
+        path: object.path,
+        reason: `a folder of the same name holds other objects (${below}), and no folder can hold both`,
+      });
+      return false;
+    }
+    const file = trackedFileAbove(object.path, tracked);
+    if (file !== undefined) {
+      skipped.push({
+        path: object.path,
+        reason: `the index tracks ${file} as a file, and no folder can hold a folder of that name too`,
+      });
+      return false;
+    }
+    return true;
+  });
+}
+
+function trackedFileAbove(path: string, tracked: ReadonlyMap<string, unknown>): string | undefined {
+  for (let cut = path.indexOf('/'); cut !== -1; cut = path.indexOf('/', cut + 1)) {
+    if (tracked.has(path.slice(0, cut))) return path.slice(0, cut);
+  }
+  return undefined;
 }

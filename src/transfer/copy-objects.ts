@@ -2,8 +2,15 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { uploadContentTypeFor } from '../core/content-type.js';
 import { emptySnapshot, type ProgressListener, type ProgressSnapshot } from '../core/events.js';
-import { isWharfError, throwIfAborted, toWharfError, UsageError, WharfError } from '../core/errors.js';
-import { assertCreatableKey, assertSafeRelativeKey, joinKey } from '../core/keys.js';
+import {
+  InvalidKeyError,
+  isWharfError,
+  throwIfAborted,
+  toWharfError,
+  UsageError,
+  WharfError,
+} from '../core/errors.js';
+import { asFolderPrefix, assertCreatableKey, assertSafeRelativeKey } from '../core/keys.js';
 import { runPool } from '../core/pool.js';
 import { memoisedMakeDir } from '../core/make-dir.js';
 import { withRetry } from '../core/retry.js';
@@ -13,6 +20,7 @@ import { openRunStaging, STAGING_FOLDER, type RunStaging } from './copy-staging.
 import { downloadListed, RANGED_DOWNLOAD_DEFAULTS, rangeThresholdFor } from './download/download-file.js';
 import { assertFreeSpace, spaceNeededFor } from './download/free-space.js';
 import { RequestLimiter } from './download/request-limiter.js';
+import { unstorableInFolder } from './folder-clashes.js';
 import { uploadWithSha256 } from './upload-with-sha256.js';
 
 export interface CopyItem {
@@ -71,7 +79,9 @@ export interface CopyOptions {
 }
 
 /**
- * Lists everything under `sourcePrefix` and maps each key to `destPrefix + relative key`. When the destination
+ * Lists everything under `sourcePrefix` and maps each key to `destPrefix + relative key`, the relative key kept
+ * as it is: `src/` holding `src//a` and `src/a` copies to `dst//a` and `dst/a` (as aws-cli does), never both to
+ * `dst/a`. When the destination
  * maps keys to paths (a local folder), every destination key is checked before anything is written, so a
  * listing with a key like `a/../../x` refuses the whole copy instead of writing half of it; other stores refuse
  * '.' and '..' segments the same way.
@@ -85,15 +95,26 @@ export async function planTreeCopy(
 ): Promise<CopyPlan> {
   const items: CopyItem[] = [];
   let totalBytes = 0;
+  const destFolder = asFolderPrefix(destPrefix);
   for await (const info of source.list(sourcePrefix, signal ? { signal } : {})) {
     if (info.isPrefix) continue;
     const relative = info.key.slice(sourcePrefix.length);
     if (relative === '') continue;
+    const destKey = destFolder + relative;
     // A folder marker (`reports/`, what "Create folder" in the AWS console makes) is nothing a local folder
-    // needs: skipped, as aws-cli and rclone skip it, instead of refusing the whole copy for its empty name.
-    if (dest.capabilities.pathKeys && relative.endsWith('/') && info.size === 0) continue;
-    const destKey = joinKey(destPrefix, relative);
-    assertDestinationKey(dest, destKey);
+    // needs: skipped, as aws-cli and rclone skip it, instead of refusing the whole copy for its empty name. One
+    // holding bytes fails on its own in copyObjects (unstorableInFolder), not unseen and not the whole copy.
+    const marker = dest.capabilities.pathKeys && relative.endsWith('/');
+    if (marker && info.size === 0) continue;
+    const checked = marker ? destKey.slice(0, -1) : destKey;
+    refuseWholeCopy(
+      info.key,
+      () => {
+        assertDestinationKey(dest, checked);
+        dest.localPath?.(checked); // and the names a local store keeps for itself (.NAME.wharf-lock)
+      },
+      dest,
+    );
     items.push({
       sourceKey: info.key,
       destKey,
@@ -104,6 +125,25 @@ export async function planTreeCopy(
     totalBytes += info.size;
   }
   return { items, totalBytes };
+}
+
+/**
+ * Runs a key check of the plan; its refusal names the source object and says that nothing was copied, and how to
+ * get past it (the check is made for every key before the first byte moves).
+ */
+function refuseWholeCopy(sourceKey: string, check: () => void, dest: StorageDriver): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof InvalidKeyError)) throw error;
+    const reason = error.reason.replace(/; choose a key without one$/, '');
+    const elsewhere = dest.capabilities.pathKeys
+      ? ', or fetch the prefix with wharf fetch, which refuses such keys one by one and takes the rest'
+      : '';
+    throw new InvalidKeyError(sourceKey, reason, {
+      hint: `nothing was copied; rename or remove that object and copy again${elsewhere}`,
+    });
+  }
 }
 
 /** The destination keys of `plan` that exist already (what a `noClobber` copy would skip), looked up `concurrency` at a time. */
@@ -169,7 +209,13 @@ export async function copyObjects(
     });
   }
 
-  if (download && destRoot !== undefined) await assertRoomFor(plan, dest, options);
+  const unstorable = dest.capabilities.pathKeys
+    ? unstorableInFolder(plan.items)
+    : new Map<string, WharfError>();
+  if (download && destRoot !== undefined) {
+    const storable = plan.items.filter((item) => !unstorable.has(item.destKey));
+    await assertRoomFor({ items: storable, totalBytes: plan.totalBytes }, dest, options);
+  }
 
   const listDenied =
     plan.items.length > 1 && dest.localPath === undefined && (await probeDestination(dest, signal));
@@ -180,6 +226,8 @@ export async function copyObjects(
     async (item) => {
       let counted = 0;
       try {
+        const refusal = unstorable.get(item.destKey);
+        if (refusal) throw refusal;
         if (options.noClobber && (await dest.stat(item.destKey, signal ? { signal } : {})) !== undefined)
           throw new DestinationExists(dest, item.destKey);
         await withRetry(

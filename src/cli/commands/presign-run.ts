@@ -1,4 +1,4 @@
-import { namesPrefix, resolveTarget } from '../../app/resolve-target.js';
+import { holdsBytes, namesPrefix, resolveTarget } from '../../app/resolve-target.js';
 import { NotFoundError, UnsupportedError, UsageError } from '../../core/errors.js';
 import { parseDurationSeconds } from '../../core/units.js';
 import type { CommandContext } from '../context.js';
@@ -7,7 +7,9 @@ import type { PresignFlags } from './presign.js';
 export async function presign(ctx: CommandContext, url: string, opts: PresignFlags): Promise<void> {
   const expiresIn = parseDurationSeconds(opts.expires, '--expires');
   const target = await resolveTarget(url, 'object', ctx.storage);
-  if (target.isFolder) throw new UsageError(`${url} names a prefix; presign needs one object key`);
+  if (target.isFolder && (opts.put || !(await holdsBytes(target, ctx.signal)))) {
+    throw new UsageError(`${url} names a prefix; presign needs one object key`);
+  }
   if (!target.store.presign) {
     throw new UnsupportedError(`${target.store.name} cannot make presigned URLs`, {
       hint: 'presigned URLs need an S3 store (s3://BUCKET/KEY)',

@@ -23,7 +23,8 @@ pipeline stay invisible to it. adopt lists the prefix, reads each untracked obje
 checked against its ETag) and commits them all to the index as added by you. The next sync of every
 member then downloads them, takes a local file with the same content as it is, or keeps both versions
 where a local file differs. Your folder is not touched by adopt itself. Left alone: names no folder can
-hold ('..', '//'), paths your .wharfignore ignores, and uploads another member has not committed yet.
+hold ('..', '//'), a file that other objects need as a folder (data/x beside data/x/y), paths your
+.wharfignore ignores, and uploads another member has not committed yet.
 
 Examples:
   wharf sync adopt ./team-data --dry-run

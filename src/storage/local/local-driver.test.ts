@@ -28,6 +28,19 @@ describeDriverConformance(
         expect(await readdir(root)).not.toContain('tidy');
       });
 
+      it('writes, copies and conditionally replaces a file whose name takes all 255 bytes a name may have', async () => {
+        const driver = get().driver;
+        const root = driver.name;
+        const long = `limit/${'é'.repeat(127)}x`; // 255 bytes
+        const first = await driver.write(long, Buffer.from('one'), { ifNoneMatch: '*' });
+        await driver.write(long, Buffer.from('two'), { ifMatch: first.etag });
+        await driver.copy?.(long, `${long.slice(0, -1)}y`);
+        expect((await readdir(join(root, 'limit'))).sort()).toEqual(
+          [`${'é'.repeat(127)}x`, `${'é'.repeat(127)}y`].sort(),
+        );
+        expect((await driver.stat(`${long.slice(0, -1)}y`))?.size).toBe(3);
+      });
+
       it('refuses to write through a symbolic link that leads outside the store', async () => {
         const driver = get().driver;
         const root = driver.name;

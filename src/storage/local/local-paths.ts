@@ -1,7 +1,8 @@
 import { basename, dirname, join, sep } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { assertSafeRelativeKey } from '../../core/keys.js';
 import { InvalidKeyError } from '../../core/errors.js';
+import { distinctNameWithin, nameWithin } from '../../core/file-names.js';
 
 /** Files the local driver creates for itself; never listed as objects. */
 const TEMP_MARK = '.wharf-tmp-';
@@ -28,28 +29,13 @@ export function keyToPath(root: string, key: string): string {
   return path;
 }
 
+/** A hidden temporary name beside `path`; a name near the length limit is cut so that the temporary one fits. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${shortName(basename(path))}${TEMP_MARK}${randomBytes(6).toString('hex')}`);
+  const suffix = `${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+  return join(dirname(path), `.${nameWithin(basename(path), suffix.length + 1)}${suffix}`);
 }
 
+/** The lock beside `path`: the same for one file every time, different for two files (a cut name is hashed). */
 export function lockPathFor(path: string): string {
-  return join(dirname(path), `.${shortName(basename(path))}${LOCK_MARK}`);
-}
-
-/** Names over this many bytes are shortened in temp and lock names, which add to them. */
-const LONG_NAME_BYTES = 100;
-
-/**
- * `name`, or for a long one its first bytes and a hash of the whole, so that a file whose name uses (nearly) all
- * of the file system's 255 bytes still gets a temp and a lock file next to it, and two long names never share one.
- */
-function shortName(name: string): string {
-  const bytes = Buffer.from(name, 'utf8');
-  if (bytes.length <= LONG_NAME_BYTES) return name;
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  // Cut on a character boundary: the decoder drops a partial last character as U+FFFD, which is removed.
-  return `${bytes
-    .subarray(0, LONG_NAME_BYTES - 20)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '')}~${hash}`;
+  return join(dirname(path), `.${distinctNameWithin(basename(path), LOCK_MARK.length + 1)}${LOCK_MARK}`);
 }

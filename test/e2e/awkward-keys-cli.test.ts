@@ -1,0 +1,243 @@
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/fixtures.js';
+import { jsonLines, wharf } from '../support/run-cli.js';
+import { adminClient, createTestBucket, deleteTestBucket, putRaw } from '../support/s3-buckets.js';
+import { s3TestEnv } from '../support/test-services.js';
+
+// Keys that real buckets hold and local folders cannot (or can only just) represent, through the built CLI
+// against the real server: doubled and leading slashes, folder markers, a key that is a file and a folder.
+
+let bucket: string;
+let other: string;
+let work: string;
+
+beforeAll(async () => {
+  s3TestEnv();
+  bucket = await createTestBucket('keys');
+  other = await createTestBucket('keys2');
+  work = await tempDir('keys');
+});
+
+afterAll(async () => {
+  if (bucket) await deleteTestBucket(bucket);
+  if (other) await deleteTestBucket(other);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function body(inBucket: string, key: string): Promise<string> {
+  const answer = await adminClient().send(new GetObjectCommand({ Bucket: inBucket, Key: key }));
+  return answer.Body!.transformToString();
+}
+
+async function keysOf(url: string): Promise<string[]> {
+  const listed = await wharf(['ls', '-r', '--json', url]);
+  expect(listed.code, listed.stderr).toBe(0);
+  return jsonLines(listed.stdout).map((o) => o.key as string);
+}
+
+describe('wharf cp -r between S3 prefixes', () => {
+  it('keeps doubled and leading slashes of the relative keys: no key is changed, none overwrites another', async () => {
+    await putRaw(bucket, 'slashes//lead.txt', 'doubled');
+    await putRaw(bucket, 'slashes/lead.txt', 'single');
+    await putRaw(bucket, 'slashes/p//q.txt', 'inner');
+    for (const dest of [`s3://${other}/copy/`, `s3://${bucket}/copy/`]) {
+      const copied = await wharf(['cp', '-r', `s3://${bucket}/slashes/`, dest]);
+      expect(copied.code, copied.stderr).toBe(0);
+      expect(copied.stderr).toContain('copied 3 objects');
+      expect((await keysOf(dest)).sort()).toEqual(['/lead.txt', 'lead.txt', 'p//q.txt']);
+    }
+    for (const inBucket of [other, bucket]) {
+      expect(await body(inBucket, 'copy//lead.txt')).toBe('doubled');
+      expect(await body(inBucket, 'copy/lead.txt')).toBe('single');
+      expect(await body(inBucket, 'copy/p//q.txt')).toBe('inner');
+    }
+    // A destination typed with a doubled slash is kept as typed, for one object as for -r (as aws-cli does).
+    const one = await wharf(['cp', `s3://${bucket}/slashes/lead.txt`, `s3://${other}/typed//`]);
+    expect(one.code, one.stderr).toBe(0);
+    const tree = await wharf(['cp', '-r', `s3://${bucket}/slashes/p/`, `s3://${other}/typed//`]);
+    expect(tree.code, tree.stderr).toBe(0);
+    expect((await keysOf(`s3://${other}/typed/`)).sort()).toEqual(['//q.txt', '/lead.txt']);
+  });
+});
+
+describe('wharf fetch --include/--exclude on names with glob-like characters', () => {
+  it("takes '(', ')', '|' and a leading '!' as themselves, as the documented pattern rules say", async () => {
+    for (const key of ['report (1).csv', 'report 1.csv', 'report.csv', 'a|b.csv', 'ab.csv', '!notes.csv'])
+      await putRaw(bucket, `globs/${key}`, key);
+    const fetched = async (...patterns: string[]): Promise<string[]> => {
+      const run = await wharf(['fetch', '--json', '--dry-run', `s3://${bucket}/globs/`, work, ...patterns]);
+      expect(run.code, run.stderr).toBe(0);
+      const plan = jsonLines(run.stdout).at(-1) as { files: { key: string }[] };
+      return plan.files.map((f) => f.key.slice('globs/'.length)).sort();
+    };
+    // A browser's "report (1).csv" copies: excluded, and nothing else with them.
+    expect(await fetched('--exclude', '* (1).csv')).toEqual([
+      '!notes.csv',
+      'ab.csv',
+      'a|b.csv',
+      'report 1.csv',
+      'report.csv',
+    ]);
+    expect(await fetched('--include', '**/report (1).csv')).toEqual(['report (1).csv']);
+    expect(await fetched('--include', '*(1).csv')).toEqual(['report (1).csv']);
+    expect(await fetched('--include', 'a|b.csv')).toEqual(['a|b.csv']);
+    expect(await fetched('--include', '!notes.csv')).toEqual(['!notes.csv']);
+  });
+});
+
+describe('a key that is both a file and a folder (data/x and data/x/y), and folder markers that hold bytes', () => {
+  beforeAll(async () => {
+    await putRaw(bucket, 'clash/data/x', 'file x');
+    await putRaw(bucket, 'clash/data/x/y', 'file y');
+    await putRaw(bucket, 'clash/data/x/z', 'file z');
+    await putRaw(bucket, 'clash/empty-marker/', '');
+    await putRaw(bucket, 'clash/full-marker/', 'bytes in a marker');
+    await putRaw(bucket, 'clash/full-marker/b.txt', 'b');
+  });
+
+  it('fetch keeps the folder every run, refuses the file naming the clash, and the marker holding bytes', async () => {
+    for (const run of [1, 2, 3]) {
+      const dest = join(work, `clash-fetch-${run}`);
+      for (const attempt of [1, 2]) {
+        const r = await wharf(['fetch', `s3://${bucket}/clash/`, dest, '--dataset-id', 'c']);
+        expect(r.code, `${run}.${attempt}: ${r.stderr}`).toBe(1);
+        expect(await readFile(join(dest, 'c', 'data', 'x', 'y'), 'utf8')).toBe('file y');
+        expect(await readFile(join(dest, 'c', 'data', 'x', 'z'), 'utf8')).toBe('file z');
+        expect(await readFile(join(dest, 'c', 'full-marker', 'b.txt'), 'utf8')).toBe('b');
+        const errors = r.stderr.split('\n').filter((line) => line.startsWith('wharf: error:'));
+        expect(errors).toHaveLength(2);
+        expect(errors).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(
+              /clash\/data\/x": a folder of the same name holds other objects \(data\/x\/y\).*--exclude 'data\/x'/,
+            ),
+            expect.stringMatching(/clash\/full-marker\/": its name ends in '\/'.* holds 17 bytes/),
+          ]),
+        );
+        expect(r.stderr).not.toMatch(/empty-marker/);
+      }
+    }
+  });
+
+  it('fetch --exclude of the file as the hint says leaves only the marker holding bytes to report', async () => {
+    const dest = join(work, 'clash-fetch-excluded');
+    const r = await wharf(['fetch', `s3://${bucket}/clash/`, dest, '--exclude', 'data/x']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).not.toMatch(/data\/x"/);
+    expect(r.stderr).toMatch(/full-marker\/"/);
+    expect(r.stderr).toMatch(/3 downloaded .* 1 failed/);
+  });
+
+  it('cp -r into a folder copies the folder every run and fails the file naming the clash', async () => {
+    for (const run of [1, 2, 3]) {
+      const dest = join(work, `clash-cp-${run}`);
+      const r = await wharf(['cp', '-r', `s3://${bucket}/clash/data/`, dest]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(await readFile(join(dest, 'x', 'y'), 'utf8')).toBe('file y');
+      expect(await readFile(join(dest, 'x', 'z'), 'utf8')).toBe('file z');
+      expect(r.stderr).toMatch(
+        /clash\/data\/x: a folder of the same name holds other objects \(clash\/data\/x\/y\)/,
+      );
+      expect(r.stderr).toContain('copied 2 objects');
+    }
+  });
+});
+
+describe('a folder marker that holds bytes, named with its trailing /', () => {
+  it('cp -r into a folder fails that object alone and copies the rest; cat and presign read it; an empty marker stays a folder', async () => {
+    await putRaw(bucket, 'markers/full/', 'marker bytes');
+    await putRaw(bucket, 'markers/full/inside.txt', 'inside');
+    await putRaw(bucket, 'markers/empty/', '');
+    const dest = join(work, 'markers-cp');
+    const r = await wharf(['cp', '-r', `s3://${bucket}/markers/`, dest]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/markers\/full\/: its name ends in '\/'.* holds 12 bytes/);
+    expect(r.stderr).toContain('copied 1 object');
+    expect(await readFile(join(dest, 'full', 'inside.txt'), 'utf8')).toBe('inside');
+    const cat = await wharf(['cat', `s3://${bucket}/markers/full/`]);
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdout).toBe('marker bytes');
+    const empty = await wharf(['cat', `s3://${bucket}/markers/empty/`]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/is a folder or prefix/);
+    const url = await wharf(['presign', `s3://${bucket}/markers/full/`]);
+    expect(url.code, url.stderr).toBe(0);
+    expect(await (await fetch(url.stdout.trim())).text()).toBe('marker bytes');
+    expect((await wharf(['presign', `s3://${bucket}/markers/empty/`])).code).toBe(2);
+  });
+});
+
+describe('wharf sync adopt of a key that is both a file and a folder', () => {
+  it('adopts the folder, leaves the file alone with a warning, and the syncs that follow succeed', async () => {
+    await putRaw(bucket, 'team/data/x', 'file x');
+    await putRaw(bucket, 'team/data/x/y', 'file y');
+    await putRaw(bucket, 'team/plain.txt', 'plain');
+    const dir = join(work, 'team');
+    const init = await wharf(['sync', 'init', dir, `s3://${bucket}/team`, '--member', 'alice']);
+    expect(init.code, init.stderr).toBe(0);
+    const adopt = await wharf(['sync', 'adopt', dir, '--yes']);
+    expect(adopt.code, adopt.stderr).toBe(0);
+    expect(adopt.stderr).toMatch(
+      /warning: left alone: data\/x: a folder of the same name holds other objects \(data\/x\/y\)/,
+    );
+    expect(adopt.stderr).toMatch(/adopted 2 objects/);
+    for (const attempt of [1, 2]) {
+      const sync = await wharf(['sync', dir, '--yes']);
+      expect(sync.code, `${attempt}: ${sync.stderr}`).toBe(0);
+    }
+    expect(await readFile(join(dir, 'data', 'x', 'y'), 'utf8')).toBe('file y');
+    expect(await readFile(join(dir, 'plain.txt'), 'utf8')).toBe('plain');
+  });
+});
+
+describe('names at the file-system limit of 255 bytes', () => {
+  it('cp -r between local folders, and to and from S3, copies them (the temporary name beside one must fit too)', async () => {
+    const long = `${'M'.repeat(251)}.txt`;
+    const accents = 'é'.repeat(127); // 254 bytes in UTF-8
+    const source = join(work, 'long-source');
+    await mkdir(join(source, 'd'), { recursive: true });
+    await writeFile(join(source, long), 'long ascii');
+    await writeFile(join(source, 'd', accents), 'long accents');
+    const copy = join(work, 'long-copy');
+    const local = await wharf(['cp', '-r', source, copy]);
+    expect(local.code, local.stderr).toBe(0);
+    expect(await readFile(join(copy, long), 'utf8')).toBe('long ascii');
+    expect(await readFile(join(copy, 'd', accents), 'utf8')).toBe('long accents');
+    expect(await readdir(copy)).toEqual(expect.arrayContaining([long, 'd']));
+    expect(await readdir(copy)).toHaveLength(2);
+    const up = await wharf(['cp', '-r', copy, `s3://${bucket}/long/`]);
+    expect(up.code, up.stderr).toBe(0);
+    const down = await wharf(['cp', '-r', `s3://${bucket}/long/`, join(work, 'long-down')]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await readFile(join(work, 'long-down', 'd', accents), 'utf8')).toBe('long accents');
+  });
+});
+
+describe('wharf cp -r of a prefix holding a key no copy may create', () => {
+  it('refuses before any byte moves and says that nothing was copied and what to do', async () => {
+    await putRaw(bucket, 'hostile/ok.txt', 'ok');
+    await putRaw(bucket, 'hostile//abs.txt', 'abs');
+    const dest = join(work, 'hostile-copy');
+    const down = await wharf(['cp', '-r', `s3://${bucket}/hostile/`, dest]);
+    expect(down.code).toBe(1);
+    expect(down.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /refusing object key "hostile\/\/abs\.txt": .*absolute path \(nothing was copied.*wharf fetch/,
+      ),
+    ]);
+    await putRaw(bucket, 'reserved/.a.wharf-lock', "named like the local store's lock files");
+    await putRaw(bucket, 'reserved/ok.txt', 'ok');
+    const reserved = await wharf(['cp', '-r', `s3://${bucket}/reserved/`, join(work, 'reserved-copy')]);
+    expect(reserved.code).toBe(1);
+    expect(reserved.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/"reserved\/\.a\.wharf-lock": .*reserved for Wharf \(nothing was copied/),
+    ]);
+    await putRaw(bucket, 'dotted/a/../b.txt', 'b');
+    const across = await wharf(['cp', '-r', `s3://${bucket}/dotted/`, `s3://${other}/dotted/`]);
+    expect(across.code).toBe(1);
+    expect(across.stderr).toMatch(/refusing object key "dotted\/a\/\.\.\/b\.txt": .*\(nothing was copied/);
+  });
+});
