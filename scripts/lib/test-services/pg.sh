@@ -199,10 +199,12 @@ pg_start() {
   log "starting postgres on 127.0.0.1:$PG_PORT"
   : >>"$PG_LOG"
   chown "$PG_OS_USER" "$PG_LOG"
-  # pg_ctl -w waits until the server accepts connections; the postmaster detaches (setsid)
+  # pg_ctl -w waits until the server accepts connections; the postmaster detaches (setsid).
+  # max_prepared_transactions (default 0) lets the ingest tests PREPARE TRANSACTION; set on the command
+  # line rather than in postgresql.conf so that a data dir made by an older version of this script gets it too.
   setsid -w runuser -u "$PG_OS_USER" -- env "LD_LIBRARY_PATH=$PG_LD_PATH" \
     "$PG_BIN/pg_ctl" start -w -t "${WHARF_TEST_START_TIMEOUT:-60}" -D "$PGDATA" -l "$PG_LOG" \
-    -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1" \
+    -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_prepared_transactions=10" \
     </dev/null >>"$PG_LOGDIR/pg_ctl.out" 2>&1 9>&- ||
     die "start postgres (pg_ctl start)" "failed" "$PG_LOGDIR/pg_ctl.out" "$PG_LOG"
   local p
