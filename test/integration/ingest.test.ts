@@ -597,6 +597,100 @@ describe('windows', () => {
     }
   });
 
+  describe('prepared (two-phase) transactions', () => {
+    /** Skips when the server cannot prepare transactions (PostgreSQL's default, max_prepared_transactions = 0). */
+    async function requirePreparedTransactions(ctx: { skip: (note?: string) => never }): Promise<void> {
+      const r = await db.query<{ n: string }>(`SELECT current_setting('max_prepared_transactions') AS n`);
+      if (Number(r.rows[0]?.n ?? 0) === 0) {
+        ctx.skip(
+          'the test PostgreSQL has max_prepared_transactions = 0; scripts/test-services starts it with 10 ' +
+            '(restart an older instance: scripts/test-services stop && scripts/test-services start)',
+        );
+      }
+    }
+
+    /** Opens a transaction on a connection of its own, inserts `id`, and PREPAREs it as `gid`. */
+    async function prepareInsert(table: string, id: number, gid: string): Promise<void> {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query(`INSERT INTO ${T(table)} (id) VALUES ($1)`, [id]); // last_updated = this transaction's start
+        await c.query(`PREPARE TRANSACTION '${gid}'`);
+      } finally {
+        await c.end(); // a prepared transaction outlives its session
+      }
+    }
+
+    /** Rolls back what a failed test left prepared: it would block DROP DATABASE and hold the server's xmin. */
+    async function forget(gid: string): Promise<void> {
+      const left = await db.query('SELECT 1 FROM pg_prepared_xacts WHERE gid = $1', [gid]);
+      if (left.rowCount) await db.query(`ROLLBACK PREPARED '${gid}'`);
+    }
+
+    async function idsOf(reports: { tables: { keys: string[] }[] }[]): Promise<unknown[]> {
+      const keys = reports.flatMap((r) => r.tables[0]?.keys ?? []);
+      return keys.length
+        ? (await rowsOf(`SELECT id FROM ${await local(keys)} ORDER BY id`)).map((r) => r.id)
+        : [];
+    }
+
+    it('a row of a prepared transaction committed (COMMIT PREPARED) after a run is not lost', async (ctx) => {
+      await requirePreparedTransactions(ctx);
+      await db.query(
+        `CREATE TABLE ${T('prepared')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+      );
+      const gid = `${DATABASE}_late`;
+      try {
+        await db.query(`INSERT INTO ${T('prepared')} (id) VALUES (1)`);
+        await prepareInsert('prepared', 2, gid);
+        await db.query(`INSERT INTO ${T('prepared')} (id) VALUES (3)`); // committed after the prepared row's time
+        const run1 = await ingestTablesDetailed(options(['prepared'], { guardWaitSeconds: 1 }));
+        await db.query(`COMMIT PREPARED '${gid}'`);
+        const runs = [run1];
+        // Other sessions on the shared server may hold the bound back for a moment; the rows must come eventually.
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const run = await ingestTablesDetailed(options(['prepared']));
+          expect(run.failed, run.tables[0]?.error?.message).toBe(0);
+          runs.push(run);
+          if ((await idsOf(runs)).length >= 3) break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(await idsOf(runs)).toEqual([1, 2, 3]);
+        // The run that met the prepared transaction waited for it, then failed naming it: nothing committed.
+        expect(run1.tables[0]).toMatchObject({ status: 'failed', keys: [] });
+        expect(run1.tables[0]?.error?.code).toBe('CONFLICT');
+        expect(run1.tables[0]?.error?.message).toContain(`prepared transaction '${gid}'`);
+        expect(run1.tables[0]?.error?.hint).toMatch(/COMMIT PREPARED or ROLLBACK PREPARED/);
+      } finally {
+        await forget(gid);
+      }
+    });
+
+    it('a prepared transaction that commits while the run waits for it is in that run', async (ctx) => {
+      await requirePreparedTransactions(ctx);
+      await db.query(
+        `CREATE TABLE ${T('prepared_wait')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+      );
+      const gid = `${DATABASE}_wait`;
+      try {
+        await prepareInsert('prepared_wait', 1, gid);
+        const started = Date.now();
+        const commit = new Promise((r) => setTimeout(r, 1500)).then(() =>
+          db.query(`COMMIT PREPARED '${gid}'`),
+        );
+        const run = await ingestTablesDetailed(options(['prepared_wait'], { guardWaitSeconds: 30 }));
+        const waited = Date.now() - started;
+        await commit;
+        expect(run.failed, run.tables[0]?.error?.message).toBe(0);
+        expect(waited).toBeGreaterThanOrEqual(1500);
+        expect(await idsOf([run])).toEqual([1]);
+      } finally {
+        await forget(gid);
+      }
+    });
+  });
+
   it('5,000 rows sharing one cursor value at a window boundary: none lost, none duplicated', async () => {
     await db.query(`CREATE TABLE ${T('ties')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL)`);
     await db.query(

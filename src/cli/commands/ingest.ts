@@ -85,7 +85,7 @@ export function registerIngest(program: Command, run: RunAction): void {
     .addOption(
       new Option(
         '--guard-wait <duration>',
-        'wait this long for open transactions of other roles whose start is hidden',
+        'wait this long for open transactions whose start is hidden (of other roles, or prepared)',
       )
         .argParser((v) => parseDurationSeconds(v, '--guard-wait'))
         .default(60, '60s'),

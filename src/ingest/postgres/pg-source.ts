@@ -223,8 +223,8 @@ export class PgSource {
    * The window's upper bound, from the database clock: min(now - lag, start of the oldest open transaction in
    * this database, until). A transaction still open can only write cursor values >= its start (now() is the
    * transaction's start), so every row below the bound is committed by the time we read it. Transactions of
-   * other roles whose start we cannot see (no pg_read_all_stats) but which hold a transaction id are waited
-   * for, up to `guardWaitSeconds`.
+   * other roles whose start we cannot see (no pg_read_all_stats) but which hold a transaction id, and prepared
+   * (two-phase) transactions, are waited for, up to `guardWaitSeconds`.
    */
   async windowBound(options: {
     lagSeconds: number;
@@ -256,7 +256,7 @@ export class PgSource {
     );
     const row = r.rows[0];
     if (!row) throw new WharfError('INTERNAL', 'the window query returned no row');
-    await this.waitForHiddenTransactions(options.guardWaitSeconds, options.signal);
+    await this.waitForUnseenTransactions(options.guardWaitSeconds, options.signal);
     const upper = options.localClock ? await this.beforeLocalClockGoesBack(row.upper) : row.upper;
     return {
       dbNow: row.db_now,
@@ -287,7 +287,13 @@ export class PgSource {
     return r.rows[0]?.upper ?? upper;
   }
 
-  private async waitForHiddenTransactions(limitSeconds: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits, up to `limitSeconds`, for the transactions the bound cannot account for: those of other roles whose
+   * start is hidden (no pg_read_all_stats) but which hold a transaction id, and prepared (two-phase) ones. A
+   * prepared transaction has no session in pg_stat_activity, so it never holds the bound, yet COMMIT PREPARED
+   * can make its rows visible at any time, with cursor values from its start, long below the bound.
+   */
+  private async waitForUnseenTransactions(limitSeconds: number, signal?: AbortSignal): Promise<void> {
     // Only sessions in this database can write the table. Sessions whose details we may not see show a NULL
     // state; when none is connected here, in-progress ids we cannot attribute belong to other databases.
     // (pg_snapshot_xip is cluster-wide and carries no database.)
@@ -298,26 +304,48 @@ export class PgSource {
           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_xid = xid(x) AND a.xact_start IS NOT NULL)`,
     );
     let xids = hidden.rows.map((r) => r.xid);
+    let prepared = await this.preparedTransactions();
     const deadline = Date.now() + limitSeconds * 1000;
-    while (xids.length > 0) {
+    while (xids.length > 0 || prepared.length > 0) {
       throwIfAborted(signal);
-      const still = await this.client.query<{ xid: string }>(
-        `SELECT x::text AS xid FROM unnest($1::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress'`,
-        [xids],
-      );
-      xids = still.rows.map((r) => r.xid);
-      if (xids.length === 0) return;
-      if (Date.now() > deadline) {
-        throw new WharfError(
-          'CONFLICT',
-          `${xids.length} transaction(s) of other roles are still open after ${limitSeconds}s and their start time is not visible, so rows they commit could be missed`,
-          {
-            hint: 'GRANT pg_read_all_stats TO the ingest role so Wharf can see when they started, or raise --guard-wait',
-          },
+      if (xids.length > 0) {
+        const still = await this.client.query<{ xid: string }>(
+          `SELECT x::text AS xid FROM unnest($1::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress'`,
+          [xids],
         );
+        xids = still.rows.map((r) => r.xid);
+      }
+      if (prepared.length > 0) {
+        const now = new Set((await this.preparedTransactions()).map(preparedKey));
+        prepared = prepared.filter((p) => now.has(preparedKey(p)));
+      }
+      if (xids.length === 0 && prepared.length === 0) return;
+      if (Date.now() > deadline) {
+        throw prepared.length > 0
+          ? stillPreparedError(prepared, limitSeconds)
+          : new WharfError(
+              'CONFLICT',
+              `${xids.length} transaction(s) of other roles are still open after ${limitSeconds}s and their start time is not visible, so rows they commit could be missed`,
+              {
+                hint: 'GRANT pg_read_all_stats TO the ingest role so Wharf can see when they started, or raise --guard-wait',
+              },
+            );
       }
       await sleep(200, undefined, signal ? { signal } : {});
     }
+  }
+
+  /**
+   * The prepared transactions of this database (pg_prepared_xacts is readable by every role). One leaves the view
+   * only after its COMMIT PREPARED (or ROLLBACK PREPARED) is visible to new snapshots. (Its id is not looked up in
+   * pg_current_snapshot(): the newest ids are not listed there, being at or above the snapshot's xmax.)
+   */
+  private async preparedTransactions(): Promise<PreparedXact[]> {
+    const r = await this.client.query<PreparedXact>(
+      `SELECT transaction::text AS xid, gid, owner::text AS owner, ${INSTANT_SQL('prepared')} AS prepared
+         FROM pg_prepared_xacts WHERE database = current_database() ORDER BY prepared, gid`,
+    );
+    return r.rows;
   }
 
   /** Base tables of `schema` that have a column named `cursorColumn`, in name order (for --all). */
@@ -472,6 +500,35 @@ export class PgSource {
       [from, to, this.defaultTimeZone],
     );
   }
+}
+
+/** A prepared (two-phase) transaction of the source database, as pg_prepared_xacts shows it. */
+interface PreparedXact {
+  /** Its transaction id (32-bit). */
+  xid: string;
+  gid: string;
+  owner: string;
+  /** When PREPARE TRANSACTION ran (UTC instant); the transaction started earlier, at a time no view shows. */
+  prepared: string;
+}
+
+const preparedKey = (p: PreparedXact): string => `${p.xid}/${p.prepared}/${p.gid}`;
+
+/** The table cannot run while prepared transactions stay open: their rows may belong to windows already read. */
+function stillPreparedError(open: readonly PreparedXact[], limitSeconds: number): WharfError {
+  const literal = (gid: string): string => `'${gid.replaceAll("'", "''")}'`;
+  const [first] = open;
+  const one = open.length === 1 && first !== undefined;
+  const what = one
+    ? `prepared transaction ${literal(first.gid)} (prepared ${first.prepared} by ${first.owner}) is`
+    : `${open.length} prepared transactions (${open.map((p) => literal(p.gid)).join(', ')}) are`;
+  return new WharfError(
+    'CONFLICT',
+    `${what} still open after ${limitSeconds}s; rows ${one ? 'it commits' : 'they commit'} could have cursor values below this window's end and be missed`,
+    {
+      hint: `finish ${one ? `it with COMMIT PREPARED or ROLLBACK PREPARED ${literal(first.gid)}` : 'them with COMMIT PREPARED or ROLLBACK PREPARED (see pg_prepared_xacts)'}, or raise --guard-wait; nothing was written, the next run reads from the same point`,
+    },
+  );
 }
 
 /** A connected client with the session settings COPY needs, and the session's own TimeZone before them. */
