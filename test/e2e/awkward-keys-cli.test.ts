@@ -63,6 +63,43 @@ describe('wharf cp -r between S3 prefixes', () => {
   });
 });
 
+describe("a key that starts with '/' (s3://BUCKET//KEY), which other tools create", () => {
+  it('every URL ls prints for it is usable: ls, cat, presign, cp and rm take s3://BUCKET//KEY as the key /KEY', async () => {
+    await putRaw(bucket, '/lead-urls/a.txt', 'leading slash');
+    const top = await wharf(['ls', '--json', `s3://${bucket}/`]);
+    expect(top.code, top.stderr).toBe(0);
+    expect(jsonLines(top.stdout)).toContainEqual(
+      expect.objectContaining({ key: '/', url: `s3://${bucket}//`, isPrefix: true }),
+    );
+    const listed = await wharf(['ls', '-r', '--json', `s3://${bucket}//`]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const url = `s3://${bucket}//lead-urls/a.txt`;
+    expect(jsonLines(listed.stdout)).toEqual([expect.objectContaining({ key: 'lead-urls/a.txt', url })]);
+
+    const cat = await wharf(['cat', url]);
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdout).toBe('leading slash');
+    const presigned = await wharf(['presign', url]);
+    expect(presigned.code, presigned.stderr).toBe(0);
+    expect(await (await fetch(presigned.stdout.trim())).text()).toBe('leading slash');
+    const down = join(work, 'lead-down.txt');
+    expect((await wharf(['cp', url, down])).code).toBe(0);
+    expect(await readFile(down, 'utf8')).toBe('leading slash');
+    const copied = await wharf(['cp', url, `s3://${bucket}//lead-urls/b.txt`]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(await body(bucket, '/lead-urls/b.txt')).toBe('leading slash');
+    const tree = await wharf(['cp', '-r', `s3://${bucket}//lead-urls/`, join(work, 'lead-tree')]);
+    expect(tree.code, tree.stderr).toBe(0);
+    expect((await readdir(join(work, 'lead-tree'))).sort()).toEqual(['a.txt', 'b.txt']);
+
+    const removed = await wharf(['rm', url]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await keysOf(`s3://${bucket}//lead-urls/`)).toEqual(['b.txt']);
+    expect((await wharf(['rm', '-r', `s3://${bucket}//`])).code).toBe(0);
+    expect(await keysOf(`s3://${bucket}//`)).toEqual([]);
+  });
+});
+
 describe('wharf fetch --include/--exclude on names with glob-like characters', () => {
   it("takes '(', ')', '|' and a leading '!' as themselves, as the documented pattern rules say", async () => {
     for (const key of ['report (1).csv', 'report 1.csv', 'report.csv', 'a|b.csv', 'ab.csv', '!notes.csv'])
