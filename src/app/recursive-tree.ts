@@ -34,13 +34,14 @@ export async function resolveRecursiveTree(
   if (location.kind === 'local') {
     // A local path is a file or a folder, never both: a file is the one object, anything else the folder.
     const isFile = (await stat(location.path).catch(() => undefined))?.isFile() === true;
-    if (!isFile || location.trailingSlash) {
-      const target = await resolveTarget(input, 'folder', options);
-      return { target, prefix: target.key };
+    if (isFile && !location.trailingSlash) {
+      const target = await resolveTarget(input, 'object', options);
+      const object = await target.store.stat(target.key, opts);
+      if (object) return { target, prefix: '', object };
     }
-    const target = await resolveTarget(input, 'object', options);
-    const object = await target.store.stat(target.key, opts);
-    return object ? { target, prefix: '', object } : { target, prefix: target.key };
+    // Listing the folder itself: one that is missing (or a file after all) is said by the store.
+    const target = await resolveTarget(input, 'folder', options);
+    return { target, prefix: target.key };
   }
   const target = await resolveTarget(input, 'folder', options);
   const prefix = target.key;
