@@ -8,12 +8,17 @@ describe('parseLocation', () => {
     expect(parseLocation('s3://b.c-d/a b/%20+=x')).toMatchObject({ bucket: 'b.c-d', key: 'a b/%20+=x' });
   });
 
+  it("takes a '//' after the bucket as a key starting with '/', as aws-cli does and as ls prints it", () => {
+    expect(parseLocation('s3://bucket//x')).toMatchObject({ bucket: 'bucket', key: '/x' });
+    expect(parseLocation('s3://bucket//')).toMatchObject({ bucket: 'bucket', key: '/' });
+    expect(parseLocation('s3://bucket///a//b')).toMatchObject({ key: '//a//b' });
+  });
+
   it('rejects s3 URLs without a usable bucket, naming the expected form', () => {
     expect(() => parseLocation('s3://')).toThrow(/s3:\/\/BUCKET\[\/PREFIX\]/);
     expect(() => parseLocation('s3:///key')).toThrow(/missing bucket name/);
     expect(() => parseLocation('s3://ab')).toThrow(/invalid bucket name/);
     expect(() => parseLocation('s3://Upper/x')).toThrow(/invalid bucket name/);
-    expect(() => parseLocation('s3://bucket//x')).toThrow(/unexpected '\/\/'/);
     try {
       parseLocation('s3://');
     } catch (error) {
@@ -64,6 +69,9 @@ describe('parseLocation', () => {
 
   it('formats locations back', () => {
     expect(formatLocation(parseLocation('s3://bkt/p'), 'p/k')).toBe('s3://bkt/p/k');
+    // Every URL printed for a key parses back to that key.
+    for (const key of ['/x', '//x', 'a//b', '/'])
+      expect(parseLocation(formatLocation(parseLocation('s3://bkt'), key))).toMatchObject({ key });
     expect(formatLocation(parseLocation('/tmp/x'), 'a/b')).toBe('/tmp/x/a/b');
   });
 });

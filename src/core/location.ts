@@ -5,7 +5,8 @@ import { UsageError } from './errors.js';
 /**
  * A place Wharf reads from or writes to, parsed once at the edge (CLI flag, config, API call).
  * - `s3://bucket/key-or-prefix`: an S3-compatible bucket; the key part is kept verbatim (no URL decoding),
- *   as aws-cli does, so keys with '%', '+' or spaces mean what they say.
+ *   as aws-cli does, so keys with '%', '+' or spaces mean what they say, and `s3://bucket//x` is the key `/x`
+ *   (other tools create such keys, and `formatLocation` prints them so).
  * - `file:///abs/dir` or a plain path: a folder on this machine used as a store.
  */
 export type Location = S3Location | LocalLocation;
@@ -13,7 +14,7 @@ export type Location = S3Location | LocalLocation;
 export interface S3Location {
   readonly kind: 's3';
   readonly bucket: string;
-  /** Key or prefix inside the bucket, without a leading '/'; '' for the whole bucket. */
+  /** Key or prefix inside the bucket, everything after the bucket's '/' ('//x' is the key '/x'); '' for the whole bucket. */
   readonly key: string;
   readonly raw: string;
 }
@@ -69,9 +70,6 @@ function parseS3(input: string): S3Location {
     throw new UsageError(
       `invalid bucket name ${JSON.stringify(bucket)} in ${JSON.stringify(input)}: bucket names are 3-63 lower-case letters, digits, dots or hyphens`,
     );
-  }
-  if (key.startsWith('/')) {
-    throw new UsageError(`unexpected '//' after the bucket in ${JSON.stringify(input)}: expected ${S3_FORM}`);
   }
   return { kind: 's3', bucket, key, raw: input };
 }

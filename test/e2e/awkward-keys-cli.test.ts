@@ -63,6 +63,43 @@ describe('wharf cp -r between S3 prefixes', () => {
   });
 });
 
+describe("a key that starts with '/' (s3://BUCKET//KEY), which other tools create", () => {
+  it('every URL ls prints for it is usable: ls, cat, presign, cp and rm take s3://BUCKET//KEY as the key /KEY', async () => {
+    await putRaw(bucket, '/lead-urls/a.txt', 'leading slash');
+    const top = await wharf(['ls', '--json', `s3://${bucket}/`]);
+    expect(top.code, top.stderr).toBe(0);
+    expect(jsonLines(top.stdout)).toContainEqual(
+      expect.objectContaining({ key: '/', url: `s3://${bucket}//`, isPrefix: true }),
+    );
+    const listed = await wharf(['ls', '-r', '--json', `s3://${bucket}//`]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const url = `s3://${bucket}//lead-urls/a.txt`;
+    expect(jsonLines(listed.stdout)).toEqual([expect.objectContaining({ key: 'lead-urls/a.txt', url })]);
+
+    const cat = await wharf(['cat', url]);
+    expect(cat.code, cat.stderr).toBe(0);
+    expect(cat.stdout).toBe('leading slash');
+    const presigned = await wharf(['presign', url]);
+    expect(presigned.code, presigned.stderr).toBe(0);
+    expect(await (await fetch(presigned.stdout.trim())).text()).toBe('leading slash');
+    const down = join(work, 'lead-down.txt');
+    expect((await wharf(['cp', url, down])).code).toBe(0);
+    expect(await readFile(down, 'utf8')).toBe('leading slash');
+    const copied = await wharf(['cp', url, `s3://${bucket}//lead-urls/b.txt`]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(await body(bucket, '/lead-urls/b.txt')).toBe('leading slash');
+    const tree = await wharf(['cp', '-r', `s3://${bucket}//lead-urls/`, join(work, 'lead-tree')]);
+    expect(tree.code, tree.stderr).toBe(0);
+    expect((await readdir(join(work, 'lead-tree'))).sort()).toEqual(['a.txt', 'b.txt']);
+
+    const removed = await wharf(['rm', url]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await keysOf(`s3://${bucket}//lead-urls/`)).toEqual(['b.txt']);
+    expect((await wharf(['rm', '-r', `s3://${bucket}//`])).code).toBe(0);
+    expect(await keysOf(`s3://${bucket}//`)).toEqual([]);
+  });
+});
+
 describe('wharf fetch --include/--exclude on names with glob-like characters', () => {
   it("takes '(', ')', '|' and a leading '!' as themselves, as the documented pattern rules say", async () => {
     for (const key of ['report (1).csv', 'report 1.csv', 'report.csv', 'a|b.csv', 'ab.csv', '!notes.csv'])
@@ -143,6 +180,93 @@ describe('a key that is both a file and a folder (data/x and data/x/y), and fold
       );
       expect(r.stderr).toContain('copied 2 objects');
     }
+  });
+});
+
+describe('ls -r, rm -r and cp -r of one URL take the same objects (a key both a file and a folder, a plain object)', () => {
+  const layout = ['data/x', 'data/x/y', 'data/x/z/w', 'data/xx', 'data/x.csv', 'solo'];
+
+  async function allKeys(): Promise<string[]> {
+    return (await keysOf(`s3://${bucket}/agree/`)).sort();
+  }
+
+  it('what ls -r URL shows, with its names, is what rm -r deletes and cp -r copies, for every kind of URL', async () => {
+    for (const key of layout) await putRaw(bucket, `agree/${key}`, key);
+    const cases: [string, string[]][] = [
+      // The folder wins over the object of its name, never a plain key prefix (data/xx, data/x.csv stay out).
+      ['data/x', ['y', 'z/w']],
+      ['data/x/', ['y', 'z/w']],
+      ['data/xx', ['xx']], // one object and no folder: that object
+      ['solo', ['solo']],
+      ['data', ['x', 'x.csv', 'x/y', 'x/z/w', 'xx']],
+      ['missing', []],
+    ];
+    for (const [path, names] of cases) {
+      const url = `s3://${bucket}/agree/${path}`;
+      const listed = await wharf(['ls', '-r', '--json', url]);
+      expect(listed.code, listed.stderr).toBe(0);
+      const shown = jsonLines(listed.stdout);
+      expect(shown.map((o) => o.key).sort(), path).toEqual(names);
+      const shownUrls = shown.map((o) => o.url as string).sort();
+      const removal = await wharf(['rm', '-r', '--dry-run', '--json', url]);
+      expect(removal.code, removal.stderr).toBe(0);
+      expect(
+        jsonLines(removal.stdout)
+          .map((o) => o.url as string)
+          .sort(),
+        path,
+      ).toEqual(shownUrls);
+      const dest = `s3://${other}/agree-dry/`;
+      const copy = await wharf(['cp', '-r', '--dry-run', '--json', url, dest]);
+      expect(copy.code, copy.stderr).toBe(0);
+      const copies = jsonLines(copy.stdout).filter((o) => o.action === 'copy');
+      expect(copies.map((o) => o.source as string).sort(), path).toEqual(shownUrls);
+      // Each object lands under DEST at the very name ls -r shows for it.
+      expect(copies.map((o) => (o.dest as string).slice(dest.length)).sort(), path).toEqual(names);
+    }
+    expect(await allKeys()).toEqual(layout.slice().sort());
+  });
+
+  it('the real cp -r and rm -r of data/x take the folder and keep the object data/x, saying so', async () => {
+    for (const key of layout) await putRaw(bucket, `agree/${key}`, key);
+    const url = `s3://${bucket}/agree/data/x`;
+    const copy = await wharf(['cp', '-r', url, `s3://${other}/agree-copy/`]);
+    expect(copy.code, copy.stderr).toBe(0);
+    expect(copy.stderr).toMatch(
+      /agree\/data\/x is also an object, not copied: -r takes the folder .*agree\/data\/x\//,
+    );
+    expect((await keysOf(`s3://${other}/agree-copy/`)).sort()).toEqual(['y', 'z/w']);
+    const removal = await wharf(['rm', '-r', url]);
+    expect(removal.code, removal.stderr).toBe(0);
+    expect(removal.stderr).toMatch(
+      /agree\/data\/x is also an object, kept: .*\(wharf rm \S+\/agree\/data\/x deletes it\)/,
+    );
+    expect(removal.stderr).toContain('deleted 2 objects');
+    expect(await allKeys()).toEqual(['data/x', 'data/x.csv', 'data/xx', 'solo']);
+    // Now data/x is one object and no folder: ls -r shows it, and rm -r deletes it (and nothing else).
+    expect(await keysOf(url)).toEqual(['x']);
+    const again = await wharf(['rm', '-r', url]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('deleted 1 object');
+    expect(await allKeys()).toEqual(['data/x.csv', 'data/xx', 'solo']);
+  });
+});
+
+describe('ls -r, rm -r and cp -r of a local file', () => {
+  it('take that one file, as of one S3 object (they were refused as "not a folder")', async () => {
+    const dir = join(work, 'one-file');
+    await mkdir(dir);
+    const file = join(dir, 'only.txt');
+    await writeFile(file, 'only');
+    const listed = await wharf(['ls', '-r', '--json', file]);
+    expect(jsonLines(listed.stdout).map((o) => o.key)).toEqual(['only.txt']);
+    const copy = await wharf(['cp', '-r', file, `s3://${other}/one-file/`]);
+    expect(copy.code, copy.stderr).toBe(0);
+    expect(await body(other, 'one-file/only.txt')).toBe('only');
+    const removal = await wharf(['rm', '-r', file]);
+    expect(removal.code, removal.stderr).toBe(0);
+    expect(removal.stderr).toContain('deleted 1 object');
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 

@@ -298,21 +298,27 @@ describe('wharf ls', () => {
     expect(missing.code).toBe(3);
   });
 
-  it('a key that is also a folder (a and a/b): ls shows both, -r everything below', async () => {
+  it('a key that is also a folder (a and a/b): ls shows both, -r the folder alone and warns of the object', async () => {
     for (const key of ['both/a', 'both/a/b', 'both/a/c/d', 'both/a.csv']) await putObject(bucket, key, key);
     const one = await wharf(['ls', `s3://${bucket}/both/a`]);
     expect(one.code).toBe(0);
     expect(one.stdout.split('\n').map((l) => l.trim().split(/\s+/).pop())).toEqual(['a', 'a/', '']);
     expect(one.stdout).toMatch(/PRE a\/\n/);
+    // -r names the folder (what rm -r deletes and cp -r copies), relative to it, as for s3://…/both/a/.
     const all = await wharf(['ls', '-r', `s3://${bucket}/both/a`]);
-    expect(all.stdout.split('\n').map((l) => l.trim().split(/\s+/).pop())).toEqual(['a', 'a/b', 'a/c/d', '']);
+    expect(all.code).toBe(0);
+    expect(all.stdout.split('\n').map((l) => l.trim().split(/\s+/).pop())).toEqual(['b', 'c/d', '']);
+    expect(all.stdout).toBe((await wharf(['ls', '-r', `s3://${bucket}/both/a/`])).stdout);
+    expect(all.stderr).toMatch(
+      /^wharf: warning: s3:\/\/\S+\/both\/a is also an object, not listed: -r takes the folder s3:\/\/\S+\/both\/a\/ \(wharf ls s3:\/\/\S+\/both\/a shows it\)\n$/,
+    );
     const json = await wharf(['ls', '-r', '--json', `s3://${bucket}/both/a`]);
     expect(
       json.stdout
         .trim()
         .split('\n')
         .map((l) => (JSON.parse(l) as { url: string }).url),
-    ).toEqual([`s3://${bucket}/both/a`, `s3://${bucket}/both/a/b`, `s3://${bucket}/both/a/c/d`]);
+    ).toEqual([`s3://${bucket}/both/a/b`, `s3://${bucket}/both/a/c/d`]);
   });
 
   it('--json: a bad option value or an unknown option is a JSON error too (exit 2)', async () => {

@@ -1,3 +1,4 @@
+import { besideFolderWarning, resolveRecursiveTree } from '../../app/recursive-tree.js';
 import { destinationKeyFor, namesPrefix, resolveTarget, type Target } from '../../app/resolve-target.js';
 import { aboutSubject, NotFoundError, UsageError, WharfError } from '../../core/errors.js';
 import { formatBytes, formatSeconds } from '../../core/units.js';
@@ -16,20 +17,22 @@ import type { CpOptions } from './cp.js';
 export async function cp(ctx: CommandContext, src: string, dst: string, opts: CpOptions): Promise<number> {
   const { output, signal } = ctx;
   const started = Date.now();
-  const source = await resolveTarget(src, opts.recursive ? 'folder' : 'object', ctx.storage);
+  // -r copies exactly the objects `ls -r SRC` shows (app/recursive-tree.ts).
+  const tree = opts.recursive ? await resolveRecursiveTree(src, ctx.storage, signal) : undefined;
+  const source = tree?.target ?? (await resolveTarget(src, 'object', ctx.storage));
   const dest = sameBucket(
     source,
     await resolveTarget(dst, opts.recursive ? 'folder' : 'object', ctx.storage),
   );
 
   let plan: CopyPlan;
-  if (opts.recursive) {
-    plan = await planTreeCopy(source.store, source.key, dest.store, dest.key, signal);
-    // `cp -r s3://b/key dir/` on one object (no trailing slash): that object, as rclone copies it.
-    const objectKey = source.location.kind === 's3' ? source.location.key : '';
-    if (plan.items.length === 0 && objectKey !== '' && !objectKey.endsWith('/')) {
-      plan = (await singleObjectPlan(source, objectKey, dest, signal)) ?? plan;
-    }
+  if (tree?.object) {
+    // `cp -r s3://b/key dir/` on one object and no folder of that name: that object, as rclone copies it.
+    plan = (await singleObjectPlan(source, tree.object.key, dest, signal)) ?? { items: [], totalBytes: 0 };
+  } else if (tree) {
+    const note = besideFolderWarning(tree, 'not copied', (object) => `wharf cp ${object} DEST copies it`);
+    if (note) output.warn(note);
+    plan = await planTreeCopy(source.store, tree.prefix, dest.store, dest.key, signal);
   } else {
     if (source.isFolder) {
       throw new UsageError(`${src} is a folder or prefix: add --recursive to copy everything under it`);

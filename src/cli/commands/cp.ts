@@ -35,8 +35,11 @@ replaced, unless --no-clobber. Uploads get a Content-Type from the file's extens
 the file's SHA-256 as wharf-sha256 metadata, which downloads (cp, fetch) verify against; a file over 16 MiB
 is read twice for that (hashed, then uploaded: S3 takes metadata before the first byte). Copies between
 buckets keep the source's Content-Type and metadata. A file that is written to while it is copied fails
-(exit 5). With --recursive, an S3 SRC without a trailing / that names one object (and no prefix) copies
-that object.
+(exit 5).
+With --recursive, SRC names a folder: every object whose key starts with SRC/, even when SRC is also an
+object of its own (data/x beside data/x/y: the folder, never data/xx; the object is left out with a warning).
+Only when nothing is under SRC/ and SRC names one object (or a local file) is that object all of it.
+cp -r copies exactly what ls -r SRC shows, each to DST/ plus the name ls -r shows for it.
 
 --no-clobber looks up each destination first and reports one that exists as skipped (exit 0; with --json a
 record {"action":"skip",...,"reason":"exists"}). The writes that follow are conditional (If-None-Match: * on

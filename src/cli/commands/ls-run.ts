@@ -1,3 +1,4 @@
+import { besideFolderWarning, resolveRecursiveTree, treeObjects } from '../../app/recursive-tree.js';
 import { resolveTarget } from '../../app/resolve-target.js';
 import { NotFoundError } from '../../core/errors.js';
 import { asFolderPrefix } from '../../core/keys.js';
@@ -33,6 +34,15 @@ export async function ls(ctx: CommandContext, url: string, opts: LsOptions): Pro
 
 async function listEntries(ctx: CommandContext, url: string, opts: LsOptions, print: Print): Promise<void> {
   const { signal } = ctx;
+  if (opts.recursive) {
+    // The same tree rm -r deletes and cp -r copies (app/recursive-tree.ts).
+    const tree = await resolveRecursiveTree(url, ctx.storage, signal);
+    const note = besideFolderWarning(tree, 'not listed', (object) => `wharf ls ${object} shows it`);
+    if (note) ctx.output.warn(note);
+    for await (const { info, relative } of treeObjects(tree, signal))
+      print(info, tree.target.display(info.key), relative);
+    return;
+  }
   const asObject = await resolveTarget(url, 'object', ctx.storage);
   if (!asObject.isFolder) {
     const info = await asObject.store.stat(asObject.key, { signal });
@@ -42,15 +52,9 @@ async function listEntries(ctx: CommandContext, url: string, opts: LsOptions, pr
       // `a` may also be a folder (`a/b`): show it too, named from the same parent, as aws s3 ls does.
       if (asObject.location.kind === 's3') {
         const folder = `${info.key}/`;
-        for await (const below of asObject.store.list(
-          folder,
-          opts.recursive ? { signal } : { signal, delimiter: '/' as const },
-        )) {
-          if (!opts.recursive) {
-            print({ key: folder, size: 0, isPrefix: true }, asObject.display(folder), folder.slice(parent));
-            break;
-          }
-          print(below, asObject.display(below.key), below.key.slice(parent));
+        for await (const _ of asObject.store.list(folder, { signal, delimiter: '/' as const })) {
+          print({ key: folder, size: 0, isPrefix: true }, asObject.display(folder), folder.slice(parent));
+          break;
         }
       }
       return;
@@ -60,12 +64,8 @@ async function listEntries(ctx: CommandContext, url: string, opts: LsOptions, pr
   }
   const store = asObject.store;
   const prefix = asObject.location.kind === 's3' ? asFolderPrefix(asObject.key) : asObject.key;
-  const display = asObject.display;
-  for await (const info of store.list(prefix, {
-    signal,
-    ...(opts.recursive ? {} : { delimiter: '/' as const }),
-  })) {
-    print(info, display(info.key), info.key.slice(prefix.length));
+  for await (const info of store.list(prefix, { signal, delimiter: '/' as const })) {
+    print(info, asObject.display(info.key), info.key.slice(prefix.length));
   }
 }
 

@@ -1,3 +1,4 @@
+import { besideFolderWarning, resolveRecursiveTree, treeObjects } from '../../app/recursive-tree.js';
 import { namesPrefix, resolveTarget } from '../../app/resolve-target.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import { ask, requireTerminal } from '../confirm.js';
@@ -8,26 +9,31 @@ import type { RmOptions } from './rm.js';
 const BATCH = 1000;
 
 export async function rm(ctx: CommandContext, url: string, opts: RmOptions): Promise<number> {
-  const { output, signal } = ctx;
-  const target = await resolveTarget(url, opts.recursive ? 'folder' : 'object', ctx.storage);
-  if (!opts.recursive) {
-    if (target.isFolder)
-      throw new UsageError(`${url} is a folder or prefix: add --recursive to delete everything under it`);
-    const info = await target.store.stat(target.key, { signal });
-    if (!info) {
-      // `s3://b/logs` for the prefix `logs/`: say so (as cp and cat do) rather than that no object `logs` exists.
-      if (await namesPrefix(target, signal)) {
-        throw new UsageError(
-          `${url} is a prefix, not one object: add --recursive to delete everything under it`,
-        );
-      }
-      throw new NotFoundError(`${target.display(target.key)} does not exist`);
+  const { signal } = ctx;
+  if (opts.recursive) return rmTree(ctx, url, opts);
+  const target = await resolveTarget(url, 'object', ctx.storage);
+  if (target.isFolder)
+    throw new UsageError(`${url} is a folder or prefix: add --recursive to delete everything under it`);
+  const info = await target.store.stat(target.key, { signal });
+  if (!info) {
+    // `s3://b/logs` for the prefix `logs/`: say so (as cp and cat do) rather than that no object `logs` exists.
+    if (await namesPrefix(target, signal)) {
+      throw new UsageError(
+        `${url} is a prefix, not one object: add --recursive to delete everything under it`,
+      );
     }
-    report(ctx, target.display(target.key), opts.dryRun === true);
-    if (!opts.dryRun) await target.store.delete([target.key], { signal });
-    return EXIT.ok;
+    throw new NotFoundError(`${target.display(target.key)} does not exist`);
   }
+  report(ctx, target.display(target.key), opts.dryRun === true);
+  if (!opts.dryRun) await target.store.delete([target.key], { signal });
+  return EXIT.ok;
+}
 
+/** rm -r: exactly the objects `ls -r URL` shows (app/recursive-tree.ts). */
+async function rmTree(ctx: CommandContext, url: string, opts: RmOptions): Promise<number> {
+  const { output, signal } = ctx;
+  const tree = await resolveRecursiveTree(url, ctx.storage, signal);
+  const { target } = tree;
   let batch: string[] = [];
   let count = 0;
   const flush = async (): Promise<void> => {
@@ -37,7 +43,13 @@ export async function rm(ctx: CommandContext, url: string, opts: RmOptions): Pro
   // Listing is complete before deleting starts, page by page: deleting while listing the same prefix
   // would shift S3's continuation tokens under us.
   const keys: string[] = [];
-  for await (const info of target.store.list(target.key, { signal })) if (!info.isPrefix) keys.push(info.key);
+  for await (const { info } of treeObjects(tree, signal)) keys.push(info.key);
+  const note = besideFolderWarning(
+    tree,
+    opts.dryRun ? 'would be kept' : 'kept',
+    (object) => `wharf rm ${object} deletes it`,
+  );
+  if (note) output.warn(note);
   if (!opts.dryRun && !opts.yes && keys.length > 0 && target.location.kind === 's3' && target.key === '') {
     // A whole bucket is one missing path segment away from `rm -r s3://b/tmp/`: ask, as `sync reset` does.
     const bucket = target.location.bucket;

@@ -18,6 +18,10 @@ export function registerRm(program: Command, run: RunAction): void {
     .addHelpText(
       'after',
       `
+With --recursive, URL names a folder: every object whose key starts with URL/, even when URL is also an
+object of its own (data/x beside data/x/y: the folder, never data/xx; the object is left out with a warning).
+Only when nothing is under URL/ and URL names one object (or a local file) is that object all of it.
+rm -r deletes exactly what ls -r URL shows (check with --dry-run).
 rm -r of a whole bucket (s3://BUCKET or s3://BUCKET/) asks for the bucket name first; without a terminal it
 needs --yes. A single object that does not exist is exit 3.
 
