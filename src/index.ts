@@ -190,4 +190,5 @@ export {
 } from './tables/table-config.js';
 export { PEGA_DATAMART_TABLES, DEFAULT_DATAMART_FOLDER } from './tables/presets.js';
 export { DEFAULT_TABLE_INCLUDE, type TableFormat, type RowFormat } from './tables/table-format.js';
+export { CSV_ENCODINGS, type CsvEncoding } from './tables/csv-encoding.js';
 export { loadWharfConfig, type WharfConfig } from './app/wharf-config.js';

@@ -250,10 +250,12 @@ describe('buildTable (local source)', () => {
     expect(fromCsv.columns.find((c) => c.name === 'code')?.type).toBe('VARCHAR');
   });
 
-  it('says why a file cannot be read: not UTF-8', async () => {
+  it('says why a file cannot be read: not UTF-8, and which --encoding may read it', async () => {
     await expect(
       build('latin1', { 'latin1.csv': Buffer.from('id,name\n13,caf\xe9\n', 'latin1') }),
-    ).rejects.toThrow(/cannot parse latin1\.csv: .*This file is not utf-8 encoded/);
+    ).rejects.toThrow(
+      /cannot parse latin1\.csv: .*This file is not utf-8 encoded; if it is Windows-1252 .*pass --encoding windows-1252, latin-1 or utf-16$/,
+    );
   });
 
   it('reads files of any name with a forced format, and refuses unknown names without one', async () => {

@@ -9,6 +9,7 @@ import { formatLocation, parseLocation, type Location } from '../core/location.j
 import { fetchDataset, type FetchResult, type FetchStatus } from '../fetch/fetch-dataset.js';
 import { createKeyFilter } from '../fetch/key-filter.js';
 import { openStorageRoot, type OpenStorageOptions } from '../storage/registry.js';
+import { ENCODING_ADVICE, parseCsvEncoding, type CsvEncoding } from './csv-encoding.js';
 import { misreadCsvFiles, MisreadCsvError } from './csv-misread.js';
 import { DuckError, DuckSession, sqlIdentifier, sqlString, type ColumnInfo } from './duckdb-session.js';
 import { groupBySchema, PARQUET_SCHEMA_CLASH } from './parquet-schemas.js';
@@ -45,6 +46,12 @@ export interface BuildTableOptions {
   exclude?: string[] | undefined;
   /** Format of every file; `auto` (default) tells it from each file's name. */
   format?: TableFormat | undefined;
+  /**
+   * What CSV files that are not UTF-8 are written in: `utf-8` (default: such a file is a bad file), `utf-16`,
+   * `latin-1` (also `iso-8859-1`), `windows-1252` (also `cp1252`). A byte-order mark wins, a file that is
+   * UTF-8 is read as UTF-8, and JSON files are UTF-8 (or UTF-16 with a mark) whatever this says.
+   */
+  encoding?: CsvEncoding | undefined;
   /** Only files with a `.<name>.meta` companion are ready (Pega's export convention). */
   metaFiles?: boolean | undefined;
   /** Where the Parquet file goes: a local path or `s3://bucket/key.parquet`; a folder gets `<name>.parquet`. Default `./<name>.parquet`. */
@@ -120,6 +127,8 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
   if (options.dedupeOn && dedupeOn.length === 0)
     throw new UsageError('--dedupe-on needs at least one column name');
   const include = options.include ?? [...DEFAULT_TABLE_INCLUDE];
+  // Checked here too: a JavaScript caller may pass any string, or an alias (cp1252).
+  const encoding = parseCsvEncoding(options.encoding ?? 'utf-8', 'encoding');
   if (!options.metaFiles) {
     refuseOutputAmongSources(location, output, createKeyFilter({ include, exclude: options.exclude ?? [] }));
   }
@@ -196,7 +205,14 @@ export async function buildTable(options: BuildTableOptions): Promise<BuildTable
   const work = await mkdtemp(join(tmpdir(), 'wharf-table-'));
   let session: DuckSession | undefined;
   try {
-    const prepared = await prepareInputs(locals, fetched.datasetDir, work, options.format ?? 'auto', signal);
+    const prepared = await prepareInputs(
+      locals,
+      fetched.datasetDir,
+      work,
+      options.format ?? 'auto',
+      signal,
+      encoding,
+    );
     const badFiles: BadFile[] = [];
     const reportBad = (file: BadFile): void => {
       if (!options.skipBad) throw unreadable(file);
@@ -586,12 +602,17 @@ async function probe(session: DuckSession, inputs: readonly TableInput[]): Promi
   return culprits;
 }
 
-/** Why an input cannot be read, from DuckDB's message: DuckDB's Parquet errors often leave out what failed. */
+/**
+ * Why an input cannot be read, from DuckDB's message: DuckDB's Parquet errors often leave out what failed, and
+ * a CSV file that is not UTF-8 may be in an encoding `--encoding` names.
+ */
 function badReason(detail: string, input: TableInput): string {
   const reason = reasonOf(detail, [input]);
-  return input.format === 'parquet'
-    ? `not a readable Parquet file: ${reason.replace(/[:\s]+$/, '')}`
-    : reason;
+  if (input.format === 'parquet') return `not a readable Parquet file: ${reason.replace(/[:\s]+$/, '')}`;
+  if (input.format === 'csv' && /not utf-8 encoded/i.test(reason)) {
+    return `${reason.replace(/[.\s]+$/, '')}; ${ENCODING_ADVICE}`;
+  }
+  return reason;
 }
 
 /** DuckDB's message with input paths replaced by source names and the error class dropped. */

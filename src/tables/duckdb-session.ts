@@ -193,7 +193,9 @@ function firstLine(message: string): string {
   const lines = message.split('\n').map((l) => l.trim());
   const first = lines.find((l) => l !== '') ?? message.trim();
   const why = lines.find((l) =>
-    /^(Error when converting column|Invalid unicode|Expected Number of Columns)/.test(l),
+    /^(Error when converting column|Invalid unicode|Expected Number of Columns|Value with unterminated quote)/.test(
+      l,
+    ),
   );
   return why ? `${first}: ${why.slice(0, 300)}` : first;
 }

@@ -7,13 +7,16 @@ import { dirname, join } from 'node:path';
 import { isAbortLike } from '../core/errors.js';
 import { runPool } from '../core/pool.js';
 import { fileKind, SUPPORTED_NAMES_HELP, type RowFormat, type TableFormat } from './table-format.js';
+import { ENCODING_ADVICE, type CsvEncoding } from './csv-encoding.js';
 import {
   hasExcelSeparatorLine,
   HEAD_BYTES,
   markedEncoding,
   readHead,
+  UndecodableTextError,
+  unmarkedCsvDecoding,
   writeUtf8Copy,
-  type MarkedEncoding,
+  type TextDecoding,
 } from './text-encoding.js';
 import { extractZip } from './zip-archive.js';
 import { makeDir } from '../core/make-dir.js';
@@ -66,6 +69,13 @@ export interface PreparedInputs {
   empty: string[];
 }
 
+/** How a file is copied to the UTF-8 text DuckDB reads; `advise`: a refusal suggests --encoding. */
+interface Recoding {
+  decoding: TextDecoding;
+  dropFirstLine: boolean;
+  advise: boolean;
+}
+
 interface Candidate {
   source: string;
   target: string;
@@ -77,7 +87,8 @@ interface Candidate {
 /**
  * Turns fetched files into numbered inputs: classifies each by name (or the forced format), extracts the
  * readable members of zip archives, and sets aside empty files, files of unknown format, broken archives and
- * gzip streams, and gzipped Parquet files (the last four as `bad`, with the reason).
+ * gzip streams, gzipped Parquet files, and text that is not in its encoding (the last five as `bad`, with the
+ * reason). `encoding` is what CSV files without a byte-order mark that are not UTF-8 are in.
  */
 export async function prepareInputs(
   files: readonly LocalSourceFile[],
@@ -85,6 +96,7 @@ export async function prepareInputs(
   workDir: string,
   format: TableFormat,
   signal?: AbortSignal,
+  encoding: CsvEncoding = 'utf-8',
 ): Promise<PreparedInputs> {
   const roots: InputRoots = { dataset: datasetDir, zip: join(workDir, 'zip'), link: join(workDir, 'link') };
   await makeDir(roots.link);
@@ -145,18 +157,18 @@ export async function prepareInputs(
   // Text with a byte-order mark DuckDB cannot take is read from a UTF-8 copy without it: its JSON reader refuses
   // a UTF-8 mark in a newline-delimited file and, worse, reads a top-level array after one as a single value
   // (one row, one `json` column); its readers refuse UTF-16 (Windows' "Unicode" exports) as not UTF-8. So is a
-  // CSV file that starts with Excel's `sep=;` line, without that line.
-  const recode = new Map<Candidate, { encoding: MarkedEncoding; dropFirstLine: boolean }>();
+  // CSV file that starts with Excel's `sep=;` line, without that line, and a CSV file in the `--encoding` given
+  // (DuckDB's own latin-1 refuses € and curly quotes, it has no windows-1252 without downloading an extension,
+  // and its utf-16 reads big-endian text as no rows at all).
+  const recode = new Map<Candidate, Recoding>();
   const noteMark = (c: Candidate, head: Uint8Array): void => {
     const marked = markedEncoding(head);
-    const dropFirstLine = c.format === 'csv' && hasExcelSeparatorLine(head, marked);
-    if (
-      dropFirstLine ||
-      marked === 'utf-16le' ||
-      marked === 'utf-16be' ||
-      (marked === 'utf-8' && isJson(c))
-    ) {
-      recode.set(c, { encoding: marked ?? 'utf-8', dropFirstLine });
+    const decoding =
+      marked ?? (c.format === 'csv' ? unmarkedCsvDecoding(head, encoding) : undefined) ?? 'utf-8';
+    const dropFirstLine = c.format === 'csv' && hasExcelSeparatorLine(head, decoding);
+    if (dropFirstLine || decoding !== 'utf-8' || (marked === 'utf-8' && isJson(c))) {
+      // --encoding can help a CSV file without a mark only.
+      recode.set(c, { decoding, dropFirstLine, advise: c.format === 'csv' && marked === undefined });
     }
   };
   const isJson = (c: Candidate): boolean => c.format === 'json' || c.format === 'ndjson';
@@ -190,8 +202,7 @@ export async function prepareInputs(
     signal,
   );
   const links: { path: string; target: string }[] = [];
-  const copies: { path: string; candidate: Candidate; encoding: MarkedEncoding; dropFirstLine: boolean }[] =
-    [];
+  const copies: ({ path: string; candidate: Candidate } & Recoding)[] = [];
   for (const c of candidates) {
     if (gzippedParquet.has(c)) {
       result.bad.push({
@@ -225,17 +236,20 @@ export async function prepareInputs(
     result.inputs.push({ ord: result.inputs.length, path, source: c.source, format: c.format, gzip });
   }
   await runPool(links, 16, ({ path, target }) => symlink(target, path), signal);
-  // Text that is not what its mark says is a bad file, as DuckDB would call it, not text with U+FFFD in it.
+  // Text that is not in its encoding is a bad file, as DuckDB would call it, not text with U+FFFD in it.
   const undecodable = new Map<string, string>();
   await runPool(
     copies,
     8,
-    async ({ path, candidate, encoding, dropFirstLine }) => {
+    async ({ path, candidate, decoding, dropFirstLine, advise }) => {
       try {
-        await writeUtf8Copy(candidate.target, candidate.gzip, encoding, path, dropFirstLine);
+        await writeUtf8Copy(candidate.target, candidate.gzip, decoding, path, dropFirstLine);
       } catch (error) {
-        if (!(error instanceof TypeError)) throw error;
-        undecodable.set(path, `not valid ${encoding.toUpperCase()} text: ${error.message}`);
+        if (!(error instanceof UndecodableTextError)) throw error;
+        undecodable.set(
+          path,
+          advise && decoding === 'utf-8' ? `${error.message}; ${ENCODING_ADVICE}` : error.message,
+        );
       }
     },
     signal,

@@ -65,5 +65,22 @@ describe('validateTablesConfig', () => {
     expect(() => validateTablesConfig({ form: 's3://bkt' }, 'cfg.json')).toThrow(
       'tables.form is not a known setting',
     );
+    expect(() =>
+      validateTablesConfig({ define: { t: { prefix: 'x', encoding: 'ascii' } } }, 'cfg.json'),
+    ).toThrow(
+      'cfg.json: tables.define.t.encoding must be one of utf-8, utf-16, latin-1, windows-1252 (or utf8, utf16, latin1, iso-8859-1, cp1252)',
+    );
+  });
+
+  it('takes a table’s CSV encoding by any of its names, for resolveTable to pass on', () => {
+    const config = validateTablesConfig(
+      { define: { crm: { prefix: 's3://bkt/crm/', encoding: 'CP1252' } } },
+      'c',
+    );
+    expect(config.define?.crm?.encoding).toBe('windows-1252');
+    expect(resolveTable('crm', { config })).toMatchObject({
+      source: 's3://bkt/crm/',
+      encoding: 'windows-1252',
+    });
   });
 });

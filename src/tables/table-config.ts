@@ -1,6 +1,7 @@
 import { UsageError, ValidationError } from '../core/errors.js';
 import { joinKey } from '../core/keys.js';
 import { parseLocation } from '../core/location.js';
+import { CSV_ENCODING_CHOICES, csvEncodingNamed, type CsvEncoding } from './csv-encoding.js';
 import { DEFAULT_DATAMART_FOLDER, PEGA_DATAMART_PRESET, PEGA_DATAMART_TABLES } from './presets.js';
 import { TABLE_FORMATS, type TableFormat } from './table-format.js';
 
@@ -11,6 +12,8 @@ export interface TableDefinition {
   /** Glob patterns relative to the prefix. Default: every readable file (see DEFAULT_TABLE_INCLUDE). */
   include?: string[];
   format?: TableFormat;
+  /** Default for `--encoding`: what the table's CSV files that are not UTF-8 are in. */
+  encoding?: CsvEncoding;
   /** Default for `--dedupe-on`. */
   dedupeOn?: string[];
 }
@@ -32,6 +35,7 @@ export interface ResolvedTable {
   source: string;
   include?: string[];
   format?: TableFormat;
+  encoding?: CsvEncoding;
   dedupeOn?: string[];
   /** Where the name came from. */
   origin: 'location' | 'config' | typeof PEGA_DATAMART_PRESET;
@@ -76,6 +80,7 @@ export function resolveTable(nameOrSource: string, options: ResolveTableOptions 
       origin: 'config',
       ...(defined.include ? { include: defined.include } : {}),
       ...(defined.format ? { format: defined.format } : {}),
+      ...(defined.encoding ? { encoding: defined.encoding } : {}),
       ...(defined.dedupeOn ? { dedupeOn: defined.dedupeOn } : {}),
     };
   }
@@ -146,16 +151,17 @@ export function validateTablesConfig(raw: unknown, where: string): TablesConfig 
     out.datamartFolder = stringField(raw.datamartFolder, 'datamartFolder', fail);
   if (raw.define !== undefined) {
     if (!isObject(raw.define))
-      return fail('define', 'must be an object mapping names to { prefix, include, format }');
+      return fail('define', 'must be an object mapping names to { prefix, include, format, encoding }');
     out.define = {};
     for (const [name, value] of Object.entries(raw.define)) {
       const at = `define.${name}`;
       if (looksLikeLocation(name) || name.trim() === '')
         fail(at, 'is not a usable table name (no slashes, not starting with .)');
-      if (!isObject(value)) return fail(at, 'must be an object { prefix, include?, format?, dedupeOn? }');
+      if (!isObject(value))
+        return fail(at, 'must be an object { prefix, include?, format?, encoding?, dedupeOn? }');
       for (const key of Object.keys(value)) {
-        if (!['prefix', 'include', 'format', 'dedupeOn'].includes(key)) {
-          fail(`${at}.${key}`, 'is not a known setting (known: prefix, include, format, dedupeOn)');
+        if (!['prefix', 'include', 'format', 'encoding', 'dedupeOn'].includes(key)) {
+          fail(`${at}.${key}`, 'is not a known setting (known: prefix, include, format, encoding, dedupeOn)');
         }
       }
       const def: TableDefinition = { prefix: stringField(value.prefix, `${at}.prefix`, fail) };
@@ -166,6 +172,11 @@ export function validateTablesConfig(raw: unknown, where: string): TablesConfig 
           fail(`${at}.format`, `must be one of ${TABLE_FORMATS.join(', ')}`);
         }
         def.format = value.format as TableFormat;
+      }
+      if (value.encoding !== undefined) {
+        const encoding = csvEncodingNamed(stringField(value.encoding, `${at}.encoding`, fail));
+        if (encoding === undefined) fail(`${at}.encoding`, `must be one of ${CSV_ENCODING_CHOICES}`);
+        else def.encoding = encoding;
       }
       out.define[name] = def;
     }

@@ -207,6 +207,45 @@ describe('wharf table', () => {
     ]);
   });
 
+  it('--encoding windows-1252 reads Excel CSV exports exactly; without it the refusal names the option', async () => {
+    // "café;Müller “5 €”" in Windows-1252: é 0xE9, ü 0xFC, “ 0x93, € 0x80, ” 0x94.
+    const cp1252 = Buffer.from([
+      ...Buffer.from('id;name\r\n1;caf'),
+      0xe9,
+      ...Buffer.from('\r\n2;M'),
+      0xfc,
+      ...Buffer.from('ller '),
+      0x93,
+      ...Buffer.from('5 '),
+      0x80,
+      0x94,
+      ...Buffer.from('\r\n'),
+    ]);
+    await put('crm/2024.csv', cp1252);
+    await put('crm/2025.csv', 'id;name\n3;UTF-8 “€”\n');
+    const args = ['table', 'build', `s3://${bucket}/crm/`, '--to', 'out/crm.parquet'];
+    const refused = await wharf(args, { cwd: work });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n').at(-1)).toMatch(
+      /^wharf: error: cannot parse 2024\.csv: .*not utf-8 encoded; if it is Windows-1252 .*pass --encoding windows-1252, latin-1 or utf-16 \(fix or remove the file/,
+    );
+    const built = await wharf(['--json', ...args, '--encoding', 'windows-1252'], { cwd: work });
+    expect(built.code).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ rows: 3, badFiles: [] });
+    const rows = await wharf(
+      ['table', 'query', 'out/crm.parquet', 'SELECT id, name, _source_file FROM t ORDER BY id'],
+      { cwd: work },
+    );
+    expect(rows.stdout).toBe(
+      'id,name,_source_file\n1,café,2024.csv\n2,Müller “5 €”,2024.csv\n3,UTF-8 “€”,2025.csv\n',
+    );
+    const unknown = await wharf([...args, '--encoding', 'ebcdic'], { cwd: work });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toMatch(
+      /^wharf: error: --encoding must be one of utf-8, utf-16, latin-1, windows-1252 .*got "ebcdic"/,
+    );
+  });
+
   it('show and query of a file that is not Parquet name the file given, not a downloaded copy', async () => {
     await writeFile(join(work, 'notes.parquet'), 'not parquet at all\n');
     await writeFile(join(work, 'empty.parquet'), '');

@@ -24,6 +24,7 @@ export async function build(ctx: CommandContext, nameOrSource: string, flags: Bu
   try {
     const include = flags.include ?? table.include;
     const format = flags.format ?? table.format;
+    const encoding = flags.encoding ?? table.encoding;
     const dedupeOn = flags.dedupeOn ?? table.dedupeOn;
     result = await buildTable({
       source: table.source,
@@ -33,6 +34,7 @@ export async function build(ctx: CommandContext, nameOrSource: string, flags: Bu
       ...(include ? { include } : {}),
       ...(flags.exclude ? { exclude: flags.exclude } : {}),
       ...(format ? { format } : {}),
+      ...(encoding ? { encoding } : {}),
       metaFiles: flags.metaFiles ?? false,
       ...(flags.to !== undefined ? { to: flags.to } : {}),
       ...(dedupeOn ? { dedupeOn } : {}),

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { FETCH_DEFAULTS } from '../../fetch/fetch-defaults.js';
+import { CSV_ENCODINGS, parseCsvEncoding, type CsvEncoding } from '../../tables/csv-encoding.js';
 import { PEGA_DATAMART_PRESET } from '../../tables/presets.js';
 import { SUPPORTED_NAMES_HELP, TABLE_FORMATS, type TableFormat } from '../../tables/table-format.js';
 import { positiveInt, type CommandContext, type RunAction } from '../context.js';
@@ -17,6 +18,7 @@ export interface BuildFlags extends NameFlags {
   include?: string[];
   exclude?: string[];
   format?: TableFormat;
+  encoding?: CsvEncoding;
   metaFiles?: boolean;
   to?: string;
   dedupeOn?: string[];
@@ -86,6 +88,11 @@ Examples:
         ...TABLE_FORMATS,
       ]),
     )
+    .option(
+      '--encoding <enc>',
+      `text encoding of the CSV files that are not UTF-8: ${CSV_ENCODINGS.join(', ')} (default utf-8: such a file is a bad file)`,
+      (value) => parseCsvEncoding(value),
+    )
     .option('--meta-files', 'read a file only when its companion .<name>.meta exists (Pega exports)')
     .option(
       '--to <path|url>',
@@ -127,14 +134,20 @@ would otherwise be read back) and keep their column types. Files whose columns d
 name (a missing column is NULL). Source files come through the fetch cache: a rebuild downloads only new or
 changed files. The Parquet file appears only when complete (temp file + rename, or one upload to S3).
 
+Text is UTF-8, or what its byte-order mark says. --encoding names what the other CSV files are in:
+windows-1252 (cp1252, Excel's "CSV" on Windows), latin-1 (iso-8859-1) or utf-16 (without a mark). A CSV file
+that is UTF-8 is still read as UTF-8; JSON is always UTF-8 (or UTF-16 with a mark).
+
 Named tables: wharf.config.json {"tables": {"from": "s3://my-bucket", "define": {"orders": {"prefix":
-"exports/orders", "include": ["**/*.csv.gz"], "format": "csv"}}}}; the ${PEGA_DATAMART_PRESET} names
-(modelSnapshot, predictorSnapshot, ...) live under FROM/DATAMART-FOLDER/ (see \`wharf table list\`).
+"exports/orders", "include": ["**/*.csv.gz"], "format": "csv", "encoding": "windows-1252"}}}}; the
+${PEGA_DATAMART_PRESET} names (modelSnapshot, predictorSnapshot, ...) live under FROM/DATAMART-FOLDER/ (see
+\`wharf table list\`).
 
 Examples:
   wharf table build modelSnapshot --from s3://my-bucket --meta-files --to modelSnapshot.parquet
   wharf table build s3://my-bucket/exports/orders/ --dedupe-on order_id --to s3://my-bucket/tables/orders.parquet
   wharf table build ./exports --format ndjson --include '**/*.txt' --skip-bad
+  wharf table build s3://my-bucket/exports/crm/ --encoding windows-1252 --to crm.parquet
   wharf table build s3://my-bucket/exports/events/ --include '**/*.parquet' --to events.parquet`,
     )
     .action(
