@@ -728,6 +728,38 @@ describe('windows', () => {
         await other.end();
       }
     });
+    it('a hidden transaction that is prepared (PREPARE TRANSACTION) while the run waits for it is waited for until it commits', async (ctx) => {
+      await requireHiddenRole(ctx);
+      const n = await db.query<{ n: string }>(`SELECT current_setting('max_prepared_transactions') AS n`);
+      if (Number(n.rows[0]?.n ?? 0) === 0) ctx.skip('the test PostgreSQL has max_prepared_transactions = 0');
+      await db.query(
+        `CREATE TABLE ${T('hidden_prepared')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+      );
+      const gid = `${DATABASE}_hidden`;
+      const other = await connectAsOther('hidden_prepared');
+      try {
+        await other.query('BEGIN');
+        await other.query(`INSERT INTO ${T('hidden_prepared')} (id) VALUES (1)`);
+        const started = Date.now();
+        // Prepared while the run waits for the session's transaction, committed (by its owner) a second later.
+        const finish = (async () => {
+          await new Promise((r) => setTimeout(r, 1000));
+          await other.query(`PREPARE TRANSACTION '${gid}'`);
+          await new Promise((r) => setTimeout(r, 1000));
+          await other.query(`COMMIT PREPARED '${gid}'`);
+        })();
+        const run = await ingestTablesDetailed(options(['hidden_prepared'], { guardWaitSeconds: 30 }));
+        const waited = Date.now() - started;
+        await finish;
+        expect(run.failed, run.tables[0]?.error?.message).toBe(0);
+        expect(waited).toBeGreaterThanOrEqual(2000);
+        expect(await idsOf([run])).toEqual([1]);
+      } finally {
+        const left = await db.query('SELECT 1 FROM pg_prepared_xacts WHERE gid = $1', [gid]);
+        if (left.rowCount) await other.query(`ROLLBACK PREPARED '${gid}'`).catch(() => undefined);
+        await other.end();
+      }
+    });
   });
 
   describe('prepared (two-phase) transactions', () => {
