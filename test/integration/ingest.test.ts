@@ -84,6 +84,14 @@ async function rowAndIdCounts(table: string): Promise<Record<string, unknown> | 
   return (await rowsOf(`SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM ${src}`))[0];
 }
 
+/** The ids in every object the runs wrote for their first table, in id order. */
+async function idsOf(reports: { tables: { keys: string[] }[] }[]): Promise<unknown[]> {
+  const keys = reports.flatMap((r) => r.tables[0]?.keys ?? []);
+  return keys.length
+    ? (await rowsOf(`SELECT id FROM ${await local(keys)} ORDER BY id`)).map((r) => r.id)
+    : [];
+}
+
 async function allKeys(table: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const o of store.list(`${table}/`)) keys.push(o.key);
@@ -597,6 +605,163 @@ describe('windows', () => {
     }
   });
 
+  describe('transactions of another role, whose start the ingest role cannot see', () => {
+    /** A login role that is neither the ingest role nor a superuser; scripts/test-services creates it. */
+    const OTHER_ROLE = 'wharf_other';
+
+    /** Skips unless that role exists and its sessions' xact_start is hidden from the ingest role (the case here). */
+    async function requireHiddenRole(ctx: { skip: (note?: string) => never }): Promise<void> {
+      const role = await db.query<{ ok: boolean }>(
+        'SELECT rolcanlogin AND NOT rolsuper AS ok FROM pg_roles WHERE rolname = $1',
+        [OTHER_ROLE],
+      );
+      if (!role.rows[0]?.ok) {
+        ctx.skip(
+          `the test PostgreSQL has no login role ${OTHER_ROLE} (not superuser); scripts/test-services creates it ` +
+            'at its next start (restart an older instance: scripts/test-services stop && scripts/test-services start)',
+        );
+      }
+      const sees = await db.query<{ sees: boolean }>(
+        `SELECT pg_has_role('pg_read_all_stats', 'USAGE') OR pg_has_role($1, 'USAGE') AS sees`,
+        [OTHER_ROLE],
+      );
+      if (sees.rows[0]?.sees) {
+        ctx.skip(`the ingest role of WHARF_TEST_PG_URL sees the start of ${OTHER_ROLE}'s transactions`);
+      }
+    }
+
+    /** A session of the other role, allowed to insert into `table`. */
+    async function connectAsOther(table: string): Promise<pg.Client> {
+      await db.query(`GRANT USAGE ON SCHEMA ${q(SCHEMA)} TO ${q(OTHER_ROLE)}`);
+      await db.query(`GRANT INSERT ON ${T(table)} TO ${q(OTHER_ROLE)}`);
+      const url = Object.assign(new URL(PG_URL), { username: OTHER_ROLE, password: OTHER_ROLE });
+      const c = new pg.Client({ connectionString: url.toString() });
+      await c.connect();
+      return c;
+    }
+
+    /** Runs until the table's rows reach `want` ids (at most 20 runs); returns every run, `first` included. */
+    async function runUntil(
+      table: string,
+      first: Awaited<ReturnType<typeof ingestTablesDetailed>>,
+      want: number,
+    ) {
+      const runs = [first];
+      for (let attempt = 0; attempt < 20 && (await idsOf(runs)).length < want; attempt++) {
+        const run = await ingestTablesDetailed(options([table]));
+        expect(run.failed, run.tables[0]?.error?.message).toBe(0);
+        runs.push(run);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return runs;
+    }
+
+    it('a row of a hidden transaction holding the newest transaction id, committed after a run, is not lost', async (ctx) => {
+      await requireHiddenRole(ctx);
+      await db.query(
+        `CREATE TABLE ${T('hidden_newest')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+      );
+      await db.query(`INSERT INTO ${T('hidden_newest')} (id) VALUES (1)`);
+      const other = await connectAsOther('hidden_newest');
+      try {
+        await other.query('BEGIN');
+        // Its id is the newest of the cluster and nothing commits after it, so it is at or above the snapshot's
+        // xmax: pg_snapshot_xip(pg_current_snapshot()) leaves it out. (On a busy shared server another commit
+        // may come first; on a quiet one this is the exact case.)
+        await other.query(`INSERT INTO ${T('hidden_newest')} (id) VALUES (2)`); // last_updated = its start
+        const run1 = await ingestTablesDetailed(options(['hidden_newest'], { guardWaitSeconds: 1 }));
+        await other.query('COMMIT');
+        const runs = await runUntil('hidden_newest', run1, 2);
+        expect(await idsOf(runs)).toEqual([1, 2]);
+        // The run waited for it, then failed before reading anything.
+        expect(run1.tables[0]).toMatchObject({ status: 'failed', keys: [] });
+        expect(run1.tables[0]?.error?.code).toBe('CONFLICT');
+        expect(run1.tables[0]?.error?.message).toMatch(
+          /transaction\(s\) of other roles are still open after 1s/,
+        );
+        expect(run1.tables[0]?.error?.hint).toMatch(/pg_read_all_stats/);
+      } finally {
+        await other.end();
+      }
+    });
+
+    it('a hidden transaction that has only read so far, then writes and commits after a run: its row is not lost', async (ctx) => {
+      await requireHiddenRole(ctx);
+      await db.query(
+        `CREATE TABLE ${T('hidden_reader')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+      );
+      await db.query(`INSERT INTO ${T('hidden_reader')} (id) VALUES (1)`);
+      const other = await connectAsOther('hidden_reader');
+      try {
+        await other.query('BEGIN');
+        await other.query('SELECT 1'); // no transaction id yet, but now() is already fixed
+        const run1 = await ingestTablesDetailed(options(['hidden_reader'], { guardWaitSeconds: 1 }));
+        await other.query(`INSERT INTO ${T('hidden_reader')} (id) VALUES (2)`); // last_updated = its start
+        await other.query('COMMIT');
+        const runs = await runUntil('hidden_reader', run1, 2);
+        expect(await idsOf(runs)).toEqual([1, 2]);
+        expect(run1.tables[0]).toMatchObject({ status: 'failed', keys: [] });
+        expect(run1.tables[0]?.error?.code).toBe('CONFLICT');
+      } finally {
+        await other.end();
+      }
+    });
+
+    it('a hidden transaction that commits while the run waits for it is in that run', async (ctx) => {
+      await requireHiddenRole(ctx);
+      await db.query(
+        `CREATE TABLE ${T('hidden_wait')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+      );
+      const other = await connectAsOther('hidden_wait');
+      try {
+        await other.query('BEGIN');
+        await other.query(`INSERT INTO ${T('hidden_wait')} (id) VALUES (1)`);
+        const started = Date.now();
+        const commit = new Promise((r) => setTimeout(r, 1500)).then(() => other.query('COMMIT'));
+        const run = await ingestTablesDetailed(options(['hidden_wait'], { guardWaitSeconds: 30 }));
+        const waited = Date.now() - started;
+        await commit;
+        expect(run.failed, run.tables[0]?.error?.message).toBe(0);
+        expect(waited).toBeGreaterThanOrEqual(1500);
+        expect(await idsOf([run])).toEqual([1]);
+      } finally {
+        await other.end();
+      }
+    });
+    it('a hidden transaction that is prepared (PREPARE TRANSACTION) while the run waits for it is waited for until it commits', async (ctx) => {
+      await requireHiddenRole(ctx);
+      const n = await db.query<{ n: string }>(`SELECT current_setting('max_prepared_transactions') AS n`);
+      if (Number(n.rows[0]?.n ?? 0) === 0) ctx.skip('the test PostgreSQL has max_prepared_transactions = 0');
+      await db.query(
+        `CREATE TABLE ${T('hidden_prepared')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+      );
+      const gid = `${DATABASE}_hidden`;
+      const other = await connectAsOther('hidden_prepared');
+      try {
+        await other.query('BEGIN');
+        await other.query(`INSERT INTO ${T('hidden_prepared')} (id) VALUES (1)`);
+        const started = Date.now();
+        // Prepared while the run waits for the session's transaction, committed (by its owner) a second later.
+        const finish = (async () => {
+          await new Promise((r) => setTimeout(r, 1000));
+          await other.query(`PREPARE TRANSACTION '${gid}'`);
+          await new Promise((r) => setTimeout(r, 1000));
+          await other.query(`COMMIT PREPARED '${gid}'`);
+        })();
+        const run = await ingestTablesDetailed(options(['hidden_prepared'], { guardWaitSeconds: 30 }));
+        const waited = Date.now() - started;
+        await finish;
+        expect(run.failed, run.tables[0]?.error?.message).toBe(0);
+        expect(waited).toBeGreaterThanOrEqual(2000);
+        expect(await idsOf([run])).toEqual([1]);
+      } finally {
+        const left = await db.query('SELECT 1 FROM pg_prepared_xacts WHERE gid = $1', [gid]);
+        if (left.rowCount) await other.query(`ROLLBACK PREPARED '${gid}'`).catch(() => undefined);
+        await other.end();
+      }
+    });
+  });
+
   describe('prepared (two-phase) transactions', () => {
     /** Skips when the server cannot prepare transactions (PostgreSQL's default, max_prepared_transactions = 0). */
     async function requirePreparedTransactions(ctx: { skip: (note?: string) => never }): Promise<void> {
@@ -626,13 +791,6 @@ describe('windows', () => {
     async function forget(gid: string): Promise<void> {
       const left = await db.query('SELECT 1 FROM pg_prepared_xacts WHERE gid = $1', [gid]);
       if (left.rowCount) await db.query(`ROLLBACK PREPARED '${gid}'`);
-    }
-
-    async function idsOf(reports: { tables: { keys: string[] }[] }[]): Promise<unknown[]> {
-      const keys = reports.flatMap((r) => r.tables[0]?.keys ?? []);
-      return keys.length
-        ? (await rowsOf(`SELECT id FROM ${await local(keys)} ORDER BY id`)).map((r) => r.id)
-        : [];
     }
 
     it('a row of a prepared transaction committed (COMMIT PREPARED) after a run is not lost', async (ctx) => {

@@ -132,7 +132,7 @@ pg_link_libs() {
 
 pg_init() {
   log "initdb in $PGDATA"
-  rm -rf "$PGDATA" "$PG_DIR/ready" "$PG_DIR/initialized"
+  rm -rf "$PGDATA" "$PG_DIR/ready" "$PG_DIR/initialized" "$PG_DIR/other-role"
   install -d -o "$PG_OS_USER" -m 0700 "$PGDATA"
   local pwfile=$PG_RUN/initdb.pw
   printf '%s\n' "$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$pwfile"
@@ -171,6 +171,21 @@ EOF
   touch "$PG_DIR/initialized"
 }
 
+# The second login role $PG_OTHER_USER (no superuser, no membership in $PG_USER, so $PG_USER sees neither
+# its queries nor its transactions' start). Made while the server is down (single-user mode, like pg_init),
+# at the first start after initdb and at the first start of a data dir made before this role existed.
+pg_ensure_other_role() {
+  local sql_out=$PG_LOGDIR/setup-other-role.out
+  log "creating role $PG_OTHER_USER (if missing)"
+  # single-user mode ends a statement at the newline: the DO block stays on one line
+  as_pg "$PG_BIN/postgres" --single -D "$PGDATA" -c listen_addresses= -c unix_socket_directories= postgres \
+    >"$sql_out" 2>&1 <<EOF || die "create role $PG_OTHER_USER" "postgres --single failed" "$sql_out"
+DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_OTHER_USER') THEN CREATE ROLE "$PG_OTHER_USER" LOGIN PASSWORD '$PG_OTHER_PASSWORD'; END IF; END\$\$;
+EOF
+  if grep -qE '(ERROR|FATAL|PANIC):' "$sql_out"; then die "create role $PG_OTHER_USER" "SQL error" "$sql_out"; fi
+  touch "$PG_DIR/other-role"
+}
+
 pg_start() {
   if pg_up; then
     log "postgres already running on 127.0.0.1:$PG_PORT"
@@ -195,6 +210,7 @@ pg_start() {
     rm -f "$PG_DIR/initialized"
   fi
   [ -f "$PG_DIR/initialized" ] && [ -f "$PGDATA/PG_VERSION" ] || pg_init
+  [ -f "$PG_DIR/other-role" ] || pg_ensure_other_role
 
   log "starting postgres on 127.0.0.1:$PG_PORT"
   : >>"$PG_LOG"

@@ -222,9 +222,9 @@ export class PgSource {
   /**
    * The window's upper bound, from the database clock: min(now - lag, start of the oldest open transaction in
    * this database, until). A transaction still open can only write cursor values >= its start (now() is the
-   * transaction's start), so every row below the bound is committed by the time we read it. Transactions of
-   * other roles whose start we cannot see (no pg_read_all_stats) but which hold a transaction id, and prepared
-   * (two-phase) transactions, are waited for, up to `guardWaitSeconds`.
+   * transaction's start), so every row below the bound is committed by the time we read it. Open transactions of
+   * other roles whose start we cannot see (no pg_read_all_stats), and prepared (two-phase) transactions, are
+   * waited for, up to `guardWaitSeconds`.
    */
   async windowBound(options: {
     lagSeconds: number;
@@ -289,43 +289,34 @@ export class PgSource {
 
   /**
    * Waits, up to `limitSeconds`, for the transactions the bound cannot account for: those of other roles whose
-   * start is hidden (no pg_read_all_stats) but which hold a transaction id, and prepared (two-phase) ones. A
-   * prepared transaction has no session in pg_stat_activity, so it never holds the bound, yet COMMIT PREPARED
-   * can make its rows visible at any time, with cursor values from its start, long below the bound.
+   * start is hidden (no pg_read_all_stats), and prepared (two-phase) ones. A prepared transaction has no session
+   * in pg_stat_activity, so it never holds the bound, yet COMMIT PREPARED can make its rows visible at any time,
+   * with cursor values from its start, long below the bound.
    */
   private async waitForUnseenTransactions(limitSeconds: number, signal?: AbortSignal): Promise<void> {
-    // Only sessions in this database can write the table. Sessions whose details we may not see show a NULL
-    // state; when none is connected here, in-progress ids we cannot attribute belong to other databases.
-    // (pg_snapshot_xip is cluster-wide and carries no database.)
-    const hidden = await this.client.query<{ xid: string }>(
-      `SELECT x::text AS xid FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-        WHERE EXISTS (SELECT 1 FROM pg_stat_activity a
-                       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.state IS NULL)
-          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.backend_xid = xid(x) AND a.xact_start IS NOT NULL)`,
-    );
-    let xids = hidden.rows.map((r) => r.xid);
+    let hidden = await this.hiddenTransactions();
     let prepared = await this.preparedTransactions();
     const deadline = Date.now() + limitSeconds * 1000;
-    while (xids.length > 0 || prepared.length > 0) {
+    while (hidden.length > 0 || prepared.length > 0) {
       throwIfAborted(signal);
-      if (xids.length > 0) {
-        const still = await this.client.query<{ xid: string }>(
-          `SELECT x::text AS xid FROM unnest($1::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress'`,
-          [xids],
+      const hadHidden = hidden.length > 0;
+      if (hadHidden) hidden = await this.stillOpen(hidden);
+      if (prepared.length > 0 || hadHidden) {
+        // A hidden transaction that ended with PREPARE TRANSACTION is now a prepared one, its rows not yet
+        // committed (it is listed in pg_prepared_xacts before its virtual id is released): while hidden ones
+        // were open, every prepared transaction that appears is waited for too.
+        const watched = new Set(prepared.map(preparedKey));
+        prepared = (await this.preparedTransactions()).filter(
+          (p) => hadHidden || watched.has(preparedKey(p)),
         );
-        xids = still.rows.map((r) => r.xid);
       }
-      if (prepared.length > 0) {
-        const now = new Set((await this.preparedTransactions()).map(preparedKey));
-        prepared = prepared.filter((p) => now.has(preparedKey(p)));
-      }
-      if (xids.length === 0 && prepared.length === 0) return;
+      if (hidden.length === 0 && prepared.length === 0) return;
       if (Date.now() > deadline) {
         throw prepared.length > 0
           ? stillPreparedError(prepared, limitSeconds)
           : new WharfError(
               'CONFLICT',
-              `${xids.length} transaction(s) of other roles are still open after ${limitSeconds}s and their start time is not visible, so rows they commit could be missed`,
+              `${hidden.length} transaction(s) of other roles are still open after ${limitSeconds}s and their start time is not visible, so rows they commit could be missed (pid ${[...new Set(hidden.map((h) => h.pid))].join(', ')})`,
               {
                 hint: 'GRANT pg_read_all_stats TO the ingest role so Wharf can see when they started, or raise --guard-wait',
               },
@@ -333,6 +324,45 @@ export class PgSource {
       }
       await sleep(200, undefined, signal ? { signal } : {});
     }
+  }
+
+  /**
+   * The open transactions of sessions in this database whose start the ingest role may not see (pg_stat_activity
+   * hides xact_start of other roles' sessions without pg_read_all_stats), named by their virtual transaction id.
+   *
+   * Every transaction holds an exclusive lock on its own virtual id from its first statement to its end, and
+   * pg_locks shows it to every role; pg_stat_activity gives the lock holder's database to every role. Virtual,
+   * not real transaction ids (pg_current_snapshot, the transactionid locks), because the cursor value a
+   * transaction writes is its start (now()), not the moment it writes: one that has only read so far has no
+   * transaction id yet, and the one it gets at its first write is newer than any now, yet the rows it writes
+   * carry its earlier start, below the bound. (pg_snapshot_xip also leaves out every id at or above the snapshot's
+   * xmax, such as the newest one when nothing committed after it.) The lock is released only after the
+   * transaction's commit is visible to new snapshots, so the COPY that follows sees its rows. Sessions without a
+   * role (autovacuum and other background processes) write no table rows and are left out. The visibility test
+   * is PostgreSQL's own (pg_read_all_stats, or the privileges of the session's role), so a session of the
+   * ingest role's own, whose start the bound accounts for, is never waited for.
+   */
+  private async hiddenTransactions(): Promise<HiddenXact[]> {
+    const r = await this.client.query<HiddenXact>(
+      `SELECT l.pid, l.virtualxid AS vxid FROM pg_stat_activity a
+         JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock' AND l.granted
+        WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.usesysid IS NOT NULL
+          AND NOT pg_has_role('pg_read_all_stats', 'USAGE') AND NOT pg_has_role(a.usesysid, 'USAGE')
+        ORDER BY l.pid`,
+    );
+    return r.rows;
+  }
+
+  /** Those of `open` still running (a session's next transaction has another virtual id). */
+  private async stillOpen(open: readonly HiddenXact[]): Promise<HiddenXact[]> {
+    const r = await this.client.query<HiddenXact>(
+      `SELECT l.pid, l.virtualxid AS vxid FROM pg_locks l
+         JOIN unnest($1::int4[], $2::text[]) AS o(pid, vxid) ON o.pid = l.pid AND o.vxid = l.virtualxid
+        WHERE l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock' AND l.granted
+        ORDER BY l.pid`,
+      [open.map((h) => h.pid), open.map((h) => h.vxid)],
+    );
+    return r.rows;
   }
 
   /**
@@ -500,6 +530,13 @@ export class PgSource {
       [from, to, this.defaultTimeZone],
     );
   }
+}
+
+/** An open transaction of a session whose start the ingest role cannot see. */
+interface HiddenXact {
+  pid: number;
+  /** Its virtual transaction id (`procNumber/localXid`), as pg_locks shows it. */
+  vxid: string;
 }
 
 /** A prepared (two-phase) transaction of the source database, as pg_prepared_xacts shows it. */
