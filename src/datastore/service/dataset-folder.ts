@@ -45,7 +45,7 @@ export async function copyDatasetFiles(
   signal?: AbortSignal,
 ): Promise<FolderCopyResult> {
   const plan = await planTreeCopy(store, fromFolder, store, toFolder, signal).catch((error: unknown) => {
-    throw uncopyableFileError(error, toFolder);
+    throw uncopyableFileError(error, fromFolder, toFolder);
   });
   const skip = `${fromFolder}${METADATA_FILE}`;
   const items = plan.items.filter((i) => i.sourceKey !== skip);
@@ -72,12 +72,15 @@ export async function copyDatasetFiles(
 }
 
 /**
- * The planner refuses a key no store may create (a '.' or '..' segment, which S3 write credentials can make) by
- * naming the new folder's key; the caller needs the path of the previous version's file and a way out.
+ * The planner refuses a key no store may create (a '.' or '..' segment, which S3 write credentials can make),
+ * naming the source object (or the new folder's key); the caller needs the path of the previous version's file
+ * and a way out.
  */
-function uncopyableFileError(error: unknown, toFolder: string): unknown {
-  if (!(error instanceof InvalidKeyError) || !error.key?.startsWith(toFolder)) return error;
-  const path = error.key.slice(toFolder.length);
+function uncopyableFileError(error: unknown, fromFolder: string, toFolder: string): unknown {
+  if (!(error instanceof InvalidKeyError) || error.key === undefined) return error;
+  const folder = [fromFolder, toFolder].find((f) => error.key!.startsWith(f));
+  if (folder === undefined) return error;
+  const path = error.key.slice(folder.length);
   const segment = path.split('/').includes('..') ? '..' : '.';
   return new InvalidKeyError(
     undefined,
