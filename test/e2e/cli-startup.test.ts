@@ -22,13 +22,14 @@ const HEAVY_DIST = [
   /^vendor\//,
   /^cli\/commands\/.*-run\.js$/,
 ];
-/** Constant modules of those layers that the help shows (defaults, the glob dialect, table names). */
+/** Constant modules of those layers that the help shows (defaults, the glob dialect, table names, CSV encodings). */
 const HELP_CONSTANTS = new Set([
   'fetch/fetch-defaults.js',
   'fetch/glob-dialect.js',
   'transfer/download/ranged-download-defaults.js',
   'tables/presets.js',
   'tables/table-format.js',
+  'tables/csv-encoding.js',
 ]);
 const HEAVY_PACKAGES = /\/node_modules\/(pg|pg-copy-streams|@duckdb\/[^/]+|@aws-sdk\/[^/]+|@smithy\/[^/]+)\//;
 
