@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,21 @@ describe('spaceNeededFor', () => {
     const both = [download('kept', 128 * KiB), download('fresh', 32 * KiB)];
     expect(await spaceNeededFor(both, { ...options, keepExisting: true })).toBe(32 * KiB);
     expect(await spaceNeededFor(both, options)).toBe(128 * KiB - 64 * KiB + 64 * KiB + 32 * KiB);
+  });
+
+  it('counts a symlink or a file with other hard links at the target as nothing freed (the rename frees no blocks)', async () => {
+    await fileOf('real', 64 * KiB);
+    await symlink(join(dir, 'real'), join(dir, 'linked'));
+    await link(join(dir, 'real'), join(dir, 'twin'));
+    // One at a time: a replaced regular file would be counted as freed once its download is done.
+    const both = [download('linked', 64 * KiB), download('twin', 64 * KiB)];
+    expect(await spaceNeededFor(both, { ...options, concurrency: 1 })).toBe(128 * KiB);
+    // Kept (cp --no-clobber) when the link leads to a file, not when it leads nowhere.
+    expect(await spaceNeededFor([download('linked', 64 * KiB)], { ...options, keepExisting: true })).toBe(0);
+    await symlink(join(dir, 'gone'), join(dir, 'dangling'));
+    expect(await spaceNeededFor([download('dangling', 32 * KiB)], { ...options, keepExisting: true })).toBe(
+      32 * KiB,
+    );
   });
 
   it('counts a folder where the file goes as nothing freed', async () => {

@@ -1,4 +1,4 @@
-import { statSync, type Stats } from 'node:fs';
+import { lstatSync, statSync, type Stats } from 'node:fs';
 import { stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { WharfError } from '../../core/errors.js';
@@ -57,10 +57,13 @@ export async function spaceNeededFor(
   const replaced: number[] = [];
   for await (const download of downloads) {
     options.signal?.throwIfAborted();
-    // statSync: most targets of a first fetch do not exist, and a throwing async stat costs ~20x as much.
-    const existing = statOrUndefined(download.path);
-    if (existing && options.keepExisting) continue;
-    const taken = existing?.isFile() ? Math.min(existing.blocks * 512, download.size) : 0;
+    // Synchronous: most targets of a first fetch do not exist, and a throwing async stat costs ~20x as much.
+    const own = statOrUndefined(download.path, lstatSync);
+    if (options.keepExisting && own && (!own.isSymbolicLink() || statOrUndefined(download.path, statSync))) {
+      continue;
+    }
+    // The rename replaces a symlink, not what it points to; a file with other hard links keeps its blocks.
+    const taken = own?.isFile() && own.nlink === 1 ? Math.min(own.blocks * 512, download.size) : 0;
     const held =
       download.size > options.rangeThreshold
         ? await heldByPartials(options.partialDir, [download], options.rangeThreshold)
@@ -73,9 +76,9 @@ export async function spaceNeededFor(
   return needed;
 }
 
-function statOrUndefined(path: string): Stats | undefined {
+function statOrUndefined(path: string, how: typeof statSync | typeof lstatSync): Stats | undefined {
   try {
-    return statSync(path, { throwIfNoEntry: false });
+    return how(path, { throwIfNoEntry: false });
   } catch {
     return undefined; // ENOTDIR: a file where a folder of the path should be
   }
