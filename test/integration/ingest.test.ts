@@ -631,7 +631,12 @@ describe('windows', () => {
     }
 
     /** A session of the other role, allowed to insert into `table`. */
-    async function connectAsOther(table: string): Promise<pg.Client> {
+    /** Creates `table` (id, last_updated = now()) holding `ids`, and a client of the other role that may insert. */
+    async function connectAsOther(table: string, ids: number[] = []): Promise<pg.Client> {
+      await db.query(
+        `CREATE TABLE ${T(table)} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
+      );
+      for (const id of ids) await db.query(`INSERT INTO ${T(table)} (id) VALUES ($1)`, [id]);
       await db.query(`GRANT USAGE ON SCHEMA ${q(SCHEMA)} TO ${q(OTHER_ROLE)}`);
       await db.query(`GRANT INSERT ON ${T(table)} TO ${q(OTHER_ROLE)}`);
       const url = Object.assign(new URL(PG_URL), { username: OTHER_ROLE, password: OTHER_ROLE });
@@ -658,11 +663,7 @@ describe('windows', () => {
 
     it('a row of a hidden transaction holding the newest transaction id, committed after a run, is not lost', async (ctx) => {
       await requireHiddenRole(ctx);
-      await db.query(
-        `CREATE TABLE ${T('hidden_newest')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
-      );
-      await db.query(`INSERT INTO ${T('hidden_newest')} (id) VALUES (1)`);
-      const other = await connectAsOther('hidden_newest');
+      const other = await connectAsOther('hidden_newest', [1]);
       try {
         await other.query('BEGIN');
         // Its id is the newest of the cluster and nothing commits after it, so it is at or above the snapshot's
@@ -687,11 +688,7 @@ describe('windows', () => {
 
     it('a hidden transaction that has only read so far, then writes and commits after a run: its row is not lost', async (ctx) => {
       await requireHiddenRole(ctx);
-      await db.query(
-        `CREATE TABLE ${T('hidden_reader')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
-      );
-      await db.query(`INSERT INTO ${T('hidden_reader')} (id) VALUES (1)`);
-      const other = await connectAsOther('hidden_reader');
+      const other = await connectAsOther('hidden_reader', [1]);
       try {
         await other.query('BEGIN');
         await other.query('SELECT 1'); // no transaction id yet, but now() is already fixed
@@ -709,9 +706,6 @@ describe('windows', () => {
 
     it('a hidden transaction that commits while the run waits for it is in that run', async (ctx) => {
       await requireHiddenRole(ctx);
-      await db.query(
-        `CREATE TABLE ${T('hidden_wait')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
-      );
       const other = await connectAsOther('hidden_wait');
       try {
         await other.query('BEGIN');
@@ -732,9 +726,6 @@ describe('windows', () => {
       await requireHiddenRole(ctx);
       const n = await db.query<{ n: string }>(`SELECT current_setting('max_prepared_transactions') AS n`);
       if (Number(n.rows[0]?.n ?? 0) === 0) ctx.skip('the test PostgreSQL has max_prepared_transactions = 0');
-      await db.query(
-        `CREATE TABLE ${T('hidden_prepared')} (id int PRIMARY KEY, last_updated timestamptz NOT NULL DEFAULT now())`,
-      );
       const gid = `${DATABASE}_hidden`;
       const other = await connectAsOther('hidden_prepared');
       try {
