@@ -671,7 +671,10 @@ describe('web UI in Chromium: what users ran into', () => {
       later.push(id);
     }
     const { page, errors, close } = await newPage();
+    // Signing in lands on the dataset list; its GET /datasets must not be taken for one of the queue's calls.
+    const listed = page.waitForResponse((r) => new URL(r.url()).pathname === '/datasets');
     await signIn(page, rex);
+    await listed;
     // The API calls the queue makes (not one per row: the requests come with the datasets).
     const apiCalls: string[] = [];
     page.on('request', (r) => {
